@@ -1,0 +1,3 @@
+import { labwireVitest } from '../../vitest.shared';
+
+export default labwireVitest(import.meta.dirname);

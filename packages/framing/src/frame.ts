@@ -1,0 +1,152 @@
+// Length-prefixed frames: a u32 big-endian byte count, then that many payload bytes.
+
+import { FRAME_HEADER_BYTES } from './byte-reader';
+import type { OperationOptions } from './deadline';
+import { EofError, LimitExceededError } from './errors';
+import { sendAll, type WritableLike } from './send-all';
+
+export const MAX_FRAME_LENGTH = 0xffff_ffff;
+
+/** The 4-byte header for a payload of `length` bytes. */
+export function encodeFrameHeader(length: number): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > MAX_FRAME_LENGTH) {
+    throw new RangeError(`frame length must be 0..${MAX_FRAME_LENGTH}, got ${length}`);
+  }
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  new DataView(header.buffer).setUint32(0, length, false);
+  return header;
+}
+
+/** Header and payload in one new buffer. */
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length, false);
+  out.set(payload, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/** Frames up to this size are copied into one buffer so they leave in a single write. */
+const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * Writes one frame with backpressure and a deadline. Small frames go out in a single write; large ones
+ * as header + payload under cork(), so the payload is never copied.
+ */
+export async function writeFrame(
+  writable: WritableLike,
+  payload: Uint8Array,
+  options: OperationOptions = {},
+): Promise<void> {
+  if (payload.length <= COALESCE_LIMIT) return sendAll(writable, encodeFrame(payload), options);
+  const header = encodeFrameHeader(payload.length);
+  writable.cork?.();
+  const first = sendAll(writable, header, options);
+  const rest = sendAll(writable, payload, options);
+  writable.uncork?.();
+  await Promise.all([first, rest]);
+}
+
+export interface FrameDecoderOptions {
+  /** The largest payload accepted. A larger prefix throws LimitExceededError before allocating. */
+  maxBytes?: number;
+}
+
+/**
+ * Push-style decoder for stream pipelines: `push(chunk)` returns the frames completed by that chunk.
+ * Payloads that lie inside one chunk are views of it (no copy); others are assembled in a buffer sized
+ * exactly to the frame. After a LimitExceededError the decoder stays failed (the stream is unusable).
+ */
+export class FrameDecoder {
+  readonly #maxBytes: number;
+  #header = new Uint8Array(FRAME_HEADER_BYTES);
+  #headerFill = 0;
+  #payload: Uint8Array | undefined;
+  #payloadFill = 0;
+  #failed: Error | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get pendingBytes(): number {
+    return this.#headerFill + this.#payloadFill;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#failed) throw this.#failed;
+    const frames: Uint8Array[] = [];
+    let at = 0;
+    const n = chunk.length;
+    while (at < n) {
+      if (this.#payload === undefined) {
+        // Fast path: a whole header (and maybe the whole payload) inside this chunk.
+        if (this.#headerFill === 0 && n - at >= FRAME_HEADER_BYTES) {
+          const length =
+            ((chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!) >>> 0;
+          this.#checkLength(length);
+          at += FRAME_HEADER_BYTES;
+          if (n - at >= length) {
+            frames.push(chunk.subarray(at, at + length));
+            at += length;
+            continue;
+          }
+          this.#startPayload(length);
+          continue;
+        }
+        const take = Math.min(FRAME_HEADER_BYTES - this.#headerFill, n - at);
+        this.#header.set(chunk.subarray(at, at + take), this.#headerFill);
+        this.#headerFill += take;
+        at += take;
+        if (this.#headerFill < FRAME_HEADER_BYTES) break;
+        const h = this.#header;
+        const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+        this.#checkLength(length);
+        this.#headerFill = 0;
+        if (length === 0) {
+          frames.push(new Uint8Array(0));
+          continue;
+        }
+        this.#startPayload(length);
+        continue;
+      }
+      const payload = this.#payload;
+      const take = Math.min(payload.length - this.#payloadFill, n - at);
+      payload.set(chunk.subarray(at, at + take), this.#payloadFill);
+      this.#payloadFill += take;
+      at += take;
+      if (this.#payloadFill === payload.length) {
+        frames.push(payload);
+        this.#payload = undefined;
+        this.#payloadFill = 0;
+      }
+    }
+    return frames;
+  }
+
+  /** Declares the end of the stream: throws EofError when a frame is incomplete. */
+  end(): void {
+    if (this.#headerFill > 0 || this.#payload !== undefined) {
+      const partial = this.#payload
+        ? this.#payload.slice(0, this.#payloadFill)
+        : this.#header.slice(0, this.#headerFill);
+      const expected = this.#payload ? this.#payload.length : FRAME_HEADER_BYTES;
+      this.#headerFill = 0;
+      this.#payload = undefined;
+      this.#payloadFill = 0;
+      throw new EofError('FrameDecoder', partial, expected);
+    }
+  }
+
+  #checkLength(length: number): void {
+    if (length > this.#maxBytes) {
+      this.#failed = new LimitExceededError('FrameDecoder: length prefix', this.#maxBytes, length);
+      throw this.#failed;
+    }
+  }
+
+  #startPayload(length: number): void {
+    this.#payload = new Uint8Array(length);
+    this.#payloadFill = 0;
+  }
+}

@@ -1,0 +1,43 @@
+// One queued operation of a TcpInterface: a write, a read, or a write plus the read of its reply.
+// A plain class (no per-operation closures besides the promise executor) keeps the request path lean.
+
+import type { ReplyReader } from './options';
+
+export class Job {
+  /** The settle callbacks of the caller's promise. */
+  resolve: (value: unknown) => void = noop;
+  reject: (error: unknown) => void = noop;
+  /** The deadline timer (undefined for `timeoutMs: Infinity`). */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The listener on the caller's AbortSignal, if any. */
+  abortListener: (() => void) | undefined = undefined;
+  settled = false;
+  /** The bytes were handed to the socket: from here on the line may hold part of a reply. */
+  written = false;
+  /** How often the bytes were sent again on a new connection. */
+  replays = 0;
+  resetOnError = false;
+  heartbeat = false;
+
+  constructor(
+    /** The operation name used in errors: `request`, `send`, `recv`, `readExactly`, … */
+    readonly op: string,
+    readonly data: Uint8Array | undefined,
+    readonly read: ReplyReader<unknown> | undefined,
+    readonly idempotent: boolean,
+    readonly signal: AbortSignal | undefined,
+    /** The whole deadline in ms (queueing included). */
+    readonly timeoutMs: number,
+    /** `performance.now()` at which the deadline passes. */
+    readonly deadlineAt: number,
+  ) {}
+
+  /** Milliseconds left before the deadline. */
+  remaining(now: number): number {
+    return this.deadlineAt === Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY
+      : Math.max(0, this.deadlineAt - now);
+  }
+}
+
+function noop(): void {}

@@ -22,7 +22,8 @@ export interface ReadableLike {
   on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
   on(event: 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+  off(event: string, listener: (...args: any[]) => void): unknown;
   pause(): unknown;
   resume(): unknown;
   readonly readableEnded?: boolean;
@@ -57,6 +58,17 @@ export interface ReadUntilResult {
 export interface ReadFrameOptions extends OperationOptions {
   /** The largest payload accepted; a larger length prefix raises before anything is allocated. */
   maxBytes?: number;
+  /**
+   * Receive the payload into this caller-owned memory (the result is a view of it). Reusing one
+   * destination across messages avoids faulting in fresh pages for every large message. A payload
+   * longer than `into` raises LimitExceededError with nothing consumed.
+   */
+  into?: Uint8Array;
+}
+
+export interface ReadExactlyOptions extends OperationOptions {
+  /** Receive into this caller-owned memory (at least `n` bytes); the result is a view of it. */
+  into?: Uint8Array;
 }
 
 export interface ExpectOptions extends OperationOptions {
@@ -88,8 +100,19 @@ interface PendingRead {
   /** The stream ended (or failed) and attempt() could not complete. */
   finish(failure: unknown): void;
   fail(error: unknown): void;
+  /** Direct fill: bytes arriving while this read is at the head go straight into caller memory. */
+  direct?: DirectFill | undefined;
   deadline?: Deadline;
   settled: boolean;
+}
+
+/** A read that fills caller memory directly. On cancel its bytes go back to the front of the buffer. */
+interface DirectFill {
+  readonly dest: Uint8Array;
+  /** Bytes consumed from the stream before the payload (a frame header), restored on cancel. */
+  readonly prefix: Uint8Array;
+  filled: number;
+  readonly want: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -246,8 +269,11 @@ export class ByteReader implements AsyncDisposable {
   readFrame(options: ReadFrameOptions = {}): Promise<Uint8Array> {
     const maxBytes = options.maxBytes ?? this.#maxFrame;
     let total = FRAME_HEADER_BYTES;
-    return this.#enqueue<Uint8Array>('readFrame', options, (resolve, reject) => ({
+    const into = options.into;
+    return this.#enqueue<Uint8Array>('readFrame', options, (resolve, reject, self) => ({
       attempt: () => {
+        if (self.direct)
+          return this.#fillDirect(self, self.direct.dest, self.direct.want, self.direct.prefix, resolve);
         if (this.buffered < FRAME_HEADER_BYTES) return false;
         const length = this.#view.readUInt32BE(this.#start);
         if (length > maxBytes) {
@@ -256,6 +282,14 @@ export class ByteReader implements AsyncDisposable {
           return true;
         }
         total = FRAME_HEADER_BYTES + length;
+        if (into) {
+          if (into.length < length) {
+            reject(new LimitExceededError('readFrame: destination too small', into.length, length));
+            return true;
+          }
+          const prefix = this.#consume(FRAME_HEADER_BYTES, true);
+          return this.#fillDirect(self, into, length, prefix, resolve);
+        }
         if (this.buffered < total) {
           this.#reserve(total);
           return false;
@@ -301,7 +335,10 @@ export class ByteReader implements AsyncDisposable {
     let scanned = 0;
     return this.#enqueue<Uint8Array>('expect', options, (resolve, reject) => ({
       attempt: () => {
-        const end = this.buffered;
+        // Look through at most maxBytes + k bytes (ignored ones included), however the data was
+        // chunked: a match further out is a limit error whether it arrived at once or byte by byte.
+        const scanLimit = maxBytes + k;
+        const end = Math.min(this.buffered, scanLimit);
         const buf = this.#buf;
         const base = this.#start;
         for (; scanned < end; scanned++) {
@@ -314,8 +351,8 @@ export class ByteReader implements AsyncDisposable {
             return true;
           }
         }
-        if (end > maxBytes + k) {
-          reject(new LimitExceededError('expect: pattern not found', maxBytes, end));
+        if (scanned >= scanLimit) {
+          reject(new LimitExceededError('expect: pattern not found', maxBytes, this.buffered));
           return true;
         }
         return false;
@@ -441,6 +478,7 @@ export class ByteReader implements AsyncDisposable {
   #cancel(op: PendingRead, error: unknown): void {
     if (op.settled) return;
     const at = this.#queue.indexOf(op);
+    this.#restoreDirect(op);
     op.fail(error);
     if (at >= 0) this.#queue.splice(at, 1);
     if (at === 0) this.#process();
@@ -474,12 +512,53 @@ export class ByteReader implements AsyncDisposable {
       }
       if (this.#ended) {
         this.#queue.shift();
+        this.#restoreDirect(head);
         head.finish(this.#failure);
         continue;
       }
       break;
     }
     this.#updateFlow();
+  }
+
+  /** Moves buffered bytes into the head read's caller memory; resolves once `want` bytes are there. */
+  #fillDirect(
+    op: PendingRead,
+    dest: Uint8Array,
+    want: number,
+    prefix: Uint8Array,
+    resolve: (value: Uint8Array) => void,
+  ): boolean {
+    const d = (op.direct ??= { dest, prefix, filled: 0, want });
+    const take = Math.min(this.buffered, d.want - d.filled);
+    if (take > 0) {
+      d.dest.set(this.#buf.subarray(this.#start, this.#start + take), d.filled);
+      d.filled += take;
+      this.#start += take;
+      if (this.#start === this.#end) this.#start = this.#end = 0;
+    }
+    if (d.filled < d.want) return false;
+    op.direct = undefined;
+    resolve(d.dest.subarray(0, d.want));
+    return true;
+  }
+
+  /** A direct read that did not complete gives its bytes back, so the next read sees them. */
+  #restoreDirect(op: PendingRead): void {
+    const d = op.direct;
+    if (d === undefined) return;
+    op.direct = undefined;
+    const back = new Uint8Array(d.prefix.length + d.filled);
+    back.set(d.prefix, 0);
+    back.set(d.dest.subarray(0, d.filled), d.prefix.length);
+    if (back.length === 0) return;
+    const live = this.#buf.subarray(this.#start, this.#end);
+    const next = allocate(Math.max(MIN_CAPACITY, back.length + live.length));
+    next.set(back, 0);
+    next.set(live, back.length);
+    const length = back.length + live.length;
+    this.#setBuffer(next);
+    this.#end = length;
   }
 
   #endError(name: string, failure: unknown, expected?: number): Error {
@@ -548,6 +627,18 @@ export class ByteReader implements AsyncDisposable {
   #push(chunk: Uint8Array): void {
     if (this.#closed || chunk.length === 0) return;
     this.#bytesRead += chunk.length;
+    const direct = this.#queue[0]?.direct;
+    if (direct !== undefined && this.buffered === 0) {
+      // The head read fills caller memory: copy the part of the chunk it wants straight there.
+      const take = Math.min(chunk.length, direct.want - direct.filled);
+      direct.dest.set(take === chunk.length ? chunk : chunk.subarray(0, take), direct.filled);
+      direct.filled += take;
+      chunk = chunk.subarray(take);
+      if (chunk.length === 0) {
+        this.#process();
+        return;
+      }
+    }
     if (this.#end + chunk.length > this.#buf.length) this.#grow(chunk.length);
     this.#buf.set(chunk, this.#end);
     this.#end += chunk.length;

@@ -9,6 +9,7 @@ export {
   type ExpectOptions,
   FRAME_HEADER_BYTES,
   type ReadableLike,
+  type ReadExactlyOptions,
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
@@ -38,6 +39,7 @@ export {
   writeFrame,
 } from './frame';
 export { type FromHexOptions, fromHex, isHex, toHex } from './hex';
+export { DEFAULT_LANDING_BYTES, type OnreadSocketLike, OnreadSource } from './onread-source';
 export {
   DEFAULT_SEND_TIMEOUT_MS,
   SEND_SLICE_BYTES,

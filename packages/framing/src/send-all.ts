@@ -11,7 +11,8 @@ export interface WritableLike {
   write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   once(event: 'drain' | 'close', listener: () => void): unknown;
   once(event: 'error', listener: (err: Error) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+  off(event: string, listener: (...args: any[]) => void): unknown;
   readonly destroyed?: boolean;
   readonly writableEnded?: boolean;
   readonly writableLength?: number;

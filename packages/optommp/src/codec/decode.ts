@@ -1,0 +1,157 @@
+// Decoding OptoMMP packets from bytes. The length of a packet comes from its header alone: byte 3 >> 4 is
+// the tcode, the size table of spec §2.2 applies, and tcodes 1 and 7 add data_length (bytes 12–13). There is
+// no envelope, so this is also how a TCP stream is cut into packets (spec §1; Wireshark does the same).
+
+import { DecodeError, LimitExceededError } from '@labwire/framing';
+import type { OptoMmpPacket, PacketHeader, UndefinedTcodePacket } from './packet';
+import {
+  BLOCK_HEADER_BYTES,
+  fixedPacketBytes,
+  hasDataBlock,
+  MAX_DATA_LENGTH,
+  MIN_PACKET_BYTES,
+} from './tcode';
+
+export interface DecodeOptions {
+  /**
+   * The largest data_length accepted, checked before anything is allocated. Default 65 535 (the u16
+   * maximum). A larger claim raises LimitExceededError.
+   */
+  maxDataLength?: number;
+  /**
+   * What to do with a tcode OptoMMP does not define (3, 8–15). `'error'` (default): DecodeError with code
+   * `UndefinedTcode`. `'header'`: read a 12-byte header + offset, the simulator's convention (vector V46).
+   */
+  undefinedTcodes?: 'error' | 'header';
+}
+
+/** A packet as the decoder returns it: one of the seven, or (with `undefinedTcodes: 'header'`) an undefined one. */
+export type DecodedPacket = OptoMmpPacket | UndefinedTcodePacket;
+
+/** Either the packet's total length, or how many more bytes are needed before it can be known or completed. */
+export type PacketMeasure =
+  | { readonly complete: true; readonly length: number }
+  | { readonly complete: false; readonly length: number | undefined; readonly needed: number };
+
+/**
+ * Measures the packet that starts at `bytes[at]`. Throws DecodeError (`UndefinedTcode`) or
+ * LimitExceededError for a header that cannot start a valid packet.
+ */
+export function measurePacket(bytes: Uint8Array, at = 0, options: DecodeOptions = {}): PacketMeasure {
+  const available = bytes.length - at;
+  if (available < 4) return { complete: false, length: undefined, needed: 4 - available };
+  const tcode = bytes[at + 3]! >> 4;
+  let length = fixedPacketBytes(tcode);
+  if (length === undefined) {
+    if (options.undefinedTcodes !== 'header') {
+      throw new DecodeError(`undefined OptoMMP tcode ${tcode}`, at + 3, bytes, { code: 'UndefinedTcode' });
+    }
+    length = MIN_PACKET_BYTES;
+  } else if (hasDataBlock(tcode)) {
+    if (available < 14) return { complete: false, length: undefined, needed: 14 - available };
+    const dataLength = (bytes[at + 12]! << 8) | bytes[at + 13]!;
+    const max = options.maxDataLength ?? MAX_DATA_LENGTH;
+    if (dataLength > max) {
+      throw new LimitExceededError(
+        `OptoMMP ${tcode === 1 ? 'write' : 'read'} block data_length`,
+        max,
+        dataLength,
+      );
+    }
+    length = BLOCK_HEADER_BYTES + dataLength;
+  }
+  if (available < length) return { complete: false, length, needed: length - available };
+  return { complete: true, length };
+}
+
+function readHeader(b: Uint8Array, at: number): PacketHeader {
+  return {
+    destinationId: (b[at]! << 8) | b[at + 1]!,
+    tl: b[at + 2]! >> 2,
+    rt: b[at + 2]! & 3,
+    pri: b[at + 3]! & 15,
+    sourceId: (b[at + 4]! << 8) | b[at + 5]!,
+  };
+}
+
+function readOffset(b: Uint8Array, at: number): number {
+  const high = (b[at + 6]! << 8) | b[at + 7]!;
+  const low = ((b[at + 8]! << 24) | (b[at + 9]! << 16) | (b[at + 10]! << 8) | b[at + 11]!) >>> 0;
+  return high * 0x1_0000_0000 + low;
+}
+
+/**
+ * Builds the packet of `length` bytes at `bytes[at]` (as measured by measurePacket). Data fields are
+ * copies, so the input may be reused.
+ */
+export function decodePacketAt(bytes: Uint8Array, at: number, length: number): DecodedPacket {
+  const h = readHeader(bytes, at);
+  const tcode = bytes[at + 3]! >> 4;
+  const rcode = bytes[at + 6]! >> 4;
+  switch (tcode) {
+    case 0:
+      return { ...h, tcode, offset: readOffset(bytes, at), data: bytes.slice(at + 12, at + 16) };
+    case 1:
+      return {
+        ...h,
+        tcode,
+        offset: readOffset(bytes, at),
+        extendedTcode: (bytes[at + 14]! << 8) | bytes[at + 15]!,
+        data: bytes.slice(at + 16, at + length),
+      };
+    case 2:
+      return { ...h, tcode, rcode };
+    case 4:
+      return { ...h, tcode, offset: readOffset(bytes, at) };
+    case 5:
+      return {
+        ...h,
+        tcode,
+        offset: readOffset(bytes, at),
+        dataLength: (bytes[at + 12]! << 8) | bytes[at + 13]!,
+        extendedTcode: (bytes[at + 14]! << 8) | bytes[at + 15]!,
+      };
+    case 6:
+      return { ...h, tcode, rcode, data: bytes.slice(at + 12, at + 16) };
+    case 7:
+      return {
+        ...h,
+        tcode,
+        rcode,
+        extendedTcode: (bytes[at + 14]! << 8) | bytes[at + 15]!,
+        data: bytes.slice(at + 16, at + length),
+      };
+    default:
+      return { ...h, tcode, offset: readOffset(bytes, at), undefinedTcode: true };
+  }
+}
+
+/**
+ * Decodes exactly one packet (a UDP datagram, a test fixture). Fewer bytes than the header asks for raise
+ * DecodeError `TruncatedPacket`; extra bytes raise DecodeError `TrailingBytes`.
+ */
+export function decodePacket(
+  bytes: Uint8Array,
+  options: DecodeOptions & { undefinedTcodes: 'header' },
+): DecodedPacket;
+export function decodePacket(bytes: Uint8Array, options?: DecodeOptions): OptoMmpPacket;
+export function decodePacket(bytes: Uint8Array, options: DecodeOptions = {}): DecodedPacket {
+  const m = measurePacket(bytes, 0, options);
+  if (!m.complete) {
+    throw new DecodeError(
+      `truncated OptoMMP packet: ${bytes.length} byte(s), need ${bytes.length + m.needed}${m.length === undefined ? ' or more' : ''}`,
+      bytes.length,
+      bytes,
+      { code: 'TruncatedPacket' },
+    );
+  }
+  if (bytes.length > m.length) {
+    throw new DecodeError(
+      `${bytes.length - m.length} byte(s) after a ${m.length}-byte OptoMMP packet`,
+      m.length,
+      bytes,
+      { code: 'TrailingBytes' },
+    );
+  }
+  return decodePacketAt(bytes, 0, m.length);
+}

@@ -1,0 +1,117 @@
+// Push-style OptoMMP stream decoder: feed it chunks as they arrive (a socket's 'data' events), get whole
+// packets back. Each packet's length comes from its own header (spec §1).
+
+import { EofError } from '@labwire/framing';
+import { type DecodedPacket, type DecodeOptions, decodePacketAt, measurePacket } from './decode';
+
+const MIN_CAPACITY = 4096;
+
+/**
+ * Cuts a byte stream into OptoMMP packets.
+ *
+ * A header that cannot start a packet (an undefined tcode, a data_length above `maxDataLength`) raises a
+ * typed error and its bytes stay at the head of the buffer, so nothing is lost: every later call raises the
+ * same error until the caller resynchronises with `skip(n)` or `reset()`. Packets completed before the bad
+ * header in the same `push` are returned first; the error comes with the next call.
+ */
+export class PacketDecoder {
+  readonly #options: DecodeOptions;
+  #buf = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
+
+  constructor(options: DecodeOptions = {}) {
+    this.#options = options;
+  }
+
+  /** Bytes buffered for packets not yet complete. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * The least number of bytes still needed to complete the next packet (0 when a whole packet is
+   * buffered). Before the header is complete this counts up to the end of the header only.
+   */
+  get needed(): number {
+    const m = measurePacket(this.#view(), 0, this.#options);
+    return m.complete ? 0 : m.needed;
+  }
+
+  /** Appends a chunk and returns every packet it completes, in order. */
+  push(chunk: Uint8Array): DecodedPacket[] {
+    this.#append(chunk);
+    const packets: DecodedPacket[] = [];
+    for (;;) {
+      let packet: DecodedPacket | undefined;
+      try {
+        packet = this.next();
+      } catch (error) {
+        if (packets.length === 0) throw error;
+        return packets;
+      }
+      if (packet === undefined) return packets;
+      packets.push(packet);
+    }
+  }
+
+  /** Decodes one packet from the buffered bytes, or returns undefined when it is not complete yet. */
+  next(): DecodedPacket | undefined {
+    const view = this.#view();
+    const m = measurePacket(view, 0, this.#options);
+    if (!m.complete) return undefined;
+    const packet = decodePacketAt(view, 0, m.length);
+    this.#start += m.length;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return packet;
+  }
+
+  /** Discards `n` buffered bytes (at most what is buffered), to resynchronise after an error. */
+  skip(n: number): number {
+    const k = Math.max(0, Math.min(n, this.buffered));
+    this.#start += k;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+    return k;
+  }
+
+  /** Discards everything buffered. */
+  reset(): void {
+    this.#start = this.#end = 0;
+  }
+
+  /** The stream ended: throws EofError with the partial packet when one was started. */
+  end(): void {
+    if (this.buffered === 0) return;
+    const partial = this.#view().slice();
+    const m = measurePacket(partial, 0, this.#options);
+    this.reset();
+    throw new EofError(
+      'OptoMMP packet',
+      partial,
+      m.complete ? m.length : (m.length ?? partial.length + m.needed),
+    );
+  }
+
+  #view(): Uint8Array {
+    return this.#buf.subarray(this.#start, this.#end);
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const live = this.buffered;
+    if (this.#end + chunk.length > this.#buf.length) {
+      const needed = live + chunk.length;
+      if (needed <= this.#buf.length) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+      } else {
+        const next = new Uint8Array(Math.max(needed, MIN_CAPACITY, this.#buf.length * 2));
+        next.set(this.#buf.subarray(this.#start, this.#end), 0);
+        this.#buf = next;
+      }
+      this.#start = 0;
+      this.#end = live;
+    }
+    this.#buf.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+}

@@ -185,11 +185,16 @@ export class ByteReader implements AsyncDisposable {
   }
 
   /** Reads exactly `n` bytes. EOF first raises EofError with the bytes that did arrive. */
-  readExactly(n: number, options: OperationOptions = {}): Promise<Uint8Array> {
+  readExactly(n: number, options: ReadExactlyOptions = {}): Promise<Uint8Array> {
     if (!Number.isInteger(n) || n < 0)
       return Promise.reject(new RangeError(`readExactly: n must be a whole number >= 0, got ${n}`));
-    return this.#enqueue<Uint8Array>('readExactly', options, (resolve, reject) => ({
+    const into = options.into;
+    if (into && into.length < n) {
+      return Promise.reject(new LimitExceededError('readExactly: destination too small', into.length, n));
+    }
+    return this.#enqueue<Uint8Array>('readExactly', options, (resolve, reject, self) => ({
       attempt: () => {
+        if (into) return this.#fillDirect(self, into, n, EMPTY, resolve);
         if (this.buffered < n) {
           this.#reserve(n);
           return false;
@@ -529,7 +534,8 @@ export class ByteReader implements AsyncDisposable {
     prefix: Uint8Array,
     resolve: (value: Uint8Array) => void,
   ): boolean {
-    const d = (op.direct ??= { dest, prefix, filled: 0, want });
+    if (op.direct === undefined) op.direct = { dest, prefix, filled: 0, want };
+    const d = op.direct;
     const take = Math.min(this.buffered, d.want - d.filled);
     if (take > 0) {
       d.dest.set(this.#buf.subarray(this.#start, this.#start + take), d.filled);

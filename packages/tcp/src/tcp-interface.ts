@@ -931,7 +931,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
     if (link !== undefined) this.#dropLink(link, 'closed');
     const sockets = [...this.#sockets];
     for (const socket of sockets) socket.destroy();
-    await Promise.all(sockets.map((s) => (s.closed ? undefined : new Promise((r) => s.once('close', r)))));
+    await Promise.all(sockets.filter((s) => !s.closed).map((s) => new Promise((r) => s.once('close', r))));
   }
 
   // --- helpers -------------------------------------------------------------------------------------------

@@ -1,1 +1,30 @@
-export {};
+export {
+  arbBytes,
+  arbChunkedBytes,
+  arbChunking,
+  arbCuts,
+  arbDelimitedMessages,
+  arbDelimiter,
+  arbFaultTiming,
+} from './arbitraries';
+export { chunkEvery, randomChunks, splitAt, streamOf, writeChunks } from './chunkers';
+export { FaultProxy, type FaultProxyOptions, type FaultSettings } from './fault-proxy';
+export { type HangingLookup, hangingLookup, staticLookup } from './hanging-lookup';
+export {
+  type ConnectionHandler,
+  LoopbackServer,
+  type LoopbackServerOptions,
+  type ServerConnection,
+} from './loopback-server';
+export { installProcessGuard, type ProcessGuard } from './process-guard';
+export { randomInt, seededRandom } from './random';
+export { activeResources, resourcesLeftOver, TRANSPORT_RESOURCES } from './resources';
+export {
+  startEchoServer,
+  startTaggingServer,
+  type TaggingServer,
+  type TaggingServerOptions,
+  taggedRequest,
+  tagOf,
+} from './servers';
+export { nextEvent, settle, sleep, type WaitForOptions, waitFor, withDeadline } from './wait';

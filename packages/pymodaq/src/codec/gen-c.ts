@@ -1,0 +1,389 @@
+// Generation C (PyMoDAQ 4.1.0–4.4.x, `pymodaq.utils.tcp_ip.serializer`, spec §5): no outer frame and no
+// top-level tag (the command tells the receiver what follows); list items are tagged objects; Axis,
+// DataWithAxes and DataToExport start with their class-name string. The DataWithAxes layout changed three
+// times (C1–C4) and cannot be told apart from the bytes.
+
+import {
+  expectArray,
+  expectAxis,
+  expectDim,
+  expectDistribution,
+  expectDwa,
+  expectInt,
+  expectNumber,
+  expectSource,
+  expectStr,
+} from './checks';
+import { UnknownTagError, UnsupportedValueError } from './errors';
+import { NdArray } from './nd-array';
+import {
+  asScalar,
+  readArrayND,
+  readBytes,
+  readCount,
+  readNumeric,
+  readStr,
+  writeArrayND,
+  writeNumeric,
+} from './primitives';
+import { field, nested, type Pull, type PullContext } from './pull';
+import {
+  type Axis,
+  type DataToExport,
+  type DataWithAxes,
+  type DwaClass,
+  type ExtraAttribute,
+  isAxis,
+  isDataToExport,
+  isDataWithAxes,
+  isParameterWithPath,
+  type ParameterWithPath,
+  type PyValue,
+  pyTypeName,
+} from './values';
+import type { ValueKind } from './wire-profile';
+import type { WireWriter } from './wire-writer';
+
+/** What distinguishes the four gen C layouts (spec §5.3, §5.5). */
+export interface LayoutC {
+  readonly name: 'C1' | 'C2' | 'C3' | 'C4';
+  /** Tags a list item may carry. */
+  readonly tags: readonly string[];
+  /** `units` after `name` (C4, 4.4.0+). */
+  readonly units: boolean;
+  /** `errors` list (C3+, 4.2.0+). */
+  readonly errors: boolean;
+  /** extra attribute names and values (C2+, 4.1.3+). */
+  readonly extras: boolean;
+}
+
+const TAGS_410 = ['scalar', 'string', 'array', 'dwa', 'axis'];
+const TAGS_413 = [...TAGS_410, 'list'];
+const TAGS_430 = [...TAGS_413, 'bytes', 'parameter', 'dte', 'bool'];
+
+export const LAYOUT_C1: LayoutC = { name: 'C1', tags: TAGS_410, units: false, errors: false, extras: false };
+export const LAYOUT_C2: LayoutC = { name: 'C2', tags: TAGS_413, units: false, errors: false, extras: true };
+/** 4.2.x: the C3 DataWithAxes, but lists do not know bytes/parameter/dte yet (those came in 4.3.0). */
+export const LAYOUT_C3_42: LayoutC = { name: 'C3', tags: TAGS_413, units: false, errors: true, extras: true };
+export const LAYOUT_C3: LayoutC = { name: 'C3', tags: TAGS_430, units: false, errors: true, extras: true };
+export const LAYOUT_C4: LayoutC = { name: 'C4', tags: TAGS_430, units: true, errors: true, extras: true };
+
+/** DwaType.names() in 4.x (DataFromRoi exists only in gen D). */
+const DWA_CLASSES_C: readonly DwaClass[] = [
+  'DataWithAxes',
+  'DataRaw',
+  'DataActuator',
+  'DataFromPlugins',
+  'DataCalculated',
+];
+
+// --- decoding ---------------------------------------------------------------------------------------------
+
+export function* readTaggedC(ctx: PullContext, layout: LayoutC): Pull<PyValue> {
+  const at = ctx.offset;
+  const tag = yield* readStr(ctx);
+  if (!layout.tags.includes(tag)) throw new UnknownTagError(tag, at, layout.tags, ctx.field || undefined);
+  switch (tag) {
+    case 'scalar':
+      return yield* readNumeric(ctx);
+    case 'bool': {
+      // Written by no 4.x encoder (Number is tested first) but read by 4.3+: bool(number).
+      const v = yield* readNumeric(ctx);
+      return typeof v === 'boolean'
+        ? v
+        : typeof v.value === 'object'
+          ? v.value.re !== 0 || v.value.im !== 0
+          : Number(v.value) !== 0;
+    }
+    case 'string':
+      return yield* readStr(ctx);
+    case 'array':
+      return yield* readArrayND(ctx, 'atleast1d');
+    case 'dwa':
+      return yield* readDwaC(ctx, layout);
+    case 'axis':
+      return yield* readAxisC(ctx);
+    case 'list':
+      return yield* readListC(ctx, layout);
+    case 'bytes':
+      return yield* readBytes(ctx);
+    case 'parameter':
+      return yield* readParameterC(ctx, layout);
+    default:
+      return yield* readDteC(ctx, layout);
+  }
+}
+
+export function* readListC(ctx: PullContext, layout: LayoutC): Pull<PyValue[]> {
+  return yield* nested(
+    ctx,
+    (function* () {
+      const count = yield* readCount(ctx);
+      const items: PyValue[] = [];
+      for (let i = 0; i < count; i++) items.push(yield* field(ctx, `[${i}]`, readTaggedC(ctx, layout)));
+      return items;
+    })(),
+  );
+}
+
+/** A list whose items must all pass `check` (data arrays, labels, axes …). */
+function* readListOf<T>(
+  ctx: PullContext,
+  layout: LayoutC,
+  check: (ctx: PullContext, v: PyValue, at: number) => T,
+): Pull<T[]> {
+  return yield* nested(
+    ctx,
+    (function* () {
+      const count = yield* readCount(ctx);
+      const items: T[] = [];
+      for (let i = 0; i < count; i++) {
+        ctx.path.push(`[${i}]`);
+        const at = ctx.offset;
+        items.push(check(ctx, yield* readTaggedC(ctx, layout), at));
+        ctx.path.pop();
+      }
+      return items;
+    })(),
+  );
+}
+
+function* className(ctx: PullContext, allowed: readonly string[]): Pull<string> {
+  const at = ctx.offset;
+  const name = yield* readStr(ctx);
+  if (!allowed.includes(name)) throw new UnknownTagError(name, at, allowed, ctx.field || undefined);
+  return name;
+}
+
+function* timestampC(ctx: PullContext): Pull<number> {
+  const at = ctx.offset;
+  return expectNumber(ctx, yield* readNumeric(ctx), at);
+}
+
+export function* readAxisC(ctx: PullContext): Pull<Axis> {
+  return yield* nested(
+    ctx,
+    (function* (): Pull<Axis> {
+      yield* className(ctx, ['Axis']);
+      const label = yield* field(ctx, 'label', readStr(ctx));
+      const units = yield* field(ctx, 'units', readStr(ctx));
+      const data = yield* field(ctx, 'data', readArrayND(ctx, 'atleast1d'));
+      let at = ctx.offset;
+      const index = expectInt(ctx, yield* field(ctx, 'index', readNumeric(ctx)), at);
+      at = ctx.offset;
+      const spreadOrder = expectInt(ctx, yield* field(ctx, 'spread_order', readNumeric(ctx)), at);
+      return { type: 'Axis', label, units, data, index, spreadOrder };
+    })(),
+  );
+}
+
+export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes> {
+  return yield* nested(
+    ctx,
+    (function* (): Pull<DataWithAxes> {
+      const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
+      ctx.path.push(type);
+      const timestamp = yield* field(ctx, 'timestamp', timestampC(ctx));
+      const name = yield* field(ctx, 'name', readStr(ctx));
+      const units = layout.units ? yield* field(ctx, 'units', readStr(ctx)) : '';
+      let at = ctx.offset;
+      const source = expectSource(ctx, yield* field(ctx, 'source', readStr(ctx)), at);
+      at = ctx.offset;
+      const dim = expectDim(ctx, yield* field(ctx, 'dim', readStr(ctx)), at);
+      at = ctx.offset;
+      const distribution = expectDistribution(ctx, yield* field(ctx, 'distribution', readStr(ctx)), at);
+      const data = yield* field(ctx, 'data', readListOf(ctx, layout, expectArray));
+      const labels = yield* field(ctx, 'labels', readListOf(ctx, layout, expectStr));
+      const origin = yield* field(ctx, 'origin', readStr(ctx));
+      const navIndexes = yield* field(ctx, 'nav_indexes', readListOf(ctx, layout, expectInt));
+      const axes = yield* field(ctx, 'axes', readListOf(ctx, layout, expectAxis));
+      const errors = layout.errors ? yield* field(ctx, 'errors', readListOf(ctx, layout, expectArray)) : [];
+      const extraAttributes: ExtraAttribute[] = [];
+      if (layout.extras) {
+        const names = yield* field(ctx, 'extra_attributes', readListOf(ctx, layout, expectStr));
+        for (const attr of names) {
+          extraAttributes.push({ name: attr, value: yield* field(ctx, attr, readTaggedC(ctx, layout)) });
+        }
+      }
+      ctx.path.pop();
+      return {
+        type,
+        timestamp,
+        name,
+        units,
+        source,
+        dim,
+        distribution,
+        data,
+        labels,
+        origin,
+        navIndexes,
+        axes,
+        errors,
+        extraAttributes,
+      };
+    })(),
+  );
+}
+
+export function* readDteC(ctx: PullContext, layout: LayoutC): Pull<DataToExport> {
+  return yield* nested(
+    ctx,
+    (function* (): Pull<DataToExport> {
+      yield* className(ctx, ['DataToExport']);
+      ctx.path.push('DataToExport');
+      const timestamp = yield* field(ctx, 'timestamp', timestampC(ctx));
+      const name = yield* field(ctx, 'name', readStr(ctx));
+      const data = yield* field(ctx, 'data', readListOf(ctx, layout, expectDwa));
+      ctx.path.pop();
+      return { type: 'DataToExport', timestamp, name, data, extraAttributes: [] };
+    })(),
+  );
+}
+
+/** Tag `parameter` (4.3.0+): the path as a list of tagged strings, then the XML as a `str`. */
+function* readParameterC(ctx: PullContext, layout: LayoutC): Pull<ParameterWithPath> {
+  const path = yield* field(ctx, 'path', readListOf(ctx, layout, expectStr));
+  const xml = yield* field(ctx, 'xml', readStr(ctx));
+  return { type: 'ParameterWithPath', path, xml };
+}
+
+export function* readValueC(ctx: PullContext, layout: LayoutC, kind: ValueKind | undefined): Pull<PyValue> {
+  switch (kind) {
+    case 'string':
+      return yield* readStr(ctx);
+    case 'bytes':
+      return yield* readBytes(ctx);
+    case 'scalar':
+      return yield* readNumeric(ctx);
+    case 'array':
+      return yield* readArrayND(ctx, 'atleast1d');
+    case 'list':
+      return yield* readListC(ctx, layout);
+    case 'axis':
+      return yield* readAxisC(ctx);
+    case 'dwa':
+      return yield* readDwaC(ctx, layout);
+    case 'dte':
+      return yield* readDteC(ctx, layout);
+    default:
+      return yield* readTaggedC(ctx, layout);
+  }
+}
+
+// --- encoding ---------------------------------------------------------------------------------------------
+
+/** Serializer.to_bytes(): bytes, Number, str, ndarray, Axis, DataWithAxes, DataToExport, list. */
+export function writeValueC(w: WireWriter, layout: LayoutC, value: PyValue): void {
+  if (value instanceof NdArray) writeArrayND(w, value);
+  else if (value instanceof Uint8Array) w.lengthPrefixed(value);
+  else if (typeof value === 'string') w.str(value);
+  else if (isAxis(value)) writeAxisC(w, value);
+  else if (isDataWithAxes(value)) writeDwaC(w, layout, value);
+  else if (isDataToExport(value)) writeDteC(w, layout, value);
+  else if (Array.isArray(value)) writeListC(w, layout, value as readonly PyValue[]);
+  else {
+    const scalar = asScalar(value);
+    if (!scalar) throw new UnsupportedValueError(`gen C (${layout.name}) cannot encode ${pyTypeName(value)}`);
+    writeNumeric(w, scalar);
+  }
+}
+
+export function writeListC(w: WireWriter, layout: LayoutC, list: readonly PyValue[]): void {
+  w.u32(list.length, 'list length');
+  for (const item of list) writeTaggedC(w, layout, item);
+}
+
+function requireTag(layout: LayoutC, tag: string, value: PyValue): void {
+  if (!layout.tags.includes(tag)) {
+    throw new UnsupportedValueError(
+      `layout ${layout.name} has no list tag ${JSON.stringify(tag)} for ${pyTypeName(value)} (known: ${layout.tags.join(', ')})`,
+    );
+  }
+}
+
+/** Serializer.type_and_object_serialization(): a tag, then the object. */
+export function writeTaggedC(w: WireWriter, layout: LayoutC, value: PyValue): void {
+  if (isDataWithAxes(value)) {
+    writeDwaC(w.str('dwa'), layout, value);
+  } else if (isAxis(value)) {
+    writeAxisC(w.str('axis'), value);
+  } else if (value instanceof NdArray) {
+    writeArrayND(w.str('array'), value);
+  } else if (typeof value === 'string') {
+    w.str('string').str(value);
+  } else if (Array.isArray(value)) {
+    requireTag(layout, 'list', value);
+    writeListC(w.str('list'), layout, value as readonly PyValue[]);
+  } else if (value instanceof Uint8Array) {
+    requireTag(layout, 'bytes', value);
+    w.str('bytes').lengthPrefixed(value);
+  } else if (isParameterWithPath(value)) {
+    requireTag(layout, 'parameter', value);
+    w.str('parameter');
+    writeListC(w, layout, value.path);
+    if (typeof value.xml === 'string') w.str(value.xml);
+    else w.lengthPrefixed(value.xml);
+  } else if (isDataToExport(value)) {
+    requireTag(layout, 'dte', value);
+    writeDteC(w.str('dte'), layout, value);
+  } else {
+    // numbers.Number is tested before bool upstream, so a bool travels as `scalar` (|b1).
+    const scalar = asScalar(value);
+    if (!scalar)
+      throw new UnsupportedValueError(`gen C (${layout.name}) list items cannot be ${pyTypeName(value)}`);
+    writeNumeric(w.str('scalar'), scalar);
+  }
+}
+
+function writeInt(w: WireWriter, n: number): void {
+  writeNumeric(w, { type: 'scalar', dtype: '<i8', value: n });
+}
+
+export function writeAxisC(w: WireWriter, axis: Axis): void {
+  w.str('Axis').str(axis.label).str(axis.units);
+  writeArrayND(w, axis.data);
+  writeInt(w, axis.index);
+  writeInt(w, axis.spreadOrder);
+}
+
+/** Fields a layout does not have (units before C4, errors before C3, extras in C1) are not sent. */
+export function writeDwaC(w: WireWriter, layout: LayoutC, dwa: DataWithAxes): void {
+  if (!DWA_CLASSES_C.includes(dwa.type)) {
+    throw new UnsupportedValueError(
+      `gen C knows no DataWithAxes flavour ${dwa.type} (${DWA_CLASSES_C.join(', ')})`,
+    );
+  }
+  w.str(dwa.type);
+  writeNumeric(w, { type: 'scalar', dtype: '<f8', value: dwa.timestamp });
+  w.str(dwa.name);
+  if (layout.units) w.str(dwa.units);
+  w.str(dwa.source).str(dwa.dim).str(dwa.distribution);
+  writeListC(w, layout, dwa.data);
+  writeListC(w, layout, dwa.labels);
+  w.str(dwa.origin);
+  w.u32(dwa.navIndexes.length, 'nav_indexes length');
+  for (const i of dwa.navIndexes) writeInt(w.str('scalar'), i);
+  writeListC(w, layout, dwa.axes);
+  if (layout.errors) writeListC(w, layout, dwa.errors);
+  if (layout.extras) {
+    writeListC(
+      w,
+      layout,
+      dwa.extraAttributes.map((a) => a.name),
+    );
+    for (const a of dwa.extraAttributes) writeTaggedC(w, layout, a.value);
+  }
+}
+
+/** 4.x DataToExport has no extra attributes; they are not sent. */
+export function writeDteC(w: WireWriter, layout: LayoutC, dte: DataToExport): void {
+  if (dte.type !== 'DataToExport') {
+    throw new UnsupportedValueError(`gen C decoders accept only DataToExport, not ${dte.type}`);
+  }
+  w.str('DataToExport');
+  writeNumeric(w, { type: 'scalar', dtype: '<f8', value: dte.timestamp });
+  w.str(dte.name);
+  w.u32(dte.data.length, 'DataToExport length');
+  for (const dwa of dte.data) writeDwaC(w.str('dwa'), layout, dwa);
+}

@@ -1,0 +1,296 @@
+// Primitives shared by every generation (spec §2): u32 BE lengths, UTF-8 strings, numeric blocks and
+// array blocks. Each decoder checks a length against its limit before requesting the bytes.
+
+import { hexExcerpt, LimitExceededError, viewOf } from '@labwire/framing';
+import { type DtypeInfo, parseDtype, readElement } from './dtype';
+import { UnsupportedValueError } from './errors';
+import { checkLimit } from './limits';
+import { NdArray } from './nd-array';
+import type { Pull, PullContext } from './pull';
+import { isPyScalar, type PyScalar, type PyValue, pyInt } from './values';
+import type { WireWriter } from './wire-writer';
+
+// numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
+const MAX_DTYPE_BYTES = 32;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function be32(b: Uint8Array): number {
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
+  const at = ctx.offset;
+  const value = be32(yield 4);
+  ctx.note(at, 4, `${meaning} ${value}`);
+  return value;
+}
+
+/** A list/container count, checked against maxListItems before anything is read. */
+export function* readCount(ctx: PullContext, what = 'items'): Pull<number> {
+  const at = ctx.offset;
+  const count = be32(yield 4);
+  ctx.note(at, 4, `u32 ${count} (${what})`);
+  if (count > ctx.limits.maxListItems) {
+    throw new LimitExceededError(
+      `pymodaq ${ctx.field || 'list'} at offset ${at}: ${what} count`,
+      ctx.limits.maxListItems,
+      count,
+    );
+  }
+  return count;
+}
+
+/** `u32 n` + n raw bytes (gen A–C `bytes`, and the body of a `str`). */
+export function* readLengthPrefixed(
+  ctx: PullContext,
+  maxBytes = ctx.limits.maxStringBytes,
+): Pull<Uint8Array> {
+  const at = ctx.offset;
+  const n = be32(yield 4);
+  if (n > maxBytes) {
+    throw new LimitExceededError(
+      `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
+      maxBytes,
+      n,
+    );
+  }
+  return n === 0 ? new Uint8Array(0) : yield n;
+}
+
+export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (e) {
+    throw ctx.error('invalid UTF-8 in a str', at, { code: 'PymodaqInvalidUtf8', got: bytes, cause: e });
+  }
+}
+
+export function* readStr(ctx: PullContext): Pull<string> {
+  const at = ctx.offset;
+  const bytes = yield* readLengthPrefixed(ctx);
+  const text = decodeUtf8(bytes, ctx, at + 4);
+  ctx.note(at, 4 + bytes.length, `str ${JSON.stringify(text)}`);
+  return text;
+}
+
+export function* readBytes(ctx: PullContext): Pull<Uint8Array> {
+  const at = ctx.offset;
+  const bytes = yield* readLengthPrefixed(ctx);
+  ctx.note(at, 4 + bytes.length, `bytes (${bytes.length}) ${hexExcerpt(bytes, 16)}`);
+  return bytes;
+}
+
+function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
+  const at = ctx.offset;
+  const raw = yield* readLengthPrefixed(ctx, MAX_DTYPE_BYTES);
+  const text = decodeUtf8(raw, ctx, at + 4);
+  const info = parseDtype(text);
+  if (!info) {
+    throw ctx.error(
+      `unsupported numpy dtype ${JSON.stringify(text)} (expected e.g. <f8, >i4, |u1, |b1, <c16)`,
+      at,
+      {
+        code: 'PymodaqBadDtype',
+        got: raw,
+      },
+    );
+  }
+  ctx.note(at, 4 + raw.length, `dtype ${JSON.stringify(text)}`);
+  return info;
+}
+
+/** Numeric block (spec §2): `str dtype` + `u32 nbytes` + the value. A `|b1` scalar becomes a boolean. */
+export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
+  const info = yield* readDtype(ctx);
+  const at = ctx.offset;
+  const n = yield* readU32(ctx, 'nbytes');
+  if (n !== info.itemsize) {
+    // numpy would take the first item of a longer block and fail on a shorter one; labwire wants exactly one.
+    if (n > ctx.limits.maxArrayBytes)
+      throw new LimitExceededError('pymodaq scalar nbytes', ctx.limits.maxArrayBytes, n);
+    throw ctx.error(`a ${info.dtype} scalar has ${info.itemsize} byte(s), the block announces ${n}`, at, {
+      code: 'PymodaqBadScalar',
+    });
+  }
+  const vat = ctx.offset;
+  const bytes = yield n;
+  const value = readElement(viewOf(bytes), 0, info);
+  ctx.note(vat, n, `value ${formatValue(value)}`);
+  if (info.dtype === '|b1') return value as boolean;
+  return { type: 'scalar', dtype: info.dtype, value };
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    const c = value as { re: number; im: number };
+    return `(${c.re}${c.im < 0 ? '-' : '+'}${Math.abs(c.im)}j)`;
+  }
+  return String(value);
+}
+
+function shapeProduct(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** np.squeeze: drop every dimension of length 1. */
+export function squeeze(shape: readonly number[]): number[] {
+  return shape.filter((d) => d !== 1);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Array block, gen B–D (spec §2): dtype, nbytes, ndim, dims, data. Gen B squeezes, gen C/D apply
+ * atleast_1d; the wire shape is kept in `wireShape` when that changes it.
+ */
+export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): Pull<NdArray> {
+  const start = ctx.offset;
+  const info = yield* readDtype(ctx);
+  const nbytes = yield* readU32(ctx, 'nbytes');
+  checkLimit(`pymodaq array at offset ${start}: nbytes`, ctx.limits.maxArrayBytes, nbytes);
+  const ndimAt = ctx.offset;
+  const ndim = yield* readU32(ctx, 'ndim');
+  if (ndim > ctx.limits.maxDims) {
+    throw ctx.error(`array ndim ${ndim} exceeds the limit of ${ctx.limits.maxDims}`, ndimAt, {
+      code: 'PymodaqBadShape',
+    });
+  }
+  const shape: number[] = [];
+  for (let i = 0; i < ndim; i++) shape.push(yield* readU32(ctx, `dim ${i}`));
+  if (shapeProduct(shape) * info.itemsize !== nbytes) {
+    throw ctx.error(
+      `array of ${info.dtype} with shape [${shape.join(', ')}] needs ${shapeProduct(shape) * info.itemsize} byte(s), the block announces ${nbytes}`,
+      ndimAt,
+      { code: 'PymodaqBadShape' },
+    );
+  }
+  const dataAt = ctx.offset;
+  const data: Uint8Array = nbytes === 0 ? new Uint8Array(0) : yield nbytes;
+  const final = receiver === 'squeeze' ? squeeze(shape) : shape.length === 0 ? [1] : shape;
+  const array = new NdArray(info.dtype, final, data, sameShape(final, shape) ? undefined : shape);
+  ctx.note(dataAt, nbytes, `data ${array.toString()}`);
+  return array;
+}
+
+/**
+ * Array block, gen A (spec §3): dtype, nbytes, nrow, ncol, data. The receiver reshapes to (nrow, ncol)
+ * when ncol is not 0, then squeezes.
+ */
+export function* readArrayA(ctx: PullContext): Pull<NdArray> {
+  const start = ctx.offset;
+  const info = yield* readDtype(ctx);
+  const nbytes = yield* readU32(ctx, 'nbytes');
+  checkLimit(`pymodaq array at offset ${start}: nbytes`, ctx.limits.maxArrayBytes, nbytes);
+  const rowAt = ctx.offset;
+  const nrow = yield* readU32(ctx, 'nrow');
+  const ncol = yield* readU32(ctx, 'ncol');
+  if (nbytes % info.itemsize !== 0 || (ncol !== 0 && nrow * ncol * info.itemsize !== nbytes)) {
+    throw ctx.error(
+      `gen A array of ${info.dtype}, ${nrow} x ${ncol}, does not match its ${nbytes} data byte(s)`,
+      rowAt,
+      { code: 'PymodaqBadShape' },
+    );
+  }
+  const dataAt = ctx.offset;
+  const data: Uint8Array = nbytes === 0 ? new Uint8Array(0) : yield nbytes;
+  const shape = ncol !== 0 ? [nrow, ncol] : [nbytes / info.itemsize];
+  const array = new NdArray(info.dtype, squeeze(shape), data, [nrow, ncol]);
+  ctx.note(dataAt, nbytes, `data ${array.toString()}`);
+  return array;
+}
+
+// --- encoders ---------------------------------------------------------------------------------------------
+
+export type ScalarRule = 'any' | 'python';
+
+// What a Python int / float / bool / complex becomes through np.array([x]) (spec §2): numpy picks <i8
+// (<i4 on Windows with numpy < 2) or <u8 for 2^63..2^64-1, <f8, |b1, <c16. Big-endian hosts give `>`.
+const PYTHON_SCALAR_DTYPES = new Set([
+  '<i8',
+  '>i8',
+  '<i4',
+  '>i4',
+  '<u8',
+  '>u8',
+  '<f8',
+  '>f8',
+  '|b1',
+  '<c16',
+  '>c16',
+]);
+
+/** The scalar a value stands for, or undefined when it is not a number. */
+export function asScalar(value: PyValue): PyScalar | undefined {
+  if (typeof value === 'number') return { type: 'scalar', dtype: '<f8', value };
+  if (typeof value === 'bigint') return pyInt(value);
+  if (typeof value === 'boolean') return { type: 'scalar', dtype: '|b1', value };
+  if (isPyScalar(value)) return value;
+  return undefined;
+}
+
+export function isPythonScalar(scalar: PyScalar): boolean {
+  return PYTHON_SCALAR_DTYPES.has(scalar.dtype);
+}
+
+/** Numeric block: `str dtype` + `u32 nbytes` + the value in the dtype's byte order. */
+export function writeNumeric(w: WireWriter, scalar: PyScalar): void {
+  let array: NdArray;
+  try {
+    array = NdArray.fromValues([scalar.value], { dtype: scalar.dtype, shape: [] });
+  } catch (e) {
+    throw new UnsupportedValueError(
+      `cannot encode scalar ${String(scalar.value)} as ${scalar.dtype}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  w.str(scalar.dtype).lengthPrefixed(array.data);
+}
+
+/** The shape to send: `wireShape` when it describes the same data, else `shape`. */
+export function shapeToSend(array: NdArray): readonly number[] {
+  const w = array.wireShape;
+  return w !== undefined && shapeProduct(w) === array.size ? w : array.shape;
+}
+
+/** Array block gen B–D: dtype, nbytes, ndim, dims, C-order data. */
+export function writeArrayND(w: WireWriter, array: NdArray): void {
+  const shape = shapeToSend(array);
+  w.str(array.dtype).u32(array.data.length, 'array nbytes').u32(shape.length, 'ndim');
+  for (const d of shape) w.u32(d, 'dimension');
+  w.raw(array.data);
+}
+
+/**
+ * Array block gen A: nrow = shape[0], ncol = shape[1] for 2-D and 1 for 1-D (PyMoDAQ 2.0.0 send_array).
+ * A 0-d array goes as 1 x 1 (upstream fails on it; its receiver squeezes 1 x 1 back to 0-d). Arrays of 3
+ * or more dimensions cannot be expressed.
+ */
+export function writeArrayA(w: WireWriter, array: NdArray): void {
+  const ws = array.wireShape;
+  let nrow: number;
+  let ncol: number;
+  if (ws !== undefined && ws.length === 2 && (ws[1] === 0 ? true : ws[0]! * ws[1]! === array.size)) {
+    [nrow, ncol] = ws as [number, number];
+  } else if (array.ndim === 0) {
+    [nrow, ncol] = [1, 1];
+  } else if (array.ndim === 1) {
+    [nrow, ncol] = [array.shape[0]!, 1];
+  } else if (array.ndim === 2) {
+    [nrow, ncol] = array.shape as [number, number];
+  } else {
+    throw new UnsupportedValueError(
+      `gen A carries arrays of at most 2 dimensions (nrow x ncol); got shape [${array.shape.join(', ')}]`,
+    );
+  }
+  w.str(array.dtype)
+    .u32(array.data.length, 'array nbytes')
+    .u32(nrow, 'nrow')
+    .u32(ncol, 'ncol')
+    .raw(array.data);
+}

@@ -1,0 +1,223 @@
+// WireProfile implementation and resolveProfile(): a generation letter or a PyMoDAQ version in, the
+// codec for that wire generation out (spec §0, §10). Nothing is ever detected from the bytes.
+
+import type { ByteReader, OperationOptions } from '@labwire/framing';
+import { UnknownProfileError } from './errors';
+import { TAGS_B } from './gen-b';
+import { LAYOUT_C1, LAYOUT_C2, LAYOUT_C3, LAYOUT_C3_42, LAYOUT_C4, type LayoutC } from './gen-c';
+import { TAGS_D } from './gen-d';
+import { type CodecLimits, resolveLimits } from './limits';
+import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
+import { type Pull, PullContext, runOnReader } from './pull';
+import type { PyValue } from './values';
+import type { DetectorData, EncodeOptions, Generation, ReadValueOptions, WireProfile } from './wire-profile';
+import { WireWriter } from './wire-writer';
+
+export interface ResolveProfileOptions {
+  /** Override any of the decoder's size limits. */
+  limits?: Partial<CodecLimits>;
+}
+
+const DESCRIPTIONS: Record<Generation, string> = {
+  A: 'A (PyMoDAQ 1.6.0–2.0.0)',
+  B: 'B (PyMoDAQ 2.0.1–4.0.x, LabVIEW client)',
+  C1: 'C1 (PyMoDAQ 4.1.0–4.1.2)',
+  C2: 'C2 (PyMoDAQ 4.1.3–4.1.5)',
+  C3: 'C3 (PyMoDAQ 4.2.0–4.3.x)',
+  C4: 'C4 (PyMoDAQ 4.4.x)',
+  D: 'D (PyMoDAQ 5.x)',
+};
+
+/** The codec of one wire generation. Stateless: one instance may serve any number of connections. */
+export class PymodaqProfile implements WireProfile {
+  readonly generation: Generation;
+  readonly version: string | undefined;
+  readonly description: string;
+  readonly limits: CodecLimits;
+  readonly framed: boolean;
+  readonly listTags: readonly string[];
+  /** The message codec behind the profile (internal; used by decodeValue / MessageDecoder / explainFrame). */
+  readonly messages: MessageCodec;
+
+  constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
+    this.generation = generation;
+    this.version = version;
+    this.limits = limits;
+    this.framed = generation === 'D';
+    this.description =
+      version === undefined ? DESCRIPTIONS[generation] : `${DESCRIPTIONS[generation]}, version ${version}`;
+    if (generation === 'A') {
+      this.messages = MESSAGES_A;
+      this.listTags = [];
+    } else if (generation === 'B') {
+      this.messages = MESSAGES_B;
+      this.listTags = TAGS_B;
+    } else if (generation === 'D') {
+      this.messages = MESSAGES_D;
+      this.listTags = TAGS_D;
+    } else {
+      const l = layout ?? { C1: LAYOUT_C1, C2: LAYOUT_C2, C3: LAYOUT_C3, C4: LAYOUT_C4 }[generation];
+      this.messages = messagesC(l);
+      this.listTags = l.tags;
+    }
+    Object.freeze(this);
+  }
+
+  /** A fresh decoding context (limits, offsets, field path). */
+  context(options: { offset?: number; trace?: boolean } = {}): PullContext {
+    return new PullContext(this.limits, options);
+  }
+
+  #encode(write: (w: WireWriter) => void): Uint8Array {
+    const w = new WireWriter();
+    write(w);
+    return w.finish();
+  }
+
+  #read<T>(
+    reader: ByteReader,
+    operation: string,
+    pull: (ctx: PullContext) => Pull<T>,
+    opts?: OperationOptions,
+  ): Promise<T> {
+    const ctx = this.context();
+    let decoder: Pull<T>;
+    try {
+      decoder = pull(ctx);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return runOnReader(decoder, reader, ctx, `pymodaq ${this.generation} ${operation}`, opts);
+  }
+
+  encodeCommand(command: string): Uint8Array {
+    return this.#encode((w) => this.messages.writeCommand(w, command));
+  }
+  readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string> {
+    return this.#read(reader, 'command', (ctx) => this.messages.command(ctx), opts);
+  }
+  encodeString(text: string | Uint8Array): Uint8Array {
+    return this.#encode((w) => this.messages.writeString(w, text));
+  }
+  readString(reader: ByteReader, opts?: OperationOptions): Promise<string> {
+    return this.#read(reader, 'string', (ctx) => this.messages.string(ctx), opts);
+  }
+  encodePath(path: readonly string[]): Uint8Array {
+    return this.#encode((w) => this.messages.writePath(w, path));
+  }
+  readPath(reader: ByteReader, opts?: OperationOptions): Promise<string[]> {
+    return this.#read(reader, 'path', (ctx) => this.messages.path(ctx), opts);
+  }
+  encodeInfo(name: string, value: string | number): Uint8Array {
+    return this.#encode((w) => this.messages.writeInfo(w, name, value));
+  }
+  readInfo(reader: ByteReader, opts?: OperationOptions): Promise<{ name: string; value: string | number }> {
+    return this.#read(reader, 'Info', (ctx) => this.messages.info(ctx), opts);
+  }
+  encodePosition(value: number, units?: string, options: EncodeOptions = {}): Uint8Array {
+    return this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp));
+  }
+  readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
+    return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts);
+  }
+  encodeDetectorData(data: DetectorData, options: EncodeOptions = {}): Uint8Array {
+    return this.#encode((w) => this.messages.writeDetector(w, data, options.timestamp));
+  }
+  /** The detector data as separate buffers (the large array blocks by reference, not copied). */
+  encodeDetectorDataParts(data: DetectorData, options: EncodeOptions = {}): Uint8Array[] {
+    const w = new WireWriter();
+    this.messages.writeDetector(w, data, options.timestamp);
+    return w.parts();
+  }
+  readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData> {
+    return this.#read(reader, 'detector data', (ctx) => this.messages.detector(ctx), opts);
+  }
+  encodeValue(value: PyValue): Uint8Array {
+    return this.#encode((w) => this.messages.writeValue(w, value));
+  }
+  encodeTagged(value: PyValue): Uint8Array {
+    return this.#encode((w) => this.messages.writeTagged(w, value));
+  }
+  readValue(reader: ByteReader, opts: ReadValueOptions = {}): Promise<PyValue> {
+    return this.#read(reader, 'value', (ctx) => this.messages.value(ctx, opts), opts);
+  }
+
+  toString(): string {
+    return `PymodaqProfile(${this.description})`;
+  }
+}
+
+// --- resolveProfile ---------------------------------------------------------------------------------------
+
+type Placement = { generation: Generation; layout?: LayoutC } | { ambiguous: string };
+
+/** Places a PyMoDAQ version (spec §0 table; §5.3 for the 4.2 / 4.3 list tags). */
+function place(major: number, minor: number | undefined, patch: number | undefined): Placement | undefined {
+  if (major === 1) {
+    if (minor === undefined) return { ambiguous: '1.x before 1.6 is not covered; 1.6+ is generation A' };
+    return minor >= 6 ? { generation: 'A' } : undefined;
+  }
+  if (major === 2) {
+    if (minor === undefined) return { ambiguous: '2.0.0 is generation A, 2.0.1 and later B' };
+    if (minor === 0) {
+      if (patch === undefined) return { ambiguous: '2.0.0 is generation A, 2.0.1 and later B' };
+      return { generation: patch === 0 ? 'A' : 'B' };
+    }
+    return { generation: 'B' };
+  }
+  if (major === 3) return { generation: 'B' };
+  if (major === 4) {
+    if (minor === undefined) return { ambiguous: '4.0 is B, 4.1 C1/C2, 4.2–4.3 C3, 4.4 C4' };
+    if (minor === 0) return { generation: 'B' };
+    if (minor === 1) {
+      if (patch === undefined) return { ambiguous: '4.1.0–4.1.2 are C1, 4.1.3 and later C2' };
+      return { generation: patch <= 2 ? 'C1' : 'C2' };
+    }
+    if (minor === 2) return { generation: 'C3', layout: LAYOUT_C3_42 };
+    if (minor === 3) return { generation: 'C3' };
+    if (minor === 4) return { generation: 'C4' };
+    return undefined;
+  }
+  if (major === 5) return { generation: 'D' };
+  return undefined;
+}
+
+/**
+ * The profile for a generation (`A`, `B`, `C1`–`C4`, `D`) or a PyMoDAQ version (`1.6`, `2.0.0`, `3.6`,
+ * `4.0.11`, `4.1.2`, `4.4`, `5`, `5.0.2` …). A version that spans two generations (`2.0`, `4.1`, `4`) or
+ * that PyMoDAQ never had is an UnknownProfileError.
+ */
+export function resolveProfile(
+  spec: Generation | string,
+  options: ResolveProfileOptions = {},
+): PymodaqProfile {
+  const limits = resolveLimits(options.limits);
+  const text = String(spec).trim();
+  const letter = text.toUpperCase();
+  if (letter === 'A' || letter === 'B' || letter === 'D' || /^C[1-4]$/.test(letter)) {
+    return new PymodaqProfile(letter as Generation, limits);
+  }
+  if (letter === 'C')
+    throw new UnknownProfileError(
+      text,
+      'generation C has four layouts: say C1, C2, C3 or C4 (or give the version)',
+    );
+  const m = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[.+-]?(?:dev|a|b|rc|post)[.\w]*)?$/i.exec(text);
+  if (!m) {
+    throw new UnknownProfileError(
+      text,
+      'expected A, B, C1, C2, C3, C4, D or a PyMoDAQ version such as 4.4.5',
+    );
+  }
+  const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+  const placed = place(Number(m[1]), num(m[2]), num(m[3]));
+  if (placed === undefined) {
+    throw new UnknownProfileError(
+      text,
+      'no PyMoDAQ release with this version speaks the TCP/IP protocol described here',
+    );
+  }
+  if ('ambiguous' in placed)
+    throw new UnknownProfileError(text, `ambiguous: ${placed.ambiguous}; give the full version`);
+  return new PymodaqProfile(placed.generation, limits, text, placed.layout);
+}

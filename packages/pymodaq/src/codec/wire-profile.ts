@@ -1,0 +1,105 @@
+// The contract every generation's profile fulfils. PyMoDAQ's generations cannot be negotiated or detected
+// from the bytes (spec §0, §10), so the caller picks one with resolveProfile().
+
+import type { ByteReader, OperationOptions } from '@labwire/framing';
+import type { CodecLimits } from './limits';
+import type { NdArray } from './nd-array';
+import type { Axis, DataDim, DataWithAxes, DwaClass, PyValue } from './values';
+
+/**
+ * Wire generations (spec §0): A 1.6.0–2.0.0, B 2.0.1–4.0.x (and the LabVIEW client), C1 4.1.0–4.1.2,
+ * C2 4.1.3–4.1.5, C3 4.2.0–4.3.x, C4 4.4.x, D 5.x.
+ */
+export type Generation = 'A' | 'B' | 'C1' | 'C2' | 'C3' | 'C4' | 'D';
+
+export const GENERATIONS: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'];
+
+/**
+ * What to read where the stream carries no type (gen A–C have no top-level tag; the receiver knows from
+ * the command what follows, spec §5.1). Gen D frames are self-describing and ignore it.
+ * - `string`, `bytes`, `scalar` (numeric block), `array`, `list`
+ * - `tagged`: a list item with its tag (B: array/string/scalar; C: §5.3)
+ * - `axis`, `dwa`, `dte` (gen C objects starting with their class-name string)
+ */
+export type ValueKind = 'string' | 'bytes' | 'scalar' | 'array' | 'list' | 'tagged' | 'axis' | 'dwa' | 'dte';
+
+export interface ReadValueOptions extends OperationOptions {
+  /** What to read in gen A–C. Default: `tagged` in B/C; gen A has no default. */
+  kind?: ValueKind;
+  /** Gen A lists carry no item tags: the receiver must be told the item kind (`get_list(sock, kind)`). */
+  itemKind?: 'array' | 'string' | 'scalar';
+}
+
+/** One channel group of detector data: a DataWithAxes in gen C/D, one array in gen A/B. */
+export interface DetectorChannel {
+  name: string;
+  dim: DataDim;
+  arrays: NdArray[];
+  labels?: string[];
+  units?: string;
+  /** C/D: the DataWithAxes flavour (default DataFromPlugins when encoding, spec §9 c). */
+  type?: DwaClass;
+  /** C/D: the DataWithAxes timestamp (default: the DetectorData timestamp, else now). */
+  timestamp?: number;
+  /** C/D: axes of the data. */
+  axes?: Axis[];
+  /** C3/C4/D: error arrays. */
+  errors?: NdArray[];
+}
+
+/** Detector data after `Done`: a DataToExport's content in C/D; one channel per array in A/B. */
+export interface DetectorData {
+  name: string;
+  channels: DetectorChannel[];
+  /** Seconds since the epoch (C/D: the DataToExport timestamp). */
+  timestamp?: number;
+}
+
+export interface EncodeOptions {
+  /** Timestamp for the DataWithAxes / DataToExport built by the encoder (default now). */
+  timestamp?: number;
+}
+
+export interface WireProfile {
+  readonly generation: Generation;
+  /** The PyMoDAQ version the profile was resolved from, when one was given. */
+  readonly version: string | undefined;
+  /** E.g. `C4 (PyMoDAQ 4.4.x)`. */
+  readonly description: string;
+  readonly limits: CodecLimits;
+  /** Gen D: every message is a u32-length frame. */
+  readonly framed: boolean;
+  /** Tags a list item may carry (A: none, B: array/string/scalar, C: per layout, D: Python class names). */
+  readonly listTags: readonly string[];
+
+  // Every encode* returns exactly the bytes this generation puts on the wire (gen D: complete frames).
+  // Every read* pulls exactly the message from the reader, under one deadline, and throws typed errors.
+
+  /** A–C: `str`; D: a frame holding a tagged `str`. */
+  encodeCommand(command: string): Uint8Array;
+  readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string>;
+  /** XML and other text. D: a string travels tagged `str`, a Uint8Array tagged `bytes` (PyMoDAQ 5 XML). */
+  encodeString(text: string | Uint8Array): Uint8Array;
+  /** D accepts tagged `str` or tagged `bytes` (spec §9 n). Invalid UTF-8 is a decode error. */
+  readString(reader: ByteReader, opts?: OperationOptions): Promise<string>;
+  /** A: untagged list of str; B/C: items tagged `string`; D: a frame holding a `list` of `str`. */
+  encodePath(path: readonly string[]): Uint8Array;
+  readPath(reader: ByteReader, opts?: OperationOptions): Promise<string[]>;
+  /** A: `str name` + u32 8 + big-endian float64; B–D: `str name` + `str value` (D: two frames). */
+  encodeInfo(name: string, value: string | number): Uint8Array;
+  readInfo(reader: ByteReader, opts?: OperationOptions): Promise<{ name: string; value: string | number }>;
+  /** A/B: scalar `<f8`; C/D: a DataActuator (units carried by C4 and D only). */
+  encodePosition(value: number, units?: string, options?: EncodeOptions): Uint8Array;
+  readPosition(
+    reader: ByteReader,
+    opts?: OperationOptions,
+  ): Promise<{ value: number; units?: string; data?: DataWithAxes }>;
+  /** A: untagged list of arrays; B: list of `array` items; C/D: DataToExport of DataFromPlugins. */
+  encodeDetectorData(data: DetectorData, options?: EncodeOptions): Uint8Array;
+  readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData>;
+  /** A value as this generation's generic encoder writes it (gen C: `Serializer.to_bytes()`; D: a frame). */
+  encodeValue(value: PyValue): Uint8Array;
+  /** B/C: a value as a list item (tag + body); D: the tagged object without its frame. */
+  encodeTagged(value: PyValue): Uint8Array;
+  readValue(reader: ByteReader, opts?: ReadValueOptions): Promise<PyValue>;
+}

@@ -42,4 +42,30 @@ export {
 } from './escapes';
 export { classifyExpectPattern, type ExpectPatternKind, ExpectWindow, pyrameExpect } from './expect-window';
 export { canonicalLinkId, integerLinkId, type LinkId } from './link-id';
+export type {
+  Channel,
+  DesyncPolicy,
+  LinkDefaults,
+  LinkKind,
+  LinkParams,
+  ReplyReader,
+  ResolvedEndpoint,
+} from './link-kind';
+export {
+  type BusCallOptions,
+  type ConnectionEvent,
+  type LinkInfo,
+  type LinkState,
+  PYRAME_DEFAULT_TIMEOUT_MS,
+  TcpBus,
+  type TcpBusEvents,
+  type TcpBusOptions,
+} from './tcp-bus';
+export {
+  REQUIRED_PARAMETER_MESSAGE,
+  TcpChannel,
+  type TcpEndpoint,
+  type TcpLinkParams,
+  tcpKind,
+} from './tcp-kind';
 export { stripTextMode, textModeString } from './text-mode';

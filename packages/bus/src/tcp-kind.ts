@@ -1,0 +1,230 @@
+// The `tcp` link kind: cmd_tcp's parameters (cmd_tcp.md §3.3) and a channel over TcpInterface.
+//
+// conf_string keys: host, port (required); timeout (seconds, `undef` = the bus default, 60 s); and, as
+// labwire extensions that Pyrame ignores: connect_timeout (seconds, default = timeout, Q6), family (0, 4
+// or 6; default 4 like Pyrame's gethostbyname, Q19), desync (drain | reconnect, Q10). Other keys are
+// ignored, as in Pyrame.
+
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import {
+  AbortedError,
+  type DrainOptions,
+  type ExpectOptions,
+  type OperationOptions,
+  type ReadUntilOptions,
+  type ReadUntilResult,
+  TimeoutError,
+} from '@labwire/framing';
+import { type DisconnectReason, TcpInterface } from '@labwire/tcp';
+import { pythonFloat, pythonInt } from './arguments';
+import type { ConfString } from './conf-string';
+import { ConnectError, InvalidConfError, ResolveError } from './errors';
+import type { Channel, LinkDefaults, LinkKind, LinkParams, ReplyReader, ResolvedEndpoint } from './link-kind';
+
+export interface TcpLinkParams extends LinkParams {
+  readonly host: string;
+  readonly port: number;
+  /** Deadline of the connect at `config`, in ms (default: the link timeout). */
+  readonly connectTimeoutMs: number;
+  /** Address family used to resolve `host`: 4 (default), 6, or 0 for the first address of either. */
+  readonly family: 0 | 4 | 6;
+}
+
+export interface TcpEndpoint extends ResolvedEndpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+export const REQUIRED_PARAMETER_MESSAGE = 'A required parameter in conf_string is not present';
+
+function seconds(conf: ConfString, text: string, key: string, fallbackMs: number): number {
+  const raw = conf.params.get(key);
+  if (raw === undefined || raw === 'undef') return fallbackMs;
+  const value = pythonFloat(raw);
+  if (Number.isNaN(value)) {
+    // Pyrame: an uncaught ValueError from float() (Q8: a typed error here).
+    throw new InvalidConfError(`could not convert string to float: ${raw}`, text, {
+      detail: `${key} must be a number of seconds`,
+    });
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    // Q21: 0 would make a Python socket non-blocking; labwire wants a real deadline.
+    throw new InvalidConfError(`Invalid ${key}: ${raw}`, text, { detail: `${key} must be finite and > 0` });
+  }
+  return value * 1000;
+}
+
+function parseTcp(conf: ConfString, text: string, defaults: LinkDefaults): TcpLinkParams {
+  const host = conf.params.get('host');
+  const portText = conf.params.get('port');
+  if (host === undefined || portText === undefined) {
+    throw new InvalidConfError(REQUIRED_PARAMETER_MESSAGE, text, { detail: 'tcp needs host and port' });
+  }
+  const port = pythonInt(portText);
+  if (Number.isNaN(port)) {
+    throw new InvalidConfError(`Invalid destination port: ${portText}`, text, { detail: 'not an integer' });
+  }
+  const timeoutMs = seconds(conf, text, 'timeout', defaults.timeoutMs);
+  // Q20 (kept): port 0 passes here and fails at config.
+  if (port < 0 || port > 65_535) throw new InvalidConfError(`Invalid destination port: ${port}`, text);
+  const connectTimeoutMs = seconds(conf, text, 'connect_timeout', timeoutMs);
+  const familyText = conf.params.get('family') ?? '4';
+  if (familyText !== '0' && familyText !== '4' && familyText !== '6') {
+    throw new InvalidConfError(`Invalid family: ${familyText}`, text, { detail: 'family must be 0, 4 or 6' });
+  }
+  const desyncText = conf.params.get('desync') ?? defaults.desync;
+  if (desyncText !== 'drain' && desyncText !== 'reconnect') {
+    throw new InvalidConfError(`Invalid desync: ${desyncText}`, text, {
+      detail: 'desync must be drain or reconnect',
+    });
+  }
+  return {
+    host,
+    port,
+    timeoutMs,
+    connectTimeoutMs,
+    family: Number(familyText) as 0 | 4 | 6,
+    desync: desyncText,
+  };
+}
+
+async function resolveTcp(params: TcpLinkParams, options: OperationOptions): Promise<TcpEndpoint> {
+  const literal = net.isIP(params.host);
+  if (literal !== 0) {
+    if (params.family !== 0 && params.family !== literal) {
+      throw new ResolveError(params.host, new Error(`${params.host} is not an IPv${params.family} address`));
+    }
+    return { address: params.host, port: params.port, canonical: `${params.host},${params.port}` };
+  }
+  // dns.lookup cannot be cancelled; the deadline stops waiting for it.
+  const timeoutMs = options.timeoutMs ?? params.connectTimeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError('resolve', timeoutMs)), timeoutMs);
+    onAbort = () => reject(new AbortedError('resolve', options.signal?.reason));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    if (options.signal?.aborted) throw new AbortedError('resolve', options.signal.reason);
+    const found = await Promise.race([lookup(params.host, { family: params.family }), stop]);
+    return { address: found.address, port: params.port, canonical: `${found.address},${params.port}` };
+  } catch (e) {
+    throw new ResolveError(params.host, e);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+// Disconnect reasons that are the policy at work (the line is resynchronised on a fresh connection), as
+// opposed to the connection failing under the link.
+const DELIBERATE: ReadonlySet<DisconnectReason> = new Set(['desync', 'resetOnError', 'closed']);
+
+/** A Channel over one TcpInterface, with the bus's rules: no automatic reconnect (Q18). */
+export class TcpChannel implements Channel {
+  readonly peer: string;
+  readonly #tcp: TcpInterface;
+  #broken: Error | undefined;
+  #brokenListeners: ((error: Error) => void)[] = [];
+
+  constructor(endpoint: TcpEndpoint, params: TcpLinkParams, defaults: LinkDefaults) {
+    this.peer = `${endpoint.address}:${endpoint.port}`;
+    this.#tcp = new TcpInterface(endpoint.address, endpoint.port, {
+      autoConnect: false,
+      reconnect: false,
+      timeoutMs: params.timeoutMs,
+      connectTimeoutMs: params.connectTimeoutMs,
+      desync: params.desync,
+      // Half-open detection by counting timeouts would drop the link on its own; the bus leaves recovery
+      // to inval + config, as Pyrame does (Q18).
+      maxConsecutiveTimeouts: Number.MAX_SAFE_INTEGER,
+      maxBuffer: defaults.maxBuffer,
+      logger: defaults.logger,
+      linkId: endpoint.canonical,
+    });
+    this.#tcp.on('disconnected', ({ reason, error }) => {
+      if (DELIBERATE.has(reason) || this.#broken !== undefined) return;
+      this.#broken = error ?? new Error(`connection ended (${reason})`);
+      for (const l of this.#brokenListeners) l(this.#broken);
+    });
+    // TcpInterface connects again on the next queued operation after a drop; a broken bus link must not
+    // (Q18), so such a connection is closed at once, before anything is written on it.
+    this.#tcp.on('connected', () => {
+      if (this.#broken !== undefined) void this.#tcp.close();
+    });
+  }
+
+  async connect(options: OperationOptions): Promise<void> {
+    await this.#tcp.connect(options);
+  }
+
+  send(data: Uint8Array, options: OperationOptions): Promise<void> {
+    return this.#tcp.send(data, options);
+  }
+
+  request<T>(data: Uint8Array, read: ReplyReader<T>, options: OperationOptions): Promise<T> {
+    return this.#tcp.request(data, read, options);
+  }
+
+  readExactly(n: number, options: OperationOptions): Promise<Uint8Array> {
+    return this.#tcp.readExactly(n, options);
+  }
+
+  readUntil(delimiters: readonly Uint8Array[], options: ReadUntilOptions): Promise<ReadUntilResult> {
+    return this.#tcp.readUntil(delimiters, options);
+  }
+
+  expect(pattern: Uint8Array, options: ExpectOptions): Promise<Uint8Array> {
+    return this.#tcp.expect(pattern, options);
+  }
+
+  drain(options: DrainOptions): Promise<number> {
+    return this.#tcp.drain(options);
+  }
+
+  async reconnect(options: OperationOptions): Promise<void> {
+    // In the queue, behind whatever is already waiting: a recv that fails with `resetOnError` drops the
+    // connection (timeout 0 fails at once unless bytes are buffered; those are stale and discarded).
+    for (let i = 0; i < 64; i++) {
+      try {
+        await this.#tcp.recv(65_536, { resetOnError: true, timeoutMs: 0, signal: options.signal });
+      } catch (e) {
+        if (TimeoutError.isInstance(e)) break;
+        throw e;
+      }
+    }
+    await this.#tcp.connect(options);
+  }
+
+  onBroken(listener: (error: Error) => void): void {
+    this.#brokenListeners.push(listener);
+  }
+
+  close(): Promise<void> {
+    return this.#tcp.close();
+  }
+}
+
+/** The built-in `tcp` kind. */
+export const tcpKind: LinkKind<TcpLinkParams> = {
+  name: 'tcp',
+  label: 'TCP',
+  parse: parseTcp,
+  resolve: resolveTcp,
+  async open(params, endpoint, options, defaults) {
+    const channel = new TcpChannel(endpoint as TcpEndpoint, params, defaults);
+    try {
+      await channel.connect({
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? params.connectTimeoutMs,
+      });
+    } catch (e) {
+      await channel.close();
+      throw new ConnectError(`${params.host}:${params.port}`, e);
+    }
+    return channel;
+  },
+  describe: (params) => `${params.host}:${params.port}`,
+};

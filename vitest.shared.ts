@@ -31,7 +31,7 @@ export function labwireVitest(dir: string, extra: ViteUserConfig['test'] = {}): 
       include: ['test/**/*.test.ts'],
       testTimeout: 20_000,
       hookTimeout: 20_000,
-      reporters: process.env.CI ? ['default', 'json'] : ['default'],
+      reporters: process.env.CI || process.env.LABWIRE_TEST_JSON ? ['default', 'json'] : ['default'],
       outputFile: { json: path.join(dir, 'test-results.json') },
       ...extra,
     },

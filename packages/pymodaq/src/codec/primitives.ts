@@ -198,7 +198,13 @@ export function* readArrayA(ctx: PullContext): Pull<NdArray> {
   const dataAt = ctx.offset;
   const data: Uint8Array = nbytes === 0 ? new Uint8Array(0) : yield nbytes;
   const shape = ncol !== 0 ? [nrow, ncol] : [nbytes / info.itemsize];
-  const array = new NdArray(info.dtype, squeeze(shape), data, [nrow, ncol]);
+  const final = squeeze(shape);
+  const array = new NdArray(
+    info.dtype,
+    final,
+    data,
+    sameShape(final, [nrow, ncol]) ? undefined : [nrow, ncol],
+  );
   ctx.note(dataAt, nbytes, `data ${array.toString()}`);
   return array;
 }

@@ -19,7 +19,6 @@ import {
   MessageInterruptedError,
   NdArray,
   PymodaqDecodeError,
-  type PymodaqProfile,
   resolveProfile,
   TruncatedError,
   toJsonValue,

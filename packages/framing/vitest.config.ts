@@ -1,3 +1,3 @@
-import { labwireVitest } from '../../vitest.shared';
+import { labwireVitest } from '@labwire/vitest-config';
 
 export default labwireVitest(import.meta.dirname);

@@ -23,6 +23,10 @@ export interface LinkDefaults {
   /** The link timeout when the conf_string has none (Pyrame: 60 s), in ms. */
   readonly timeoutMs: number;
   readonly desync: DesyncPolicy;
+  /** A drain (desync `drain`) ends after this many ms without input. */
+  readonly drainQuietMs: number;
+  /** Longest drain before the connection is replaced instead, in ms. */
+  readonly drainTimeoutMs: number;
   /** Most bytes a read may wait for or buffer. */
   readonly maxBuffer: number;
   readonly logger: Logger;

@@ -19,7 +19,7 @@ import {
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { ConnectionLostError } from '@labwire/tcp';
+import { ConnectionLostError, NotConnectedError } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
 import { decodeBinData, encodeBinData } from './bin-data';
 import { parseConfString } from './conf-string';
@@ -151,8 +151,6 @@ function noop(): void {}
 
 export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposable {
   readonly #defaults: LinkDefaults;
-  readonly #drainQuietMs: number;
-  readonly #drainTimeoutMs: number;
   readonly #log: Logger;
   readonly #kinds = new Map<string, LinkKind>();
   readonly #links = new Map<string, Link>();
@@ -167,11 +165,11 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     this.#defaults = {
       timeoutMs: options.defaultTimeoutMs ?? PYRAME_DEFAULT_TIMEOUT_MS,
       desync: options.desync ?? 'drain',
+      drainQuietMs: options.drainQuietMs ?? 50,
+      drainTimeoutMs: options.drainTimeoutMs ?? 1_000,
       maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
       logger: this.#log,
     };
-    this.#drainQuietMs = options.drainQuietMs ?? 50;
-    this.#drainTimeoutMs = options.drainTimeoutMs ?? 1_000;
     this.registerKind(tcpKind);
     for (const kind of options.kinds ?? []) this.registerKind(kind);
   }
@@ -789,8 +787,8 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
         if (conn.desync === 'drain') {
           try {
             const discarded = await conn.channel.drain({
-              quietMs: this.#drainQuietMs,
-              timeoutMs: this.#drainTimeoutMs,
+              quietMs: this.#defaults.drainQuietMs,
+              timeoutMs: this.#defaults.drainTimeoutMs,
             });
             this.#log.debug('bus: drained stale input', { canonical: conn.canonical, discarded });
           } catch (e) {
@@ -858,7 +856,9 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
         ctx,
       );
     }
-    if (ClosedError.isInstance(error) && conn.broken !== undefined) return this.#brokenError(conn, link, op);
+    if (conn.broken !== undefined && (ClosedError.isInstance(error) || NotConnectedError.isInstance(error))) {
+      return this.#brokenError(conn, link, op);
+    }
     const code = AbortedError.isInstance(error)
       ? 'Aborted'
       : ClosedError.isInstance(error)

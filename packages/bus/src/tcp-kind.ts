@@ -133,10 +133,16 @@ export class TcpChannel implements Channel {
     this.peer = `${endpoint.address}:${endpoint.port}`;
     this.#tcp = new TcpInterface(endpoint.address, endpoint.port, {
       autoConnect: false,
-      reconnect: false,
+      // Reconnecting is on only so that, after the link drops, queued operations fail at once (NotConnected)
+      // instead of connecting again on their own; the scheduled reconnect itself never runs: the channel
+      // is broken and closed first (Q18: recovery is inval + config, as in Pyrame). The desync policy's
+      // deliberate reconnects happen at once and are not affected.
+      reconnect: { initialDelayMs: 1_000, maxDelayMs: 1_000 },
       timeoutMs: params.timeoutMs,
       connectTimeoutMs: params.connectTimeoutMs,
       desync: params.desync,
+      drainQuietMs: defaults.drainQuietMs,
+      drainTimeoutMs: defaults.drainTimeoutMs,
       // Half-open detection by counting timeouts would drop the link on its own; the bus leaves recovery
       // to inval + config, as Pyrame does (Q18).
       maxConsecutiveTimeouts: Number.MAX_SAFE_INTEGER,
@@ -145,15 +151,24 @@ export class TcpChannel implements Channel {
       linkId: endpoint.canonical,
     });
     this.#tcp.on('disconnected', ({ reason, error }) => {
-      if (DELIBERATE.has(reason) || this.#broken !== undefined) return;
-      this.#broken = error ?? new Error(`connection ended (${reason})`);
-      for (const l of this.#brokenListeners) l(this.#broken);
+      if (!DELIBERATE.has(reason)) this.#markBroken(error ?? new Error(`connection ended (${reason})`));
     });
-    // TcpInterface connects again on the next queued operation after a drop; a broken bus link must not
-    // (Q18), so such a connection is closed at once, before anything is written on it.
+    this.#tcp.on('reconnectScheduled', () => {
+      this.#markBroken(this.#tcp.lastError ?? new Error('connection lost'));
+      // After the current turn, so that the operation in flight settles with its own error (EOF and the
+      // bytes that arrived) before the interface closes.
+      setImmediate(() => void this.#tcp.close());
+    });
+    // Safety net: a broken channel never keeps a new connection.
     this.#tcp.on('connected', () => {
       if (this.#broken !== undefined) void this.#tcp.close();
     });
+  }
+
+  #markBroken(error: Error): void {
+    if (this.#broken !== undefined) return;
+    this.#broken = error;
+    for (const l of this.#brokenListeners) l(error);
   }
 
   async connect(options: OperationOptions): Promise<void> {

@@ -3,7 +3,7 @@
 
 import { TcpBus } from '@labwire/bus';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Device } from './helpers';
+import { type Device, startDevice } from './helpers';
 
 const RAW = 'TESTTEST\n'; // raw.ref
 const RAW2 = '__TEST__'; // raw2.ref
@@ -23,7 +23,7 @@ async function run<T>(
   stream: string | undefined,
   calls: (bus: TcpBus) => Promise<T>,
 ): Promise<{ result: T; sent: string }> {
-  device = await Device.start((socket) => {
+  device = await startDevice(({ socket }) => {
     if (stream !== undefined) socket.write(stream);
   });
   bus = new TcpBus();

@@ -1,3 +1,13 @@
+// Errors from @labwire/framing that TcpInterface rejects with, re-exported so one import suffices.
+export {
+  AbortedError,
+  ClosedError,
+  EofError,
+  LabwireError,
+  LimitExceededError,
+  StreamError,
+  TimeoutError,
+} from '@labwire/framing';
 export {
   type BackoffOptions,
   backoffCeiling,

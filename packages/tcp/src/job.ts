@@ -14,6 +14,8 @@ export class Job {
   settled = false;
   /** The bytes were handed to the socket: from here on the line may hold part of a reply. */
   written = false;
+  /** Waiting for the socket to take the rest of the bytes (a timeout here leaves half a request). */
+  writing = false;
   /** How often the bytes were sent again on a new connection. */
   replays = 0;
   resetOnError = false;

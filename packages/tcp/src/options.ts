@@ -35,6 +35,8 @@ export type DisconnectReason =
 export interface ReconnectOptions extends BackoffOptions {
   /** The backoff attempt counter resets only after a link stayed up this long, in ms. Default 5 000. */
   stableAfterMs?: number;
+  /** Source of the jitter, numbers in [0, 1). Default Math.random (tests pass a seeded one). */
+  random?: () => number;
 }
 
 /** Reads the reply of a request from the connection's ByteReader, within `options` (pass them on). */

@@ -31,11 +31,13 @@ import {
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
+  SEND_SLICE_BYTES,
   StreamError,
+  sendAll,
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { type BackoffOptions, backoffDelay } from './backoff';
+import { backoffDelay } from './backoff';
 import {
   ConnectFailedError,
   ConnectionLostError,
@@ -51,6 +53,7 @@ import type {
   DesyncPolicy,
   DisconnectReason,
   HeartbeatOptions,
+  ReconnectOptions,
   RecvOptions,
   ReplyReader,
   RequestOptions,
@@ -112,7 +115,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   readonly #noDelay: boolean;
   readonly #keepAlive: boolean;
   readonly #keepAliveInitialDelayMs: number;
-  readonly #reconnect: (BackoffOptions & { stableAfterMs: number }) | undefined;
+  readonly #reconnect: (ReconnectOptions & { stableAfterMs: number }) | undefined;
   readonly #desync: DesyncPolicy;
   readonly #drainQuietMs: number;
   readonly #drainTimeoutMs: number;
@@ -476,8 +479,19 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       try {
         if (job.data !== undefined) {
           job.written = true;
-          // One write per request (spec F7); wait for 'drain' only when the socket buffer is full (F8).
-          if (!link.socket.write(job.data)) await this.#awaitDrain(link, job);
+          if (job.data.length <= SEND_SLICE_BYTES) {
+            // One write per request (spec F7); wait for 'drain' only when the socket buffer is full (F8).
+            if (!link.socket.write(job.data)) {
+              job.writing = true;
+              await this.#awaitDrain(link, job);
+              job.writing = false;
+            }
+          } else {
+            // Large payloads go in bounded slices so user-space buffering stays capped (spec G5).
+            job.writing = true;
+            await sendAll(link.socket, job.data, { signal: job.signal, timeoutMs: job.remaining(now()) });
+            job.writing = false;
+          }
         }
         if (job.read !== undefined) {
           value = await job.read(link.reader, { signal: job.signal, timeoutMs: job.remaining(now()) });
@@ -593,7 +607,8 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       this.#dropLink(link, 'timeouts', error as Error);
       return;
     }
-    if (this.#desync === 'reconnect') {
+    // A half-written request cannot be drained away: only a new connection resynchronises the stream.
+    if (this.#desync === 'reconnect' || job.writing) {
       this.#dropLink(link, 'desync', error as Error);
       return;
     }
@@ -863,7 +878,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   #scheduleReconnect(): void {
     const options = this.#reconnect;
     if (options === undefined || this.#state === 'closed') return;
-    const delayMs = backoffDelay(this.#attempt, options);
+    const delayMs = backoffDelay(this.#attempt, options, options.random);
     this.#attempt++;
     this.#setState('backoff');
     this.#log.debug('tcp: reconnect scheduled', { attempt: this.#attempt, delayMs, linkId: this.linkId });
@@ -973,14 +988,20 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
     return new NotConnectedError(this.#context(op, this.#lastError));
   }
 
-  /** Puts `op` and `linkId` on an error (framing errors do not have them). */
+  /**
+   * Puts `op` and `linkId` on an error (framing errors do not have them). An error already stamped for
+   * another operation (one connect failure shared by every operation waiting for it) is copied first.
+   */
   #stamp<E>(error: E, op: string): E {
-    if (error instanceof Error) {
-      const e = error as Error & TcpErrorContext;
-      if (e.op === undefined) e.op = op;
-      if (this.linkId !== undefined && e.linkId === undefined) e.linkId = this.linkId;
+    if (!(error instanceof Error)) return error;
+    let e = error as Error & TcpErrorContext;
+    if (e.op !== undefined && e.op !== op) {
+      e = Object.create(Object.getPrototypeOf(e), Object.getOwnPropertyDescriptors(e)) as typeof e;
+      e.op = op;
     }
-    return error;
+    e.op ??= op;
+    if (this.linkId !== undefined) e.linkId ??= this.linkId;
+    return e as E;
   }
 
   #emitSafe<K extends 'connecting' | 'connected' | 'disconnected' | 'reconnectScheduled'>(

@@ -9,7 +9,7 @@ export function sleep(ms: number): Promise<void> {
 export interface WaitForOptions {
   /** Give up after this many ms. Default 2 000. */
   timeoutMs?: number;
-  /** Poll interval in ms. Default 5. */
+  /** Poll interval in ms. Default 5. 0 polls every event-loop turn (works under fake timers). */
   intervalMs?: number;
   /** Included in the error when the deadline passes. */
   message?: string;
@@ -29,7 +29,9 @@ export async function waitFor<T>(
     if (performance.now() >= deadline) {
       throw new Error(`waitFor: ${options.message ?? 'condition'} not met within ${timeoutMs} ms`);
     }
-    await sleep(intervalMs);
+    // intervalMs 0 polls with setImmediate, which keeps working under fake setTimeout.
+    if (intervalMs > 0) await sleep(intervalMs);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 

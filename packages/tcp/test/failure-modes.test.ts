@@ -1,0 +1,505 @@
+// One test (or a few) per failure mode of spec §3 that concerns a TCP client, through real loopback
+// sockets and the in-process fault proxy.
+import dns from 'node:dns/promises';
+import { EofError, fromLatin1, latin1, viewOf } from '@labwire/framing';
+import {
+  ConnectionLostError,
+  ConnectionResetError,
+  ConnectRefusedError,
+  ConnectTimeoutError,
+  type DisconnectedEvent,
+  TcpInterface,
+} from '@labwire/tcp';
+import {
+  activeResources,
+  FaultProxy,
+  hangingLookup,
+  LoopbackServer,
+  nextEvent,
+  resourcesLeftOver,
+  settle,
+  startEchoServer,
+  startTaggingServer,
+  staticLookup,
+  taggedRequest,
+  tagOf,
+  waitFor,
+} from '@labwire/testkit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fast, record, reply24 } from './helpers';
+
+const seqOf = (reply: Uint8Array) => viewOf(reply).getUint32(16);
+
+describe('F1 partial reads: replies sliced into 1..k-byte pieces', () => {
+  it('requests and line reads are chunking-invariant through the slicing proxy', async () => {
+    await using server = await startEchoServer();
+    await using proxy = await FaultProxy.start({ target: { port: server.port }, seed: 7 });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'Z', ' ', ','), maxLength: 20 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        async (sliceMax, lines) => {
+          proxy.set({ upstream: { sliceMax, sliceDelayMs: 0 }, downstream: { sliceMax, sliceDelayMs: 0 } });
+          for (const line of lines) {
+            const reply = await tcp.request(fromLatin1(`${line}\r\n`), (reader, o) =>
+              reader.readUntil('\r\n', o),
+            );
+            expect(latin1(reply.data)).toBe(line);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('F2 late reply after a timeout never reaches the next caller', () => {
+  it("policy 'reconnect': the timed-out link is replaced, B gets its own reply", async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 120 : 0) });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, desync: 'reconnect' });
+    const { reasons } = record(tcp);
+    const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
+    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    const b = await tcp.request(taggedRequest(2), reply24);
+    expect(tagOf(b)).toBe(2);
+    expect(reasons).toEqual(['desync']);
+    expect(server.accepts).toBe(2);
+  });
+
+  it("policy 'drain': the late reply is discarded on the same link, B gets its own reply", async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 120 : 0) });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      desync: 'drain',
+      drainQuietMs: 150,
+    });
+    const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
+    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    const b = await tcp.request(taggedRequest(2), reply24);
+    expect(tagOf(b)).toBe(2);
+    expect(server.accepts).toBe(1);
+    expect(tcp.counters.disconnects).toBe(0);
+  });
+
+  it("policy 'drain' falls back to a reconnect when the line never goes quiet", async () => {
+    await using server = await LoopbackServer.start((c) => {
+      const timer = setInterval(() => c.write(Uint8Array.of(0x2a)), 2);
+      c.socket.once('close', () => clearInterval(timer));
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      desync: 'drain',
+      drainQuietMs: 30,
+      drainTimeoutMs: 80,
+    });
+    const { reasons } = record(tcp);
+    const a = await settle(tcp.request(fromLatin1('Q'), (r, o) => r.readUntil('\n', o), { timeoutMs: 30 }));
+    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    await waitFor(() => reasons.includes('desync'));
+    await server.dropConnections();
+  });
+
+  it('a request aborted after its write resynchronises too', async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 100 : 0) });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    const controller = new AbortController();
+    const a = tcp.request(taggedRequest(1), reply24, { signal: controller.signal });
+    await waitFor(() => server.requests === 1);
+    controller.abort();
+    expect(((await settle(a)) as { error: { code: string } }).error.code).toBe('Aborted');
+    expect(tagOf(await tcp.request(taggedRequest(2), reply24))).toBe(2);
+    expect(reasons).toEqual(['desync']);
+  });
+});
+
+describe('F3 concurrent callers never interleave', () => {
+  it('1,000 concurrent requests on one link: each caller gets its own reply, in FIFO order', async () => {
+    await using server = await startTaggingServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, timeoutMs: 10_000 });
+    const replies = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => tcp.request(taggedRequest(i), reply24)),
+    );
+    let mismatches = 0;
+    let outOfOrder = 0;
+    replies.forEach((reply, i) => {
+      if (tagOf(reply) !== i) mismatches++;
+      if (seqOf(reply) !== i) outOfOrder++;
+    });
+    expect(mismatches).toBe(0);
+    expect(outOfOrder).toBe(0);
+    expect(server.accepts).toBe(1);
+  });
+
+  it('concurrent callers through a slicing proxy, with send/recv mixed in', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({
+      target: { port: server.port },
+      upstream: { sliceMax: 5, sliceDelayMs: 0 },
+      downstream: { sliceMax: 5, sliceDelayMs: 0 },
+    });
+    // Every deadline covers the time spent queued: give the last of 60 sliced round trips room.
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, { ...fast, timeoutMs: 15_000 });
+    const jobs: Promise<number>[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i % 10 === 0) {
+        jobs.push(tcp.send(taggedRequest(i)).then(() => i));
+        jobs.push(tcp.readExactly(24).then(tagOf));
+      } else {
+        jobs.push(tcp.request(taggedRequest(i), reply24).then(tagOf));
+      }
+    }
+    const tags = await Promise.all(jobs);
+    const expected: number[] = [];
+    for (let i = 0; i < 60; i++) expected.push(...(i % 10 === 0 ? [i, i] : [i]));
+    expect(tags).toEqual(expected);
+  });
+});
+
+describe('F4 half-open peers are detected', () => {
+  it('a blackholed peer is detected by the heartbeat within intervalMs + heartbeat timeout', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({ target: { port: server.port } });
+    const intervalMs = 40;
+    const heartbeatTimeoutMs = 60;
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, {
+      ...fast,
+      heartbeat: { intervalMs, timeoutMs: heartbeatTimeoutMs, request: taggedRequest(0xbeef), read: reply24 },
+    });
+    await tcp.connect();
+    // The heartbeat keeps a healthy link up.
+    await waitFor(() => server.requests >= 2);
+    expect(tcp.state).toBe('connected');
+    proxy.blackhole();
+    const down = await nextEvent<DisconnectedEvent>(
+      tcp,
+      'disconnected',
+      2 * intervalMs + heartbeatTimeoutMs + 200,
+    );
+    expect(down.reason).toBe('heartbeat');
+    expect(down.error?.message).toContain('timed out');
+  });
+
+  it('N consecutive request timeouts take the link down (drain policy keeps it otherwise)', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({ target: { port: server.port } });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, {
+      ...fast,
+      desync: 'drain',
+      drainQuietMs: 5,
+      maxConsecutiveTimeouts: 3,
+    });
+    const { reasons } = record(tcp);
+    await tcp.request(taggedRequest(1), reply24);
+    proxy.blackhole();
+    for (let i = 0; i < 3; i++) {
+      const r = await settle(tcp.request(taggedRequest(10 + i), reply24, { timeoutMs: 30 }));
+      expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+      if (i < 2) expect(reasons).toEqual([]);
+    }
+    expect(reasons).toEqual(['timeouts']);
+    expect(tcp.counters.timeouts).toBe(3);
+  });
+});
+
+describe('F5 reconnect storms', () => {
+  it('one connect in flight, however many callers ask at once', async () => {
+    await using server = await startTaggingServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, autoConnect: false });
+    const calls = [
+      ...Array.from({ length: 20 }, () => tcp.connect()),
+      ...Array.from({ length: 20 }, (_, i) => tcp.request(taggedRequest(i), reply24)),
+    ];
+    await Promise.all(calls);
+    expect(server.accepts).toBe(1);
+    expect(server.maxOpen).toBe(1);
+  });
+
+  it('a peer that drops every connection at once: backoff grows, ≤ 1 connection at a time', async () => {
+    await using server = await LoopbackServer.start((c) => {
+      c.socket.destroy();
+    });
+    const delays: { attempt: number; delayMs: number }[] = [];
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      reconnect: { initialDelayMs: 4, maxDelayMs: 32, stableAfterMs: 1_000, minDelayMs: 1 },
+    });
+    tcp.on('reconnectScheduled', (e) => delays.push(e));
+    await waitFor(() => delays.length >= 8, { timeoutMs: 3_000 });
+    await tcp.close();
+    // Links dropped right after connecting keep backing off (no reset before stableAfterMs).
+    expect(delays.map((d) => d.attempt)).toEqual(delays.map((_, i) => i + 1));
+    for (const d of delays) {
+      expect(d.delayMs).toBeGreaterThanOrEqual(1);
+      expect(d.delayMs).toBeLessThan(Math.max(1, Math.min(32, 4 * 2 ** (d.attempt - 1))));
+    }
+    expect(server.maxOpen).toBe(1);
+    expect(server.accepts).toBeLessThanOrEqual(delays.length + 1);
+    expect(tcp.counters.connects).toBe(server.accepts);
+  });
+
+  it('a server restart is recovered within maxDelayMs + connectTimeoutMs', async () => {
+    const server = await startTaggingServer();
+    const maxDelayMs = 60;
+    const connectTimeoutMs = 200;
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      connectTimeoutMs,
+      reconnect: { initialDelayMs: 10, maxDelayMs, stableAfterMs: 100 },
+    });
+    await tcp.connect();
+    await server.stop();
+    // Let the backoff climb to the cap while the server is down.
+    await waitFor(() => tcp.counters.connectFailures >= 4);
+    await server.restart();
+    if (tcp.state !== 'connected') await nextEvent(tcp, 'connected', maxDelayMs + connectTimeoutMs + 100);
+    expect(tagOf(await tcp.request(taggedRequest(5), reply24))).toBe(5);
+    expect(server.maxOpen).toBe(1);
+    await server.close();
+  });
+});
+
+describe('F6 no silent replay; in-flight requests settle', () => {
+  it('RST mid-request: the request rejects with ConnectionLostError and is not sent again', async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 200 : 0) });
+    await using proxy = await FaultProxy.start({ target: { port: server.port } });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    const { reasons } = record(tcp);
+    const a = tcp.request(taggedRequest(1), reply24);
+    await waitFor(() => server.requests === 1);
+    proxy.resetAll();
+    const r = await settle(a);
+    const error = (r as { error: ConnectionLostError }).error;
+    expect(ConnectionLostError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('ConnectionLost');
+    expect(error.op).toBe('request');
+    expect(ConnectionResetError.isInstance(error.cause)).toBe(true);
+    expect((error.cause as ConnectionResetError).code).toBe('Reset');
+    expect(((error.cause as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(reasons).toEqual(['reset']);
+    await waitFor(() => tcp.state === 'connected');
+    expect(tagOf(await tcp.request(taggedRequest(2), reply24))).toBe(2);
+    expect(server.requests).toBe(2);
+    expect(server.duplicates).toBe(0);
+  });
+
+  it('an idempotent request is sent again once on the new connection', async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 200 : 0) });
+    await using proxy = await FaultProxy.start({ target: { port: server.port } });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    const a = tcp.request(taggedRequest(1), reply24, { idempotent: true });
+    await waitFor(() => server.requests === 1);
+    proxy.resetAll();
+    expect(tagOf(await a)).toBe(1);
+    expect(server.duplicates).toBe(1);
+    expect(tcp.counters.replays).toBe(1);
+  });
+
+  it('a send on a link that reset rejects and is not replayed; an idempotent one is', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, reconnect: false });
+    await tcp.connect();
+    await server.dropConnections({ reset: true });
+    await waitFor(() => tcp.state === 'idle');
+    // reconnect:false: the next operation connects first, so nothing is lost.
+    await tcp.send(fromLatin1('once'));
+    expect(latin1(await tcp.readExactly(4))).toBe('once');
+  });
+});
+
+describe('F7 small requests leave at once, in one write', () => {
+  it('every request reaches the server as one chunk', async () => {
+    const chunks: number[] = [];
+    await using server = await LoopbackServer.start((c) => {
+      c.socket.on('data', (d: Uint8Array) => {
+        chunks.push(d.length);
+        c.write(d.subarray(0, 4));
+      });
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const payload = new Uint8Array(300).fill(0x41);
+    for (let i = 0; i < 50; i++) await tcp.request(payload, (r, o) => r.readExactly(4, o));
+    expect(chunks).toEqual(Array.from({ length: 50 }, () => 300));
+  });
+});
+
+describe('F8 backpressure', () => {
+  it('a send to a peer that never reads rejects at its deadline and drops the half-written link', async () => {
+    await using server = await LoopbackServer.start((c) => {
+      c.socket.pause();
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    await tcp.connect();
+    const r = await settle(tcp.send(new Uint8Array(64 * 1024 * 1024), { timeoutMs: 150 }));
+    expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(reasons).toEqual(['desync']);
+    await server.dropConnections();
+  });
+});
+
+describe('F10 EOF is an error with the partial bytes', () => {
+  it('a peer closing mid-reply: ConnectionLostError with the EofError and its partial bytes', async () => {
+    await using server = await LoopbackServer.start(async (c) => {
+      await c.reader.readExactly(16);
+      c.write(new Uint8Array(10).fill(7));
+      c.socket.end();
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    const r = await settle(tcp.request(taggedRequest(1), reply24));
+    const error = (r as { error: ConnectionLostError }).error;
+    expect(ConnectionLostError.isInstance(error)).toBe(true);
+    expect(EofError.isInstance(error.cause)).toBe(true);
+    expect((error.cause as EofError).partial).toEqual(new Uint8Array(10).fill(7));
+    expect(reasons).toEqual(['eof']);
+  });
+
+  it('recv after the peer closed: EofError (never empty bytes), then the link comes back', async () => {
+    await using server = await LoopbackServer.start((c) => {
+      if (c.id === 1) {
+        c.write(fromLatin1('bye'));
+        c.socket.end();
+      }
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    expect(latin1(await tcp.recv())).toBe('bye');
+    const r = await settle(tcp.recv());
+    const error = (r as { error: EofError }).error;
+    expect(error.code === 'Eof' || error.code === 'NotConnected').toBe(true);
+    await waitFor(() => tcp.state === 'connected' && server.accepts === 2);
+  });
+
+  it('a pending recv sees EofError within one event-loop turn of the FIN', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    const pending = tcp.recv(4096, { timeoutMs: 5_000 });
+    await server.dropConnections();
+    const r = await settle(pending);
+    expect((r as { error: { code: string } }).error.code).toBe('Eof');
+  });
+});
+
+describe('F11 connect deadline', () => {
+  it('a connect that never completes fails with ConnectTimeoutError and leaves no socket', async () => {
+    const before = activeResources();
+    const lookup = hangingLookup();
+    const tcp = new TcpInterface('device.invalid', 5025, {
+      ...fast,
+      connectTimeoutMs: 40,
+      reconnect: false,
+      lookup: lookup.lookup,
+    });
+    const r = await settle(tcp.connect());
+    const error = (r as { error: ConnectTimeoutError }).error;
+    expect(ConnectTimeoutError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('ConnectTimeout');
+    expect(error.timeoutMs).toBe(40);
+    expect(tcp.state).toBe('idle');
+    lookup.release();
+    await tcp.close();
+    expect(await resourcesLeftOver(before)).toEqual({});
+  });
+});
+
+describe('F12 localhost, IPv6 and family', () => {
+  // Whether the machine's resolver lists ::1 for localhost; when it does not (a hosts file with only
+  // 127.0.0.1), the tests use a resolver that answers like a dual-stack one (::1 first, as Node >= 17).
+  async function localhostLookup() {
+    const addresses = await dns.lookup('localhost', { all: true });
+    const hasV6 = addresses.some((a) => a.address === '::1');
+    return hasV6
+      ? {}
+      : {
+          lookup: staticLookup([
+            { address: '::1', family: 6 },
+            { address: '127.0.0.1', family: 4 },
+          ]),
+        };
+  }
+
+  it('localhost reaches a server listening on 127.0.0.1 only', async () => {
+    await using server = await startEchoServer({ host: '127.0.0.1' });
+    await using tcp = new TcpInterface('localhost', server.port, { ...fast, ...(await localhostLookup()) });
+    await tcp.send(fromLatin1('v4'));
+    expect(latin1(await tcp.readExactly(2))).toBe('v4');
+  });
+
+  it('localhost reaches a server listening on ::1 only', async () => {
+    await using server = await startEchoServer({ host: '::1' });
+    await using tcp = new TcpInterface('localhost', server.port, { ...fast, ...(await localhostLookup()) });
+    const connected = await nextEvent<{ remoteFamily: string }>(tcp, 'connected');
+    expect(connected.remoteFamily).toBe('IPv6');
+    await tcp.send(fromLatin1('v6'));
+    expect(latin1(await tcp.readExactly(2))).toBe('v6');
+  });
+
+  it('::1 directly, and family 6', async () => {
+    await using server = await startEchoServer({ host: '::1' });
+    await using tcp = new TcpInterface('::1', server.port, { ...fast, family: 6 });
+    await tcp.send(fromLatin1('ok'));
+    expect(latin1(await tcp.readExactly(2))).toBe('ok');
+  });
+
+  it('family 4 does not try ::1; refusals on every address keep all causes', async () => {
+    await using server = await startEchoServer({ host: '::1' });
+    const lookup = staticLookup([
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+    ]);
+    await using v4 = new TcpInterface('localhost', server.port, {
+      ...fast,
+      family: 4,
+      reconnect: false,
+      lookup,
+    });
+    const r4 = await settle(v4.connect());
+    expect(ConnectRefusedError.isInstance((r4 as { error: unknown }).error)).toBe(true);
+    await server.close();
+    await using both = new TcpInterface('localhost', server.port, { ...fast, reconnect: false, lookup });
+    const r = await settle(both.connect());
+    const error = (r as { error: ConnectRefusedError }).error;
+    expect(ConnectRefusedError.isInstance(error)).toBe(true);
+    expect(error.cause).toBeInstanceOf(AggregateError);
+    const causes = (error.cause as AggregateError).errors as NodeJS.ErrnoException[];
+    expect(causes.map((c) => c.code)).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
+    expect(error.message).toContain('::1');
+    expect(error.message).toContain('127.0.0.1');
+  });
+});
+
+describe('F13 resets never crash the process', () => {
+  it('ECONNRESET with no error listener attached: no unhandled error event, errors keep their cause', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    await server.dropConnections({ reset: true });
+    await waitFor(() => tcp.counters.disconnects === 1);
+    expect(ConnectionResetError.isInstance(tcp.lastError)).toBe(true);
+    expect((tcp.lastError?.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNRESET');
+  });
+});
+
+describe('F15 devices that take one client and no rapid reconnects', () => {
+  it('never more than one connection open; minDelayMs is honoured', async () => {
+    await using server = await LoopbackServer.start((c) => {
+      setTimeout(() => c.socket.destroy(), 5);
+    });
+    const delays: number[] = [];
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 20, minDelayMs: 15 },
+    });
+    tcp.on('reconnectScheduled', (e) => delays.push(e.delayMs));
+    await waitFor(() => delays.length >= 4);
+    expect(delays.every((d) => d >= 15 && d < 20)).toBe(true);
+    expect(server.maxOpen).toBe(1);
+  });
+});

@@ -1,0 +1,328 @@
+// The SOCS contract (spec G16) and the basic life cycle, on real loopback sockets.
+import { fromLatin1, latin1 } from '@labwire/framing';
+import {
+  ClosedError,
+  ConnectFailedError,
+  ConnectionError,
+  ConnectRefusedError,
+  NotConnectedError,
+  type TcpError,
+  TcpInterface,
+} from '@labwire/tcp';
+import {
+  activeResources,
+  LoopbackServer,
+  nextEvent,
+  resourcesLeftOver,
+  settle,
+  startEchoServer,
+  startTaggingServer,
+  taggedRequest,
+  tagOf,
+  waitFor,
+} from '@labwire/testkit';
+import { describe, expect, it } from 'vitest';
+import { fast, record, reply24 } from './helpers';
+
+async function freePort(): Promise<number> {
+  const s = await startEchoServer();
+  const port = s.port;
+  await s.close();
+  return port;
+}
+
+describe('construction and connect', () => {
+  it('connects eagerly and reports connecting then connected', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { events } = record(tcp);
+    expect(tcp.state).toBe('idle');
+    await nextEvent(tcp, 'connected');
+    expect(tcp.state).toBe('connected');
+    expect(events).toEqual(['connecting', 'connected']);
+    expect(server.accepts).toBe(1);
+    expect(tcp.counters.connects).toBe(1);
+  });
+
+  it('never throws from the constructor: a refused connect is reported through state, events and the logger', async () => {
+    const port = await freePort();
+    const logged: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (m: string) => logged.push(m),
+      error: (m: string) => logged.push(m),
+    };
+    await using tcp = new TcpInterface('127.0.0.1', port, { ...fast, reconnect: false, logger });
+    const error = await nextEvent<Error>(tcp, 'error');
+    expect(ConnectRefusedError.isInstance(error)).toBe(true);
+    expect((error as ConnectRefusedError).code).toBe('ConnectRefused');
+    expect((error as ConnectRefusedError).isRetryable).toBe(true);
+    expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(tcp.state).toBe('idle');
+    expect(logged).toContain('tcp: connect failed');
+    expect(tcp.lastError).toBe(error);
+  });
+
+  it('rejects every operation with the reason when the endpoint is unusable', async () => {
+    await using tcp = new TcpInterface('127.0.0.1', 70_000, fast);
+    expect(tcp.state).toBe('closed');
+    const r = await settle(tcp.send(Uint8Array.of(1)));
+    expect(ConnectFailedError.isInstance((r as { error: unknown }).error)).toBe(true);
+    expect(((r as { error: Error }).error.cause as Error).message).toContain('invalid port 70000');
+  });
+
+  it('autoConnect:false waits for connect(); concurrent connect() calls share one attempt', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, autoConnect: false });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tcp.state).toBe('idle');
+    expect(server.accepts).toBe(0);
+    await Promise.all([tcp.connect(), tcp.connect(), tcp.connect()]);
+    expect(server.accepts).toBe(1);
+    await tcp.connect();
+    expect(server.accepts).toBe(1);
+  });
+
+  it('connect() honours its own deadline and signal', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, autoConnect: false });
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const r = await settle(tcp.connect({ signal: controller.signal }));
+    expect((r as { error: { code: string } }).error.code).toBe('Aborted');
+  });
+
+  it('with reconnect:false a send after a drop reconnects first (SOCS: send reconnects)', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, reconnect: false });
+    await tcp.connect();
+    await server.dropConnections();
+    await waitFor(() => tcp.state === 'idle');
+    await tcp.send(fromLatin1('ping'));
+    expect(latin1(await tcp.recv())).toBe('ping');
+    expect(server.accepts).toBe(2);
+    expect(tcp.counters.reconnects).toBe(1);
+  });
+});
+
+describe('send and recv (SOCS parity)', () => {
+  it('send writes the bytes; recv returns what has arrived, at most maxBytes', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.send(fromLatin1('hello world'));
+    await waitFor(() => tcp.counters.bytesIn >= 11);
+    expect(latin1(await tcp.recv(5))).toBe('hello');
+    expect(latin1(await tcp.recv())).toBe(' world');
+  });
+
+  it('recv waits up to the deadline and rejects with TimeoutError (code Timeout)', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const r = await settle(tcp.recv(4096, { timeoutMs: 30 }));
+    const error = (r as { error: TcpError }).error;
+    expect(error.code).toBe('Timeout');
+    expect(error.op).toBe('recv');
+    expect(tcp.state).toBe('connected');
+  });
+
+  it('recv with resetOnError reconnects after a failure and rethrows the original error', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    await tcp.connect();
+    const r = await settle(tcp.recv(4096, { timeoutMs: 20, resetOnError: true }));
+    expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(reasons).toEqual(['resetOnError']);
+    await waitFor(() => tcp.state === 'connected' && server.accepts === 2);
+    await tcp.send(fromLatin1('x'));
+    expect(latin1(await tcp.recv())).toBe('x');
+  });
+
+  it('errors carry op and linkId', async () => {
+    const port = await freePort();
+    await using tcp = new TcpInterface('127.0.0.1', port, { ...fast, reconnect: false, linkId: 'ptc' });
+    const r = await settle(tcp.send(Uint8Array.of(1)));
+    const error = (r as { error: TcpError }).error;
+    expect(ConnectionError.isInstance(error)).toBe(true);
+    expect(error.op).toBe('send');
+    expect(error.linkId).toBe('ptc');
+    expect(error.host).toBe('127.0.0.1');
+    expect(error.port).toBe(port);
+    expect(error.message).toContain(`127.0.0.1:${port}`);
+  });
+});
+
+describe('framing reads on the connection', () => {
+  it('readExactly, readUntil, readFrame, expect, drain', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.send(fromLatin1('abcdefLINE\r\n'));
+    expect(latin1(await tcp.readExactly(3))).toBe('abc');
+    // Both delimiters end at the same byte: the earlier in the list wins.
+    const line = await tcp.readUntil(['\r\n', '\n']);
+    expect(latin1(line.data)).toBe('defLINE');
+    expect(line.index).toBe(0);
+    await tcp.send(Uint8Array.of(0, 0, 0, 2, 7, 8));
+    expect([...(await tcp.readFrame())]).toEqual([7, 8]);
+    await tcp.send(fromLatin1('noise> '));
+    expect(latin1(await tcp.expect('> '))).toBe('noise> ');
+    await tcp.send(fromLatin1('stale'));
+    await waitFor(() => tcp.counters.bytesIn >= 29);
+    expect(await tcp.drain({ quietMs: 10 })).toBe(5);
+    await tcp.send(fromLatin1('z'));
+    expect(latin1(await tcp.readAvailable())).toBe('z');
+  });
+
+  it('a timed-out read consumes nothing (the next read sees the same bytes)', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.send(fromLatin1('ab'));
+    const r = await settle(tcp.readExactly(3, { timeoutMs: 30 }));
+    expect((r as { error: { code: string; received: Uint8Array } }).error.code).toBe('Timeout');
+    expect(latin1((r as { error: { received: Uint8Array } }).error.received)).toBe('ab');
+    await tcp.send(fromLatin1('c'));
+    expect(latin1(await tcp.readExactly(3))).toBe('abc');
+  });
+
+  it('readUntil over the limit raises LimitExceeded (spec F9) and leaves the data', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.send(fromLatin1('0123456789'));
+    await waitFor(() => tcp.counters.bytesIn >= 10);
+    const r = await settle(tcp.readUntil('\n', { maxBytes: 4 }));
+    expect((r as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    expect(latin1(await tcp.readExactly(10))).toBe('0123456789');
+  });
+
+  it('a wrong terminator times out and the error shows the bytes received (spec F14)', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const r = await settle(
+      tcp.request(fromLatin1('*IDN?\n'), (reader, o) => reader.readUntil('\r\n', o), { timeoutMs: 40 }),
+    );
+    const error = (r as { error: Error & { code: string } }).error;
+    expect(error.code).toBe('Timeout');
+    expect(error.message).toContain('2a 49 44 4e 3f 0a');
+  });
+});
+
+describe('close', () => {
+  it('is idempotent, settles every pending operation and leaves no socket or timer', async () => {
+    const before = activeResources();
+    const server = await startTaggingServer({ replyDelayMs: () => 10_000 });
+    const tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, timeoutMs: 5_000 });
+    await tcp.connect();
+    const pending = [
+      tcp.request(taggedRequest(1), reply24),
+      tcp.request(taggedRequest(2), reply24),
+      tcp.recv(),
+      tcp.readExactly(4),
+    ];
+    await waitFor(() => server.requests === 1);
+    const closing = [tcp.close(), tcp.close()];
+    const results = await Promise.all(pending.map(settle));
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      expect(ClosedError.isInstance((r as { error: unknown }).error)).toBe(true);
+    }
+    await Promise.all(closing);
+    expect(tcp.state).toBe('closed');
+    expect(
+      ClosedError.isInstance(((await settle(tcp.send(Uint8Array.of(1)))) as { error: unknown }).error),
+    ).toBe(true);
+    await server.dropConnections();
+    await server.close();
+    expect(await resourcesLeftOver(before)).toEqual({});
+  });
+
+  it('closes while connecting and while waiting out a backoff delay, without leftovers', async () => {
+    const before = activeResources();
+    const port = await freePort();
+    const tcp = new TcpInterface('127.0.0.1', port, {
+      ...fast,
+      reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000 },
+    });
+    await nextEvent(tcp, 'reconnectScheduled');
+    expect(tcp.state).toBe('backoff');
+    await tcp.close();
+    const t2 = new TcpInterface('127.0.0.1', port, fast);
+    await new Promise<void>((r) => queueMicrotask(r));
+    expect(tcp.state).toBe('closed');
+    await t2.close();
+    expect(await resourcesLeftOver(before)).toEqual({});
+  });
+
+  it('Symbol.asyncDispose closes', async () => {
+    await using server = await startEchoServer();
+    let outer: TcpInterface | undefined;
+    {
+      await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+      outer = tcp;
+      await tcp.connect();
+    }
+    expect(outer.state).toBe('closed');
+  });
+});
+
+describe('offline policy', () => {
+  it('rejects operations while waiting to reconnect (default) with NotConnectedError carrying the cause', async () => {
+    const port = await freePort();
+    await using tcp = new TcpInterface('127.0.0.1', port, {
+      ...fast,
+      reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
+    });
+    await nextEvent(tcp, 'reconnectScheduled');
+    const r = await settle(tcp.request(taggedRequest(1), reply24));
+    const error = (r as { error: NotConnectedError }).error;
+    expect(NotConnectedError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('NotConnected');
+    expect(ConnectRefusedError.isInstance(error.cause)).toBe(true);
+  });
+
+  it('with offlineQueue, operations wait for the reconnect (bounded; beyond the bound LimitExceeded)', async () => {
+    const server = await startTaggingServer();
+    const port = server.port;
+    await using tcp = new TcpInterface('127.0.0.1', port, {
+      ...fast,
+      offlineQueue: 2,
+      reconnect: { initialDelayMs: 30, maxDelayMs: 30 },
+    });
+    await tcp.connect();
+    await server.stop();
+    await waitFor(() => tcp.state === 'backoff');
+    const a = tcp.request(taggedRequest(1), reply24);
+    const b = tcp.request(taggedRequest(2), reply24);
+    const c = await settle(tcp.request(taggedRequest(3), reply24));
+    expect((c as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    await server.restart();
+    expect(tagOf(await a)).toBe(1);
+    expect(tagOf(await b)).toBe(2);
+    await server.close();
+  });
+
+  it('bounds the whole queue (maxQueued)', async () => {
+    await using server = await startTaggingServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, maxQueued: 2 });
+    const a = tcp.request(taggedRequest(1), reply24);
+    const b = tcp.request(taggedRequest(2), reply24);
+    const c = await settle(tcp.request(taggedRequest(3), reply24));
+    expect((c as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    expect((await Promise.all([a, b])).map(tagOf)).toEqual([1, 2]);
+  });
+});
+
+describe('listeners', () => {
+  it('a throwing event listener does not break the interface', async () => {
+    await using server = await LoopbackServer.start((c) => {
+      c.socket.on('data', (d: Uint8Array) => c.write(d));
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    tcp.on('connected', () => {
+      throw new Error('listener bug');
+    });
+    await tcp.connect();
+    await tcp.send(fromLatin1('ok'));
+    expect(latin1(await tcp.readExactly(2))).toBe('ok');
+  });
+});

@@ -1,0 +1,119 @@
+// The simulator's TCP server: OptoMMP packets back to back on each connection, answered in order.
+
+import net from 'node:net';
+import { type Logger, silentLogger } from '@labwire/framing';
+import { PacketDecoder } from '../codec/packet-decoder';
+import type { EpicDevice } from './device';
+import type { FaultHook } from './faults';
+
+export interface SimulatorServerOptions {
+  /** Interface to bind. Default 127.0.0.1 (loopback only unless told otherwise). */
+  host?: string;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Connections served at once; more are refused (closed at once). Default 64. */
+  maxConnections?: number;
+  /** Test hook that can replace, drop or cut replies. */
+  faults?: FaultHook;
+  logger?: Logger;
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+export class OptoMmpTcpServer implements AsyncDisposable {
+  readonly device: EpicDevice;
+  readonly #options: SimulatorServerOptions;
+  readonly #server: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  readonly #log: Logger;
+  #address: BoundAddress | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(device: EpicDevice, options: SimulatorServerOptions = {}) {
+    this.device = device;
+    this.#options = options;
+    this.#log = options.logger ?? silentLogger;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.maxConnections = options.maxConnections ?? 64;
+  }
+
+  /** The bound address once `listen()` resolved. */
+  get address(): BoundAddress {
+    if (this.#address === undefined) throw new Error('OptoMmpTcpServer: not listening');
+    return this.#address;
+  }
+
+  /** Open connections. */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  listen(): Promise<BoundAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
+        this.#server.off('error', onError);
+        this.#server.on('error', (error) =>
+          this.#log.error('epic-sim: server error', { error: error.message }),
+        );
+        const a = this.#server.address() as net.AddressInfo;
+        this.#address = { host: a.address, port: a.port };
+        resolve(this.#address);
+      });
+    });
+  }
+
+  #accept(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    const decoder = new PacketDecoder({ undefinedTcodes: 'header' });
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.#log.debug('epic-sim: connection', { peer });
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', (error) => this.#log.debug('epic-sim: socket error', { peer, error: error.message }));
+    socket.on('drain', () => socket.resume());
+    socket.on('data', (chunk: Buffer) => {
+      let packets: ReturnType<PacketDecoder['push']>;
+      try {
+        packets = decoder.push(chunk);
+      } catch (error) {
+        // Cannot happen with undefined tcodes read as headers and the u16 limit; drop the peer if it does.
+        this.#log.warn('epic-sim: undecodable input, closing', { peer, error: (error as Error).message });
+        socket.destroy();
+        return;
+      }
+      for (const request of packets) {
+        const response = this.device.handle(request);
+        const fault = this.#options.faults?.(request, response);
+        if (fault === undefined) {
+          if (!socket.write(response)) socket.pause();
+        } else if (fault.kind === 'replace') {
+          if (!socket.write(fault.bytes)) socket.pause();
+        } else if (fault.kind === 'truncate') {
+          socket.end(response.subarray(0, fault.bytes));
+          return;
+        }
+      }
+    });
+  }
+
+  /** Stops listening and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      for (const s of this.#sockets) s.destroy();
+      if (!this.#server.listening) {
+        resolve();
+        return;
+      }
+      this.#server.close(() => resolve());
+    });
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

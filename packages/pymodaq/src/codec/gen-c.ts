@@ -26,7 +26,7 @@ import {
   writeArrayND,
   writeNumeric,
 } from './primitives';
-import { field, nested, type Pull, type PullContext } from './pull';
+import { checked, field, nested, type Pull, type PullContext } from './pull';
 import {
   type Axis,
   type DataToExport,
@@ -155,9 +155,8 @@ function* className(ctx: PullContext, allowed: readonly string[]): Pull<string> 
   return name;
 }
 
-function* timestampC(ctx: PullContext): Pull<number> {
-  const at = ctx.offset;
-  return expectNumber(ctx, yield* readNumeric(ctx), at);
+function timestampC(ctx: PullContext): Pull<number> {
+  return checked(ctx, readNumeric(ctx), expectNumber);
 }
 
 export function* readAxisC(ctx: PullContext): Pull<Axis> {
@@ -165,13 +164,13 @@ export function* readAxisC(ctx: PullContext): Pull<Axis> {
     ctx,
     (function* (): Pull<Axis> {
       yield* className(ctx, ['Axis']);
+      ctx.path.push('Axis');
       const label = yield* field(ctx, 'label', readStr(ctx));
       const units = yield* field(ctx, 'units', readStr(ctx));
       const data = yield* field(ctx, 'data', readArrayND(ctx, 'atleast1d'));
-      let at = ctx.offset;
-      const index = expectInt(ctx, yield* field(ctx, 'index', readNumeric(ctx)), at);
-      at = ctx.offset;
-      const spreadOrder = expectInt(ctx, yield* field(ctx, 'spread_order', readNumeric(ctx)), at);
+      const index = yield* field(ctx, 'index', checked(ctx, readNumeric(ctx), expectInt));
+      const spreadOrder = yield* field(ctx, 'spread_order', checked(ctx, readNumeric(ctx), expectInt));
+      ctx.path.pop();
       return { type: 'Axis', label, units, data, index, spreadOrder };
     })(),
   );
@@ -186,12 +185,9 @@ export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes>
       const timestamp = yield* field(ctx, 'timestamp', timestampC(ctx));
       const name = yield* field(ctx, 'name', readStr(ctx));
       const units = layout.units ? yield* field(ctx, 'units', readStr(ctx)) : '';
-      let at = ctx.offset;
-      const source = expectSource(ctx, yield* field(ctx, 'source', readStr(ctx)), at);
-      at = ctx.offset;
-      const dim = expectDim(ctx, yield* field(ctx, 'dim', readStr(ctx)), at);
-      at = ctx.offset;
-      const distribution = expectDistribution(ctx, yield* field(ctx, 'distribution', readStr(ctx)), at);
+      const source = yield* field(ctx, 'source', checked(ctx, readStr(ctx), expectSource));
+      const dim = yield* field(ctx, 'dim', checked(ctx, readStr(ctx), expectDim));
+      const distribution = yield* field(ctx, 'distribution', checked(ctx, readStr(ctx), expectDistribution));
       const data = yield* field(ctx, 'data', readListOf(ctx, layout, expectArray));
       const labels = yield* field(ctx, 'labels', readListOf(ctx, layout, expectStr));
       const origin = yield* field(ctx, 'origin', readStr(ctx));

@@ -95,6 +95,16 @@ export function* field<T>(ctx: PullContext, name: string, inner: Pull<T>): Pull<
   return result;
 }
 
+/** Runs `inner` and checks its result with the field path still in place (so errors name the field). */
+export function* checked<T, U>(
+  ctx: PullContext,
+  inner: Pull<T>,
+  check: (ctx: PullContext, value: T, at: number) => U,
+): Pull<U> {
+  const at = ctx.offset;
+  return check(ctx, yield* inner, at);
+}
+
 /** Enters a container level, checking the nesting limit. */
 export function* nested<T>(ctx: PullContext, inner: Pull<T>): Pull<T> {
   if (ctx.depth >= ctx.limits.maxDepth) {

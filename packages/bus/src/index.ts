@@ -1,6 +1,16 @@
 export { byteCountArg, pythonFloat, pythonInt, type TimeoutArg, timeoutArgMs } from './arguments';
 export { decodeBinData, encodeBinData } from './bin-data';
 export {
+  CMD_TCP_API,
+  CMD_TCP_PREFIX,
+  CmdTcp,
+  type CmdTcpFunction,
+  type PyrameResult,
+  type PyrameRetcode,
+  pyrameResult,
+  pyrameText,
+} from './cmd-tcp';
+export {
   CONF_COUNT_MESSAGE,
   CONF_END_MESSAGE,
   CONF_EQUAL_MESSAGE,

@@ -4,6 +4,7 @@
 // channel, cmd_tcp.md §5 and Q4), and opens the channel. The bus owns the registry of links, the sharing and
 // reference counting, the Pyrame semantics and the error messages; a channel only moves bytes.
 
+import type { LookupFunction } from 'node:net';
 import type {
   ByteReader,
   DrainOptions,
@@ -29,6 +30,8 @@ export interface LinkDefaults {
   readonly drainTimeoutMs: number;
   /** Most bytes a read may wait for or buffer. */
   readonly maxBuffer: number;
+  /** Resolver for host names (as `net.connect`'s `lookup`); undefined: the system resolver. */
+  readonly lookup: LookupFunction | undefined;
   readonly logger: Logger;
 }
 
@@ -79,7 +82,7 @@ export interface LinkKind<P extends LinkParams = LinkParams> {
   /** Validates the conf_string at `init`. No I/O. Throws InvalidConfError. */
   parse(conf: ConfString, text: string, defaults: LinkDefaults): P;
   /** Resolves the endpoint at `config` (DNS for tcp). Throws ResolveError. */
-  resolve(params: P, options: OperationOptions): Promise<ResolvedEndpoint>;
+  resolve(params: P, options: OperationOptions, defaults: LinkDefaults): Promise<ResolvedEndpoint>;
   /** Opens the channel. Throws ConnectError. */
   open(
     params: P,

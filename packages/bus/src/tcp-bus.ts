@@ -7,6 +7,7 @@
 // own reply (tcpinterface.md G8).
 
 import { EventEmitter } from 'node:events';
+import type { LookupFunction } from 'node:net';
 import {
   AbortedError,
   ClosedError,
@@ -67,6 +68,8 @@ export interface TcpBusOptions {
   maxBuffer?: number;
   /** Link kinds besides the built-in `tcp`, selected by the conf_string's name. */
   kinds?: readonly LinkKind[];
+  /** Resolver for host names at `config` (as `net.connect`'s `lookup`). Default: the system resolver. */
+  lookup?: LookupFunction;
   /** Where diagnostics go. Default: nowhere. */
   logger?: Logger;
 }
@@ -169,6 +172,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
       drainTimeoutMs: options.drainTimeoutMs ?? 1_000,
       maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
       logger: this.#log,
+      lookup: options.lookup,
     };
     this.registerKind(tcpKind);
     for (const kind of options.kinds ?? []) this.registerKind(kind);
@@ -482,7 +486,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     try {
       if (link.removed) throw new UnknownIdError(link.id, { op });
       const deadline = { signal: options.signal, timeoutMs: options.timeoutMs };
-      const endpoint = await link.kind.resolve(link.params, deadline);
+      const endpoint = await link.kind.resolve(link.params, deadline, this.#defaults);
       const key = `${link.kind.name}:${endpoint.canonical}`;
       let conn: Connection | undefined;
       for (let attempt = 0; attempt < 3 && conn === undefined; attempt++) {

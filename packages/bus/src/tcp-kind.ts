@@ -6,7 +6,7 @@
 // ignored, as in Pyrame.
 
 import { lookup } from 'node:dns/promises';
-import net from 'node:net';
+import net, { type LookupFunction } from 'node:net';
 import {
   AbortedError,
   type DrainOptions,
@@ -89,7 +89,20 @@ function parseTcp(conf: ConfString, text: string, defaults: LinkDefaults): TcpLi
   };
 }
 
-async function resolveTcp(params: TcpLinkParams, options: OperationOptions): Promise<TcpEndpoint> {
+function lookupWith(resolver: LookupFunction, host: string, family: 0 | 4 | 6): Promise<{ address: string }> {
+  return new Promise((resolve, reject) => {
+    resolver(host, { family }, (error, address) => {
+      if (error) reject(error);
+      else resolve({ address: typeof address === 'string' ? address : (address[0]?.address ?? '') });
+    });
+  });
+}
+
+async function resolveTcp(
+  params: TcpLinkParams,
+  options: OperationOptions,
+  defaults: LinkDefaults,
+): Promise<TcpEndpoint> {
   const literal = net.isIP(params.host);
   if (literal !== 0) {
     if (params.family !== 0 && params.family !== literal) {
@@ -108,7 +121,11 @@ async function resolveTcp(params: TcpLinkParams, options: OperationOptions): Pro
   });
   try {
     if (options.signal?.aborted) throw new AbortedError('resolve', options.signal.reason);
-    const found = await Promise.race([lookup(params.host, { family: params.family }), stop]);
+    const asked =
+      defaults.lookup === undefined
+        ? lookup(params.host, { family: params.family })
+        : lookupWith(defaults.lookup, params.host, params.family);
+    const found = await Promise.race([asked, stop]);
     return { address: found.address, port: params.port, canonical: `${found.address},${params.port}` };
   } catch (e) {
     throw new ResolveError(params.host, e);

@@ -1,0 +1,270 @@
+// PymodaqActuator: the remote side of PyMoDAQ's DAQ_Move_TCPServer. It identifies as `ACTUATOR`, sends
+// `Infos` with a `units` child (PyMoDAQ 4.4.3+ takes the axis unit from it, spec §8.1), and runs the
+// user's hardware handlers for the server's commands (spec §8.2):
+//   move_abs / move_rel / move_home → move_done + position, for every move (the server does not poll
+//     TCP actuators, §9 j), also when a move is stopped or fails;
+//   get_actuator_value / check_position → position_is + position;
+//   stop_motion → aborts the running move's signal (PyMoDAQ's own client ignores it, §9 h).
+// Moves run one at a time in arrival order; position queries are answered while a move runs.
+
+import {
+  defaultSettings,
+  type LinkSession,
+  type PymodaqClientEvents,
+  type PymodaqClientOptions,
+  PymodaqClientRole,
+  type ServerMessage,
+} from './client-role';
+import type { Position } from './codec';
+import { ClientCommand, ServerCommand } from './commands';
+import { ProtocolError } from './errors';
+import { findParameter, type ParameterNode, parameter } from './parameter-xml';
+
+/** What a move handler gets besides its target. */
+export interface MoveContext {
+  /** Aborted by `stop_motion`, close(), a lost connection or the handler deadline: stop the hardware. */
+  signal: AbortSignal;
+  /** The actuator's unit (from its settings). */
+  units: string;
+  /** The unit the server attached to the target (gen C4/D DataActuator), if any. */
+  targetUnits: string | undefined;
+}
+
+/**
+ * What a move handler returns: the position reached (a finite number), or nothing, in which case
+ * `getActuatorValue()` is asked. Handlers may be sync or async.
+ */
+export type MoveResult = Promise<unknown> | unknown;
+
+/** The hardware side of an actuator. Handlers may be sync or async. */
+export interface ActuatorHandlers {
+  /** Moves to `target`; resolves when there, with the position reached (default: `getActuatorValue()`). */
+  moveAbs(target: number, context: MoveContext): MoveResult;
+  /** Moves by `offset`. Default: `moveAbs(current + offset)`. */
+  moveRel?(offset: number, context: MoveContext): MoveResult;
+  /** Moves home. Default: `moveAbs(0)`. */
+  moveHome?(context: MoveContext): MoveResult;
+  /** The current position. Asked for `get_actuator_value` / `check_position` and after every move. */
+  getActuatorValue(context: { signal: AbortSignal }): Promise<number> | number;
+  /** Called on `stop_motion`, after the running move's signal was aborted. */
+  stopMotion?(): Promise<void> | void;
+}
+
+export interface PymodaqActuatorOptions extends PymodaqClientOptions {
+  handlers: ActuatorHandlers;
+  /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
+  units?: string;
+}
+
+export interface PymodaqActuatorEvents extends PymodaqClientEvents {
+  /** A move finished (reached, stopped or failed) and `move_done` was sent. */
+  moveDone: { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number };
+}
+
+interface MoveJob {
+  command: 'move_abs' | 'move_rel' | 'move_home';
+  value: number | undefined;
+  targetUnits: string | undefined;
+  link: LinkSession;
+}
+
+export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
+  readonly #handlers: ActuatorHandlers;
+  #units: string;
+  readonly #moves: MoveJob[] = [];
+  #moving = false;
+  /** Aborts the running move (stop_motion). */
+  #stop: AbortController | undefined;
+  /** Last position reported, the fallback when the hardware cannot be asked. */
+  #lastPosition = 0;
+
+  constructor(options: PymodaqActuatorOptions) {
+    const units =
+      options.units ?? findParameter(options.settings ?? defaultSettings(), ['units'])?.value ?? '';
+    super(
+      'ACTUATOR',
+      options,
+      defaultSettings([parameter('units', { type: 'str', title: 'Units', value: units })]),
+    );
+    this.#handlers = options.handlers;
+    this.#units = units;
+    // A user-supplied settings tree gets the units child PyMoDAQ 4.4.3+ reads (spec §9 m).
+    const root = this.settings;
+    const existing = findParameter(root, ['units']);
+    if (existing === undefined)
+      root.children.push(parameter('units', { type: 'str', title: 'Units', value: units }));
+    else existing.value = units;
+  }
+
+  /** The unit sent with positions. Changed by the server through `set_info` on `units`. */
+  get units(): string {
+    return this.#units;
+  }
+
+  /** Whether a move is running. */
+  get moving(): boolean {
+    return this.#moving;
+  }
+
+  protected override onSettingChanged(path: readonly string[], node: ParameterNode): void {
+    if (path.length === 1 && path[0] === 'units') this.#units = node.value ?? '';
+  }
+
+  protected override onClose(): void {
+    this.#stop?.abort(new Error('closed'));
+    this.#moves.length = 0;
+  }
+
+  protected override onLinkLost(link: LinkSession): void {
+    // Moves not started yet were asked on that connection; nobody waits for them any more.
+    for (let i = this.#moves.length - 1; i >= 0; i--)
+      if (this.#moves[i]!.link === link) this.#moves.splice(i, 1);
+  }
+
+  protected handle(message: ServerMessage, link: LinkSession): void {
+    switch (message.command) {
+      case ServerCommand.moveAbs:
+      case ServerCommand.moveRel: {
+        const { position } = message as { position: Position };
+        this.#moves.push({
+          command: message.command,
+          value: position.value,
+          targetUnits: position.units,
+          link,
+        });
+        void this.#pumpMoves();
+        return;
+      }
+      case ServerCommand.moveHome:
+        this.#moves.push({ command: 'move_home', value: undefined, targetUnits: undefined, link });
+        void this.#pumpMoves();
+        return;
+      case ServerCommand.getActuatorValue:
+      case ServerCommand.checkPosition:
+        void this.#answerPosition(link);
+        return;
+      case ServerCommand.stopMotion:
+        void this.#stopMotion(link);
+        return;
+      default:
+        this.reportError(new ProtocolError(`${message.command} is not an actuator command; ignored`));
+    }
+  }
+
+  async #stopMotion(link: LinkSession): Promise<void> {
+    // Queued moves are dropped, each still answered with move_done (the server waits for one per move).
+    const dropped = this.#moves.splice(0);
+    this.#stop?.abort(new Error('stop_motion'));
+    try {
+      await this.runHandler('stopMotion', link, () => this.#handlers.stopMotion?.());
+    } catch (e) {
+      this.reportError(e);
+    }
+    for (const job of dropped) await this.#reportMove(job, await this.#currentPosition(job.link));
+  }
+
+  async #pumpMoves(): Promise<void> {
+    if (this.#moving) return;
+    this.#moving = true;
+    try {
+      for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
+        if (!job.link.live || this.closedSignal.aborted) continue;
+        const stop = new AbortController();
+        this.#stop = stop;
+        let reached: number | undefined;
+        try {
+          reached = await this.runHandler(
+            job.command,
+            job.link,
+            (signal) => this.#runMove(job, signal),
+            stop.signal,
+          );
+        } catch (e) {
+          // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
+          if (!stop.signal.aborted) this.reportError(e);
+        } finally {
+          if (this.#stop === stop) this.#stop = undefined;
+        }
+        let position: number;
+        if (typeof reached === 'number' && Number.isFinite(reached)) {
+          position = reached;
+          this.#lastPosition = reached;
+        } else {
+          position = await this.#currentPosition(job.link);
+        }
+        await this.#reportMove(job, position);
+      }
+    } finally {
+      this.#moving = false;
+    }
+  }
+
+  async #runMove(job: MoveJob, signal: AbortSignal): Promise<number | undefined> {
+    const h = this.#handlers;
+    const context: MoveContext = { signal, units: this.#units, targetUnits: job.targetUnits };
+    let result: unknown;
+    switch (job.command) {
+      case 'move_abs':
+        result = await h.moveAbs(job.value!, context);
+        break;
+      case 'move_rel':
+        if (h.moveRel) result = await h.moveRel(job.value!, context);
+        else {
+          // The client computes the new absolute position (spec §8.2).
+          const here = await h.getActuatorValue({ signal });
+          result = await h.moveAbs(here + job.value!, context);
+        }
+        break;
+      case 'move_home':
+        result = h.moveHome ? await h.moveHome(context) : await h.moveAbs(0, context);
+        break;
+    }
+    return typeof result === 'number' ? result : undefined;
+  }
+
+  async #reportMove(job: MoveJob, position: number): Promise<void> {
+    if (!job.link.live) return;
+    const p = this.profile;
+    try {
+      await this.send(
+        [p.encodeCommand(ClientCommand.moveDone), p.encodePosition(position, this.#units)],
+        {},
+        job.link,
+      );
+      this.emit('moveDone', { command: job.command, target: job.value, position });
+    } catch (e) {
+      if (job.link.live) this.reportError(e);
+    }
+  }
+
+  async #answerPosition(link: LinkSession): Promise<void> {
+    const position = await this.#currentPosition(link);
+    if (!link.live) return;
+    const p = this.profile;
+    try {
+      await this.send(
+        [p.encodeCommand(ClientCommand.positionIs), p.encodePosition(position, this.#units)],
+        {},
+        link,
+      );
+    } catch (e) {
+      if (link.live) this.reportError(e);
+    }
+  }
+
+  /** The hardware's position, or the last known one when asking fails (reported as an error). */
+  async #currentPosition(link: LinkSession): Promise<number> {
+    try {
+      const value = await this.runHandler('getActuatorValue', link, (signal) =>
+        this.#handlers.getActuatorValue({ signal }),
+      );
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new ProtocolError(`getActuatorValue returned ${String(value)}, not a finite number`);
+      }
+      this.#lastPosition = value;
+    } catch (e) {
+      if (link.live) this.reportError(e);
+    }
+    return this.#lastPosition;
+  }
+}

@@ -1,0 +1,531 @@
+// The part PymodaqActuator and PymodaqDetector share: one TcpInterface to the PyMoDAQ server, the
+// identification after every (re)connect, the read loop over the server's commands, ordered sends, and
+// `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
+//
+// TcpInterface runs one FIFO of operations. The read loop holds it only while a command is arriving:
+// it waits for the command with one atomic readFrame (a command is a `str` in gen A–C, i.e. u32 n + n
+// bytes, and a frame in gen D), and gives way, consuming nothing, whenever something must be sent. The
+// payload that follows a command is read in the same operation under the read deadline.
+
+import {
+  AbortedError,
+  armDeadline,
+  type ByteReader,
+  ClosedError,
+  checkTimeout,
+  concatBytes,
+  encodeFrameHeader,
+  type Logger,
+  type OperationOptions,
+  silentLogger,
+  TimeoutError,
+} from '@labwire/framing';
+import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
+import type { Position } from './codec';
+import { decodeMessage, type Generation, type PymodaqProfile, resolveProfile } from './codec';
+import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
+import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
+import {
+  applyParameter,
+  type ParameterNode,
+  parameter,
+  parseParameterXml,
+  toParameterXml,
+} from './parameter-xml';
+import { TypedEmitter } from './typed-emitter';
+
+export interface PymodaqClientOptions {
+  /** The wire generation (`'A'`, `'B'`, `'C1'`…`'C4'`, `'D'`) or the server's PyMoDAQ version (`'4.4'`, `'5.0'`). */
+  protocol: Generation | string;
+  /** Default `127.0.0.1`. */
+  host?: string;
+  /** Default 6341, PyMoDAQ's. */
+  port?: number;
+  /**
+   * The settings tree sent with `Infos` after identifying. The server keeps the root's children (spec
+   * §8.1). Default: an empty group `settings`; an actuator adds a `units` child.
+   */
+  settings?: ParameterNode;
+  /** Deadline of sends, and of the rest of a message once its command arrived. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Deadline of one connect attempt. Default 5 000 ms. */
+  connectTimeoutMs?: number;
+  /** Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s. */
+  reconnect?: false | ReconnectOptions;
+  /** A handler (hardware call) that takes longer than this is aborted through its signal. Default 60 000 ms. */
+  handlerTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface PymodaqClientEvents {
+  /** Identified on a new connection (the first one, or after a reconnect). */
+  connected: { remoteAddress: string | undefined; remotePort: number | undefined };
+  /** The connection dropped (the TcpInterface reconnects when configured to). */
+  disconnected: { reason: string; error?: unknown };
+  /** A command arrived from the server (after its payload was read). */
+  command: { command: string };
+  /** `set_info`: the server changed one of this client's parameters (path below the root). */
+  setInfo: { path: string[]; parameter: ParameterNode; xml: string };
+  /** The server said `Quit` (labwire servers do before closing). */
+  serverQuit: Record<string, never>;
+  /** A bad message, a failing handler, a failed reply. The client keeps serving. */
+  error: { error: unknown };
+}
+
+/** A message from the server, read whole (command and payload). */
+export type ServerMessage =
+  | { command: 'move_abs' | 'move_rel'; position: Position }
+  | { command: 'set_info'; path: string[]; xml: string }
+  | { command: string };
+
+/** One connection's life: replies to its commands go nowhere else. */
+export class LinkSession {
+  readonly abort = new AbortController();
+  identified = false;
+  get live(): boolean {
+    return !this.abort.signal.aborted;
+  }
+}
+
+/** A command string is short; a longer first frame is not a command (checked before allocating). */
+const MAX_COMMAND_BYTES = 1024 * 1024;
+/** Parts below this size are joined into one send; larger blocks (array data) go by reference. */
+const COALESCE_BYTES = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+
+export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
+  extends TypedEmitter<Events>
+  implements AsyncDisposable
+{
+  readonly profile: PymodaqProfile;
+  readonly type: ClientType;
+  protected readonly logger: Logger;
+  protected readonly timeoutMs: number;
+  protected readonly handlerTimeoutMs: number;
+  readonly #tcp: TcpInterface;
+  readonly #settings: ParameterNode;
+  readonly #closed = new AbortController();
+  #link: LinkSession | undefined;
+  /** Aborted to make the waiting read give way to a send. */
+  #idle: AbortController | undefined;
+  #identifiedWaiters = new Set<() => void>();
+  #closing: Promise<void> | undefined;
+
+  protected constructor(type: ClientType, options: PymodaqClientOptions, defaultSettings: ParameterNode) {
+    const logger = options.logger ?? silentLogger;
+    super(() => logger);
+    this.type = type;
+    this.logger = logger;
+    this.profile = resolveProfile(options.protocol);
+    this.timeoutMs = checkTimeout(options.timeoutMs, 10_000);
+    this.handlerTimeoutMs = checkTimeout(options.handlerTimeoutMs, 60_000);
+    this.#settings = options.settings ?? defaultSettings;
+    this.#tcp = new TcpInterface(options.host ?? '127.0.0.1', options.port ?? 6341, {
+      autoConnect: false,
+      timeoutMs: this.timeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5000,
+      reconnect: options.reconnect ?? { initialDelayMs: 200, maxDelayMs: 5000 },
+      desync: 'reconnect',
+      logger,
+      linkId: `pymodaq-${type.toLowerCase()}`,
+    });
+    this.#tcp.on('connected', (e) => this.#onConnected(e.remoteAddress, e.remotePort));
+    this.#tcp.on('disconnected', (e) => this.#onDisconnected(e.reason, e.error));
+  }
+
+  /** The settings tree sent with `Infos` (kept up to date by `set_info` and `updateSetting`). */
+  get settings(): ParameterNode {
+    return this.#settings;
+  }
+
+  /** True while connected and identified. */
+  get connected(): boolean {
+    return this.#link?.identified === true && this.#link.live;
+  }
+
+  /** Running totals of the connection (bytes, connects, reconnects, timeouts …). */
+  get counters(): TcpInterface['counters'] {
+    return this.#tcp.counters;
+  }
+
+  /**
+   * Connects (when not connected) and resolves once identified: the type string and `Infos` are out.
+   * After a drop the client reconnects and identifies by itself when `reconnect` is on.
+   */
+  async connect(options: OperationOptions = {}): Promise<void> {
+    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
+    const startedAt = Date.now();
+    await this.#tcp.connect({ signal: options.signal, timeoutMs });
+    if (this.connected) return;
+    const left = Math.max(0, timeoutMs - (Date.now() - startedAt));
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        if (!this.connected && !this.#closed.signal.aborted) return;
+        deadline.clear();
+        this.#identifiedWaiters.delete(done);
+        if (this.connected) resolve();
+        else reject(new ClosedError('connect'));
+      };
+      const fail = (error: unknown) => {
+        this.#identifiedWaiters.delete(done);
+        reject(error);
+      };
+      const deadline = armDeadline(
+        left,
+        options.signal,
+        () => fail(new TimeoutError('connect: identification', timeoutMs)),
+        (reason) => fail(new AbortedError('connect', reason)),
+      );
+      this.#identifiedWaiters.add(done);
+    });
+  }
+
+  /** `Info` + name + value: a free-form piece of information for the server (gen A: values are floats). */
+  async sendInfo(name: string, value: string | number, options: OperationOptions = {}): Promise<void> {
+    const p = this.profile;
+    await this.send([p.encodeCommand(ClientCommand.info), p.encodeInfo(name, value)], options);
+  }
+
+  /**
+   * Changes one of this client's parameters and tells the server (`Info_xml`, path prefixed with the
+   * root name, which the server drops, spec §8.4). `path` is below the root and ends with the parameter.
+   */
+  async updateSetting(
+    path: readonly string[],
+    node: ParameterNode,
+    options: OperationOptions = {},
+  ): Promise<void> {
+    if (!applyParameter(this.#settings, path, node)) {
+      throw new RangeError(`updateSetting: no group ${JSON.stringify(path.slice(0, -1))} in the settings`);
+    }
+    this.onSettingChanged(path, { ...node, name: path[path.length - 1]! });
+    const p = this.profile;
+    const xml = toParameterXml({ ...node, name: path[path.length - 1]! });
+    await this.send(
+      [
+        p.encodeCommand(ClientCommand.infoXml),
+        p.encodePath([this.#settings.name, ...path]),
+        p.encodeString(this.#textForWire(xml)),
+      ],
+      options,
+    );
+  }
+
+  /**
+   * Sends `Quit` (so PyMoDAQ's server does not spin, §9 a), then closes the connection and settles
+   * everything. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    const link = this.#link;
+    if (link?.identified && link.live) {
+      try {
+        await this.send([this.profile.encodeCommand(ClientCommand.quit)], { timeoutMs: 1000 }, link);
+      } catch (e) {
+        this.logger.debug('pymodaq client: Quit could not be sent', { error: e });
+      }
+    }
+    this.#closed.abort();
+    this.#idle?.abort();
+    link?.abort.abort();
+    this.onClose();
+    await this.#tcp.close();
+    for (const done of [...this.#identifiedWaiters]) done();
+  }
+
+  /** Signal aborted by close(). */
+  protected get closedSignal(): AbortSignal {
+    return this.#closed.signal;
+  }
+
+  /** The current connection, if identified. */
+  protected get link(): LinkSession | undefined {
+    return this.#link;
+  }
+
+  /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (spec §9 n). */
+  #textForWire(xml: string): string | Uint8Array {
+    return this.profile.generation === 'D' ? new TextEncoder().encode(xml) : xml;
+  }
+
+  /**
+   * Sends one message (its parts in order, nothing in between) on `link` (default: the current one).
+   * Small parts are joined; large blocks are sent by reference, never copied.
+   */
+  protected send(
+    parts: readonly Uint8Array[],
+    options: OperationOptions = {},
+    link = this.#link,
+  ): Promise<void> {
+    if (this.#closed.signal.aborted) return Promise.reject(new ClosedError('send'));
+    if (link === undefined || !link.live) {
+      return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
+    }
+    const chunks = coalesce(parts);
+    // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
+    // fragment of this message can go out (on this link or the next one).
+    const withdraw = new AbortController();
+    const signal = AbortSignal.any(
+      [withdraw.signal, link.abort.signal, options.signal].filter((s): s is AbortSignal => s !== undefined),
+    );
+    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
+    const sends = chunks.map((chunk) => this.#tcp.send(chunk, { signal, timeoutMs }));
+    // Queued behind the waiting read: make it give way.
+    this.#idle?.abort();
+    return Promise.all(
+      sends.map((s) =>
+        s.catch((e: unknown) => {
+          withdraw.abort(e);
+          throw e;
+        }),
+      ),
+    ).then(() => undefined);
+  }
+
+  /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. */
+  protected async runHandler<T>(
+    name: string,
+    link: LinkSession,
+    run: (signal: AbortSignal) => Promise<T> | T,
+    extra?: AbortSignal,
+  ): Promise<T> {
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new TimeoutError(`handler ${name}`, this.handlerTimeoutMs)),
+      Math.min(this.handlerTimeoutMs, 2 ** 31 - 1),
+    );
+    const signals = [this.#closed.signal, link.abort.signal, timeout.signal];
+    if (extra) signals.push(extra);
+    const signal = AbortSignal.any(signals);
+    try {
+      return await run(signal);
+    } catch (e) {
+      if (AbortedError.isInstance(e) || HandlerError.isInstance(e)) throw e;
+      throw new HandlerError(name, e);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  protected reportError(error: unknown): void {
+    this.logger.warn('pymodaq client error', { error });
+    (this.emit as (event: 'error', payload: { error: unknown }) => void)('error', { error });
+  }
+
+  protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, payload: PymodaqClientEvents[K]): void {
+    (this.emit as (event: K, payload: PymodaqClientEvents[K]) => void)(event, payload);
+  }
+
+  /** The Infos XML and its identification messages (type string first, spec §8.1). */
+  protected identification(): Uint8Array[][] {
+    const p = this.profile;
+    return [
+      [p.encodeCommand(this.type)],
+      [
+        p.encodeCommand(ClientCommand.infos),
+        p.encodeString(this.#textForWire(toParameterXml(this.#settings))),
+      ],
+    ];
+  }
+
+  /** A server command for this role; runs after the whole message was read. Must not throw. */
+  protected abstract handle(message: ServerMessage, link: LinkSession): void;
+  /** A parameter changed (by `set_info` or `updateSetting`). */
+  protected onSettingChanged(_path: readonly string[], _node: ParameterNode): void {}
+  /** The client is closing: stop pending work. */
+  protected onClose(): void {}
+  /** The link dropped: replies for it are void. */
+  protected onLinkLost(_link: LinkSession): void {}
+
+  // --- connection --------------------------------------------------------------------------------------
+
+  #onConnected(remoteAddress: string | undefined, remotePort: number | undefined): void {
+    if (this.#closed.signal.aborted) return;
+    const link = new LinkSession();
+    this.#link = link;
+    void this.#identify(link, remoteAddress, remotePort);
+    void this.#readLoop(link);
+  }
+
+  async #identify(
+    link: LinkSession,
+    remoteAddress: string | undefined,
+    remotePort: number | undefined,
+  ): Promise<void> {
+    try {
+      const [type, infos] = this.identification();
+      const first = this.send(type!, {}, link);
+      await Promise.all([first, this.send(infos!, {}, link)]);
+      if (!link.live) return;
+      link.identified = true;
+      this.logger.info('pymodaq client identified', { type: this.type, protocol: this.profile.generation });
+      this.emitEvent('connected', { remoteAddress, remotePort });
+    } catch (e) {
+      if (link.live && !this.#closed.signal.aborted) this.reportError(e);
+    } finally {
+      for (const done of [...this.#identifiedWaiters]) done();
+    }
+  }
+
+  #onDisconnected(reason: string, error: unknown): void {
+    const link = this.#link;
+    if (link === undefined) return;
+    this.#link = undefined;
+    // Everything still queued for the old connection is withdrawn before a new one can take it.
+    link.abort.abort();
+    this.onLinkLost(link);
+    if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
+  }
+
+  async #readLoop(link: LinkSession): Promise<void> {
+    while (link.live && !this.#closed.signal.aborted) {
+      let message: ServerMessage | undefined;
+      try {
+        message = await this.#tcp.request(EMPTY, (reader, o) => this.#readMessage(reader, o), {
+          timeoutMs: Number.POSITIVE_INFINITY,
+          signal: link.abort.signal,
+        });
+      } catch (e) {
+        if (!link.live || this.#closed.signal.aborted) return;
+        // The stream is out of step. The TcpInterface already drops the link on EOF, timeouts and limit
+        // errors; for the rest (an unknown command in gen A–C) it is dropped here. The loop of the next
+        // link takes over after the reconnect.
+        this.reportError(e);
+        await this.#dropLink(link);
+        return;
+      }
+      if (message === undefined) continue;
+      if (message.command === ServerCommand.quit) {
+        this.emitEvent('serverQuit', {});
+        continue;
+      }
+      this.emitEvent('command', { command: message.command });
+      if (message.command === ServerCommand.setInfo)
+        this.#applySetInfo(message as { path: string[]; xml: string });
+      else this.handle(message, link);
+    }
+  }
+
+  /**
+   * Reads one whole message, or returns undefined when it gave way to a send before a command arrived
+   * (nothing consumed) or skipped a gen D frame that was not a command.
+   */
+  async #readMessage(reader: ByteReader, o: OperationOptions): Promise<ServerMessage | undefined> {
+    const idle = new AbortController();
+    this.#idle = idle;
+    let frame: Uint8Array;
+    try {
+      frame = await reader.readFrame({
+        maxBytes: MAX_COMMAND_BYTES,
+        timeoutMs: Number.POSITIVE_INFINITY,
+        signal: AbortSignal.any([idle.signal, ...(o.signal ? [o.signal] : [])]),
+      });
+    } catch (e) {
+      if (AbortedError.isInstance(e) && idle.signal.aborted && !o.signal?.aborted) return undefined;
+      throw e;
+    } finally {
+      if (this.#idle === idle) this.#idle = undefined;
+    }
+    const p = this.profile;
+    let command: string;
+    try {
+      command = decodeMessage(concatBytes([encodeFrameHeader(frame.length), frame]), p, 'command').value;
+    } catch (e) {
+      // Gen D: the frame is consumed and the next one starts a message (spec §6.3). A–C: out of step.
+      if (p.framed) {
+        this.reportError(e);
+        return undefined;
+      }
+      throw e;
+    }
+    const opts = { signal: o.signal, timeoutMs: this.timeoutMs };
+    switch (command) {
+      case ServerCommand.moveAbs:
+      case ServerCommand.moveRel: {
+        const position = await p.readPosition(reader, opts);
+        return { command, position: { value: position.value, units: position.units } };
+      }
+      case ServerCommand.setInfo: {
+        // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).
+        const path = (await p.readPath(reader, opts)).slice(1);
+        const xml = await p.readString(reader, opts);
+        return { command, path, xml };
+      }
+      default:
+        if (SERVER_COMMANDS.includes(command) || grabDimOf(command) !== undefined) return { command };
+        if (p.framed) {
+          this.reportError(new UnknownCommandError(command, SERVER_COMMANDS));
+          return undefined;
+        }
+        // Gen A–C: its payload (if any) cannot be skipped; the link is dropped and reconnected (§9 e).
+        throw new UnknownCommandError(command, SERVER_COMMANDS);
+    }
+  }
+
+  /** Drops the connection (the TcpInterface reconnects when configured to): `recv` with resetOnError. */
+  async #dropLink(link: LinkSession): Promise<void> {
+    for (let i = 0; i < 64 && link.live; i++) {
+      try {
+        // Whatever is buffered is garbage now; once nothing is, the zero deadline fails and resets.
+        await this.#tcp.recv(1024 * 1024, { resetOnError: true, timeoutMs: 0 });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  #applySetInfo(message: { path: string[]; xml: string }): void {
+    try {
+      const node = parseParameterXml(message.xml);
+      if (message.path.length === 0) throw new ProtocolError('set_info with an empty parameter path');
+      if (!applyParameter(this.#settings, message.path, node)) {
+        throw new ProtocolError(
+          `set_info for ${JSON.stringify(message.path)}: no such group in the settings`,
+        );
+      }
+      const applied = { ...node, name: message.path[message.path.length - 1]! };
+      this.onSettingChanged(message.path, applied);
+      this.emitEvent('setInfo', { path: message.path, parameter: applied, xml: message.xml });
+    } catch (e) {
+      this.reportError(e);
+    }
+  }
+}
+
+/** Joins runs of small parts; keeps large ones as they are (no copy of array data). */
+function coalesce(parts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flush = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(concatBytes(run));
+    run = [];
+    runBytes = 0;
+  };
+  for (const part of parts) {
+    if (part.length >= COALESCE_BYTES) {
+      flush();
+      out.push(part);
+    } else {
+      if (runBytes + part.length > COALESCE_BYTES) flush();
+      run.push(part);
+      runBytes += part.length;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** The default settings root of a client. */
+export function defaultSettings(children: ParameterNode[] = []): ParameterNode {
+  return parameter('settings', { type: 'group', title: 'Settings', children });
+}

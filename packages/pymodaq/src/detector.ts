@@ -1,0 +1,116 @@
+// PymodaqDetector: the remote side of PyMoDAQ's DAQ_xDViewer_TCPServer. It identifies as `GRABBER`,
+// sends `Infos`, answers `Send Data 0D|1D|2D|ND` with `Done` + data (spec §8.3) from the user's grab
+// handler, and can push data unsolicited (what PyMoDAQ's examples/tcp_client.py does). Grabs run one at
+// a time in arrival order.
+//
+// Data leave without being copied into one buffer: the codec encodes the message as parts and the array
+// blocks are written by reference.
+
+import type { OperationOptions } from '@labwire/framing';
+import {
+  defaultSettings,
+  type LinkSession,
+  type PymodaqClientEvents,
+  type PymodaqClientOptions,
+  PymodaqClientRole,
+  type ServerMessage,
+} from './client-role';
+import type { DetectorData } from './codec';
+import { ClientCommand, type GrabDim, grabDimOf } from './commands';
+import { ProtocolError } from './errors';
+
+/** The hardware side of a detector. */
+export interface DetectorHandlers {
+  /**
+   * Acquires data for `Send Data <dim>`. Gen C/D send it as a DataToExport of DataFromPlugins (spec
+   * §9 c); gen A/B as a list of arrays (one per channel array).
+   */
+  grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DetectorData> | DetectorData;
+}
+
+export interface PymodaqDetectorOptions extends PymodaqClientOptions {
+  handlers: DetectorHandlers;
+}
+
+export interface PymodaqDetectorEvents extends PymodaqClientEvents {
+  /** A grab was answered with `Done` + data. */
+  grabbed: { dim: GrabDim; data: DetectorData };
+}
+
+interface GrabJob {
+  dim: GrabDim;
+  link: LinkSession;
+}
+
+export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
+  readonly #handlers: DetectorHandlers;
+  readonly #grabs: GrabJob[] = [];
+  #grabbing = false;
+
+  constructor(options: PymodaqDetectorOptions) {
+    super('GRABBER', options, defaultSettings());
+    this.#handlers = options.handlers;
+  }
+
+  /**
+   * Sends `Done` + data without being asked (the server shows it like a grab result). Resolves when the
+   * data is handed to the socket.
+   */
+  push(data: DetectorData, options: OperationOptions = {}): Promise<void> {
+    let parts: Uint8Array[];
+    try {
+      parts = this.#encode(data);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.send(parts, options);
+  }
+
+  protected override onLinkLost(link: LinkSession): void {
+    for (let i = this.#grabs.length - 1; i >= 0; i--)
+      if (this.#grabs[i]!.link === link) this.#grabs.splice(i, 1);
+  }
+
+  protected override onClose(): void {
+    this.#grabs.length = 0;
+  }
+
+  protected handle(message: ServerMessage, link: LinkSession): void {
+    const dim = grabDimOf(message.command);
+    if (dim === undefined) {
+      this.reportError(new ProtocolError(`${message.command} is not a detector command; ignored`));
+      return;
+    }
+    this.#grabs.push({ dim, link });
+    void this.#pumpGrabs();
+  }
+
+  #encode(data: DetectorData): Uint8Array[] {
+    const p = this.profile;
+    return [p.encodeCommand(ClientCommand.done), ...p.encodeDetectorDataParts(data)];
+  }
+
+  async #pumpGrabs(): Promise<void> {
+    if (this.#grabbing) return;
+    this.#grabbing = true;
+    try {
+      for (let job = this.#grabs.shift(); job !== undefined; job = this.#grabs.shift()) {
+        if (!job.link.live || this.closedSignal.aborted) continue;
+        const { dim, link } = job;
+        try {
+          const data = await this.runHandler(`grab(${dim})`, link, (signal) =>
+            this.#handlers.grab(dim, { signal }),
+          );
+          // A failed grab has no reply in PyMoDAQ's protocol: the server's own deadline ends its wait.
+          if (!link.live) continue;
+          await this.send(this.#encode(data), {}, link);
+          this.emit('grabbed', { dim, data });
+        } catch (e) {
+          if (link.live && !this.closedSignal.aborted) this.reportError(e);
+        }
+      }
+    } finally {
+      this.#grabbing = false;
+    }
+  }
+}

@@ -1,0 +1,461 @@
+// One client connection of a PymodaqServer: the handshake, the read loop that dispatches what the
+// client sends (spec §8.5), the requests waiting for a reply, and the close. Every failure stays
+// inside its session: the server keeps serving the others (spec §9 a, d).
+
+import type net from 'node:net';
+import {
+  AbortedError,
+  armDeadline,
+  ByteReader,
+  ClosedError,
+  type Deadline,
+  EofError,
+  LabwireError,
+  type Logger,
+  type OperationOptions,
+  StreamError,
+  TimeoutError,
+} from '@labwire/framing';
+import type { DetectorData, Position, WireProfile } from './codec';
+import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
+import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
+import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
+import { writeMessage } from './write-message';
+
+/** A connected, identified client as the server's events and `clients` show it. */
+export interface PymodaqServerClient {
+  /** Unique within the server's life: `c1`, `c2`, … in connection order. */
+  readonly id: string;
+  readonly type: ClientType;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Epoch milliseconds of the identification. */
+  readonly identifiedAt: number;
+  /** The root of the last `Infos` the client sent (its children are PyMoDAQ's `settings_client`). */
+  readonly settings: ParameterNode | undefined;
+  /** The actuator unit from the `units` child of `Infos` (spec §8.1 step 3), or from the last position. */
+  readonly units: string | undefined;
+}
+
+export type ReplyKind = 'move_done' | 'position_is' | 'Done';
+
+/** What a session reports to its server. */
+export interface SessionHost {
+  readonly profile: WireProfile;
+  readonly logger: Logger;
+  readonly accepted: readonly ClientType[];
+  readonly handshakeTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly maxMessageBytes: number;
+  identified(session: ServerSession): void;
+  ended(session: ServerSession, reason: string, error: unknown): void;
+  rejected(session: ServerSession, error: unknown): void;
+  clientError(session: ServerSession, error: unknown): void;
+  infos(session: ServerSession, xml: string, root: ParameterNode): void;
+  info(session: ServerSession, name: string, value: string | number): void;
+  infoXml(session: ServerSession, path: string[], xml: string, parameter: ParameterNode): void;
+  data(session: ServerSession, data: DetectorData, solicited: boolean): void;
+  position(
+    session: ServerSession,
+    kind: 'move_done' | 'position_is',
+    position: Position,
+    solicited: boolean,
+  ): void;
+  axis(
+    session: ServerSession,
+    which: 'x_axis' | 'y_axis',
+    values: unknown,
+    label: string,
+    units: string,
+  ): void;
+}
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  deadline: Deadline;
+}
+
+const decoder = new TextDecoder();
+
+function text(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : decoder.decode(value);
+}
+
+export class ServerSession implements PymodaqServerClient {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  #type: ClientType | undefined;
+  #identifiedAt = 0;
+  #settings: ParameterNode | undefined;
+  #units: string | undefined;
+
+  readonly #host: SessionHost;
+  readonly #socket: net.Socket;
+  readonly #reader: ByteReader;
+  readonly #stop = new AbortController();
+  readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
+  /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
+  readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
+  #sendChain: Promise<void> = Promise.resolve();
+  #ending: Promise<void> | undefined;
+  #ended = false;
+  /** Settles when the read loop has finished and the socket is closed. */
+  readonly finished: Promise<void>;
+
+  constructor(id: string, socket: net.Socket, host: SessionHost) {
+    this.id = id;
+    this.#socket = socket;
+    this.#host = host;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    // A late socket error must never become an unhandled 'error' event; the read loop reports it.
+    socket.on('error', () => {});
+    this.#reader = new ByteReader(socket, {
+      timeoutMs: host.readTimeoutMs,
+      maxFrame: host.maxMessageBytes,
+      maxBuffer: 1024 * 1024,
+    });
+    this.finished = this.#run();
+  }
+
+  get type(): ClientType {
+    return this.#type ?? 'GRABBER';
+  }
+
+  get identified(): boolean {
+    return this.#type !== undefined && !this.#ended;
+  }
+
+  get identifiedAt(): number {
+    return this.#identifiedAt;
+  }
+
+  get settings(): ParameterNode | undefined {
+    return this.#settings;
+  }
+
+  get units(): string | undefined {
+    return this.#units;
+  }
+
+  /** A public snapshot for events, so listeners never hold the session itself. */
+  info(): PymodaqServerClient {
+    return {
+      id: this.id,
+      type: this.type,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      identifiedAt: this.#identifiedAt,
+      settings: this.#settings,
+      units: this.#units,
+    };
+  }
+
+  /** Sends one message (command + payload parts) without waiting for anything back. */
+  send(parts: readonly Uint8Array[], options: OperationOptions = {}): Promise<void> {
+    if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
+    // Messages never interleave: each waits for the previous one to be handed to the socket.
+    const next = this.#sendChain.then(() => writeMessage(this.#socket, parts, options));
+    this.#sendChain = next.catch(() => {});
+    return next.catch((e: unknown) => {
+      // A partly written message leaves the stream unusable (gen A–C have no outer frame).
+      if (!TimeoutError.isInstance(e) && !AbortedError.isInstance(e)) throw e;
+      void this.close('send failed', { quit: false, error: e });
+      throw e;
+    });
+  }
+
+  /** Sends a message and waits for the reply of `kind` (FIFO per kind: PyMoDAQ replies carry no id). */
+  request<T>(
+    kind: ReplyKind,
+    parts: readonly Uint8Array[],
+    operation: string,
+    options: OperationOptions & { timeoutMs: number },
+  ): Promise<T> {
+    if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError(operation, 'connection closed'));
+    if (options.signal?.aborted) return Promise.reject(new AbortedError(operation, options.signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      const queue = this.#pending[kind];
+      const waiter: Waiter = {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        deadline: armDeadline(
+          options.timeoutMs,
+          options.signal,
+          () =>
+            this.#abandon(kind, waiter, new TimeoutError(operation, options.timeoutMs), options.timeoutMs),
+          (reason) => this.#abandon(kind, waiter, new AbortedError(operation, reason), options.timeoutMs),
+        ),
+      };
+      // Registered before sending: the reply may arrive before send() resolves.
+      queue.push(waiter);
+      this.send(parts, options).catch((e: unknown) => {
+        const at = queue.indexOf(waiter);
+        if (at < 0) return;
+        queue.splice(at, 1);
+        waiter.deadline.clear();
+        reject(e);
+      });
+    });
+  }
+
+  /**
+   * Ends the session: optionally says `Quit` first (labwire extension, spec §9 k), rejects every waiting
+   * request, closes the socket. Idempotent; resolves when the socket is closed.
+   */
+  close(reason: string, options: { quit: boolean; error?: unknown }): Promise<void> {
+    this.#ending ??= this.#close(reason, options);
+    return this.#ending;
+  }
+
+  async #close(reason: string, options: { quit: boolean; error?: unknown }): Promise<void> {
+    this.#failPending(new PeerGoneError('request', reason, { cause: options.error }));
+    if (options.quit && this.#type !== undefined && !this.#socket.destroyed) {
+      try {
+        const quit = this.#host.profile.encodeCommand(ClientCommand.quit);
+        await this.#sendChain;
+        await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
+      } catch {
+        // The peer may already be gone; closing goes ahead regardless.
+      }
+    }
+    this.#stop.abort();
+    this.#reader.close();
+    await this.#closeSocket();
+    await this.finished.catch(() => {});
+    this.#finish(reason, options.error);
+  }
+
+  #closeSocket(): Promise<void> {
+    const socket = this.#socket;
+    if (socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), 1000);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.end();
+      // Nothing more is read, so the peer's FIN may never be seen: do not wait for it.
+      socket.resume();
+    });
+  }
+
+  #finish(reason: string, error: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#failPending(new PeerGoneError('request', reason, { cause: error }));
+    if (this.#type !== undefined) this.#host.ended(this, reason, error);
+  }
+
+  #failPending(error: unknown): void {
+    for (const queue of Object.values(this.#pending)) {
+      for (const waiter of queue.splice(0)) {
+        waiter.deadline.clear();
+        waiter.reject(error);
+      }
+    }
+  }
+
+  #abandon(kind: ReplyKind, waiter: Waiter, error: unknown, timeoutMs: number): void {
+    const queue = this.#pending[kind];
+    const at = queue.indexOf(waiter);
+    if (at < 0) return;
+    queue.splice(at, 1);
+    // The client may still answer: that late reply belongs to nobody. Remember it for a while.
+    this.#owed[kind].push(Date.now() + Math.max(1000, timeoutMs));
+    waiter.reject(error);
+  }
+
+  /** Hands a reply to the oldest waiting request; returns false when it is unsolicited or late. */
+  #settle(kind: ReplyKind, value: unknown): boolean {
+    const owed = this.#owed[kind];
+    const now = Date.now();
+    while (owed.length > 0 && owed[0]! < now) owed.shift();
+    if (owed.length > 0) {
+      owed.shift();
+      return false;
+    }
+    const waiter = this.#pending[kind].shift();
+    if (waiter === undefined) return false;
+    waiter.deadline.clear();
+    waiter.resolve(value);
+    return true;
+  }
+
+  // --- read loop ---------------------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    const host = this.#host;
+    try {
+      const type = await host.profile.readCommand(this.#reader, {
+        timeoutMs: host.handshakeTimeoutMs,
+        signal: this.#stop.signal,
+      });
+      if (!(host.accepted as readonly string[]).includes(type))
+        throw new ClientTypeError(type, host.accepted);
+      this.#type = type as ClientType;
+      this.#identifiedAt = Date.now();
+    } catch (e) {
+      if (!this.#stop.signal.aborted) {
+        host.rejected(this, e);
+        void this.close('rejected', { quit: false, error: e });
+      }
+      return;
+    }
+    host.identified(this);
+    for (;;) {
+      const before = this.#consumed();
+      let command: string | undefined;
+      try {
+        if (!(await this.#waitForMessage())) break;
+        command = await host.profile.readCommand(this.#reader, { signal: this.#stop.signal });
+        await this.#dispatch(command);
+      } catch (e) {
+        if (this.#stop.signal.aborted) break;
+        if (EofError.isInstance(e) && e.partial.length === 0 && command === undefined) {
+          // A silent disconnect (no Quit) between messages: PyMoDAQ spins here (spec §9 a).
+          void this.close('disconnected without Quit', { quit: false });
+          break;
+        }
+        if (EofError.isInstance(e) || StreamError.isInstance(e) || ClosedError.isInstance(e)) {
+          host.clientError(this, e);
+          void this.close('connection lost', { quit: false, error: e });
+          break;
+        }
+        if (this.#recoverable(e, before)) {
+          host.clientError(this, e);
+          continue;
+        }
+        host.clientError(this, e);
+        void this.close('protocol error', { quit: false, error: e });
+        break;
+      }
+      if (command === ClientCommand.quit) {
+        void this.close('Quit', { quit: false });
+        break;
+      }
+    }
+  }
+
+  /** Bytes consumed from the stream so far. */
+  #consumed(): number {
+    return this.#reader.bytesRead - this.#reader.buffered;
+  }
+
+  /**
+   * Whether the stream is still in step after `error`. Settings XML that failed to parse was read whole.
+   * Gen D: a frame that failed to decode was consumed whole (spec §6.3), so the next frame starts a
+   * message; a length prefix over the limit consumed nothing and cannot be skipped.
+   */
+  #recoverable(error: unknown, before: number): boolean {
+    if (XmlError.isInstance(error)) return true;
+    if (this.#host.profile.generation !== 'D') return false;
+    if (TimeoutError.isInstance(error)) return false;
+    return LabwireError.isInstance(error) && this.#consumed() > before;
+  }
+
+  /**
+   * Waits, without a deadline, until the client starts its next message (an idle client is normal), so
+   * the message itself can be read under the read deadline. False when the session is stopping.
+   */
+  #waitForMessage(): Promise<boolean> {
+    const reader = this.#reader;
+    const socket = this.#socket;
+    if (reader.buffered > 0 || reader.ended) return Promise.resolve(true);
+    if (this.#stop.signal.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const ready = () => {
+        cleanup();
+        resolve(!this.#stop.signal.aborted);
+      };
+      const cleanup = () => {
+        socket.off('data', ready);
+        socket.off('end', ready);
+        socket.off('close', ready);
+        this.#stop.signal.removeEventListener('abort', ready);
+      };
+      // ByteReader's own 'data' listener was registered first, so the chunk is buffered by now.
+      socket.on('data', ready);
+      socket.on('end', ready);
+      socket.on('close', ready);
+      this.#stop.signal.addEventListener('abort', ready, { once: true });
+    });
+  }
+
+  async #dispatch(command: string): Promise<void> {
+    const host = this.#host;
+    const profile = host.profile;
+    const reader = this.#reader;
+    const opts = { signal: this.#stop.signal };
+    switch (command) {
+      case ClientCommand.quit:
+        return;
+      case ClientCommand.infos: {
+        const xml = text(await profile.readString(reader, opts));
+        // The server keeps the root's children as settings_client (spec §8.1, §9 m).
+        const root = parseParameterXml(xml);
+        this.#settings = root;
+        const units = findParameter(root, ['units'])?.value;
+        if (units !== undefined) this.#units = units;
+        host.infos(this, xml, root);
+        return;
+      }
+      case ClientCommand.info: {
+        const { name, value } = await profile.readInfo(reader, opts);
+        host.info(this, name, value);
+        return;
+      }
+      case ClientCommand.infoXml: {
+        // The first path element is the client's root name; the receiver drops it (spec §8.4, §9 l).
+        const path = (await profile.readPath(reader, opts)).slice(1);
+        const xml = text(await profile.readString(reader, opts));
+        const parameter = parseParameterXml(xml);
+        if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined)
+          this.#units = parameter.value;
+        host.infoXml(this, path, xml, parameter);
+        return;
+      }
+      case ClientCommand.done: {
+        const data = await profile.readDetectorData(reader, opts);
+        const solicited = this.#settle('Done', data);
+        host.data(this, data, solicited);
+        return;
+      }
+      case ClientCommand.positionIs:
+      case ClientCommand.moveDone: {
+        const read = await profile.readPosition(reader, opts);
+        const position: Position = { value: read.value, units: read.units ?? this.#units };
+        if (read.units !== undefined && read.units !== '') this.#units = read.units;
+        const solicited = this.#settle(command, position);
+        host.position(this, command, position, solicited);
+        return;
+      }
+      case ClientCommand.xAxis:
+      case ClientCommand.yAxis: {
+        // Sent by 1.6.4–4.0.x clients; PyMoDAQ 4.1+ drops a client that sends them (spec §9 g).
+        if (profile.generation !== 'A' && profile.generation !== 'B') {
+          throw new ProtocolError(
+            `${command} is not part of PyMoDAQ ≥ 4.1 (generation ${profile.generation})`,
+          );
+        }
+        const values = await profile.readValue(reader, opts);
+        const label = text(await profile.readString(reader, opts));
+        const units = text(await profile.readString(reader, opts));
+        host.axis(this, command, values, label, units);
+        return;
+      }
+      default:
+        // Includes server commands: PyMoDAQ relays those to another client; labwire does not relay.
+        throw new UnknownCommandError(command, [...Object.values(ClientCommand)], {
+          cause: SERVER_COMMANDS.includes(command)
+            ? 'a server command sent by a client (relay is not supported)'
+            : undefined,
+        });
+    }
+  }
+}

@@ -1,0 +1,461 @@
+// PymodaqServer: what PyMoDAQ's TCPServer plugins (DAQ_Move_TCPServer, DAQ_xDViewer_TCPServer) do, as a
+// library: listen, accept GRABBER/ACTUATOR clients, send them commands and await their replies.
+// Differences from upstream, each from spec §9: no 100 ms pacing per message; EOF is a disconnect, never
+// a spin (a); one client's error never stops the others (d); an unknown command closes that client in
+// gen A–C and skips the frame in gen D (e); XML is parsed without entity expansion and never evaluated
+// (i); every call has a deadline, moves included (j); close() says `Quit` to every client first (k).
+
+import net from 'node:net';
+import {
+  AbortedError,
+  armDeadline,
+  ClosedError,
+  checkTimeout,
+  type Logger,
+  type OperationOptions,
+  silentLogger,
+  TimeoutError,
+} from '@labwire/framing';
+import type { Position } from './codec';
+import { type DetectorData, type Generation, resolveProfile, type WireProfile } from './codec';
+import {
+  type ClientType,
+  type GrabDim,
+  positionQueryFor,
+  SERVER_SETTINGS_ROOT,
+  ServerCommand,
+} from './commands';
+import { NoClientError, ProtocolError } from './errors';
+import { type ParameterNode, toParameterXml } from './parameter-xml';
+import { type PymodaqServerClient, type ReplyKind, ServerSession, type SessionHost } from './server-session';
+import { TypedEmitter } from './typed-emitter';
+
+/** Which clients a server accepts: an actuator server takes ACTUATOR, a detector server GRABBER. */
+export type ServerRole = 'actuator' | 'detector' | 'both';
+
+export interface PymodaqServerOptions {
+  /** The wire generation (`'A'`, `'B'`, `'C1'`…`'C4'`, `'D'`) or a PyMoDAQ version (`'4.4'`, `'5.0'`). */
+  protocol: Generation | string;
+  /** Default `'both'`. PyMoDAQ's plugins are one or the other. */
+  role?: ServerRole;
+  /** Default `127.0.0.1` (PyMoDAQ's default is a lab address, 10.47.0.39; spec §1). */
+  host?: string;
+  /** Default 6341, PyMoDAQ's. Use 0 for an ephemeral port. */
+  port?: number;
+  /** A client must identify within this many ms of connecting. Default 5000. */
+  handshakeTimeoutMs?: number;
+  /** Default deadline of `grab`, `getActuatorValue`, `stopMotion`, `setInfo`. Default 10 000. */
+  timeoutMs?: number;
+  /** Default deadline of `moveAbs`, `moveRel`, `moveHome` (PyMoDAQ's move timeout, §9 j). Default 60 000. */
+  moveTimeoutMs?: number;
+  /** Once a message has started, the rest must arrive within this many ms. Default 10 000. */
+  readTimeoutMs?: number;
+  /** Largest message accepted (gen D frame, or one array block); checked before allocating. Default 64 MiB. */
+  maxMessageBytes?: number;
+  /** Connections beyond this are closed at once. Default 64. */
+  maxClients?: number;
+  /** The command that asks for a position. Default `check_position` for gen A, else `get_actuator_value`. */
+  positionQuery?: 'check_position' | 'get_actuator_value';
+  logger?: Logger;
+}
+
+/** Per-call options of the server's commands. */
+export interface ServerCallOptions extends OperationOptions {
+  /**
+   * The id of the client to address. Default: the client of the needed type that identified last
+   * ("last client of each type wins", PyMoDAQ's rule, spec §1).
+   */
+  client?: string | undefined;
+}
+
+export interface PymodaqServerEvents {
+  listening: { host: string; port: number };
+  /** A client connected and identified itself with an accepted type. */
+  client: PymodaqServerClient;
+  /** A client left (Quit, EOF, error, or close()). */
+  clientClosed: { client: PymodaqServerClient; reason: string; error?: unknown };
+  /** A connection was refused: wrong type (ClientTypeError), handshake deadline, undecodable, too many. */
+  rejected: { remoteAddress: string; remotePort: number; error: unknown };
+  /** `Infos`: the client's settings tree (refused XML is reported as `clientError` instead). */
+  infos: { client: PymodaqServerClient; xml: string; settings: ParameterNode; units: string | undefined };
+  /** `Info`: a free-form name/value (gen A values are floats). */
+  info: { client: PymodaqServerClient; name: string; value: string | number };
+  /** `Info_xml`: one client parameter changed; `path` is below the client's root (root dropped). */
+  infoXml: { client: PymodaqServerClient; path: string[]; xml: string; parameter: ParameterNode };
+  /** `Done` + data: the answer to a grab (`solicited`) or a push from the client. */
+  data: { client: PymodaqServerClient; data: DetectorData; solicited: boolean };
+  /** `move_done` / `position_is`: the answer to a call (`solicited`) or a late/unrequested report. */
+  position: {
+    client: PymodaqServerClient;
+    kind: 'move_done' | 'position_is';
+    position: Position;
+    solicited: boolean;
+  };
+  /** `x_axis` / `y_axis` (gen A/B clients of PyMoDAQ 1.6.4–4.0.x). */
+  axis: {
+    client: PymodaqServerClient;
+    which: 'x_axis' | 'y_axis';
+    values: unknown;
+    label: string;
+    units: string;
+  };
+  /** Something went wrong with one client; the server keeps serving the others. */
+  clientError: { client: PymodaqServerClient; error: unknown };
+}
+
+const DEFAULT_PORT = 6341;
+const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
+  actuator: ['ACTUATOR'],
+  detector: ['GRABBER'],
+  both: ['ACTUATOR', 'GRABBER'],
+};
+
+export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements AsyncDisposable {
+  readonly profile: WireProfile;
+  readonly role: ServerRole;
+  readonly #options: PymodaqServerOptions;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  readonly #moveTimeoutMs: number;
+  readonly #host: SessionHost;
+  readonly #sessions = new Map<string, ServerSession>();
+  #server: net.Server | undefined;
+  #address: { host: string; port: number } | undefined;
+  #nextId = 1;
+  #closing: Promise<void> | undefined;
+  readonly #clientWaiters = new Set<() => void>();
+
+  constructor(options: PymodaqServerOptions) {
+    const logger = options.logger ?? silentLogger;
+    super(() => logger);
+    this.#options = options;
+    this.#logger = logger;
+    this.profile = resolveProfile(options.protocol);
+    this.role = options.role ?? 'both';
+    if (!(this.role in TYPE_OF_ROLE))
+      throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
+    this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
+    this.#moveTimeoutMs = checkTimeout(options.moveTimeoutMs, 60_000);
+    this.#host = this.#makeHost();
+  }
+
+  /** Where the server listens, once `listen()` resolved. */
+  get address(): { host: string; port: number } | undefined {
+    return this.#address;
+  }
+
+  /** The identified clients, oldest first. */
+  get clients(): PymodaqServerClient[] {
+    return [...this.#sessions.values()].filter((s) => s.identified).map((s) => s.info());
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  listen(options: OperationOptions = {}): Promise<{ host: string; port: number }> {
+    if (this.#closing) return Promise.reject(new ClosedError('PymodaqServer.listen'));
+    if (this.#server) return Promise.reject(new Error('PymodaqServer.listen: already listening'));
+    const host = this.#options.host ?? '127.0.0.1';
+    const port = this.#options.port ?? DEFAULT_PORT;
+    const server = net.createServer({ noDelay: true, keepAlive: true }, (socket) => this.#accept(socket));
+    this.#server = server;
+    const timeoutMs = checkTimeout(options.timeoutMs, this.#timeoutMs);
+    return new Promise((resolve, reject) => {
+      const deadline = armDeadline(
+        timeoutMs,
+        options.signal,
+        () => fail(new TimeoutError('PymodaqServer.listen', timeoutMs)),
+        (reason) => fail(new AbortedError('PymodaqServer.listen', reason)),
+      );
+      const fail = (error: unknown) => {
+        deadline.clear();
+        server.off('listening', ok);
+        server.close();
+        this.#server = undefined;
+        reject(error);
+      };
+      const ok = () => {
+        deadline.clear();
+        server.off('error', fail);
+        server.on('error', (e) => this.#logger.error('pymodaq server socket error', { error: e }));
+        const a = server.address() as net.AddressInfo;
+        this.#address = { host: a.address, port: a.port };
+        this.#logger.info('pymodaq server listening', {
+          ...this.#address,
+          protocol: this.profile.generation,
+        });
+        this.emit('listening', this.#address);
+        resolve(this.#address);
+      };
+      server.once('error', fail);
+      server.once('listening', ok);
+      server.listen(port, host);
+    });
+  }
+
+  /**
+   * Resolves with a client of `type` as soon as one is identified (at once when one is). With
+   * `type` undefined, any client.
+   */
+  waitForClient(type?: ClientType, options: OperationOptions = {}): Promise<PymodaqServerClient> {
+    const find = () => this.#latest(type);
+    const found = find();
+    if (found) return Promise.resolve(found.info());
+    if (this.#closing) return Promise.reject(new ClosedError('waitForClient'));
+    const timeoutMs = checkTimeout(options.timeoutMs, this.#timeoutMs);
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const s = find();
+        if (s) {
+          done();
+          resolve(s.info());
+        } else if (this.#closing) {
+          done();
+          reject(new ClosedError('waitForClient'));
+        }
+      };
+      const done = () => {
+        deadline.clear();
+        this.#clientWaiters.delete(check);
+      };
+      const deadline = armDeadline(
+        timeoutMs,
+        options.signal,
+        () => {
+          done();
+          reject(new TimeoutError(`waitForClient(${type ?? 'any'})`, timeoutMs));
+        },
+        (reason) => {
+          done();
+          reject(new AbortedError('waitForClient', reason));
+        },
+      );
+      this.#clientWaiters.add(check);
+    });
+  }
+
+  /** `Send Data 0D|1D|2D|ND` → the detector's `Done` + data. */
+  grab(dim: GrabDim, options: ServerCallOptions = {}): Promise<DetectorData> {
+    if (dim === 'ND' && this.profile.generation === 'A') {
+      return Promise.reject(
+        new ProtocolError('Send Data ND does not exist in generation A (PyMoDAQ ≤ 2.0.0)'),
+      );
+    }
+    return this.#request<DetectorData>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
+      this.profile.encodeCommand(ServerCommand.sendData(dim)),
+    ]);
+  }
+
+  /** `move_abs` + position → the actuator's `move_done` + where it arrived. */
+  moveAbs(position: number, options: ServerCallOptions & { units?: string } = {}): Promise<Position> {
+    return this.#move(ServerCommand.moveAbs, position, options);
+  }
+
+  /** `move_rel` + offset → `move_done` + the new absolute position (computed by the client). */
+  moveRel(offset: number, options: ServerCallOptions & { units?: string } = {}): Promise<Position> {
+    return this.#move(ServerCommand.moveRel, offset, options);
+  }
+
+  /** `move_home` → `move_done` + the home position. */
+  moveHome(options: ServerCallOptions = {}): Promise<Position> {
+    return this.#request<Position>('ACTUATOR', 'move_done', 'moveHome', options, this.#moveTimeoutMs, () => [
+      this.profile.encodeCommand(ServerCommand.moveHome),
+    ]);
+  }
+
+  /** `get_actuator_value` (or `check_position`) → `position_is` + the current position. */
+  getActuatorValue(options: ServerCallOptions = {}): Promise<Position> {
+    const command = this.#options.positionQuery ?? positionQueryFor(this.profile.generation);
+    return this.#request<Position>(
+      'ACTUATOR',
+      'position_is',
+      'getActuatorValue',
+      options,
+      this.#timeoutMs,
+      () => [this.profile.encodeCommand(command)],
+    );
+  }
+
+  /** `stop_motion`. No reply exists; a move in progress answers its own `move_done`. */
+  async stopMotion(options: ServerCallOptions = {}): Promise<void> {
+    const session = this.#select('ACTUATOR', options.client);
+    await session.send(
+      [this.profile.encodeCommand(ServerCommand.stopMotion)],
+      this.#callOptions(options, this.#timeoutMs),
+    );
+  }
+
+  /**
+   * `set_info`: changes one client parameter. `path` is below the client's settings root; the server
+   * prefixes `settings_client`, which the client drops (spec §8.4). Gen D sends the XML as bytes, as
+   * PyMoDAQ 5 does.
+   */
+  async setInfo(
+    path: readonly string[],
+    parameter: ParameterNode | string,
+    options: ServerCallOptions & { type?: ClientType } = {},
+  ): Promise<void> {
+    const session = this.#select(options.type, options.client);
+    const xml = typeof parameter === 'string' ? parameter : toParameterXml(parameter);
+    const p = this.profile;
+    await session.send(
+      [
+        p.encodeCommand(ServerCommand.setInfo),
+        p.encodePath([SERVER_SETTINGS_ROOT, ...path]),
+        p.encodeString(p.generation === 'D' ? new TextEncoder().encode(xml) : xml),
+      ],
+      this.#callOptions(options, this.#timeoutMs),
+    );
+  }
+
+  /**
+   * Stops listening, says `Quit` to every client (labwire extension), closes every connection and
+   * rejects every pending call with PeerGoneError. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #close(): Promise<void> {
+    for (const check of [...this.#clientWaiters]) check();
+    const server = this.#server;
+    const stopped = server
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    await Promise.all([...this.#sessions.values()].map((s) => s.close('server closed', { quit: true })));
+    await stopped;
+    this.#server = undefined;
+  }
+
+  #move(command: string, value: number, options: ServerCallOptions & { units?: string }): Promise<Position> {
+    return this.#request<Position>('ACTUATOR', 'move_done', command, options, this.#moveTimeoutMs, (s) => [
+      this.profile.encodeCommand(command),
+      this.profile.encodePosition(value, options.units ?? s.units),
+    ]);
+  }
+
+  #request<T>(
+    type: ClientType,
+    kind: ReplyKind,
+    operation: string,
+    options: ServerCallOptions,
+    defaultTimeoutMs: number,
+    parts: (session: ServerSession) => Uint8Array[],
+  ): Promise<T> {
+    let session: ServerSession;
+    let message: Uint8Array[];
+    try {
+      session = this.#select(type, options.client);
+      message = parts(session);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return session.request<T>(kind, message, operation, this.#callOptions(options, defaultTimeoutMs));
+  }
+
+  #callOptions(
+    options: ServerCallOptions,
+    defaultTimeoutMs: number,
+  ): OperationOptions & { timeoutMs: number } {
+    return { signal: options.signal, timeoutMs: checkTimeout(options.timeoutMs, defaultTimeoutMs) };
+  }
+
+  #latest(type: ClientType | undefined): ServerSession | undefined {
+    let latest: ServerSession | undefined;
+    for (const s of this.#sessions.values()) {
+      if (!s.identified || (type !== undefined && s.type !== type)) continue;
+      if (latest === undefined || s.identifiedAt >= latest.identifiedAt) latest = s;
+    }
+    return latest;
+  }
+
+  #select(type: ClientType | undefined, id: string | undefined): ServerSession {
+    if (this.#closing) throw new ClosedError('PymodaqServer');
+    if (id !== undefined) {
+      const s = this.#sessions.get(id);
+      if (!s?.identified) throw new NoClientError(`no client with id ${id}`);
+      if (type !== undefined && s.type !== type)
+        throw new NoClientError(`client ${id} is a ${s.type}, not a ${type}`);
+      return s;
+    }
+    const s = this.#latest(type);
+    if (!s)
+      throw new NoClientError(type === undefined ? 'none is connected' : `no ${type} client is connected`);
+    return s;
+  }
+
+  #accept(socket: net.Socket): void {
+    const id = `c${this.#nextId++}`;
+    const maxClients = this.#options.maxClients ?? 64;
+    if (this.#closing || this.#sessions.size >= maxClients) {
+      const error = this.#closing
+        ? new ClosedError('accept')
+        : new NoClientError(`refused: ${maxClients} clients already connected`);
+      socket.on('error', () => {});
+      this.emit('rejected', {
+        remoteAddress: socket.remoteAddress ?? '',
+        remotePort: socket.remotePort ?? 0,
+        error,
+      });
+      socket.destroy();
+      return;
+    }
+    const session = new ServerSession(id, socket, this.#host);
+    this.#sessions.set(id, session);
+    void session.finished.then(() => {
+      // The session object stays until its close settled, so close() can await it.
+      void session.close('finished', { quit: false }).then(() => this.#sessions.delete(id));
+    });
+  }
+
+  #makeHost(): SessionHost {
+    const server = this;
+    const o = this.#options;
+    return {
+      profile: this.profile,
+      logger: this.#logger,
+      accepted: TYPE_OF_ROLE[this.role],
+      handshakeTimeoutMs: checkTimeout(o.handshakeTimeoutMs, 5000),
+      readTimeoutMs: checkTimeout(o.readTimeoutMs, 10_000),
+      maxMessageBytes: o.maxMessageBytes ?? 64 * 1024 * 1024,
+      identified(s) {
+        server.#logger.info('pymodaq client identified', { id: s.id, type: s.type, remote: s.remoteAddress });
+        server.emit('client', s.info());
+        for (const check of [...server.#clientWaiters]) check();
+      },
+      ended(s, reason, error) {
+        server.#logger.info('pymodaq client left', { id: s.id, reason });
+        server.emit('clientClosed', { client: s.info(), reason, ...(error === undefined ? {} : { error }) });
+      },
+      rejected(s, error) {
+        server.#logger.warn('pymodaq connection rejected', { remote: s.remoteAddress, error });
+        server.emit('rejected', { remoteAddress: s.remoteAddress, remotePort: s.remotePort, error });
+      },
+      clientError(s, error) {
+        server.#logger.warn('pymodaq client error', { id: s.id, error });
+        server.emit('clientError', { client: s.info(), error });
+      },
+      infos(s, xml, root) {
+        server.emit('infos', { client: s.info(), xml, settings: root, units: s.units });
+      },
+      info(s, name, value) {
+        server.emit('info', { client: s.info(), name, value });
+      },
+      infoXml(s, path, xml, parameter) {
+        server.emit('infoXml', { client: s.info(), path, xml, parameter });
+      },
+      data(s, data, solicited) {
+        server.emit('data', { client: s.info(), data, solicited });
+      },
+      position(s, kind, position, solicited) {
+        server.emit('position', { client: s.info(), kind, position, solicited });
+      },
+      axis(s, which, values, label, units) {
+        server.emit('axis', { client: s.info(), which, values, label, units });
+      },
+    };
+  }
+}

@@ -3,7 +3,7 @@
 // no envelope, so this is also how a TCP stream is cut into packets (spec §1; Wireshark does the same).
 
 import { DecodeError, LimitExceededError } from '@labwire/framing';
-import type { OptoMmpPacket, PacketHeader, UndefinedTcodePacket } from './packet';
+import type { OptoMmpPacket, PacketHeader, UndefinedTcode, UndefinedTcodePacket } from './packet';
 import {
   BLOCK_HEADER_BYTES,
   fixedPacketBytes,
@@ -122,7 +122,7 @@ export function decodePacketAt(bytes: Uint8Array, at: number, length: number): D
         data: bytes.slice(at + 16, at + length),
       };
     default:
-      return { ...h, tcode, offset: readOffset(bytes, at), undefinedTcode: true };
+      return { ...h, tcode: tcode as UndefinedTcode, offset: readOffset(bytes, at), undefinedTcode: true };
   }
 }
 

@@ -89,6 +89,7 @@ export {
   type ReadQuadletRequest,
   type ReadQuadletResponse,
   splitDestinationId,
+  type UndefinedTcode,
   type UndefinedTcodePacket,
   type WriteBlockRequest,
   type WriteQuadletRequest,

@@ -80,10 +80,13 @@ export interface ReadBlockResponse extends PacketHeader {
  * 12-byte header + offset, the simulator's convention (spec §2.6, vector V46). Decoded only on request.
  */
 export interface UndefinedTcodePacket extends PacketHeader {
-  readonly tcode: number;
+  readonly tcode: UndefinedTcode;
   readonly offset: number;
   readonly undefinedTcode: true;
 }
+
+/** The tcodes OptoMMP leaves undefined. */
+export type UndefinedTcode = 3 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15;
 
 export type OptoMmpRequest = WriteQuadletRequest | WriteBlockRequest | ReadQuadletRequest | ReadBlockRequest;
 export type OptoMmpResponse = WriteResponse | ReadQuadletResponse | ReadBlockResponse;

@@ -1,0 +1,27 @@
+// One deadline for a whole client call, shared by every packet it sends (a chunked block read is one
+// call: its timeoutMs bounds all chunks together).
+
+import { AbortedError, checkTimeout, type OperationOptions, TimeoutError } from '@labwire/framing';
+
+export class Budget {
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+  readonly #end: number;
+  readonly #operation: string;
+
+  constructor(operation: string, options: OperationOptions, defaultTimeoutMs: number) {
+    this.#operation = operation;
+    this.signal = options.signal;
+    this.timeoutMs = checkTimeout(options.timeoutMs, defaultTimeoutMs);
+    this.#end = performance.now() + this.timeoutMs;
+  }
+
+  /** Options for the next packet: the time left. Throws when nothing is left or the signal fired. */
+  next(): { signal: AbortSignal | undefined; timeoutMs: number } {
+    if (this.signal?.aborted) throw new AbortedError(this.#operation, this.signal.reason);
+    if (!Number.isFinite(this.timeoutMs)) return { signal: this.signal, timeoutMs: this.timeoutMs };
+    const left = this.#end - performance.now();
+    if (left <= 0) throw new TimeoutError(this.#operation, this.timeoutMs);
+    return { signal: this.signal, timeoutMs: left };
+  }
+}

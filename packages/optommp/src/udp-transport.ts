@@ -1,0 +1,195 @@
+// OptoMMP over UDP: one request per datagram, one response datagram back (spec §1; the SDK's
+// OpenEnet2(…, SIOMM_UDP), OmmpNET). Requests are sent one at a time. A datagram whose tl is not the one
+// awaited is a late answer to an earlier, timed-out request: it is dropped, not taken for this answer.
+
+import dgram from 'node:dgram';
+import net from 'node:net';
+import {
+  AbortedError,
+  armDeadline,
+  ClosedError,
+  type Logger,
+  type OperationOptions,
+  StreamError,
+  silentLogger,
+  TimeoutError,
+} from '@labwire/framing';
+import { decodePacket } from './codec/decode';
+import { checkResponse, type ResponseExpectation } from './codec/validate';
+import type { ExchangeOptions, MmpTransport } from './transport';
+
+export interface UdpTransportOptions {
+  /** Default deadline of one exchange, ms. Default 2 000. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+interface Waiter {
+  expect: ResponseExpectation;
+  resolve(data: Uint8Array): void;
+  reject(error: unknown): void;
+}
+
+export class UdpTransport implements MmpTransport {
+  readonly kind = 'udp' as const;
+  readonly endpoint: string;
+  readonly #host: string;
+  readonly #port: number;
+  readonly #timeoutMs: number;
+  readonly #log: Logger;
+  readonly #socket: dgram.Socket;
+  readonly #connectedListeners: (() => void)[] = [];
+  #bound: Promise<void> | undefined;
+  #waiter: Waiter | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(host: string, port: number, options: UdpTransportOptions = {}) {
+    this.#host = host;
+    this.#port = port;
+    this.endpoint = `udp://${host}:${port}`;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#log = options.logger ?? silentLogger;
+    this.#socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+    this.#socket.on('message', (msg) =>
+      this.#onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
+    );
+    // A connected UDP socket reports ICMP port-unreachable as an error (nothing listens there).
+    this.#socket.on('error', (error) => {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w?.reject(new StreamError(`OptoMMP over ${this.endpoint}`, error));
+    });
+  }
+
+  connect(options: OperationOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('connect'));
+    this.#bound ??= new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => reject(new StreamError(`connect ${this.endpoint}`, error));
+      this.#socket.once('error', onError);
+      this.#socket.connect(this.#port, this.#host, () => {
+        this.#socket.off('error', onError);
+        for (const l of this.#connectedListeners) l();
+        resolve();
+      });
+    });
+    const bound = this.#bound;
+    if (options.signal === undefined && options.timeoutMs === undefined) return bound;
+    return new Promise<void>((resolve, reject) => {
+      const deadline = armDeadline(
+        options.timeoutMs ?? this.#timeoutMs,
+        options.signal,
+        () => reject(new TimeoutError('connect', options.timeoutMs ?? this.#timeoutMs)),
+        (reason) => reject(new AbortedError('connect', reason)),
+      );
+      bound.then(
+        () => {
+          deadline.clear();
+          resolve();
+        },
+        (error: unknown) => {
+          deadline.clear();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  onConnected(listener: () => void): void {
+    this.#connectedListeners.push(listener);
+  }
+
+  exchange(request: Uint8Array, expect: ResponseExpectation, options: ExchangeOptions): Promise<Uint8Array> {
+    const run = this.#chain.then(() => this.#exchangeNow(request, expect, options));
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  async #exchangeNow(
+    request: Uint8Array,
+    expect: ResponseExpectation,
+    options: ExchangeOptions,
+  ): Promise<Uint8Array> {
+    if (this.#closed) throw new ClosedError('request');
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    if (options.signal?.aborted) throw new AbortedError('request', options.signal.reason);
+    await this.connect(options);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const deadline = armDeadline(
+        timeoutMs,
+        options.signal,
+        () => {
+          this.#waiter = undefined;
+          reject(new TimeoutError(`OptoMMP request over ${this.endpoint}`, timeoutMs));
+        },
+        (reason) => {
+          this.#waiter = undefined;
+          reject(new AbortedError('request', reason));
+        },
+      );
+      this.#waiter = {
+        expect,
+        resolve: (data) => {
+          deadline.clear();
+          resolve(data);
+        },
+        reject: (error) => {
+          deadline.clear();
+          reject(error);
+        },
+      };
+      this.#socket.send(request, (error) => {
+        if (error) {
+          const w = this.#waiter;
+          this.#waiter = undefined;
+          w?.reject(new StreamError(`send to ${this.endpoint}`, error));
+        }
+      });
+    });
+  }
+
+  #onMessage(datagram: Uint8Array): void {
+    const w = this.#waiter;
+    if (w === undefined) {
+      this.#log.debug('optommp/udp: datagram with no request waiting, dropped', { bytes: datagram.length });
+      return;
+    }
+    let packet: ReturnType<typeof decodePacket>;
+    try {
+      packet = decodePacket(datagram);
+    } catch (error) {
+      this.#log.warn('optommp/udp: undecodable datagram dropped', { error: (error as Error).message });
+      return;
+    }
+    if (packet.tl !== w.expect.tl) {
+      this.#log.debug('optommp/udp: late datagram dropped', { tl: packet.tl, awaiting: w.expect.tl });
+      return;
+    }
+    this.#waiter = undefined;
+    try {
+      w.resolve(checkResponse(packet, w.expect));
+    } catch (error) {
+      w.reject(error);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#closed = true;
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w?.reject(new ClosedError('request'));
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

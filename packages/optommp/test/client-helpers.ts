@@ -1,0 +1,42 @@
+// Shared set-up for client tests: a simulator in the vector state on 127.0.0.1 and a client on it, with
+// every request the device sees recorded.
+
+import { toHex } from '@labwire/framing';
+import { OptoMmpClient, type OptoMmpClientOptions } from '@labwire/optommp';
+import { type DecodedPacket, encodePacket } from '@labwire/optommp/codec';
+import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
+
+export interface Rig {
+  sim: EpicSimulator;
+  client: OptoMmpClient;
+  requests: DecodedPacket[];
+  /** The recorded requests as hex with the tl bits cleared (the vectors were sent with tl 0). */
+  requestHex(): string[];
+  close(): Promise<void>;
+}
+
+export async function rig(
+  simOptions: EpicSimulatorOptions = {},
+  clientOptions: Partial<OptoMmpClientOptions> = {},
+): Promise<Rig> {
+  const sim = await EpicSimulator.start(vectorDeviceOptions(simOptions));
+  const requests: DecodedPacket[] = [];
+  sim.device.on('request', (e) => requests.push(e.request));
+  const transport = clientOptions.transport ?? 'tcp';
+  const client = new OptoMmpClient({
+    host: '127.0.0.1',
+    port: transport === 'udp' ? sim.udpAddress!.port : sim.port,
+    timeoutMs: 2000,
+    ...clientOptions,
+  });
+  return {
+    sim,
+    client,
+    requests,
+    requestHex: () => requests.map((r) => toHex(encodePacket({ ...r, tl: 0 }))),
+    close: async () => {
+      await client.close();
+      await sim.close();
+    },
+  };
+}

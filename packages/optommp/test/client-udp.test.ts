@@ -1,0 +1,103 @@
+// The UDP transport: the same API, one datagram per request; late datagrams are dropped by tl.
+
+import dgram from 'node:dgram';
+import { AbortedError, ClosedError, LabwireError, TimeoutError } from '@labwire/framing';
+import { OptoMmpClient } from '@labwire/optommp';
+import { decodePacket, encodeInt32, encodeReadBlockResponse } from '@labwire/optommp/codec';
+import { activeResources, resourcesLeftOver } from '@labwire/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Rig, rig } from './client-helpers';
+
+let current: Rig | undefined;
+const extra: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+  for (const c of extra.splice(0).reverse()) await c();
+});
+
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+describe('OptoMmpClient over UDP', () => {
+  it('reads, writes, chunks and NAKs like over TCP', async () => {
+    current = await rig({ tcp: false, udp: true }, { transport: 'udp' });
+    const c = current.client;
+    expect(c.transport.kind).toBe('udp');
+    expect(await c.getScratchPadIntegerArea(3)).toBe(4242);
+    await c.setScratchPadIntegerArea(3, -9);
+    expect(await c.getScratchPadIntegerArea(3)).toBe(-9);
+    const data = Uint8Array.from({ length: 2500 }, (_, i) => i & 0xff);
+    await c.writeBlock(0xf0da0000, data);
+    expect(await c.readBlock(0xf0da0000, 2500)).toEqual(data);
+    expect(await errorOf(c.readQuadlet(0xf0f0f000))).toMatchObject({ code: 'DeviceNak', deviceCode: 0xe005 });
+    expect((await c.readStatus()).firmwareVersion).toBe('R4.1c');
+    const tls = current.requests.map((q) => q.tl);
+    expect(tls.slice(0, 3)).toEqual([1, 2, 3]);
+  });
+
+  it('a silent device times out; an abort is AbortedError; close settles everything', async () => {
+    const before = activeResources(['UDPWrap', 'Timeout']);
+    current = await rig(
+      { tcp: false, udp: true, faults: () => ({ kind: 'drop' }) },
+      { transport: 'udp', timeoutMs: 80 },
+    );
+    const c = current.client;
+    expect(TimeoutError.isInstance(await errorOf(c.uptime()))).toBe(true);
+    const ac = new AbortController();
+    const aborted = errorOf(c.uptime({ signal: ac.signal, timeoutMs: 5000 }));
+    setTimeout(() => ac.abort(), 10);
+    expect(AbortedError.isInstance(await aborted)).toBe(true);
+    const pending = errorOf(c.uptime({ timeoutMs: 5000 }));
+    await new Promise((r) => setTimeout(r, 10));
+    await current.close();
+    current = undefined;
+    expect(ClosedError.isInstance(await pending)).toBe(true);
+    expect(await resourcesLeftOver(before)).toEqual({});
+  });
+
+  it('drops a late datagram answering an earlier, timed-out request', async () => {
+    // A device that answers each request only when the next one arrives: the first answer comes late.
+    const server = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+    extra.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    let held: { tl: number; port: number } | undefined;
+    server.on('message', (msg, rinfo) => {
+      const req = decodePacket(new Uint8Array(msg));
+      const answer = (tl: number, value: number) =>
+        server.send(
+          encodeReadBlockResponse({ tl, rcode: 0, data: encodeInt32(value) }),
+          rinfo.port,
+          rinfo.address,
+        );
+      if (held === undefined) {
+        held = { tl: req.tl, port: rinfo.port };
+        return;
+      }
+      answer(held.tl, 111); // late, for the timed-out request
+      answer(req.tl, 222);
+    });
+    const client = new OptoMmpClient({
+      host: '127.0.0.1',
+      port: server.address().port,
+      transport: 'udp',
+      timeoutMs: 100,
+    });
+    extra.push(() => client.close());
+    expect(TimeoutError.isInstance(await errorOf(client.uptime()))).toBe(true);
+    expect(await client.uptime({ timeoutMs: 1000 })).toBe(222);
+  });
+
+  it('an absent device is a typed error', async () => {
+    const probe = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+    const port = probe.address().port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const client = new OptoMmpClient({ host: '127.0.0.1', port, transport: 'udp', timeoutMs: 300 });
+    extra.push(() => client.close());
+    expect(LabwireError.isInstance(await errorOf(client.uptime()))).toBe(true);
+  });
+});

@@ -139,7 +139,9 @@ describe('DataWithAxes layouts C1–C4 and D', () => {
     );
     const d = resolveProfile('D');
     const withBadLabel = d.encodeValue({ ...dwa, labels: [pyInt(3) as never] });
-    expect(() => decodeValue(withBadLabel, d)).toThrow(/labels: expected str, got scalar\(<i8\)/);
+    expect(() => decodeValue(withBadLabel, d)).toThrow(
+      /DataRaw\.labels\[0\]: expected str, got scalar\(<i8\)/,
+    );
   });
 });
 

@@ -29,16 +29,30 @@ export function pullFor<P extends MessagePart>(
   opts: ReadValueOptions = {},
 ): Pull<MessageParts[P]> {
   const m = profile.messages;
-  const pulls: { [K in MessagePart]: () => Pull<MessageParts[K]> } = {
-    command: () => m.command(ctx),
-    string: () => m.string(ctx),
-    path: () => m.path(ctx),
-    info: () => m.info(ctx),
-    position: () => m.position(ctx),
-    detector: () => m.detector(ctx),
-    value: () => m.value(ctx, opts),
-  };
-  return pulls[part]() as Pull<MessageParts[P]>;
+  let pull: Pull<unknown>;
+  switch (part) {
+    case 'command':
+      pull = m.command(ctx);
+      break;
+    case 'string':
+      pull = m.string(ctx);
+      break;
+    case 'path':
+      pull = m.path(ctx);
+      break;
+    case 'info':
+      pull = m.info(ctx);
+      break;
+    case 'position':
+      pull = m.position(ctx);
+      break;
+    case 'detector':
+      pull = m.detector(ctx);
+      break;
+    default:
+      pull = m.value(ctx, opts);
+  }
+  return pull as Pull<MessageParts[P]>;
 }
 
 /** Decodes one message part from the start of `bytes`; returns it and how many bytes it used. */

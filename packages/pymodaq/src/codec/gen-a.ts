@@ -13,7 +13,7 @@ import {
   writeArrayA,
   writeNumeric,
 } from './primitives';
-import { field, nested, type Pull, type PullContext } from './pull';
+import type { Pull, PullContext } from './pull';
 import { type PyValue, pyTypeName } from './values';
 import type { ValueKind } from './wire-profile';
 import type { WireWriter } from './wire-writer';
@@ -28,15 +28,16 @@ function readItemA(ctx: PullContext, kind: ItemKindA): Pull<PyValue> {
 
 /** `get_list(sock, kind)`: u32 count, then `count` untagged items of the one kind. */
 export function* readListA(ctx: PullContext, itemKind: ItemKindA): Pull<PyValue[]> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const count = yield* readCount(ctx);
-      const items: PyValue[] = [];
-      for (let i = 0; i < count; i++) items.push(yield* field(ctx, `[${i}]`, readItemA(ctx, itemKind)));
-      return items;
-    })(),
-  );
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: PyValue[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    items.push(yield* readItemA(ctx, itemKind));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
 }
 
 export function* readValueA(

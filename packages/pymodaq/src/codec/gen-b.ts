@@ -15,7 +15,7 @@ import {
   writeArrayND,
   writeNumeric,
 } from './primitives';
-import { field, nested, type Pull, type PullContext } from './pull';
+import type { Pull, PullContext } from './pull';
 import { type PyScalar, type PyValue, pyTypeName } from './values';
 import type { ValueKind } from './wire-profile';
 import type { WireWriter } from './wire-writer';
@@ -38,15 +38,16 @@ export function* readTaggedB(ctx: PullContext): Pull<PyValue> {
 }
 
 export function* readListB(ctx: PullContext): Pull<PyValue[]> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const count = yield* readCount(ctx);
-      const items: PyValue[] = [];
-      for (let i = 0; i < count; i++) items.push(yield* field(ctx, `[${i}]`, readTaggedB(ctx)));
-      return items;
-    })(),
-  );
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: PyValue[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    items.push(yield* readTaggedB(ctx));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
 }
 
 export function* readValueB(ctx: PullContext, kind: ValueKind | undefined): Pull<PyValue> {

@@ -26,7 +26,7 @@ import {
   writeArrayND,
   writeNumeric,
 } from './primitives';
-import { checked, field, nested, type Pull, type PullContext } from './pull';
+import type { Pull, PullContext } from './pull';
 import {
   type Axis,
   type DataToExport,
@@ -115,37 +115,58 @@ export function* readTaggedC(ctx: PullContext, layout: LayoutC): Pull<PyValue> {
 }
 
 export function* readListC(ctx: PullContext, layout: LayoutC): Pull<PyValue[]> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const count = yield* readCount(ctx);
-      const items: PyValue[] = [];
-      for (let i = 0; i < count; i++) items.push(yield* field(ctx, `[${i}]`, readTaggedC(ctx, layout)));
-      return items;
-    })(),
-  );
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: PyValue[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    items.push(yield* readTaggedC(ctx, layout));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
 }
 
-/** A list whose items must all pass `check` (data arrays, labels, axes …). */
-function* readListOf<T>(
+type Check<T> = (ctx: PullContext, v: PyValue, at: number) => T;
+
+/** Field `name`: a list whose items must all pass `check` (data arrays, labels, axes …). */
+function* listField<T>(ctx: PullContext, layout: LayoutC, name: string, check: Check<T>): Pull<T[]> {
+  ctx.enter(name);
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: T[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    const at = ctx.offset;
+    items.push(check(ctx, yield* readTaggedC(ctx, layout), at));
+    ctx.leave();
+  }
+  ctx.up();
+  ctx.leave();
+  return items;
+}
+
+/** Field `name`: a `str`, checked with the field still named. */
+function* strField<T = string>(
   ctx: PullContext,
-  layout: LayoutC,
-  check: (ctx: PullContext, v: PyValue, at: number) => T,
-): Pull<T[]> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const count = yield* readCount(ctx);
-      const items: T[] = [];
-      for (let i = 0; i < count; i++) {
-        ctx.path.push(`[${i}]`);
-        const at = ctx.offset;
-        items.push(check(ctx, yield* readTaggedC(ctx, layout), at));
-        ctx.path.pop();
-      }
-      return items;
-    })(),
-  );
+  name: string,
+  check?: (ctx: PullContext, v: string, at: number) => T,
+): Pull<T> {
+  ctx.enter(name);
+  const at = ctx.offset;
+  const text = yield* readStr(ctx);
+  const value = check ? check(ctx, text, at) : (text as T);
+  ctx.leave();
+  return value;
+}
+
+/** Field `name`: a numeric block, checked with the field still named. */
+function* numberField(ctx: PullContext, name: string, check: Check<number>): Pull<number> {
+  ctx.enter(name);
+  const at = ctx.offset;
+  const value = check(ctx, yield* readNumeric(ctx), at);
+  ctx.leave();
+  return value;
 }
 
 function* className(ctx: PullContext, allowed: readonly string[]): Pull<string> {
@@ -155,92 +176,83 @@ function* className(ctx: PullContext, allowed: readonly string[]): Pull<string> 
   return name;
 }
 
-function timestampC(ctx: PullContext): Pull<number> {
-  return checked(ctx, readNumeric(ctx), expectNumber);
-}
-
 export function* readAxisC(ctx: PullContext): Pull<Axis> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<Axis> {
-      yield* className(ctx, ['Axis']);
-      ctx.path.push('Axis');
-      const label = yield* field(ctx, 'label', readStr(ctx));
-      const units = yield* field(ctx, 'units', readStr(ctx));
-      const data = yield* field(ctx, 'data', readArrayND(ctx, 'atleast1d'));
-      const index = yield* field(ctx, 'index', checked(ctx, readNumeric(ctx), expectInt));
-      const spreadOrder = yield* field(ctx, 'spread_order', checked(ctx, readNumeric(ctx), expectInt));
-      ctx.path.pop();
-      return { type: 'Axis', label, units, data, index, spreadOrder };
-    })(),
-  );
+  ctx.down();
+  yield* className(ctx, ['Axis']);
+  ctx.enter('Axis');
+  const label = yield* strField(ctx, 'label');
+  const units = yield* strField(ctx, 'units');
+  ctx.enter('data');
+  const data = yield* readArrayND(ctx, 'atleast1d');
+  ctx.leave();
+  const index = yield* numberField(ctx, 'index', expectInt);
+  const spreadOrder = yield* numberField(ctx, 'spread_order', expectInt);
+  ctx.leave();
+  ctx.up();
+  return { type: 'Axis', label, units, data, index, spreadOrder };
 }
 
 export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<DataWithAxes> {
-      const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
-      ctx.path.push(type);
-      const timestamp = yield* field(ctx, 'timestamp', timestampC(ctx));
-      const name = yield* field(ctx, 'name', readStr(ctx));
-      const units = layout.units ? yield* field(ctx, 'units', readStr(ctx)) : '';
-      const source = yield* field(ctx, 'source', checked(ctx, readStr(ctx), expectSource));
-      const dim = yield* field(ctx, 'dim', checked(ctx, readStr(ctx), expectDim));
-      const distribution = yield* field(ctx, 'distribution', checked(ctx, readStr(ctx), expectDistribution));
-      const data = yield* field(ctx, 'data', readListOf(ctx, layout, expectArray));
-      const labels = yield* field(ctx, 'labels', readListOf(ctx, layout, expectStr));
-      const origin = yield* field(ctx, 'origin', readStr(ctx));
-      const navIndexes = yield* field(ctx, 'nav_indexes', readListOf(ctx, layout, expectInt));
-      const axes = yield* field(ctx, 'axes', readListOf(ctx, layout, expectAxis));
-      const errors = layout.errors ? yield* field(ctx, 'errors', readListOf(ctx, layout, expectArray)) : [];
-      const extraAttributes: ExtraAttribute[] = [];
-      if (layout.extras) {
-        const names = yield* field(ctx, 'extra_attributes', readListOf(ctx, layout, expectStr));
-        for (const attr of names) {
-          extraAttributes.push({ name: attr, value: yield* field(ctx, attr, readTaggedC(ctx, layout)) });
-        }
-      }
-      ctx.path.pop();
-      return {
-        type,
-        timestamp,
-        name,
-        units,
-        source,
-        dim,
-        distribution,
-        data,
-        labels,
-        origin,
-        navIndexes,
-        axes,
-        errors,
-        extraAttributes,
-      };
-    })(),
-  );
+  ctx.down();
+  const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
+  ctx.enter(type);
+  const timestamp = yield* numberField(ctx, 'timestamp', expectNumber);
+  const name = yield* strField(ctx, 'name');
+  const units = layout.units ? yield* strField(ctx, 'units') : '';
+  const source = yield* strField(ctx, 'source', expectSource);
+  const dim = yield* strField(ctx, 'dim', expectDim);
+  const distribution = yield* strField(ctx, 'distribution', expectDistribution);
+  const data = yield* listField(ctx, layout, 'data', expectArray);
+  const labels = yield* listField(ctx, layout, 'labels', expectStr);
+  const origin = yield* strField(ctx, 'origin');
+  const navIndexes = yield* listField(ctx, layout, 'nav_indexes', expectInt);
+  const axes = yield* listField(ctx, layout, 'axes', expectAxis);
+  const errors = layout.errors ? yield* listField(ctx, layout, 'errors', expectArray) : [];
+  const extraAttributes: ExtraAttribute[] = [];
+  if (layout.extras) {
+    const names = yield* listField(ctx, layout, 'extra_attributes', expectStr);
+    for (const attr of names) {
+      ctx.enter(attr);
+      extraAttributes.push({ name: attr, value: yield* readTaggedC(ctx, layout) });
+      ctx.leave();
+    }
+  }
+  ctx.leave();
+  ctx.up();
+  return {
+    type,
+    timestamp,
+    name,
+    units,
+    source,
+    dim,
+    distribution,
+    data,
+    labels,
+    origin,
+    navIndexes,
+    axes,
+    errors,
+    extraAttributes,
+  };
 }
 
 export function* readDteC(ctx: PullContext, layout: LayoutC): Pull<DataToExport> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<DataToExport> {
-      yield* className(ctx, ['DataToExport']);
-      ctx.path.push('DataToExport');
-      const timestamp = yield* field(ctx, 'timestamp', timestampC(ctx));
-      const name = yield* field(ctx, 'name', readStr(ctx));
-      const data = yield* field(ctx, 'data', readListOf(ctx, layout, expectDwa));
-      ctx.path.pop();
-      return { type: 'DataToExport', timestamp, name, data, extraAttributes: [] };
-    })(),
-  );
+  ctx.down();
+  yield* className(ctx, ['DataToExport']);
+  ctx.enter('DataToExport');
+  const timestamp = yield* numberField(ctx, 'timestamp', expectNumber);
+  const name = yield* strField(ctx, 'name');
+  const data = yield* listField(ctx, layout, 'data', expectDwa);
+  ctx.leave();
+  ctx.up();
+  return { type: 'DataToExport', timestamp, name, data, extraAttributes: [] };
 }
 
 /** Tag `parameter` (4.3.0+): the path as a list of tagged strings, then the XML as a `str`. */
 function* readParameterC(ctx: PullContext, layout: LayoutC): Pull<ParameterWithPath> {
-  const path = yield* field(ctx, 'path', readListOf(ctx, layout, expectStr));
-  const xml = yield* field(ctx, 'xml', readStr(ctx));
+  const path = yield* listField(ctx, layout, 'path', expectStr);
+  const xml = yield* strField(ctx, 'xml');
   return { type: 'ParameterWithPath', path, xml };
 }
 

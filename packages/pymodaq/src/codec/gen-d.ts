@@ -16,7 +16,7 @@ import {
   expectStr,
   unexpected,
 } from './checks';
-import { UnknownTagError, UnsupportedValueError } from './errors';
+import { UnexpectedValueError, UnknownTagError, UnsupportedValueError } from './errors';
 import { NdArray } from './nd-array';
 import {
   asScalar,
@@ -29,7 +29,7 @@ import {
   writeArrayND,
   writeNumeric,
 } from './primitives';
-import { FRAME, field, nested, type Pull, type PullContext, runSync } from './pull';
+import { FRAME, type Pull, type PullContext, runSync } from './pull';
 import {
   type Axis,
   type DataToExport,
@@ -105,136 +105,149 @@ export function* readTaggedD(ctx: PullContext): Pull<PyValue> {
 }
 
 function* readItemsD(ctx: PullContext): Pull<PyValue[]> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const count = yield* readCount(ctx);
-      const items: PyValue[] = [];
-      for (let i = 0; i < count; i++) items.push(yield* field(ctx, `[${i}]`, readTaggedD(ctx)));
-      return items;
-    })(),
-  );
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: PyValue[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    items.push(yield* readTaggedD(ctx));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
 }
 
-/** A tagged field that must pass `check`. */
-function* typed<T>(
-  ctx: PullContext,
-  name: string,
-  check: (ctx: PullContext, v: PyValue, at: number) => T,
-): Pull<T> {
-  ctx.path.push(name);
+type Check<T> = (ctx: PullContext, v: PyValue, at: number) => T;
+
+/** A tagged field that must pass `check` (checked with the field still named). */
+function* typed<T>(ctx: PullContext, name: string, check: Check<T>): Pull<T> {
+  ctx.enter(name);
   const at = ctx.offset;
   const value = check(ctx, yield* readTaggedD(ctx), at);
-  ctx.path.pop();
+  ctx.leave();
   return value;
 }
 
-/** A tagged `list` field whose items must all pass `check`. */
-function listOf<T>(check: (ctx: PullContext, v: PyValue, at: number) => T) {
-  return (ctx: PullContext, value: PyValue, at: number): T[] =>
-    expectList(ctx, value, at).map((item) => check(ctx, item, at));
+/** A field that must be a tagged `list` whose items all pass `check`. */
+function* typedList<T>(ctx: PullContext, name: string, check: Check<T>): Pull<T[]> {
+  ctx.enter(name);
+  const at = ctx.offset;
+  const tag = yield* readStr(ctx);
+  if (tag !== 'list')
+    throw new UnexpectedValueError('a list', `a value tagged ${JSON.stringify(tag)}`, at, ctx.field);
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: T[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enter(`[${i}]`);
+    const itemAt = ctx.offset;
+    items.push(check(ctx, yield* readTaggedD(ctx), itemAt));
+    ctx.leave();
+  }
+  ctx.up();
+  ctx.leave();
+  return items;
 }
 
+const sourceCheck: Check<DataWithAxes['source']> = (c, v, at) => expectSource(c, expectStr(c, v, at), at);
+const dimCheck: Check<DataWithAxes['dim']> = (c, v, at) => expectDim(c, expectStr(c, v, at), at);
+const distributionCheck: Check<DataWithAxes['distribution']> = (c, v, at) =>
+  expectDistribution(c, expectStr(c, v, at), at);
+const textOrBytes: Check<string | Uint8Array> = (c, v, at) => {
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  throw unexpected(c, 'str or bytes', v, at);
+};
+
 function* readDictD(ctx: PullContext): Pull<PyValue> {
-  return yield* nested(
-    ctx,
-    (function* () {
-      const keys = yield* typed(ctx, 'keys', expectList);
-      const entries: (readonly [PyValue, PyValue])[] = [];
-      for (let i = 0; i < keys.length; i++)
-        entries.push([keys[i]!, yield* field(ctx, `[${i}]`, readTaggedD(ctx))]);
-      return { type: 'dict' as const, entries };
-    })(),
-  );
+  ctx.down();
+  const keys = yield* typed(ctx, 'keys', expectList);
+  const entries: (readonly [PyValue, PyValue])[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    ctx.enter(`[${i}]`);
+    entries.push([keys[i]!, yield* readTaggedD(ctx)]);
+    ctx.leave();
+  }
+  ctx.up();
+  return { type: 'dict' as const, entries };
 }
 
 function* readAxisD(ctx: PullContext): Pull<Axis> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<Axis> {
-      ctx.path.push('Axis');
-      const label = yield* typed(ctx, 'label', expectStr);
-      const units = yield* typed(ctx, 'units', expectStr);
-      const data = yield* typed(ctx, 'data', expectArray);
-      const index = yield* typed(ctx, 'index', expectInt);
-      const spreadOrder = yield* typed(ctx, 'spread_order', expectInt);
-      ctx.path.pop();
-      return { type: 'Axis', label, units, data, index, spreadOrder };
-    })(),
-  );
+  ctx.down();
+  ctx.enter('Axis');
+  const label = yield* typed(ctx, 'label', expectStr);
+  const units = yield* typed(ctx, 'units', expectStr);
+  const data = yield* typed(ctx, 'data', expectArray);
+  const index = yield* typed(ctx, 'index', expectInt);
+  const spreadOrder = yield* typed(ctx, 'spread_order', expectInt);
+  ctx.leave();
+  ctx.up();
+  return { type: 'Axis', label, units, data, index, spreadOrder };
 }
 
 function* readExtrasD(ctx: PullContext): Pull<ExtraAttribute[]> {
-  const names = yield* typed(ctx, 'extra_attributes', listOf(expectStr));
+  const names = yield* typedList(ctx, 'extra_attributes', expectStr);
   const out: ExtraAttribute[] = [];
-  for (const name of names) out.push({ name, value: yield* field(ctx, name, readTaggedD(ctx)) });
+  for (const name of names) {
+    ctx.enter(name);
+    out.push({ name, value: yield* readTaggedD(ctx) });
+    ctx.leave();
+  }
   return out;
 }
 
 function* readDwaD(ctx: PullContext, type: DwaClass): Pull<DataWithAxes> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<DataWithAxes> {
-      ctx.path.push(type);
-      const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
-      const name = yield* typed(ctx, 'name', expectStr);
-      const source = yield* typed(ctx, 'source', (c, v, at) => expectSource(c, expectStr(c, v, at), at));
-      const dim = yield* typed(ctx, 'dim', (c, v, at) => expectDim(c, expectStr(c, v, at), at));
-      const distribution = yield* typed(ctx, 'distribution', (c, v, at) =>
-        expectDistribution(c, expectStr(c, v, at), at),
-      );
-      const data = yield* typed(ctx, 'data', listOf(expectArray));
-      // Spec §6.3: units moved after data in gen D.
-      const units = yield* typed(ctx, 'units', expectStr);
-      const labels = yield* typed(ctx, 'labels', listOf(expectStr));
-      const origin = yield* typed(ctx, 'origin', expectStr);
-      const navIndexes = yield* typed(ctx, 'nav_indexes', listOf(expectInt));
-      const axes = yield* typed(ctx, 'axes', listOf(expectAxis));
-      const errors = yield* typed(ctx, 'errors', listOf(expectArray));
-      const extraAttributes = yield* readExtrasD(ctx);
-      ctx.path.pop();
-      return {
-        type,
-        timestamp,
-        name,
-        units,
-        source,
-        dim,
-        distribution,
-        data,
-        labels,
-        origin,
-        navIndexes,
-        axes,
-        errors,
-        extraAttributes,
-      };
-    })(),
-  );
+  ctx.down();
+  ctx.enter(type);
+  const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
+  const name = yield* typed(ctx, 'name', expectStr);
+  const source = yield* typed(ctx, 'source', sourceCheck);
+  const dim = yield* typed(ctx, 'dim', dimCheck);
+  const distribution = yield* typed(ctx, 'distribution', distributionCheck);
+  const data = yield* typedList(ctx, 'data', expectArray);
+  // Spec §6.3: units moved after data in gen D.
+  const units = yield* typed(ctx, 'units', expectStr);
+  const labels = yield* typedList(ctx, 'labels', expectStr);
+  const origin = yield* typed(ctx, 'origin', expectStr);
+  const navIndexes = yield* typedList(ctx, 'nav_indexes', expectInt);
+  const axes = yield* typedList(ctx, 'axes', expectAxis);
+  const errors = yield* typedList(ctx, 'errors', expectArray);
+  const extraAttributes = yield* readExtrasD(ctx);
+  ctx.leave();
+  ctx.up();
+  return {
+    type,
+    timestamp,
+    name,
+    units,
+    source,
+    dim,
+    distribution,
+    data,
+    labels,
+    origin,
+    navIndexes,
+    axes,
+    errors,
+    extraAttributes,
+  };
 }
 
 function* readDteD(ctx: PullContext, type: DteClass): Pull<DataToExport> {
-  return yield* nested(
-    ctx,
-    (function* (): Pull<DataToExport> {
-      ctx.path.push(type);
-      const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
-      const name = yield* typed(ctx, 'name', expectStr);
-      const data = yield* typed(ctx, 'data', listOf(expectDwa));
-      const extraAttributes = yield* readExtrasD(ctx);
-      ctx.path.pop();
-      return { type, timestamp, name, data, extraAttributes };
-    })(),
-  );
+  ctx.down();
+  ctx.enter(type);
+  const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
+  const name = yield* typed(ctx, 'name', expectStr);
+  const data = yield* typedList(ctx, 'data', expectDwa);
+  const extraAttributes = yield* readExtrasD(ctx);
+  ctx.leave();
+  ctx.up();
+  return { type, timestamp, name, data, extraAttributes };
 }
 
 function* readParameterD(ctx: PullContext): Pull<PyValue> {
-  const path = yield* typed(ctx, 'path', listOf(expectStr));
+  const path = yield* typedList(ctx, 'path', expectStr);
   // parameter_to_xml_string returns bytes, so the XML travels tagged `bytes`; a `str` is accepted too.
-  const xml = yield* typed(ctx, 'xml', (c, v, at) => {
-    if (typeof v === 'string' || v instanceof Uint8Array) return v;
-    throw unexpected(c, 'str or bytes', v, at);
-  });
+  const xml = yield* typed(ctx, 'xml', textOrBytes);
   return { type: 'ParameterWithPath' as const, path, xml };
 }
 
@@ -256,8 +269,8 @@ export function decodePayloadD(payload: Uint8Array, ctx: PullContext): PyValue {
 /** One whole frame as a pull: the payload arrives complete, then decodes against its own bounds. */
 export function* readFrameD(ctx: PullContext): Pull<PyValue> {
   const start = ctx.offset;
-  const payload = yield FRAME;
-  ctx.note(start, 4, `frame length ${payload.length}`);
+  const payload = ctx.takeFrame() ?? (yield FRAME);
+  ctx.note(start, 4, () => `frame length ${payload.length}`);
   // A value claiming more bytes than the frame holds is a TruncatedError inside this frame, never a
   // read into the next one; either way the whole frame has been consumed.
   const end = ctx.offset;

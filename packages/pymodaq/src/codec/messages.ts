@@ -124,8 +124,8 @@ export const MESSAGES_A: MessageCodec = {
     if (n !== 8)
       throw ctx.error(`gen A Info value is 8 bytes of big-endian float64, the block announces ${n}`, at);
     const vat = ctx.offset;
-    const value = viewOf(yield 8).getFloat64(0, false);
-    ctx.note(vat, 8, `>f8 ${value}`);
+    const value = viewOf(ctx.take(8) ?? (yield 8)).getFloat64(0, false);
+    ctx.note(vat, 8, () => `>f8 ${value}`);
     return { name, value };
   },
   position: scalarPosition,

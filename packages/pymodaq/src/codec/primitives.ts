@@ -1,7 +1,7 @@
 // Primitives shared by every generation (spec §2): u32 BE lengths, UTF-8 strings, numeric blocks and
 // array blocks. Each decoder checks a length against its limit before requesting the bytes.
 
-import { hexExcerpt, LimitExceededError, viewOf } from '@labwire/framing';
+import { hexExcerpt, LimitExceededError } from '@labwire/framing';
 import { type DtypeInfo, parseDtype, readElement } from './dtype';
 import { UnsupportedValueError } from './errors';
 import { checkLimit } from './limits';
@@ -14,22 +14,36 @@ import type { WireWriter } from './wire-writer';
 const MAX_DTYPE_BYTES = 32;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedView: DataView | undefined;
+
+/** A DataView over the whole buffer behind `bytes` (cached: the fields of a message share one buffer). */
+function viewFor(bytes: Uint8Array): DataView {
+  // Large buffers are not cached, so the cache never keeps a big message alive.
+  if (bytes.buffer.byteLength > 65_536) return new DataView(bytes.buffer);
+  if (bytes.buffer !== cachedBuffer) {
+    cachedBuffer = bytes.buffer;
+    cachedView = new DataView(bytes.buffer);
+  }
+  return cachedView!;
+}
+
 function be32(b: Uint8Array): number {
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
 export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
   const at = ctx.offset;
-  const value = be32(yield 4);
-  ctx.note(at, 4, `${meaning} ${value}`);
+  const value = be32(ctx.take(4) ?? (yield 4));
+  ctx.note(at, 4, () => `${meaning} ${value}`);
   return value;
 }
 
 /** A list/container count, checked against maxListItems before anything is read. */
 export function* readCount(ctx: PullContext, what = 'items'): Pull<number> {
   const at = ctx.offset;
-  const count = be32(yield 4);
-  ctx.note(at, 4, `u32 ${count} (${what})`);
+  const count = be32(ctx.take(4) ?? (yield 4));
+  ctx.note(at, 4, () => `u32 ${count} (${what})`);
   if (count > ctx.limits.maxListItems) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'list'} at offset ${at}: ${what} count`,
@@ -46,7 +60,7 @@ export function* readLengthPrefixed(
   maxBytes = ctx.limits.maxStringBytes,
 ): Pull<Uint8Array> {
   const at = ctx.offset;
-  const n = be32(yield 4);
+  const n = be32(ctx.take(4) ?? (yield 4));
   if (n > maxBytes) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
@@ -54,10 +68,21 @@ export function* readLengthPrefixed(
       n,
     );
   }
-  return n === 0 ? new Uint8Array(0) : yield n;
+  return ctx.take(n) ?? (yield n);
 }
 
+/** UTF-8 as Python's `bytes.decode()`: invalid sequences are an error; short ASCII takes a fast path. */
 export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): string {
+  if (bytes.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   try {
     return utf8.decode(bytes);
   } catch (e) {
@@ -67,16 +92,24 @@ export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): str
 
 export function* readStr(ctx: PullContext): Pull<string> {
   const at = ctx.offset;
-  const bytes = yield* readLengthPrefixed(ctx);
+  const n = be32(ctx.take(4) ?? (yield 4));
+  if (n > ctx.limits.maxStringBytes) {
+    throw new LimitExceededError(
+      `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
+      ctx.limits.maxStringBytes,
+      n,
+    );
+  }
+  const bytes = ctx.take(n) ?? (yield n);
   const text = decodeUtf8(bytes, ctx, at + 4);
-  ctx.note(at, 4 + bytes.length, `str ${JSON.stringify(text)}`);
+  ctx.note(at, 4 + n, () => `str ${JSON.stringify(text)}`);
   return text;
 }
 
 export function* readBytes(ctx: PullContext): Pull<Uint8Array> {
   const at = ctx.offset;
   const bytes = yield* readLengthPrefixed(ctx);
-  ctx.note(at, 4 + bytes.length, `bytes (${bytes.length}) ${hexExcerpt(bytes, 16)}`);
+  ctx.note(at, 4 + bytes.length, () => `bytes (${bytes.length}) ${hexExcerpt(bytes, 16)}`);
   return bytes;
 }
 
@@ -95,7 +128,7 @@ function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
       },
     );
   }
-  ctx.note(at, 4 + raw.length, `dtype ${JSON.stringify(text)}`);
+  ctx.note(at, 4 + raw.length, () => `dtype ${JSON.stringify(text)}`);
   return info;
 }
 
@@ -103,7 +136,8 @@ function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
 export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
   const info = yield* readDtype(ctx);
   const at = ctx.offset;
-  const n = yield* readU32(ctx, 'nbytes');
+  const n = be32(ctx.take(4) ?? (yield 4));
+  ctx.note(at, 4, () => `nbytes ${n}`);
   if (n !== info.itemsize) {
     // numpy would take the first item of a longer block and fail on a shorter one; labwire wants exactly one.
     if (n > ctx.limits.maxArrayBytes)
@@ -113,9 +147,9 @@ export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
     });
   }
   const vat = ctx.offset;
-  const bytes = yield n;
-  const value = readElement(viewOf(bytes), 0, info);
-  ctx.note(vat, n, `value ${formatValue(value)}`);
+  const bytes = ctx.take(n) ?? (yield n);
+  const value = readElement(viewFor(bytes), bytes.byteOffset, info);
+  ctx.note(vat, n, () => `value ${formatValue(value)}`);
   if (info.dtype === '|b1') return value as boolean;
   return { type: 'scalar', dtype: info.dtype, value };
 }
@@ -159,8 +193,11 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
       code: 'PymodaqBadShape',
     });
   }
+  const shapeAt = ctx.offset;
+  const dims = ctx.take(4 * ndim) ?? (yield 4 * ndim);
   const shape: number[] = [];
-  for (let i = 0; i < ndim; i++) shape.push(yield* readU32(ctx, `dim ${i}`));
+  for (let i = 0; i < ndim; i++) shape.push(be32(dims.subarray(4 * i, 4 * i + 4)));
+  ctx.note(shapeAt, 4 * ndim, () => `shape [${shape.join(', ')}]`);
   if (shapeProduct(shape) * info.itemsize !== nbytes) {
     throw ctx.error(
       `array of ${info.dtype} with shape [${shape.join(', ')}] needs ${shapeProduct(shape) * info.itemsize} byte(s), the block announces ${nbytes}`,
@@ -169,10 +206,10 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
     );
   }
   const dataAt = ctx.offset;
-  const data: Uint8Array = nbytes === 0 ? new Uint8Array(0) : yield nbytes;
+  const data = ctx.take(nbytes) ?? (yield nbytes);
   const final = receiver === 'squeeze' ? squeeze(shape) : shape.length === 0 ? [1] : shape;
   const array = new NdArray(info.dtype, final, data, sameShape(final, shape) ? undefined : shape);
-  ctx.note(dataAt, nbytes, `data ${array.toString()}`);
+  ctx.note(dataAt, nbytes, () => `data ${array.toString()}`);
   return array;
 }
 
@@ -196,7 +233,7 @@ export function* readArrayA(ctx: PullContext): Pull<NdArray> {
     );
   }
   const dataAt = ctx.offset;
-  const data: Uint8Array = nbytes === 0 ? new Uint8Array(0) : yield nbytes;
+  const data = ctx.take(nbytes) ?? (yield nbytes);
   const shape = ncol !== 0 ? [nrow, ncol] : [nbytes / info.itemsize];
   const final = squeeze(shape);
   const array = new NdArray(
@@ -205,7 +242,7 @@ export function* readArrayA(ctx: PullContext): Pull<NdArray> {
     data,
     sameShape(final, [nrow, ncol]) ? undefined : [nrow, ncol],
   );
-  ctx.note(dataAt, nbytes, `data ${array.toString()}`);
+  ctx.note(dataAt, nbytes, () => `data ${array.toString()}`);
   return array;
 }
 
@@ -244,6 +281,26 @@ export function isPythonScalar(scalar: PyScalar): boolean {
 
 /** Numeric block: `str dtype` + `u32 nbytes` + the value in the dtype's byte order. */
 export function writeNumeric(w: WireWriter, scalar: PyScalar): void {
+  const { dtype, value } = scalar;
+  // Fast paths for what Python floats, ints and bools become.
+  if (typeof value === 'number' && (dtype === '<f8' || dtype === '>f8')) {
+    w.str(dtype)
+      .u32(8)
+      .f64(value, dtype[0] === '<');
+    return;
+  }
+  if (typeof value === 'number' && (dtype === '<i8' || dtype === '>i8') && Number.isSafeInteger(value)) {
+    w.str(dtype)
+      .u32(8)
+      .i64(value, dtype[0] === '<');
+    return;
+  }
+  if (typeof value === 'boolean' && dtype === '|b1') {
+    w.str(dtype)
+      .u32(1)
+      .u8(value ? 1 : 0);
+    return;
+  }
   let array: NdArray;
   try {
     array = NdArray.fromValues([scalar.value], { dtype: scalar.dtype, shape: [] });

@@ -1,7 +1,9 @@
-// The pull decoder. Every decoder is a generator that yields how many bytes it needs next and receives
-// exactly those bytes; it never sees more. The same decoder then runs
-// - over a ByteReader (async; each request is one readExactly, so nothing is ever over-read),
-// - over a Uint8Array (sync; `decodeValue`, gen D frame payloads),
+// The pull decoder. Every decoder is a generator that asks for the bytes it needs next, `ctx.take(n) ??
+// (yield n)`, and receives exactly those bytes; it never sees more. The same decoder then runs
+// - over a Uint8Array (sync; `decodeValue`, gen D frame payloads): every take succeeds, nothing yields;
+// - over a ByteReader (async): takes are served from what the reader already holds (a peek, consumed
+//   afterwards with one readExactly of exactly the bytes used); a request beyond that yields and becomes
+//   one readExactly (or one atomic readFrame in gen D), so nothing is ever over-read;
 // - pushed chunk by chunk (`MessageDecoder`, which can report how many bytes it still needs).
 
 import {
@@ -62,11 +64,61 @@ export class PullContext {
   readonly path: string[] = [];
   readonly limits: CodecLimits;
   readonly trace: TraceEntry[] | undefined;
+  /** Bytes available without yielding (take mode), and the read position in them. */
+  src: Uint8Array | undefined = undefined;
+  pos = 0;
 
   constructor(limits: CodecLimits, options: { offset?: number; trace?: boolean } = {}) {
     this.limits = limits;
     this.offset = options.offset ?? 0;
     this.trace = options.trace ? [] : undefined;
+  }
+
+  /** `n` bytes when they are at hand (take mode), else undefined: then the decoder yields `n`. */
+  take(n: number): Uint8Array | undefined {
+    const src = this.src;
+    if (n === 0) return EMPTY;
+    if (src === undefined || this.pos + n > src.length) return undefined;
+    const out = src.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    this.offset += n;
+    return out;
+  }
+
+  /** A whole u32-length frame's payload when it is at hand, else undefined: then the decoder yields FRAME. */
+  takeFrame(): Uint8Array | undefined {
+    const src = this.src;
+    if (src === undefined || this.pos + 4 > src.length) return undefined;
+    const length = frameLength(src.subarray(this.pos, this.pos + 4));
+    checkFrameLength(this, length, this.offset);
+    if (this.pos + 4 + length > src.length) return undefined;
+    const out = src.subarray(this.pos + 4, this.pos + 4 + length);
+    this.pos += 4 + length;
+    this.offset += 4 + length;
+    return out;
+  }
+
+  /** Appends a field name to the path used by errors and traces. */
+  enter(name: string): void {
+    this.path.push(name);
+  }
+
+  leave(): void {
+    this.path.pop();
+  }
+
+  /** Enters a container level, checking the nesting limit. */
+  down(): void {
+    if (this.depth >= this.limits.maxDepth) {
+      throw this.error(`nesting deeper than the limit of ${this.limits.maxDepth}`, this.offset, {
+        code: 'PymodaqTooDeep',
+      });
+    }
+    this.depth++;
+  }
+
+  up(): void {
+    this.depth--;
   }
 
   get field(): string {
@@ -82,45 +134,17 @@ export class PullContext {
     return new PymodaqDecodeError(message, offset, { ...options, field: this.field || undefined });
   }
 
-  note(offset: number, length: number, meaning: string): void {
-    this.trace?.push({ offset, length, field: this.field, meaning });
+  /** Records a field for explainFrame; `meaning` is only built when tracing. */
+  note(offset: number, length: number, meaning: () => string): void {
+    this.trace?.push({ offset, length, field: this.field, meaning: meaning() });
   }
 }
 
-/** Runs `inner` with `name` appended to the field path (for errors and traces). */
-export function* field<T>(ctx: PullContext, name: string, inner: Pull<T>): Pull<T> {
-  ctx.path.push(name);
-  const result = yield* inner;
-  ctx.path.pop();
-  return result;
-}
-
-/** Runs `inner` and checks its result with the field path still in place (so errors name the field). */
-export function* checked<T, U>(
-  ctx: PullContext,
-  inner: Pull<T>,
-  check: (ctx: PullContext, value: T, at: number) => U,
-): Pull<U> {
-  const at = ctx.offset;
-  return check(ctx, yield* inner, at);
-}
-
-/** Enters a container level, checking the nesting limit. */
-export function* nested<T>(ctx: PullContext, inner: Pull<T>): Pull<T> {
-  if (ctx.depth >= ctx.limits.maxDepth) {
-    throw ctx.error(`nesting deeper than the limit of ${ctx.limits.maxDepth}`, ctx.offset, {
-      code: 'PymodaqTooDeep',
-    });
-  }
-  ctx.depth++;
-  const result = yield* inner;
-  ctx.depth--;
-  return result;
-}
+const EMPTY = new Uint8Array(0);
 
 /**
- * Runs a decoder over `bytes` from `start`. Returns the value and the offset after it. A decoder that
- * wants more than is there raises TruncatedError.
+ * Runs a decoder over `bytes` from `start` (take mode: it never yields unless the bytes run out). Returns
+ * the value and the offset after it; a decoder that wants more than is there raises TruncatedError.
  */
 export function runSync<T>(
   decoder: Pull<T>,
@@ -128,35 +152,36 @@ export function runSync<T>(
   ctx: PullContext,
   start = 0,
 ): { value: T; end: number } {
-  let at = start;
-  const truncated = (needed: number): never => {
+  const savedSrc = ctx.src;
+  const savedPos = ctx.pos;
+  ctx.src = bytes;
+  ctx.pos = start;
+  try {
+    const step = decoder.next();
+    if (step.done) return { value: step.value, end: ctx.pos };
+    const left = bytes.length - ctx.pos;
+    let needed = step.value - left;
+    if (step.value === FRAME) {
+      needed = left < 4 ? 4 - left : 4 + frameLength(bytes.subarray(ctx.pos, ctx.pos + 4)) - left;
+    }
     decoder.return(undefined as never);
     throw new TruncatedError(needed, ctx.offset, ctx.field || undefined);
-  };
-  let step = decoder.next();
-  while (!step.done) {
-    let n = step.value;
-    let skip = 0;
-    if (n === FRAME) {
-      if (at + 4 > bytes.length) truncated(at + 4 - bytes.length);
-      n = frameLength(bytes.subarray(at, at + 4));
-      checkFrameLength(ctx, n, ctx.offset);
-      skip = 4;
-    }
-    if (at + skip + n > bytes.length) truncated(at + skip + n - bytes.length);
-    const chunk = bytes.subarray(at + skip, at + skip + n);
-    at += skip + n;
-    ctx.offset += skip + n;
-    step = decoder.next(chunk);
+  } finally {
+    ctx.src = savedSrc;
+    ctx.pos = savedPos;
   }
-  return { value: step.value, end: at };
 }
 
+/** How much of the reader's buffer a decode looks at without consuming it (small messages need no more). */
+const PEEK_BYTES = 1024;
+
 /**
- * Runs a decoder over a ByteReader: one `readExactly` per request, all under one deadline (`timeoutMs`
- * counts for the whole message) and one signal. A failure before the first byte leaves the stream
- * untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message that
- * arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message).
+ * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message) and one
+ * signal. What the reader already holds is decoded in place and then consumed with one readExactly of
+ * exactly the bytes used; further requests wait for the stream. A failure before the first byte leaves
+ * the stream untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message
+ * that arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message).
+ * A decode error consumes the bytes decoded so far (in gen D: exactly the bad frame).
  */
 export async function runOnReader<T>(
   decoder: Pull<T>,
@@ -168,38 +193,68 @@ export async function runOnReader<T>(
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
   const received: Uint8Array[] = [];
   let consumed = 0;
-  let step = decoder.next();
-  while (!step.done) {
-    const n = step.value;
-    let chunk: Uint8Array;
-    let size: number;
+  let input: Uint8Array | undefined;
+  let started = false;
+  const fail = (e: unknown, n: number): never => {
+    decoder.return(undefined as never);
+    if (consumed === 0 && !(EofError.isInstance(e) && e.partial.length > 0)) throw e;
+    if (EofError.isInstance(e)) {
+      const partial = concatBytes([...received, e.partial]);
+      throw new EofError(operation, partial, n < 0 ? undefined : consumed + n, { cause: e });
+    }
+    throw new MessageInterruptedError(operation, consumed, e);
+  };
+  for (;;) {
+    // Take mode over what is buffered, unless an earlier read queued on this reader owns those bytes.
+    if (opts.signal?.aborted !== true && reader.pending === 0 && reader.buffered > 0) {
+      ctx.src = reader.peek(PEEK_BYTES);
+      ctx.pos = 0;
+    }
+    let step: IteratorResult<number, T> | undefined;
+    let failure: unknown;
+    try {
+      step = started ? decoder.next(input!) : decoder.next();
+    } catch (e) {
+      failure = e;
+    }
+    started = true;
+    const used = ctx.src === undefined ? 0 : ctx.pos;
+    const taken = ctx.src?.subarray(0, used);
+    ctx.src = undefined;
+    ctx.pos = 0;
+    if (used > 0) {
+      // Those bytes are buffered and this read is first in the queue: it completes without waiting.
+      const consuming = reader.readExactly(used, { timeoutMs: Number.POSITIVE_INFINITY });
+      try {
+        await consuming;
+      } catch (e) {
+        fail(e, 0);
+      }
+      received.push(taken!);
+      consumed += used;
+    }
+    if (failure !== undefined) throw failure;
+    if (step!.done) return step!.value;
+    const n = step!.value;
     try {
       const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
       if (n === FRAME) {
-        chunk = await reader.readFrame({
+        input = await reader.readFrame({
           maxBytes: ctx.limits.maxFrameBytes,
           signal: opts.signal,
           timeoutMs,
         });
-        received.push(encodeFrameHeader(chunk.length));
-        size = 4 + chunk.length;
+        received.push(encodeFrameHeader(input.length), input);
+        consumed += 4 + input.length;
+        ctx.offset += 4 + input.length;
       } else {
-        chunk = n === 0 ? new Uint8Array(0) : await reader.readExactly(n, { signal: opts.signal, timeoutMs });
-        size = n;
+        input = await reader.readExactly(n, { signal: opts.signal, timeoutMs });
+        received.push(input);
+        consumed += n;
+        ctx.offset += n;
       }
     } catch (e) {
-      decoder.return(undefined as never);
-      if (consumed === 0 && !(EofError.isInstance(e) && e.partial.length > 0)) throw e;
-      if (EofError.isInstance(e)) {
-        const partial = concatBytes([...received, e.partial]);
-        throw new EofError(operation, partial, n === FRAME ? undefined : consumed + n, { cause: e });
-      }
-      throw new MessageInterruptedError(operation, consumed, e);
+      fail(e, n);
     }
-    consumed += size;
-    received.push(chunk);
-    ctx.offset += size;
-    step = decoder.next(chunk);
   }
-  return step.value;
 }

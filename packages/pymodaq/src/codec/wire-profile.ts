@@ -96,6 +96,8 @@ export interface WireProfile {
   ): Promise<{ value: number; units?: string; data?: DataWithAxes }>;
   /** A: untagged list of arrays; B: list of `array` items; C/D: DataToExport of DataFromPlugins. */
   encodeDetectorData(data: DetectorData, options?: EncodeOptions): Uint8Array;
+  /** The same bytes as encodeDetectorData, as separate buffers: array data by reference, never copied. */
+  encodeDetectorDataParts(data: DetectorData, options?: EncodeOptions): Uint8Array[];
   readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData>;
   /** A value as this generation's generic encoder writes it (gen C: `Serializer.to_bytes()`; D: a frame). */
   encodeValue(value: PyValue): Uint8Array;

@@ -3,7 +3,8 @@
 
 import { UnsupportedValueError } from './errors';
 
-const SCRATCH = 4096;
+const SCRATCH = 256;
+const MAX_SCRATCH = 64 * 1024;
 const BY_REFERENCE = 1024;
 const U32_MAX = 0xffff_ffff;
 // A lone UTF-16 surrogate has no UTF-8 form; Python's str.encode() refuses it too.
@@ -23,17 +24,15 @@ export class WireWriter {
 
   #ensure(n: number): void {
     if (this.#pos + n <= this.#scratch.length) return;
-    this.#flush();
-    if (n > this.#scratch.length) {
-      this.#scratch = new Uint8Array(n);
-      this.#view = new DataView(this.#scratch.buffer);
-    }
+    const next = Math.max(n, Math.min(this.#scratch.length * 2, MAX_SCRATCH));
+    this.#flush(next);
   }
 
-  #flush(): void {
-    if (this.#pos === 0) return;
-    this.#parts.push(this.#scratch.subarray(0, this.#pos));
-    this.#scratch = new Uint8Array(SCRATCH);
+  /** Moves the filled part of the scratch buffer to the parts list (as a view: slots stay patchable). */
+  #flush(nextSize = this.#scratch.length): void {
+    if (this.#pos === 0 && nextSize <= this.#scratch.length) return;
+    if (this.#pos > 0) this.#parts.push(this.#scratch.subarray(0, this.#pos));
+    this.#scratch = new Uint8Array(nextSize);
     this.#view = new DataView(this.#scratch.buffer);
     this.#pos = 0;
   }
@@ -69,8 +68,54 @@ export class WireWriter {
     return this.u32(bytes.length, 'byte length').raw(bytes);
   }
 
+  /** A float64 in the given byte order (numeric block data). */
+  f64(value: number, littleEndian: boolean): this {
+    this.#ensure(8);
+    this.#view.setFloat64(this.#pos, value, littleEndian);
+    this.#pos += 8;
+    this.#total += 8;
+    return this;
+  }
+
+  /** An int64 from a safe integer, in the given byte order. */
+  i64(value: number, littleEndian: boolean): this {
+    this.#ensure(8);
+    const hi = Math.floor(value / 0x1_0000_0000);
+    const lo = value - hi * 0x1_0000_0000;
+    this.#view.setUint32(this.#pos + (littleEndian ? 0 : 4), lo, littleEndian);
+    this.#view.setInt32(this.#pos + (littleEndian ? 4 : 0), hi, littleEndian);
+    this.#pos += 8;
+    this.#total += 8;
+    return this;
+  }
+
+  u8(value: number): this {
+    this.#ensure(1);
+    this.#scratch[this.#pos++] = value;
+    this.#total += 1;
+    return this;
+  }
+
   /** `str`: `u32 n` + UTF-8, where n counts bytes (spec §2). */
   str(text: string): this {
+    const n = text.length;
+    if (n <= 64) {
+      // ASCII fast path: one byte per character.
+      this.#ensure(4 + n);
+      const at = this.#pos + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.#scratch[at + i] = c;
+      }
+      if (i === n) {
+        this.#view.setUint32(this.#pos, n, false);
+        this.#pos += 4 + n;
+        this.#total += 4 + n;
+        return this;
+      }
+    }
     if (LONE_SURROGATE.test(text)) {
       throw new UnsupportedValueError(
         `string ${JSON.stringify(text.slice(0, 40))} holds a lone surrogate (no UTF-8 form)`,

@@ -1,0 +1,1 @@
+export { type CliOutput, type EpicSimIo, runEpicSim } from './cli';

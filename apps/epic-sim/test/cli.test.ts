@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { OptoMmpClient } from '@labwire/optommp';
+import type { EpicSimulator } from '@labwire/optommp/simulator';
+import { describe, expect, it } from 'vitest';
+import { runEpicSim } from '../src/cli';
+
+function capture() {
+  const out: string[] = [];
+  return { write: (s: string) => out.push(s), text: () => out.join('') };
+}
+
+/** Starts the CLI in-process, waits until it listens, runs `fn`, stops it, returns exit code and output. */
+async function withSim(argv: string[], fn: (sim: EpicSimulator) => Promise<void>) {
+  const stdout = capture();
+  const stderr = capture();
+  const stop = new AbortController();
+  let listening!: (sim: EpicSimulator) => void;
+  const ready = new Promise<EpicSimulator>((resolve) => (listening = resolve));
+  const exit = runEpicSim(argv, { stdout, stderr, signal: stop.signal, onListening: listening });
+  const sim = await Promise.race([ready, exit.then(() => undefined)]);
+  if (sim !== undefined) {
+    try {
+      await fn(sim);
+    } finally {
+      stop.abort();
+    }
+  }
+  return { code: await exit, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+describe('epic-sim (in-process)', () => {
+  it('prints "listening on host:port" first and serves the default rack', async () => {
+    const r = await withSim(['--port', '0'], async (sim) => {
+      await using client = new OptoMmpClient({ host: '127.0.0.1', port: sim.port });
+      expect(await client.getDigitalPointState(0, 0)).toBe(false);
+      expect((await client.readAnalogPoint(2, 3)).value).toBeGreaterThan(0);
+      expect(await client.readModuleQuality()).toBe(0b1111n);
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+    expect(r.stderr).toContain('module 3: analog-output, 8 channels');
+  });
+
+  it('--puc starts with a Powerup Clear pending; --udp serves UDP on the same port', async () => {
+    const r = await withSim(['--port', '0', '--puc', '--udp'], async (sim) => {
+      await using client = new OptoMmpClient({ host: '127.0.0.1', port: sim.port, transport: 'udp' });
+      await expect(client.getScratchPadIntegerArea(0)).rejects.toMatchObject({ deviceCode: 0xe004 });
+      await client.powerupClear();
+      await client.setScratchPadIntegerArea(0, 12);
+      expect(await client.getScratchPadIntegerArea(0)).toBe(12);
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nudp on 127\.0\.0\.1:\d+\n/);
+  });
+
+  it('--rack FILE.json configures the modules; a bad file is a usage error', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'epic-sim-'));
+    const good = path.join(dir, 'rack.json');
+    await fs.writeFile(
+      good,
+      JSON.stringify({
+        modules: [{ slot: 5, kind: 'analog-output', channels: 4, initial: [{ channel: 2, value: 7.5 }] }],
+      }),
+    );
+    const r = await withSim(['--port', '0', '--rack', good], async (sim) => {
+      await using client = new OptoMmpClient({ host: '127.0.0.1', port: sim.port });
+      expect(await client.getAnalogPointValue(5, 2)).toBe(7.5);
+      expect(await client.readModuleQuality()).toBe(1n << 5n);
+    });
+    expect(r.code).toBe(0);
+    const bad = path.join(dir, 'bad.json');
+    await fs.writeFile(bad, JSON.stringify({ modules: [{ slot: 99, kind: 'digital-input', channels: 4 }] }));
+    const b = await withSim(['--port', '0', '--rack', bad], async () => {});
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('modules[0].slot');
+    await fs.rm(dir, { recursive: true });
+  });
+
+  it('rejects a bad port as a usage error', async () => {
+    const r = await withSim(['--port', 'x'], async () => {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('port');
+  });
+});
+
+describe('epic-sim (spawned)', () => {
+  it('runs as a program and stops cleanly on SIGTERM', async () => {
+    const main = path.resolve(import.meta.dirname, '../src/main.ts');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=@labwire/source', main, '--port', '0'],
+      {
+        cwd: path.resolve(import.meta.dirname, '..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const lines = readline.createInterface({ input: child.stdout });
+      const first = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no output within 15 s')), 15_000);
+        lines.once('line', (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        });
+      });
+      const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
+      expect(m).not.toBeNull();
+      await using client = new OptoMmpClient({ host: '127.0.0.1', port: Number(m![1]) });
+      expect(await client.firmwareVersion()).toBe('R4.1c');
+      lines.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});

@@ -1,0 +1,2 @@
+export { runMmp } from './cli';
+export type { CliOutput, MmpIo } from './io';

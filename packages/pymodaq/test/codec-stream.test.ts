@@ -159,6 +159,65 @@ function grid(rows: number, cols: number): NdArray {
   );
 }
 
+describe('reads decoded in place from the buffer never take bytes owned by another read', () => {
+  it.each(['B', 'C4', 'D'] as const)(
+    '%s: reads queued before the data arrives resolve in order',
+    async (g) => {
+      const p = resolveProfile(g);
+      const stream = new PassThrough();
+      const reader = new ByteReader(stream, { timeoutMs: 2000 });
+      readers.push(reader);
+      const first = reader.readExactly(2);
+      const commands = [p.readCommand(reader), p.readCommand(reader), p.readPosition(reader)];
+      stream.write(
+        concatBytes([
+          Uint8Array.of(7, 7),
+          p.encodeCommand('move_abs'),
+          p.encodeCommand('move_rel'),
+          p.encodePosition(4.25),
+        ]),
+      );
+      expect(await first).toEqual(Uint8Array.of(7, 7));
+      const [a, b, pos] = await Promise.all(commands);
+      expect([a, b, (pos as { value: number }).value]).toEqual(['move_abs', 'move_rel', 4.25]);
+      expect(reader.buffered).toBe(0);
+    },
+  );
+
+  it('a message read waiting for its turn keeps its own deadline and signal, and consumes nothing', async () => {
+    const p = resolveProfile('C4');
+    const stream = new PassThrough();
+    const reader = new ByteReader(stream, { timeoutMs: 2000 });
+    readers.push(reader);
+    const first = p.readCommand(reader, { timeoutMs: 1000 });
+    await expect(p.readCommand(reader, { timeoutMs: 20 })).rejects.toBeInstanceOf(TimeoutError);
+    const ac = new AbortController();
+    const aborted = p.readCommand(reader, { signal: ac.signal });
+    ac.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    const third = p.readCommand(reader);
+    stream.write(concatBytes([p.encodeCommand('stop_motion'), p.encodeCommand('Quit')]));
+    expect(await first).toBe('stop_motion');
+    expect(await third).toBe('Quit');
+  });
+
+  it('a message larger than what is peeked at once decodes in place, then waits for the rest', async () => {
+    const c4 = resolveProfile('C4');
+    const big = NdArray.fromValues(
+      Array.from({ length: 5000 }, (_, i) => i),
+      { dtype: '<f8' },
+    );
+    const bytes = c4.encodeDetectorData({
+      name: 'tcp',
+      channels: [{ name: 'line', dim: 'Data1D', arrays: [big] }],
+    });
+    for (const chunks of [[bytes], chunkEvery(bytes, 1000), splitAt(bytes, [100, 40_000])]) {
+      const data = await c4.readDetectorData(readerOf(chunks));
+      expect(data.channels[0]!.arrays[0]!.toNumbers()).toEqual(big.toNumbers());
+    }
+  });
+});
+
 describe('deadlines, aborts and EOF', () => {
   function pipe(): { stream: PassThrough; reader: ByteReader } {
     const stream = new PassThrough();

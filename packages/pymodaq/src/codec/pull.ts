@@ -7,12 +7,15 @@
 // - pushed chunk by chunk (`MessageDecoder`, which can report how many bytes it still needs).
 
 import {
+  AbortedError,
+  armDeadline,
   type ByteReader,
   concatBytes,
   EofError,
   encodeFrameHeader,
   LimitExceededError,
   type OperationOptions,
+  TimeoutError,
 } from '@labwire/framing';
 import {
   MessageInterruptedError,
@@ -175,13 +178,40 @@ export function runSync<T>(
 /** How much of the reader's buffer a decode looks at without consuming it (small messages need no more). */
 const PEEK_BYTES = 1024;
 
+/** The last message read queued on each reader: message reads take turns, never interleave. */
+const turns = new WeakMap<ByteReader, Promise<void>>();
+
+/** Waits for the previous message read on the reader, under the caller's deadline and signal. */
+function waitTurn(
+  previous: Promise<void>,
+  operation: string,
+  timeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new AbortedError(operation, signal.reason));
+  return new Promise<void>((resolve, reject) => {
+    const deadline = armDeadline(
+      timeoutMs ?? Number.POSITIVE_INFINITY,
+      signal,
+      () => reject(new TimeoutError(operation, timeoutMs ?? 0)),
+      (reason) => reject(new AbortedError(operation, reason)),
+    );
+    void previous.then(() => {
+      deadline.clear();
+      resolve();
+    });
+  });
+}
+
 /**
- * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message) and one
- * signal. What the reader already holds is decoded in place and then consumed with one readExactly of
- * exactly the bytes used; further requests wait for the stream. A failure before the first byte leaves
- * the stream untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message
- * that arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message).
- * A decode error consumes the bytes decoded so far (in gen D: exactly the bad frame).
+ * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message, waiting
+ * for an earlier message read included) and one signal. Message reads on one reader take turns in call
+ * order: each is a sequence of reads that must not interleave with another message's.
+ * What the reader already holds is decoded in place and then consumed with one readExactly of exactly the
+ * bytes used; further requests wait for the stream. A failure before the first byte leaves the stream
+ * untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message that
+ * arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message). A decode
+ * error consumes the bytes decoded so far (in gen D: exactly the bad frame).
  */
 export async function runOnReader<T>(
   decoder: Pull<T>,
@@ -189,6 +219,38 @@ export async function runOnReader<T>(
   ctx: PullContext,
   operation: string,
   opts: OperationOptions = {},
+): Promise<T> {
+  const start = Date.now();
+  const previous = turns.get(reader);
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous ? previous.then(() => mine) : mine;
+  turns.set(reader, tail);
+  try {
+    if (previous) await waitTurn(previous, operation, opts.timeoutMs, opts.signal);
+    const timeoutMs =
+      opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - start));
+    return await readMessage(decoder, reader, ctx, operation, { signal: opts.signal, timeoutMs });
+  } catch (e) {
+    decoder.return(undefined as never);
+    throw e;
+  } finally {
+    release();
+    // The chain settles once every earlier message read has too; only then may the entry go.
+    void tail.then(() => {
+      if (turns.get(reader) === tail) turns.delete(reader);
+    });
+  }
+}
+
+async function readMessage<T>(
+  decoder: Pull<T>,
+  reader: ByteReader,
+  ctx: PullContext,
+  operation: string,
+  opts: OperationOptions,
 ): Promise<T> {
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
   const received: Uint8Array[] = [];

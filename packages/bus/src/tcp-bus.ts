@@ -17,6 +17,7 @@ import {
   type Logger,
   latin1,
   type OperationOptions,
+  type ReadUntilResult,
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
@@ -47,6 +48,7 @@ import type {
   LinkDefaults,
   LinkKind,
   LinkParams,
+  ReplyReader,
   ResolvedEndpoint,
 } from './link-kind';
 import { tcpKind } from './tcp-kind';
@@ -148,7 +150,16 @@ interface Link {
 
 const EMPTY = new Uint8Array(0);
 const NUL_ONLY: readonly number[] = [0];
-const EOT_CACHE_LIMIT = 256;
+/** Entries kept in the eot and escape caches (commands repeat; the caches only spare re-parsing). */
+const CACHE_LIMIT = 256;
+
+function untilText(result: ReadUntilResult): string {
+  return textModeString(result.data);
+}
+
+function untilHex(result: ReadUntilResult): string {
+  return encodeBinData(result.data);
+}
 
 function noop(): void {}
 
@@ -160,6 +171,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   readonly #connections = new Map<string, Connection>();
   readonly #opening = new Map<string, Promise<Connection>>();
   readonly #eotCache = new Map<string, Uint8Array[]>();
+  readonly #escapeCache = new Map<string, Uint8Array>();
   #closing: Promise<void> | undefined;
 
   constructor(options: TcpBusOptions = {}) {
@@ -296,14 +308,14 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   /** Sends `data`: a string has its backslash escapes decoded (§7.1, `\e` included); bytes go as they are. */
   async write(id: LinkId, data: string | Uint8Array, options: BusCallOptions = {}): Promise<void> {
     const link = this.#get(id, 'write');
-    const bytes = typeof data === 'string' ? this.#arg(link, 'write', () => decodeEscapes(data)) : data;
+    const bytes = this.#payload(link, 'write', data, false);
     await this.#send(link, 'write', bytes, options);
   }
 
   /** Sends the bytes of strict hex `hex` (§7.3, Q13). */
   async writeBin(id: LinkId, hex: string, options: BusCallOptions = {}): Promise<void> {
     const link = this.#get(id, 'writeBin');
-    const bytes = this.#arg(link, 'writeBin', () => decodeBinData(hex));
+    const bytes = this.#payload(link, 'writeBin', hex, true);
     await this.#send(link, 'writeBin', bytes, options);
   }
 
@@ -383,57 +395,51 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   }
 
   // --- write and read, atomically ------------------------------------------------------------------------
+  // These four are the hot path (instrument queries): no async layers of their own, one promise hop on top
+  // of the channel's request.
 
   /** Writes `data` (escapes decoded) and reads exactly `n` bytes of reply, text mode, as one unit. */
-  async wrnrd(
+  wrnrd(
     id: LinkId,
     data: string | Uint8Array,
     n: number | string,
     timeout?: TimeoutArg,
     options: BusCallOptions = {},
   ): Promise<string> {
-    const link = this.#get(id, 'wrnrd');
-    const bytes = typeof data === 'string' ? this.#arg(link, 'wrnrd', () => decodeEscapes(data)) : data;
-    return textModeString(await this.#requestExactly('wrnrd', link, bytes, n, timeout, options));
+    return this.#exchangeExactly('wrnrd', id, data, false, n, timeout, options, textModeString);
   }
 
   /** Writes strict hex `hex` and reads exactly `n` bytes of reply, as hex, as one unit. */
-  async wrnrdBin(
+  wrnrdBin(
     id: LinkId,
     hex: string,
     n: number | string,
     timeout?: TimeoutArg,
     options: BusCallOptions = {},
   ): Promise<string> {
-    const link = this.#get(id, 'wrnrdBin');
-    const bytes = this.#arg(link, 'wrnrdBin', () => decodeBinData(hex));
-    return encodeBinData(await this.#requestExactly('wrnrdBin', link, bytes, n, timeout, options));
+    return this.#exchangeExactly('wrnrdBin', id, hex, true, n, timeout, options, encodeBinData);
   }
 
   /** Writes `data` (escapes decoded) and reads up to an eot pattern, text mode, as one unit. */
-  async wrnrdUntil(
+  wrnrdUntil(
     id: LinkId,
     data: string | Uint8Array,
     eot: Eot,
     timeout?: TimeoutArg,
     options: BusCallOptions = {},
   ): Promise<string> {
-    const link = this.#get(id, 'wrnrdUntil');
-    const bytes = typeof data === 'string' ? this.#arg(link, 'wrnrdUntil', () => decodeEscapes(data)) : data;
-    return textModeString(await this.#requestUntil('wrnrdUntil', link, bytes, eot, timeout, options));
+    return this.#exchangeUntil('wrnrdUntil', id, data, false, eot, timeout, options, untilText);
   }
 
   /** Writes strict hex `hex` and reads up to an eot pattern, as hex, as one unit. */
-  async wrnrdBinUntil(
+  wrnrdBinUntil(
     id: LinkId,
     hex: string,
     eot: Eot,
     timeout?: TimeoutArg,
     options: BusCallOptions = {},
   ): Promise<string> {
-    const link = this.#get(id, 'wrnrdBinUntil');
-    const bytes = this.#arg(link, 'wrnrdBinUntil', () => decodeBinData(hex));
-    return encodeBinData(await this.#requestUntil('wrnrdBinUntil', link, bytes, eot, timeout, options));
+    return this.#exchangeUntil('wrnrdBinUntil', id, hex, true, eot, timeout, options, untilHex);
   }
 
   // --- introspection and close ---------------------------------------------------------------------------
@@ -579,6 +585,9 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   // --- internals: I/O ------------------------------------------------------------------------------------
 
   #get(id: LinkId, op: string): Link {
+    // Map keys are canonical ids, so a hit on the id as given is the link (the common case).
+    const direct = this.#links.get(typeof id === 'string' ? id : String(id));
+    if (direct !== undefined) return direct;
     let key: string;
     try {
       key = canonicalLinkId(id);
@@ -625,6 +634,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
 
   #timeoutMs(link: Link, op: string, timeout: TimeoutArg, options: BusCallOptions): number {
     if (options.timeoutMs !== undefined) return options.timeoutMs;
+    if (timeout === undefined) return link.params.timeoutMs;
     return this.#arg(link, op, () => timeoutArgMs(timeout, link.params.timeoutMs));
   }
 
@@ -642,7 +652,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     let patterns = this.#eotCache.get(eot);
     if (patterns === undefined) {
       patterns = this.#arg(link, op, () => parseEotList(eot));
-      if (this.#eotCache.size >= EOT_CACHE_LIMIT) this.#eotCache.clear();
+      if (this.#eotCache.size >= CACHE_LIMIT) this.#eotCache.clear();
       this.#eotCache.set(eot, patterns);
     }
     return patterns;
@@ -724,54 +734,121 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     }
   }
 
-  async #requestExactly(
+  // Closures here are passed inline (never bound to a name) and there is no promise hop beyond the request's
+  // own: this is the path every instrument query takes.
+  #exchangeExactly(
     op: string,
-    link: Link,
-    bytes: Uint8Array,
+    id: LinkId,
+    data: string | Uint8Array,
+    bin: boolean,
     n: number | string,
     timeout: TimeoutArg,
     options: BusCallOptions,
-  ): Promise<Uint8Array> {
-    const conn = this.#connection(link, op);
-    const timeoutMs = this.#timeoutMs(link, op, timeout, options);
-    const count = this.#byteCount(link, conn, op, n);
-    const deadlineAt = performance.now() + timeoutMs;
-    if (conn.stale) await this.#resync(conn, link, op, deadlineAt, options.signal);
+    render: (bytes: Uint8Array) => string,
+  ): Promise<string> {
+    let link: Link;
+    let bytes: Uint8Array;
+    let conn: Connection;
+    let timeoutMs: number;
+    let count: number;
     try {
-      return await conn.channel.request(
-        bytes,
-        (reader, o) => (count === 0 ? Promise.resolve(EMPTY) : reader.readExactly(count, o)),
-        { timeoutMs: remaining(deadlineAt), signal: options.signal },
-      );
+      link = this.#get(id, op);
+      bytes = this.#payload(link, op, data, bin);
+      conn = this.#connection(link, op);
+      timeoutMs = this.#timeoutMs(link, op, timeout, options);
+      count = this.#byteCount(link, conn, op, n);
     } catch (e) {
-      throw this.#failure(e, link, conn, op, 'read', bytes);
+      return Promise.reject(e);
     }
+    return this.#exchange<Uint8Array>(
+      op,
+      'read',
+      link,
+      conn,
+      bytes,
+      count === 0 ? () => Promise.resolve(EMPTY) : (reader, o) => reader.readExactly(count, o),
+      render,
+      timeoutMs,
+      options.signal,
+    );
   }
 
-  async #requestUntil(
+  #exchangeUntil(
     op: string,
-    link: Link,
-    bytes: Uint8Array,
+    id: LinkId,
+    data: string | Uint8Array,
+    bin: boolean,
     eot: Eot,
     timeout: TimeoutArg,
     options: BusCallOptions,
-  ): Promise<Uint8Array> {
-    const conn = this.#connection(link, op);
-    const patterns = this.#eot(link, op, eot);
-    const timeoutMs = this.#timeoutMs(link, op, timeout, options);
-    const maxBytes = this.#defaults.maxBuffer;
-    const deadlineAt = performance.now() + timeoutMs;
-    if (conn.stale) await this.#resync(conn, link, op, deadlineAt, options.signal);
+    render: (result: ReadUntilResult) => string,
+  ): Promise<string> {
+    let link: Link;
+    let bytes: Uint8Array;
+    let conn: Connection;
+    let patterns: Uint8Array[];
+    let timeoutMs: number;
     try {
-      const result = await conn.channel.request(
-        bytes,
-        (reader, o) => reader.readUntil(patterns, { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes }),
-        { timeoutMs: remaining(deadlineAt), signal: options.signal },
-      );
-      return result.data;
+      link = this.#get(id, op);
+      bytes = this.#payload(link, op, data, bin);
+      conn = this.#connection(link, op);
+      patterns = this.#eot(link, op, eot);
+      timeoutMs = this.#timeoutMs(link, op, timeout, options);
     } catch (e) {
-      throw this.#failure(e, link, conn, op, 'until', bytes);
+      return Promise.reject(e);
     }
+    const maxBytes = this.#defaults.maxBuffer;
+    return this.#exchange<ReadUntilResult>(
+      op,
+      'until',
+      link,
+      conn,
+      bytes,
+      (reader, o) => reader.readUntil(patterns, { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes }),
+      render,
+      timeoutMs,
+      options.signal,
+    );
+  }
+
+  /** The write and its reply as one request on the link's channel, after a resync when one is due. */
+  #exchange<T>(
+    op: string,
+    what: 'read' | 'until',
+    link: Link,
+    conn: Connection,
+    bytes: Uint8Array,
+    read: ReplyReader<T>,
+    render: (value: T) => string,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    if (!conn.stale) {
+      return conn.channel.request(bytes, read, { timeoutMs, signal }).then(render, (e: unknown) => {
+        throw this.#failure(e, link, conn, op, what, bytes);
+      });
+    }
+    const deadlineAt = performance.now() + timeoutMs;
+    return this.#resync(conn, link, op, deadlineAt, signal).then(() =>
+      conn.channel
+        .request(bytes, read, { timeoutMs: remaining(deadlineAt), signal })
+        .then(render, (e: unknown) => {
+          throw this.#failure(e, link, conn, op, what, bytes);
+        }),
+    );
+  }
+
+  /** Write data: a string has its escapes decoded (cached), bin data is strict hex, bytes go as they are. */
+  #payload(link: Link, op: string, data: string | Uint8Array, bin: boolean): Uint8Array {
+    if (typeof data !== 'string') return data;
+    if (bin) return this.#arg(link, op, () => decodeBinData(data));
+    let bytes = this.#escapeCache.get(data);
+    if (bytes === undefined) {
+      bytes = this.#arg(link, op, () => decodeEscapes(data));
+      if (this.#escapeCache.size >= CACHE_LIMIT) this.#escapeCache.clear();
+      this.#escapeCache.set(data, bytes);
+    }
+    return bytes;
   }
 
   /**

@@ -1,0 +1,73 @@
+// @labwire/bus benchmark (issue 4): sequential `wrnrdUntil('*IDN?\n', '\n')` round trips against the tcpbus
+// instrument simulator, against a raw-socket line ping-pong with the same query on the same simulator,
+// measured in the same run (target >= 0.80).
+
+import net from 'node:net';
+import { TcpBus } from '@labwire/bus';
+// The simulator lives in the tcpbus app (not a dependency of the bench package, hence the path).
+import { InstrumentSim } from '../../apps/tcpbus/src/sim';
+import type { BenchCase } from '../harness';
+
+const ROUND_TRIPS = 10_000;
+const QUERY = '*IDN?\n';
+
+/** Raw net: write the query, wait for the LF of the reply, repeat. Round trips per second. */
+async function rawLinePingPong(count: number): Promise<number> {
+  const sim = await InstrumentSim.start();
+  const socket = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: sim.port, noDelay: true });
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+  const query = Buffer.from(QUERY, 'latin1');
+  const seconds = await new Promise<number>((resolve) => {
+    let done = 0;
+    let pending = '';
+    const t0 = performance.now();
+    socket.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('latin1');
+      let at = pending.indexOf('\n');
+      while (at >= 0) {
+        pending = pending.slice(at + 1);
+        if (++done === count) {
+          resolve((performance.now() - t0) / 1000);
+          return;
+        }
+        socket.write(query);
+        at = pending.indexOf('\n');
+      }
+    });
+    socket.write(query);
+  });
+  socket.destroy();
+  await sim.close();
+  return count / seconds;
+}
+
+/** The bus: one configured link, `wrnrdUntil` in a loop. Round trips per second. */
+async function busWrnrdUntil(count: number): Promise<number> {
+  const sim = await InstrumentSim.start();
+  const bus = new TcpBus({ defaultTimeoutMs: 5_000 });
+  bus.init(1, sim.confString());
+  await bus.config(1);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await bus.wrnrdUntil(1, '*IDN?\\n', '\\n');
+  const seconds = (performance.now() - t0) / 1000;
+  await bus.close();
+  await sim.close();
+  return count / seconds;
+}
+
+export const cases: BenchCase[] = [
+  {
+    name: 'bus.wrnrdUntil-idn',
+    metric: 'round trips',
+    unit: 'rt/s',
+    target: 0.8,
+    compare: 'ratio>=',
+    baselineName: 'raw net line ping-pong, same query, same simulator',
+    baseline: () => rawLinePingPong(ROUND_TRIPS),
+    run: () => busWrnrdUntil(ROUND_TRIPS),
+    runs: 7,
+  },
+];

@@ -7,8 +7,6 @@ export class Job {
   /** The settle callbacks of the caller's promise. */
   resolve: (value: unknown) => void = noop;
   reject: (error: unknown) => void = noop;
-  /** The deadline timer (undefined for `timeoutMs: Infinity`). */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** The listener on the caller's AbortSignal, if any. */
   abortListener: (() => void) | undefined = undefined;
   settled = false;

@@ -27,6 +27,7 @@ import {
   type LabwireError,
   LimitExceededError,
   type Logger,
+  OnreadSource,
   type OperationOptions,
   type ReadFrameOptions,
   type ReadUntilOptions,
@@ -76,7 +77,8 @@ class Link {
   constructor(
     readonly id: number,
     readonly socket: net.Socket,
-    readonly reader: ByteReader,
+    readonly source: OnreadSource,
+    public reader: ByteReader,
   ) {}
 }
 
@@ -147,6 +149,8 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   #sockets = new Set<net.Socket>();
 
   readonly #queue: Job[] = [];
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #watchdogAt = Number.POSITIVE_INFINITY;
   #queueHead = 0;
   #active: Job | undefined;
   #pumping = false;
@@ -433,7 +437,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       job.resolve = resolve;
       job.reject = reject;
     });
-    if (Number.isFinite(timeoutMs)) job.timer = setTimeout(TcpInterface.#onJobTimer, timeoutMs, this, job);
+    if (job.deadlineAt < this.#watchdogAt) this.#armWatchdog(job.deadlineAt);
     if (signal !== undefined) {
       job.abortListener = () => this.#jobAborted(job);
       signal.addEventListener('abort', job.abortListener, { once: true });
@@ -494,7 +498,13 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
           }
         }
         if (job.read !== undefined) {
-          value = await job.read(link.reader, { signal: job.signal, timeoutMs: job.remaining(now()) });
+          // A request's reads run without a deadline of their own: the watchdog enforces the request's
+          // deadline and the desync policy discards whatever the reads left (no timer per read). Reads
+          // that wrote nothing must stay cancellation-safe, so they get the deadline themselves.
+          value = await job.read(link.reader, {
+            signal: job.signal,
+            timeoutMs: job.written ? Number.POSITIVE_INFINITY : Math.ceil(job.remaining(now())),
+          });
         }
       } catch (error) {
         if (job.settled) return;
@@ -612,7 +622,15 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       this.#dropLink(link, 'desync', error as Error);
       return;
     }
-    const drained = link.reader.drain({ quietMs: this.#drainQuietMs, timeoutMs: this.#drainTimeoutMs });
+    // The failed request's reads may still be queued on the reader (they have no deadline of their own):
+    // retire that reader with whatever it buffered and drain on a fresh one over the same socket.
+    const stale = link.reader.buffered;
+    link.reader.close();
+    link.reader = this.#newReader(link.source);
+    link.source.resume();
+    const drained = link.reader
+      .drain({ quietMs: this.#drainQuietMs, timeoutMs: this.#drainTimeoutMs })
+      .then((discarded) => discarded + stale);
     this.#resync = drained.then(
       (discarded) => {
         this.#resync = undefined;
@@ -625,9 +643,42 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
     );
   }
 
-  static #onJobTimer(self: TcpInterface, job: Job): void {
-    job.timer = undefined;
-    self.#jobTimedOut(job);
+  #armWatchdog(at: number): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdogAt = at;
+    this.#watchdog = setTimeout(TcpInterface.#onWatchdog, Math.max(1, Math.ceil(at - now())), this);
+  }
+
+  static #onWatchdog(self: TcpInterface): void {
+    self.#watchdog = undefined;
+    self.#watchdogAt = Number.POSITIVE_INFINITY;
+    self.#checkDeadlines();
+  }
+
+  /**
+   * One timer for every deadline: armed for the earliest one, it times out what has expired and re-arms
+   * for the next (cheaper than a timer per operation on the request path).
+   */
+  #checkDeadlines(): void {
+    const t = now();
+    let next = Number.POSITIVE_INFINITY;
+    const expired: Job[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const job = this.#queue[i];
+      if (job === undefined || job.settled) continue;
+      if (job.deadlineAt <= t) expired.push(job);
+      else if (job.deadlineAt < next) next = job.deadlineAt;
+    }
+    const active = this.#active;
+    let activeExpired = false;
+    if (active !== undefined && !active.settled) {
+      if (active.deadlineAt <= t) activeExpired = true;
+      else if (active.deadlineAt < next) next = active.deadlineAt;
+    }
+    // Queued ones first, so that the pump does not start a Job that is already late.
+    for (const job of expired) this.#jobTimedOut(job);
+    if (activeExpired && active !== undefined) this.#jobTimedOut(active);
+    if (next < this.#watchdogAt && this.#state !== 'closed') this.#armWatchdog(next);
   }
 
   #jobTimedOut(job: Job): void {
@@ -659,10 +710,6 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   #settle(job: Job, error: unknown, value?: unknown): void {
     if (job.settled) return;
     job.settled = true;
-    if (job.timer !== undefined) {
-      clearTimeout(job.timer);
-      job.timer = undefined;
-    }
     if (job.abortListener !== undefined) job.signal?.removeEventListener('abort', job.abortListener);
     if (error === undefined) job.resolve(value);
     else job.reject(error);
@@ -722,7 +769,11 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       port: this.port,
     });
     const promise = new Promise<void>((resolve, reject) => {
+      // Reads land in one reused buffer through `onread` (no Buffer per read, no stream machinery on the
+      // receive path); the ByteReader copies each chunk out synchronously.
+      const source = new OnreadSource();
       const socket = net.connect({
+        onread: source.onread,
         host: this.host,
         port: this.port,
         ...(this.#family === 0 ? {} : { family: this.#family, autoSelectFamily: false }),
@@ -742,7 +793,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
         this.#connecting = undefined;
         this.#rejectConnecting = undefined;
         if (error === undefined) {
-          this.#linkUp(socket);
+          this.#linkUp(socket, source);
           resolve();
           return;
         }
@@ -787,30 +838,32 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
     else this.#setState('idle');
   }
 
-  #linkUp(socket: net.Socket): void {
+  #linkUp(socket: net.Socket, source: OnreadSource): void {
     if (this.#state === 'closed') {
       socket.destroy();
       return;
     }
-    const reader = new ByteReader(socket, {
-      timeoutMs: this.#timeoutMs,
-      maxBuffer: this.#maxBuffer,
-      maxFrame: this.#maxFrame,
-    });
-    const link = new Link(++this.#linkCount, socket, reader);
-    // Registered after the reader's listeners: the reader settles pending reads (EOF with the partial
-    // bytes) before the link is dropped.
+    source.attach(socket);
+    const link = new Link(++this.#linkCount, socket, source, this.#newReader(source));
+    // Dropped in a microtask: every listener of the event runs first, so the reader settles its pending
+    // reads (EOF with the partial bytes) before the link goes down.
     socket.on('end', () =>
-      this.#dropLink(link, 'eof', this.#stamp(new EofError('connection', new Uint8Array(0)), 'read')),
+      queueMicrotask(() =>
+        this.#dropLink(link, 'eof', this.#stamp(new EofError('connection', new Uint8Array(0)), 'read')),
+      ),
     );
     socket.on('error', (error) =>
-      this.#dropLink(link, 'reset', new ConnectionResetError(this.#context('read', error))),
+      queueMicrotask(() =>
+        this.#dropLink(link, 'reset', new ConnectionResetError(this.#context('read', error))),
+      ),
     );
     socket.on('close', () =>
-      this.#dropLink(
-        link,
-        'reset',
-        new ConnectionResetError(this.#context('read', new Error('socket closed'))),
+      queueMicrotask(() =>
+        this.#dropLink(
+          link,
+          'reset',
+          new ConnectionResetError(this.#context('read', new Error('socket closed'))),
+        ),
       ),
     );
     this.#link = link;
@@ -836,6 +889,14 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       remoteFamily: socket.remoteFamily,
     });
     this.#armHeartbeat();
+  }
+
+  #newReader(source: OnreadSource): ByteReader {
+    return new ByteReader(source, {
+      timeoutMs: this.#timeoutMs,
+      maxBuffer: this.#maxBuffer,
+      maxFrame: this.#maxFrame,
+    });
   }
 
   /** Takes a link down once; reconnects at once (deliberate drops) or after a backoff delay. */
@@ -931,10 +992,11 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
 
   async #shutdown(): Promise<void> {
     this.#setState('closed');
-    for (const timer of [this.#backoffTimer, this.#stableTimer, this.#heartbeatTimer]) {
+    for (const timer of [this.#backoffTimer, this.#stableTimer, this.#heartbeatTimer, this.#watchdog]) {
       if (timer !== undefined) clearTimeout(timer);
     }
-    this.#backoffTimer = this.#stableTimer = this.#heartbeatTimer = undefined;
+    this.#backoffTimer = this.#stableTimer = this.#heartbeatTimer = this.#watchdog = undefined;
+    this.#watchdogAt = Number.POSITIVE_INFINITY;
     const active = this.#active;
     const queued = this.#queue.slice(this.#queueHead);
     this.#queue.length = 0;

@@ -16,6 +16,7 @@ import {
   type ServerMessage,
 } from './client-role';
 import type { Position } from './codec';
+import { commandBytes } from './command-bytes';
 import { ClientCommand, ServerCommand } from './commands';
 import { ProtocolError } from './errors';
 import { findParameter, type ParameterNode, parameter } from './parameter-xml';
@@ -61,6 +62,9 @@ export interface PymodaqActuatorEvents extends PymodaqClientEvents {
   moveDone: { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number };
 }
 
+/** Abort reason of a move ended by `stop_motion`. */
+const STOPPED = Object.freeze({ reason: 'stop_motion' });
+
 interface MoveJob {
   command: 'move_abs' | 'move_rel' | 'move_home';
   value: number | undefined;
@@ -73,8 +77,6 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   #units: string;
   readonly #moves: MoveJob[] = [];
   #moving = false;
-  /** Aborts the running move (stop_motion). */
-  #stop: AbortController | undefined;
   /** Last position reported, the fallback when the hardware cannot be asked. */
   #lastPosition = 0;
 
@@ -111,7 +113,6 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   }
 
   protected override onClose(): void {
-    this.#stop?.abort(new Error('closed'));
     this.#moves.length = 0;
   }
 
@@ -154,9 +155,9 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   async #stopMotion(link: LinkSession): Promise<void> {
     // Queued moves are dropped, each still answered with move_done (the server waits for one per move).
     const dropped = this.#moves.splice(0);
-    this.#stop?.abort(new Error('stop_motion'));
+    link.controller('move').abort(STOPPED);
     try {
-      await this.runHandler('stopMotion', link, () => this.#handlers.stopMotion?.());
+      await this.runHandler('stopMotion', link, 'stop', () => this.#handlers.stopMotion?.());
     } catch (e) {
       this.reportError(e);
     }
@@ -169,21 +170,13 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     try {
       for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
         if (!job.link.live || this.closedSignal.aborted) continue;
-        const stop = new AbortController();
-        this.#stop = stop;
+        const signal = job.link.controller('move').signal;
         let reached: number | undefined;
         try {
-          reached = await this.runHandler(
-            job.command,
-            job.link,
-            (signal) => this.#runMove(job, signal),
-            stop.signal,
-          );
+          reached = await this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
         } catch (e) {
           // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
-          if (!stop.signal.aborted) this.reportError(e);
-        } finally {
-          if (this.#stop === stop) this.#stop = undefined;
+          if (signal.reason !== STOPPED) this.reportError(e);
         }
         let position: number;
         if (typeof reached === 'number' && Number.isFinite(reached)) {
@@ -227,7 +220,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const p = this.profile;
     try {
       await this.send(
-        [p.encodeCommand(ClientCommand.moveDone), p.encodePosition(position, this.#units)],
+        [commandBytes(p, ClientCommand.moveDone), p.encodePosition(position, this.#units)],
         {},
         job.link,
       );
@@ -243,7 +236,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const p = this.profile;
     try {
       await this.send(
-        [p.encodeCommand(ClientCommand.positionIs), p.encodePosition(position, this.#units)],
+        [commandBytes(p, ClientCommand.positionIs), p.encodePosition(position, this.#units)],
         {},
         link,
       );
@@ -255,7 +248,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   /** The hardware's position, or the last known one when asking fails (reported as an error). */
   async #currentPosition(link: LinkSession): Promise<number> {
     try {
-      const value = await this.runHandler('getActuatorValue', link, (signal) =>
+      const value = await this.runHandler('getActuatorValue', link, 'query', (signal) =>
         this.#handlers.getActuatorValue({ signal }),
       );
       if (typeof value !== 'number' || !Number.isFinite(value)) {

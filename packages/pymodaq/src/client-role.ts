@@ -2,10 +2,13 @@
 // identification after every (re)connect, the read loop over the server's commands, ordered sends, and
 // `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
 //
-// TcpInterface runs one FIFO of operations. The read loop holds it only while a command is arriving:
-// it waits for the command with one atomic readFrame (a command is a `str` in gen A–C, i.e. u32 n + n
-// bytes, and a frame in gen D), and gives way, consuming nothing, whenever something must be sent. The
-// payload that follows a command is read in the same operation under the read deadline.
+// The server sends commands whenever it likes while the client answers, pushes data and sends settings,
+// so reading and writing must not wait for each other. TcpInterface runs one FIFO of operations, in
+// which a read waiting for the next command would hold every send back. So the client takes the
+// connection's ByteReader once per connection (the reader a `request` hands to its reply reader; the
+// TcpInterface closes it when the link drops) and reads from it directly, while every write goes
+// through `TcpInterface.send`. The next command is awaited with one atomic readFrame (a command is a
+// `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D): nothing is consumed until it is whole.
 
 import {
   AbortedError,
@@ -22,7 +25,15 @@ import {
 } from '@labwire/framing';
 import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
 import type { Position } from './codec';
-import { decodeMessage, type Generation, type PymodaqProfile, resolveProfile } from './codec';
+import {
+  decodeMessage,
+  type Generation,
+  PymodaqDecodeError,
+  type PymodaqProfile,
+  resolveProfile,
+} from './codec';
+import { combineSignals } from './combined-signal';
+import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
 import {
@@ -82,8 +93,32 @@ export type ServerMessage =
 export class LinkSession {
   readonly abort = new AbortController();
   identified = false;
+  /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
+  readonly #controllers = new Map<string, AbortController>();
+
   get live(): boolean {
     return !this.abort.signal.aborted;
+  }
+
+  /**
+   * The controller behind the signal handlers of `kind` get on this link. It is shared by successive
+   * handlers until it is aborted (stop_motion, a handler deadline) and then replaced; ending the link
+   * aborts them all. Sharing avoids an AbortController per call, which costs more than a whole
+   * loopback round trip on Node 20.
+   */
+  controller(kind: string): AbortController {
+    let c = this.#controllers.get(kind);
+    if (c === undefined || c.signal.aborted) {
+      c = new AbortController();
+      if (!this.live) c.abort(this.abort.signal.reason);
+      this.#controllers.set(kind, c);
+    }
+    return c;
+  }
+
+  end(reason?: unknown): void {
+    this.abort.abort(reason);
+    for (const c of this.#controllers.values()) c.abort(reason);
   }
 }
 
@@ -106,8 +141,6 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   readonly #settings: ParameterNode;
   readonly #closed = new AbortController();
   #link: LinkSession | undefined;
-  /** Aborted to make the waiting read give way to a send. */
-  #idle: AbortController | undefined;
   #identifiedWaiters = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
@@ -183,7 +216,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   /** `Info` + name + value: a free-form piece of information for the server (gen A: values are floats). */
   async sendInfo(name: string, value: string | number, options: OperationOptions = {}): Promise<void> {
     const p = this.profile;
-    await this.send([p.encodeCommand(ClientCommand.info), p.encodeInfo(name, value)], options);
+    await this.send([commandBytes(p, ClientCommand.info), p.encodeInfo(name, value)], options);
   }
 
   /**
@@ -203,7 +236,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     const xml = toParameterXml({ ...node, name: path[path.length - 1]! });
     await this.send(
       [
-        p.encodeCommand(ClientCommand.infoXml),
+        commandBytes(p, ClientCommand.infoXml),
         p.encodePath([this.#settings.name, ...path]),
         p.encodeString(this.#textForWire(xml)),
       ],
@@ -228,14 +261,13 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     const link = this.#link;
     if (link?.identified && link.live) {
       try {
-        await this.send([this.profile.encodeCommand(ClientCommand.quit)], { timeoutMs: 1000 }, link);
+        await this.send([commandBytes(this.profile, ClientCommand.quit)], { timeoutMs: 1000 }, link);
       } catch (e) {
         this.logger.debug('pymodaq client: Quit could not be sent', { error: e });
       }
     }
     this.#closed.abort();
-    this.#idle?.abort();
-    link?.abort.abort();
+    link?.end(new ClosedError('PymodaqClient'));
     this.onClose();
     await this.#tcp.close();
     for (const done of [...this.#identifiedWaiters]) done();
@@ -270,43 +302,42 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
     const chunks = coalesce(parts);
+    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
+    if (chunks.length === 1 && options.signal === undefined) {
+      return this.#tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
+    }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
     // fragment of this message can go out (on this link or the next one).
-    const withdraw = new AbortController();
-    const signal = AbortSignal.any(
-      [withdraw.signal, link.abort.signal, options.signal].filter((s): s is AbortSignal => s !== undefined),
-    );
-    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
-    const sends = chunks.map((chunk) => this.#tcp.send(chunk, { signal, timeoutMs }));
-    // Queued behind the waiting read: make it give way.
-    this.#idle?.abort();
+    const combined = combineSignals([link.abort.signal, options.signal]);
+    const sends = chunks.map((chunk) => this.#tcp.send(chunk, { signal: combined.signal, timeoutMs }));
     return Promise.all(
       sends.map((s) =>
         s.catch((e: unknown) => {
-          withdraw.abort(e);
+          combined.abort(e);
           throw e;
         }),
       ),
-    ).then(() => undefined);
+    )
+      .then(() => undefined)
+      .finally(combined.dispose);
   }
 
   /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. */
   protected async runHandler<T>(
     name: string,
     link: LinkSession,
+    kind: string,
     run: (signal: AbortSignal) => Promise<T> | T,
-    extra?: AbortSignal,
   ): Promise<T> {
-    const timeout = new AbortController();
+    const controller = link.controller(kind);
     const timer = setTimeout(
-      () => timeout.abort(new TimeoutError(`handler ${name}`, this.handlerTimeoutMs)),
+      () => {
+        controller.abort(new TimeoutError(`handler ${name}`, this.handlerTimeoutMs));
+      },
       Math.min(this.handlerTimeoutMs, 2 ** 31 - 1),
     );
-    const signals = [this.#closed.signal, link.abort.signal, timeout.signal];
-    if (extra) signals.push(extra);
-    const signal = AbortSignal.any(signals);
     try {
-      return await run(signal);
+      return await run(controller.signal);
     } catch (e) {
       if (AbortedError.isInstance(e) || HandlerError.isInstance(e)) throw e;
       throw new HandlerError(name, e);
@@ -328,9 +359,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   protected identification(): Uint8Array[][] {
     const p = this.profile;
     return [
-      [p.encodeCommand(this.type)],
+      [commandBytes(p, this.type)],
       [
-        p.encodeCommand(ClientCommand.infos),
+        commandBytes(p, ClientCommand.infos),
         p.encodeString(this.#textForWire(toParameterXml(this.#settings))),
       ],
     ];
@@ -380,93 +411,95 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     if (link === undefined) return;
     this.#link = undefined;
     // Everything still queued for the old connection is withdrawn before a new one can take it.
-    link.abort.abort();
+    link.end(error ?? new Error(reason));
     this.onLinkLost(link);
     if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
   }
 
   async #readLoop(link: LinkSession): Promise<void> {
+    let reader: ByteReader;
+    try {
+      // Queued behind the identification; resolves with this connection's reader.
+      reader = await this.#tcp.request(EMPTY, async (r) => r, { signal: link.abort.signal });
+    } catch (e) {
+      if (link.live && !this.#closed.signal.aborted) this.reportError(e);
+      return;
+    }
     while (link.live && !this.#closed.signal.aborted) {
       let message: ServerMessage | undefined;
       try {
-        message = await this.#tcp.request(EMPTY, (reader, o) => this.#readMessage(reader, o), {
-          timeoutMs: Number.POSITIVE_INFINITY,
-          signal: link.abort.signal,
-        });
+        message = await this.#readMessage(reader, link);
       } catch (e) {
-        if (!link.live || this.#closed.signal.aborted) return;
-        // The stream is out of step. The TcpInterface already drops the link on EOF, timeouts and limit
-        // errors; for the rest (an unknown command in gen A–C) it is dropped here. The loop of the next
-        // link takes over after the reconnect.
+        if (!link.live || this.#closed.signal.aborted || reader.ended) return;
+        // The stream is out of step (gen A–C: an unknown command, a stalled or undecodable payload):
+        // drop the connection; the loop of the next one takes over after the reconnect.
         this.reportError(e);
         await this.#dropLink(link);
         return;
       }
-      if (message === undefined) continue;
-      if (message.command === ServerCommand.quit) {
-        this.emitEvent('serverQuit', {});
-        continue;
-      }
-      this.emitEvent('command', { command: message.command });
-      if (message.command === ServerCommand.setInfo)
-        this.#applySetInfo(message as { path: string[]; xml: string });
-      else this.handle(message, link);
+      if (message !== undefined) this.#dispatch(message, link);
     }
   }
 
-  /**
-   * Reads one whole message, or returns undefined when it gave way to a send before a command arrived
-   * (nothing consumed) or skipped a gen D frame that was not a command.
-   */
-  async #readMessage(reader: ByteReader, o: OperationOptions): Promise<ServerMessage | undefined> {
-    const idle = new AbortController();
-    this.#idle = idle;
-    let frame: Uint8Array;
-    try {
-      frame = await reader.readFrame({
-        maxBytes: MAX_COMMAND_BYTES,
-        timeoutMs: Number.POSITIVE_INFINITY,
-        signal: AbortSignal.any([idle.signal, ...(o.signal ? [o.signal] : [])]),
-      });
-    } catch (e) {
-      if (AbortedError.isInstance(e) && idle.signal.aborted && !o.signal?.aborted) return undefined;
-      throw e;
-    } finally {
-      if (this.#idle === idle) this.#idle = undefined;
+  #dispatch(message: ServerMessage, link: LinkSession): void {
+    if (message.command === ServerCommand.quit) {
+      this.emitEvent('serverQuit', {});
+      return;
     }
+    this.emitEvent('command', { command: message.command });
+    if (message.command === ServerCommand.setInfo)
+      this.#applySetInfo(message as { path: string[]; xml: string });
+    else this.handle(message, link);
+  }
+
+  /**
+   * Reads one whole message, or returns undefined after a gen D frame that could not be used (it was
+   * consumed whole, so the stream stays in step, spec §6.3).
+   */
+  async #readMessage(reader: ByteReader, link: LinkSession): Promise<ServerMessage | undefined> {
+    // No deadline while waiting: the server sends when it likes. The TcpInterface closes the reader
+    // when the link drops or the client closes.
+    const frame = await reader.readFrame({
+      maxBytes: MAX_COMMAND_BYTES,
+      timeoutMs: Number.POSITIVE_INFINITY,
+    });
     const p = this.profile;
     let command: string;
     try {
       command = decodeMessage(concatBytes([encodeFrameHeader(frame.length), frame]), p, 'command').value;
     } catch (e) {
-      // Gen D: the frame is consumed and the next one starts a message (spec §6.3). A–C: out of step.
-      if (p.framed) {
+      if (!p.framed) throw e;
+      this.reportError(e);
+      return undefined;
+    }
+    // Once the command is in, the rest of the message is due within the deadline.
+    const opts = { signal: link.abort.signal, timeoutMs: this.timeoutMs };
+    try {
+      switch (command) {
+        case ServerCommand.moveAbs:
+        case ServerCommand.moveRel: {
+          const position = await p.readPosition(reader, opts);
+          return { command, position: { value: position.value, units: position.units } };
+        }
+        case ServerCommand.setInfo: {
+          // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).
+          const path = (await p.readPath(reader, opts)).slice(1);
+          const xml = await p.readString(reader, opts);
+          return { command, path, xml };
+        }
+        default:
+          if (SERVER_COMMANDS.includes(command) || grabDimOf(command) !== undefined) return { command };
+          // Gen A–C: its payload (if any) cannot be skipped; the link is dropped and reconnected (§9 e).
+          throw new UnknownCommandError(command, SERVER_COMMANDS);
+      }
+    } catch (e) {
+      // Gen D: a payload frame that failed to decode was consumed whole; a timeout consumed nothing of
+      // the frame it waited for, but the command it belongs to is lost: both leave the stream in step.
+      if (p.framed && (PymodaqDecodeError.isInstance(e) || UnknownCommandError.isInstance(e))) {
         this.reportError(e);
         return undefined;
       }
       throw e;
-    }
-    const opts = { signal: o.signal, timeoutMs: this.timeoutMs };
-    switch (command) {
-      case ServerCommand.moveAbs:
-      case ServerCommand.moveRel: {
-        const position = await p.readPosition(reader, opts);
-        return { command, position: { value: position.value, units: position.units } };
-      }
-      case ServerCommand.setInfo: {
-        // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).
-        const path = (await p.readPath(reader, opts)).slice(1);
-        const xml = await p.readString(reader, opts);
-        return { command, path, xml };
-      }
-      default:
-        if (SERVER_COMMANDS.includes(command) || grabDimOf(command) !== undefined) return { command };
-        if (p.framed) {
-          this.reportError(new UnknownCommandError(command, SERVER_COMMANDS));
-          return undefined;
-        }
-        // Gen A–C: its payload (if any) cannot be skipped; the link is dropped and reconnected (§9 e).
-        throw new UnknownCommandError(command, SERVER_COMMANDS);
     }
   }
 

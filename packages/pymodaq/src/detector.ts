@@ -16,6 +16,7 @@ import {
   type ServerMessage,
 } from './client-role';
 import type { DetectorData } from './codec';
+import { commandBytes } from './command-bytes';
 import { ClientCommand, type GrabDim, grabDimOf } from './commands';
 import { ProtocolError } from './errors';
 
@@ -87,7 +88,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
 
   #encode(data: DetectorData): Uint8Array[] {
     const p = this.profile;
-    return [p.encodeCommand(ClientCommand.done), ...p.encodeDetectorDataParts(data)];
+    return [commandBytes(p, ClientCommand.done), ...p.encodeDetectorDataParts(data)];
   }
 
   async #pumpGrabs(): Promise<void> {
@@ -98,7 +99,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
         if (!job.link.live || this.closedSignal.aborted) continue;
         const { dim, link } = job;
         try {
-          const data = await this.runHandler(`grab(${dim})`, link, (signal) =>
+          const data = await this.runHandler(`grab(${dim})`, link, 'grab', (signal) =>
             this.#handlers.grab(dim, { signal }),
           );
           // A failed grab has no reply in PyMoDAQ's protocol: the server's own deadline ends its wait.

@@ -17,6 +17,7 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import type { DetectorData, Position, WireProfile } from './codec';
+import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
@@ -99,6 +100,8 @@ export class ServerSession implements PymodaqServerClient {
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
   #sendChain: Promise<void> = Promise.resolve();
+  /** Messages handed to send() and not yet written. */
+  #sending = 0;
   #ending: Promise<void> | undefined;
   #ended = false;
   /** Settles when the read loop has finished and the socket is closed. */
@@ -119,6 +122,11 @@ export class ServerSession implements PymodaqServerClient {
       maxFrame: host.maxMessageBytes,
       maxBuffer: 1024 * 1024,
     });
+    // Registered after the reader's own listeners, so a chunk is buffered by the time the loop wakes.
+    socket.on('data', this.#wakeUp);
+    socket.on('end', this.#wakeUp);
+    socket.on('close', this.#wakeUp);
+    this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });
     this.finished = this.#run();
   }
 
@@ -158,15 +166,23 @@ export class ServerSession implements PymodaqServerClient {
   /** Sends one message (command + payload parts) without waiting for anything back. */
   send(parts: readonly Uint8Array[], options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
-    // Messages never interleave: each waits for the previous one to be handed to the socket.
-    const next = this.#sendChain.then(() => writeMessage(this.#socket, parts, options));
-    this.#sendChain = next.catch(() => {});
-    return next.catch((e: unknown) => {
-      // A partly written message leaves the stream unusable (gen A–C have no outer frame).
-      if (!TimeoutError.isInstance(e) && !AbortedError.isInstance(e)) throw e;
-      void this.close('send failed', { quit: false, error: e });
-      throw e;
-    });
+    // Messages never interleave: a message waits until the previous one was handed to the socket.
+    const write = () => writeMessage(this.#socket, parts, options);
+    const sent = this.#sending === 0 ? write() : this.#sendChain.then(write);
+    this.#sending++;
+    const done = sent.then(
+      () => {
+        this.#sending--;
+      },
+      (e: unknown) => {
+        this.#sending--;
+        // A partly written message leaves the stream unusable (gen A–C have no outer frame).
+        void this.close('send failed', { quit: false, error: e });
+        throw e;
+      },
+    );
+    this.#sendChain = done.catch(() => {});
+    return done;
   }
 
   /** Sends a message and waits for the reply of `kind` (FIFO per kind: PyMoDAQ replies carry no id). */
@@ -216,7 +232,7 @@ export class ServerSession implements PymodaqServerClient {
     this.#failPending(new PeerGoneError('request', reason, { cause: options.error }));
     if (options.quit && this.#type !== undefined && !this.#socket.destroyed) {
       try {
-        const quit = this.#host.profile.encodeCommand(ClientCommand.quit);
+        const quit = commandBytes(this.#host.profile, ClientCommand.quit);
         await this.#sendChain;
         await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
@@ -365,27 +381,21 @@ export class ServerSession implements PymodaqServerClient {
    */
   #waitForMessage(): Promise<boolean> {
     const reader = this.#reader;
-    const socket = this.#socket;
     if (reader.buffered > 0 || reader.ended) return Promise.resolve(true);
     if (this.#stop.signal.aborted) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const ready = () => {
-        cleanup();
-        resolve(!this.#stop.signal.aborted);
-      };
-      const cleanup = () => {
-        socket.off('data', ready);
-        socket.off('end', ready);
-        socket.off('close', ready);
-        this.#stop.signal.removeEventListener('abort', ready);
-      };
-      // ByteReader's own 'data' listener was registered first, so the chunk is buffered by now.
-      socket.on('data', ready);
-      socket.on('end', ready);
-      socket.on('close', ready);
-      this.#stop.signal.addEventListener('abort', ready, { once: true });
+      this.#wake = () => resolve(!this.#stop.signal.aborted);
     });
   }
+
+  /** Set while the loop waits for the next message; called by the socket listeners (see constructor). */
+  #wake: (() => void) | undefined;
+
+  #wakeUp = (): void => {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  };
 
   async #dispatch(command: string): Promise<void> {
     const host = this.#host;

@@ -18,6 +18,7 @@ import {
 } from '@labwire/framing';
 import type { Position } from './codec';
 import { type DetectorData, type Generation, resolveProfile, type WireProfile } from './codec';
+import { commandBytes } from './command-bytes';
 import {
   type ClientType,
   type GrabDim,
@@ -240,7 +241,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
       );
     }
     return this.#request<DetectorData>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
-      this.profile.encodeCommand(ServerCommand.sendData(dim)),
+      commandBytes(this.profile, ServerCommand.sendData(dim)),
     ]);
   }
 
@@ -257,7 +258,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   /** `move_home` → `move_done` + the home position. */
   moveHome(options: ServerCallOptions = {}): Promise<Position> {
     return this.#request<Position>('ACTUATOR', 'move_done', 'moveHome', options, this.#moveTimeoutMs, () => [
-      this.profile.encodeCommand(ServerCommand.moveHome),
+      commandBytes(this.profile, ServerCommand.moveHome),
     ]);
   }
 
@@ -270,7 +271,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
       'getActuatorValue',
       options,
       this.#timeoutMs,
-      () => [this.profile.encodeCommand(command)],
+      () => [commandBytes(this.profile, command)],
     );
   }
 
@@ -278,7 +279,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   async stopMotion(options: ServerCallOptions = {}): Promise<void> {
     const session = this.#select('ACTUATOR', options.client);
     await session.send(
-      [this.profile.encodeCommand(ServerCommand.stopMotion)],
+      [commandBytes(this.profile, ServerCommand.stopMotion)],
       this.#callOptions(options, this.#timeoutMs),
     );
   }
@@ -298,7 +299,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
     const p = this.profile;
     await session.send(
       [
-        p.encodeCommand(ServerCommand.setInfo),
+        commandBytes(p, ServerCommand.setInfo),
         p.encodePath([SERVER_SETTINGS_ROOT, ...path]),
         p.encodeString(p.generation === 'D' ? new TextEncoder().encode(xml) : xml),
       ],
@@ -332,7 +333,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
 
   #move(command: string, value: number, options: ServerCallOptions & { units?: string }): Promise<Position> {
     return this.#request<Position>('ACTUATOR', 'move_done', command, options, this.#moveTimeoutMs, (s) => [
-      this.profile.encodeCommand(command),
+      commandBytes(this.profile, command),
       this.profile.encodePosition(value, options.units ?? s.units),
     ]);
   }

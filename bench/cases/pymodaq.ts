@@ -1,0 +1,169 @@
+// @labwire/pymodaq benchmarks (issue 6):
+// - a 2048×2048 float64 image (32 MiB) in a DataToExport from a detector client to the server, against
+//   raw net bulk throughput of the same byte count (target >= 0.70);
+// - the peak RSS growth of that transfer, in a fresh process, relative to the payload (target <= 3);
+// - sequential `move_abs` round trips server → actuator client → server, against raw ping-pong with the
+//   same message sizes (target >= 0.50; PyMoDAQ's own server manages about 10 messages per second).
+//
+// This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
+
+import {
+  type DetectorData,
+  NdArray,
+  PymodaqActuator,
+  PymodaqDetector,
+  PymodaqServer,
+  resolveProfile,
+} from '@labwire/pymodaq';
+import { MiB, rawBulkThroughput, rawPingPong } from '../baselines';
+import { type BenchCase, rssSampler, runChild } from '../harness';
+
+const PROTOCOL = 'D';
+const SIDE = 2048;
+const IMAGE_BYTES = SIDE * SIDE * 8;
+const MOVES = 2000;
+
+function image(): DetectorData {
+  const pixels = new Float64Array(SIDE * SIDE);
+  for (let i = 0; i < pixels.length; i += 97) pixels[i] = i;
+  return {
+    name: 'camera',
+    timestamp: 1_700_000_000,
+    channels: [
+      { name: 'camera', dim: 'Data2D', arrays: [NdArray.fromTyped(pixels, [SIDE, SIDE])], labels: ['CH00'] },
+    ],
+  };
+}
+
+/** Server + detector over loopback; `transfer()` grabs one image and returns the seconds it took. */
+async function imageLink(data: DetectorData) {
+  const server = new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'detector', timeoutMs: 60_000 });
+  const { port } = await server.listen();
+  const detector = new PymodaqDetector({
+    protocol: PROTOCOL,
+    port,
+    reconnect: false,
+    timeoutMs: 60_000,
+    handlers: { grab: () => data },
+  });
+  await detector.connect();
+  await server.waitForClient('GRABBER');
+  return {
+    async transfer(): Promise<number> {
+      const t0 = performance.now();
+      const got = await server.grab('2D');
+      const seconds = (performance.now() - t0) / 1000;
+      const array = got.channels[0]!.arrays[0]!;
+      if (array.data.length !== IMAGE_BYTES) throw new Error(`received ${array.data.length} bytes`);
+      return seconds;
+    },
+    async close() {
+      await detector.close();
+      await server.close();
+    },
+  };
+}
+
+async function imageThroughput(): Promise<number> {
+  const link = await imageLink(image());
+  try {
+    const seconds = await link.transfer();
+    return IMAGE_BYTES / MiB / seconds;
+  } finally {
+    await link.close();
+  }
+}
+
+/** Bytes of a `move_abs` (server → client) and a `move_done` (client → server) in this generation. */
+function moveSizes(): { request: number; reply: number } {
+  const p = resolveProfile(PROTOCOL);
+  return {
+    request: p.encodeCommand('move_abs').length + p.encodePosition(1.5, 'mm').length,
+    reply: p.encodeCommand('move_done').length + p.encodePosition(1.5, 'mm').length,
+  };
+}
+
+async function moveRoundTrips(): Promise<number> {
+  const server = new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'actuator' });
+  const { port } = await server.listen();
+  let position = 0;
+  const actuator = new PymodaqActuator({
+    protocol: PROTOCOL,
+    port,
+    units: 'mm',
+    reconnect: false,
+    handlers: {
+      moveAbs: (target) => {
+        position = target;
+        return target;
+      },
+      getActuatorValue: () => position,
+    },
+  });
+  try {
+    await actuator.connect();
+    await server.waitForClient('ACTUATOR');
+    const t0 = performance.now();
+    for (let i = 0; i < MOVES; i++) {
+      const reached = await server.moveAbs(i);
+      if (reached.value !== i) throw new Error(`move ${i} reported ${reached.value}`);
+    }
+    return MOVES / ((performance.now() - t0) / 1000);
+  } finally {
+    await actuator.close();
+    await server.close();
+  }
+}
+
+/** Child process: one image transfer, peak RSS growth over the payload. */
+async function rssChild(): Promise<void> {
+  const data = image();
+  const link = await imageLink(data);
+  // Warm up code paths and buffers once, outside the measurement.
+  await link.transfer();
+  (globalThis as { gc?: () => void }).gc?.();
+  const sampler = rssSampler(1);
+  await link.transfer();
+  const growth = sampler.stop();
+  await link.close();
+  console.log(JSON.stringify({ payload: IMAGE_BYTES, growth, growthRatio: growth / IMAGE_BYTES }));
+}
+
+const sizes = moveSizes();
+
+export const cases: BenchCase[] = [
+  {
+    name: 'pymodaq.image-32MiB',
+    metric: `2048x2048 <f8 DataToExport, detector -> server (gen ${PROTOCOL})`,
+    unit: 'MiB/s',
+    target: 0.7,
+    compare: 'ratio>=',
+    baselineName: 'raw net bulk, same byte count',
+    baseline: () => rawBulkThroughput(IMAGE_BYTES),
+    run: imageThroughput,
+  },
+  {
+    name: 'pymodaq.image-32MiB-rss',
+    metric: 'peak RSS growth / payload (fresh process)',
+    unit: 'x',
+    target: 3,
+    compare: 'value<=',
+    baselineName: '-',
+    run: async () =>
+      (await runChild<{ growthRatio: number }>('bench/cases/pymodaq.ts', ['--rss-child'])).growthRatio,
+    runs: 3,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.move-abs',
+    metric: `sequential move_abs -> move_done, ${MOVES} round trips (gen ${PROTOCOL})`,
+    unit: 'round trips/s',
+    target: 0.5,
+    compare: 'ratio>=',
+    baselineName: `raw ping-pong ${sizes.request} B / ${sizes.reply} B`,
+    baseline: () => rawPingPong({ requestBytes: sizes.request, replyBytes: sizes.reply, count: MOVES }),
+    run: moveRoundTrips,
+  },
+];
+
+if (process.argv.includes('--rss-child')) await rssChild();

@@ -5,10 +5,10 @@ import { concatBytes, EofError, LimitExceededError } from '@labwire/framing';
 import { UnsupportedValueError } from './errors';
 import { decodePayloadD } from './gen-d';
 import type { Position } from './messages';
-import type { PymodaqProfile } from './profile';
+import { implOf, type PymodaqProfile } from './profile';
 import { FRAME, type Pull, type PullContext, runSync } from './pull';
 import type { PyValue } from './values';
-import type { DetectorData, ReadValueOptions } from './wire-profile';
+import type { DetectorData, ReadValueOptions, WireProfile } from './wire-profile';
 
 /** The message parts of spec §7, as named by the WireProfile read methods. */
 export interface MessageParts {
@@ -58,10 +58,11 @@ export function pullFor<P extends MessagePart>(
 /** Decodes one message part from the start of `bytes`; returns it and how many bytes it used. */
 export function decodeMessage<P extends MessagePart>(
   bytes: Uint8Array,
-  profile: PymodaqProfile,
+  wireProfile: WireProfile,
   part: P,
   opts: ReadValueOptions = {},
 ): { value: MessageParts[P]; bytesUsed: number } {
+  const profile = implOf(wireProfile);
   const ctx = profile.context();
   const { value, end } = runSync(pullFor(profile, part, ctx, opts), bytes, ctx);
   return { value, bytesUsed: end };
@@ -87,7 +88,8 @@ export function decodeValue(
 }
 
 /** Gen D: decodes a frame payload (what `ByteReader.readFrame` / `TcpInterface.readFrame` return). */
-export function decodeFramePayload(payload: Uint8Array, profile: PymodaqProfile): PyValue {
+export function decodeFramePayload(payload: Uint8Array, wireProfile: WireProfile): PyValue {
+  const profile = implOf(wireProfile);
   if (!profile.framed) throw new UnsupportedValueError(`generation ${profile.generation} has no frames`);
   return decodePayloadD(payload, profile.context({ offset: 4 }));
 }
@@ -110,8 +112,8 @@ export class MessageDecoder<P extends MessagePart> {
   #want = 0;
   #frameBody = -1;
 
-  constructor(profile: PymodaqProfile, part: P, opts: ReadValueOptions = {}) {
-    this.#profile = profile;
+  constructor(profile: WireProfile, part: P, opts: ReadValueOptions = {}) {
+    this.#profile = implOf(profile);
     this.#part = part;
     this.#opts = opts;
   }

@@ -7,10 +7,10 @@ import { LabwireError, toHex } from '@labwire/framing';
 import { type MessagePart, pullFor } from './decode';
 import { type JsonValue, toJsonValue } from './json';
 import { NdArray } from './nd-array';
-import type { PymodaqProfile } from './profile';
+import { implOf } from './profile';
 import { type PullContext, runSync, type TraceEntry } from './pull';
 import { DWA_CLASSES, type PyValue } from './values';
-import type { ReadValueOptions, ValueKind } from './wire-profile';
+import type { ReadValueOptions, ValueKind, WireProfile } from './wire-profile';
 
 export interface ExplainOptions {
   /**
@@ -100,9 +100,10 @@ function jsonOf(part: string, value: unknown, max: number): JsonValue {
 
 export function explainFrame(
   bytes: Uint8Array,
-  profile: PymodaqProfile,
+  wireProfile: WireProfile,
   options: ExplainOptions = {},
 ): Explanation {
+  const profile = implOf(wireProfile);
   const max = options.maxArrayValues ?? 64;
   const ctx = profile.context({ trace: true });
   const out: Explanation = {

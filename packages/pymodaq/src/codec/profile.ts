@@ -147,6 +147,12 @@ export class PymodaqProfile implements WireProfile {
   }
 }
 
+/** The implementation behind a WireProfile (every profile comes from resolveProfile). */
+export function implOf(profile: WireProfile): PymodaqProfile {
+  if (profile instanceof PymodaqProfile) return profile;
+  throw new TypeError('expected a profile made by resolveProfile()');
+}
+
 // --- resolveProfile ---------------------------------------------------------------------------------------
 
 type Placement = { generation: Generation; layout?: LayoutC } | { ambiguous: string };

@@ -34,6 +34,8 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   const min = options.minDelayMs ?? 0;
-  const ceiling = backoffCeiling(attempt, options);
-  return Math.floor(min + random() * (ceiling - min));
+  const span = backoffCeiling(attempt, options) - min;
+  if (span < 1) return min;
+  // min() guards against random() * span rounding up to span in floating point.
+  return min + Math.min(span - 1, Math.floor(random() * span));
 }

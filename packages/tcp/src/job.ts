@@ -16,6 +16,8 @@ export class Job {
   writing = false;
   /** How often the bytes were sent again on a new connection. */
   replays = 0;
+  /** A read without a write is in progress on the reader, under the reader's own deadline and signal. */
+  readerDeadline = false;
   resetOnError = false;
   heartbeat = false;
 

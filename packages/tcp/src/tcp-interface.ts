@@ -501,10 +501,15 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
           // A request's reads run without a deadline of their own: the watchdog enforces the request's
           // deadline and the desync policy discards whatever the reads left (no timer per read). Reads
           // that wrote nothing must stay cancellation-safe, so they get the deadline themselves.
-          value = await job.read(link.reader, {
-            signal: job.signal,
-            timeoutMs: job.written ? Number.POSITIVE_INFINITY : Math.ceil(job.remaining(now())),
-          });
+          if (job.written) {
+            value = await job.read(link.reader, { signal: job.signal, timeoutMs: Number.POSITIVE_INFINITY });
+          } else {
+            job.readerDeadline = true;
+            value = await job.read(link.reader, {
+              signal: job.signal,
+              timeoutMs: Math.ceil(job.remaining(now())),
+            });
+          }
         }
       } catch (error) {
         if (job.settled) return;
@@ -682,7 +687,9 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   }
 
   #jobTimedOut(job: Job): void {
-    if (job.settled) return;
+    // A read that wrote nothing is cancelled by the reader at the same deadline, consuming nothing; settling
+    // it here first would let the next operation start while that read is still queued on the reader.
+    if (job.settled || (job.readerDeadline && this.#active === job)) return;
     this.#totals.timeouts++;
     const link = this.#active === job ? this.#link : undefined;
     const error = new TimeoutError(
@@ -699,7 +706,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   }
 
   #jobAborted(job: Job): void {
-    if (job.settled) return;
+    if (job.settled || (job.readerDeadline && this.#active === job)) return;
     const link = this.#active === job ? this.#link : undefined;
     const error = new AbortedError(job.op, job.signal?.reason);
     if (link !== undefined && job.written) this.#desynchronised(job, link, error);

@@ -161,6 +161,34 @@ describe('F3 concurrent callers never interleave', () => {
   });
 });
 
+describe('F2/F3 deadlines while queued', () => {
+  it('an operation that times out while queued wrote nothing and leaves the line alone', async () => {
+    await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 60 : 0) });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    const a = tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 });
+    const b = settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 20 }));
+    const c = tcp.request(taggedRequest(3), reply24, { timeoutMs: 500 });
+    expect(((await b) as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(tagOf(await a)).toBe(1);
+    expect(tagOf(await c)).toBe(3);
+    expect(server.requests).toBe(2);
+    expect(reasons).toEqual([]);
+  });
+
+  it('a recv that times out never takes the reply of the request queued behind it', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    for (let i = 0; i < 20; i++) {
+      const idle = settle(tcp.recv(4096, { timeoutMs: 5 }));
+      const echoed = tcp.request(fromLatin1(`ping ${i}`), (r, o) => r.readExactly(`ping ${i}`.length, o));
+      expect(((await idle) as { error: { code: string } }).error.code).toBe('Timeout');
+      expect(latin1(await echoed)).toBe(`ping ${i}`);
+    }
+  });
+});
+
 describe('F4 half-open peers are detected', () => {
   it('a blackholed peer is detected by the heartbeat within intervalMs + heartbeat timeout', async () => {
     await using server = await startTaggingServer();

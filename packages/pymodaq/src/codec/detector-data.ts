@@ -1,7 +1,7 @@
 // Detector data after `Done` (spec §7, §8.3): A/B send a list of arrays (one channel each), C/D a
 // DataToExport whose elements are DataFromPlugins. DetectorData is the common shape of both.
 
-import { NdArray } from './nd-array';
+import type { NdArray } from './nd-array';
 import {
   type DataToExport,
   type DataWithAxes,
@@ -76,8 +76,4 @@ export function dteFromDetectorData(data: DetectorData, timestamp?: number): Dat
       : dataWithAxes(c.type, init);
   });
   return dataToExport({ name: data.name || DEFAULT_DTE_NAME, timestamp: ts, data: dwas });
-}
-
-export function isNdArrayList(values: readonly unknown[]): values is NdArray[] {
-  return values.every((v) => v instanceof NdArray);
 }

@@ -324,7 +324,8 @@ export function writeTaggedD(w: WireWriter, value: PyValue): void {
   } else if (isParameterWithPath(value)) {
     w.str('ParameterWithPath');
     writeTaggedD(w, value.path);
-    writeTaggedD(w, typeof value.xml === 'string' ? value.xml : value.xml);
+    // The XML as PyMoDAQ 5 sends it: tagged `bytes` for a Uint8Array, `str` for a string.
+    writeTaggedD(w, value.xml);
   } else {
     const scalar = asScalar(value);
     if (!scalar) throw new UnsupportedValueError(`gen D cannot encode ${pyTypeName(value)}`);

@@ -215,19 +215,26 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
       throw new BusError('Closed', 'the bus is closed', 'bus closed', { op: 'init' });
     const chosen = maybeConf !== undefined;
     const conf = chosen ? maybeConf : String(idOrConf);
-    const id = chosen ? canonicalLinkId(idOrConf) : undefined;
-    const parsed = parseConfString(conf);
-    const kind = this.#kinds.get(parsed.name);
-    if (kind === undefined) {
-      const known = this.kinds;
-      throw new UnknownKindError(
-        parsed.name,
-        known,
-        `Invalid module name ${parsed.name} in conf_string. Should be ${known.length === 1 ? known[0] : `one of ${known.join(', ')}`}`,
-        { op: 'init' },
-      );
+    let id: string | undefined;
+    let kind: LinkKind;
+    let params: LinkParams;
+    try {
+      id = chosen ? canonicalLinkId(idOrConf) : undefined;
+      const parsed = parseConfString(conf);
+      const found = this.#kinds.get(parsed.name);
+      if (found === undefined) {
+        const known = this.kinds;
+        throw new UnknownKindError(
+          parsed.name,
+          known,
+          `Invalid module name ${parsed.name} in conf_string. Should be ${known.length === 1 ? known[0] : `one of ${known.join(', ')}`}`,
+        );
+      }
+      kind = found;
+      params = kind.parse(parsed, conf, this.#defaults);
+    } catch (e) {
+      throw this.#withOp(e, 'init');
     }
-    const params = kind.parse(parsed, conf, this.#defaults);
     const linkId = id ?? this.#nextId();
     if (this.#links.has(linkId)) throw new IdInUseError(linkId, { op: 'init' });
     this.#links.set(linkId, {

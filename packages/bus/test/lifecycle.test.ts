@@ -83,6 +83,7 @@ describe('init', () => {
     const e = thrown(() => bus.init(1, text));
     expect(InvalidConfError.isInstance(e) || UnknownKindError.isInstance(e)).toBe(true);
     expect(e.code).toBe('InvalidConf');
+    expect(e.op).toBe('init');
     expect(e.pyrameMessage).toBe(message);
     expect(() => bus.link(1)).toThrow(UnknownIdError); // nothing registered
   });

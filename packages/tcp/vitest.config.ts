@@ -1,5 +1,13 @@
 import { labwireVitest } from '@labwire/vitest-config';
 
 // test/setup.ts fails any test during which an unhandled rejection or uncaught exception (an unhandled
-// 'error' event included) happened (spec G14).
-export default labwireVitest(import.meta.dirname, { setupFiles: ['./test/setup.ts'] });
+// 'error' event included) happened (spec G14). `pnpm test:coverage` enforces spec G17's branch coverage.
+export default labwireVitest(import.meta.dirname, {
+  setupFiles: ['./test/setup.ts'],
+  coverage: {
+    provider: 'v8',
+    include: ['src/**'],
+    exclude: ['src/index.ts', 'src/options.ts'],
+    thresholds: { branches: 90 },
+  },
+});

@@ -8,7 +8,7 @@ export interface ServerConnection {
   /** 1, 2, … in accept order. */
   readonly id: number;
   readonly socket: net.Socket;
-  /** Reads from the client; no default deadline (the server waits for its client). */
+  /** Reads from the client (made on first use); no default deadline (the server waits for its client). */
   readonly reader: ByteReader;
   /** Writes unless the socket is gone. */
   write(bytes: Uint8Array): void;
@@ -132,15 +132,20 @@ export class LoopbackServer implements AsyncDisposable {
     this.#maxOpen = Math.max(this.#maxOpen, this.#sockets.size);
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    const reader = new ByteReader(socket, { timeoutMs: Number.POSITIVE_INFINITY });
+    // The reader is made on first use only: an unused reader would buffer up to its limit and then pause
+    // the socket, stalling a handler that reads through its own 'data' listener (the echo server).
+    let reader: ByteReader | undefined;
     socket.once('close', () => {
       this.#sockets.delete(socket);
-      reader.close();
+      reader?.close();
     });
     const connection: ServerConnection = {
       id: this.#accepts,
       socket,
-      reader,
+      get reader() {
+        reader ??= new ByteReader(socket, { timeoutMs: Number.POSITIVE_INFINITY });
+        return reader;
+      },
       write(bytes) {
         if (!socket.destroyed && socket.writable) socket.write(bytes);
       },

@@ -176,7 +176,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
           reached = await this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
         } catch (e) {
           // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
-          if (signal.reason !== STOPPED) this.reportError(e);
+          if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
         }
         let position: number;
         if (typeof reached === 'number' && Number.isFinite(reached)) {

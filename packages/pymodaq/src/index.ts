@@ -73,3 +73,4 @@ export {
 export type { PymodaqServerClient } from './server-session';
 export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
 export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';
+export { TypedEmitter } from './typed-emitter';

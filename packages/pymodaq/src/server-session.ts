@@ -453,7 +453,7 @@ export class ServerSession implements PymodaqServerClient {
             `${command} is not part of PyMoDAQ ≥ 4.1 (generation ${profile.generation})`,
           );
         }
-        const values = await profile.readValue(reader, opts);
+        const values = await profile.readValue(reader, { ...opts, kind: 'array' });
         const label = text(await profile.readString(reader, opts));
         const units = text(await profile.readString(reader, opts));
         host.axis(this, command, values, label, units);

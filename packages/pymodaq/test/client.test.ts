@@ -1,0 +1,301 @@
+// The client roles against a hand-driven server (a loopback socket speaking codec bytes): what they send
+// and when, reconnection, hostile or unknown commands, failing handlers.
+
+import { LimitExceededError } from '@labwire/framing';
+import {
+  type Generation,
+  HandlerError,
+  PymodaqActuator,
+  PymodaqDetector,
+  parseParameterXml,
+  resolveProfile,
+  SimulatedStage,
+  UnknownCommandError,
+  XmlError,
+} from '@labwire/pymodaq';
+import { LoopbackServer, type ServerConnection, waitFor } from '@labwire/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ALL, image, nextEvent } from './helpers';
+
+const READ = { timeoutMs: 3000 };
+
+/** A fake PyMoDAQ server that hands out its connections in accept order. */
+async function fakeServer(): Promise<{ server: LoopbackServer; next(): Promise<ServerConnection> }> {
+  const queue: ServerConnection[] = [];
+  const server = await LoopbackServer.start((c) => {
+    queue.push(c);
+  });
+  return {
+    server,
+    next: async () => {
+      await waitFor(() => queue.length > 0, { timeoutMs: 3000, message: 'a connection' });
+      return queue.shift()!;
+    },
+  };
+}
+
+const open: { close(): unknown }[] = [];
+function track<T extends { close(): unknown }>(x: T): T {
+  open.push(x);
+  return x;
+}
+afterEach(async () => {
+  for (const x of open.splice(0).reverse()) await x.close();
+});
+
+/** Reads the identification: the type string, then Infos + XML. */
+async function readIdentification(gen: Generation, c: ServerConnection) {
+  const p = resolveProfile(gen);
+  const type = await p.readCommand(c.reader, READ);
+  const infos = await p.readCommand(c.reader, READ);
+  const xml = await p.readString(c.reader, READ);
+  return { type, infos, settings: parseParameterXml(xml) };
+}
+
+describe.each(ALL)('generation %s: client roles against a hand-driven server', (gen) => {
+  const p = resolveProfile(gen);
+
+  it('identifies (type first, then Infos with a units child) and says Quit before closing', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    const actuator = new PymodaqActuator({
+      protocol: gen,
+      port: server.port,
+      units: 'µm',
+      reconnect: false,
+      handlers: new SimulatedStage().handlers(),
+    });
+    await actuator.connect();
+    const c = await next();
+    const id = await readIdentification(gen, c);
+    expect(id.type).toBe('ACTUATOR');
+    expect(id.infos).toBe('Infos');
+    const units = id.settings.children.find((x) => x.name === 'units');
+    expect(units).toMatchObject({ value: 'µm', attributes: { type: 'str' } });
+    await actuator.close();
+    expect(await p.readCommand(c.reader, READ)).toBe('Quit');
+    await expect(c.reader.readExactly(1, READ)).rejects.toMatchObject({ code: 'Eof' });
+  });
+
+  it('reconnects after the server drops it and identifies again', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    const detector = track(
+      new PymodaqDetector({
+        protocol: gen,
+        port: server.port,
+        reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+        handlers: { grab: () => image() },
+      }),
+    );
+    await detector.connect();
+    const first = await next();
+    expect((await readIdentification(gen, first)).type).toBe('GRABBER');
+    const disconnected = nextEvent(detector, 'disconnected');
+    const reconnected = nextEvent(detector, 'connected');
+    first.socket.destroy();
+    await disconnected;
+    const second = await next();
+    expect((await readIdentification(gen, second)).type).toBe('GRABBER');
+    await reconnected;
+    expect(detector.connected).toBe(true);
+    // Serves the new connection.
+    second.write(p.encodeCommand('Send Data 2D'));
+    expect(await p.readCommand(second.reader, READ)).toBe('Done');
+    expect((await p.readDetectorData(second.reader, READ)).channels[0]!.arrays[0]!.size).toBe(12);
+  });
+
+  it(
+    gen === 'D' ? 'skips an unknown command and keeps serving' : 'drops the connection on an unknown command',
+    async () => {
+      const { server, next } = await fakeServer();
+      track(server);
+      const stage = new SimulatedStage({ position: 4 });
+      const actuator = track(
+        new PymodaqActuator({
+          protocol: gen,
+          port: server.port,
+          reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+          handlers: stage.handlers(),
+        }),
+      );
+      await actuator.connect();
+      const c = await next();
+      await readIdentification(gen, c);
+      const failed = nextEvent(actuator, 'error');
+      c.write(p.encodeCommand('Bogus'));
+      expect(UnknownCommandError.isInstance((await failed).error)).toBe(true);
+      const target = gen === 'D' ? c : await next();
+      if (gen !== 'D') {
+        // Gen A–C cannot skip the payload of a command they do not know: a fresh connection.
+        await expect(c.reader.readExactly(1, READ)).rejects.toSatisfy(
+          (e) => (e as { code: string }).code === 'Eof' || (e as { code: string }).code === 'Closed',
+        );
+        await readIdentification(gen, target);
+      }
+      target.write(p.encodeCommand('get_actuator_value'));
+      expect(await p.readCommand(target.reader, READ)).toBe('position_is');
+      expect((await p.readPosition(target.reader, READ)).value).toBe(4);
+    },
+  );
+
+  it('refuses hostile set_info XML (never expanded) and keeps serving', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    const actuator = track(
+      new PymodaqActuator({
+        protocol: gen,
+        port: server.port,
+        units: 'mm',
+        reconnect: false,
+        handlers: new SimulatedStage().handlers(),
+      }),
+    );
+    await actuator.connect();
+    const c = await next();
+    await readIdentification(gen, c);
+    const failed = nextEvent(actuator, 'error');
+    const xml = '<!DOCTYPE u [<!ENTITY e SYSTEM "file:///etc/passwd">]><units type="str">&e;</units>';
+    c.write(p.encodeCommand('set_info'));
+    c.write(p.encodePath(['settings_client', 'units']));
+    c.write(p.encodeString(xml));
+    expect(XmlError.isInstance((await failed).error)).toBe(true);
+    expect(actuator.units).toBe('mm');
+    c.write(p.encodeCommand('move_abs'));
+    c.write(p.encodePosition(2, 'mm'));
+    expect(await p.readCommand(c.reader, READ)).toBe('move_done');
+    expect((await p.readPosition(c.reader, READ)).value).toBe(2);
+  });
+
+  it('answers every move with move_done, even when the hardware fails or stop_motion drops queued moves', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    const stage = new SimulatedStage({ speed: 2 });
+    let fail = true;
+    const actuator = track(
+      new PymodaqActuator({
+        protocol: gen,
+        port: server.port,
+        reconnect: false,
+        handlers: {
+          ...stage.handlers(),
+          moveAbs: (target, { signal }) => {
+            if (fail) throw new Error('motor driver fault');
+            return stage.moveAbs(target, { signal });
+          },
+        },
+      }),
+    );
+    await actuator.connect();
+    const c = await next();
+    await readIdentification(gen, c);
+    const failed = nextEvent(actuator, 'error');
+    c.write(p.encodeCommand('move_abs'));
+    c.write(p.encodePosition(1));
+    const error = (await failed).error;
+    expect(HandlerError.isInstance(error)).toBe(true);
+    expect((error as HandlerError).message).toMatch(/motor driver fault/);
+    expect(await p.readCommand(c.reader, READ)).toBe('move_done');
+    expect((await p.readPosition(c.reader, READ)).value).toBe(0);
+    // Two slow moves, then stop_motion: the running one stops, the queued one is dropped; both answered.
+    fail = false;
+    const started = nextEvent(actuator, 'command', (e) => e.command === 'move_abs');
+    c.write(p.encodeCommand('move_abs'));
+    c.write(p.encodePosition(50));
+    c.write(p.encodeCommand('move_abs'));
+    c.write(p.encodePosition(-50));
+    await started;
+    await waitFor(() => stage.moving, { message: 'the stage to move' });
+    c.write(p.encodeCommand('stop_motion'));
+    for (let i = 0; i < 2; i++) {
+      expect(await p.readCommand(c.reader, READ)).toBe('move_done');
+      const position = (await p.readPosition(c.reader, READ)).value;
+      expect(position).toBeLessThan(50);
+      expect(position).toBeGreaterThanOrEqual(0);
+    }
+    expect(stage.moving).toBe(false);
+  });
+
+  it('reports a failing grab and serves the next one; a server Quit is an event', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    let fail = true;
+    const detector = track(
+      new PymodaqDetector({
+        protocol: gen,
+        port: server.port,
+        reconnect: false,
+        handlers: {
+          grab: () => {
+            if (fail) throw new Error('camera not cooled');
+            return image(3, 2);
+          },
+        },
+      }),
+    );
+    await detector.connect();
+    const c = await next();
+    await readIdentification(gen, c);
+    const failed = nextEvent(detector, 'error');
+    c.write(p.encodeCommand('Send Data 2D'));
+    expect(HandlerError.isInstance((await failed).error)).toBe(true);
+    fail = false;
+    c.write(p.encodeCommand('Send Data 2D'));
+    expect(await p.readCommand(c.reader, READ)).toBe('Done');
+    expect((await p.readDetectorData(c.reader, READ)).channels[0]!.arrays[0]!.size).toBe(6);
+    const quit = nextEvent(detector, 'serverQuit');
+    c.write(p.encodeCommand('Quit'));
+    await quit;
+  });
+
+  it('drops a connection whose command string claims a hostile length', async () => {
+    const { server, next } = await fakeServer();
+    track(server);
+    const detector = track(
+      new PymodaqDetector({
+        protocol: gen,
+        port: server.port,
+        reconnect: false,
+        handlers: { grab: () => image() },
+      }),
+    );
+    await detector.connect();
+    const c = await next();
+    await readIdentification(gen, c);
+    const failed = nextEvent(detector, 'error');
+    const disconnected = nextEvent(detector, 'disconnected');
+    c.write(new Uint8Array([0xff, 0xff, 0xff, 0xf0, 1, 2, 3]));
+    expect(LimitExceededError.isInstance((await failed).error)).toBe(true);
+    await disconnected;
+    expect(detector.connected).toBe(false);
+  });
+});
+
+describe('connection failures', () => {
+  it('rejects connect() with a typed error when nothing listens, and close() settles', async () => {
+    const { server } = await fakeServer();
+    const port = server.port;
+    await server.close();
+    const detector = new PymodaqDetector({
+      protocol: 'D',
+      port,
+      reconnect: false,
+      handlers: { grab: () => image() },
+    });
+    await expect(detector.connect()).rejects.toMatchObject({ code: 'ConnectRefused' });
+    await detector.close();
+    await detector.close();
+  });
+
+  it('fails send-style calls while not connected', async () => {
+    const detector = new PymodaqDetector({
+      protocol: 'D',
+      port: 1,
+      reconnect: false,
+      handlers: { grab: () => image() },
+    });
+    await expect(detector.push(image())).rejects.toThrow(/not connected/);
+    await detector.close();
+    await expect(detector.push(image())).rejects.toMatchObject({ code: 'Closed' });
+  });
+});

@@ -1,0 +1,115 @@
+// Helpers for the role and server tests: real sockets on 127.0.0.1, ephemeral ports, bounded waits.
+
+import net from 'node:net';
+import { ByteReader, concatBytes } from '@labwire/framing';
+import {
+  type DetectorData,
+  type Generation,
+  NdArray,
+  PymodaqServer,
+  type PymodaqServerOptions,
+  resolveProfile,
+  type TypedEmitter,
+} from '@labwire/pymodaq';
+
+/** Every generation, in spec order. */
+export const ALL: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'];
+
+/** The payload of the next `event` that satisfies `accept`; rejects after `timeoutMs`. */
+export function nextEvent<E extends object, K extends keyof E>(
+  emitter: TypedEmitter<E>,
+  event: K,
+  accept: (payload: E[K]) => boolean = () => true,
+  timeoutMs = 3000,
+): Promise<E[K]> {
+  return new Promise((resolve, reject) => {
+    const listener = (payload: E[K]) => {
+      if (!accept(payload)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(payload);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no '${String(event)}' event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    emitter.on(event, listener);
+  });
+}
+
+/** A listening server on an ephemeral port. */
+export async function startServer(
+  protocol: Generation,
+  options: Partial<PymodaqServerOptions> = {},
+): Promise<{ server: PymodaqServer; port: number }> {
+  const server = new PymodaqServer({ protocol, port: 0, ...options });
+  const { port } = await server.listen();
+  return { server, port };
+}
+
+/** A hand-driven client: a plain socket plus a ByteReader, talking bytes made by the codec. */
+export class RawClient {
+  readonly socket: net.Socket;
+  readonly reader: ByteReader;
+  readonly profile;
+
+  private constructor(socket: net.Socket, protocol: Generation) {
+    this.socket = socket;
+    this.socket.on('error', () => {});
+    this.reader = new ByteReader(socket, { timeoutMs: 3000, maxFrame: 64 * 1024 * 1024 });
+    this.profile = resolveProfile(protocol);
+  }
+
+  static connect(port: number, protocol: Generation): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+      socket.once('connect', () => resolve(new RawClient(socket, protocol)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(...parts: Uint8Array[]): void {
+    this.socket.write(concatBytes(parts));
+  }
+
+  command(command: string): Uint8Array {
+    return this.profile.encodeCommand(command);
+  }
+
+  /** Identifies with `type`. */
+  identify(type: string): void {
+    this.write(this.command(type));
+  }
+
+  /** Resolves when the server has closed the connection (EOF or reset). */
+  closed(timeoutMs = 3000): Promise<void> {
+    if (this.socket.destroyed || this.socket.readableEnded) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the server did not close the connection')), timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.socket.once('close', done);
+      this.socket.once('end', done);
+      this.socket.resume();
+    });
+  }
+
+  destroy(): void {
+    this.reader.close();
+    this.socket.destroy();
+  }
+}
+
+/** A small 2-D DetectorData. */
+export function image(width = 4, height = 3, name = 'camera'): DetectorData {
+  const pixels = Float64Array.from({ length: width * height }, (_, i) => i / 2);
+  return {
+    name,
+    timestamp: 1_700_000_000,
+    channels: [
+      { name, dim: 'Data2D', arrays: [NdArray.fromTyped(pixels, [height, width])], labels: ['CH00'] },
+    ],
+  };
+}

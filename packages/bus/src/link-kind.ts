@@ -83,7 +83,7 @@ export interface LinkKind<P extends LinkParams = LinkParams> {
   parse(conf: ConfString, text: string, defaults: LinkDefaults): P;
   /** Resolves the endpoint at `config` (DNS for tcp). Throws ResolveError. */
   resolve(params: P, options: OperationOptions, defaults: LinkDefaults): Promise<ResolvedEndpoint>;
-  /** Opens the channel. Throws ConnectError. */
+  /** Opens the channel (its reader limited to `defaults.maxBuffer`, the bus's read limit). Throws ConnectError. */
   open(
     params: P,
     endpoint: ResolvedEndpoint,

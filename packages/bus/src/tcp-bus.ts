@@ -149,6 +149,7 @@ interface Link {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: BusCallOptions = Object.freeze({});
 const NUL_ONLY: readonly number[] = [0];
 /** Entries kept in the eot and escape caches (commands repeat; the caches only spare re-parsing). */
 const CACHE_LIMIT = 256;
@@ -256,7 +257,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
    * has to the same canonical key. Resolves with the canonical key (`"<address>,<port>"`). Throws
    * UnknownIdError, AlreadyConfiguredError, ResolveError, ConnectError, TimeoutMismatchError.
    */
-  config(id: LinkId, options: BusCallOptions = {}): Promise<string> {
+  config(id: LinkId, options: BusCallOptions = NO_OPTIONS): Promise<string> {
     let link: Link;
     try {
       link = this.#get(id, 'config');
@@ -313,14 +314,14 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   // --- writes --------------------------------------------------------------------------------------------
 
   /** Sends `data`: a string has its backslash escapes decoded (§7.1, `\e` included); bytes go as they are. */
-  async write(id: LinkId, data: string | Uint8Array, options: BusCallOptions = {}): Promise<void> {
+  async write(id: LinkId, data: string | Uint8Array, options: BusCallOptions = NO_OPTIONS): Promise<void> {
     const link = this.#get(id, 'write');
     const bytes = this.#payload(link, 'write', data, false);
     await this.#send(link, 'write', bytes, options);
   }
 
   /** Sends the bytes of strict hex `hex` (§7.3, Q13). */
-  async writeBin(id: LinkId, hex: string, options: BusCallOptions = {}): Promise<void> {
+  async writeBin(id: LinkId, hex: string, options: BusCallOptions = NO_OPTIONS): Promise<void> {
     const link = this.#get(id, 'writeBin');
     const bytes = this.#payload(link, 'writeBin', hex, true);
     await this.#send(link, 'writeBin', bytes, options);
@@ -333,7 +334,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     id: LinkId,
     n: number | string,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return textModeString(await this.#readExactly('read', id, n, timeout, options));
   }
@@ -343,13 +344,18 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     id: LinkId,
     n: number | string,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return encodeBinData(await this.#readExactly('readBin', id, n, timeout, options));
   }
 
   /** Reads up to the first eot pattern (§8), removes it, and returns the rest in text mode. */
-  async readUntil(id: LinkId, eot: Eot, timeout?: TimeoutArg, options: BusCallOptions = {}): Promise<string> {
+  async readUntil(
+    id: LinkId,
+    eot: Eot,
+    timeout?: TimeoutArg,
+    options: BusCallOptions = NO_OPTIONS,
+  ): Promise<string> {
     return textModeString(await this.#readUntil('readUntil', id, eot, timeout, options));
   }
 
@@ -358,7 +364,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     id: LinkId,
     eot: Eot,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return encodeBinData(await this.#readUntil('readBinUntil', id, eot, timeout, options));
   }
@@ -373,7 +379,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     id: LinkId,
     pattern: string | Uint8Array,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<Uint8Array> {
     const op = 'expect';
     const link = this.#get(id, op);
@@ -411,7 +417,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     data: string | Uint8Array,
     n: number | string,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return this.#exchangeExactly('wrnrd', id, data, false, n, timeout, options, textModeString);
   }
@@ -422,7 +428,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     hex: string,
     n: number | string,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return this.#exchangeExactly('wrnrdBin', id, hex, true, n, timeout, options, encodeBinData);
   }
@@ -433,7 +439,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     data: string | Uint8Array,
     eot: Eot,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return this.#exchangeUntil('wrnrdUntil', id, data, false, eot, timeout, options, untilText);
   }
@@ -444,7 +450,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     hex: string,
     eot: Eot,
     timeout?: TimeoutArg,
-    options: BusCallOptions = {},
+    options: BusCallOptions = NO_OPTIONS,
   ): Promise<string> {
     return this.#exchangeUntil('wrnrdBinUntil', id, hex, true, eot, timeout, options, untilHex);
   }
@@ -804,14 +810,14 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     } catch (e) {
       return Promise.reject(e);
     }
-    const maxBytes = this.#defaults.maxBuffer;
+    // The channel's reader is made with maxBuffer as its limit, so `o` is passed on as it is.
     return this.#exchange<ReadUntilResult>(
       op,
       'until',
       link,
       conn,
       bytes,
-      (reader, o) => reader.readUntil(patterns, { timeoutMs: o.timeoutMs, signal: o.signal, maxBytes }),
+      (reader, o) => reader.readUntil(patterns, o),
       render,
       timeoutMs,
       options.signal,

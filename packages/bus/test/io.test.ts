@@ -373,6 +373,23 @@ describe('bad input: a clear error, nothing sent, nothing lost', () => {
     }
   });
 
+  it('a reply with no eot within maxBuffer fails with LimitExceeded, wrnrd or not', async () => {
+    const { bus } = await link(
+      ({ socket }) => {
+        socket.on('data', () => socket.write(Buffer.alloc(3000, 0x41)));
+      },
+      '',
+      { maxBuffer: 1024 },
+    );
+    const e = await rejection(bus.wrnrdUntil(1, 'Q', '\\n'));
+    expect(e.code).toBe('LimitExceeded');
+    // A plain read_until leaves the data in place (the failed wrnrd's reply went to the desync policy).
+    await bus.write(1, 'Q');
+    const again = await rejection(bus.readUntil(1, '\\n'));
+    expect(again.code).toBe('LimitExceeded');
+    expect(await bus.readBin(1, 4)).toBe('41414141');
+  });
+
   it('byte counts: not a number, negative, or above the read limit', async () => {
     const { bus, device } = await link(() => {});
     const e = await rejection(bus.read(1, 'x'));

@@ -47,6 +47,68 @@ async function tcpPingPong(count: number): Promise<number> {
   return count / seconds;
 }
 
+// --- latency (spec G11) and deadline overshoot (spec G3) ----------------------------------------------
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** 1,000 sequential 64-byte round trips against an echo server; latencies in ms, sorted. */
+async function latencies64(): Promise<number[]> {
+  const server = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    sock.on('data', (chunk: Buffer) => sock.write(chunk));
+  });
+  const port = await listen(server);
+  const tcp = new TcpInterface('127.0.0.1', port, { timeoutMs: 5_000 });
+  await tcp.connect();
+  const request = new Uint8Array(64).fill(0x40);
+  const read64 = (reader: ByteReader, options: OperationOptions) => reader.readExactly(64, options);
+  const out: number[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    const t0 = performance.now();
+    await tcp.request(request, read64);
+    out.push(performance.now() - t0);
+  }
+  await tcp.close();
+  server.close();
+  return out.sort((a, b) => a - b);
+}
+
+/** How late operations on a silent peer fail after their deadline (ms, p99), requests and recv mixed. */
+async function deadlineOvershootP99(): Promise<number> {
+  const DEADLINE_MS = 20;
+  const server = net.createServer((sock) => {
+    sock.on('error', () => {});
+  });
+  const port = await listen(server);
+  const tcp = new TcpInterface('127.0.0.1', port, {
+    timeoutMs: DEADLINE_MS,
+    desync: 'drain',
+    drainQuietMs: 2,
+    maxConsecutiveTimeouts: Number.MAX_SAFE_INTEGER,
+  });
+  await tcp.connect({ timeoutMs: 2_000 });
+  const overshoot: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    try {
+      if (i % 2 === 0) await tcp.request(new Uint8Array(16), readReply);
+      else await tcp.recv();
+      throw new Error('a silent peer answered');
+    } catch (error) {
+      if (!LabwireError.isInstance(error) || error.code !== 'Timeout') throw error;
+    }
+    overshoot.push(performance.now() - t0 - DEADLINE_MS);
+  }
+  await tcp.close();
+  server.close();
+  return quantile(
+    overshoot.sort((a, b) => a - b),
+    0.99,
+  );
+}
+
 // --- soak ---------------------------------------------------------------------------------------------
 
 const SOAK_REQUESTS = 100_000;
@@ -178,6 +240,36 @@ export const cases: BenchCase[] = [
     baseline: () =>
       rawPingPong({ requestBytes: REQUEST_BYTES, replyBytes: REPLY_BYTES, count: PING_PONG_COUNT }),
     run: () => tcpPingPong(PING_PONG_COUNT),
+  },
+  {
+    name: 'tcp.latency-64-p50',
+    metric: 'p50 of 1,000 sequential 64-byte round trips',
+    unit: 'ms',
+    target: 1,
+    compare: 'value<=',
+    baselineName: '-',
+    run: async () => quantile(await latencies64(), 0.5),
+    runs: 3,
+  },
+  {
+    name: 'tcp.latency-64-max',
+    metric: 'max of 1,000 sequential 64-byte round trips (no Nagle stalls)',
+    unit: 'ms',
+    target: 20,
+    compare: 'value<=',
+    baselineName: '-',
+    run: async () => (await latencies64()).at(-1)!,
+    runs: 3,
+  },
+  {
+    name: 'tcp.deadline-overshoot-p99',
+    metric: 'lateness of timeouts on a silent peer (p99)',
+    unit: 'ms',
+    target: 50,
+    compare: 'value<=',
+    baselineName: '-',
+    run: deadlineOvershootP99,
+    runs: 3,
   },
   soakCase('wrong-replies', 'replies to the wrong caller (100k, RST every 1k)', (c) => c.wrongReplies),
   soakCase('duplicate-writes', 'non-idempotent writes seen twice', (c) => c.duplicateNonIdempotent),

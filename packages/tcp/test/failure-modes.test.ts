@@ -415,6 +415,52 @@ describe('F10 EOF is an error with the partial bytes', () => {
   });
 });
 
+describe('proxy faults: latency, limit_data, slow_close', () => {
+  it('latency within the deadline is fine; beyond it the request times out and the late reply is dropped', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({
+      target: { port: server.port },
+      downstream: { latencyMs: 30 },
+    });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    expect(tagOf(await tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 }))).toBe(1);
+    const late = await settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 10 }));
+    expect((late as { error: { code: string } }).error.code).toBe('Timeout');
+    proxy.heal();
+    expect(tagOf(await tcp.request(taggedRequest(3), reply24))).toBe(3);
+  });
+
+  it('limit_data: a reply cut short by a close is ConnectionLost with the partial bytes', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({
+      target: { port: server.port },
+      downstream: { limitBytes: 30 },
+    });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    expect(tagOf(await tcp.request(taggedRequest(1), reply24))).toBe(1);
+    const cut = await settle(tcp.request(taggedRequest(2), reply24));
+    const error = (cut as { error: ConnectionLostError }).error;
+    expect(error.code).toBe('ConnectionLost');
+    expect((error.cause as EofError).partial.length).toBe(6);
+    expect(tagOf((error.cause as EofError).partial)).toBe(2);
+  });
+
+  it('slow_close: a request sent while the FIN is delayed fails typed, then the link comes back', async () => {
+    await using server = await startTaggingServer();
+    await using proxy = await FaultProxy.start({
+      target: { port: server.port },
+      downstream: { closeDelayMs: 80 },
+    });
+    await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    expect(tagOf(await tcp.request(taggedRequest(1), reply24))).toBe(1);
+    await server.dropConnections();
+    const r = await settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 400 }));
+    expect(['ConnectionLost', 'Timeout']).toContain((r as { error: { code: string } }).error.code);
+    await waitFor(() => tcp.state === 'connected' && server.open === 1);
+    expect(tagOf(await tcp.request(taggedRequest(3), reply24))).toBe(3);
+  });
+});
+
 describe('F11 connect deadline', () => {
   it('a connect that never completes fails with ConnectTimeoutError and leaves no socket', async () => {
     const before = activeResources();

@@ -128,7 +128,10 @@ class ProxyConnection {
   readonly down: Pipe;
   #markReady: () => void = () => {};
 
+  readonly #proxy: FaultProxy;
+
   constructor(proxy: FaultProxy, id: number, client: net.Socket, target: { host: string; port: number }) {
+    this.#proxy = proxy;
     this.id = id;
     this.client = client;
     this.ready = new Promise<void>((resolve) => {
@@ -140,14 +143,21 @@ class ProxyConnection {
     client.on('error', () => this.close());
     client.on('data', (chunk: Uint8Array) => this.up.push(chunk));
     client.on('end', () => this.up.end());
-    client.on('close', () => this.close());
+    client.on('close', () => this.#closeAfter('upstream'));
     const server = net.connect({ host: target.host, port: target.port, noDelay: true });
     this.server = server;
     server.on('error', () => this.close());
     server.on('connect', () => this.#markReady());
     server.on('data', (chunk: Uint8Array) => this.down.push(chunk));
     server.on('end', () => this.down.end());
-    server.on('close', () => this.close());
+    server.on('close', () => this.#closeAfter('downstream'));
+  }
+
+  /** One side closed: close the other, after the direction's `closeDelayMs` (slow close). */
+  #closeAfter(direction: Direction): void {
+    const delay = this.#proxy.settings(direction).closeDelayMs ?? 0;
+    if (delay > 0 && !this.closed) void this.#proxy.sleep(delay).then(() => this.close());
+    else this.close();
   }
 
   /** Closes both sides (FIN, or RST for a socket that still has unread data). */

@@ -138,3 +138,25 @@ describe('FaultProxy', () => {
     expect(await resourcesLeftOver(before)).toEqual({});
   });
 });
+
+describe('FaultProxy slow close', () => {
+  it('delays the close towards the client by closeDelayMs', async () => {
+    await using echo = await startEchoServer();
+    await using proxy = await FaultProxy.start({
+      target: { port: echo.port },
+      downstream: { closeDelayMs: 60 },
+    });
+    const s = await connect(proxy.port);
+    await waitFor(() => echo.open === 1);
+    let ended = false;
+    s.on('end', () => {
+      ended = true;
+    });
+    s.on('error', () => {});
+    await echo.dropConnections();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false);
+    await waitFor(() => ended);
+    s.destroy();
+  });
+});

@@ -16,12 +16,12 @@ export class Budget {
     this.#end = performance.now() + this.timeoutMs;
   }
 
-  /** Options for the next packet: the time left. Throws when nothing is left or the signal fired. */
-  next(): { signal: AbortSignal | undefined; timeoutMs: number } {
+  /** The deadline of the next packet: the time left. Throws when nothing is left or the signal fired. */
+  next(): number {
     if (this.signal?.aborted) throw new AbortedError(this.#operation, this.signal.reason);
-    if (!Number.isFinite(this.timeoutMs)) return { signal: this.signal, timeoutMs: this.timeoutMs };
+    if (!Number.isFinite(this.timeoutMs)) return this.timeoutMs;
     const left = this.#end - performance.now();
     if (left <= 0) throw new TimeoutError(this.#operation, this.timeoutMs);
-    return { signal: this.signal, timeoutMs: left };
+    return left;
   }
 }

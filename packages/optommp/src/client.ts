@@ -3,7 +3,7 @@
 // analog points, packed states and quality, scratch pad (bits, int32, float, strings, int64), SNAP banks,
 // raw block and quadlet access, Powerup Clear, and polling.
 
-import { type Logger, type OperationOptions, silentLogger, toHex } from '@labwire/framing';
+import { type Logger, type OperationOptions, silentLogger, toHex, viewOf } from '@labwire/framing';
 import { Budget } from './budget';
 import {
   DEFAULT_MAX_BLOCK_BYTES,
@@ -97,7 +97,8 @@ function checkSpan(address: number, length: number): void {
 
 /** The 16-byte read block request, built directly: the hot path of every typed read. */
 function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
-  const b = new Uint8Array(16);
+  // A Buffer, so the socket write needs no conversion.
+  const b = Buffer.alloc(16);
   b[2] = tl << 2;
   b[3] = 0x50; // tcode 5, pri 0
   b[4] = sourceId >>> 8;
@@ -122,7 +123,7 @@ function writeRequest(
   data: Uint8Array,
 ): Uint8Array {
   const size = tcode === 4 ? 12 : 16 + (tcode === 1 ? data.length : 0);
-  const b = new Uint8Array(size);
+  const b = Buffer.alloc(size);
   b[2] = tl << 2;
   b[3] = tcode << 4;
   b[4] = sourceId >>> 8;
@@ -245,22 +246,26 @@ export class OptoMmpClient implements AsyncDisposable {
       address,
     };
     this.#requests++;
-    const { signal, timeoutMs } = b.next();
+    const timeoutMs = b.next();
     return this.transport.exchange(request, expect, {
-      signal,
+      signal: b.signal,
       timeoutMs,
       idempotent: tcode === 4 || tcode === 5,
     });
   }
 
-  /** #send with the automatic Powerup Clear around it, when enabled. */
-  async #request(
+  /** #send, with the automatic Powerup Clear around it when enabled. Not async on the plain path (speed). */
+  #request(tcode: Tcode, address: number, payload: Uint8Array | number, b: Budget): Promise<Uint8Array> {
+    if (!this.#autoPuc) return this.#send(tcode, address, payload, b);
+    return this.#requestWithPuc(tcode, address, payload, b);
+  }
+
+  async #requestWithPuc(
     tcode: Tcode,
     address: number,
     payload: Uint8Array | number,
     b: Budget,
   ): Promise<Uint8Array> {
-    if (!this.#autoPuc) return this.#send(tcode, address, payload, b);
     if (!this.#pucChecked) await this.#ensurePuc(b);
     try {
       return await this.#send(tcode, address, payload, b);
@@ -292,9 +297,14 @@ export class OptoMmpClient implements AsyncDisposable {
     return this.#pucCheck;
   }
 
-  async #read(address: number, length: number, b: Budget): Promise<Uint8Array> {
+  /** Callers are async, so a RangeError thrown here becomes their rejection. */
+  #read(address: number, length: number, b: Budget): Promise<Uint8Array> {
     checkSpan(address, length);
     if (length <= this.#maxBlock) return this.#request(5, address, length, b);
+    return this.#readChunks(address, length, b);
+  }
+
+  async #readChunks(address: number, length: number, b: Budget): Promise<Uint8Array> {
     // Longer transfers are split, each chunk its own packet and tl (spec §2.7).
     const out = new Uint8Array(length);
     for (let at = 0; at < length; at += this.#maxBlock) {
@@ -373,12 +383,12 @@ export class OptoMmpClient implements AsyncDisposable {
 
   async readInt32Array(address: number, count: number, options: OperationOptions = {}): Promise<number[]> {
     const bytes = await this.#read(address, 4 * count, this.#budget('readInt32Array', options));
-    return Array.from({ length: count }, (_, i) => readI32(bytes, 4 * i));
+    return valuesOf(bytes, count, 0, 'i32');
   }
 
   async readFloat32Array(address: number, count: number, options: OperationOptions = {}): Promise<number[]> {
     const bytes = await this.#read(address, 4 * count, this.#budget('readFloat32Array', options));
-    return Array.from({ length: count }, (_, i) => readF32(bytes, 4 * i));
+    return valuesOf(bytes, count, 0, 'f32');
   }
 
   async writeInt32Array(
@@ -640,7 +650,7 @@ export class OptoMmpClient implements AsyncDisposable {
       0x100,
       this.#budget('readChannelQuality', options),
     );
-    return Array.from({ length: 64 }, (_, c) => readU32(b, 4 * c));
+    return valuesOf(b, 64, 0, 'u32');
   }
 
   // --- groov EPIC analog -----------------------------------------------------------------------------------
@@ -683,7 +693,7 @@ export class OptoMmpClient implements AsyncDisposable {
       0x14,
       this.#budget('readAnalogPoint', options),
     );
-    return analogPointOf(b, 0);
+    return analogPointOf(viewOf(b), 0);
   }
 
   /**
@@ -701,7 +711,10 @@ export class OptoMmpClient implements AsyncDisposable {
     const base = epicAnalogReadAddress(module, 0);
     const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
     const b = await this.#read(base, size, this.#budget('readAnalogModule', options));
-    return Array.from({ length: channels }, (_, c) => analogPointOf(b, c * EPIC_CHANNEL_STRIDE));
+    const v = viewOf(b);
+    const out = new Array<AnalogPoint>(channels);
+    for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
+    return out;
   }
 
   // --- scratch pad -----------------------------------------------------------------------------------------
@@ -750,7 +763,7 @@ export class OptoMmpClient implements AsyncDisposable {
     const out: number[] = [];
     for (const run of scratchPadRuns('int32', index, count)) {
       const bytes = await this.#read(run.address, 4 * run.count, b);
-      for (let i = 0; i < run.count; i++) out.push(readI32(bytes, 4 * i));
+      out.push(...valuesOf(bytes, run.count, 0, 'i32'));
     }
     return out;
   }
@@ -778,7 +791,7 @@ export class OptoMmpClient implements AsyncDisposable {
     const out: number[] = [];
     for (const run of scratchPadRuns('float32', index, count)) {
       const bytes = await this.#read(run.address, 4 * run.count, b);
-      for (let i = 0; i < run.count; i++) out.push(readF32(bytes, 4 * i));
+      out.push(...valuesOf(bytes, run.count, 0, 'f32'));
     }
     return out;
   }
@@ -904,7 +917,7 @@ export class OptoMmpClient implements AsyncDisposable {
       onLatches: readU64(b, 8),
       offLatches: readU64(b, 0x10),
       activeCounters: readU64(b, 0x18),
-      counters: Array.from({ length: 64 }, (_, p) => readU32(b, 0x100 + 4 * p)),
+      counters: valuesOf(b, 64, 0x100, 'u32'),
     };
   }
 
@@ -922,12 +935,11 @@ export class OptoMmpClient implements AsyncDisposable {
   /** The SNAP 64-point analog bank (F0600000): values, counts, min, max. */
   async readAnalogBank(options: OperationOptions = {}): Promise<AnalogBank> {
     const b = await this.#read(SnapArea.AnalogBankRead, 0x400, this.#budget('readAnalogBank', options));
-    const f = (at: number) => Array.from({ length: 64 }, (_, p) => readF32(b, at + 4 * p));
     return {
-      values: f(0),
-      counts: Array.from({ length: 64 }, (_, p) => readU32(b, 0x100 + 4 * p)),
-      min: f(0x200),
-      max: f(0x300),
+      values: valuesOf(b, 64, 0, 'f32'),
+      counts: valuesOf(b, 64, 0x100, 'u32'),
+      min: valuesOf(b, 64, 0x200, 'f32'),
+      max: valuesOf(b, 64, 0x300, 'f32'),
     };
   }
 
@@ -1020,14 +1032,26 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   });
 }
 
-function analogPointOf(b: Uint8Array, at: number): AnalogPoint {
+function analogPointOf(v: DataView, at: number): AnalogPoint {
   return {
-    value: readF32(b, at),
-    counts: readU32(b, at + 4),
-    min: readF32(b, at + 8),
-    max: readF32(b, at + 0xc),
-    quality: readU32(b, at + 0x10),
+    value: v.getFloat32(at, false),
+    counts: v.getUint32(at + 4, false),
+    min: v.getFloat32(at + 8, false),
+    max: v.getFloat32(at + 0xc, false),
+    quality: v.getUint32(at + 0x10, false),
   };
+}
+
+/** `count` values from one DataView over `bytes` (one view for the whole block, not one per value). */
+function valuesOf(bytes: Uint8Array, count: number, at: number, kind: 'u32' | 'i32' | 'f32'): number[] {
+  const v = viewOf(bytes);
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) {
+    const o = at + 4 * i;
+    out[i] =
+      kind === 'f32' ? v.getFloat32(o, false) : kind === 'i32' ? v.getInt32(o, false) : v.getUint32(o, false);
+  }
+  return out;
 }
 
 function stringOfSlot(bytes: Uint8Array, at: number, log: Logger, slot: number): string {

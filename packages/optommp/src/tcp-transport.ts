@@ -1,9 +1,12 @@
 // OptoMMP over TCP: one TcpInterface, each request a write + the read of its response as one unit.
 
-import type { OperationOptions } from '@labwire/framing';
+import { type OperationOptions, TimeoutError } from '@labwire/framing';
+
+const EMPTY = new Uint8Array(0);
+
 import { TcpInterface, type TcpInterfaceOptions } from '@labwire/tcp';
 import type { ResponseExpectation } from './codec/validate';
-import { readResponse } from './response-reader';
+import { type ResponseProgress, readResponse } from './response-reader';
 import type { ExchangeOptions, MmpTransport } from './transport';
 
 export class TcpTransport implements MmpTransport {
@@ -18,7 +21,16 @@ export class TcpTransport implements MmpTransport {
   }
 
   exchange(request: Uint8Array, expect: ResponseExpectation, options: ExchangeOptions): Promise<Uint8Array> {
-    return this.tcp.request(request, (reader, opts) => readResponse(reader, expect, opts), options);
+    const progress: ResponseProgress = { received: EMPTY };
+    return this.tcp
+      .request(request, (reader, opts) => readResponse(reader, expect, opts, progress), options)
+      .catch((error: unknown) => {
+        // The request's own deadline fired while the response was incomplete: name the bytes that came.
+        if (TimeoutError.isInstance(error) && progress.received.length > 0) {
+          throw new TimeoutError('OptoMMP response', error.timeoutMs, progress.received, { cause: error });
+        }
+        throw error;
+      });
   }
 
   connect(options: OperationOptions = {}): Promise<void> {

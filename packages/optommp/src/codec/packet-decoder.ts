@@ -2,7 +2,13 @@
 // packets back. Each packet's length comes from its own header (spec §1).
 
 import { EofError } from '@labwire/framing';
-import { type DecodedPacket, type DecodeOptions, decodePacketAt, measurePacket } from './decode';
+import {
+  type DecodedPacket,
+  type DecodeOptions,
+  decodePacketAt,
+  measurePacket,
+  packetLengthAt,
+} from './decode';
 
 const MIN_CAPACITY = 4096;
 
@@ -40,8 +46,34 @@ export class PacketDecoder {
 
   /** Appends a chunk and returns every packet it completes, in order. */
   push(chunk: Uint8Array): DecodedPacket[] {
-    this.#append(chunk);
     const packets: DecodedPacket[] = [];
+    let rest = chunk;
+    if (this.buffered === 0) {
+      // Fast path: whole packets straight from the chunk, no copy into the buffer.
+      let at = 0;
+      for (;;) {
+        let length: number;
+        try {
+          length = packetLengthAt(chunk, at, this.#options);
+        } catch (error) {
+          // The bad header stays buffered (nothing is lost); it is raised now, or by the next call when
+          // packets came before it.
+          this.#append(chunk.subarray(at));
+          if (packets.length === 0) throw error;
+          return packets;
+        }
+        if (length < 0 || chunk.length - at < length) break;
+        packets.push(decodePacketAt(chunk, at, length));
+        at += length;
+      }
+      if (at === chunk.length) return packets;
+      rest = chunk.subarray(at);
+      if (packets.length > 0) {
+        this.#append(rest);
+        return packets;
+      }
+    }
+    this.#append(rest);
     for (;;) {
       let packet: DecodedPacket | undefined;
       try {

@@ -335,11 +335,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
                 ? encodeReadQuadletResponse({ ...reply, rcode, data: new Uint8Array(4) })
                 : encodeReadBlockResponse({ ...reply, rcode, data: new Uint8Array(0) });
           } else {
-            const data = this.peek(address, length);
-            response =
-              request.tcode === 4
-                ? encodeReadQuadletResponse({ ...reply, rcode, data })
-                : encodeReadBlockResponse({ ...reply, rcode, data });
+            response = this.#readResponse(request.tcode, request.sourceId, request.tl, address, length);
           }
           break;
         }
@@ -349,7 +345,8 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
           if (rcode === 0) rcode = this.#validateWrite(address, request.data);
           if (rcode !== 0) this.#recordError(rcode, address);
           else this.#applyWrite(address, request.data);
-          response = encodeWriteResponse({ ...reply, rcode });
+          response =
+            rcode === 0 ? ackWrite(request.sourceId, request.tl) : encodeWriteResponse({ ...reply, rcode });
           break;
         }
       }
@@ -357,6 +354,26 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     if (rcode !== 0) this.#log.debug('epic-sim: NAK', { tcode: request.tcode, tl: request.tl, rcode });
     if (this.listenerCount('request') > 0) this.emit('request', { request, rcode, response });
     return response;
+  }
+
+  /** An ACKed read response built in place: header, then the memory copied straight into it. */
+  #readResponse(tcode: 4 | 5, sourceId: number, tl: number, address: number, length: number): Uint8Array {
+    this.#refresh(address, length);
+    const out = new Uint8Array(tcode === 5 ? 16 + length : 16);
+    out[0] = sourceId >>> 8;
+    out[1] = sourceId & 0xff;
+    out[2] = tl << 2;
+    out[3] = tcode === 5 ? 0x70 : 0x60;
+    out[4] = sourceId >>> 8;
+    out[5] = sourceId & 0xff;
+    if (tcode === 5) {
+      out[12] = length >>> 8;
+      out[13] = length & 0xff;
+      this.memory.readInto(address, out.subarray(16));
+    } else {
+      this.memory.readInto(address, out.subarray(12));
+    }
+    return out;
   }
 
   /** The rcode for an access, or 0: PUC gating, size limit, address map, rejected ranges, write access. */
@@ -384,12 +401,26 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     let at = address;
     const end = address + Math.max(length, 1);
     while (at < end) {
-      const area = this.#areas.find((a) => at >= a.start && at < a.start + a.size);
+      const area = this.#areaAt(at);
       if (area === undefined) return Rcode.InvalidAddress;
       if (kind === 'write' && area.access === 'read') return Rcode.InvalidAddress;
       at = area.start + area.size;
     }
     return 0;
+  }
+
+  #lastArea: MemoryArea | undefined;
+
+  #areaAt(address: number): MemoryArea | undefined {
+    const last = this.#lastArea;
+    if (last !== undefined && address >= last.start && address < last.start + last.size) return last;
+    for (const a of this.#areas) {
+      if (address >= a.start && address < a.start + a.size) {
+        this.#lastArea = a;
+        return a;
+      }
+    }
+    return undefined;
   }
 
   /** Data checks before a write takes effect: operation codes, floats of the analog write area. */
@@ -704,6 +735,18 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     }
     if (init.bits !== undefined) this.memory.setU64(ScratchPad.Bits, init.bits);
   }
+}
+
+/** The 12-byte ACK write response (tcode 2, rcode 0), tl and source_ID echoed. */
+function ackWrite(sourceId: number, tl: number): Uint8Array {
+  const out = new Uint8Array(12);
+  out[0] = sourceId >>> 8;
+  out[1] = sourceId & 0xff;
+  out[2] = tl << 2;
+  out[3] = 0x20;
+  out[4] = sourceId >>> 8;
+  out[5] = sourceId & 0xff;
+  return out;
 }
 
 function fixedAscii(text: string, size: number): Uint8Array {

@@ -48,8 +48,15 @@ describe('InstrumentSim', () => {
     await bus.write('dev', 'VOLT 2\\nSTREAM ON\\n');
     const lines = [await bus.readUntil('dev', '\\n'), await bus.readUntil('dev', '\\n')];
     for (const l of lines) expect(l).toMatch(/^MEAS 2\.00\d{4}E\+00$|^MEAS 1\.99\d{4}E\+00$/);
-    await bus.write('dev', 'STREAM OFF\\n');
-    expect(await ask('ECHO done')).toMatch(/done$/); // stream lines before the echo may still be in flight
+    await bus.write('dev', 'STREAM OFF\\nECHO done\\n');
+    // Stream lines sent before STREAM OFF may still be in flight; after the echo, nothing more comes.
+    let line = await bus.readUntil('dev', '\\n');
+    for (let i = 0; i < 1000 && line !== 'done'; i++) {
+      expect(line).toMatch(/^MEAS /);
+      line = await bus.readUntil('dev', '\\n');
+    }
+    expect(line).toBe('done');
+    await expect(bus.readUntil('dev', '\\n', 0.05)).rejects.toMatchObject({ code: 'Timeout' });
   });
 
   it('sends a prompt after every command once PROMPT ON, for expect', async () => {

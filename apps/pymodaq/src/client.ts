@@ -1,0 +1,81 @@
+// `pymodaq client actuator|detector`: a simulated instrument that connects to a PyMoDAQ server (a real
+// PyMoDAQ TCPServer plugin or `pymodaq serve`): a stage moving at a finite speed, or a camera returning a
+// noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
+
+import {
+  GaussianDetector,
+  PymodaqActuator,
+  type PymodaqClientEvents,
+  PymodaqDetector,
+  SimulatedStage,
+  type TypedEmitter,
+} from '@labwire/pymodaq';
+import { formatData, formatError, formatPosition } from './format';
+import { line, type PymodaqIo } from './io';
+
+export interface ClientOptions {
+  kind: 'actuator' | 'detector';
+  protocol: string;
+  host: string;
+  port: number;
+  /** Stage speed, units per second. */
+  speed: number;
+  units: string;
+  width: number;
+  height: number;
+}
+
+/** Runs `pymodaq client`; resolves with the exit status once the signal fired (or at once if none). */
+export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<number> {
+  const out = (text: string) => line(io.stdout, text);
+  const common = {
+    protocol: options.protocol,
+    host: options.host,
+    port: options.port,
+    reconnect: { initialDelayMs: 200, maxDelayMs: 5000 },
+  };
+  let role: PymodaqActuator | PymodaqDetector;
+  if (options.kind === 'actuator') {
+    const stage = new SimulatedStage({ speed: options.speed, units: options.units });
+    const actuator = new PymodaqActuator({ ...common, units: options.units, handlers: stage.handlers() });
+    actuator.on('moveDone', (e) =>
+      out(
+        `${e.command}${e.target === undefined ? '' : ` ${e.target}`} -> move_done ${formatPosition({ value: e.position, units: actuator.units })}`,
+      ),
+    );
+    role = actuator;
+  } else {
+    const camera = new GaussianDetector({ width: options.width, height: options.height });
+    const detector = new PymodaqDetector({ ...common, handlers: camera.handlers() });
+    detector.on('grabbed', (e) => out(`Send Data ${e.dim} -> Done ${formatData(e.data).join('; ')}`));
+    role = detector;
+  }
+  // Both roles share these events.
+  const events = role as unknown as TypedEmitter<PymodaqClientEvents>;
+  events.on('connected', (e) =>
+    out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
+  );
+  events.on('disconnected', (e) => {
+    if (!io.signal?.aborted) out(`disconnected (${e.reason}); reconnecting`);
+  });
+  events.on('command', (e) => {
+    if (e.command === 'stop_motion' || e.command === 'get_actuator_value' || e.command === 'check_position') {
+      out(`${e.command}`);
+    }
+  });
+  events.on('setInfo', (e) => out(`set_info ${e.path.join('/')} = ${e.parameter.value ?? ''}`));
+  events.on('serverQuit', () => out('the server said Quit'));
+  events.on('error', (e) => line(io.stderr, `error: ${formatError(e.error)}`));
+  try {
+    await role.connect();
+  } catch (e) {
+    // The connection keeps being retried in the background (backoff up to 5 s).
+    line(io.stderr, `error: ${formatError(e)}; retrying`);
+  }
+  if (io.signal !== undefined && !io.signal.aborted) {
+    await new Promise((resolve) => io.signal!.addEventListener('abort', resolve, { once: true }));
+  }
+  await role.close();
+  out('closed (Quit sent)');
+  return 0;
+}

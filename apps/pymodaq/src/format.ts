@@ -1,0 +1,51 @@
+// One-line descriptions of what comes back from PyMoDAQ clients, for the console.
+
+import { LabwireError } from '@labwire/framing';
+import type { DetectorData, NdArray, Position, PymodaqServerClient } from '@labwire/pymodaq';
+
+export function formatPosition(p: Position): string {
+  return p.units ? `${p.value} ${p.units}` : String(p.value);
+}
+
+function stats(a: NdArray): string {
+  if (a.size === 0) return 'empty';
+  if (a.kind === 'c') return `${a.size} complex values`;
+  const values = a.size <= 4 ? a.toNumbers() : undefined;
+  if (values) return `[${values.map((v) => Number(v.toPrecision(6))).join(', ')}]`;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  const typed = a.typed();
+  for (let i = 0; i < typed.length; i++) {
+    const v = Number(typed[i]);
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const r = (v: number) => Number(v.toPrecision(5));
+  return `min ${r(min)} max ${r(max)} mean ${r(sum / typed.length)}`;
+}
+
+/** `camera: CH00 Data2D <f8 [96x128] min 0.1 max 104 mean 9.2`, one line per channel. */
+export function formatData(data: DetectorData): string[] {
+  const lines: string[] = [];
+  for (const channel of data.channels) {
+    channel.arrays.forEach((a, i) => {
+      const label = channel.labels?.[i] ?? `CH${String(i).padStart(2, '0')}`;
+      const units = channel.units ? ` ${channel.units}` : '';
+      lines.push(
+        `${channel.name}: ${label} ${channel.dim} ${a.dtype} [${a.shape.join('x')}]${units} ${stats(a)}`,
+      );
+    });
+  }
+  return lines.length > 0 ? lines : [`${data.name}: no data`];
+}
+
+export function formatClient(c: PymodaqServerClient): string {
+  return `${c.id} ${c.type} ${c.remoteAddress}:${c.remotePort}`;
+}
+
+export function formatError(e: unknown): string {
+  if (LabwireError.isInstance(e)) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

@@ -434,6 +434,10 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
         // The stream is out of step (gen A–C: an unknown command, a stalled or undecodable payload):
         // drop the connection; the loop of the next one takes over after the reconnect.
         this.reportError(e);
+        // Only the server's side of the stream is out of step: say Quit before leaving (§9 a).
+        await this.send([commandBytes(this.profile, ClientCommand.quit)], { timeoutMs: 1000 }, link).catch(
+          () => {},
+        );
         await this.#dropLink(link);
         return;
       }

@@ -162,8 +162,6 @@ function untilHex(result: ReadUntilResult): string {
   return encodeBinData(result.data);
 }
 
-function noop(): void {}
-
 export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposable {
   readonly #defaults: LinkDefaults;
   readonly #log: Logger;
@@ -276,23 +274,28 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
    * true, or false when the link was not configured (a success in Pyrame: `not configured`). Throws
    * UnknownIdError.
    */
-  inval(id: LinkId): Promise<boolean> {
+  inval(id: LinkId, options: BusCallOptions = NO_OPTIONS): Promise<boolean> {
     let link: Link;
     try {
       link = this.#get(id, 'inval');
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#serial(link, async () => {
-      if (link.removed) throw new UnknownIdError(link.id, { op: 'inval' });
-      if (link.state !== 'configured') return false;
-      await this.#release(link);
-      return true;
-    });
+    return this.#serial(
+      link,
+      async () => {
+        if (link.removed) throw new UnknownIdError(link.id, { op: 'inval' });
+        if (link.state !== 'configured') return false;
+        await this.#release(link);
+        return true;
+      },
+      options.signal,
+      'inval',
+    );
   }
 
   /** Runs `inval` when configured, then forgets the link. Resolves false for an unknown id (idempotent). */
-  deinit(id: LinkId): Promise<boolean> {
+  deinit(id: LinkId, options: BusCallOptions = NO_OPTIONS): Promise<boolean> {
     let link: Link | undefined;
     try {
       link = this.#links.get(canonicalLinkId(id));
@@ -301,14 +304,19 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     }
     if (link === undefined) return Promise.resolve(false);
     const target = link;
-    return this.#serial(target, async () => {
-      if (target.removed) return false;
-      if (target.state === 'configured') await this.#release(target);
-      target.removed = true;
-      if (this.#links.get(target.id) === target) this.#links.delete(target.id);
-      this.#log.debug('bus: deinit', { linkId: target.id });
-      return true;
-    });
+    return this.#serial(
+      target,
+      async () => {
+        if (target.removed) return false;
+        if (target.state === 'configured') await this.#release(target);
+        target.removed = true;
+        if (this.#links.get(target.id) === target) this.#links.delete(target.id);
+        this.#log.debug('bus: deinit', { linkId: target.id });
+        return true;
+      },
+      options.signal,
+      'deinit',
+    );
   }
 
   // --- writes --------------------------------------------------------------------------------------------
@@ -494,9 +502,29 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     return String(max === undefined ? 0 : max + 1);
   }
 
-  #serial<T>(link: Link, run: () => Promise<T>): Promise<T> {
-    const result = link.lifecycle.then(run);
-    link.lifecycle = result.then(noop, noop);
+  /**
+   * Runs `run` after the link's earlier config/inval/deinit. A signal may cancel the wait (then `run` never
+   * runs); the next call still waits for the earlier ones.
+   */
+  #serial<T>(link: Link, run: () => Promise<T>, signal?: AbortSignal, op = 'lifecycle'): Promise<T> {
+    const before = link.lifecycle;
+    const waited =
+      signal === undefined
+        ? before
+        : within(before, Number.POSITIVE_INFINITY, signal, op).catch((e: unknown) => {
+            throw new BusError(
+              'Aborted',
+              `${op} aborted while waiting for an earlier config, inval or deinit`,
+              'aborted',
+              {
+                linkId: link.id,
+                op,
+                cause: e,
+              },
+            );
+          });
+    const result = waited.then(run);
+    link.lifecycle = Promise.allSettled([before, result]);
     return result;
   }
 
@@ -1012,7 +1040,7 @@ function remaining(deadlineAt: number): number {
 
 /** Waits for `promise` until `deadlineAt` (performance.now() time) or the signal; the promise runs on. */
 function within(
-  promise: Promise<void>,
+  promise: Promise<unknown>,
   deadlineAt: number,
   signal: AbortSignal | undefined,
   op: string,
@@ -1023,12 +1051,14 @@ function within(
     const finish = (error?: unknown) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (error === undefined) resolve();
       else reject(error);
     };
-    const timer = setTimeout(() => finish(new TimeoutError(op, timeoutMs)), timeoutMs);
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => finish(new TimeoutError(op, timeoutMs)), timeoutMs)
+      : undefined;
     const onAbort = () => finish(new AbortedError(op, signal?.reason));
     if (signal?.aborted) {
       onAbort();

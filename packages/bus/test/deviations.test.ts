@@ -50,6 +50,22 @@ describe("Q6: the connect deadline is the link's, not a module-wide 60 s", () =>
     hanging.release();
   });
 
+  it('inval waits for a config in flight; its signal cancels the wait', async () => {
+    const hanging = hangingLookup();
+    bus = new TcpBus({ lookup: hanging.lookup });
+    bus.init(1, 'tcp(host=instrument.lab,port=5025,timeout=5)');
+    const configuring = bus.config(1);
+    const ac = new AbortController();
+    const inval = bus.inval(1, { signal: ac.signal });
+    ac.abort();
+    const e = await rejection(inval);
+    expect(e.code).toBe('Aborted');
+    expect(e.op).toBe('inval');
+    hanging.release();
+    await expect(configuring).rejects.toMatchObject({ code: 'Resolve' });
+    expect(await bus.deinit(1)).toBe(true);
+  });
+
   it('an injected resolver decides the canonical key', async () => {
     device = await startDevice(lineEcho());
     bus = new TcpBus({ lookup: staticLookup([{ address: '127.0.0.1', family: 4 }]) });

@@ -461,7 +461,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
         }
         if (job.settled) continue;
         this.#active = job;
-        void this.#drive(job);
+        this.#start(job);
       }
       if (this.#queueHead === this.#queue.length && this.#queueHead > 0) {
         this.#queue.length = 0;
@@ -512,35 +512,87 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
           }
         }
       } catch (error) {
-        if (job.settled) return;
-        const lost = this.#linkFailure(link, error);
-        if (lost !== undefined) {
-          if (job.written && job.idempotent && job.replays < this.#maxReplays && this.#state !== 'closed') {
-            job.replays++;
-            job.written = false;
-            this.#totals.replays++;
-            this.#log.debug('tcp: replaying idempotent operation on a new connection', {
-              op: job.op,
-              linkId: this.linkId,
-            });
-            continue;
-          }
-          this.#afterFailure(job, link, lost);
-          this.#settle(
-            job,
-            job.written ? new ConnectionLostError(this.#context(job.op, lost)) : this.#stamp(lost, job.op),
-          );
-          return;
-        }
-        this.#failInFlight(job, link, error);
+        if (this.#failed(job, link, error)) continue;
         return;
       }
-      if (job.settled) return;
-      this.#consecutiveTimeouts = 0;
-      this.#totals.completed++;
-      this.#settle(job, undefined, value);
+      this.#succeeded(job, value);
       return;
     }
+  }
+
+  /**
+   * The request path without an async frame: when the link is up, nothing is being resynchronised and the
+   * bytes fit in the socket buffer (so write() cannot return false), write and chain the read directly.
+   * Anything else goes through #drive.
+   */
+  #start(job: Job): void {
+    const link = this.#link;
+    const data = job.data;
+    const read = job.read;
+    if (
+      link === undefined ||
+      link.down ||
+      this.#resync !== undefined ||
+      data === undefined ||
+      read === undefined ||
+      link.socket.writableLength !== 0 ||
+      data.length >= link.socket.writableHighWaterMark
+    ) {
+      void this.#drive(job);
+      return;
+    }
+    job.written = true;
+    let reply: Promise<unknown>;
+    try {
+      link.socket.write(data);
+      reply = read(link.reader, { signal: job.signal, timeoutMs: Number.POSITIVE_INFINITY });
+    } catch (error) {
+      if (this.#failed(job, link, error)) void this.#drive(job);
+      return;
+    }
+    if (typeof (reply as Partial<Promise<unknown>> | undefined)?.then !== 'function') {
+      this.#succeeded(job, reply);
+      return;
+    }
+    reply.then(
+      (value) => this.#succeeded(job, value),
+      (error: unknown) => {
+        if (this.#failed(job, link, error)) void this.#drive(job);
+      },
+    );
+  }
+
+  #succeeded(job: Job, value: unknown): void {
+    if (job.settled) return;
+    this.#consecutiveTimeouts = 0;
+    this.#totals.completed++;
+    this.#settle(job, undefined, value);
+  }
+
+  /** Handles a failed write or read; returns true when the Job is to be sent again (idempotent replay). */
+  #failed(job: Job, link: Link, error: unknown): boolean {
+    if (job.settled) return false;
+    const lost = this.#linkFailure(link, error);
+    if (lost === undefined) {
+      this.#failInFlight(job, link, error);
+      return false;
+    }
+    if (job.written && job.idempotent && job.replays < this.#maxReplays && this.#state !== 'closed') {
+      job.replays++;
+      job.written = false;
+      this.#totals.replays++;
+      this.#log.debug('tcp: replaying idempotent operation on a new connection', {
+        op: job.op,
+        linkId: this.linkId,
+      });
+      return true;
+    }
+    this.#afterFailure(job, link, lost);
+    this.#settle(
+      job,
+      job.written ? new ConnectionLostError(this.#context(job.op, lost)) : this.#stamp(lost, job.op),
+    );
+    return false;
   }
 
   /** Waits for a usable link according to the state and the offline policy; settles the Job when none comes. */

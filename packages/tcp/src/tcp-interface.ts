@@ -29,6 +29,7 @@ import {
   type Logger,
   OnreadSource,
   type OperationOptions,
+  type ReadExactlyOptions,
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
@@ -316,8 +317,8 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   }
 
   /** `ByteReader.readExactly` on the current connection, in the queue. */
-  readExactly(n: number, opts: OperationOptions = {}): Promise<Uint8Array> {
-    return this.#enqueueRead('readExactly', opts, (reader, o) => reader.readExactly(n, o));
+  readExactly(n: number, opts: ReadExactlyOptions = {}): Promise<Uint8Array> {
+    return this.#enqueueRead('readExactly', opts, (reader, o) => reader.readExactly(n, { ...opts, ...o }));
   }
 
   /** `ByteReader.readUntil` on the current connection, in the queue. */

@@ -326,3 +326,19 @@ describe('listeners', () => {
     expect(latin1(await tcp.readExactly(2))).toBe('ok');
   });
 });
+
+describe('reads into caller memory', () => {
+  it('readExactly and readFrame pass `into` through', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const into = new Uint8Array(8);
+    await tcp.send(fromLatin1('abcd'));
+    const got = await tcp.readExactly(4, { into });
+    expect(latin1(got)).toBe('abcd');
+    expect(got.buffer).toBe(into.buffer);
+    await tcp.send(Uint8Array.of(0, 0, 0, 2, 7, 8));
+    const frame = await tcp.readFrame({ into });
+    expect([...frame]).toEqual([7, 8]);
+    expect(frame.buffer).toBe(into.buffer);
+  });
+});

@@ -26,6 +26,7 @@ import {
 import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
 import type { Position } from './codec';
 import {
+  type CodecLimits,
   decodeMessage,
   type Generation,
   PymodaqDecodeError,
@@ -63,6 +64,8 @@ export interface PymodaqClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s. */
   reconnect?: false | ReconnectOptions;
+  /** Decoder limits (string, array, list sizes; see docs/codec.md). */
+  limits?: Partial<CodecLimits>;
   /** A handler (hardware call) that takes longer than this is aborted through its signal. Default 60 000 ms. */
   handlerTimeoutMs?: number;
   logger?: Logger;
@@ -149,7 +152,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     super(() => logger);
     this.type = type;
     this.logger = logger;
-    this.profile = resolveProfile(options.protocol);
+    this.profile = resolveProfile(options.protocol, { limits: options.limits });
     this.timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.handlerTimeoutMs = checkTimeout(options.handlerTimeoutMs, 60_000);
     this.#settings = options.settings ?? defaultSettings;

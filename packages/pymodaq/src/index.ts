@@ -16,6 +16,7 @@ export {
   type ServerMessage,
 } from './client-role';
 export {
+  type CodecLimits,
   type DataDim,
   type DetectorChannel,
   type DetectorData,

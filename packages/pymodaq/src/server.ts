@@ -17,7 +17,13 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import type { Position } from './codec';
-import { type DetectorData, type Generation, resolveProfile, type WireProfile } from './codec';
+import {
+  type CodecLimits,
+  type DetectorData,
+  type Generation,
+  resolveProfile,
+  type WireProfile,
+} from './codec';
 import { commandBytes } from './command-bytes';
 import {
   type ClientType,
@@ -51,8 +57,13 @@ export interface PymodaqServerOptions {
   moveTimeoutMs?: number;
   /** Once a message has started, the rest must arrive within this many ms. Default 10 000. */
   readTimeoutMs?: number;
-  /** Largest message accepted (gen D frame, or one array block); checked before allocating. Default 64 MiB. */
+  /**
+   * Largest gen D frame and largest array block accepted, checked before allocating. Default 64 MiB (a
+   * 2048×2048 float64 image is 32 MiB).
+   */
   maxMessageBytes?: number;
+  /** Further decoder limits (string, list and nesting sizes; see docs/codec.md). */
+  limits?: Partial<CodecLimits>;
   /** Connections beyond this are closed at once. Default 64. */
   maxClients?: number;
   /** The command that asks for a position. Default `check_position` for gen A, else `get_actuator_value`. */
@@ -105,6 +116,7 @@ export interface PymodaqServerEvents {
 }
 
 const DEFAULT_PORT = 6341;
+const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   actuator: ['ACTUATOR'],
   detector: ['GRABBER'],
@@ -131,7 +143,10 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
     super(() => logger);
     this.#options = options;
     this.#logger = logger;
-    this.profile = resolveProfile(options.protocol);
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.profile = resolveProfile(options.protocol, {
+      limits: { maxFrameBytes: maxMessageBytes, maxArrayBytes: maxMessageBytes, ...options.limits },
+    });
     this.role = options.role ?? 'both';
     if (!(this.role in TYPE_OF_ROLE))
       throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
@@ -421,7 +436,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
       accepted: TYPE_OF_ROLE[this.role],
       handshakeTimeoutMs: checkTimeout(o.handshakeTimeoutMs, 5000),
       readTimeoutMs: checkTimeout(o.readTimeoutMs, 10_000),
-      maxMessageBytes: o.maxMessageBytes ?? 64 * 1024 * 1024,
+      maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       identified(s) {
         server.#logger.info('pymodaq client identified', { id: s.id, type: s.type, remote: s.remoteAddress });
         server.emit('client', s.info());

@@ -119,7 +119,7 @@ function fmt(n: number): string {
 }
 
 /**
- * Runs a bench script in a fresh Node process (sources via tsx and the source condition) and returns
+ * Runs a bench script in a fresh Node process (through tsx, with the parent's export conditions) and returns
  * the JSON object it prints as its last stdout line. For memory cases: a child's RSS is not polluted
  * by the baseline or by earlier cases.
  */
@@ -128,7 +128,8 @@ export function runChild<T>(script: string, args: readonly string[] = [], timeou
   return new Promise<T>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--conditions=@labwire/source', '--expose-gc', path.resolve(root, script), ...args],
+      // The child resolves packages as the parent does: sources with `pnpm bench:src`, dist with `pnpm bench`.
+      ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--conditions')), '--expose-gc', path.resolve(root, script), ...args],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

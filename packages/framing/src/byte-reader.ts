@@ -11,7 +11,7 @@
 //   frame is copied exactly once, from the socket's chunk into its final place.
 
 import { concatBytes, toBytes } from './bytes';
-import { armDeadline, checkTimeout, type Deadline, type OperationOptions } from './deadline';
+import { checkTimeout, type OperationOptions } from './deadline';
 import { AbortedError, ClosedError, EofError, LimitExceededError, StreamError, TimeoutError } from './errors';
 
 /** Where a ByteReader takes bytes from: any async iterable of chunks, or a Node Readable (net.Socket). */
@@ -91,20 +91,8 @@ export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_BUFFER = 1024 * 1024;
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
-interface PendingRead {
-  readonly name: string;
-  /** Tries to complete from the buffer; returns true once the read has settled (either way). */
-  attempt(): boolean;
-  /** Bytes that must be buffered before this read can progress (flow control). */
-  need(): number;
-  /** The stream ended (or failed) and attempt() could not complete. */
-  finish(failure: unknown): void;
-  fail(error: unknown): void;
-  /** Direct fill: bytes arriving while this read is at the head go straight into caller memory. */
-  direct?: DirectFill | undefined;
-  deadline?: Deadline;
-  settled: boolean;
-}
+const Kind = { Exactly: 0, Until: 1, Frame: 2, Available: 3, Expect: 4, Drain: 5 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
 
 /** A read that fills caller memory directly. On cancel its bytes go back to the front of the buffer. */
 interface DirectFill {
@@ -113,6 +101,44 @@ interface DirectFill {
   readonly prefix: Uint8Array;
   filled: number;
   readonly want: number;
+}
+
+/**
+ * One queued read. A single monomorphic class for every kind (no per-read closures besides the promise
+ * executor): reads sit on the hot path of every request/response exchange.
+ */
+class PendingRead {
+  settled = false;
+  resolve!: (value: never) => void;
+  reject!: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  direct: DirectFill | undefined = undefined;
+  // Parameters, by kind.
+  n = 0;
+  into: Uint8Array | undefined = undefined;
+  maxBytes = 0;
+  /** Until: delimiters as Buffers (native indexOf); Expect: the pattern in needles[0]. */
+  needles: Buffer[] = [];
+  delimiters: Uint8Array[] = [];
+  longest = 0;
+  include = false;
+  /** Until/Expect: bytes already searched, relative to the start of the buffer: a search resumes here. */
+  scanned = 0;
+  /** Frame: header + payload once the header is known. */
+  total = FRAME_HEADER_BYTES;
+  ignore: Set<number> | undefined = undefined;
+  window: number[] | undefined = undefined;
+  quietMs = 0;
+  quietTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  discarded = 0;
+
+  constructor(
+    readonly kind: Kind,
+    readonly name: string,
+    readonly timeoutMs: number,
+  ) {}
 }
 
 const EMPTY = new Uint8Array(0);
@@ -192,19 +218,11 @@ export class ByteReader implements AsyncDisposable {
     if (into && into.length < n) {
       return Promise.reject(new LimitExceededError('readExactly: destination too small', into.length, n));
     }
-    return this.#enqueue<Uint8Array>('readExactly', options, (resolve, reject, self) => ({
-      attempt: () => {
-        if (into) return this.#fillDirect(self, into, n, EMPTY, resolve);
-        if (this.buffered < n) {
-          this.#reserve(n);
-          return false;
-        }
-        resolve(this.#consume(n));
-        return true;
-      },
-      need: () => n,
-      finish: (failure) => reject(this.#endError('readExactly', failure, n)),
-    }));
+    const op = this.#create(Kind.Exactly, 'readExactly', options);
+    if (op === undefined) return this.#refuse('readExactly', options);
+    op.n = n;
+    op.into = into;
+    return this.#enqueue<Uint8Array>(op, options);
   }
 
   /**
@@ -222,104 +240,32 @@ export class ByteReader implements AsyncDisposable {
     if (list.length === 0 || list.some((d) => d.length === 0)) {
       return Promise.reject(new RangeError('readUntil: delimiters must be non-empty'));
     }
-    const maxBytes = options.maxBytes ?? this.#maxBuffer;
-    const longest = Math.max(...list.map((d) => d.length));
-    const include = options.include ?? false;
-    const needles = list.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-    let scanned = 0; // data already searched, relative to #start: a search resumes here
-    return this.#enqueue<ReadUntilResult>('readUntil', options, (resolve, reject) => ({
-      attempt: () => {
-        const available = this.buffered;
-        if (available === 0) return false;
-        const view = this.#view.subarray(this.#start, this.#end);
-        let bestEnd = Number.POSITIVE_INFINITY;
-        let bestAt = -1;
-        let bestIndex = -1;
-        for (let i = 0; i < needles.length; i++) {
-          const needle = needles[i]!;
-          const from = Math.max(0, scanned - needle.length + 1);
-          const at = needle.length === 1 ? view.indexOf(needle[0]!, from) : view.indexOf(needle, from);
-          if (at >= 0 && at + needle.length < bestEnd) {
-            bestEnd = at + needle.length;
-            bestAt = at;
-            bestIndex = i;
-          }
-        }
-        if (bestIndex < 0) {
-          scanned = available;
-          if (available >= maxBytes + longest) {
-            reject(new LimitExceededError('readUntil: no delimiter found', maxBytes, available));
-            return true;
-          }
-          return false;
-        }
-        if (bestAt > maxBytes) {
-          reject(new LimitExceededError('readUntil: data before the delimiter', maxBytes, bestAt));
-          return true;
-        }
-        const all = this.#consume(bestEnd);
-        resolve({
-          data: include ? all : all.subarray(0, bestAt),
-          index: bestIndex,
-          delimiter: list[bestIndex]!,
-        });
-        return true;
-      },
-      need: () => maxBytes + longest,
-      finish: (failure) => reject(this.#endError('readUntil', failure)),
-    }));
+    const op = this.#create(Kind.Until, 'readUntil', options);
+    if (op === undefined) return this.#refuse('readUntil', options);
+    op.delimiters = list;
+    op.needles = list.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+    op.longest = Math.max(...list.map((d) => d.length));
+    op.include = options.include ?? false;
+    op.maxBytes = options.maxBytes ?? this.#maxBuffer;
+    return this.#enqueue<ReadUntilResult>(op, options);
   }
 
   /** Reads one frame with a u32 big-endian length prefix and returns its payload. */
   readFrame(options: ReadFrameOptions = {}): Promise<Uint8Array> {
-    const maxBytes = options.maxBytes ?? this.#maxFrame;
-    let total = FRAME_HEADER_BYTES;
-    const into = options.into;
-    return this.#enqueue<Uint8Array>('readFrame', options, (resolve, reject, self) => ({
-      attempt: () => {
-        if (self.direct)
-          return this.#fillDirect(self, self.direct.dest, self.direct.want, self.direct.prefix, resolve);
-        if (this.buffered < FRAME_HEADER_BYTES) return false;
-        const length = this.#view.readUInt32BE(this.#start);
-        if (length > maxBytes) {
-          // Checked before any allocation: a hostile prefix (0xFFFFFFFF) costs nothing.
-          reject(new LimitExceededError('readFrame: length prefix', maxBytes, length));
-          return true;
-        }
-        total = FRAME_HEADER_BYTES + length;
-        if (into) {
-          if (into.length < length) {
-            reject(new LimitExceededError('readFrame: destination too small', into.length, length));
-            return true;
-          }
-          const prefix = this.#consume(FRAME_HEADER_BYTES, true);
-          return this.#fillDirect(self, into, length, prefix, resolve);
-        }
-        if (this.buffered < total) {
-          this.#reserve(total);
-          return false;
-        }
-        this.#start += FRAME_HEADER_BYTES;
-        resolve(this.#consume(length));
-        return true;
-      },
-      need: () => total,
-      finish: (failure) => reject(this.#endError('readFrame', failure, total)),
-    }));
+    const op = this.#create(Kind.Frame, 'readFrame', options);
+    if (op === undefined) return this.#refuse('readFrame', options);
+    op.maxBytes = options.maxBytes ?? this.#maxFrame;
+    op.into = options.into;
+    return this.#enqueue<Uint8Array>(op, options);
   }
 
   /** Waits for at least one byte and returns what is buffered, at most `max` bytes (socket `recv` style). */
   readAvailable(max = 65_536, options: OperationOptions = {}): Promise<Uint8Array> {
     if (!(max >= 1)) return Promise.reject(new RangeError(`readAvailable: max must be >= 1, got ${max}`));
-    return this.#enqueue<Uint8Array>('readAvailable', options, (resolve, reject) => ({
-      attempt: () => {
-        if (this.buffered === 0) return false;
-        resolve(this.#consume(Math.min(max, this.buffered)));
-        return true;
-      },
-      need: () => 1,
-      finish: (failure) => reject(this.#endError('readAvailable', failure, 1)),
-    }));
+    const op = this.#create(Kind.Available, 'readAvailable', options);
+    if (op === undefined) return this.#refuse('readAvailable', options);
+    op.n = max;
+    return this.#enqueue<Uint8Array>(op, options);
   }
 
   /**
@@ -328,43 +274,18 @@ export class ByteReader implements AsyncDisposable {
    */
   expect(pattern: string | Uint8Array, options: ExpectOptions = {}): Promise<Uint8Array> {
     const want = toBytes(pattern);
-    const k = want.length;
-    const ignore = new Set(options.ignore ?? []);
     const maxBytes = options.maxBytes ?? this.#maxBuffer;
-    if (k === 0) return Promise.resolve(new Uint8Array(0));
-    if (ignore.size === 0) {
+    if (want.length === 0) return Promise.resolve(new Uint8Array(0));
+    if (!options.ignore || options.ignore.length === 0) {
       return this.readUntil(want, { ...options, include: true, maxBytes }).then((r) => r.data);
     }
-    // Window of the last k kept (non-ignored) bytes, resumed across attempts.
-    const window: number[] = [];
-    let scanned = 0;
-    return this.#enqueue<Uint8Array>('expect', options, (resolve, reject) => ({
-      attempt: () => {
-        // Look through at most maxBytes + k bytes (ignored ones included), however the data was
-        // chunked: a match further out is a limit error whether it arrived at once or byte by byte.
-        const scanLimit = maxBytes + k;
-        const end = Math.min(this.buffered, scanLimit);
-        const buf = this.#buf;
-        const base = this.#start;
-        for (; scanned < end; scanned++) {
-          const b = buf[base + scanned]!;
-          if (ignore.has(b)) continue;
-          window.push(b);
-          if (window.length > k) window.shift();
-          if (window.length === k && window.every((v, i) => v === want[i])) {
-            resolve(this.#consume(scanned + 1));
-            return true;
-          }
-        }
-        if (scanned >= scanLimit) {
-          reject(new LimitExceededError('expect: pattern not found', maxBytes, this.buffered));
-          return true;
-        }
-        return false;
-      },
-      need: () => maxBytes + k,
-      finish: (failure) => reject(this.#endError('expect', failure)),
-    }));
+    const op = this.#create(Kind.Expect, 'expect', options);
+    if (op === undefined) return this.#refuse('expect', options);
+    op.delimiters = [want];
+    op.ignore = new Set(options.ignore);
+    op.window = [];
+    op.maxBytes = maxBytes;
+    return this.#enqueue<Uint8Array>(op, options);
   }
 
   /**
@@ -373,42 +294,10 @@ export class ByteReader implements AsyncDisposable {
    * peer never goes quiet before the deadline. EOF ends the drain (there is nothing more to discard).
    */
   drain(options: DrainOptions = {}): Promise<number> {
-    const quietMs = options.quietMs ?? 50;
-    let discarded = 0;
-    let quiet: ReturnType<typeof setTimeout> | undefined;
-    let op: PendingRead | undefined;
-    return this.#enqueue<number>(
-      'drain',
-      options,
-      (resolve, _reject, self) => {
-        op = self;
-        return {
-          attempt: () => {
-            discarded += this.buffered;
-            this.#discardAll();
-            if (quiet !== undefined) clearTimeout(quiet);
-            quiet = setTimeout(() => {
-              quiet = undefined;
-              if (op && !op.settled) {
-                resolve(discarded);
-                this.#settleHead(op);
-              }
-            }, quietMs);
-            return false;
-          },
-          need: () => this.#maxBuffer,
-          finish: () => {
-            if (quiet !== undefined) clearTimeout(quiet);
-            discarded += this.buffered;
-            this.#discardAll();
-            resolve(discarded);
-          },
-        };
-      },
-      () => {
-        if (quiet !== undefined) clearTimeout(quiet);
-      },
-    );
+    const op = this.#create(Kind.Drain, 'drain', options);
+    if (op === undefined) return this.#refuse('drain', options);
+    op.quietMs = options.quietMs ?? 50;
+    return this.#enqueue<number>(op, options);
   }
 
   /**
@@ -421,7 +310,7 @@ export class ByteReader implements AsyncDisposable {
     this.#ended = true;
     this.#detach();
     const pending = this.#queue.splice(0);
-    for (const op of pending) op.fail(new ClosedError(op.name));
+    for (const op of pending) this.#reject(op, new ClosedError(op.name));
     this.#flowWaiter?.();
   }
 
@@ -431,52 +320,83 @@ export class ByteReader implements AsyncDisposable {
 
   // --- queue -------------------------------------------------------------------------------------------
 
-  #enqueue<T>(
-    name: string,
-    options: OperationOptions,
-    build: (
-      resolve: (value: T) => void,
-      reject: (error: unknown) => void,
-      self: PendingRead,
-    ) => Pick<PendingRead, 'attempt' | 'need' | 'finish'>,
-    cleanup?: () => void,
-  ): Promise<T> {
+  /** A new read, or undefined when it must be refused at once (closed, aborted, bad timeout). */
+  #create(kind: Kind, name: string, options: OperationOptions): PendingRead | undefined {
+    if (this.#closed || options.signal?.aborted) return undefined;
+    const t = options.timeoutMs ?? this.#timeoutMs;
+    if (!(t >= 0)) return undefined;
+    return new PendingRead(kind, name, t);
+  }
+
+  #refuse(name: string, options: OperationOptions): Promise<never> {
     if (this.#closed) return Promise.reject(new ClosedError(name));
-    let timeoutMs: number;
+    if (options.signal?.aborted) return Promise.reject(new AbortedError(name, options.signal.reason));
     try {
-      timeoutMs = checkTimeout(options.timeoutMs, this.#timeoutMs);
+      checkTimeout(options.timeoutMs, this.#timeoutMs);
     } catch (e) {
       return Promise.reject(e);
     }
-    if (options.signal?.aborted) return Promise.reject(new AbortedError(name, options.signal.reason));
-    return new Promise<T>((resolvePromise, rejectPromise) => {
-      const op = { name, settled: false } as PendingRead;
-      const done = () => {
-        op.settled = true;
-        op.deadline?.clear();
-        cleanup?.();
-      };
-      const resolve = (value: T) => {
-        if (op.settled) return;
-        done();
-        resolvePromise(value);
-      };
-      const reject = (error: unknown) => {
-        if (op.settled) return;
-        done();
-        rejectPromise(error);
-      };
-      Object.assign(op, build(resolve, reject, op), { fail: reject });
-      this.#queue.push(op);
-      op.deadline = armDeadline(
-        timeoutMs,
-        options.signal,
-        () =>
-          this.#cancel(op, new TimeoutError(name, timeoutMs, this.#queue[0] === op ? this.peek(256) : EMPTY)),
-        (reason) => this.#cancel(op, new AbortedError(name, reason)),
-      );
-      if (this.#queue[0] === op) this.#process();
+    return Promise.reject(new ClosedError(name));
+  }
+
+  #enqueue<T>(op: PendingRead, options: OperationOptions): Promise<T> {
+    const promise = new Promise<T>((resolve, reject) => {
+      op.resolve = resolve as (value: never) => void;
+      op.reject = reject;
     });
+    this.#queue.push(op);
+    if (Number.isFinite(op.timeoutMs)) op.timer = setTimeout(ByteReader.#fireTimeout, op.timeoutMs, this, op);
+    const signal = options.signal;
+    if (signal) {
+      op.signal = signal;
+      op.onAbort = () => this.#cancel(op, new AbortedError(op.name, signal.reason));
+      signal.addEventListener('abort', op.onAbort, { once: true });
+    }
+    if (this.#queue[0] === op) this.#process();
+    return promise;
+  }
+
+  #settle(op: PendingRead): boolean {
+    if (op.settled) return false;
+    op.settled = true;
+    if (op.timer !== undefined) clearTimeout(op.timer);
+    if (op.quietTimer !== undefined) clearTimeout(op.quietTimer);
+    if (op.onAbort) op.signal?.removeEventListener('abort', op.onAbort);
+    return true;
+  }
+
+  #resolve(op: PendingRead, value: unknown): void {
+    if (this.#settle(op)) op.resolve(value as never);
+  }
+
+  #reject(op: PendingRead, error: unknown): void {
+    if (this.#settle(op)) op.reject(error);
+  }
+
+  // Timer callbacks are static so that arming a deadline creates no closure per read.
+  static #fireTimeout(reader: ByteReader, op: PendingRead): void {
+    op.timer = undefined;
+    reader.#expire(op);
+  }
+
+  static #fireQuiet(reader: ByteReader, op: PendingRead): void {
+    op.quietTimer = undefined;
+    reader.#quiet(op);
+  }
+
+  /** The deadline of `op` passed. */
+  #expire(op: PendingRead): void {
+    if (op.settled) return;
+    const received = this.#queue[0] === op ? this.peek(256) : EMPTY;
+    this.#cancel(op, new TimeoutError(op.name, op.timeoutMs, received));
+  }
+
+  /** A drain's quiet period passed. */
+  #quiet(op: PendingRead): void {
+    if (op.settled || this.#queue[0] !== op) return;
+    this.#resolve(op, op.discarded);
+    this.#queue.shift();
+    this.#process();
   }
 
   /** Timeout or abort: remove the read without consuming anything, then let the next one look. */
@@ -484,41 +404,34 @@ export class ByteReader implements AsyncDisposable {
     if (op.settled) return;
     const at = this.#queue.indexOf(op);
     this.#restoreDirect(op);
-    op.fail(error);
+    this.#reject(op, error);
     if (at >= 0) this.#queue.splice(at, 1);
     if (at === 0) this.#process();
   }
 
-  /** Called by an op that settled outside attempt() (drain's quiet timer). */
-  #settleHead(op: PendingRead): void {
-    if (this.#queue[0] === op) {
-      this.#queue.shift();
-      this.#process();
-    }
-  }
-
   #process(): void {
-    while (this.#queue.length > 0) {
-      const head = this.#queue[0]!;
+    const queue = this.#queue;
+    while (queue.length > 0) {
+      const head = queue[0]!;
       if (head.settled) {
-        this.#queue.shift();
+        queue.shift();
         continue;
       }
       let done: boolean;
       try {
-        done = head.attempt();
+        done = this.#attempt(head);
       } catch (e) {
-        head.fail(e);
+        this.#reject(head, e);
         done = true;
       }
       if (done) {
-        this.#queue.shift();
+        queue.shift();
         continue;
       }
       if (this.#ended) {
-        this.#queue.shift();
+        queue.shift();
         this.#restoreDirect(head);
-        head.finish(this.#failure);
+        this.#finish(head);
         continue;
       }
       break;
@@ -526,14 +439,173 @@ export class ByteReader implements AsyncDisposable {
     this.#updateFlow();
   }
 
+  /** Tries to complete the head read from the buffer; true once it has settled (either way). */
+  #attempt(op: PendingRead): boolean {
+    switch (op.kind) {
+      case Kind.Exactly: {
+        if (op.into) return this.#fillDirect(op, op.into, op.n, EMPTY);
+        if (this.buffered < op.n) {
+          this.#reserve(op.n);
+          return false;
+        }
+        this.#resolve(op, this.#consume(op.n));
+        return true;
+      }
+      case Kind.Until:
+        return this.#attemptUntil(op);
+      case Kind.Frame:
+        return this.#attemptFrame(op);
+      case Kind.Available: {
+        if (this.buffered === 0) return false;
+        this.#resolve(op, this.#consume(Math.min(op.n, this.buffered)));
+        return true;
+      }
+      case Kind.Expect:
+        return this.#attemptExpect(op);
+      case Kind.Drain: {
+        op.discarded += this.buffered;
+        this.#discardAll();
+        if (op.quietTimer !== undefined) clearTimeout(op.quietTimer);
+        op.quietTimer = setTimeout(ByteReader.#fireQuiet, op.quietMs, this, op);
+        return false;
+      }
+    }
+  }
+
+  #attemptUntil(op: PendingRead): boolean {
+    const available = this.buffered;
+    if (available === 0) return false;
+    const view = this.#view.subarray(this.#start, this.#end);
+    const needles = op.needles;
+    let bestEnd = Number.POSITIVE_INFINITY;
+    let bestAt = -1;
+    let bestIndex = -1;
+    for (let i = 0; i < needles.length; i++) {
+      const needle = needles[i]!;
+      const from = Math.max(0, op.scanned - needle.length + 1);
+      const at = needle.length === 1 ? view.indexOf(needle[0]!, from) : view.indexOf(needle, from);
+      if (at >= 0 && at + needle.length < bestEnd) {
+        bestEnd = at + needle.length;
+        bestAt = at;
+        bestIndex = i;
+      }
+    }
+    if (bestIndex < 0) {
+      op.scanned = available;
+      if (available >= op.maxBytes + op.longest) {
+        this.#reject(op, new LimitExceededError('readUntil: no delimiter found', op.maxBytes, available));
+        return true;
+      }
+      return false;
+    }
+    if (bestAt > op.maxBytes) {
+      this.#reject(op, new LimitExceededError('readUntil: data before the delimiter', op.maxBytes, bestAt));
+      return true;
+    }
+    const all = this.#consume(bestEnd);
+    const result: ReadUntilResult = {
+      data: op.include ? all : all.subarray(0, bestAt),
+      index: bestIndex,
+      delimiter: op.delimiters[bestIndex]!,
+    };
+    this.#resolve(op, result);
+    return true;
+  }
+
+  #attemptFrame(op: PendingRead): boolean {
+    if (op.direct) return this.#fillDirect(op, op.direct.dest, op.direct.want, op.direct.prefix);
+    if (this.buffered < FRAME_HEADER_BYTES) return false;
+    const length = this.#view.readUInt32BE(this.#start);
+    if (length > op.maxBytes) {
+      // Checked before any allocation: a hostile prefix (0xFFFFFFFF) costs nothing.
+      this.#reject(op, new LimitExceededError('readFrame: length prefix', op.maxBytes, length));
+      return true;
+    }
+    op.total = FRAME_HEADER_BYTES + length;
+    if (op.into) {
+      if (op.into.length < length) {
+        this.#reject(op, new LimitExceededError('readFrame: destination too small', op.into.length, length));
+        return true;
+      }
+      const prefix = this.#consume(FRAME_HEADER_BYTES, true);
+      return this.#fillDirect(op, op.into, length, prefix);
+    }
+    if (this.buffered < op.total) {
+      this.#reserve(op.total);
+      return false;
+    }
+    this.#start += FRAME_HEADER_BYTES;
+    this.#resolve(op, this.#consume(length));
+    return true;
+  }
+
+  #attemptExpect(op: PendingRead): boolean {
+    // Look through at most maxBytes + k bytes (ignored ones included), however the data was chunked:
+    // a match further out is a limit error whether it arrived at once or byte by byte.
+    const want = op.delimiters[0]!;
+    const k = want.length;
+    const window = op.window!;
+    const ignore = op.ignore!;
+    const scanLimit = op.maxBytes + k;
+    const end = Math.min(this.buffered, scanLimit);
+    const buf = this.#buf;
+    const base = this.#start;
+    for (; op.scanned < end; op.scanned++) {
+      const b = buf[base + op.scanned]!;
+      if (ignore.has(b)) continue;
+      window.push(b);
+      if (window.length > k) window.shift();
+      if (window.length === k && window.every((v, i) => v === want[i])) {
+        this.#resolve(op, this.#consume(op.scanned + 1));
+        return true;
+      }
+    }
+    if (op.scanned >= scanLimit) {
+      this.#reject(op, new LimitExceededError('expect: pattern not found', op.maxBytes, this.buffered));
+      return true;
+    }
+    return false;
+  }
+
+  /** Bytes that must be buffered before the head read can progress (flow control). */
+  #need(op: PendingRead): number {
+    switch (op.kind) {
+      case Kind.Exactly:
+        return op.n;
+      case Kind.Until:
+        return op.maxBytes + op.longest;
+      case Kind.Frame:
+        return op.total;
+      case Kind.Available:
+        return 1;
+      case Kind.Expect:
+        return op.maxBytes + op.delimiters[0]!.length;
+      case Kind.Drain:
+        return this.#maxBuffer;
+    }
+  }
+
+  /** The stream ended (or failed) and the head read could not complete. */
+  #finish(op: PendingRead): void {
+    if (op.kind === Kind.Drain) {
+      op.discarded += this.buffered;
+      this.#discardAll();
+      this.#resolve(op, op.discarded);
+      return;
+    }
+    const expected =
+      op.kind === Kind.Exactly
+        ? op.n
+        : op.kind === Kind.Frame
+          ? op.total
+          : op.kind === Kind.Available
+            ? 1
+            : undefined;
+    this.#reject(op, this.#endError(op.name, this.#failure, expected));
+  }
+
   /** Moves buffered bytes into the head read's caller memory; resolves once `want` bytes are there. */
-  #fillDirect(
-    op: PendingRead,
-    dest: Uint8Array,
-    want: number,
-    prefix: Uint8Array,
-    resolve: (value: Uint8Array) => void,
-  ): boolean {
+  #fillDirect(op: PendingRead, dest: Uint8Array, want: number, prefix: Uint8Array): boolean {
     if (op.direct === undefined) op.direct = { dest, prefix, filled: 0, want };
     const d = op.direct;
     const take = Math.min(this.buffered, d.want - d.filled);
@@ -545,7 +617,7 @@ export class ByteReader implements AsyncDisposable {
     }
     if (d.filled < d.want) return false;
     op.direct = undefined;
-    resolve(d.dest.subarray(0, d.want));
+    this.#resolve(op, d.dest.subarray(0, d.want));
     return true;
   }
 
@@ -665,7 +737,7 @@ export class ByteReader implements AsyncDisposable {
   #updateFlow(): void {
     if (this.#ended) return;
     const head = this.#queue[0];
-    const want = Math.max(this.#maxBuffer, head ? head.need() : 0);
+    const want = Math.max(this.#maxBuffer, head ? this.#need(head) : 0);
     const flowing = this.buffered < want;
     if (flowing === this.#flowing) return;
     this.#flowing = flowing;

@@ -97,9 +97,11 @@ function checkSpan(address: number, length: number): void {
 
 /** The 16-byte read block request, built directly: the hot path of every typed read. */
 function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
-  // A Buffer, so the socket write needs no conversion.
-  const b = Buffer.alloc(16);
-  b[2] = tl << 2;
+  // From Node's Buffer pool (no zero fill, no new backing store): every byte is written below.
+  const b = Buffer.allocUnsafe(16);
+  b[0] = 0; // destination_ID
+  b[1] = 0;
+  b[2] = tl << 2; // rt 0
   b[3] = 0x50; // tcode 5, pri 0
   b[4] = sourceId >>> 8;
   b[5] = sourceId & 0xff;
@@ -111,6 +113,8 @@ function readBlockRequest(tl: number, sourceId: number, address: number, length:
   b[11] = address & 0xff;
   b[12] = length >>> 8;
   b[13] = length & 0xff;
+  b[14] = 0; // extended_tcode
+  b[15] = 0;
   return b;
 }
 

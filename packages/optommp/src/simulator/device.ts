@@ -312,15 +312,13 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     // The device records the last label and source_ID of every request (spec §2.9, F0300010/12).
     this.memory.setU16(0xf030_0010, request.tl);
     this.memory.setU16(0xf030_0012, request.sourceId);
-    // [sim] Bytes 0–1 of the response carry the requester's source_ID, 1394 style (spec §2.10).
-    const reply = { destinationId: request.sourceId, tl: request.tl, sourceId: request.sourceId };
     let rcode = 0;
     let response: Uint8Array;
     if ('undefinedTcode' in request || request.tcode === 2 || request.tcode === 6 || request.tcode === 7) {
       // [sim] An undefined (or device-bound response) tcode gets a write response with rcode 1 (V46).
       rcode = Rcode.UndefinedCommand;
       this.#recordError(rcode, 'offset' in request ? addressOf(request.offset) : 0);
-      response = encodeWriteResponse({ ...reply, rcode });
+      response = encodeWriteResponse({ ...replyHeader(request), rcode });
     } else {
       const address = addressOf(request.offset);
       switch (request.tcode) {
@@ -332,8 +330,8 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
             this.#recordError(rcode, address);
             response =
               request.tcode === 4
-                ? encodeReadQuadletResponse({ ...reply, rcode, data: new Uint8Array(4) })
-                : encodeReadBlockResponse({ ...reply, rcode, data: new Uint8Array(0) });
+                ? encodeReadQuadletResponse({ ...replyHeader(request), rcode, data: new Uint8Array(4) })
+                : encodeReadBlockResponse({ ...replyHeader(request), rcode, data: new Uint8Array(0) });
           } else {
             response = this.#readResponse(request.tcode, request.sourceId, request.tl, address, length);
           }
@@ -346,7 +344,9 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
           if (rcode !== 0) this.#recordError(rcode, address);
           else this.#applyWrite(address, request.data);
           response =
-            rcode === 0 ? ackWrite(request.sourceId, request.tl) : encodeWriteResponse({ ...reply, rcode });
+            rcode === 0
+              ? ackWrite(request.sourceId, request.tl)
+              : encodeWriteResponse({ ...replyHeader(request), rcode });
           break;
         }
       }
@@ -356,10 +356,16 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     return response;
   }
 
-  /** An ACKed read response built in place: header, then the memory copied straight into it. */
+  /**
+   * An ACKed read response built in place: header, then the memory copied straight into it. tl and
+   * source_ID are echoed; [sim] bytes 0–1 carry the requester's source_ID, 1394 style (spec §2.10).
+   */
   #readResponse(tcode: 4 | 5, sourceId: number, tl: number, address: number, length: number): Uint8Array {
     this.#refresh(address, length);
-    const out = new Uint8Array(tcode === 5 ? 16 + length : 16);
+    // A Buffer, so the socket write needs no conversion; small ones come from Node's pool (every byte
+    // is written below: the header, reserved zeros, then the data).
+    const out = Buffer.allocUnsafe(tcode === 5 ? 16 + length : 16);
+    out.fill(0, 6, 16);
     out[0] = sourceId >>> 8;
     out[1] = sourceId & 0xff;
     out[2] = tl << 2;
@@ -737,9 +743,15 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   }
 }
 
+/** Header fields of a response: tl and source_ID echoed, bytes 0–1 = the source_ID ([sim], spec §2.10). */
+function replyHeader(request: DecodedPacket): { destinationId: number; tl: number; sourceId: number } {
+  return { destinationId: request.sourceId, tl: request.tl, sourceId: request.sourceId };
+}
+
 /** The 12-byte ACK write response (tcode 2, rcode 0), tl and source_ID echoed. */
 function ackWrite(sourceId: number, tl: number): Uint8Array {
-  const out = new Uint8Array(12);
+  const out = Buffer.allocUnsafe(12);
+  out.fill(0, 6, 12);
   out[0] = sourceId >>> 8;
   out[1] = sourceId & 0xff;
   out[2] = tl << 2;

@@ -144,11 +144,22 @@ describe('the other commands', () => {
 
   it('watch stops when the signal aborts', async () => {
     const ac = new AbortController();
-    const running = mmp([...at, 'watch', '--interval', '10000'], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 50);
-    const r = await running;
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const lines: string[] = [];
+    // Abort as soon as the first sample is out (SIGINT in main.ts does the same).
+    const stdout = {
+      isTTY: false,
+      write: (s: string) => {
+        lines.push(s);
+        ac.abort();
+      },
+    };
+    const code = await runMmp([...at, 'watch', '--interval', '10000'], {
+      stdout,
+      stderr: capture(),
+      signal: ac.signal,
+    });
+    expect(code).toBe(0);
+    expect(lines).toHaveLength(1);
   });
 
   it('decode explains a packet field by field, without a device', async () => {

@@ -125,6 +125,8 @@ class Connection {
   stale = false;
   resync: Promise<void> | undefined;
   broken: Error | undefined;
+  /** The EOF's partial bytes were handed to a caller already. */
+  partialTaken?: boolean;
   closing = false;
   constructor(
     readonly key: string,
@@ -656,8 +658,11 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     const ctx = { linkId: link.id, op, cause };
     const what = `${op} on ${peer}: the connection was lost earlier`;
     if (EofError.isInstance(cause)) {
+      // The bytes the peer sent before closing go to the first call that finds the link broken, once.
+      const partial = conn.partialTaken ? EMPTY : cause.partial;
+      conn.partialTaken = true;
       return new LinkEofError(
-        EMPTY,
+        partial,
         `error at ${label} link to ${peer} <- connection closed by the peer`,
         what,
         ctx,

@@ -54,7 +54,8 @@ export interface FrameDecoderOptions {
 /**
  * Push-style decoder for stream pipelines: `push(chunk)` returns the frames completed by that chunk.
  * Payloads that lie inside one chunk are views of it (no copy); others are assembled in a buffer sized
- * exactly to the frame. After a LimitExceededError the decoder stays failed (the stream is unusable).
+ * exactly to the frame. A length above the limit throws LimitExceededError (after the frames completed
+ * before it in the same chunk have been returned), and the decoder stays failed: the stream is unusable.
  */
 export class FrameDecoder {
   readonly #maxBytes: number;
@@ -76,6 +77,17 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#failed) throw this.#failed;
     const frames: Uint8Array[] = [];
+    try {
+      this.#decode(chunk, frames);
+    } catch (e) {
+      // Frames completed before the bad header are delivered; the error comes with the next call.
+      if (frames.length > 0) return frames;
+      throw e;
+    }
+    return frames;
+  }
+
+  #decode(chunk: Uint8Array, frames: Uint8Array[]): void {
     let at = 0;
     const n = chunk.length;
     while (at < n) {
@@ -121,7 +133,6 @@ export class FrameDecoder {
         this.#payloadFill = 0;
       }
     }
-    return frames;
   }
 
   /** Declares the end of the stream: throws EofError when a frame is incomplete. */

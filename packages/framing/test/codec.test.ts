@@ -177,6 +177,17 @@ describe('FrameDecoder', () => {
     expect(() => d.push(Uint8Array.of(0))).toThrow(LimitExceededError);
   });
 
+  it('frames completed before a bad header in the same chunk are delivered first', () => {
+    const d = new FrameDecoder({ maxBytes: 4 });
+    const chunk = concatBytes([
+      encodeFrame(Uint8Array.of(1)),
+      encodeFrame(Uint8Array.of(2, 3)),
+      encodeFrameHeader(100),
+    ]);
+    expect(d.push(chunk).map((f) => Array.from(f))).toEqual([[1], [2, 3]]);
+    expect(() => d.push(Uint8Array.of(0))).toThrow(LimitExceededError);
+  });
+
   it('end() in the middle of a frame is EOF with the partial payload', () => {
     const d = new FrameDecoder();
     d.push(Uint8Array.of(0, 0, 0, 4, 9, 8));

@@ -148,6 +148,8 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   /** Set when the constructor was given an unusable endpoint: every operation rejects with it. */
   #invalid: Error | undefined;
   #sockets = new Set<net.Socket>();
+  /** Bytes a dropped link left unread, for the next read's EofError. */
+  #orphan: { bytes: Uint8Array; cause: Error | undefined } | undefined;
 
   readonly #queue: Job[] = [];
   #watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -407,6 +409,10 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
         this.#stamp(new LimitExceededError(`${op}: operations queued`, this.#maxQueued, waiting + 1), op),
       );
     }
+    if (this.#orphan !== undefined && data === undefined && read !== undefined && this.pending === 0) {
+      // Bytes the dropped link left come first, whatever the link's state now.
+      return Promise.reject(this.#orphanError(op));
+    }
     if (this.#state === 'backoff') {
       // Offline policy (spec G4): reject at once, or wait in a bounded queue.
       if (this.#offlineQueue === 0) return Promise.reject(this.#notConnected(op));
@@ -527,6 +533,7 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
    * Anything else goes through #drive.
    */
   #start(job: Job): void {
+    if (this.#orphan !== undefined && this.#takeOrphan(job)) return;
     const link = this.#link;
     const data = job.data;
     const read = job.read;
@@ -561,6 +568,31 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
         if (this.#failed(job, link, error)) void this.#drive(job);
       },
     );
+  }
+
+  /**
+   * The first operation after a link dropped with unread bytes: a pure read fails with EofError carrying
+   * them; an operation that writes discards them (they cannot be the reply to a new request). Returns true
+   * when the job was settled.
+   */
+  #takeOrphan(job: Job): boolean {
+    if (job.data === undefined && job.read !== undefined) {
+      this.#settle(job, this.#orphanError(job.op));
+      return true;
+    }
+    this.#log.debug('tcp: discarded bytes left by the previous connection', {
+      bytes: this.#orphan?.bytes.length,
+      linkId: this.linkId,
+    });
+    this.#orphan = undefined;
+    return false;
+  }
+
+  /** Takes the dropped link's unread bytes as the EofError of the read `op`. */
+  #orphanError(op: string): EofError {
+    const orphan = this.#orphan!;
+    this.#orphan = undefined;
+    return this.#stamp(new EofError(op, orphan.bytes, undefined, { cause: orphan.cause }), op);
   }
 
   #succeeded(job: Job, value: unknown): void {
@@ -978,6 +1010,14 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
       this.#heartbeatTimer = undefined;
     }
     socket.destroy();
+    if (reason !== 'closed' && link.reader.buffered > 0 && link.reader.pending === 0) {
+      // Bytes that arrived before the peer went away, with no read waiting for them: keep them for the
+      // next read, which fails with EofError carrying them (nothing is lost silently). The 'disconnected'
+      // event's EofError carries them too, for owners that act on the event.
+      const bytes = link.reader.peek();
+      this.#orphan = { bytes, cause: error };
+      if (reason === 'eof') error = this.#stamp(new EofError('connection', bytes), 'read');
+    }
     link.reader.close();
     this.#log.info('tcp: disconnected', { reason, error: error?.message, linkId: this.linkId });
     this.#emitSafe('disconnected', error === undefined ? { reason } : { reason, error });

@@ -1,5 +1,5 @@
 // Edge cases of the operation queue, the connect path, the heartbeat and the error classes.
-import { DecodeError, fromLatin1, LabwireError, latin1 } from '@labwire/framing';
+import { DecodeError, EofError, fromLatin1, LabwireError, latin1 } from '@labwire/framing';
 import {
   ClosedError,
   ConnectFailedError,
@@ -280,5 +280,43 @@ describe('error classes', () => {
     const aggregate = new AggregateError([new Error('a'), new Error('b')]);
     expect(new ConnectRefusedError({ cause: aggregate }).message).toContain('a; b');
     expect(new ConnectFailedError({ cause: 'text' }).message).toContain('text');
+  });
+});
+
+describe('bytes left by a dropped link (nothing lost silently)', () => {
+  it('the next read fails with EofError carrying bytes that arrived before the peer closed', async () => {
+    let connections = 0;
+    await using server = await LoopbackServer.start((c) => {
+      connections++;
+      if (connections === 1) c.socket.end('partial reply');
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    await waitFor(() => tcp.state !== 'connected' || connections > 1, { timeoutMs: 2_000 });
+    await waitFor(() => tcp.counters.disconnects >= 1, { timeoutMs: 2_000 });
+    const result = await settle(tcp.recv(100, { timeoutMs: 300 }));
+    expect(result.ok).toBe(false);
+    const error = (result as unknown as { error: EofError }).error;
+    expect(EofError.isInstance(error)).toBe(true);
+    expect(latin1(error.partial)).toBe('partial reply');
+    expect((error as EofError & { op?: string }).op).toBe('recv');
+  });
+
+  it('a request after the drop discards them: they cannot be its reply', async () => {
+    let connections = 0;
+    await using server = await LoopbackServer.start((c) => {
+      connections++;
+      if (connections === 1) {
+        c.socket.end('stale');
+        return;
+      }
+      c.socket.on('data', () => c.socket.write('fresh\n'));
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    await tcp.connect();
+    await waitFor(() => tcp.counters.disconnects >= 1, { timeoutMs: 2_000 });
+    await waitFor(() => tcp.state === 'connected', { timeoutMs: 2_000 });
+    const reply = await tcp.request(fromLatin1('ping\n'), (r, o) => r.readUntil('\n', o));
+    expect(latin1(reply.data)).toBe('fresh');
   });
 });

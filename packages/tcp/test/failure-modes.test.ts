@@ -101,7 +101,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
     const { reasons } = record(tcp);
     const a = await settle(tcp.request(fromLatin1('Q'), (r, o) => r.readUntil('\n', o), { timeoutMs: 30 }));
     expect((a as { error: { code: string } }).error.code).toBe('Timeout');
-    await waitFor(() => reasons.includes('desync'));
+    await waitFor(() => reasons.includes('desync'), { timeoutMs: 8_000 });
     await server.dropConnections();
   });
 

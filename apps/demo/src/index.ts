@@ -1,0 +1,2 @@
+export { type DemoOptions, runDemo } from './demo';
+export { type DemoReport, formatSummary, type StepRecord } from './report';

@@ -62,6 +62,10 @@ export interface PymodaqActuatorEvents extends PymodaqClientEvents {
   moveDone: { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number };
 }
 
+function positionOf(result: unknown): number | undefined {
+  return typeof result === 'number' ? result : undefined;
+}
+
 /** Abort reason of a move ended by `stop_motion`. */
 const STOPPED = Object.freeze({ reason: 'stop_motion' });
 
@@ -173,7 +177,8 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
         const signal = job.link.controller('move').signal;
         let reached: number | undefined;
         try {
-          reached = await this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
+          const run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
+          reached = run instanceof Promise ? await run : run;
         } catch (e) {
           // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
           if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
@@ -192,27 +197,31 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     }
   }
 
-  async #runMove(job: MoveJob, signal: AbortSignal): Promise<number | undefined> {
+  /** Runs the move handler; stays synchronous when the handler is (no promise, no timer). */
+  #runMove(job: MoveJob, signal: AbortSignal): Promise<number | undefined> | number | undefined {
     const h = this.#handlers;
     const context: MoveContext = { signal, units: this.#units, targetUnits: job.targetUnits };
     let result: unknown;
     switch (job.command) {
       case 'move_abs':
-        result = await h.moveAbs(job.value!, context);
+        result = h.moveAbs(job.value!, context);
         break;
       case 'move_rel':
-        if (h.moveRel) result = await h.moveRel(job.value!, context);
+        if (h.moveRel) result = h.moveRel(job.value!, context);
         else {
           // The client computes the new absolute position (spec §8.2).
-          const here = await h.getActuatorValue({ signal });
-          result = await h.moveAbs(here + job.value!, context);
+          const here = h.getActuatorValue({ signal });
+          result =
+            here instanceof Promise
+              ? here.then((at) => h.moveAbs(at + job.value!, context))
+              : h.moveAbs(here + job.value!, context);
         }
         break;
       case 'move_home':
-        result = h.moveHome ? await h.moveHome(context) : await h.moveAbs(0, context);
+        result = h.moveHome ? h.moveHome(context) : h.moveAbs(0, context);
         break;
     }
-    return typeof result === 'number' ? result : undefined;
+    return result instanceof Promise ? result.then(positionOf) : positionOf(result);
   }
 
   async #reportMove(job: MoveJob, position: number): Promise<void> {

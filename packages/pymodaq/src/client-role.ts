@@ -16,8 +16,6 @@ import {
   type ByteReader,
   ClosedError,
   checkTimeout,
-  concatBytes,
-  encodeFrameHeader,
   type Logger,
   type OperationOptions,
   silentLogger,
@@ -27,7 +25,6 @@ import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
 import type { Position } from './codec';
 import {
   type CodecLimits,
-  decodeMessage,
   type Generation,
   PymodaqDecodeError,
   type PymodaqProfile,
@@ -35,6 +32,7 @@ import {
 } from './codec';
 import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
+import { commandOf, MAX_COMMAND_BYTES } from './command-frame';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
 import {
@@ -45,6 +43,7 @@ import {
   toParameterXml,
 } from './parameter-xml';
 import { TypedEmitter } from './typed-emitter';
+import { coalesce } from './write-message';
 
 export interface PymodaqClientOptions {
   /** The wire generation (`'A'`, `'B'`, `'C1'`…`'C4'`, `'D'`) or the server's PyMoDAQ version (`'4.4'`, `'5.0'`). */
@@ -125,10 +124,6 @@ export class LinkSession {
   }
 }
 
-/** A command string is short; a longer first frame is not a command (checked before allocating). */
-const MAX_COMMAND_BYTES = 1024 * 1024;
-/** Parts below this size are joined into one send; larger blocks (array data) go by reference. */
-const COALESCE_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
 export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
@@ -326,27 +321,41 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   }
 
   /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. */
-  protected async runHandler<T>(
+  protected runHandler<T>(
     name: string,
     link: LinkSession,
     kind: string,
     run: (signal: AbortSignal) => Promise<T> | T,
-  ): Promise<T> {
+  ): Promise<T> | T {
     const controller = link.controller(kind);
+    let result: Promise<T> | T;
+    try {
+      result = run(controller.signal);
+    } catch (e) {
+      throw this.#handlerFailure(name, e);
+    }
+    // A handler that answered synchronously needs no deadline (and no promise).
+    if (!(result instanceof Promise)) return result;
     const timer = setTimeout(
       () => {
         controller.abort(new TimeoutError(`handler ${name}`, this.handlerTimeoutMs));
       },
       Math.min(this.handlerTimeoutMs, 2 ** 31 - 1),
     );
-    try {
-      return await run(controller.signal);
-    } catch (e) {
-      if (AbortedError.isInstance(e) || HandlerError.isInstance(e)) throw e;
-      throw new HandlerError(name, e);
-    } finally {
-      clearTimeout(timer);
-    }
+    return result.then(
+      (value) => {
+        clearTimeout(timer);
+        return value;
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        throw this.#handlerFailure(name, e);
+      },
+    );
+  }
+
+  #handlerFailure(name: string, e: unknown): unknown {
+    return AbortedError.isInstance(e) || HandlerError.isInstance(e) ? e : new HandlerError(name, e);
   }
 
   protected reportError(error: unknown): void {
@@ -473,7 +482,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     const p = this.profile;
     let command: string;
     try {
-      command = decodeMessage(concatBytes([encodeFrameHeader(frame.length), frame]), p, 'command').value;
+      command = commandOf(frame, p);
     } catch (e) {
       if (!p.framed) throw e;
       this.reportError(e);
@@ -538,31 +547,6 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
       this.reportError(e);
     }
   }
-}
-
-/** Joins runs of small parts; keeps large ones as they are (no copy of array data). */
-function coalesce(parts: readonly Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let run: Uint8Array[] = [];
-  let runBytes = 0;
-  const flush = () => {
-    if (run.length === 1) out.push(run[0]!);
-    else if (run.length > 1) out.push(concatBytes(run));
-    run = [];
-    runBytes = 0;
-  };
-  for (const part of parts) {
-    if (part.length >= COALESCE_BYTES) {
-      flush();
-      out.push(part);
-    } else {
-      if (runBytes + part.length > COALESCE_BYTES) flush();
-      run.push(part);
-      runBytes += part.length;
-    }
-  }
-  flush();
-  return out;
 }
 
 /** The default settings root of a client. */

@@ -11,17 +11,31 @@ import {
   type Deadline,
   EofError,
   LabwireError,
+  LimitExceededError,
   type Logger,
   type OperationOptions,
+  SEND_SLICE_BYTES,
   StreamError,
+  sendAll,
   TimeoutError,
 } from '@labwire/framing';
-import type { DetectorData, Position, WireProfile } from './codec';
+import {
+  type DetectorData,
+  decodeFramePayload,
+  detectorDataFromDte,
+  isDataToExport,
+  type Position,
+  PymodaqDecodeError,
+  type PymodaqProfile,
+  pyTypeName,
+} from './codec';
 import { commandBytes } from './command-bytes';
+import { readCommandFrame } from './command-frame';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
-import { writeMessage } from './write-message';
+import { SpareBuffer } from './spare-buffer';
+import { coalesce, writeMessage } from './write-message';
 
 /** A connected, identified client as the server's events and `clients` show it. */
 export interface PymodaqServerClient {
@@ -42,7 +56,7 @@ export type ReplyKind = 'move_done' | 'position_is' | 'Done';
 
 /** What a session reports to its server. */
 export interface SessionHost {
-  readonly profile: WireProfile;
+  readonly profile: PymodaqProfile;
   readonly logger: Logger;
   readonly accepted: readonly ClientType[];
   readonly handshakeTimeoutMs: number;
@@ -96,6 +110,7 @@ export class ServerSession implements PymodaqServerClient {
   readonly #socket: net.Socket;
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
+  readonly #spare = new SpareBuffer();
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
@@ -166,8 +181,15 @@ export class ServerSession implements PymodaqServerClient {
   /** Sends one message (command + payload parts) without waiting for anything back. */
   send(parts: readonly Uint8Array[], options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
-    // Messages never interleave: a message waits until the previous one was handed to the socket.
-    const write = () => writeMessage(this.#socket, parts, options);
+    const chunks = coalesce(parts);
+    // Node's socket keeps writes in order, so a small message is written at once, unless a large one is
+    // still being written in slices (then it waits its turn, so the two never interleave).
+    if (this.#sending === 0 && chunks.every((c) => c.length <= SEND_SLICE_BYTES)) {
+      let sent: Promise<void> | undefined;
+      for (const chunk of chunks) sent = sendAll(this.#socket, chunk, options);
+      return (sent ?? Promise.resolve()).catch((e: unknown) => this.#sendFailed(e));
+    }
+    const write = () => writeMessage(this.#socket, chunks, options);
     const sent = this.#sending === 0 ? write() : this.#sendChain.then(write);
     this.#sending++;
     const done = sent.then(
@@ -176,13 +198,17 @@ export class ServerSession implements PymodaqServerClient {
       },
       (e: unknown) => {
         this.#sending--;
-        // A partly written message leaves the stream unusable (gen A–C have no outer frame).
-        void this.close('send failed', { quit: false, error: e });
-        throw e;
+        return this.#sendFailed(e);
       },
     );
     this.#sendChain = done.catch(() => {});
     return done;
+  }
+
+  /** A partly written message leaves the stream unusable (gen A–C have no outer frame): close. */
+  #sendFailed(e: unknown): never {
+    void this.close('send failed', { quit: false, error: e });
+    throw e;
   }
 
   /** Sends a message and waits for the reply of `kind` (FIFO per kind: PyMoDAQ replies carry no id). */
@@ -240,6 +266,7 @@ export class ServerSession implements PymodaqServerClient {
       }
     }
     this.#stop.abort();
+    this.#spare.dispose();
     this.#reader.close();
     await this.#closeSocket();
     await this.finished.catch(() => {});
@@ -308,7 +335,7 @@ export class ServerSession implements PymodaqServerClient {
   async #run(): Promise<void> {
     const host = this.#host;
     try {
-      const type = await host.profile.readCommand(this.#reader, {
+      const type = await readCommandFrame(this.#reader, host.profile, {
         timeoutMs: host.handshakeTimeoutMs,
         signal: this.#stop.signal,
       });
@@ -329,7 +356,7 @@ export class ServerSession implements PymodaqServerClient {
       let command: string | undefined;
       try {
         if (!(await this.#waitForMessage())) break;
-        command = await host.profile.readCommand(this.#reader, { signal: this.#stop.signal });
+        command = await readCommandFrame(this.#reader, host.profile, { signal: this.#stop.signal });
         await this.#dispatch(command);
       } catch (e) {
         if (this.#stop.signal.aborted) break;
@@ -397,6 +424,35 @@ export class ServerSession implements PymodaqServerClient {
     wake?.();
   };
 
+  /**
+   * Gen D detector data: one frame, received into a pre-faulted buffer when one of the right size is
+   * ready (see SpareBuffer), then decoded in place (arrays are views of it).
+   */
+  async #readFramedData(opts: OperationOptions): Promise<DetectorData> {
+    const profile = this.#host.profile;
+    const reader = this.#reader;
+    const maxBytes = profile.limits.maxFrameBytes;
+    const spare = this.#spare.take();
+    let payload: Uint8Array | undefined;
+    if (spare !== undefined) {
+      try {
+        payload = await reader.readFrame({ ...opts, maxBytes, into: spare });
+      } catch (e) {
+        // A frame larger than the spare buffer: nothing was consumed, read it the usual way.
+        if (!(LimitExceededError.isInstance(e) && e.limit === spare.length)) throw e;
+      }
+    }
+    payload ??= await reader.readFrame({ ...opts, maxBytes });
+    this.#spare.prepare(payload.length);
+    const value = decodeFramePayload(payload, profile as PymodaqProfile);
+    if (!isDataToExport(value)) {
+      throw new PymodaqDecodeError(`expected a DataToExport after Done, got ${pyTypeName(value)}`, 0, {
+        code: 'PymodaqUnexpectedValue',
+      });
+    }
+    return detectorDataFromDte(value);
+  }
+
   async #dispatch(command: string): Promise<void> {
     const host = this.#host;
     const profile = host.profile;
@@ -431,7 +487,9 @@ export class ServerSession implements PymodaqServerClient {
         return;
       }
       case ClientCommand.done: {
-        const data = await profile.readDetectorData(reader, opts);
+        const data = profile.framed
+          ? await this.#readFramedData(opts)
+          : await profile.readDetectorData(reader, opts);
         const solicited = this.#settle('Done', data);
         host.data(this, data, solicited);
         return;

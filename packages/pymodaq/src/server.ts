@@ -21,8 +21,8 @@ import {
   type CodecLimits,
   type DetectorData,
   type Generation,
+  type PymodaqProfile,
   resolveProfile,
-  type WireProfile,
 } from './codec';
 import { commandBytes } from './command-bytes';
 import {
@@ -124,7 +124,7 @@ const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
 };
 
 export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements AsyncDisposable {
-  readonly profile: WireProfile;
+  readonly profile: PymodaqProfile;
   readonly role: ServerRole;
   readonly #options: PymodaqServerOptions;
   readonly #logger: Logger;

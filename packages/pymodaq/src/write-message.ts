@@ -1,29 +1,44 @@
-// One PyMoDAQ message (command + payload values) leaves as one unit and in order. Small parts are
-// written under cork() so Node hands them to the kernel in one writev; a large part (array data) is
-// written from where the encoder put it, never copied into a joint buffer.
+// One PyMoDAQ message (command + payload values) leaves as one unit and in order. Runs of small parts
+// are joined into one buffer and written with one write(); a large part (array data) is written from
+// where the encoder put it, never copied.
 
-import { type OperationOptions, SEND_SLICE_BYTES, sendAll, type WritableLike } from '@labwire/framing';
+import { concatBytes, type OperationOptions, sendAll, type WritableLike } from '@labwire/framing';
+
+/** Parts below this size are joined; larger blocks go by reference. */
+export const COALESCE_BYTES = 64 * 1024;
+
+/** Joins runs of small parts; keeps large ones as they are (no copy of array data). */
+export function coalesce(parts: readonly Uint8Array[]): Uint8Array[] {
+  if (parts.length <= 1) return [...parts];
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [];
+  let runBytes = 0;
+  const flush = () => {
+    if (run.length === 1) out.push(run[0]!);
+    else if (run.length > 1) out.push(concatBytes(run));
+    run = [];
+    runBytes = 0;
+  };
+  for (const part of parts) {
+    if (part.length >= COALESCE_BYTES) {
+      flush();
+      out.push(part);
+    } else {
+      if (runBytes + part.length > COALESCE_BYTES) flush();
+      run.push(part);
+      runBytes += part.length;
+    }
+  }
+  flush();
+  return out;
+}
 
 export async function writeMessage(
   writable: WritableLike,
   parts: readonly Uint8Array[],
   options: OperationOptions = {},
 ): Promise<void> {
-  let i = 0;
-  while (i < parts.length) {
-    // sendAll performs the write() of a part up to SEND_SLICE_BYTES synchronously, so a run of small
-    // parts keeps its order even though their promises settle later.
-    const batch: Promise<void>[] = [];
-    writable.cork?.();
-    try {
-      while (i < parts.length && parts[i]!.length <= SEND_SLICE_BYTES) {
-        batch.push(sendAll(writable, parts[i++]!, options));
-      }
-    } finally {
-      writable.uncork?.();
-    }
-    await Promise.all(batch);
-    // A larger part is written in slices across 'drain' events: nothing may follow until it is out.
-    if (i < parts.length) await sendAll(writable, parts[i++]!, options);
-  }
+  // sendAll writes each chunk in order; a large one is written in slices across 'drain' events, and
+  // nothing is written after it until it is out.
+  for (const chunk of coalesce(parts)) await sendAll(writable, chunk, options);
 }

@@ -129,7 +129,14 @@ export function runChild<T>(script: string, args: readonly string[] = [], timeou
     const child = spawn(
       process.execPath,
       // The child resolves packages as the parent does: sources with `pnpm bench:src`, dist with `pnpm bench`.
-      ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--conditions')), '--expose-gc', path.resolve(root, script), ...args],
+      [
+        '--import',
+        'tsx',
+        ...process.execArgv.filter((a) => a.startsWith('--conditions')),
+        '--expose-gc',
+        path.resolve(root, script),
+        ...args,
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

@@ -8,6 +8,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       'docs/**',
+      'tooling/**',
       '**/*.config.ts',
       '**/*.js',
       '**/*.mjs',

@@ -10,7 +10,7 @@ it('the first call after the peer closed gets the bytes it sent before closing, 
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as net.AddressInfo).port;
   await using bus = new TcpBus();
-  await bus.init('1', `tcp(host=127.0.0.1,port=${port},timeout=1)`);
+  bus.init('1', `tcp(host=127.0.0.1,port=${port},timeout=1)`);
   await bus.config('1');
   // Let the bytes and the FIN arrive while nothing is reading.
   await new Promise((r) => setTimeout(r, 100));

@@ -240,6 +240,19 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
     return this.#lastError;
   }
 
+  /**
+   * The current connection's ByteReader, for full-duplex protocols in which the peer speaks unprompted
+   * (a PyMoDAQ client waits for whatever command its server sends next while it may also send data of its
+   * own). Reads on it bypass the operation queue; writes still go through `send` or `request`. Do not mix
+   * its reads with `recv`/`read*`/`request` replies on the same interface. Undefined while not connected;
+   * every connection has a new reader, closed (pending reads reject) when that connection drops, so take it
+   * again after each `connected` event.
+   */
+  get reader(): ByteReader | undefined {
+    const link = this.#link;
+    return link === undefined || link.down ? undefined : link.reader;
+  }
+
   /** Operations waiting in the queue, the one in progress included. */
   get pending(): number {
     return this.#queue.length - this.#queueHead + (this.#active === undefined ? 0 : 1);

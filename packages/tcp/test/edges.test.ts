@@ -320,3 +320,25 @@ describe('bytes left by a dropped link (nothing lost silently)', () => {
     expect(latin1(reply.data)).toBe('fresh');
   });
 });
+
+describe('full duplex: the current connection reader', () => {
+  it('reads what the peer sends unprompted while sends keep flowing, and changes with each connection', async () => {
+    let connections = 0;
+    await using server = await LoopbackServer.start((c) => {
+      connections++;
+      c.socket.write(`hello ${connections}\n`);
+      c.socket.on('data', (d: Buffer) => c.socket.write(`got ${d.toString('latin1')}`));
+    });
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    expect(tcp.reader).toBeUndefined();
+    await tcp.connect();
+    const reader = tcp.reader!;
+    expect(latin1((await reader.readUntil('\n')).data)).toBe('hello 1');
+    const waiting = reader.readUntil('\n');
+    await tcp.send(fromLatin1('x\n'));
+    expect(latin1((await waiting).data)).toBe('got x');
+    await server.dropConnections();
+    await waitFor(() => tcp.reader !== undefined && tcp.reader !== reader, { timeoutMs: 3_000 });
+    expect(latin1((await tcp.reader!.readUntil('\n')).data)).toBe('hello 2');
+  });
+});

@@ -95,14 +95,18 @@ function checkSpan(address: number, length: number): void {
   }
 }
 
-/** The 16-byte read block request, built directly: the hot path of every typed read. */
-function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
-  // From Node's Buffer pool (no zero fill, no new backing store): every byte is written below.
-  const b = Buffer.allocUnsafe(16);
+/** Bytes 0–11 of every request the client sends: the common header and the destination offset. */
+function writeRequestHeader(
+  b: Uint8Array,
+  tcode: Tcode,
+  tl: number,
+  sourceId: number,
+  address: number,
+): void {
   b[0] = 0; // destination_ID
   b[1] = 0;
   b[2] = tl << 2; // rt 0
-  b[3] = 0x50; // tcode 5, pri 0
+  b[3] = tcode << 4; // pri 0
   b[4] = sourceId >>> 8;
   b[5] = sourceId & 0xff;
   b[6] = 0xff; // destination_offset: FFFF + 32-bit address (spec §2.3)
@@ -111,6 +115,13 @@ function readBlockRequest(tl: number, sourceId: number, address: number, length:
   b[9] = (address >>> 16) & 0xff;
   b[10] = (address >>> 8) & 0xff;
   b[11] = address & 0xff;
+}
+
+/** The 16-byte read block request, built directly: the hot path of every typed read. */
+function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
+  // From Node's Buffer pool (no zero fill, no new backing store): every byte is written here.
+  const b = Buffer.allocUnsafe(16);
+  writeRequestHeader(b, 5, tl, sourceId, address);
   b[12] = length >>> 8;
   b[13] = length & 0xff;
   b[14] = 0; // extended_tcode
@@ -128,16 +139,7 @@ function writeRequest(
 ): Uint8Array {
   const size = tcode === 4 ? 12 : 16 + (tcode === 1 ? data.length : 0);
   const b = Buffer.alloc(size);
-  b[2] = tl << 2;
-  b[3] = tcode << 4;
-  b[4] = sourceId >>> 8;
-  b[5] = sourceId & 0xff;
-  b[6] = 0xff;
-  b[7] = 0xff;
-  b[8] = address >>> 24;
-  b[9] = (address >>> 16) & 0xff;
-  b[10] = (address >>> 8) & 0xff;
-  b[11] = address & 0xff;
+  writeRequestHeader(b, tcode, tl, sourceId, address);
   if (tcode === 0) b.set(data, 12);
   if (tcode === 1) {
     b[12] = data.length >>> 8;
@@ -763,13 +765,7 @@ export class OptoMmpClient implements AsyncDisposable {
     count: number,
     options: OperationOptions = {},
   ): Promise<number[]> {
-    const b = this.#budget('readScratchPadIntegers', options);
-    const out: number[] = [];
-    for (const run of scratchPadRuns('int32', index, count)) {
-      const bytes = await this.#read(run.address, 4 * run.count, b);
-      out.push(...valuesOf(bytes, run.count, 0, 'i32'));
-    }
-    return out;
+    return this.#readScratchPad('int32', index, count, this.#budget('readScratchPadIntegers', options));
   }
 
   async writeScratchPadIntegers(
@@ -778,12 +774,7 @@ export class OptoMmpClient implements AsyncDisposable {
     options: OperationOptions = {},
   ): Promise<void> {
     const b = this.#budget('writeScratchPadIntegers', options);
-    const bytes = packInt32(values);
-    let at = 0;
-    for (const run of scratchPadRuns('int32', index, values.length)) {
-      await this.#write(run.address, bytes.subarray(4 * at, 4 * (at + run.count)), b);
-      at += run.count;
-    }
+    return this.#writeScratchPad('int32', index, packInt32(values), b);
   }
 
   async readScratchPadFloats(
@@ -791,13 +782,7 @@ export class OptoMmpClient implements AsyncDisposable {
     count: number,
     options: OperationOptions = {},
   ): Promise<number[]> {
-    const b = this.#budget('readScratchPadFloats', options);
-    const out: number[] = [];
-    for (const run of scratchPadRuns('float32', index, count)) {
-      const bytes = await this.#read(run.address, 4 * run.count, b);
-      out.push(...valuesOf(bytes, run.count, 0, 'f32'));
-    }
-    return out;
+    return this.#readScratchPad('float32', index, count, this.#budget('readScratchPadFloats', options));
   }
 
   async writeScratchPadFloats(
@@ -806,9 +791,33 @@ export class OptoMmpClient implements AsyncDisposable {
     options: OperationOptions = {},
   ): Promise<void> {
     const b = this.#budget('writeScratchPadFloats', options);
-    const bytes = packFloat32(values);
+    return this.#writeScratchPad('float32', index, packFloat32(values), b);
+  }
+
+  /** `count` 4-byte elements from `index`: one block per run, as area 1 and area 2 are not adjacent. */
+  async #readScratchPad(
+    kind: 'int32' | 'float32',
+    index: number,
+    count: number,
+    b: Budget,
+  ): Promise<number[]> {
+    const out: number[] = [];
+    for (const run of scratchPadRuns(kind, index, count)) {
+      const bytes = await this.#read(run.address, 4 * run.count, b);
+      out.push(...valuesOf(bytes, run.count, 0, kind === 'int32' ? 'i32' : 'f32'));
+    }
+    return out;
+  }
+
+  /** Writes the packed 4-byte elements in `bytes` from `index`, one block per run. */
+  async #writeScratchPad(
+    kind: 'int32' | 'float32',
+    index: number,
+    bytes: Uint8Array,
+    b: Budget,
+  ): Promise<void> {
     let at = 0;
-    for (const run of scratchPadRuns('float32', index, values.length)) {
+    for (const run of scratchPadRuns(kind, index, bytes.length / 4)) {
       await this.#write(run.address, bytes.subarray(4 * at, 4 * (at + run.count)), b);
       at += run.count;
     }

@@ -8,6 +8,7 @@ import { DeviceError, OptoMmpClient, ResponseMismatchError } from '@labwire/opto
 import { EpicSimulator, type ReplyFault, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { ConnectionLostError, ConnectRefusedError } from '@labwire/tcp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorOf } from './client-helpers';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -28,12 +29,6 @@ async function faulty(
   );
   return { sim, client, state };
 }
-
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
 
 describe('NAK replies', () => {
   it('a NAKed quadlet read and a NAKed block read are DeviceErrors; nothing is read as a value', async () => {

@@ -40,3 +40,10 @@ export async function rig(
     },
   };
 }
+
+/** What `p` rejects with, or undefined when it resolves: for asserting on the error itself. */
+export const errorOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );

@@ -6,7 +6,7 @@ import { OptoMmpClient } from '@labwire/optommp';
 import { decodePacket, encodeInt32, encodeReadBlockResponse } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Rig, rig } from './client-helpers';
+import { errorOf, type Rig, rig } from './client-helpers';
 
 let current: Rig | undefined;
 const extra: (() => Promise<void>)[] = [];
@@ -15,12 +15,6 @@ afterEach(async () => {
   current = undefined;
   for (const c of extra.splice(0).reverse()) await c();
 });
-
-const errorOf = (p: Promise<unknown>) =>
-  p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
 
 describe('OptoMmpClient over UDP', () => {
   it('reads, writes, chunks and NAKs like over TCP', async () => {

@@ -5,10 +5,11 @@
 // The server sends commands whenever it likes while the client answers, pushes data and sends settings,
 // so reading and writing must not wait for each other. TcpInterface runs one FIFO of operations, in
 // which a read waiting for the next command would hold every send back. So the client takes the
-// connection's ByteReader once per connection (the reader a `request` hands to its reply reader; the
-// TcpInterface closes it when the link drops) and reads from it directly, while every write goes
-// through `TcpInterface.send`. The next command is awaited with one atomic readFrame (a command is a
-// `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D): nothing is consumed until it is whole.
+// connection's ByteReader (`TcpInterface.reader`, full duplex: its reads bypass the operation queue; a
+// new one per connection, closed when the link drops) on every `connected` event and reads from it
+// directly, while every write goes through `TcpInterface.send`. The next command is awaited with one
+// atomic readFrame (a command is a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D):
+// nothing is consumed until it is whole.
 
 import {
   AbortedError,
@@ -123,8 +124,6 @@ export class LinkSession {
     for (const c of this.#controllers.values()) c.abort(reason);
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   extends TypedEmitter<Events>
@@ -394,8 +393,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     if (this.#closed.signal.aborted) return;
     const link = new LinkSession();
     this.#link = link;
+    // This connection's reader, taken while the `connected` event runs (the next connection has its own).
+    const reader = this.#tcp.reader;
     void this.#identify(link, remoteAddress, remotePort);
-    void this.#readLoop(link);
+    if (reader === undefined) {
+      // The link dropped during a `connected` listener: the disconnect ends this session.
+      return;
+    }
+    void this.#readLoop(link, reader);
   }
 
   async #identify(
@@ -428,15 +433,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
   }
 
-  async #readLoop(link: LinkSession): Promise<void> {
-    let reader: ByteReader;
-    try {
-      // Queued behind the identification; resolves with this connection's reader.
-      reader = await this.#tcp.request(EMPTY, async (r) => r, { signal: link.abort.signal });
-    } catch (e) {
-      if (link.live && !this.#closed.signal.aborted) this.reportError(e);
-      return;
-    }
+  async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
     while (link.live && !this.#closed.signal.aborted) {
       let message: ServerMessage | undefined;
       try {

@@ -156,6 +156,11 @@ const NUL_ONLY: readonly number[] = [0];
 /** Entries kept in the eot and escape caches (commands repeat; the caches only spare re-parsing). */
 const CACHE_LIMIT = 256;
 
+/** cmd_tcp's message for a failure on a link's connection: `error at <label> link to <peer> <- <reason>`. */
+function linkErrorText(link: Link, conn: Connection, reason: string): string {
+  return `error at ${link.kind.label} link to ${conn.channel.peer} <- ${reason}`;
+}
+
 function untilText(result: ReadUntilResult): string {
   return textModeString(result.data);
 }
@@ -654,26 +659,20 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
   #brokenError(conn: Connection, link: Link, op: string): BusError {
     const cause = conn.broken;
     const peer = conn.channel.peer;
-    const label = link.kind.label;
     const ctx = { linkId: link.id, op, cause };
     const what = `${op} on ${peer}: the connection was lost earlier`;
     if (EofError.isInstance(cause)) {
       // The bytes the peer sent before closing go to the first call that finds the link broken, once.
       const partial = conn.partialTaken ? EMPTY : cause.partial;
       conn.partialTaken = true;
-      return new LinkEofError(
-        partial,
-        `error at ${label} link to ${peer} <- connection closed by the peer`,
-        what,
-        ctx,
-      );
+      return new LinkEofError(partial, linkErrorText(link, conn, 'connection closed by the peer'), what, ctx);
     }
     const code = LabwireError.isInstance(cause) ? cause.code : 'Broken';
     const reason = (cause as Error | undefined)?.message ?? 'connection lost';
     return new LinkIoError(
       code,
       `${what} (${reason}); inval and config the link to reconnect`,
-      `error at ${label} link to ${peer} <- ${reason}`,
+      linkErrorText(link, conn, reason),
       ctx,
     );
   }
@@ -710,17 +709,16 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
       count = byteCountArg(n);
     } catch (e) {
       const err = e as InvalidArgumentError;
-      throw new InvalidArgumentError(
-        err.message,
-        `error at ${link.kind.label} link to ${conn.channel.peer} <- ${err.pyrameMessage}`,
-        { linkId: link.id, op },
-      );
+      throw new InvalidArgumentError(err.message, linkErrorText(link, conn, err.pyrameMessage), {
+        linkId: link.id,
+        op,
+      });
     }
     if (count > this.#defaults.maxBuffer) {
       throw new LinkIoError(
         'LimitExceeded',
         `${op} of ${count} bytes exceeds the read limit of ${this.#defaults.maxBuffer} bytes (maxBuffer)`,
-        `error at ${link.kind.label} link to ${conn.channel.peer} <- read of ${count} bytes exceeds the limit`,
+        linkErrorText(link, conn, `read of ${count} bytes exceeds the limit`),
         { linkId: link.id, op },
       );
     }
@@ -978,7 +976,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     if (eof !== undefined) {
       return new LinkEofError(
         eof.partial,
-        `error at ${label} link to ${peer} <- connection closed by the peer after ${eof.partial.length} byte(s)`,
+        linkErrorText(link, conn, `connection closed by the peer after ${eof.partial.length} byte(s)`),
         subject,
         ctx,
       );
@@ -997,7 +995,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     const pyrame =
       what === 'send' && sent !== undefined
         ? `Error sending data ${latin1(sent)} to ${peer} <- ${reason}`
-        : `error at ${label} link to ${peer} <- ${reason}`;
+        : linkErrorText(link, conn, reason);
     return new LinkIoError(code, `${subject} failed: ${reason}`, pyrame, ctx);
   }
 

@@ -3,6 +3,7 @@
 // latency, blackhole (half-open), RST, close after N bytes, slow close, stop/restart, accept counting.
 
 import net from 'node:net';
+import { LoopbackListener, socketsClosed } from './loopback-listener';
 import { randomInt, seededRandom } from './random';
 
 /** Faults applied to one direction of every connection. Changes apply to bytes arriving afterwards. */
@@ -192,13 +193,8 @@ export class FaultProxy implements AsyncDisposable {
   upstream: FaultSettings;
   downstream: FaultSettings;
   #target: { host: string; port: number };
-  #port = 0;
-  #server: net.Server | undefined;
-  readonly #connections = new Set<ProxyConnection>();
+  readonly #listener: LoopbackListener<ProxyConnection>;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  #accepts = 0;
-  #maxOpen = 0;
-  #closed = false;
 
   private constructor(options: FaultProxyOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -206,31 +202,37 @@ export class FaultProxy implements AsyncDisposable {
     this.upstream = { ...options.upstream };
     this.downstream = { ...options.downstream };
     this.random = seededRandom(options.seed ?? 1);
+    this.#listener = new LoopbackListener(
+      'FaultProxy',
+      this.host,
+      0,
+      (socket, id) => new ProxyConnection(this, id, socket, this.#target),
+    );
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
     const proxy = new FaultProxy(options);
-    await proxy.#listen();
+    await proxy.#listener.listen();
     return proxy;
   }
 
   get port(): number {
-    return this.#port;
+    return this.#listener.port;
   }
 
   /** Client connections accepted since start. */
   get accepts(): number {
-    return this.#accepts;
+    return this.#listener.accepts;
   }
 
   /** Client connections open now. */
   get open(): number {
-    return this.#connections.size;
+    return this.#listener.open.size;
   }
 
   /** The most client connections open at the same time. */
   get maxOpen(): number {
-    return this.#maxOpen;
+    return this.#listener.maxOpen;
   }
 
   settings(direction: Direction): FaultSettings {
@@ -262,35 +264,32 @@ export class FaultProxy implements AsyncDisposable {
 
   /** Resets every open connection with RST (client and server side). */
   resetAll(): void {
-    for (const c of [...this.#connections]) c.reset();
+    for (const c of [...this.#listener.open]) c.reset();
   }
 
   /** Closes every open connection with FIN. */
   closeAll(): void {
-    for (const c of [...this.#connections]) c.close();
+    for (const c of [...this.#listener.open]) c.close();
   }
 
   /** Stops listening (connects are refused) and resets or closes every connection. */
   async stop(options: { reset?: boolean } = {}): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    const sockets = [...this.#connections].flatMap((c) => c.sockets());
+    const closed = this.#listener.unlisten();
+    const sockets = [...this.#listener.open].flatMap((c) => c.sockets());
     if (options.reset) this.resetAll();
     else this.closeAll();
-    await Promise.all(sockets.filter((s) => !s.closed).map((s) => new Promise((r) => s.once('close', r))));
+    await socketsClosed(sockets);
     await closed;
   }
 
   /** Listens again on the same port. */
-  async restart(): Promise<void> {
-    if (this.#closed) throw new Error('FaultProxy: restart after close');
-    if (this.#server === undefined) await this.#listen();
+  restart(): Promise<void> {
+    return this.#listener.restart();
   }
 
   /** Stops, and clears every pending timer. */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#listener.markClosed();
     await this.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
@@ -309,27 +308,5 @@ export class FaultProxy implements AsyncDisposable {
       }, ms);
       this.#timers.add(timer);
     });
-  }
-
-  #listen(): Promise<void> {
-    const server = net.createServer((socket) => this.#accept(socket));
-    this.#server = server;
-    return new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.host, port: this.#port, exclusive: true }, () => {
-        server.off('error', reject);
-        server.on('error', () => {});
-        this.#port = (server.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  #accept(socket: net.Socket): void {
-    this.#accepts++;
-    const connection = new ProxyConnection(this, this.#accepts, socket, this.#target);
-    this.#connections.add(connection);
-    this.#maxOpen = Math.max(this.#maxOpen, this.#connections.size);
-    socket.once('close', () => this.#connections.delete(connection));
   }
 }

@@ -1,8 +1,9 @@
 // A TCP server on a loopback address for tests: one handler per connection, accept counting, and a
 // stop/restart on the same port (the device being power-cycled).
 
-import net from 'node:net';
+import type net from 'node:net';
 import { ByteReader } from '@labwire/framing';
+import { LoopbackListener, socketsClosed } from './loopback-listener';
 
 export interface ServerConnection {
   /** 1, 2, … in accept order. */
@@ -25,18 +26,15 @@ export interface LoopbackServerOptions {
 
 export class LoopbackServer implements AsyncDisposable {
   readonly host: '127.0.0.1' | '::1';
-  #port: number;
-  #server: net.Server | undefined;
+  readonly #listener: LoopbackListener<net.Socket>;
   readonly #handler: ConnectionHandler;
-  readonly #sockets = new Set<net.Socket>();
-  #accepts = 0;
-  #maxOpen = 0;
-  #closed = false;
 
   private constructor(handler: ConnectionHandler, options: LoopbackServerOptions) {
     this.#handler = handler;
     this.host = options.host ?? '127.0.0.1';
-    this.#port = options.port ?? 0;
+    this.#listener = new LoopbackListener('LoopbackServer', this.host, options.port ?? 0, (socket, id) =>
+      this.#accept(socket, id),
+    );
   }
 
   /** Starts listening and resolves once the port is known. */
@@ -45,66 +43,62 @@ export class LoopbackServer implements AsyncDisposable {
     options: LoopbackServerOptions = {},
   ): Promise<LoopbackServer> {
     const server = new LoopbackServer(handler, options);
-    await server.#listen();
+    await server.#listener.listen();
     return server;
   }
 
   get port(): number {
-    return this.#port;
+    return this.#listener.port;
   }
 
   /** Connections accepted since start. */
   get accepts(): number {
-    return this.#accepts;
+    return this.#listener.accepts;
   }
 
   /** Connections open now. */
   get open(): number {
-    return this.#sockets.size;
+    return this.#listener.open.size;
   }
 
   /** The most connections that were open at the same time. */
   get maxOpen(): number {
-    return this.#maxOpen;
+    return this.#listener.maxOpen;
   }
 
   get listening(): boolean {
-    return this.#server?.listening ?? false;
+    return this.#listener.listening;
   }
 
   /** The client sockets open now. */
   get sockets(): readonly net.Socket[] {
-    return [...this.#sockets];
+    return [...this.#listener.open];
   }
 
   /** Closes every client connection: a FIN by default, an RST with `{ reset: true }`. */
   async dropConnections(options: { reset?: boolean } = {}): Promise<void> {
-    const sockets = [...this.#sockets];
+    const sockets = [...this.#listener.open];
     for (const s of sockets) {
       if (options.reset) s.resetAndDestroy();
       else s.destroy();
     }
-    await Promise.all(sockets.filter((s) => !s.closed).map((s) => new Promise((r) => s.once('close', r))));
+    await socketsClosed(sockets);
   }
 
   /** Stops listening (new connects are refused) and drops every connection. */
   async stop(options: { reset?: boolean } = {}): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const closed = this.#listener.unlisten();
     await this.dropConnections(options);
     await closed;
   }
 
   /** Listens again on the same port. */
-  async restart(): Promise<void> {
-    if (this.#closed) throw new Error('LoopbackServer: restart after close');
-    if (this.#server) return;
-    await this.#listen();
+  restart(): Promise<void> {
+    return this.#listener.restart();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#listener.markClosed();
     await this.stop();
   }
 
@@ -112,35 +106,15 @@ export class LoopbackServer implements AsyncDisposable {
     return this.close();
   }
 
-  #listen(): Promise<void> {
-    const server = net.createServer((socket) => this.#accept(socket));
-    this.#server = server;
-    return new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.host, port: this.#port, exclusive: true }, () => {
-        server.off('error', reject);
-        server.on('error', () => {});
-        this.#port = (server.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  #accept(socket: net.Socket): void {
-    this.#accepts++;
-    this.#sockets.add(socket);
-    this.#maxOpen = Math.max(this.#maxOpen, this.#sockets.size);
+  #accept(socket: net.Socket, id: number): net.Socket {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     // The reader is made on first use only: an unused reader would buffer up to its limit and then pause
     // the socket, stalling a handler that reads through its own 'data' listener (the echo server).
     let reader: ByteReader | undefined;
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      reader?.close();
-    });
+    socket.once('close', () => reader?.close());
     const connection: ServerConnection = {
-      id: this.#accepts,
+      id,
       socket,
       get reader() {
         reader ??= new ByteReader(socket, { timeoutMs: Number.POSITIVE_INFINITY });
@@ -157,5 +131,6 @@ export class LoopbackServer implements AsyncDisposable {
       .catch(() => {
         socket.destroy();
       });
+    return socket;
   }
 }

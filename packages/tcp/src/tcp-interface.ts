@@ -83,18 +83,6 @@ class Link {
   ) {}
 }
 
-interface Totals {
-  bytesIn: number;
-  bytesOut: number;
-  connects: number;
-  reconnects: number;
-  connectFailures: number;
-  disconnects: number;
-  completed: number;
-  timeouts: number;
-  replays: number;
-}
-
 const now = () => performance.now();
 const RESET_ON_ERROR = 1;
 const HEARTBEAT = 2;
@@ -160,7 +148,8 @@ export class TcpInterface extends EventEmitter<TcpInterfaceEvents> implements As
   #resync: Promise<void> | undefined;
   #consecutiveTimeouts = 0;
 
-  readonly #totals: Totals = {
+  /** The counters, with bytesIn/bytesOut of closed links only: `counters` adds the live socket's. */
+  readonly #totals: TcpCounters = {
     bytesIn: 0,
     bytesOut: 0,
     connects: 0,

@@ -25,9 +25,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
-import { fast, record, reply24 } from './helpers';
-
-const codeOf = (r: { ok: boolean }) => (r as unknown as { error: { code: string } }).error.code;
+import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 describe('argument and option checks', () => {
   it('rejects bad arguments without touching the line', async () => {
@@ -178,9 +176,7 @@ describe('connect edges', () => {
   });
 
   it('connect() during a backoff delay connects at once', async () => {
-    const server = await startEchoServer();
-    const port = server.port;
-    await server.close();
+    const port = await freePort();
     await using tcp = new TcpInterface('127.0.0.1', port, {
       ...fast,
       reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
@@ -193,9 +189,7 @@ describe('connect edges', () => {
   });
 
   it('operations issued while connecting wait for that connect; with offlineQueue they ride out failures', async () => {
-    const server = await startTaggingServer();
-    const port = server.port;
-    await server.close();
+    const port = await freePort();
     await using tcp = new TcpInterface('127.0.0.1', port, {
       ...fast,
       offlineQueue: 4,

@@ -28,7 +28,7 @@ import {
 } from '@labwire/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fast, record, reply24 } from './helpers';
+import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 const seqOf = (reply: Uint8Array) => viewOf(reply).getUint32(16);
 
@@ -65,7 +65,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
     await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, desync: 'reconnect' });
     const { reasons } = record(tcp);
     const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
-    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(a)).toBe('Timeout');
     const b = await tcp.request(taggedRequest(2), reply24);
     expect(tagOf(b)).toBe(2);
     expect(reasons).toEqual(['desync']);
@@ -80,7 +80,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
       drainQuietMs: 150,
     });
     const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
-    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(a)).toBe('Timeout');
     const b = await tcp.request(taggedRequest(2), reply24);
     expect(tagOf(b)).toBe(2);
     expect(server.accepts).toBe(1);
@@ -100,7 +100,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
     });
     const { reasons } = record(tcp);
     const a = await settle(tcp.request(fromLatin1('Q'), (r, o) => r.readUntil('\n', o), { timeoutMs: 30 }));
-    expect((a as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(a)).toBe('Timeout');
     await waitFor(() => reasons.includes('desync'), { timeoutMs: 8_000 });
     await server.dropConnections();
   });
@@ -113,7 +113,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
     const a = tcp.request(taggedRequest(1), reply24, { signal: controller.signal });
     await waitFor(() => server.requests === 1);
     controller.abort();
-    expect(((await settle(a)) as { error: { code: string } }).error.code).toBe('Aborted');
+    expect(codeOf(await settle(a))).toBe('Aborted');
     expect(tagOf(await tcp.request(taggedRequest(2), reply24))).toBe(2);
     expect(reasons).toEqual(['desync']);
   });
@@ -170,7 +170,7 @@ describe('F2/F3 deadlines while queued', () => {
     const a = tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 });
     const b = settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 20 }));
     const c = tcp.request(taggedRequest(3), reply24, { timeoutMs: 500 });
-    expect(((await b) as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(await b)).toBe('Timeout');
     expect(tagOf(await a)).toBe(1);
     expect(tagOf(await c)).toBe(3);
     expect(server.requests).toBe(2);
@@ -184,7 +184,7 @@ describe('F2/F3 deadlines while queued', () => {
     for (let i = 0; i < 20; i++) {
       const idle = settle(tcp.recv(4096, { timeoutMs: 5 }));
       const echoed = tcp.request(fromLatin1(`ping ${i}`), (r, o) => r.readExactly(`ping ${i}`.length, o));
-      expect(((await idle) as { error: { code: string } }).error.code).toBe('Timeout');
+      expect(codeOf(await idle)).toBe('Timeout');
       expect(latin1(await echoed)).toBe(`ping ${i}`);
     }
   });
@@ -228,7 +228,7 @@ describe('F4 half-open peers are detected', () => {
     proxy.blackhole();
     for (let i = 0; i < 3; i++) {
       const r = await settle(tcp.request(taggedRequest(10 + i), reply24, { timeoutMs: 30 }));
-      expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+      expect(codeOf(r)).toBe('Timeout');
       if (i < 2) expect(reasons).toEqual([]);
     }
     expect(reasons).toEqual(['timeouts']);
@@ -366,7 +366,7 @@ describe('F8 backpressure', () => {
     const { reasons } = record(tcp);
     await tcp.connect();
     const r = await settle(tcp.send(new Uint8Array(64 * 1024 * 1024), { timeoutMs: 150 }));
-    expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(r)).toBe('Timeout');
     expect(reasons).toEqual(['desync']);
     await server.dropConnections();
   });
@@ -412,7 +412,7 @@ describe('F10 EOF is an error with the partial bytes', () => {
     const pending = tcp.recv(4096, { timeoutMs: 5_000 });
     await server.dropConnections();
     const r = await settle(pending);
-    expect((r as { error: { code: string } }).error.code).toBe('Eof');
+    expect(codeOf(r)).toBe('Eof');
   });
 });
 
@@ -426,7 +426,7 @@ describe('proxy faults: latency, limit_data, slow_close', () => {
     await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
     expect(tagOf(await tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 }))).toBe(1);
     const late = await settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 10 }));
-    expect((late as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(late)).toBe('Timeout');
     proxy.heal();
     expect(tagOf(await tcp.request(taggedRequest(3), reply24))).toBe(3);
   });
@@ -456,7 +456,7 @@ describe('proxy faults: latency, limit_data, slow_close', () => {
     expect(tagOf(await tcp.request(taggedRequest(1), reply24))).toBe(1);
     await server.dropConnections();
     const r = await settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 400 }));
-    expect(['ConnectionLost', 'Timeout']).toContain((r as { error: { code: string } }).error.code);
+    expect(['ConnectionLost', 'Timeout']).toContain(codeOf(r));
     await waitFor(() => tcp.state === 'connected' && server.open === 1);
     expect(tagOf(await tcp.request(taggedRequest(3), reply24))).toBe(3);
   });
@@ -538,9 +538,7 @@ describe('F12 localhost, IPv6 and family', () => {
 
   it('family 4 tries IPv4 only; failures on every address keep all causes', async () => {
     const v6 = await ipv6Available();
-    const free = await startEchoServer();
-    const port = free.port;
-    await free.close();
+    const port = await freePort();
     await using v4 = new TcpInterface('localhost', port, {
       ...fast,
       family: 4,

@@ -1,6 +1,7 @@
 // Shared bits of the tcp test files.
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import type { TcpInterface, TcpInterfaceOptions } from '@labwire/tcp';
+import { startEchoServer } from '@labwire/testkit';
 
 /** Reads one tagging-server reply (24 bytes). */
 export const reply24 = (reader: ByteReader, options: OperationOptions) => reader.readExactly(24, options);
@@ -23,4 +24,15 @@ export function record(tcp: TcpInterface): { events: string[]; reasons: string[]
     });
   }
   return { events, reasons };
+}
+
+/** The `code` of the error a `settle(...)` result failed with (a TypeError when it succeeded). */
+export const codeOf = (settled: unknown): string => (settled as { error: { code: string } }).error.code;
+
+/** A loopback port that nothing listens on (bound once, then released): connects to it are refused. */
+export async function freePort(): Promise<number> {
+  const s = await startEchoServer();
+  const port = s.port;
+  await s.close();
+  return port;
 }

@@ -22,14 +22,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
-import { fast, record, reply24 } from './helpers';
-
-async function freePort(): Promise<number> {
-  const s = await startEchoServer();
-  const port = s.port;
-  await s.close();
-  return port;
-}
+import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 describe('construction and connect', () => {
   it('connects eagerly and reports connecting then connected', async () => {
@@ -90,7 +83,7 @@ describe('construction and connect', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     const r = await settle(tcp.connect({ signal: controller.signal }));
-    expect((r as { error: { code: string } }).error.code).toBe('Aborted');
+    expect(codeOf(r)).toBe('Aborted');
   });
 
   it('with reconnect:false a send after a drop reconnects first (SOCS: send reconnects)', async () => {
@@ -132,7 +125,7 @@ describe('send and recv (SOCS parity)', () => {
     const { reasons } = record(tcp);
     await tcp.connect();
     const r = await settle(tcp.recv(4096, { timeoutMs: 20, resetOnError: true }));
-    expect((r as { error: { code: string } }).error.code).toBe('Timeout');
+    expect(codeOf(r)).toBe('Timeout');
     expect(reasons).toEqual(['resetOnError']);
     await waitFor(() => tcp.state === 'connected' && server.accepts === 2);
     await tcp.send(fromLatin1('x'));
@@ -191,7 +184,7 @@ describe('framing reads on the connection', () => {
     await tcp.send(fromLatin1('0123456789'));
     await waitFor(() => tcp.counters.bytesIn >= 10);
     const r = await settle(tcp.readUntil('\n', { maxBytes: 4 }));
-    expect((r as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    expect(codeOf(r)).toBe('LimitExceeded');
     expect(latin1(await tcp.readExactly(10))).toBe('0123456789');
   });
 
@@ -294,7 +287,7 @@ describe('offline policy', () => {
     const a = tcp.request(taggedRequest(1), reply24);
     const b = tcp.request(taggedRequest(2), reply24);
     const c = await settle(tcp.request(taggedRequest(3), reply24));
-    expect((c as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    expect(codeOf(c)).toBe('LimitExceeded');
     await server.restart();
     expect(tagOf(await a)).toBe(1);
     expect(tagOf(await b)).toBe(2);
@@ -307,7 +300,7 @@ describe('offline policy', () => {
     const a = tcp.request(taggedRequest(1), reply24);
     const b = tcp.request(taggedRequest(2), reply24);
     const c = await settle(tcp.request(taggedRequest(3), reply24));
-    expect((c as { error: { code: string } }).error.code).toBe('LimitExceeded');
+    expect(codeOf(c)).toBe('LimitExceeded');
     expect((await Promise.all([a, b])).map(tagOf)).toEqual([1, 2]);
   });
 });

@@ -108,20 +108,18 @@ export async function pymodaqSteps(records: StepRecord[], narrator: Narrator): P
     'An alignment scan: step a stage, grab a camera image at each position, find where the beam is centred.\n' +
       'PyMoDAQ 4.4 (DataWithAxes layout C4) and 5.x (tagged frames) are wire-incompatible; labwire speaks both.',
   );
-  await runStep(
-    records,
-    narrator,
-    section,
-    'scan in the 4.4 format',
-    (ctx) => scan('4.4', '4.4', ctx),
-    30_000,
-  );
-  await runStep(
-    records,
-    narrator,
-    section,
-    'scan in the 5.x format',
-    (ctx) => scan('5.0', '5.x', ctx),
-    30_000,
-  );
+  // The same scan once per wire generation: [protocol as the server is told, label as users know it].
+  for (const [protocol, label] of [
+    ['4.4', '4.4'],
+    ['5.0', '5.x'],
+  ]) {
+    await runStep(
+      records,
+      narrator,
+      section,
+      `scan in the ${label} format`,
+      (ctx) => scan(protocol, label, ctx),
+      30_000,
+    );
+  }
 }

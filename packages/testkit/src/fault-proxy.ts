@@ -187,52 +187,25 @@ class ProxyConnection {
   }
 }
 
-export class FaultProxy implements AsyncDisposable {
-  readonly host: '127.0.0.1' | '::1';
+export class FaultProxy extends LoopbackListener<ProxyConnection> implements AsyncDisposable {
   readonly random: () => number;
   upstream: FaultSettings;
   downstream: FaultSettings;
   #target: { host: string; port: number };
-  readonly #listener: LoopbackListener<ProxyConnection>;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   private constructor(options: FaultProxyOptions) {
-    this.host = options.host ?? '127.0.0.1';
+    super('FaultProxy', options.host ?? '127.0.0.1', 0);
     this.#target = { host: options.target.host ?? '127.0.0.1', port: options.target.port };
     this.upstream = { ...options.upstream };
     this.downstream = { ...options.downstream };
     this.random = seededRandom(options.seed ?? 1);
-    this.#listener = new LoopbackListener(
-      'FaultProxy',
-      this.host,
-      0,
-      (socket, id) => new ProxyConnection(this, id, socket, this.#target),
-    );
   }
 
   static async start(options: FaultProxyOptions): Promise<FaultProxy> {
     const proxy = new FaultProxy(options);
-    await proxy.#listener.listen();
+    await proxy.listen();
     return proxy;
-  }
-
-  get port(): number {
-    return this.#listener.port;
-  }
-
-  /** Client connections accepted since start. */
-  get accepts(): number {
-    return this.#listener.accepts;
-  }
-
-  /** Client connections open now. */
-  get open(): number {
-    return this.#listener.open.size;
-  }
-
-  /** The most client connections open at the same time. */
-  get maxOpen(): number {
-    return this.#listener.maxOpen;
   }
 
   settings(direction: Direction): FaultSettings {
@@ -264,32 +237,27 @@ export class FaultProxy implements AsyncDisposable {
 
   /** Resets every open connection with RST (client and server side). */
   resetAll(): void {
-    for (const c of [...this.#listener.open]) c.reset();
+    for (const c of [...this.connections]) c.reset();
   }
 
   /** Closes every open connection with FIN. */
   closeAll(): void {
-    for (const c of [...this.#listener.open]) c.close();
+    for (const c of [...this.connections]) c.close();
   }
 
   /** Stops listening (connects are refused) and resets or closes every connection. */
   async stop(options: { reset?: boolean } = {}): Promise<void> {
-    const closed = this.#listener.unlisten();
-    const sockets = [...this.#listener.open].flatMap((c) => c.sockets());
+    const closed = this.unlisten();
+    const sockets = [...this.connections].flatMap((c) => c.sockets());
     if (options.reset) this.resetAll();
     else this.closeAll();
     await socketsClosed(sockets);
     await closed;
   }
 
-  /** Listens again on the same port. */
-  restart(): Promise<void> {
-    return this.#listener.restart();
-  }
-
   /** Stops, and clears every pending timer. */
   async close(): Promise<void> {
-    this.#listener.markClosed();
+    this.markClosed();
     await this.stop();
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
@@ -297,6 +265,11 @@ export class FaultProxy implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Each client connection gets its own connection to the current target. */
+  protected override onConnection(socket: net.Socket, id: number): ProxyConnection {
+    return new ProxyConnection(this, id, socket, this.#target);
   }
 
   /** A sleep whose timer `close()` clears. */

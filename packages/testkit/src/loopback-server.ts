@@ -24,17 +24,12 @@ export interface LoopbackServerOptions {
   port?: number;
 }
 
-export class LoopbackServer implements AsyncDisposable {
-  readonly host: '127.0.0.1' | '::1';
-  readonly #listener: LoopbackListener<net.Socket>;
+export class LoopbackServer extends LoopbackListener<net.Socket> implements AsyncDisposable {
   readonly #handler: ConnectionHandler;
 
   private constructor(handler: ConnectionHandler, options: LoopbackServerOptions) {
+    super('LoopbackServer', options.host ?? '127.0.0.1', options.port ?? 0);
     this.#handler = handler;
-    this.host = options.host ?? '127.0.0.1';
-    this.#listener = new LoopbackListener('LoopbackServer', this.host, options.port ?? 0, (socket, id) =>
-      this.#accept(socket, id),
-    );
   }
 
   /** Starts listening and resolves once the port is known. */
@@ -43,41 +38,22 @@ export class LoopbackServer implements AsyncDisposable {
     options: LoopbackServerOptions = {},
   ): Promise<LoopbackServer> {
     const server = new LoopbackServer(handler, options);
-    await server.#listener.listen();
+    await server.listen();
     return server;
   }
 
-  get port(): number {
-    return this.#listener.port;
-  }
-
-  /** Connections accepted since start. */
-  get accepts(): number {
-    return this.#listener.accepts;
-  }
-
-  /** Connections open now. */
-  get open(): number {
-    return this.#listener.open.size;
-  }
-
-  /** The most connections that were open at the same time. */
-  get maxOpen(): number {
-    return this.#listener.maxOpen;
-  }
-
   get listening(): boolean {
-    return this.#listener.listening;
+    return this.serverListening;
   }
 
   /** The client sockets open now. */
   get sockets(): readonly net.Socket[] {
-    return [...this.#listener.open];
+    return [...this.connections];
   }
 
   /** Closes every client connection: a FIN by default, an RST with `{ reset: true }`. */
   async dropConnections(options: { reset?: boolean } = {}): Promise<void> {
-    const sockets = [...this.#listener.open];
+    const sockets = [...this.connections];
     for (const s of sockets) {
       if (options.reset) s.resetAndDestroy();
       else s.destroy();
@@ -87,18 +63,13 @@ export class LoopbackServer implements AsyncDisposable {
 
   /** Stops listening (new connects are refused) and drops every connection. */
   async stop(options: { reset?: boolean } = {}): Promise<void> {
-    const closed = this.#listener.unlisten();
+    const closed = this.unlisten();
     await this.dropConnections(options);
     await closed;
   }
 
-  /** Listens again on the same port. */
-  restart(): Promise<void> {
-    return this.#listener.restart();
-  }
-
   async close(): Promise<void> {
-    this.#listener.markClosed();
+    this.markClosed();
     await this.stop();
   }
 
@@ -106,7 +77,7 @@ export class LoopbackServer implements AsyncDisposable {
     return this.close();
   }
 
-  #accept(socket: net.Socket, id: number): net.Socket {
+  protected override onConnection(socket: net.Socket, id: number): net.Socket {
     socket.setNoDelay(true);
     socket.on('error', () => {});
     // The reader is made on first use only: an unused reader would buffer up to its limit and then pause

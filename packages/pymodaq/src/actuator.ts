@@ -16,7 +16,6 @@ import {
   type ServerMessage,
 } from './client-role';
 import type { Position } from './codec';
-import { commandBytes } from './command-bytes';
 import { ClientCommand, ServerCommand } from './commands';
 import { ProtocolError } from './errors';
 import { findParameter, type ParameterNode, parameter } from './parameter-xml';
@@ -228,11 +227,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     if (!job.link.live) return;
     const p = this.profile;
     try {
-      await this.send(
-        [commandBytes(p, ClientCommand.moveDone), p.encodePosition(position, this.#units)],
-        {},
-        job.link,
-      );
+      await this.send([p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)], {}, job.link);
       this.emit('moveDone', { command: job.command, target: job.value, position });
     } catch (e) {
       if (job.link.live) this.reportError(e);
@@ -244,11 +239,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     if (!link.live) return;
     const p = this.profile;
     try {
-      await this.send(
-        [commandBytes(p, ClientCommand.positionIs), p.encodePosition(position, this.#units)],
-        {},
-        link,
-      );
+      await this.send([p.encodeCommandPosition(ClientCommand.positionIs, position, this.#units)], {}, link);
     } catch (e) {
       if (link.live) this.reportError(e);
     }

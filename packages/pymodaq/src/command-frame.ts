@@ -4,9 +4,12 @@
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import { decodeFramePayload, PymodaqDecodeError, type PymodaqProfile, pyTypeName } from './codec';
+import { frameAtHand } from './codec/pull';
 
 /** A command string is short: a longer first frame is not a command (checked before allocating). */
 export const MAX_COMMAND_BYTES = 1024 * 1024;
+
+const AT_HAND = { maxBytes: MAX_COMMAND_BYTES, timeoutMs: Number.POSITIVE_INFINITY };
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -16,7 +19,9 @@ export async function readCommandFrame(
   profile: PymodaqProfile,
   options: OperationOptions = {},
 ): Promise<string> {
-  const frame = await reader.readFrame({ ...options, maxBytes: MAX_COMMAND_BYTES });
+  // A command already buffered is read at once: no deadline timer, no abort listener.
+  const atHand = options.signal?.aborted !== true && frameAtHand(reader);
+  const frame = await reader.readFrame(atHand ? AT_HAND : { ...options, maxBytes: MAX_COMMAND_BYTES });
   return commandOf(frame, profile);
 }
 

@@ -348,8 +348,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
 
   #move(command: string, value: number, options: ServerCallOptions & { units?: string }): Promise<Position> {
     return this.#request<Position>('ACTUATOR', 'move_done', command, options, this.#moveTimeoutMs, (s) => [
-      commandBytes(this.profile, command),
-      this.profile.encodePosition(value, options.units ?? s.units),
+      this.profile.encodeCommandPosition(command, value, options.units ?? s.units),
     ]);
   }
 

@@ -111,7 +111,8 @@ function toBigInt(value: Element, info: DtypeInfo): bigint {
   throw new RangeError(`${info.dtype} needs an integer, got ${describe(value)}`);
 }
 
-function toNumber(value: Element, info: DtypeInfo): number {
+/** A float dtype's value as a JS number (complex values are refused). */
+export function toNumber(value: Element, info: DtypeInfo): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
   if (typeof value === 'boolean') return value ? 1 : 0;

@@ -32,7 +32,7 @@ export function* readListA(ctx: PullContext, itemKind: ItemKindA): Pull<PyValue[
   const count = yield* readCount(ctx);
   const items: PyValue[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
+    ctx.enterItem(i);
     items.push(yield* readItemA(ctx, itemKind));
     ctx.leave();
   }

@@ -7,6 +7,7 @@ import { NdArray } from './nd-array';
 import {
   asScalar,
   isPythonScalar,
+  plainItemNow,
   readArrayND,
   readBytes,
   readCount,
@@ -42,8 +43,8 @@ export function* readListB(ctx: PullContext): Pull<PyValue[]> {
   const count = yield* readCount(ctx);
   const items: PyValue[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
-    items.push(yield* readTaggedB(ctx));
+    ctx.enterItem(i);
+    items.push(plainItemNow(ctx, 'squeeze') ?? (yield* readTaggedB(ctx)));
     ctx.leave();
   }
   ctx.up();

@@ -18,11 +18,15 @@ import { UnknownTagError, UnsupportedValueError } from './errors';
 import { NdArray } from './nd-array';
 import {
   asScalar,
+  countNow,
+  numericNow,
+  plainItemNow,
   readArrayND,
   readBytes,
   readCount,
   readNumeric,
   readStr,
+  strNow,
   writeArrayND,
   writeNumeric,
 } from './primitives';
@@ -119,7 +123,7 @@ export function* readListC(ctx: PullContext, layout: LayoutC): Pull<PyValue[]> {
   const count = yield* readCount(ctx);
   const items: PyValue[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
+    ctx.enterItem(i);
     items.push(yield* readTaggedC(ctx, layout));
     ctx.leave();
   }
@@ -136,13 +140,40 @@ function* listField<T>(ctx: PullContext, layout: LayoutC, name: string, check: C
   const count = yield* readCount(ctx);
   const items: T[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
+    ctx.enterItem(i);
     const at = ctx.offset;
-    items.push(check(ctx, yield* readTaggedC(ctx, layout), at));
+    items.push(check(ctx, plainItemNow(ctx, 'atleast1d') ?? (yield* readTaggedC(ctx, layout)), at));
     ctx.leave();
   }
   ctx.up();
   ctx.leave();
+  return items;
+}
+
+/**
+ * listField from the bytes at hand, when the whole list is there and holds plain items (strings, scalars,
+ * arrays); else undefined with nothing consumed.
+ */
+function listNow<T>(ctx: PullContext, name: string, check: Check<T>): T[] | undefined {
+  const { pos, offset } = ctx;
+  ctx.enter(name);
+  ctx.down();
+  const count = countNow(ctx);
+  let items: T[] | undefined = count === undefined ? undefined : [];
+  for (let i = 0; items !== undefined && i < count!; i++) {
+    ctx.enterItem(i);
+    const at = ctx.offset;
+    const v = plainItemNow(ctx, 'atleast1d');
+    if (v === undefined) items = undefined;
+    else items.push(check(ctx, v, at));
+    ctx.leave();
+  }
+  ctx.up();
+  ctx.leave();
+  if (items === undefined) {
+    ctx.pos = pos;
+    ctx.offset = offset;
+  }
   return items;
 }
 
@@ -154,8 +185,23 @@ function* strField<T = string>(
 ): Pull<T> {
   ctx.enter(name);
   const at = ctx.offset;
-  const text = yield* readStr(ctx);
+  const text = strNow(ctx) ?? (yield* readStr(ctx));
   const value = check ? check(ctx, text, at) : (text as T);
+  ctx.leave();
+  return value;
+}
+
+/** strField from the bytes at hand, else undefined with nothing consumed. */
+function strFieldNow<T = string>(
+  ctx: PullContext,
+  name: string,
+  check?: (ctx: PullContext, v: string, at: number) => T,
+): T | undefined {
+  const at = ctx.offset;
+  const text = strNow(ctx);
+  if (text === undefined || check === undefined) return text as T | undefined;
+  ctx.enter(name);
+  const value = check(ctx, text, at);
   ctx.leave();
   return value;
 }
@@ -164,14 +210,14 @@ function* strField<T = string>(
 function* numberField(ctx: PullContext, name: string, check: Check<number>): Pull<number> {
   ctx.enter(name);
   const at = ctx.offset;
-  const value = check(ctx, yield* readNumeric(ctx), at);
+  const value = check(ctx, numericNow(ctx) ?? (yield* readNumeric(ctx)), at);
   ctx.leave();
   return value;
 }
 
 function* className(ctx: PullContext, allowed: readonly string[]): Pull<string> {
   const at = ctx.offset;
-  const name = yield* readStr(ctx);
+  const name = strNow(ctx) ?? (yield* readStr(ctx));
   if (!allowed.includes(name)) throw new UnknownTagError(name, at, allowed, ctx.field || undefined);
   return name;
 }
@@ -197,20 +243,27 @@ export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes>
   const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
   ctx.enter(type);
   const timestamp = yield* numberField(ctx, 'timestamp', expectNumber);
-  const name = yield* strField(ctx, 'name');
-  const units = layout.units ? yield* strField(ctx, 'units') : '';
-  const source = yield* strField(ctx, 'source', expectSource);
-  const dim = yield* strField(ctx, 'dim', expectDim);
-  const distribution = yield* strField(ctx, 'distribution', expectDistribution);
-  const data = yield* listField(ctx, layout, 'data', expectArray);
-  const labels = yield* listField(ctx, layout, 'labels', expectStr);
-  const origin = yield* strField(ctx, 'origin');
-  const navIndexes = yield* listField(ctx, layout, 'nav_indexes', expectInt);
-  const axes = yield* listField(ctx, layout, 'axes', expectAxis);
-  const errors = layout.errors ? yield* listField(ctx, layout, 'errors', expectArray) : [];
+  const name = strFieldNow(ctx, 'name') ?? (yield* strField<string>(ctx, 'name'));
+  const units = layout.units ? (strFieldNow(ctx, 'units') ?? (yield* strField<string>(ctx, 'units'))) : '';
+  const source = strFieldNow(ctx, 'source', expectSource) ?? (yield* strField(ctx, 'source', expectSource));
+  const dim = strFieldNow(ctx, 'dim', expectDim) ?? (yield* strField(ctx, 'dim', expectDim));
+  const distribution =
+    strFieldNow(ctx, 'distribution', expectDistribution) ??
+    (yield* strField(ctx, 'distribution', expectDistribution));
+  const data = listNow(ctx, 'data', expectArray) ?? (yield* listField(ctx, layout, 'data', expectArray));
+  const labels = listNow(ctx, 'labels', expectStr) ?? (yield* listField(ctx, layout, 'labels', expectStr));
+  const origin = strFieldNow(ctx, 'origin') ?? (yield* strField<string>(ctx, 'origin'));
+  const navIndexes =
+    listNow(ctx, 'nav_indexes', expectInt) ?? (yield* listField(ctx, layout, 'nav_indexes', expectInt));
+  const axes = listNow(ctx, 'axes', expectAxis) ?? (yield* listField(ctx, layout, 'axes', expectAxis));
+  const errors = layout.errors
+    ? (listNow(ctx, 'errors', expectArray) ?? (yield* listField(ctx, layout, 'errors', expectArray)))
+    : [];
   const extraAttributes: ExtraAttribute[] = [];
   if (layout.extras) {
-    const names = yield* listField(ctx, layout, 'extra_attributes', expectStr);
+    const names =
+      listNow(ctx, 'extra_attributes', expectStr) ??
+      (yield* listField(ctx, layout, 'extra_attributes', expectStr));
     for (const attr of names) {
       ctx.enter(attr);
       extraAttributes.push({ name: attr, value: yield* readTaggedC(ctx, layout) });

@@ -19,17 +19,18 @@ import {
 import { UnexpectedValueError, UnknownTagError, UnsupportedValueError } from './errors';
 import { NdArray } from './nd-array';
 import {
+  arraySync,
   asScalar,
+  bytesSync,
+  countSync,
   isPythonScalar,
-  readArrayND,
-  readBytes,
-  readCount,
-  readNumeric,
-  readStr,
+  numericSync,
+  strSync,
+  tagNow,
   writeArrayND,
   writeNumeric,
 } from './primitives';
-import { FRAME, type Pull, type PullContext, runSync } from './pull';
+import { decodeAt, FRAME, type Pull, type PullContext } from './pull';
 import {
   type Axis,
   type DataToExport,
@@ -49,7 +50,7 @@ import {
   type PyValue,
   pyTypeName,
 } from './values';
-import type { WireWriter } from './wire-writer';
+import { strBytes, type WireWriter } from './wire-writer';
 
 const SCALAR_TAGS = ['int', 'float', 'bool', 'complex'];
 /** Every tag labwire registers eagerly (upstream registers some lazily, spec §9 c). */
@@ -69,48 +70,58 @@ export const TAGS_D: readonly string[] = [
 ];
 
 // --- decoding ---------------------------------------------------------------------------------------------
+// A frame payload is always complete before it is decoded (readFrame, or the frame at hand), so gen D
+// decodes synchronously: each field takes its fast path over the payload, or the general one.
 
-export function* readTaggedD(ctx: PullContext): Pull<PyValue> {
+const T_STR = strBytes('str');
+const T_FLOAT = strBytes('float');
+const T_LIST = strBytes('list');
+const T_INT = strBytes('int');
+const T_NDARRAY = strBytes('ndarray');
+const ndarraySync = (ctx: PullContext): PyValue => arraySync(ctx, 'atleast1d');
+
+export function readTaggedD(ctx: PullContext): PyValue {
   const at = ctx.offset;
-  const tag = yield* readStr(ctx);
+  const tag = strSync(ctx);
   switch (tag) {
     case 'str':
-      return yield* readStr(ctx);
+      return strSync(ctx);
     case 'bytes':
-      return yield* readBytes(ctx);
+      return bytesSync(ctx);
     case 'int':
     case 'float':
     case 'bool':
     case 'complex':
-      return yield* readNumeric(ctx);
+      return numericSync(ctx);
     case 'ndarray':
-      return yield* readArrayND(ctx, 'atleast1d');
+      return ndarraySync(ctx);
     case 'list':
-      return yield* readItemsD(ctx);
+      return readItemsD(ctx);
     case 'tuple':
-      return { type: 'tuple', items: yield* readItemsD(ctx) };
+      return { type: 'tuple', items: readItemsD(ctx) };
     case 'dict':
-      return yield* readDictD(ctx);
+      return readDictD(ctx);
     case 'NoneType':
       return null;
     case 'Axis':
-      return yield* readAxisD(ctx);
+      return readAxisD(ctx);
     case 'ParameterWithPath':
-      return yield* readParameterD(ctx);
+      return readParameterD(ctx);
     default:
-      if ((DWA_CLASSES as readonly string[]).includes(tag)) return yield* readDwaD(ctx, tag as DwaClass);
-      if ((DTE_CLASSES as readonly string[]).includes(tag)) return yield* readDteD(ctx, tag as DteClass);
+      if ((DWA_CLASSES as readonly string[]).includes(tag)) return readDwaD(ctx, tag as DwaClass);
+      if ((DTE_CLASSES as readonly string[]).includes(tag)) return readDteD(ctx, tag as DteClass);
       throw new UnknownTagError(tag, at, TAGS_D, ctx.field || undefined);
   }
 }
 
-function* readItemsD(ctx: PullContext): Pull<PyValue[]> {
+/** The body of a `list` or `tuple`: u32 count, then tagged objects. */
+function readItemsD(ctx: PullContext): PyValue[] {
   ctx.down();
-  const count = yield* readCount(ctx);
+  const count = countSync(ctx);
   const items: PyValue[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
-    items.push(yield* readTaggedD(ctx));
+    ctx.enterItem(i);
+    items.push(readTaggedD(ctx));
     ctx.leave();
   }
   ctx.up();
@@ -119,29 +130,41 @@ function* readItemsD(ctx: PullContext): Pull<PyValue[]> {
 
 type Check<T> = (ctx: PullContext, v: PyValue, at: number) => T;
 
-/** A tagged field that must pass `check` (checked with the field still named). */
-function* typed<T>(ctx: PullContext, name: string, check: Check<T>): Pull<T> {
+/**
+ * A tagged field that must pass `check` (checked with the field still named). When it carries the usual
+ * tag `tag`, its body is read directly with `body`; any other tag goes the general way (and `check` names
+ * the mismatch).
+ */
+function typed<T>(
+  ctx: PullContext,
+  name: string,
+  check: Check<T>,
+  tag: Uint8Array = T_STR,
+  body: (ctx: PullContext) => PyValue = strSync,
+): T {
   ctx.enter(name);
   const at = ctx.offset;
-  const value = check(ctx, yield* readTaggedD(ctx), at);
+  const value = check(ctx, tagNow(ctx, tag) ? body(ctx) : readTaggedD(ctx), at);
   ctx.leave();
   return value;
 }
 
 /** A field that must be a tagged `list` whose items all pass `check`. */
-function* typedList<T>(ctx: PullContext, name: string, check: Check<T>): Pull<T[]> {
+function typedList<T>(ctx: PullContext, name: string, check: Check<T>): T[] {
   ctx.enter(name);
   const at = ctx.offset;
-  const tag = yield* readStr(ctx);
-  if (tag !== 'list')
-    throw new UnexpectedValueError('a list', `a value tagged ${JSON.stringify(tag)}`, at, ctx.field);
+  if (!tagNow(ctx, T_LIST)) {
+    const tag = strSync(ctx);
+    if (tag !== 'list')
+      throw new UnexpectedValueError('a list', `a value tagged ${JSON.stringify(tag)}`, at, ctx.field);
+  }
   ctx.down();
-  const count = yield* readCount(ctx);
+  const count = countSync(ctx);
   const items: T[] = [];
   for (let i = 0; i < count; i++) {
-    ctx.enter(`[${i}]`);
+    ctx.enterItem(i);
     const itemAt = ctx.offset;
-    items.push(check(ctx, yield* readTaggedD(ctx), itemAt));
+    items.push(check(ctx, readTaggedD(ctx), itemAt));
     ctx.leave();
   }
   ctx.up();
@@ -157,66 +180,68 @@ const textOrBytes: Check<string | Uint8Array> = (c, v, at) => {
   if (typeof v === 'string' || v instanceof Uint8Array) return v;
   throw unexpected(c, 'str or bytes', v, at);
 };
+/** A `float` field (timestamps). */
+const timestamp = (ctx: PullContext): number => typed(ctx, 'timestamp', expectNumber, T_FLOAT, numericSync);
 
-function* readDictD(ctx: PullContext): Pull<PyValue> {
+function readDictD(ctx: PullContext): PyValue {
   ctx.down();
-  const keys = yield* typed(ctx, 'keys', expectList);
+  const keys = typed(ctx, 'keys', expectList, T_LIST, readItemsD);
   const entries: (readonly [PyValue, PyValue])[] = [];
   for (let i = 0; i < keys.length; i++) {
-    ctx.enter(`[${i}]`);
-    entries.push([keys[i]!, yield* readTaggedD(ctx)]);
+    ctx.enterItem(i);
+    entries.push([keys[i]!, readTaggedD(ctx)]);
     ctx.leave();
   }
   ctx.up();
   return { type: 'dict' as const, entries };
 }
 
-function* readAxisD(ctx: PullContext): Pull<Axis> {
+function readAxisD(ctx: PullContext): Axis {
   ctx.down();
   ctx.enter('Axis');
-  const label = yield* typed(ctx, 'label', expectStr);
-  const units = yield* typed(ctx, 'units', expectStr);
-  const data = yield* typed(ctx, 'data', expectArray);
-  const index = yield* typed(ctx, 'index', expectInt);
-  const spreadOrder = yield* typed(ctx, 'spread_order', expectInt);
+  const label = typed(ctx, 'label', expectStr);
+  const units = typed(ctx, 'units', expectStr);
+  const data = typed(ctx, 'data', expectArray, T_NDARRAY, ndarraySync);
+  const index = typed(ctx, 'index', expectInt, T_INT, numericSync);
+  const spreadOrder = typed(ctx, 'spread_order', expectInt, T_INT, numericSync);
   ctx.leave();
   ctx.up();
   return { type: 'Axis', label, units, data, index, spreadOrder };
 }
 
-function* readExtrasD(ctx: PullContext): Pull<ExtraAttribute[]> {
-  const names = yield* typedList(ctx, 'extra_attributes', expectStr);
+function readExtrasD(ctx: PullContext): ExtraAttribute[] {
+  const names = typedList(ctx, 'extra_attributes', expectStr);
   const out: ExtraAttribute[] = [];
   for (const name of names) {
     ctx.enter(name);
-    out.push({ name, value: yield* readTaggedD(ctx) });
+    out.push({ name, value: readTaggedD(ctx) });
     ctx.leave();
   }
   return out;
 }
 
-function* readDwaD(ctx: PullContext, type: DwaClass): Pull<DataWithAxes> {
+function readDwaD(ctx: PullContext, type: DwaClass): DataWithAxes {
   ctx.down();
   ctx.enter(type);
-  const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
-  const name = yield* typed(ctx, 'name', expectStr);
-  const source = yield* typed(ctx, 'source', sourceCheck);
-  const dim = yield* typed(ctx, 'dim', dimCheck);
-  const distribution = yield* typed(ctx, 'distribution', distributionCheck);
-  const data = yield* typedList(ctx, 'data', expectArray);
+  const ts = timestamp(ctx);
+  const name = typed(ctx, 'name', expectStr);
+  const source = typed(ctx, 'source', sourceCheck);
+  const dim = typed(ctx, 'dim', dimCheck);
+  const distribution = typed(ctx, 'distribution', distributionCheck);
+  const data = typedList(ctx, 'data', expectArray);
   // Spec §6.3: units moved after data in gen D.
-  const units = yield* typed(ctx, 'units', expectStr);
-  const labels = yield* typedList(ctx, 'labels', expectStr);
-  const origin = yield* typed(ctx, 'origin', expectStr);
-  const navIndexes = yield* typedList(ctx, 'nav_indexes', expectInt);
-  const axes = yield* typedList(ctx, 'axes', expectAxis);
-  const errors = yield* typedList(ctx, 'errors', expectArray);
-  const extraAttributes = yield* readExtrasD(ctx);
+  const units = typed(ctx, 'units', expectStr);
+  const labels = typedList(ctx, 'labels', expectStr);
+  const origin = typed(ctx, 'origin', expectStr);
+  const navIndexes = typedList(ctx, 'nav_indexes', expectInt);
+  const axes = typedList(ctx, 'axes', expectAxis);
+  const errors = typedList(ctx, 'errors', expectArray);
+  const extraAttributes = readExtrasD(ctx);
   ctx.leave();
   ctx.up();
   return {
     type,
-    timestamp,
+    timestamp: ts,
     name,
     units,
     source,
@@ -232,22 +257,22 @@ function* readDwaD(ctx: PullContext, type: DwaClass): Pull<DataWithAxes> {
   };
 }
 
-function* readDteD(ctx: PullContext, type: DteClass): Pull<DataToExport> {
+function readDteD(ctx: PullContext, type: DteClass): DataToExport {
   ctx.down();
   ctx.enter(type);
-  const timestamp = yield* typed(ctx, 'timestamp', expectNumber);
-  const name = yield* typed(ctx, 'name', expectStr);
-  const data = yield* typedList(ctx, 'data', expectDwa);
-  const extraAttributes = yield* readExtrasD(ctx);
+  const ts = timestamp(ctx);
+  const name = typed(ctx, 'name', expectStr);
+  const data = typedList(ctx, 'data', expectDwa);
+  const extraAttributes = readExtrasD(ctx);
   ctx.leave();
   ctx.up();
-  return { type, timestamp, name, data, extraAttributes };
+  return { type, timestamp: ts, name, data, extraAttributes };
 }
 
-function* readParameterD(ctx: PullContext): Pull<PyValue> {
-  const path = yield* typedList(ctx, 'path', expectStr);
+function readParameterD(ctx: PullContext): PyValue {
+  const path = typedList(ctx, 'path', expectStr);
   // parameter_to_xml_string returns bytes, so the XML travels tagged `bytes`; a `str` is accepted too.
-  const xml = yield* typed(ctx, 'xml', textOrBytes);
+  const xml = typed(ctx, 'xml', textOrBytes);
   return { type: 'ParameterWithPath' as const, path, xml };
 }
 
@@ -256,7 +281,7 @@ function* readParameterD(ctx: PullContext): Pull<PyValue> {
  * `ctx.offset` should be 4 so that error offsets count from the frame's first byte.
  */
 export function decodePayloadD(payload: Uint8Array, ctx: PullContext): PyValue {
-  const { value, end } = runSync(readTaggedD(ctx), payload, ctx);
+  const { value, end } = decodeAt(ctx, payload, 0, readTaggedD);
   if (end !== payload.length) {
     throw ctx.error(`frame holds ${payload.length - end} byte(s) after its tagged object`, ctx.offset, {
       code: 'PymodaqTrailingBytes',

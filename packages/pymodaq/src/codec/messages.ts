@@ -26,7 +26,7 @@ import {
 } from './gen-c';
 import { readFrameD, writeTaggedD } from './gen-d';
 import { NdArray } from './nd-array';
-import { decodeUtf8, readNumeric, readStr, readU32 } from './primitives';
+import { decodeUtf8, numericNow, readNumeric, readStr, readU32 } from './primitives';
 import type { Pull, PullContext } from './pull';
 import { type DataWithAxes, dataActuator, isDataToExport, isPyScalar, type PyValue } from './values';
 import type { DetectorData, ReadValueOptions } from './wire-profile';
@@ -70,7 +70,7 @@ function strings(ctx: PullContext, items: readonly PyValue[], at: number): strin
 /** A/B position: a scalar (spec §3, §4). */
 function* scalarPosition(ctx: PullContext): Pull<Position> {
   const at = ctx.offset;
-  const v = yield* readNumeric(ctx);
+  const v = numericNow(ctx) ?? (yield* readNumeric(ctx));
   if (isPyScalar(v) && typeof v.value !== 'object' && typeof v.value !== 'boolean')
     return { value: Number(v.value) };
   throw unexpected(ctx, 'a float or int position', v, at);

@@ -10,6 +10,7 @@ import {
   HOST_LITTLE_ENDIAN,
   parseDtype,
   readElement,
+  toNumber,
   writeElement,
 } from './dtype';
 
@@ -47,6 +48,9 @@ function dtypeOf(dtype: string): DtypeInfo {
     );
   return info;
 }
+
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
 
 const TYPED_BY_DTYPE: Record<string, (b: ArrayBuffer, o: number, n: number) => TypedArray> = {
   b1: (b, o, n) => new Uint8Array(b, o, n),
@@ -94,6 +98,9 @@ export class NdArray {
    */
   readonly wireShape: readonly number[] | undefined;
   readonly #info: DtypeInfo;
+  readonly #size: number;
+  /** A DataView over `data`, made on first element access. */
+  #view: DataView | undefined;
 
   constructor(dtype: string, shape: readonly number[], data: Uint8Array, wireShape?: readonly number[]) {
     const info = dtypeOf(dtype);
@@ -112,6 +119,12 @@ export class NdArray {
     this.data = data;
     this.wireShape = wireShape === undefined ? undefined : Object.freeze([...wireShape]);
     this.#info = info;
+    this.#size = size;
+  }
+
+  #dataView(): DataView {
+    this.#view ??= viewOf(this.data);
+    return this.#view;
   }
 
   /** Builds an array from element values (numbers, bigints, booleans or `{re, im}`), C order. */
@@ -128,9 +141,20 @@ export class NdArray {
         `NdArray.fromValues: ${values.length} value(s) do not fill shape [${shape.join(', ')}]`,
       );
     }
-    const data = new Uint8Array(values.length * info.itemsize);
-    const view = viewOf(data);
-    for (let i = 0; i < values.length; i++) writeElement(view, i * info.itemsize, info, values[i]!);
+    let data: Uint8Array;
+    if (info.kind === 'f' && info.itemsize === 8 && info.littleEndian === HOST_LITTLE_ENDIAN) {
+      // float64 in host order (what a JS number is), copied through a scratch element: a small array
+      // stays on V8's heap (a DataView over it would move it out first).
+      data = new Uint8Array(values.length * 8);
+      for (let i = 0; i < values.length; i++) {
+        F64[0] = toNumber(values[i]!, info);
+        for (let b = 0; b < 8; b++) data[8 * i + b] = F64_BYTES[b]!;
+      }
+    } else {
+      data = new Uint8Array(values.length * info.itemsize);
+      const view = viewOf(data);
+      for (let i = 0; i < values.length; i++) writeElement(view, i * info.itemsize, info, values[i]!);
+    }
     return new NdArray(dtype, shape, data);
   }
 
@@ -151,7 +175,7 @@ export class NdArray {
 
   /** Number of elements. */
   get size(): number {
-    return product(this.shape);
+    return this.#size;
   }
 
   get itemsize(): number {
@@ -171,7 +195,7 @@ export class NdArray {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) {
       throw new RangeError(`NdArray.get: index ${index} out of range 0..${this.size - 1}`);
     }
-    return readElement(viewOf(this.data), index * this.#info.itemsize, this.#info);
+    return readElement(this.#dataView(), index * this.#info.itemsize, this.#info);
   }
 
   /** Element at an N-d index (one index per dimension). */
@@ -192,7 +216,7 @@ export class NdArray {
 
   /** All elements, flat in C order. */
   toArray(): Element[] {
-    const view = viewOf(this.data);
+    const view = this.#dataView();
     const size = this.#info.itemsize;
     const out = new Array<Element>(this.size);
     for (let i = 0; i < out.length; i++) out[i] = readElement(view, i * size, this.#info);

@@ -1,14 +1,21 @@
 // Primitives shared by every generation (spec §2): u32 BE lengths, UTF-8 strings, numeric blocks and
 // array blocks. Each decoder checks a length against its limit before requesting the bytes.
+//
+// Every read primitive comes in up to three forms:
+// - `readX`, a pull (generator): the general path, with every check, error and trace note;
+// - `xNow`, the fast path over the bytes at hand (take mode): indexes the buffer directly and makes no
+//   intermediate objects; it takes only a well-formed field that is all there and declines (undefined,
+//   nothing consumed) anything else, which then goes the general path, so errors stay those of `readX`;
+// - `xSync` = `xNow ?? readX` over a complete buffer (gen D payloads), where running out is a TruncatedError.
 
 import { hexExcerpt, LimitExceededError } from '@labwire/framing';
 import { type DtypeInfo, parseDtype, readElement } from './dtype';
 import { UnsupportedValueError } from './errors';
 import { checkLimit } from './limits';
 import { NdArray } from './nd-array';
-import type { Pull, PullContext } from './pull';
+import { type Pull, type PullContext, pullNow } from './pull';
 import { isPyScalar, type PyScalar, type PyValue, pyInt } from './values';
-import type { WireWriter } from './wire-writer';
+import { strBytes, type WireWriter } from './wire-writer';
 
 // numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
 const MAX_DTYPE_BYTES = 32;
@@ -30,6 +37,38 @@ function viewFor(bytes: Uint8Array): DataView {
 
 function be32(b: Uint8Array): number {
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+function u32At(src: Uint8Array, p: number): number {
+  return ((src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!) >>> 0;
+}
+
+// Short ASCII strings recur in every message (tags, class names, dtypes, `raw`, `Data0D`, `CH00`, units):
+// each is made once and then found again by a hash of its bytes (and checked byte for byte).
+const INTERN_MAX = 32;
+const INTERN_SLOTS = 1024;
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+
+/** `src[from, to)` as a string when every byte is ASCII, else undefined. */
+function asciiAt(src: Uint8Array, from: number, to: number): string | undefined {
+  let h = to - from;
+  for (let i = from; i < to; i++) {
+    const c = src[i]!;
+    if (c >= 0x80) return undefined;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (to - from > INTERN_MAX)
+    return String.fromCharCode.apply(null, src.subarray(from, to) as unknown as number[]);
+  const slot = h & (INTERN_SLOTS - 1);
+  const hit = interned[slot];
+  if (hit !== undefined && hit.length === to - from) {
+    let same = true;
+    for (let i = 0; same && i < hit.length; i++) same = hit.charCodeAt(i) === src[from + i];
+    if (same) return hit;
+  }
+  const text = String.fromCharCode.apply(null, src.subarray(from, to) as unknown as number[]);
+  interned[slot] = text;
+  return text;
 }
 
 export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
@@ -74,14 +113,8 @@ export function* readLengthPrefixed(
 /** UTF-8 as Python's `bytes.decode()`: invalid sequences are an error; short ASCII takes a fast path. */
 export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): string {
   if (bytes.length <= 64) {
-    let ascii = true;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    const ascii = asciiAt(bytes, 0, bytes.length);
+    if (ascii !== undefined) return ascii;
   }
   try {
     return utf8.decode(bytes);
@@ -246,6 +279,138 @@ export function* readArrayA(ctx: PullContext): Pull<NdArray> {
   return array;
 }
 
+// --- fast paths over the bytes at hand -----------------------------------------------------------------
+
+/** The bytes at hand, unless tracing (explainFrame wants every field noted by the general path). */
+function hand(ctx: PullContext): Uint8Array | undefined {
+  return ctx.trace === undefined ? ctx.src : undefined;
+}
+
+function advance(ctx: PullContext, to: number): void {
+  ctx.offset += to - ctx.pos;
+  ctx.pos = to;
+}
+
+/** Consumes `run` (a constant from `strBytes`) when the next bytes are exactly it. */
+export function tagNow(ctx: PullContext, run: Uint8Array): boolean {
+  const src = hand(ctx);
+  const p = ctx.pos;
+  if (src === undefined || p + run.length > src.length) return false;
+  for (let i = 0; i < run.length; i++) if (src[p + i] !== run[i]) return false;
+  advance(ctx, p + run.length);
+  return true;
+}
+
+export function strNow(ctx: PullContext): string | undefined {
+  const src = hand(ctx);
+  const p = ctx.pos;
+  if (src === undefined || p + 4 > src.length) return undefined;
+  const n = u32At(src, p);
+  if (n > 64 || n > ctx.limits.maxStringBytes || p + 4 + n > src.length) return undefined;
+  const text = asciiAt(src, p + 4, p + 4 + n);
+  if (text !== undefined) advance(ctx, p + 4 + n);
+  return text;
+}
+
+export function countNow(ctx: PullContext): number | undefined {
+  const src = hand(ctx);
+  const p = ctx.pos;
+  if (src === undefined || p + 4 > src.length) return undefined;
+  const count = u32At(src, p);
+  if (count > ctx.limits.maxListItems) return undefined;
+  advance(ctx, p + 4);
+  return count;
+}
+
+/** The dtype at `p` and where it ends, when it is one labwire decodes. */
+function dtypeAt(src: Uint8Array, p: number): { info: DtypeInfo; end: number } | undefined {
+  if (p + 4 > src.length) return undefined;
+  const n = u32At(src, p);
+  if (n > MAX_DTYPE_BYTES || p + 4 + n > src.length) return undefined;
+  const text = asciiAt(src, p + 4, p + 4 + n);
+  const info = text === undefined ? undefined : parseDtype(text);
+  return info === undefined ? undefined : { info, end: p + 4 + n };
+}
+
+export function numericNow(ctx: PullContext): PyScalar | boolean | undefined {
+  const src = hand(ctx);
+  if (src === undefined) return undefined;
+  const dtype = dtypeAt(src, ctx.pos);
+  if (dtype === undefined) return undefined;
+  const { info, end: p } = dtype;
+  if (p + 4 > src.length || u32At(src, p) !== info.itemsize || p + 4 + info.itemsize > src.length) {
+    return undefined;
+  }
+  const value = readElement(viewFor(src), src.byteOffset + p + 4, info);
+  advance(ctx, p + 4 + info.itemsize);
+  if (info.dtype === '|b1') return value as boolean;
+  return { type: 'scalar', dtype: info.dtype, value };
+}
+
+export function arrayNow(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): NdArray | undefined {
+  const src = hand(ctx);
+  if (src === undefined) return undefined;
+  const dtype = dtypeAt(src, ctx.pos);
+  if (dtype === undefined) return undefined;
+  const { info } = dtype;
+  let p = dtype.end;
+  if (p + 8 > src.length) return undefined;
+  const nbytes = u32At(src, p);
+  const ndim = u32At(src, p + 4);
+  p += 8;
+  if (nbytes > ctx.limits.maxArrayBytes || ndim > ctx.limits.maxDims || p + 4 * ndim > src.length) {
+    return undefined;
+  }
+  const shape = new Array<number>(ndim);
+  let size = 1;
+  for (let i = 0; i < ndim; i++) {
+    shape[i] = u32At(src, p + 4 * i);
+    size *= shape[i]!;
+  }
+  p += 4 * ndim;
+  if (size * info.itemsize !== nbytes || p + nbytes > src.length) return undefined;
+  const data = src.subarray(p, p + nbytes);
+  const final = receiver === 'squeeze' ? squeeze(shape) : ndim === 0 ? [1] : shape;
+  advance(ctx, p + nbytes);
+  return new NdArray(info.dtype, final, data, sameShape(final, shape) ? undefined : shape);
+}
+
+/**
+ * A list item with a plain tag (`string`, `scalar`, `array`: what gen B knows and every gen C layout
+ * keeps) taken whole from the bytes at hand, else undefined with nothing consumed.
+ */
+export function plainItemNow(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): PyValue | undefined {
+  const { pos, offset } = ctx;
+  let value: PyValue | undefined;
+  switch (strNow(ctx)) {
+    case 'string':
+      value = strNow(ctx);
+      break;
+    case 'scalar':
+      value = numericNow(ctx);
+      break;
+    case 'array':
+      value = arrayNow(ctx, receiver);
+      break;
+  }
+  if (value === undefined) {
+    ctx.pos = pos;
+    ctx.offset = offset;
+  }
+  return value;
+}
+
+// --- complete buffers: the fast path, else the general one (running out is a TruncatedError) -----------
+
+export const strSync = (ctx: PullContext): string => strNow(ctx) ?? pullNow(ctx, readStr(ctx));
+export const countSync = (ctx: PullContext, what?: string): number =>
+  countNow(ctx) ?? pullNow(ctx, readCount(ctx, what));
+export const numericSync = (ctx: PullContext): PyScalar | boolean =>
+  numericNow(ctx) ?? pullNow(ctx, readNumeric(ctx));
+export const arraySync = (ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): NdArray =>
+  arrayNow(ctx, receiver) ?? pullNow(ctx, readArrayND(ctx, receiver));
+export const bytesSync = (ctx: PullContext): Uint8Array => pullNow(ctx, readBytes(ctx));
+
 // --- encoders ---------------------------------------------------------------------------------------------
 
 export type ScalarRule = 'any' | 'python';
@@ -279,14 +444,25 @@ export function isPythonScalar(scalar: PyScalar): boolean {
   return PYTHON_SCALAR_DTYPES.has(scalar.dtype);
 }
 
+/** The start of a `<f8` numeric block (a Python float): `str "<f8"` + `u32 8`. */
+const F8_BLOCK = (() => {
+  const dtype = strBytes('<f8');
+  const out = new Uint8Array(dtype.length + 4);
+  out.set(dtype);
+  out[out.length - 1] = 8;
+  return out;
+})();
+
 /** Numeric block: `str dtype` + `u32 nbytes` + the value in the dtype's byte order. */
 export function writeNumeric(w: WireWriter, scalar: PyScalar): void {
   const { dtype, value } = scalar;
   // Fast paths for what Python floats, ints and bools become.
-  if (typeof value === 'number' && (dtype === '<f8' || dtype === '>f8')) {
-    w.str(dtype)
-      .u32(8)
-      .f64(value, dtype[0] === '<');
+  if (typeof value === 'number' && dtype === '<f8') {
+    w.run(F8_BLOCK).f64(value, true);
+    return;
+  }
+  if (typeof value === 'number' && dtype === '>f8') {
+    w.str(dtype).u32(8).f64(value, false);
     return;
   }
   if (typeof value === 'number' && (dtype === '<i8' || dtype === '>i8') && Number.isSafeInteger(value)) {

@@ -8,7 +8,7 @@ import { LAYOUT_C1, LAYOUT_C2, LAYOUT_C3, LAYOUT_C3_42, LAYOUT_C4, type LayoutC 
 import { TAGS_D } from './gen-d';
 import { type CodecLimits, resolveLimits } from './limits';
 import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
-import { type Pull, PullContext, runOnReader } from './pull';
+import { type Pull, PullContext, type ReadPlan, runOnReader } from './pull';
 import type { PyValue } from './values';
 import type { DetectorData, EncodeOptions, Generation, ReadValueOptions, WireProfile } from './wire-profile';
 import { WireWriter } from './wire-writer';
@@ -27,6 +27,10 @@ const DESCRIPTIONS: Record<Generation, string> = {
   C4: 'C4 (PyMoDAQ 4.4.x)',
   D: 'D (PyMoDAQ 5.x)',
 };
+
+const IN_PLACE: ReadPlan = { inPlace: true };
+const ONE_FRAME: ReadPlan = { singleRead: true };
+const FRAMES: ReadPlan = {};
 
 /** The codec of one wire generation. Stateless: one instance may serve any number of connections. */
 export class PymodaqProfile implements WireProfile {
@@ -70,8 +74,17 @@ export class PymodaqProfile implements WireProfile {
 
   #encode(write: (w: WireWriter) => void): Uint8Array {
     const w = new WireWriter();
-    write(w);
-    return w.finish();
+    try {
+      write(w);
+      return w.finish();
+    } finally {
+      w.release();
+    }
+  }
+
+  /** Gen D reads whole frames (every part but Info is one frame); A–C decode what is buffered in place. */
+  #plan(operation: string): ReadPlan {
+    return this.framed ? (operation === 'Info' ? FRAMES : ONE_FRAME) : IN_PLACE;
   }
 
   #read<T>(
@@ -87,7 +100,14 @@ export class PymodaqProfile implements WireProfile {
     } catch (e) {
       return Promise.reject(e);
     }
-    return runOnReader(decoder, reader, ctx, `pymodaq ${this.generation} ${operation}`, opts);
+    return runOnReader(
+      decoder,
+      reader,
+      ctx,
+      `pymodaq ${this.generation} ${operation}`,
+      opts,
+      this.#plan(operation),
+    );
   }
 
   encodeCommand(command: string): Uint8Array {
@@ -117,6 +137,21 @@ export class PymodaqProfile implements WireProfile {
   encodePosition(value: number, units?: string, options: EncodeOptions = {}): Uint8Array {
     return this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp));
   }
+  /**
+   * A command and the position that follows it (`move_abs`, `move_done`, `position_is` …) as one buffer:
+   * the bytes of encodeCommand + encodePosition, written once.
+   */
+  encodeCommandPosition(
+    command: string,
+    value: number,
+    units?: string,
+    options: EncodeOptions = {},
+  ): Uint8Array {
+    return this.#encode((w) => {
+      this.messages.writeCommand(w, command);
+      this.messages.writePosition(w, value, units, options.timestamp);
+    });
+  }
   readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
     return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts);
   }
@@ -126,8 +161,12 @@ export class PymodaqProfile implements WireProfile {
   /** The detector data as separate buffers (the large array blocks by reference, not copied). */
   encodeDetectorDataParts(data: DetectorData, options: EncodeOptions = {}): Uint8Array[] {
     const w = new WireWriter();
-    this.messages.writeDetector(w, data, options.timestamp);
-    return w.parts();
+    try {
+      this.messages.writeDetector(w, data, options.timestamp);
+      return w.parts();
+    } finally {
+      w.release();
+    }
   }
   readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData> {
     return this.#read(reader, 'detector data', (ctx) => this.messages.detector(ctx), opts);

@@ -110,6 +110,11 @@ export class PullContext {
     this.path.pop();
   }
 
+  /** Enters list item `i` (`[i]` in the path). */
+  enterItem(i: number): void {
+    this.path.push(i < ITEM_NAMES.length ? ITEM_NAMES[i]! : `[${i}]`);
+  }
+
   /** Enters a container level, checking the nesting limit. */
   down(): void {
     if (this.depth >= this.limits.maxDepth) {
@@ -141,9 +146,59 @@ export class PullContext {
   note(offset: number, length: number, meaning: () => string): void {
     this.trace?.push({ offset, length, field: this.field, meaning: meaning() });
   }
+
+  /**
+   * The error for a request of `n` bytes (or FRAME) beyond the bytes at hand: what a decoder over a
+   * complete buffer raises when the value runs past its end.
+   */
+  truncated(n: number): TruncatedError {
+    const src = this.src ?? EMPTY;
+    const left = src.length - this.pos;
+    let needed = n - left;
+    if (n === FRAME) {
+      needed = left < 4 ? 4 - left : 4 + frameLength(src.subarray(this.pos, this.pos + 4)) - left;
+    }
+    return new TruncatedError(needed, this.offset, this.field || undefined);
+  }
 }
 
 const EMPTY = new Uint8Array(0);
+/** Path names of the first list items, made once. */
+const ITEM_NAMES = Array.from({ length: 64 }, (_, i) => `[${i}]`);
+
+/**
+ * Runs a decoder to its end over the bytes at hand (take mode, `ctx.src` set); a request beyond them is a
+ * TruncatedError. Sync decoders use it for the general path of a field whose fast path declined.
+ */
+export function pullNow<T>(ctx: PullContext, decoder: Pull<T>): T {
+  const step = decoder.next();
+  if (step.done) return step.value;
+  decoder.return(undefined as never);
+  throw ctx.truncated(step.value);
+}
+
+/**
+ * Runs a sync decode over `bytes` from `start` (take mode). Returns the value and the offset after it; the
+ * caller's bytes at hand are restored afterwards (a gen D payload is decoded inside a larger message).
+ */
+export function decodeAt<T>(
+  ctx: PullContext,
+  bytes: Uint8Array,
+  start: number,
+  decode: (ctx: PullContext) => T,
+): { value: T; end: number } {
+  const savedSrc = ctx.src;
+  const savedPos = ctx.pos;
+  ctx.src = bytes;
+  ctx.pos = start;
+  try {
+    const value = decode(ctx);
+    return { value, end: ctx.pos };
+  } finally {
+    ctx.src = savedSrc;
+    ctx.pos = savedPos;
+  }
+}
 
 /**
  * Runs a decoder over `bytes` from `start` (take mode: it never yields unless the bytes run out). Returns
@@ -155,24 +210,18 @@ export function runSync<T>(
   ctx: PullContext,
   start = 0,
 ): { value: T; end: number } {
-  const savedSrc = ctx.src;
-  const savedPos = ctx.pos;
-  ctx.src = bytes;
-  ctx.pos = start;
-  try {
-    const step = decoder.next();
-    if (step.done) return { value: step.value, end: ctx.pos };
-    const left = bytes.length - ctx.pos;
-    let needed = step.value - left;
-    if (step.value === FRAME) {
-      needed = left < 4 ? 4 - left : 4 + frameLength(bytes.subarray(ctx.pos, ctx.pos + 4)) - left;
-    }
-    decoder.return(undefined as never);
-    throw new TruncatedError(needed, ctx.offset, ctx.field || undefined);
-  } finally {
-    ctx.src = savedSrc;
-    ctx.pos = savedPos;
-  }
+  return decodeAt(ctx, bytes, start, (c) => pullNow(c, decoder));
+}
+
+/** Whether `n` bytes are buffered with no read queued before them: reading them cannot wait. */
+export function bytesAtHand(reader: ByteReader, n: number): boolean {
+  return reader.pending === 0 && reader.buffered >= n;
+}
+
+/** Whether a whole u32-length frame is buffered with no read queued before it. */
+export function frameAtHand(reader: ByteReader): boolean {
+  if (!bytesAtHand(reader, 4)) return false;
+  return 4 + frameLength(reader.peek(4)) <= reader.buffered;
 }
 
 /** How much of the reader's buffer a decode looks at without consuming it (small messages need no more). */
@@ -203,15 +252,54 @@ function waitTurn(
   });
 }
 
+/** How a message read uses its reader (see runOnReader). */
+export interface ReadPlan {
+  /** The decoder makes at most one request (a gen D part of one frame): it needs no turn of its own. */
+  singleRead?: boolean;
+  /** Decode what the reader already holds in place (gen A–C); gen D reads whole frames instead. */
+  inPlace?: boolean;
+}
+
+/** A message read's place in the order of message reads on its reader, claimed only when needed. */
+class Turn {
+  #tail: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+
+  constructor(readonly reader: ByteReader) {}
+
+  /** Queues this read after `previous` (the reads already in line), so later ones wait for it. */
+  claim(previous?: Promise<void>): void {
+    if (this.#tail !== undefined) return;
+    const mine = new Promise<void>((resolve) => {
+      this.#release = resolve;
+    });
+    const tail = previous ? previous.then(() => mine) : mine;
+    turns.set(this.reader, tail);
+    this.#tail = tail;
+  }
+
+  release(): void {
+    const tail = this.#tail;
+    if (tail === undefined) return;
+    this.#release!();
+    // The chain settles once every earlier message read has too; only then may the entry go.
+    void tail.then(() => {
+      if (turns.get(this.reader) === tail) turns.delete(this.reader);
+    });
+  }
+}
+
 /**
  * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message, waiting
  * for an earlier message read included) and one signal. Message reads on one reader take turns in call
- * order: each is a sequence of reads that must not interleave with another message's.
- * What the reader already holds is decoded in place and then consumed with one readExactly of exactly the
- * bytes used; further requests wait for the stream. A failure before the first byte leaves the stream
- * untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message that
- * arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message). A decode
- * error consumes the bytes decoded so far (in gen D: exactly the bad frame).
+ * order: each is a sequence of reads that must not interleave with another message's. A read that makes
+ * a single request of the reader cannot interleave (the reader's own queue keeps requests in order), so it
+ * only takes a turn when another message read is in line before it.
+ * In place mode decodes what the reader already holds and then consumes it with one readExactly of
+ * exactly the bytes used; further requests wait for the stream. A failure before the first byte leaves the
+ * stream untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message
+ * that arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message). A
+ * decode error consumes the bytes decoded so far (in gen D: exactly the bad frame).
  */
 export async function runOnReader<T>(
   decoder: Pull<T>,
@@ -219,29 +307,24 @@ export async function runOnReader<T>(
   ctx: PullContext,
   operation: string,
   opts: OperationOptions = {},
+  plan: ReadPlan = { inPlace: true },
 ): Promise<T> {
-  const start = Date.now();
   const previous = turns.get(reader);
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const tail = previous ? previous.then(() => mine) : mine;
-  turns.set(reader, tail);
+  const turn = new Turn(reader);
   try {
-    if (previous) await waitTurn(previous, operation, opts.timeoutMs, opts.signal);
-    const timeoutMs =
-      opts.timeoutMs === undefined ? undefined : Math.max(0, opts.timeoutMs - (Date.now() - start));
-    return await readMessage(decoder, reader, ctx, operation, { signal: opts.signal, timeoutMs });
+    let timeoutMs = opts.timeoutMs;
+    if (previous) {
+      const start = Date.now();
+      turn.claim(previous);
+      await waitTurn(previous, operation, opts.timeoutMs, opts.signal);
+      if (timeoutMs !== undefined) timeoutMs = Math.max(0, timeoutMs - (Date.now() - start));
+    }
+    return await readMessage(decoder, reader, ctx, operation, { signal: opts.signal, timeoutMs }, plan, turn);
   } catch (e) {
     decoder.return(undefined as never);
     throw e;
   } finally {
-    release();
-    // The chain settles once every earlier message read has too; only then may the entry go.
-    void tail.then(() => {
-      if (turns.get(reader) === tail) turns.delete(reader);
-    });
+    turn.release();
   }
 }
 
@@ -251,6 +334,8 @@ async function readMessage<T>(
   ctx: PullContext,
   operation: string,
   opts: OperationOptions,
+  plan: ReadPlan,
+  turn: Turn,
 ): Promise<T> {
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
   const received: Uint8Array[] = [];
@@ -267,8 +352,8 @@ async function readMessage<T>(
     throw new MessageInterruptedError(operation, consumed, e);
   };
   for (;;) {
-    // Take mode over what is buffered, unless an earlier read queued on this reader owns those bytes.
-    if (opts.signal?.aborted !== true && reader.pending === 0 && reader.buffered > 0) {
+    // In place over what is buffered, unless an earlier read queued on this reader owns those bytes.
+    if (plan.inPlace && opts.signal?.aborted !== true && reader.pending === 0 && reader.buffered > 0) {
       ctx.src = reader.peek(PEEK_BYTES);
       ctx.pos = 0;
     }
@@ -280,6 +365,8 @@ async function readMessage<T>(
       failure = e;
     }
     started = true;
+    // More requests follow: from now on no other message read may slip in between them.
+    if (step?.done === false && !plan.singleRead) turn.claim();
     const used = ctx.src === undefined ? 0 : ctx.pos;
     const taken = ctx.src?.subarray(0, used);
     ctx.src = undefined;
@@ -299,18 +386,23 @@ async function readMessage<T>(
     if (step!.done) return step!.value;
     const n = step!.value;
     try {
-      const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+      // A request the buffer already satisfies completes at once: it needs no timer and no abort listener.
+      const waits =
+        opts.signal?.aborted === true || !(n === FRAME ? frameAtHand(reader) : bytesAtHand(reader, n));
+      const timeoutMs = !waits
+        ? Number.POSITIVE_INFINITY
+        : deadline === undefined
+          ? undefined
+          : Math.max(0, deadline - Date.now());
+      const signal = waits ? opts.signal : undefined;
       if (n === FRAME) {
-        input = await reader.readFrame({
-          maxBytes: ctx.limits.maxFrameBytes,
-          signal: opts.signal,
-          timeoutMs,
-        });
-        received.push(encodeFrameHeader(input.length), input);
+        input = await reader.readFrame({ maxBytes: ctx.limits.maxFrameBytes, signal, timeoutMs });
+        // Kept for the EofError of a later request (a single request has none).
+        if (!plan.singleRead) received.push(encodeFrameHeader(input.length), input);
         consumed += 4 + input.length;
         ctx.offset += 4 + input.length;
       } else {
-        input = await reader.readExactly(n, { signal: opts.signal, timeoutMs });
+        input = await reader.readExactly(n, { signal, timeoutMs });
         received.push(input);
         consumed += n;
         ctx.offset += n;

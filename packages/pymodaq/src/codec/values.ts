@@ -228,8 +228,13 @@ export function dimOf(array: NdArray): DataDim {
   return 'DataND';
 }
 
+/** The first labels, made once (every DataWithAxes built without labels gets them). */
+const LABELS = Array.from({ length: 16 }, (_, i) => `CH${String(i).padStart(2, '0')}`);
+
 export function defaultLabels(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => `CH${String(i).padStart(2, '0')}`);
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = LABELS[i] ?? `CH${String(i).padStart(2, '0')}`;
+  return out;
 }
 
 function extras(init: DataWithAxesInit['extraAttributes']): ExtraAttribute[] {

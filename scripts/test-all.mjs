@@ -22,6 +22,7 @@ const steps = [
   ['format and lint (biome)', 'pnpm', ['exec', 'biome', 'ci', '.']],
   ['promise safety and import cycles (eslint, typed)', 'pnpm', ['exec', 'eslint', '.']],
   ['layer boundaries (turbo)', 'pnpm', ['exec', 'turbo', 'boundaries']],
+  ['changesets parse into a release plan', 'pnpm', ['exec', 'changeset', 'status', '--verbose']],
   [
     'typecheck, tests, package checks (turbo)',
     'pnpm',

@@ -4,7 +4,8 @@
 // - the peak RSS growth of that transfer, in a fresh process, relative to the payload (target <= 3);
 // - sequential `move_abs` round trips server → actuator client → server, against raw ping-pong with the
 //   same message sizes (target >= 0.50; PyMoDAQ's own server manages about 10 messages per second), in
-//   gen B (the roles' own cost) and, for information, gen D (dominated by the DataActuator codec).
+//   gen B (the roles' own cost), C4 and D (a DataActuator position encoded and decoded four times per
+//   round trip).
 //
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
@@ -143,8 +144,20 @@ async function rssChild(): Promise<void> {
   console.log(JSON.stringify({ payload: IMAGE_BYTES, growth, growthRatio: growth / IMAGE_BYTES }));
 }
 
-const sizesB = moveSizes('B');
-const sizesD = moveSizes('D');
+/** Sequential moves in one generation against raw ping-pong with the same message sizes (target 0.5). */
+function moveCase(protocol: 'B' | 'C4' | 'D', note: string): BenchCase {
+  const sizes = moveSizes(protocol);
+  return {
+    name: protocol === 'B' ? 'pymodaq.move-abs' : `pymodaq.move-abs-${protocol}`,
+    metric: `sequential move_abs -> move_done, ${MOVES} round trips (gen ${protocol}: ${note})`,
+    unit: 'round trips/s',
+    target: 0.5,
+    compare: 'ratio>=',
+    baselineName: `raw ping-pong ${sizes.request} B / ${sizes.reply} B`,
+    baseline: () => rawPingPong({ requestBytes: sizes.request, replyBytes: sizes.reply, count: MOVES }),
+    run: () => moveRoundTrips(protocol),
+  };
+}
 
 export const cases: BenchCase[] = [
   {
@@ -169,30 +182,11 @@ export const cases: BenchCase[] = [
     runs: 3,
     noWarmup: true,
   },
-  {
-    // Gen B positions are 19-byte scalars: this measures the roles and the server themselves.
-    name: 'pymodaq.move-abs',
-    metric: `sequential move_abs -> move_done, ${MOVES} round trips (gen B)`,
-    unit: 'round trips/s',
-    target: 0.5,
-    compare: 'ratio>=',
-    baselineName: `raw ping-pong ${sizesB.request} B / ${sizesB.reply} B`,
-    baseline: () => rawPingPong({ requestBytes: sizesB.request, replyBytes: sizesB.reply, count: MOVES }),
-    run: () => moveRoundTrips('B'),
-  },
-  {
-    // Gen D positions are 265-byte DataActuator frames; encoding and decoding them (four times per round
-    // trip) is the codec's work and costs more than a raw round trip (see the package README).
-    name: 'pymodaq.move-abs-D',
-    metric: `sequential move_abs -> move_done, ${MOVES} round trips (gen D)`,
-    unit: 'round trips/s',
-    target: 0.5,
-    compare: 'ratio>=',
-    informational: true,
-    baselineName: `raw ping-pong ${sizesD.request} B / ${sizesD.reply} B`,
-    baseline: () => rawPingPong({ requestBytes: sizesD.request, replyBytes: sizesD.reply, count: MOVES }),
-    run: () => moveRoundTrips('D'),
-  },
+  // Gen B positions are 19-byte scalars: this measures the roles and the server themselves.
+  moveCase('B', '19-byte scalar positions'),
+  // C4 and D positions are DataActuators (163 and 265 bytes), encoded and decoded four times per round trip.
+  moveCase('C4', 'DataActuator positions'),
+  moveCase('D', 'DataActuator frames'),
 ];
 
 if (process.argv.includes('--rss-child')) await rssChild();

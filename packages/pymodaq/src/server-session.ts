@@ -5,10 +5,8 @@
 import type net from 'node:net';
 import {
   AbortedError,
-  armDeadline,
   ByteReader,
   ClosedError,
-  type Deadline,
   EofError,
   LabwireError,
   LimitExceededError,
@@ -32,6 +30,7 @@ import {
 import { commandBytes } from './command-bytes';
 import { readCommandFrame } from './command-frame';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
+import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
 import { SpareBuffer } from './spare-buffer';
@@ -85,10 +84,15 @@ export interface SessionHost {
   ): void;
 }
 
-interface Waiter {
+/** A request waiting for its reply. */
+interface Waiter extends Expiring {
+  readonly kind: ReplyKind;
+  readonly operation: string;
+  readonly timeoutMs: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  deadline: Deadline;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 const decoder = new TextDecoder();
@@ -114,6 +118,10 @@ export class ServerSession implements PymodaqServerClient {
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
+  /** The deadlines of the waiting requests, on one timer. */
+  readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
+    this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
+  );
   #sendChain: Promise<void> = Promise.resolve();
   /** Messages handed to send() and not yet written. */
   #sending = 0;
@@ -222,24 +230,29 @@ export class ServerSession implements PymodaqServerClient {
     if (options.signal?.aborted) return Promise.reject(new AbortedError(operation, options.signal.reason));
     return new Promise<T>((resolve, reject) => {
       const queue = this.#pending[kind];
+      const { signal, timeoutMs } = options;
       const waiter: Waiter = {
+        kind,
+        operation,
+        timeoutMs,
+        expiresAt: Date.now() + Math.max(0, timeoutMs),
         resolve: resolve as (v: unknown) => void,
         reject,
-        deadline: armDeadline(
-          options.timeoutMs,
-          options.signal,
-          () =>
-            this.#abandon(kind, waiter, new TimeoutError(operation, options.timeoutMs), options.timeoutMs),
-          (reason) => this.#abandon(kind, waiter, new AbortedError(operation, reason), options.timeoutMs),
-        ),
+        signal,
+        onAbort: undefined,
       };
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#abandon(waiter, new AbortedError(operation, signal.reason));
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#deadlines.add(waiter);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
       this.send(parts, options).catch((e: unknown) => {
         const at = queue.indexOf(waiter);
         if (at < 0) return;
         queue.splice(at, 1);
-        waiter.deadline.clear();
+        this.#unwatch(waiter);
         reject(e);
       });
     });
@@ -298,19 +311,28 @@ export class ServerSession implements PymodaqServerClient {
   #failPending(error: unknown): void {
     for (const queue of Object.values(this.#pending)) {
       for (const waiter of queue.splice(0)) {
-        waiter.deadline.clear();
+        this.#unwatch(waiter);
         waiter.reject(error);
       }
     }
+    this.#deadlines.clear();
   }
 
-  #abandon(kind: ReplyKind, waiter: Waiter, error: unknown, timeoutMs: number): void {
-    const queue = this.#pending[kind];
+  /** The waiter settled: its deadline and signal no longer concern it. */
+  #unwatch(waiter: Waiter): void {
+    this.#deadlines.delete(waiter);
+    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+  }
+
+  /** A request gave up waiting (deadline or signal). */
+  #abandon(waiter: Waiter, error: unknown): void {
+    const queue = this.#pending[waiter.kind];
     const at = queue.indexOf(waiter);
     if (at < 0) return;
     queue.splice(at, 1);
+    this.#unwatch(waiter);
     // The client may still answer: that late reply belongs to nobody. Remember it for a while.
-    this.#owed[kind].push(Date.now() + Math.max(1000, timeoutMs));
+    this.#owed[waiter.kind].push(Date.now() + Math.max(1000, waiter.timeoutMs));
     waiter.reject(error);
   }
 
@@ -325,7 +347,7 @@ export class ServerSession implements PymodaqServerClient {
     }
     const waiter = this.#pending[kind].shift();
     if (waiter === undefined) return false;
-    waiter.deadline.clear();
+    this.#unwatch(waiter);
     waiter.resolve(value);
     return true;
   }

@@ -51,6 +51,23 @@ export function parseDtype(dtype: string): DtypeInfo | undefined {
   return info;
 }
 
+let cachedBuffer: ArrayBufferLike | undefined;
+let cachedView: DataView | undefined;
+
+/**
+ * A DataView over the whole buffer behind `bytes` (add `bytes.byteOffset` to offsets). Cached: the fields
+ * of a message share one buffer.
+ */
+export function viewFor(bytes: Uint8Array): DataView {
+  // Large buffers are not cached, so the cache never keeps a big message alive.
+  if (bytes.buffer.byteLength > 65_536) return new DataView(bytes.buffer);
+  if (bytes.buffer !== cachedBuffer) {
+    cachedBuffer = bytes.buffer;
+    cachedView = new DataView(bytes.buffer);
+  }
+  return cachedView!;
+}
+
 /** Host byte order: typed-array views are only valid when the data uses it. */
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -19,9 +19,10 @@ import {
 import type { Pull, PullContext } from './pull';
 import { type PyScalar, type PyValue, pyTypeName } from './values';
 import type { ValueKind } from './wire-profile';
-import type { WireWriter } from './wire-writer';
+import { strRuns, type WireWriter } from './wire-writer';
 
 export const TAGS_B = ['array', 'string', 'scalar'] as const;
+const TAG = strRuns(TAGS_B);
 
 export function* readTaggedB(ctx: PullContext): Pull<PyValue> {
   const at = ctx.offset;
@@ -115,16 +116,16 @@ export function writeValueB(w: WireWriter, value: PyValue): void {
 /** send_list item: the tag, then the item (arrays, strings and scalars only; anything else raises upstream). */
 export function writeTaggedB(w: WireWriter, value: PyValue): void {
   if (value instanceof NdArray) {
-    writeArrayND(w.str('array'), value);
+    writeArrayND(w.run(TAG.array), value);
     return;
   }
   if (typeof value === 'string') {
-    w.str('string').str(value);
+    w.run(TAG.string).str(value);
     return;
   }
   const scalar = scalarB(value);
   if (scalar) {
-    writeNumeric(w.str('scalar'), scalar);
+    writeNumeric(w.run(TAG.scalar), scalar);
     return;
   }
   throw new UnsupportedValueError(

@@ -35,6 +35,7 @@ import {
   type Axis,
   type DataToExport,
   type DataWithAxes,
+  DWA_CLASSES,
   type DwaClass,
   type ExtraAttribute,
   isAxis,
@@ -46,7 +47,7 @@ import {
   pyTypeName,
 } from './values';
 import type { ValueKind } from './wire-profile';
-import type { WireWriter } from './wire-writer';
+import { strRuns, type WireWriter } from './wire-writer';
 
 /** What distinguishes the four gen C layouts (spec §5.3, §5.5). */
 export interface LayoutC {
@@ -71,6 +72,9 @@ export const LAYOUT_C2: LayoutC = { name: 'C2', tags: TAGS_413, units: false, er
 export const LAYOUT_C3_42: LayoutC = { name: 'C3', tags: TAGS_413, units: false, errors: true, extras: true };
 export const LAYOUT_C3: LayoutC = { name: 'C3', tags: TAGS_430, units: false, errors: true, extras: true };
 export const LAYOUT_C4: LayoutC = { name: 'C4', tags: TAGS_430, units: true, errors: true, extras: true };
+
+/** The list tags and class names, as the bytes of a `str`. */
+const TAG = strRuns([...TAGS_430, 'Axis', 'DataToExport', ...DWA_CLASSES]);
 
 /** DwaType.names() in 4.x (DataFromRoi exists only in gen D). */
 const DWA_CLASSES_C: readonly DwaClass[] = [
@@ -366,34 +370,34 @@ function requireTag(layout: LayoutC, tag: string, value: PyValue): void {
 /** Serializer.type_and_object_serialization(): a tag, then the object. */
 export function writeTaggedC(w: WireWriter, layout: LayoutC, value: PyValue): void {
   if (isDataWithAxes(value)) {
-    writeDwaC(w.str('dwa'), layout, value);
+    writeDwaC(w.run(TAG.dwa), layout, value);
   } else if (isAxis(value)) {
-    writeAxisC(w.str('axis'), value);
+    writeAxisC(w.run(TAG.axis), value);
   } else if (value instanceof NdArray) {
-    writeArrayND(w.str('array'), value);
+    writeArrayND(w.run(TAG.array), value);
   } else if (typeof value === 'string') {
-    w.str('string').str(value);
+    w.run(TAG.string).str(value);
   } else if (Array.isArray(value)) {
     requireTag(layout, 'list', value);
-    writeListC(w.str('list'), layout, value as readonly PyValue[]);
+    writeListC(w.run(TAG.list), layout, value as readonly PyValue[]);
   } else if (value instanceof Uint8Array) {
     requireTag(layout, 'bytes', value);
-    w.str('bytes').lengthPrefixed(value);
+    w.run(TAG.bytes).lengthPrefixed(value);
   } else if (isParameterWithPath(value)) {
     requireTag(layout, 'parameter', value);
-    w.str('parameter');
+    w.run(TAG.parameter);
     writeListC(w, layout, value.path);
     if (typeof value.xml === 'string') w.str(value.xml);
     else w.lengthPrefixed(value.xml);
   } else if (isDataToExport(value)) {
     requireTag(layout, 'dte', value);
-    writeDteC(w.str('dte'), layout, value);
+    writeDteC(w.run(TAG.dte), layout, value);
   } else {
     // numbers.Number is tested before bool upstream, so a bool travels as `scalar` (|b1).
     const scalar = asScalar(value);
     if (!scalar)
       throw new UnsupportedValueError(`gen C (${layout.name}) list items cannot be ${pyTypeName(value)}`);
-    writeNumeric(w.str('scalar'), scalar);
+    writeNumeric(w.run(TAG.scalar), scalar);
   }
 }
 
@@ -402,7 +406,7 @@ function writeInt(w: WireWriter, n: number): void {
 }
 
 export function writeAxisC(w: WireWriter, axis: Axis): void {
-  w.str('Axis').str(axis.label).str(axis.units);
+  w.run(TAG.Axis).str(axis.label).str(axis.units);
   writeArrayND(w, axis.data);
   writeInt(w, axis.index);
   writeInt(w, axis.spreadOrder);
@@ -415,7 +419,7 @@ export function writeDwaC(w: WireWriter, layout: LayoutC, dwa: DataWithAxes): vo
       `gen C knows no DataWithAxes flavour ${dwa.type} (${DWA_CLASSES_C.join(', ')})`,
     );
   }
-  w.str(dwa.type);
+  w.run(TAG[dwa.type]);
   writeNumeric(w, { type: 'scalar', dtype: '<f8', value: dwa.timestamp });
   w.str(dwa.name);
   if (layout.units) w.str(dwa.units);
@@ -424,7 +428,7 @@ export function writeDwaC(w: WireWriter, layout: LayoutC, dwa: DataWithAxes): vo
   writeListC(w, layout, dwa.labels);
   w.str(dwa.origin);
   w.u32(dwa.navIndexes.length, 'nav_indexes length');
-  for (const i of dwa.navIndexes) writeInt(w.str('scalar'), i);
+  for (const i of dwa.navIndexes) writeInt(w.run(TAG.scalar), i);
   writeListC(w, layout, dwa.axes);
   if (layout.errors) writeListC(w, layout, dwa.errors);
   if (layout.extras) {
@@ -442,9 +446,9 @@ export function writeDteC(w: WireWriter, layout: LayoutC, dte: DataToExport): vo
   if (dte.type !== 'DataToExport') {
     throw new UnsupportedValueError(`gen C decoders accept only DataToExport, not ${dte.type}`);
   }
-  w.str('DataToExport');
+  w.run(TAG.DataToExport);
   writeNumeric(w, { type: 'scalar', dtype: '<f8', value: dte.timestamp });
   w.str(dte.name);
   w.u32(dte.data.length, 'DataToExport length');
-  for (const dwa of dte.data) writeDwaC(w.str('dwa'), layout, dwa);
+  for (const dwa of dte.data) writeDwaC(w.run(TAG.dwa), layout, dwa);
 }

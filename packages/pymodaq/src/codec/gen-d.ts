@@ -50,7 +50,7 @@ import {
   type PyValue,
   pyTypeName,
 } from './values';
-import { strBytes, type WireWriter } from './wire-writer';
+import { strRuns, type WireWriter } from './wire-writer';
 
 const SCALAR_TAGS = ['int', 'float', 'bool', 'complex'];
 /** Every tag labwire registers eagerly (upstream registers some lazily, spec §9 c). */
@@ -73,11 +73,27 @@ export const TAGS_D: readonly string[] = [
 // A frame payload is always complete before it is decoded (readFrame, or the frame at hand), so gen D
 // decodes synchronously: each field takes its fast path over the payload, or the general one.
 
-const T_STR = strBytes('str');
-const T_FLOAT = strBytes('float');
-const T_LIST = strBytes('list');
-const T_INT = strBytes('int');
-const T_NDARRAY = strBytes('ndarray');
+/** The tags, as the bytes of a `str`. */
+const TAG = strRuns([
+  'str',
+  'bytes',
+  'int',
+  'float',
+  'ndarray',
+  'list',
+  'tuple',
+  'dict',
+  'NoneType',
+  'Axis',
+  'ParameterWithPath',
+  ...DWA_CLASSES,
+  ...DTE_CLASSES,
+]);
+const T_STR = TAG.str;
+const T_FLOAT = TAG.float;
+const T_LIST = TAG.list;
+const T_INT = TAG.int;
+const T_NDARRAY = TAG.ndarray;
 const ndarraySync = (ctx: PullContext): PyValue => arraySync(ctx, 'atleast1d');
 
 export function readTaggedD(ctx: PullContext): PyValue {
@@ -322,19 +338,19 @@ function scalarTagD(scalar: PyScalar): string {
 
 export function writeTaggedD(w: WireWriter, value: PyValue): void {
   if (value === null) {
-    w.str('NoneType');
+    w.run(TAG.NoneType);
   } else if (typeof value === 'string') {
-    w.str('str').str(value);
+    w.run(TAG.str).str(value);
   } else if (value instanceof NdArray) {
-    writeArrayND(w.str('ndarray'), value);
+    writeArrayND(w.run(TAG.ndarray), value);
   } else if (value instanceof Uint8Array) {
-    w.str('bytes').lengthPrefixed(value);
+    w.run(TAG.bytes).lengthPrefixed(value);
   } else if (Array.isArray(value)) {
-    writeItemsD(w.str('list'), value as readonly PyValue[]);
+    writeItemsD(w.run(TAG.list), value as readonly PyValue[]);
   } else if (isPyTuple(value)) {
-    writeItemsD(w.str('tuple'), value.items);
+    writeItemsD(w.run(TAG.tuple), value.items);
   } else if (isPyDict(value)) {
-    w.str('dict');
+    w.run(TAG.dict);
     writeTaggedD(
       w,
       value.entries.map(([k]) => k),
@@ -347,7 +363,7 @@ export function writeTaggedD(w: WireWriter, value: PyValue): void {
   } else if (isDataToExport(value)) {
     writeDteD(w, value);
   } else if (isParameterWithPath(value)) {
-    w.str('ParameterWithPath');
+    w.run(TAG.ParameterWithPath);
     writeTaggedD(w, value.path);
     // The XML as PyMoDAQ 5 sends it: tagged `bytes` for a Uint8Array, `str` for a string.
     writeTaggedD(w, value.xml);
@@ -364,16 +380,16 @@ function writeItemsD(w: WireWriter, items: readonly PyValue[]): void {
 }
 
 function writeFloatD(w: WireWriter, value: number): void {
-  writeNumeric(w.str('float'), { type: 'scalar', dtype: '<f8', value });
+  writeNumeric(w.run(TAG.float), { type: 'scalar', dtype: '<f8', value });
 }
 
 function writeIntD(w: WireWriter, value: number): void {
-  writeNumeric(w.str('int'), { type: 'scalar', dtype: '<i8', value });
+  writeNumeric(w.run(TAG.int), { type: 'scalar', dtype: '<i8', value });
 }
 
 function writeAxisD(w: WireWriter, axis: Axis): void {
-  w.str('Axis').str('str').str(axis.label).str('str').str(axis.units);
-  writeArrayND(w.str('ndarray'), axis.data);
+  w.run(TAG.Axis).run(TAG.str).str(axis.label).run(TAG.str).str(axis.units);
+  writeArrayND(w.run(TAG.ndarray), axis.data);
   writeIntD(w, axis.index);
   writeIntD(w, axis.spreadOrder);
 }
@@ -387,28 +403,28 @@ function writeExtrasD(w: WireWriter, extras: readonly ExtraAttribute[]): void {
 }
 
 function writeDwaD(w: WireWriter, dwa: DataWithAxes): void {
-  w.str(dwa.type);
+  w.run(TAG[dwa.type]);
   writeFloatD(w, dwa.timestamp);
-  w.str('str').str(dwa.name);
-  w.str('str').str(dwa.source);
-  w.str('str').str(dwa.dim);
-  w.str('str').str(dwa.distribution);
-  writeItemsD(w.str('list'), dwa.data);
-  w.str('str').str(dwa.units);
-  writeItemsD(w.str('list'), dwa.labels);
-  w.str('str').str(dwa.origin);
-  w.str('list').u32(dwa.navIndexes.length, 'nav_indexes length');
+  w.run(TAG.str).str(dwa.name);
+  w.run(TAG.str).str(dwa.source);
+  w.run(TAG.str).str(dwa.dim);
+  w.run(TAG.str).str(dwa.distribution);
+  writeItemsD(w.run(TAG.list), dwa.data);
+  w.run(TAG.str).str(dwa.units);
+  writeItemsD(w.run(TAG.list), dwa.labels);
+  w.run(TAG.str).str(dwa.origin);
+  w.run(TAG.list).u32(dwa.navIndexes.length, 'nav_indexes length');
   for (const i of dwa.navIndexes) writeIntD(w, i);
-  writeItemsD(w.str('list'), dwa.axes);
-  writeItemsD(w.str('list'), dwa.errors);
+  writeItemsD(w.run(TAG.list), dwa.axes);
+  writeItemsD(w.run(TAG.list), dwa.errors);
   writeExtrasD(w, dwa.extraAttributes);
 }
 
 function writeDteD(w: WireWriter, dte: DataToExport): void {
-  w.str(dte.type);
+  w.run(TAG[dte.type]);
   writeFloatD(w, dte.timestamp);
-  w.str('str').str(dte.name);
-  w.str('list').u32(dte.data.length, 'DataToExport length');
+  w.run(TAG.str).str(dte.name);
+  w.run(TAG.list).u32(dte.data.length, 'DataToExport length');
   for (const dwa of dte.data) writeDwaD(w, dwa);
   writeExtrasD(w, dte.extraAttributes);
 }

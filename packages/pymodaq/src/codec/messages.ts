@@ -28,7 +28,7 @@ import { readFrameD, writeTaggedD } from './gen-d';
 import { NdArray } from './nd-array';
 import { decodeUtf8, numericNow, readNumeric, readStr, readU32 } from './primitives';
 import type { Pull, PullContext } from './pull';
-import { type DataWithAxes, dataActuator, isDataToExport, isPyScalar, type PyValue } from './values';
+import { type DataWithAxes, isDataToExport, isPyScalar, nowSeconds, type PyValue } from './values';
 import type { DetectorData, ReadValueOptions } from './wire-profile';
 import type { WireWriter } from './wire-writer';
 
@@ -86,6 +86,32 @@ function positionOf(ctx: PullContext, dwa: DataWithAxes, at: number, withUnits: 
     });
   }
   return withUnits ? { value: Number(v), units: dwa.units, data: dwa } : { value: Number(v), data: dwa };
+}
+
+const ONE_LABEL: readonly string[] = Object.freeze(['CH00']);
+const NONE: readonly never[] = Object.freeze([]);
+
+/**
+ * What `dataActuator(value, { units, timestamp })` builds, for writing a position (spec §8.2): the empty
+ * fields share one frozen array, so a position costs one object and its array.
+ */
+function actuatorPosition(value: number, units = '', timestamp = nowSeconds()): DataWithAxes {
+  return {
+    type: 'DataActuator',
+    timestamp,
+    name: 'actuator',
+    units,
+    source: 'raw',
+    dim: 'Data0D',
+    distribution: 'uniform',
+    data: [NdArray.fromValues([value])],
+    labels: ONE_LABEL,
+    origin: '',
+    navIndexes: NONE,
+    axes: NONE,
+    errors: NONE,
+    extraAttributes: NONE,
+  };
 }
 
 function numberOrText(value: string | number): string {
@@ -214,7 +240,7 @@ export function messagesC(layout: LayoutC): MessageCodec {
     writePath: (w, path) => writeListC(w, layout, path),
     writeInfo: (w, name, value) => void w.str(name).str(numberOrText(value)),
     writePosition: (w, value, units, timestamp) =>
-      writeDwaC(w, layout, dataActuator(value, { units: units ?? '', timestamp })),
+      writeDwaC(w, layout, actuatorPosition(value, units, timestamp)),
     writeDetector: (w, data, timestamp) => writeDteC(w, layout, dteFromDetectorData(data, timestamp)),
     writeValue: (w, value) => writeValueC(w, layout, value),
     writeTagged: (w, value) => writeTaggedC(w, layout, value),
@@ -267,8 +293,7 @@ export const MESSAGES_D: MessageCodec = {
     frame(w, name);
     frame(w, numberOrText(value));
   },
-  writePosition: (w, value, units, timestamp) =>
-    frame(w, dataActuator(value, { units: units ?? '', timestamp })),
+  writePosition: (w, value, units, timestamp) => frame(w, actuatorPosition(value, units, timestamp)),
   writeDetector: (w, data, timestamp) => frame(w, dteFromDetectorData(data, timestamp)),
   writeValue: (w, value) => frame(w, value),
   writeTagged: (w, value) => writeTaggedD(w, value),

@@ -11,6 +11,7 @@ import {
   parseDtype,
   readElement,
   toNumber,
+  viewFor,
   writeElement,
 } from './dtype';
 
@@ -115,15 +116,16 @@ export class NdArray {
       checkShape(wireShape, 'NdArray wireShape');
     }
     this.dtype = dtype;
-    this.shape = Object.freeze([...shape]);
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
     this.data = data;
     this.wireShape = wireShape === undefined ? undefined : Object.freeze([...wireShape]);
     this.#info = info;
     this.#size = size;
   }
 
+  /** A view over the buffer behind `data` (element offsets add `data.byteOffset`). */
   #dataView(): DataView {
-    this.#view ??= viewOf(this.data);
+    this.#view ??= viewFor(this.data);
     return this.#view;
   }
 
@@ -195,7 +197,7 @@ export class NdArray {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) {
       throw new RangeError(`NdArray.get: index ${index} out of range 0..${this.size - 1}`);
     }
-    return readElement(this.#dataView(), index * this.#info.itemsize, this.#info);
+    return readElement(this.#dataView(), this.data.byteOffset + index * this.#info.itemsize, this.#info);
   }
 
   /** Element at an N-d index (one index per dimension). */
@@ -218,8 +220,9 @@ export class NdArray {
   toArray(): Element[] {
     const view = this.#dataView();
     const size = this.#info.itemsize;
+    const base = this.data.byteOffset;
     const out = new Array<Element>(this.size);
-    for (let i = 0; i < out.length; i++) out[i] = readElement(view, i * size, this.#info);
+    for (let i = 0; i < out.length; i++) out[i] = readElement(view, base + i * size, this.#info);
     return out;
   }
 

@@ -9,7 +9,7 @@
 // - `xSync` = `xNow ?? readX` over a complete buffer (gen D payloads), where running out is a TruncatedError.
 
 import { hexExcerpt, LimitExceededError } from '@labwire/framing';
-import { type DtypeInfo, parseDtype, readElement } from './dtype';
+import { type DtypeInfo, parseDtype, readElement, viewFor } from './dtype';
 import { UnsupportedValueError } from './errors';
 import { checkLimit } from './limits';
 import { NdArray } from './nd-array';
@@ -20,20 +20,6 @@ import { strBytes, type WireWriter } from './wire-writer';
 // numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
 const MAX_DTYPE_BYTES = 32;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-let cachedBuffer: ArrayBufferLike | undefined;
-let cachedView: DataView | undefined;
-
-/** A DataView over the whole buffer behind `bytes` (cached: the fields of a message share one buffer). */
-function viewFor(bytes: Uint8Array): DataView {
-  // Large buffers are not cached, so the cache never keeps a big message alive.
-  if (bytes.buffer.byteLength > 65_536) return new DataView(bytes.buffer);
-  if (bytes.buffer !== cachedBuffer) {
-    cachedBuffer = bytes.buffer;
-    cachedView = new DataView(bytes.buffer);
-  }
-  return cachedView!;
-}
 
 function be32(b: Uint8Array): number {
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
@@ -491,6 +477,18 @@ export function writeNumeric(w: WireWriter, scalar: PyScalar): void {
   w.str(scalar.dtype).lengthPrefixed(array.data);
 }
 
+const DTYPE_RUNS = new Map<string, Uint8Array>();
+
+/** A dtype as the bytes of a `str` (a handful of dtypes recur: each is encoded once). */
+function dtypeRun(dtype: string): Uint8Array {
+  let run = DTYPE_RUNS.get(dtype);
+  if (run === undefined) {
+    run = strBytes(dtype);
+    if (DTYPE_RUNS.size < 64) DTYPE_RUNS.set(dtype, run);
+  }
+  return run;
+}
+
 /** The shape to send: `wireShape` when it describes the same data, else `shape`. */
 export function shapeToSend(array: NdArray): readonly number[] {
   const w = array.wireShape;
@@ -500,7 +498,7 @@ export function shapeToSend(array: NdArray): readonly number[] {
 /** Array block gen B–D: dtype, nbytes, ndim, dims, C-order data. */
 export function writeArrayND(w: WireWriter, array: NdArray): void {
   const shape = shapeToSend(array);
-  w.str(array.dtype).u32(array.data.length, 'array nbytes').u32(shape.length, 'ndim');
+  w.run(dtypeRun(array.dtype)).u32(array.data.length, 'array nbytes').u32(shape.length, 'ndim');
   for (const d of shape) w.u32(d, 'dimension');
   w.raw(array.data);
 }

@@ -8,8 +8,9 @@ import { LAYOUT_C1, LAYOUT_C2, LAYOUT_C3, LAYOUT_C3_42, LAYOUT_C4, type LayoutC 
 import { TAGS_D } from './gen-d';
 import { type CodecLimits, resolveLimits } from './limits';
 import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
+import { PositionTemplates } from './position-template';
 import { type Pull, PullContext, type ReadPlan, runOnReader } from './pull';
-import type { PyValue } from './values';
+import { nowSeconds, type PyValue } from './values';
 import type { DetectorData, EncodeOptions, Generation, ReadValueOptions, WireProfile } from './wire-profile';
 import { WireWriter } from './wire-writer';
 
@@ -28,9 +29,8 @@ const DESCRIPTIONS: Record<Generation, string> = {
   D: 'D (PyMoDAQ 5.x)',
 };
 
-const IN_PLACE: ReadPlan = { inPlace: true };
 const ONE_FRAME: ReadPlan = { singleRead: true };
-const FRAMES: ReadPlan = {};
+const MANY_READS: ReadPlan = {};
 
 /** The codec of one wire generation. Stateless: one instance may serve any number of connections. */
 export class PymodaqProfile implements WireProfile {
@@ -42,6 +42,8 @@ export class PymodaqProfile implements WireProfile {
   readonly listTags: readonly string[];
   /** The message codec behind the profile (internal; used by decodeValue / MessageDecoder / explainFrame). */
   readonly messages: MessageCodec;
+  /** C/D: positions are DataActuators, written from templates (see position-template.ts). */
+  readonly #templates: PositionTemplates | undefined;
 
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
@@ -64,6 +66,10 @@ export class PymodaqProfile implements WireProfile {
       this.messages = messagesC(l);
       this.listTags = l.tags;
     }
+    this.#templates =
+      generation === 'A' || generation === 'B'
+        ? undefined
+        : new PositionTemplates(this.messages, generation === 'C4' || generation === 'D');
     Object.freeze(this);
   }
 
@@ -72,19 +78,19 @@ export class PymodaqProfile implements WireProfile {
     return new PullContext(this.limits, options);
   }
 
-  #encode(write: (w: WireWriter) => void): Uint8Array {
+  #encode(write: (w: WireWriter) => void, transient = false): Uint8Array {
     const w = new WireWriter();
     try {
       write(w);
-      return w.finish();
+      return transient ? w.finishTransient() : w.finish();
     } finally {
       w.release();
     }
   }
 
-  /** Gen D reads whole frames (every part but Info is one frame); A–C decode what is buffered in place. */
+  /** Every gen D part but Info is one frame: one request of the reader at most. */
   #plan(operation: string): ReadPlan {
-    return this.framed ? (operation === 'Info' ? FRAMES : ONE_FRAME) : IN_PLACE;
+    return this.framed && operation !== 'Info' ? ONE_FRAME : MANY_READS;
   }
 
   #read<T>(
@@ -135,11 +141,15 @@ export class PymodaqProfile implements WireProfile {
     return this.#read(reader, 'Info', (ctx) => this.messages.info(ctx), opts);
   }
   encodePosition(value: number, units?: string, options: EncodeOptions = {}): Uint8Array {
-    return this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp));
+    return (
+      this.#templates?.encode(undefined, value, units ?? '', options.timestamp ?? nowSeconds(), false) ??
+      this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp))
+    );
   }
   /**
    * A command and the position that follows it (`move_abs`, `move_done`, `position_is` …) as one buffer:
-   * the bytes of encodeCommand + encodePosition, written once.
+   * the bytes of encodeCommand + encodePosition, written once. For the roles, which send it and drop it
+   * (the buffer may come from Node's buffer pool).
    */
   encodeCommandPosition(
     command: string,
@@ -147,13 +157,26 @@ export class PymodaqProfile implements WireProfile {
     units?: string,
     options: EncodeOptions = {},
   ): Uint8Array {
-    return this.#encode((w) => {
-      this.messages.writeCommand(w, command);
-      this.messages.writePosition(w, value, units, options.timestamp);
-    });
+    return (
+      this.#templates?.encode(command, value, units ?? '', options.timestamp ?? nowSeconds(), true) ??
+      this.#encode((w) => {
+        this.messages.writeCommand(w, command);
+        this.messages.writePosition(w, value, units, options.timestamp);
+      }, true)
+    );
   }
   readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
-    return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts);
+    const templates = this.#templates;
+    if (templates === undefined)
+      return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts);
+    if (opts?.signal?.aborted !== true) {
+      const position = templates.readAtHand(reader);
+      if (position !== undefined) return Promise.resolve(position);
+    }
+    return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts).then((position) => {
+      templates.learn(position);
+      return position;
+    });
   }
   encodeDetectorData(data: DetectorData, options: EncodeOptions = {}): Uint8Array {
     return this.#encode((w) => this.messages.writeDetector(w, data, options.timestamp));

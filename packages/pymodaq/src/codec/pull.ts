@@ -213,6 +213,14 @@ export function runSync<T>(
   return decodeAt(ctx, bytes, start, (c) => pullNow(c, decoder));
 }
 
+/**
+ * Whether a message read could start on the reader at once: no message read holds its turn and no read
+ * is queued. Then what is buffered is the start of the next message.
+ */
+export function readerIdle(reader: ByteReader): boolean {
+  return reader.pending === 0 && !turns.has(reader);
+}
+
 /** Whether `n` bytes are buffered with no read queued before them: reading them cannot wait. */
 export function bytesAtHand(reader: ByteReader, n: number): boolean {
   return reader.pending === 0 && reader.buffered >= n;
@@ -254,10 +262,11 @@ function waitTurn(
 
 /** How a message read uses its reader (see runOnReader). */
 export interface ReadPlan {
-  /** The decoder makes at most one request (a gen D part of one frame): it needs no turn of its own. */
+  /**
+   * After what is buffered, the decoder makes at most one request of the reader (a gen D part of one
+   * frame): it needs no turn of its own.
+   */
   singleRead?: boolean;
-  /** Decode what the reader already holds in place (gen A–C); gen D reads whole frames instead. */
-  inPlace?: boolean;
 }
 
 /** A message read's place in the order of message reads on its reader, claimed only when needed. */
@@ -289,126 +298,185 @@ class Turn {
   }
 }
 
+const AT_ONCE = { timeoutMs: Number.POSITIVE_INFINITY };
+
 /**
  * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message, waiting
  * for an earlier message read included) and one signal. Message reads on one reader take turns in call
  * order: each is a sequence of reads that must not interleave with another message's. A read that makes
  * a single request of the reader cannot interleave (the reader's own queue keeps requests in order), so it
  * only takes a turn when another message read is in line before it.
- * In place mode decodes what the reader already holds and then consumes it with one readExactly of
- * exactly the bytes used; further requests wait for the stream. A failure before the first byte leaves the
+ * What the reader already holds is decoded in place and then consumed with one readExactly of exactly the
+ * bytes used (a message that has arrived whole is read without waiting for anything); further requests
+ * wait for the stream (gen D: one atomic readFrame per frame). A failure before the first byte leaves the
  * stream untouched and is rethrown as is; EOF later becomes an EofError with every byte of the message
  * that arrived; any other failure later becomes a MessageInterruptedError (the stream is mid-message). A
  * decode error consumes the bytes decoded so far (in gen D: exactly the bad frame).
  */
-export async function runOnReader<T>(
+export function runOnReader<T>(
   decoder: Pull<T>,
   reader: ByteReader,
   ctx: PullContext,
   operation: string,
   opts: OperationOptions = {},
-  plan: ReadPlan = { inPlace: true },
+  plan: ReadPlan = {},
 ): Promise<T> {
   const previous = turns.get(reader);
-  const turn = new Turn(reader);
-  try {
-    let timeoutMs = opts.timeoutMs;
-    if (previous) {
-      const start = Date.now();
-      turn.claim(previous);
-      await waitTurn(previous, operation, opts.timeoutMs, opts.signal);
-      if (timeoutMs !== undefined) timeoutMs = Math.max(0, timeoutMs - (Date.now() - start));
+  const read = new MessageRead(decoder, reader, ctx, operation, opts, plan);
+  if (previous === undefined) {
+    // First round at once: a message the reader holds whole is decoded and consumed right here.
+    read.decodeAtHand();
+    if (read.consumedAtOnce()) {
+      if (read.failure !== undefined) return read.abandon(read.failure);
+      if (read.step!.done) return Promise.resolve(read.step!.value);
     }
-    return await readMessage(decoder, reader, ctx, operation, { signal: opts.signal, timeoutMs }, plan, turn);
-  } catch (e) {
-    decoder.return(undefined as never);
-    throw e;
-  } finally {
-    turn.release();
   }
+  return read.finish(previous);
 }
 
-async function readMessage<T>(
-  decoder: Pull<T>,
-  reader: ByteReader,
-  ctx: PullContext,
-  operation: string,
-  opts: OperationOptions,
-  plan: ReadPlan,
-  turn: Turn,
-): Promise<T> {
-  const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
-  const received: Uint8Array[] = [];
-  let consumed = 0;
-  let input: Uint8Array | undefined;
-  let started = false;
-  const fail = (e: unknown, n: number): never => {
-    decoder.return(undefined as never);
-    if (consumed === 0 && !(EofError.isInstance(e) && e.partial.length > 0)) throw e;
-    if (EofError.isInstance(e)) {
-      const partial = concatBytes([...received, e.partial]);
-      throw new EofError(operation, partial, n < 0 ? undefined : consumed + n, { cause: e });
-    }
-    throw new MessageInterruptedError(operation, consumed, e);
-  };
-  for (;;) {
-    // In place over what is buffered, unless an earlier read queued on this reader owns those bytes.
-    if (plan.inPlace && opts.signal?.aborted !== true && reader.pending === 0 && reader.buffered > 0) {
+class MessageRead<T> {
+  step: IteratorResult<number, T> | undefined;
+  failure: unknown;
+  readonly #turn: Turn;
+  #started = false;
+  #input: Uint8Array | undefined;
+  /** Bytes of the message consumed so far, kept for the EofError of a later request. */
+  readonly #received: Uint8Array[] = [];
+  #consumed = 0;
+  /** Bytes the last round decoded in place and their consumption, if the reader did not complete it at once. */
+  #taken: Uint8Array | undefined;
+  #consuming: Promise<Uint8Array> | undefined;
+
+  constructor(
+    readonly decoder: Pull<T>,
+    readonly reader: ByteReader,
+    readonly ctx: PullContext,
+    readonly operation: string,
+    readonly opts: OperationOptions,
+    readonly plan: ReadPlan,
+  ) {
+    this.#turn = new Turn(reader);
+  }
+
+  /** Steps the decoder, in place over what is buffered unless an earlier read queued on the reader owns it. */
+  decodeAtHand(): void {
+    const { reader, ctx } = this;
+    if (this.opts.signal?.aborted !== true && reader.pending === 0 && reader.buffered > 0) {
       ctx.src = reader.peek(PEEK_BYTES);
       ctx.pos = 0;
     }
-    let step: IteratorResult<number, T> | undefined;
-    let failure: unknown;
+    this.step = undefined;
+    this.failure = undefined;
     try {
-      step = started ? decoder.next(input!) : decoder.next();
+      this.step = this.#started ? this.decoder.next(this.#input!) : this.decoder.next();
     } catch (e) {
-      failure = e;
+      this.failure = e;
     }
-    started = true;
+    this.#started = true;
     // More requests follow: from now on no other message read may slip in between them.
-    if (step?.done === false && !plan.singleRead) turn.claim();
+    if (this.step?.done === false && !this.plan.singleRead) this.#turn.claim();
     const used = ctx.src === undefined ? 0 : ctx.pos;
     const taken = ctx.src?.subarray(0, used);
     ctx.src = undefined;
     ctx.pos = 0;
-    if (used > 0) {
-      // Those bytes are buffered and this read is first in the queue: it completes without waiting.
-      const consuming = reader.readExactly(used, { timeoutMs: Number.POSITIVE_INFINITY });
-      try {
-        await consuming;
-      } catch (e) {
-        fail(e, 0);
-      }
-      received.push(taken!);
-      consumed += used;
+    if (used === 0) return;
+    // Those bytes are buffered and this read is first in the queue: the reader hands them over at once.
+    const before = reader.buffered;
+    const consuming = reader.readExactly(used, AT_ONCE);
+    if (reader.buffered === before - used) this.#took(taken!);
+    else {
+      this.#taken = taken;
+      this.#consuming = consuming;
     }
-    if (failure !== undefined) throw failure;
-    if (step!.done) return step!.value;
-    const n = step!.value;
+  }
+
+  /** Whether the last round's bytes are consumed (else the reader refused them, e.g. it was closed). */
+  consumedAtOnce(): boolean {
+    return this.#consuming === undefined;
+  }
+
+  #took(taken: Uint8Array): void {
+    this.#received.push(taken);
+    this.#consumed += taken.length;
+  }
+
+  abandon(e: unknown): Promise<never> {
+    this.decoder.return(undefined as never);
+    return Promise.reject(e);
+  }
+
+  /** The rest of the message: waits for its turn (after `previous`) and for the stream, round by round. */
+  async finish(previous: Promise<void> | undefined): Promise<T> {
+    try {
+      let timeoutMs = this.opts.timeoutMs;
+      if (previous !== undefined) {
+        const start = Date.now();
+        this.#turn.claim(previous);
+        await waitTurn(previous, this.operation, timeoutMs, this.opts.signal);
+        if (timeoutMs !== undefined) timeoutMs = Math.max(0, timeoutMs - (Date.now() - start));
+        this.decodeAtHand();
+      }
+      const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+      for (;;) {
+        if (this.#consuming !== undefined) {
+          const consuming = this.#consuming;
+          this.#consuming = undefined;
+          try {
+            await consuming;
+          } catch (e) {
+            this.#fail(e, 0);
+          }
+          this.#took(this.#taken!);
+        }
+        if (this.failure !== undefined) throw this.failure;
+        if (this.step!.done) return this.step!.value;
+        this.#input = await this.#request(this.step!.value, deadline);
+        this.decodeAtHand();
+      }
+    } catch (e) {
+      this.decoder.return(undefined as never);
+      throw e;
+    } finally {
+      this.#turn.release();
+    }
+  }
+
+  /** The decoder's request of `n` bytes (or a FRAME) from the stream. */
+  async #request(n: number, deadline: number | undefined): Promise<Uint8Array> {
+    const { reader, ctx } = this;
     try {
       // A request the buffer already satisfies completes at once: it needs no timer and no abort listener.
       const waits =
-        opts.signal?.aborted === true || !(n === FRAME ? frameAtHand(reader) : bytesAtHand(reader, n));
+        this.opts.signal?.aborted === true || !(n === FRAME ? frameAtHand(reader) : bytesAtHand(reader, n));
       const timeoutMs = !waits
         ? Number.POSITIVE_INFINITY
         : deadline === undefined
           ? undefined
           : Math.max(0, deadline - Date.now());
-      const signal = waits ? opts.signal : undefined;
+      const signal = waits ? this.opts.signal : undefined;
       if (n === FRAME) {
-        input = await reader.readFrame({ maxBytes: ctx.limits.maxFrameBytes, signal, timeoutMs });
+        const input = await reader.readFrame({ maxBytes: ctx.limits.maxFrameBytes, signal, timeoutMs });
         // Kept for the EofError of a later request (a single request has none).
-        if (!plan.singleRead) received.push(encodeFrameHeader(input.length), input);
-        consumed += 4 + input.length;
+        if (!this.plan.singleRead) this.#received.push(encodeFrameHeader(input.length), input);
+        this.#consumed += 4 + input.length;
         ctx.offset += 4 + input.length;
-      } else {
-        input = await reader.readExactly(n, { signal, timeoutMs });
-        received.push(input);
-        consumed += n;
-        ctx.offset += n;
+        return input;
       }
+      const input = await reader.readExactly(n, { signal, timeoutMs });
+      this.#took(input);
+      ctx.offset += n;
+      return input;
     } catch (e) {
-      fail(e, n);
+      return this.#fail(e, n);
     }
+  }
+
+  #fail(e: unknown, n: number): never {
+    if (this.#consumed === 0 && !(EofError.isInstance(e) && e.partial.length > 0)) throw e;
+    if (EofError.isInstance(e)) {
+      const partial = concatBytes([...this.#received, e.partial]);
+      throw new EofError(this.operation, partial, n < 0 ? undefined : this.#consumed + n, { cause: e });
+    }
+    throw new MessageInterruptedError(this.operation, this.#consumed, e);
   }
 }

@@ -33,6 +33,11 @@ export function strBytes(text: string): Uint8Array {
   return out;
 }
 
+/** `strBytes` of each name, by name (tags and class names written on every message). */
+export function strRuns<const K extends string>(names: readonly K[]): Record<K, Uint8Array> {
+  return Object.fromEntries(names.map((n) => [n, strBytes(n)])) as Record<K, Uint8Array>;
+}
+
 export interface FrameMark {
   /** Where the u32 length slot is, from the start of the scratch region. */
   readonly slot: number;
@@ -51,6 +56,8 @@ export class WireWriter {
   /** Blocks kept by reference, each with the region offset it stands at. */
   #blocks: { at: number; bytes: Uint8Array }[] | undefined;
   #blockBytes = 0;
+  /** Set by `recordValues()`: where each float64 and raw block went. */
+  #values: number[] | undefined;
 
   constructor() {
     if (arenaTop + REGION_BYTES > ARENA_BYTES) {
@@ -108,8 +115,18 @@ export class WireWriter {
     return this;
   }
 
+  /**
+   * From now on, notes the message offset of every float64 and raw block written (array data, `bytes`
+   * bodies): a template's variable fields (see position-template.ts).
+   */
+  recordValues(): number[] {
+    this.#values = [];
+    return this.#values;
+  }
+
   /** Raw bytes, no prefix. */
   raw(bytes: Uint8Array): this {
+    this.#values?.push(this.length);
     if (bytes.length >= BY_REFERENCE) {
       this.#blocks ??= [];
       this.#blocks.push({ at: this.#pos - this.#base, bytes });
@@ -138,6 +155,7 @@ export class WireWriter {
 
   /** A float64 in the given byte order (numeric block data). */
   f64(value: number, littleEndian: boolean): this {
+    this.#values?.push(this.length);
     this.#ensure(8);
     this.#dv.setFloat64(this.#pos, value, littleEndian);
     this.#pos += 8;
@@ -230,6 +248,17 @@ export class WireWriter {
       out.set(piece, at);
       at += piece.length;
     });
+    return out;
+  }
+
+  /**
+   * The message in one buffer from Node's buffer pool: for bytes that are written to a socket and then
+   * dropped (small ones cost no allocation of their own; `buffer` is shared with other pool users).
+   */
+  finishTransient(): Uint8Array {
+    if (this.#blocks !== undefined) return this.finish();
+    const out = Buffer.allocUnsafe(this.#pos - this.#base);
+    out.set(this.#buf.subarray(this.#base, this.#pos), 0);
     return out;
   }
 

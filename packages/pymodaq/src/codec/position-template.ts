@@ -1,0 +1,174 @@
+// Positions are an actuator's hot path (move_abs → move_done, as fast as the stage answers). In C1–C4 and
+// D a position is a DataActuator whose bytes, for one command and one unit, differ only in two float64
+// fields: the timestamp and the value (spec §5.5 and §6.4 byte walks). So the first position of a
+// (command, units) pair is written by the general encoder, which notes where those two fields went, and
+// later positions copy those bytes and write the two fields. A template is only used after its two fields
+// were found holding exactly what was written there, so its bytes are the general encoder's.
+// Reading works the other way round: a position that arrives whole and matches the template of the units
+// last read (all but the two fields) is taken without decoding; anything else is decoded the general way.
+
+import type { ByteReader } from '@labwire/framing';
+import { HOST_LITTLE_ENDIAN } from './dtype';
+import type { MessageCodec, Position } from './messages';
+import { NdArray } from './nd-array';
+import { readerIdle } from './pull';
+import type { DataWithAxes } from './values';
+import { WireWriter } from './wire-writer';
+
+interface PositionTemplate {
+  readonly bytes: Uint8Array;
+  readonly timestampAt: number;
+  readonly valueAt: number;
+}
+
+/** Units strings come from users: this many per command are cached, the others go the general way. */
+const MAX_UNITS = 16;
+const SENTINEL_TIMESTAMP = 1_234_567_890.125;
+const SENTINEL_VALUE = -98_765.4321;
+
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+
+function putF64LE(out: Uint8Array, at: number, value: number): void {
+  F64[0] = value;
+  if (HOST_LITTLE_ENDIAN) for (let i = 0; i < 8; i++) out[at + i] = F64_BYTES[i]!;
+  else for (let i = 0; i < 8; i++) out[at + i] = F64_BYTES[7 - i]!;
+}
+
+function getF64LE(bytes: Uint8Array, at: number): number {
+  if (HOST_LITTLE_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[i] = bytes[at + i]!;
+  else for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = bytes[at + i]!;
+  return F64[0]!;
+}
+
+const AT_ONCE = { timeoutMs: Number.POSITIVE_INFINITY };
+
+export class PositionTemplates {
+  readonly #messages: MessageCodec;
+  /** Whether the layout carries units (C4, D): a read position has `units` then. */
+  readonly #withUnits: boolean;
+  /** By command ('' for a position alone), then by units; null: this pair has no template. */
+  readonly #byCommand = new Map<string, Map<string, PositionTemplate | null>>();
+  /** The units of the last position read: the template the next one is expected to match. */
+  #expectedUnits = '';
+
+  constructor(messages: MessageCodec, withUnits: boolean) {
+    this.#messages = messages;
+    this.#withUnits = withUnits;
+  }
+
+  /** A position read the general way: the next one is expected in the same units. */
+  learn(position: Position): void {
+    if (position.units !== undefined) this.#expectedUnits = position.units;
+  }
+
+  /**
+   * The position at the head of the reader, when it is there whole, no other read is in line, and it
+   * matches the expected template; it is then consumed. Otherwise undefined and nothing is consumed.
+   * The result is what the general decoder makes of the same bytes.
+   */
+  readAtHand(reader: ByteReader): Position | undefined {
+    const units = this.#expectedUnits;
+    const template = this.#get('', false, units);
+    if (template === undefined) return undefined;
+    const { bytes, timestampAt, valueAt } = template;
+    const n = bytes.length;
+    if (!readerIdle(reader) || reader.buffered < n) return undefined;
+    const got = reader.peek(n);
+    for (let i = 0; i < n; i++) {
+      if (
+        got[i] !== bytes[i] &&
+        (i < timestampAt || i >= timestampAt + 8) &&
+        (i < valueAt || i >= valueAt + 8)
+      ) {
+        return undefined;
+      }
+    }
+    const before = reader.buffered;
+    const consuming = reader.readExactly(n, AT_ONCE);
+    if (reader.buffered !== before - n) {
+      // Refused (the reader was closed): the general read reports it.
+      consuming.catch(() => {});
+      return undefined;
+    }
+    const value = getF64LE(got, valueAt);
+    const data: DataWithAxes = {
+      type: 'DataActuator',
+      timestamp: getF64LE(got, timestampAt),
+      name: 'actuator',
+      units: this.#withUnits ? units : '',
+      source: 'raw',
+      dim: 'Data0D',
+      distribution: 'uniform',
+      data: [new NdArray('<f8', [1], got.subarray(valueAt, valueAt + 8))],
+      labels: ['CH00'],
+      origin: '',
+      navIndexes: [],
+      axes: [],
+      errors: [],
+      extraAttributes: [],
+    };
+    return this.#withUnits ? { value, units, data } : { value, data };
+  }
+
+  /**
+   * `command` (when given) and the DataActuator position, as the general encoder writes them; undefined
+   * when this pair has no template (then the caller encodes the general way).
+   */
+  encode(
+    command: string | undefined,
+    value: number,
+    units: string,
+    timestamp: number,
+    transient: boolean,
+  ): Uint8Array | undefined {
+    const template = this.#get(command ?? '', command !== undefined, units);
+    if (template === undefined) return undefined;
+    const n = template.bytes.length;
+    const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
+    out.set(template.bytes, 0);
+    putF64LE(out, template.timestampAt, timestamp);
+    putF64LE(out, template.valueAt, value);
+    return out;
+  }
+
+  #get(key: string, withCommand: boolean, units: string): PositionTemplate | undefined {
+    let byUnits = this.#byCommand.get(key);
+    if (byUnits === undefined) {
+      byUnits = new Map();
+      this.#byCommand.set(key, byUnits);
+    }
+    let template = byUnits.get(units);
+    if (template === undefined) {
+      if (byUnits.size >= MAX_UNITS) return undefined;
+      template = this.#build(withCommand ? key : undefined, units);
+      byUnits.set(units, template);
+    }
+    return template ?? undefined;
+  }
+
+  #build(command: string | undefined, units: string): PositionTemplate | null {
+    const w = new WireWriter();
+    try {
+      if (command !== undefined) this.#messages.writeCommand(w, command);
+      const fields = w.recordValues();
+      this.#messages.writePosition(w, SENTINEL_VALUE, units, SENTINEL_TIMESTAMP);
+      const bytes = w.finish();
+      // A DataActuator has exactly two: the timestamp, then the data array's one element.
+      if (fields.length !== 2) return null;
+      const [timestampAt, valueAt] = fields as [number, number];
+      if (
+        getF64LE(bytes, timestampAt) !== SENTINEL_TIMESTAMP ||
+        getF64LE(bytes, valueAt) !== SENTINEL_VALUE
+      ) {
+        return null;
+      }
+      return { bytes, timestampAt, valueAt };
+    } catch {
+      // Units the general encoder refuses: it refuses them again, with its error, on every call.
+      return null;
+    } finally {
+      w.release();
+    }
+  }
+}

@@ -1,8 +1,15 @@
 // Round trips per profile: decode(encode(v)) gives v back for generated values, and re-encoding the
 // decoded value reproduces the bytes (also for shapes the receiver squeezes, thanks to wireShape).
 
-import { toHex } from '@labwire/framing';
-import { decodeValue, type Generation, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
+import { concatBytes, toHex } from '@labwire/framing';
+import {
+  decodeValue,
+  GENERATIONS,
+  type Generation,
+  NdArray,
+  resolveProfile,
+  type WireProfile,
+} from '@labwire/pymodaq/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -103,5 +110,27 @@ describe('re-encoding a decoded array reproduces the bytes, whatever its shape',
       ),
       RUNS,
     );
+  });
+});
+
+describe('encodeDetectorDataParts (part of WireProfile)', () => {
+  it.each(GENERATIONS)('%s: the parts join to encodeDetectorData; large arrays are not copied', (g) => {
+    const p: WireProfile = resolveProfile(g);
+    const image = NdArray.fromTyped(
+      new Float64Array(4096).map((_, i) => i),
+      [64, 64],
+    );
+    const small = NdArray.fromValues([1, 2, 3]);
+    const data = {
+      name: 'tcp',
+      timestamp: 1_700_000_000,
+      channels: [
+        { name: 'camera', dim: 'Data2D' as const, arrays: [image] },
+        { name: 'line', dim: 'Data1D' as const, arrays: [small] },
+      ],
+    };
+    const parts = p.encodeDetectorDataParts(data);
+    expect(toHex(concatBytes(parts))).toBe(toHex(p.encodeDetectorData(data)));
+    expect(parts).toContain(image.data);
   });
 });

@@ -26,7 +26,7 @@ import {
   UnknownTagError,
 } from '@labwire/pymodaq/codec';
 import { chunkEvery, splitAt } from '@labwire/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadVectors, VALUE_CASES } from './fixtures/codec-vectors';
 
 const vectors = new Map(loadVectors().map((v) => [v.name, v]));
@@ -268,19 +268,27 @@ describe('deadlines, aborts and EOF', () => {
   });
 
   it('one deadline covers the whole message, not each field', async () => {
-    const p = resolveProfile('C4');
-    const bytes = p.encodePosition(2.5, 'mm', { timestamp: 1 });
-    const { stream, reader } = pipe();
-    // Drip one byte every 5 ms: each field alone would beat a 60 ms deadline, the message does not.
-    let i = 0;
-    const drip = setInterval(() => {
-      if (i < bytes.length) stream.write(bytes.subarray(i, ++i));
-    }, 5);
+    // On a fake clock, so the outcome never depends on how busy the machine is.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     try {
-      const err = await p.readPosition(reader, { timeoutMs: 60 }).catch((e: unknown) => e);
+      const p = resolveProfile('C4');
+      const bytes = p.encodePosition(2.5, 'mm', { timestamp: 1 });
+      const { stream, reader } = pipe();
+      const read = p.readPosition(reader, { timeoutMs: 60 }).catch((e: unknown) => e);
+      // 20 bytes every 25 ms: no field waits more than 25 ms for its bytes, so a deadline per field
+      // would never fire; the whole 163-byte message takes 200 ms, so the 60 ms one must.
+      for (let at = 0; at < bytes.length; at += 20) {
+        stream.write(bytes.subarray(at, at + 20));
+        await vi.advanceTimersByTimeAsync(25);
+      }
+      const err = await read;
       expect(MessageInterruptedError.isInstance(err)).toBe(true);
+      const consumed = (err as MessageInterruptedError).consumed;
+      expect(consumed).toBeGreaterThan(0);
+      expect(consumed).toBeLessThanOrEqual(60);
+      expect(TimeoutError.isInstance((err as MessageInterruptedError).cause)).toBe(true);
     } finally {
-      clearInterval(drip);
+      vi.useRealTimers();
     }
   });
 

@@ -14,8 +14,8 @@ import {
   XmlError,
 } from '@labwire/pymodaq';
 import { LoopbackServer, type ServerConnection, waitFor } from '@labwire/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ALL, image, nextEvent } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { ALL, closeAfterEach, image, nextEvent } from './helpers';
 
 const READ = { timeoutMs: 3000 };
 
@@ -34,14 +34,7 @@ async function fakeServer(): Promise<{ server: LoopbackServer; next(): Promise<S
   };
 }
 
-const open: { close(): unknown }[] = [];
-function track<T extends { close(): unknown }>(x: T): T {
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const track = closeAfterEach();
 
 /** Reads the identification: the type string, then Infos + XML. */
 async function readIdentification(gen: Generation, c: ServerConnection) {
@@ -52,22 +45,42 @@ async function readIdentification(gen: Generation, c: ServerConnection) {
   return { type, infos, settings: parseParameterXml(xml) };
 }
 
+/**
+ * A fake server and a client role (made by `make` for the server's port) connected to it, with the
+ * identification read: `c` is the server's side of the connection.
+ */
+async function identifiedClient<C extends PymodaqActuator | PymodaqDetector>(
+  gen: Generation,
+  make: (port: number) => C,
+) {
+  const { server, next } = await fakeServer();
+  track(server);
+  const client = track(make(server.port));
+  await client.connect();
+  const c = await next();
+  const identification = await readIdentification(gen, c);
+  return { client, c, identification, next };
+}
+
 describe.each(ALL)('generation %s: client roles against a hand-driven server', (gen) => {
   const p = resolveProfile(gen);
 
   it('identifies (type first, then Infos with a units child) and says Quit before closing', async () => {
-    const { server, next } = await fakeServer();
-    track(server);
-    const actuator = new PymodaqActuator({
-      protocol: gen,
-      port: server.port,
-      units: 'µm',
-      reconnect: false,
-      handlers: new SimulatedStage().handlers(),
-    });
-    await actuator.connect();
-    const c = await next();
-    const id = await readIdentification(gen, c);
+    const {
+      client: actuator,
+      c,
+      identification: id,
+    } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqActuator({
+          protocol: gen,
+          port,
+          units: 'µm',
+          reconnect: false,
+          handlers: new SimulatedStage().handlers(),
+        }),
+    );
     expect(id.type).toBe('ACTUATOR');
     expect(id.infos).toBe('Infos');
     const units = id.settings.children.find((x) => x.name === 'units');
@@ -108,20 +121,21 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
   it(
     gen === 'D' ? 'skips an unknown command and keeps serving' : 'drops the connection on an unknown command',
     async () => {
-      const { server, next } = await fakeServer();
-      track(server);
       const stage = new SimulatedStage({ position: 4 });
-      const actuator = track(
-        new PymodaqActuator({
-          protocol: gen,
-          port: server.port,
-          reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
-          handlers: stage.handlers(),
-        }),
+      const {
+        client: actuator,
+        c,
+        next,
+      } = await identifiedClient(
+        gen,
+        (port) =>
+          new PymodaqActuator({
+            protocol: gen,
+            port,
+            reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
+            handlers: stage.handlers(),
+          }),
       );
-      await actuator.connect();
-      const c = await next();
-      await readIdentification(gen, c);
       const failed = nextEvent(actuator, 'error');
       // Seen as it arrives: the test server's reader is closed with the socket.
       const received: Buffer[] = [];
@@ -142,20 +156,17 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
   );
 
   it('refuses hostile set_info XML (never expanded) and keeps serving', async () => {
-    const { server, next } = await fakeServer();
-    track(server);
-    const actuator = track(
-      new PymodaqActuator({
-        protocol: gen,
-        port: server.port,
-        units: 'mm',
-        reconnect: false,
-        handlers: new SimulatedStage().handlers(),
-      }),
+    const { client: actuator, c } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqActuator({
+          protocol: gen,
+          port,
+          units: 'mm',
+          reconnect: false,
+          handlers: new SimulatedStage().handlers(),
+        }),
     );
-    await actuator.connect();
-    const c = await next();
-    await readIdentification(gen, c);
     const failed = nextEvent(actuator, 'error');
     const xml = '<!DOCTYPE u [<!ENTITY e SYSTEM "file:///etc/passwd">]><units type="str">&e;</units>';
     c.write(p.encodeCommand('set_info'));
@@ -170,27 +181,24 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
   });
 
   it('answers every move with move_done, even when the hardware fails or stop_motion drops queued moves', async () => {
-    const { server, next } = await fakeServer();
-    track(server);
     const stage = new SimulatedStage({ speed: 2 });
     let fail = true;
-    const actuator = track(
-      new PymodaqActuator({
-        protocol: gen,
-        port: server.port,
-        reconnect: false,
-        handlers: {
-          ...stage.handlers(),
-          moveAbs: (target, { signal }) => {
-            if (fail) throw new Error('motor driver fault');
-            return stage.moveAbs(target, { signal });
+    const { client: actuator, c } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqActuator({
+          protocol: gen,
+          port,
+          reconnect: false,
+          handlers: {
+            ...stage.handlers(),
+            moveAbs: (target, { signal }) => {
+              if (fail) throw new Error('motor driver fault');
+              return stage.moveAbs(target, { signal });
+            },
           },
-        },
-      }),
+        }),
     );
-    await actuator.connect();
-    const c = await next();
-    await readIdentification(gen, c);
     const failed = nextEvent(actuator, 'error');
     c.write(p.encodeCommand('move_abs'));
     c.write(p.encodePosition(1));
@@ -219,25 +227,22 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
   });
 
   it('reports a failing grab and serves the next one; a server Quit is an event', async () => {
-    const { server, next } = await fakeServer();
-    track(server);
     let fail = true;
-    const detector = track(
-      new PymodaqDetector({
-        protocol: gen,
-        port: server.port,
-        reconnect: false,
-        handlers: {
-          grab: () => {
-            if (fail) throw new Error('camera not cooled');
-            return image(3, 2);
+    const { client: detector, c } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqDetector({
+          protocol: gen,
+          port,
+          reconnect: false,
+          handlers: {
+            grab: () => {
+              if (fail) throw new Error('camera not cooled');
+              return image(3, 2);
+            },
           },
-        },
-      }),
+        }),
     );
-    await detector.connect();
-    const c = await next();
-    await readIdentification(gen, c);
     const failed = nextEvent(detector, 'error');
     c.write(p.encodeCommand('Send Data 2D'));
     expect(HandlerError.isInstance((await failed).error)).toBe(true);
@@ -251,19 +256,11 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
   });
 
   it('drops a connection whose command string claims a hostile length', async () => {
-    const { server, next } = await fakeServer();
-    track(server);
-    const detector = track(
-      new PymodaqDetector({
-        protocol: gen,
-        port: server.port,
-        reconnect: false,
-        handlers: { grab: () => image() },
-      }),
+    const { client: detector, c } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqDetector({ protocol: gen, port, reconnect: false, handlers: { grab: () => image() } }),
     );
-    await detector.connect();
-    const c = await next();
-    await readIdentification(gen, c);
     const failed = nextEvent(detector, 'error');
     const disconnected = nextEvent(detector, 'disconnected');
     c.write(new Uint8Array([0xff, 0xff, 0xff, 0xf0, 1, 2, 3]));

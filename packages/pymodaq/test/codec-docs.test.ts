@@ -1,54 +1,13 @@
 // The examples in docs/codec.md run: each `console.log(x); // expected` line must print `expected`.
 // (The synopsis needs a PyMoDAQ server and is only type-checked by eye; it is recognised by net.connect.)
 
-import fs from 'node:fs';
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-
-const doc = fs.readFileSync(path.resolve(import.meta.dirname, '../docs/codec.md'), 'utf8');
-const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)]
-  .map((m) => m[1]!)
-  .filter((b) => !b.includes('net.connect'));
-// Inside the package, so the examples resolve workspace packages like any test file; removed afterwards.
-const dir = fs.mkdtempSync(path.join(import.meta.dirname, '.codec-docs-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-/** Turns a block into a module whose run() records [printed, expected] for every annotated console.log. */
-function toModule(block: string): string {
-  const imports: string[] = [];
-  const body: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('import ')) {
-      imports.push(line);
-      continue;
-    }
-    const m = /^(\s*)console\.log\((.*)\);\s*\/\/ (.*)$/.exec(line);
-    body.push(m ? `${m[1]}__out.push([util.format(${m[2]}), ${JSON.stringify(m[3])}]);` : line);
-  }
-  return [
-    "import util from 'node:util';",
-    ...imports,
-    'export async function run(__out: [string, string][]): Promise<void> {',
-    ...body,
-    '}',
-  ].join('\n');
-}
+import { describe } from 'vitest';
+import { docExampleTests } from './fixtures/doc-examples';
 
 describe('docs/codec.md examples', () => {
-  it('has runnable examples', () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(5);
+  docExampleTests({
+    document: 'docs/codec.md',
+    atLeast: { count: 5, title: 'has runnable examples' },
+    skip: (block) => block.includes('net.connect'),
   });
-
-  it.each(blocks.map((b, i) => [i, b] as const))(
-    'example %i prints what the comments say',
-    async (i, block) => {
-      const file = path.join(dir, `example-${i}.ts`);
-      fs.writeFileSync(file, toModule(block));
-      const mod = (await import(file)) as { run: (out: [string, string][]) => Promise<void> };
-      const out: [string, string][] = [];
-      await mod.run(out);
-      expect(out.length).toBeGreaterThan(0);
-      for (const [printed, expected] of out) expect(printed).toBe(expected);
-    },
-  );
 });

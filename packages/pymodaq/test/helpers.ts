@@ -11,6 +11,22 @@ import {
   resolveProfile,
   type TypedEmitter,
 } from '@labwire/pymodaq';
+import { afterEach } from 'vitest';
+
+/**
+ * Registers an afterEach that closes, newest first, everything passed to the returned `track` during the
+ * test (servers, clients); `track` returns its argument.
+ */
+export function closeAfterEach(): <T extends { close(): unknown }>(x: T) => T {
+  const open: { close(): unknown }[] = [];
+  afterEach(async () => {
+    for (const x of open.splice(0).reverse()) await x.close();
+  });
+  return (x) => {
+    open.push(x);
+    return x;
+  };
+}
 
 /** Every generation, in spec order. */
 export const ALL: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'];

@@ -14,8 +14,8 @@ import {
   UnknownCommandError,
   XmlError,
 } from '@labwire/pymodaq';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ALL, nextEvent, RawClient, startServer } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { ALL, closeAfterEach, nextEvent, RawClient, startServer } from './helpers';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -28,14 +28,7 @@ const EXTERNAL_ENTITY = `<?xml version="1.0"?>
 <!DOCTYPE settings [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <settings><units type="str">&xxe;</units></settings>`;
 
-const open: { close(): unknown }[] = [];
-function track<T extends { close(): unknown }>(x: T): T {
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const track = closeAfterEach();
 
 /** A real actuator client on a fast simulated stage, to prove the server still serves. */
 async function healthyActuator(server: PymodaqServer, gen: string, port: number): Promise<PymodaqActuator> {

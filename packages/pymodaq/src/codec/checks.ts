@@ -20,6 +20,12 @@ import {
   pyTypeName,
 } from './values';
 
+/** A check applied to a decoded field at offset `at`: the field's value, or a typed error naming it. */
+export type Check<T> = (ctx: PullContext, value: PyValue, at: number) => T;
+
+/** No check: any value. */
+export const anyValue: Check<PyValue> = (_ctx, value) => value;
+
 export function unexpected(
   ctx: PullContext,
   expected: string,

@@ -1,17 +1,17 @@
 // Generation A (PyMoDAQ 1.6.0–2.0.0, `tcpip_utils.py`, spec §3): strings, scalars, rows x cols arrays and
 // lists whose items carry no type tag, so the receiver must be told the item kind.
 
+import { anyValue } from './checks';
 import { UnsupportedValueError } from './errors';
-import { NdArray } from './nd-array';
 import {
   asScalar,
   readArrayA,
-  readBytes,
-  readCount,
-  readNumeric,
-  readStr,
+  readItems,
+  readPlainKind,
   writeArrayA,
+  writeItems,
   writeNumeric,
+  writePlain,
 } from './primitives';
 import type { Pull, PullContext } from './pull';
 import { type PyValue, pyTypeName } from './values';
@@ -21,23 +21,12 @@ import type { WireWriter } from './wire-writer';
 export type ItemKindA = 'array' | 'string' | 'scalar';
 
 function readItemA(ctx: PullContext, kind: ItemKindA): Pull<PyValue> {
-  if (kind === 'array') return readArrayA(ctx);
-  if (kind === 'string') return readStr(ctx);
-  return readNumeric(ctx);
+  return kind === 'array' ? readArrayA(ctx) : readPlainKind(ctx, kind)!;
 }
 
 /** `get_list(sock, kind)`: u32 count, then `count` untagged items of the one kind. */
-export function* readListA(ctx: PullContext, itemKind: ItemKindA): Pull<PyValue[]> {
-  ctx.down();
-  const count = yield* readCount(ctx);
-  const items: PyValue[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    items.push(yield* readItemA(ctx, itemKind));
-    ctx.leave();
-  }
-  ctx.up();
-  return items;
+export function readListA(ctx: PullContext, itemKind: ItemKindA): Pull<PyValue[]> {
+  return readItems(ctx, (c) => readItemA(c, itemKind), anyValue);
 }
 
 export function* readValueA(
@@ -45,51 +34,33 @@ export function* readValueA(
   kind: ValueKind | undefined,
   itemKind?: ItemKindA,
 ): Pull<PyValue> {
-  switch (kind) {
-    case 'string':
-      return yield* readStr(ctx);
-    case 'bytes':
-      return yield* readBytes(ctx);
-    case 'scalar':
-      return yield* readNumeric(ctx);
-    case 'array':
-      return yield* readArrayA(ctx);
-    case 'list':
-      if (!itemKind)
-        throw new UnsupportedValueError(
-          'gen A lists carry no item tags: pass itemKind (array, string or scalar)',
-        );
-      return yield* readListA(ctx, itemKind);
-    default:
+  const plain = readPlainKind(ctx, kind);
+  if (plain !== undefined) return yield* plain;
+  if (kind === 'array') return yield* readArrayA(ctx);
+  if (kind === 'list') {
+    if (!itemKind) {
       throw new UnsupportedValueError(
-        `gen A has no self-describing values: pass kind string, bytes, scalar, array or list (got ${String(kind)})`,
+        'gen A lists carry no item tags: pass itemKind (array, string or scalar)',
       );
+    }
+    return yield* readListA(ctx, itemKind);
   }
+  throw new UnsupportedValueError(
+    `gen A has no self-describing values: pass kind string, bytes, scalar, array or list (got ${String(kind)})`,
+  );
 }
 
 /** send_string / send_scalar / send_array / send_list, chosen by the value's type. */
 export function writeValueA(w: WireWriter, value: PyValue, inList = false): void {
-  if (typeof value === 'string') {
-    w.str(value);
-    return;
-  }
-  if (value instanceof NdArray) {
-    writeArrayA(w, value);
-    return;
-  }
-  if (value instanceof Uint8Array && !inList) {
-    w.lengthPrefixed(value);
-    return;
-  }
+  // A list item is an array, a string or a scalar (bytes and nested lists are not list items).
+  if (!(inList && value instanceof Uint8Array) && writePlain(w, value, writeArrayA)) return;
   const scalar = asScalar(value);
   if (scalar) {
     writeNumeric(w, scalar);
     return;
   }
   if (Array.isArray(value) && !inList) {
-    const list = value as readonly PyValue[];
-    w.u32(list.length, 'list length');
-    for (const item of list) writeValueA(w, item, true);
+    writeItems(w, value as readonly PyValue[], (iw, item) => writeValueA(iw, item, true));
     return;
   }
   throw new UnsupportedValueError(

@@ -2,64 +2,46 @@
 // client; spec §4): N-d arrays with ndim + shape (squeezed by the receiver) and lists whose items carry a
 // type tag `array`, `string` or `scalar`.
 
+import { anyValue } from './checks';
 import { UnknownTagError, UnsupportedValueError } from './errors';
-import { NdArray } from './nd-array';
 import {
   asScalar,
   isPythonScalar,
-  plainItemNow,
   readArrayND,
-  readBytes,
-  readCount,
-  readNumeric,
+  readItems,
+  readPlainKind,
   readStr,
   writeArrayND,
+  writeItems,
   writeNumeric,
+  writePlain,
+  writePlainItem,
 } from './primitives';
 import type { Pull, PullContext } from './pull';
 import { type PyScalar, type PyValue, pyTypeName } from './values';
 import type { ValueKind } from './wire-profile';
-import { strRuns, type WireWriter } from './wire-writer';
+import type { WireWriter } from './wire-writer';
 
 export const TAGS_B = ['array', 'string', 'scalar'] as const;
-const TAG = strRuns(TAGS_B);
 
 export function* readTaggedB(ctx: PullContext): Pull<PyValue> {
   const at = ctx.offset;
   const tag = yield* readStr(ctx);
-  switch (tag) {
-    case 'array':
-      return yield* readArrayND(ctx, 'squeeze');
-    case 'string':
-      return yield* readStr(ctx);
-    case 'scalar':
-      return yield* readNumeric(ctx);
-    default:
-      throw new UnknownTagError(tag, at, TAGS_B, ctx.field || undefined);
+  // The tags are named after the kinds they hold.
+  if (!(TAGS_B as readonly string[]).includes(tag)) {
+    throw new UnknownTagError(tag, at, TAGS_B, ctx.field || undefined);
   }
+  return yield* readValueB(ctx, tag as ValueKind);
 }
 
-export function* readListB(ctx: PullContext): Pull<PyValue[]> {
-  ctx.down();
-  const count = yield* readCount(ctx);
-  const items: PyValue[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    items.push(plainItemNow(ctx, 'squeeze') ?? (yield* readTaggedB(ctx)));
-    ctx.leave();
-  }
-  ctx.up();
-  return items;
+export function readListB(ctx: PullContext): Pull<PyValue[]> {
+  return readItems(ctx, readTaggedB, anyValue, 'squeeze');
 }
 
 export function* readValueB(ctx: PullContext, kind: ValueKind | undefined): Pull<PyValue> {
+  const plain = readPlainKind(ctx, kind);
+  if (plain !== undefined) return yield* plain;
   switch (kind) {
-    case 'string':
-      return yield* readStr(ctx);
-    case 'bytes':
-      return yield* readBytes(ctx);
-    case 'scalar':
-      return yield* readNumeric(ctx);
     case 'array':
       return yield* readArrayND(ctx, 'squeeze');
     case 'list':
@@ -87,27 +69,14 @@ function scalarB(value: PyValue): PyScalar | undefined {
 }
 
 export function writeValueB(w: WireWriter, value: PyValue): void {
-  if (typeof value === 'string') {
-    w.str(value);
-    return;
-  }
-  if (value instanceof NdArray) {
-    writeArrayND(w, value);
-    return;
-  }
-  if (value instanceof Uint8Array) {
-    w.lengthPrefixed(value);
-    return;
-  }
+  if (writePlain(w, value, writeArrayND)) return;
   const scalar = scalarB(value);
   if (scalar) {
     writeNumeric(w, scalar);
     return;
   }
   if (Array.isArray(value)) {
-    const list = value as readonly PyValue[];
-    w.u32(list.length, 'list length');
-    for (const item of list) writeTaggedB(w, item);
+    writeItems(w, value as readonly PyValue[], writeTaggedB);
     return;
   }
   throw new UnsupportedValueError(`gen B cannot encode ${pyTypeName(value)}`);
@@ -115,19 +84,7 @@ export function writeValueB(w: WireWriter, value: PyValue): void {
 
 /** send_list item: the tag, then the item (arrays, strings and scalars only; anything else raises upstream). */
 export function writeTaggedB(w: WireWriter, value: PyValue): void {
-  if (value instanceof NdArray) {
-    writeArrayND(w.run(TAG.array), value);
-    return;
-  }
-  if (typeof value === 'string') {
-    w.run(TAG.string).str(value);
-    return;
-  }
-  const scalar = scalarB(value);
-  if (scalar) {
-    writeNumeric(w.run(TAG.scalar), scalar);
-    return;
-  }
+  if (writePlainItem(w, value, scalarB)) return;
   throw new UnsupportedValueError(
     `gen B list items are arrays, strings or scalars, not ${pyTypeName(value)}`,
   );

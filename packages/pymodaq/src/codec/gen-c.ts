@@ -4,6 +4,8 @@
 // times (C1–C4) and cannot be told apart from the bytes.
 
 import {
+  anyValue,
+  type Check,
   expectArray,
   expectAxis,
   expectDim,
@@ -15,20 +17,21 @@ import {
   expectStr,
 } from './checks';
 import { UnknownTagError, UnsupportedValueError } from './errors';
-import { NdArray } from './nd-array';
 import {
   asScalar,
-  countNow,
+  itemsNow,
   numericNow,
-  plainItemNow,
   readArrayND,
-  readBytes,
-  readCount,
+  readItems,
   readNumeric,
+  readPlainKind,
   readStr,
   strNow,
   writeArrayND,
+  writeItems,
   writeNumeric,
+  writePlain,
+  writePlainItem,
 } from './primitives';
 import type { Pull, PullContext } from './pull';
 import {
@@ -89,104 +92,46 @@ const DWA_CLASSES_C: readonly DwaClass[] = [
 
 export function* readTaggedC(ctx: PullContext, layout: LayoutC): Pull<PyValue> {
   const at = ctx.offset;
-  const tag = yield* readStr(ctx);
+  const tag = strNow(ctx) ?? (yield* readStr(ctx));
   if (!layout.tags.includes(tag)) throw new UnknownTagError(tag, at, layout.tags, ctx.field || undefined);
-  switch (tag) {
-    case 'scalar':
-      return yield* readNumeric(ctx);
-    case 'bool': {
-      // Written by no 4.x encoder (Number is tested first) but read by 4.3+: bool(number).
-      const v = yield* readNumeric(ctx);
-      return typeof v === 'boolean'
-        ? v
-        : typeof v.value === 'object'
-          ? v.value.re !== 0 || v.value.im !== 0
-          : Number(v.value) !== 0;
-    }
-    case 'string':
-      return yield* readStr(ctx);
-    case 'array':
-      return yield* readArrayND(ctx, 'atleast1d');
-    case 'dwa':
-      return yield* readDwaC(ctx, layout);
-    case 'axis':
-      return yield* readAxisC(ctx);
-    case 'list':
-      return yield* readListC(ctx, layout);
-    case 'bytes':
-      return yield* readBytes(ctx);
-    case 'parameter':
-      return yield* readParameterC(ctx, layout);
-    default:
-      return yield* readDteC(ctx, layout);
+  if (tag === 'bool') {
+    // Written by no 4.x encoder (Number is tested first) but read by 4.3+: bool(number).
+    const v = yield* readNumeric(ctx);
+    return typeof v === 'boolean'
+      ? v
+      : typeof v.value === 'object'
+        ? v.value.re !== 0 || v.value.im !== 0
+        : Number(v.value) !== 0;
   }
+  if (tag === 'parameter') return yield* readParameterC(ctx, layout);
+  // The other tags are named after the kinds they hold.
+  return yield* readValueC(ctx, layout, tag as ValueKind);
 }
 
-export function* readListC(ctx: PullContext, layout: LayoutC): Pull<PyValue[]> {
-  ctx.down();
-  const count = yield* readCount(ctx);
-  const items: PyValue[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    items.push(yield* readTaggedC(ctx, layout));
-    ctx.leave();
-  }
-  ctx.up();
-  return items;
+export function readListC(ctx: PullContext, layout: LayoutC): Pull<PyValue[]> {
+  return readItems(ctx, (c) => readTaggedC(c, layout), anyValue, 'atleast1d');
 }
-
-type Check<T> = (ctx: PullContext, v: PyValue, at: number) => T;
 
 /** Field `name`: a list whose items must all pass `check` (data arrays, labels, axes …). */
 function* listField<T>(ctx: PullContext, layout: LayoutC, name: string, check: Check<T>): Pull<T[]> {
   ctx.enter(name);
-  ctx.down();
-  const count = yield* readCount(ctx);
-  const items: T[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    const at = ctx.offset;
-    items.push(check(ctx, plainItemNow(ctx, 'atleast1d') ?? (yield* readTaggedC(ctx, layout)), at));
-    ctx.leave();
-  }
-  ctx.up();
+  const items = yield* readItems(ctx, (c) => readTaggedC(c, layout), check, 'atleast1d');
   ctx.leave();
   return items;
 }
 
-/**
- * listField from the bytes at hand, when the whole list is there and holds plain items (strings, scalars,
- * arrays); else undefined with nothing consumed.
- */
+/** listField taken whole from the bytes at hand (plain items only), else undefined with nothing consumed. */
 function listNow<T>(ctx: PullContext, name: string, check: Check<T>): T[] | undefined {
-  const { pos, offset } = ctx;
   ctx.enter(name);
-  ctx.down();
-  const count = countNow(ctx);
-  let items: T[] | undefined = count === undefined ? undefined : [];
-  for (let i = 0; items !== undefined && i < count!; i++) {
-    ctx.enterItem(i);
-    const at = ctx.offset;
-    const v = plainItemNow(ctx, 'atleast1d');
-    if (v === undefined) items = undefined;
-    else items.push(check(ctx, v, at));
-    ctx.leave();
-  }
-  ctx.up();
+  const items = itemsNow(ctx, 'atleast1d', check);
   ctx.leave();
-  if (items === undefined) {
-    ctx.pos = pos;
-    ctx.offset = offset;
-  }
   return items;
 }
+
+type StrCheck<T> = (ctx: PullContext, v: string, at: number) => T;
 
 /** Field `name`: a `str`, checked with the field still named. */
-function* strField<T = string>(
-  ctx: PullContext,
-  name: string,
-  check?: (ctx: PullContext, v: string, at: number) => T,
-): Pull<T> {
+function* strField<T = string>(ctx: PullContext, name: string, check?: StrCheck<T>): Pull<T> {
   ctx.enter(name);
   const at = ctx.offset;
   const text = strNow(ctx) ?? (yield* readStr(ctx));
@@ -196,11 +141,7 @@ function* strField<T = string>(
 }
 
 /** strField from the bytes at hand, else undefined with nothing consumed. */
-function strFieldNow<T = string>(
-  ctx: PullContext,
-  name: string,
-  check?: (ctx: PullContext, v: string, at: number) => T,
-): T | undefined {
+function strFieldNow<T = string>(ctx: PullContext, name: string, check?: StrCheck<T>): T | undefined {
   const at = ctx.offset;
   const text = strNow(ctx);
   if (text === undefined || check === undefined) return text as T | undefined;
@@ -246,64 +187,63 @@ export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes>
   ctx.down();
   const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
   ctx.enter(type);
-  const timestamp = yield* numberField(ctx, 'timestamp', expectNumber);
-  const name = strFieldNow(ctx, 'name') ?? (yield* strField<string>(ctx, 'name'));
-  const units = layout.units ? (strFieldNow(ctx, 'units') ?? (yield* strField<string>(ctx, 'units'))) : '';
-  const source = strFieldNow(ctx, 'source', expectSource) ?? (yield* strField(ctx, 'source', expectSource));
-  const dim = strFieldNow(ctx, 'dim', expectDim) ?? (yield* strField(ctx, 'dim', expectDim));
-  const distribution =
-    strFieldNow(ctx, 'distribution', expectDistribution) ??
-    (yield* strField(ctx, 'distribution', expectDistribution));
-  const data = listNow(ctx, 'data', expectArray) ?? (yield* listField(ctx, layout, 'data', expectArray));
-  const labels = listNow(ctx, 'labels', expectStr) ?? (yield* listField(ctx, layout, 'labels', expectStr));
-  const origin = strFieldNow(ctx, 'origin') ?? (yield* strField<string>(ctx, 'origin'));
-  const navIndexes =
-    listNow(ctx, 'nav_indexes', expectInt) ?? (yield* listField(ctx, layout, 'nav_indexes', expectInt));
-  const axes = listNow(ctx, 'axes', expectAxis) ?? (yield* listField(ctx, layout, 'axes', expectAxis));
-  const errors = layout.errors
-    ? (listNow(ctx, 'errors', expectArray) ?? (yield* listField(ctx, layout, 'errors', expectArray)))
-    : [];
-  const extraAttributes: ExtraAttribute[] = [];
-  if (layout.extras) {
-    const names =
-      listNow(ctx, 'extra_attributes', expectStr) ??
-      (yield* listField(ctx, layout, 'extra_attributes', expectStr));
-    for (const attr of names) {
-      ctx.enter(attr);
-      extraAttributes.push({ name: attr, value: yield* readTaggedC(ctx, layout) });
-      ctx.leave();
-    }
-  }
+  // The fields in wire order (spec §5.5); a field the layout lacks takes its default. Each is taken from
+  // the bytes at hand when it is there whole, else read the general way.
+  const dwa: DataWithAxes = {
+    type,
+    timestamp: yield* numberField(ctx, 'timestamp', expectNumber),
+    name: strFieldNow(ctx, 'name') ?? (yield* strField<string>(ctx, 'name')),
+    units: layout.units ? (strFieldNow(ctx, 'units') ?? (yield* strField<string>(ctx, 'units'))) : '',
+    source: strFieldNow(ctx, 'source', expectSource) ?? (yield* strField(ctx, 'source', expectSource)),
+    dim: strFieldNow(ctx, 'dim', expectDim) ?? (yield* strField(ctx, 'dim', expectDim)),
+    distribution:
+      strFieldNow(ctx, 'distribution', expectDistribution) ??
+      (yield* strField(ctx, 'distribution', expectDistribution)),
+    data: listNow(ctx, 'data', expectArray) ?? (yield* listField(ctx, layout, 'data', expectArray)),
+    labels: listNow(ctx, 'labels', expectStr) ?? (yield* listField(ctx, layout, 'labels', expectStr)),
+    origin: strFieldNow(ctx, 'origin') ?? (yield* strField<string>(ctx, 'origin')),
+    navIndexes:
+      listNow(ctx, 'nav_indexes', expectInt) ?? (yield* listField(ctx, layout, 'nav_indexes', expectInt)),
+    axes: listNow(ctx, 'axes', expectAxis) ?? (yield* listField(ctx, layout, 'axes', expectAxis)),
+    errors: layout.errors
+      ? (listNow(ctx, 'errors', expectArray) ?? (yield* listField(ctx, layout, 'errors', expectArray)))
+      : [],
+    extraAttributes: layout.extras ? yield* readExtrasC(ctx, layout) : [],
+  };
   ctx.leave();
   ctx.up();
-  return {
-    type,
-    timestamp,
-    name,
-    units,
-    source,
-    dim,
-    distribution,
-    data,
-    labels,
-    origin,
-    navIndexes,
-    axes,
-    errors,
-    extraAttributes,
-  };
+  return dwa;
+}
+
+/** The extra attributes (C2+): their names, then one tagged value per name. */
+function* readExtrasC(ctx: PullContext, layout: LayoutC): Pull<ExtraAttribute[]> {
+  const names =
+    listNow(ctx, 'extra_attributes', expectStr) ??
+    (yield* listField(ctx, layout, 'extra_attributes', expectStr));
+  const extras: ExtraAttribute[] = [];
+  for (const name of names) {
+    ctx.enter(name);
+    extras.push({ name, value: yield* readTaggedC(ctx, layout) });
+    ctx.leave();
+  }
+  return extras;
 }
 
 export function* readDteC(ctx: PullContext, layout: LayoutC): Pull<DataToExport> {
   ctx.down();
   yield* className(ctx, ['DataToExport']);
   ctx.enter('DataToExport');
-  const timestamp = yield* numberField(ctx, 'timestamp', expectNumber);
-  const name = yield* strField(ctx, 'name');
-  const data = yield* listField(ctx, layout, 'data', expectDwa);
+  // 4.x DataToExport carries no extra attributes.
+  const dte: DataToExport = {
+    type: 'DataToExport',
+    timestamp: yield* numberField(ctx, 'timestamp', expectNumber),
+    name: yield* strField(ctx, 'name'),
+    data: yield* listField(ctx, layout, 'data', expectDwa),
+    extraAttributes: [],
+  };
   ctx.leave();
   ctx.up();
-  return { type: 'DataToExport', timestamp, name, data, extraAttributes: [] };
+  return dte;
 }
 
 /** Tag `parameter` (4.3.0+): the path as a list of tagged strings, then the XML as a `str`. */
@@ -314,13 +254,9 @@ function* readParameterC(ctx: PullContext, layout: LayoutC): Pull<ParameterWithP
 }
 
 export function* readValueC(ctx: PullContext, layout: LayoutC, kind: ValueKind | undefined): Pull<PyValue> {
+  const plain = readPlainKind(ctx, kind);
+  if (plain !== undefined) return yield* plain;
   switch (kind) {
-    case 'string':
-      return yield* readStr(ctx);
-    case 'bytes':
-      return yield* readBytes(ctx);
-    case 'scalar':
-      return yield* readNumeric(ctx);
     case 'array':
       return yield* readArrayND(ctx, 'atleast1d');
     case 'list':
@@ -340,10 +276,8 @@ export function* readValueC(ctx: PullContext, layout: LayoutC, kind: ValueKind |
 
 /** Serializer.to_bytes(): bytes, Number, str, ndarray, Axis, DataWithAxes, DataToExport, list. */
 export function writeValueC(w: WireWriter, layout: LayoutC, value: PyValue): void {
-  if (value instanceof NdArray) writeArrayND(w, value);
-  else if (value instanceof Uint8Array) w.lengthPrefixed(value);
-  else if (typeof value === 'string') w.str(value);
-  else if (isAxis(value)) writeAxisC(w, value);
+  if (writePlain(w, value, writeArrayND)) return;
+  if (isAxis(value)) writeAxisC(w, value);
   else if (isDataWithAxes(value)) writeDwaC(w, layout, value);
   else if (isDataToExport(value)) writeDteC(w, layout, value);
   else if (Array.isArray(value)) writeListC(w, layout, value as readonly PyValue[]);
@@ -355,8 +289,7 @@ export function writeValueC(w: WireWriter, layout: LayoutC, value: PyValue): voi
 }
 
 export function writeListC(w: WireWriter, layout: LayoutC, list: readonly PyValue[]): void {
-  w.u32(list.length, 'list length');
-  for (const item of list) writeTaggedC(w, layout, item);
+  writeItems(w, list, (iw, item) => writeTaggedC(iw, layout, item));
 }
 
 function requireTag(layout: LayoutC, tag: string, value: PyValue): void {
@@ -367,16 +300,16 @@ function requireTag(layout: LayoutC, tag: string, value: PyValue): void {
   }
 }
 
-/** Serializer.type_and_object_serialization(): a tag, then the object. */
+/**
+ * Serializer.type_and_object_serialization(): a tag, then the object. numbers.Number is tested before
+ * bool upstream, so a bool travels as `scalar` (|b1).
+ */
 export function writeTaggedC(w: WireWriter, layout: LayoutC, value: PyValue): void {
+  if (writePlainItem(w, value, asScalar)) return;
   if (isDataWithAxes(value)) {
     writeDwaC(w.run(TAG.dwa), layout, value);
   } else if (isAxis(value)) {
     writeAxisC(w.run(TAG.axis), value);
-  } else if (value instanceof NdArray) {
-    writeArrayND(w.run(TAG.array), value);
-  } else if (typeof value === 'string') {
-    w.run(TAG.string).str(value);
   } else if (Array.isArray(value)) {
     requireTag(layout, 'list', value);
     writeListC(w.run(TAG.list), layout, value as readonly PyValue[]);
@@ -393,11 +326,7 @@ export function writeTaggedC(w: WireWriter, layout: LayoutC, value: PyValue): vo
     requireTag(layout, 'dte', value);
     writeDteC(w.run(TAG.dte), layout, value);
   } else {
-    // numbers.Number is tested before bool upstream, so a bool travels as `scalar` (|b1).
-    const scalar = asScalar(value);
-    if (!scalar)
-      throw new UnsupportedValueError(`gen C (${layout.name}) list items cannot be ${pyTypeName(value)}`);
-    writeNumeric(w.run(TAG.scalar), scalar);
+    throw new UnsupportedValueError(`gen C (${layout.name}) list items cannot be ${pyTypeName(value)}`);
   }
 }
 

@@ -4,6 +4,8 @@
 // is consumed whole, so the stream stays in step.
 
 import {
+  anyValue,
+  type Check,
   expectArray,
   expectAxis,
   expectDim,
@@ -22,12 +24,13 @@ import {
   arraySync,
   asScalar,
   bytesSync,
-  countSync,
   isPythonScalar,
+  itemsSync,
   numericSync,
   strSync,
   tagNow,
   writeArrayND,
+  writeItems,
   writeNumeric,
 } from './primitives';
 import { decodeAt, FRAME, type Pull, type PullContext } from './pull';
@@ -52,12 +55,14 @@ import {
 } from './values';
 import { strRuns, type WireWriter } from './wire-writer';
 
-const SCALAR_TAGS = ['int', 'float', 'bool', 'complex'];
 /** Every tag labwire registers eagerly (upstream registers some lazily, spec §9 c). */
-export const TAGS_D: readonly string[] = [
+export const TAGS_D = [
   'str',
   'bytes',
-  ...SCALAR_TAGS,
+  'int',
+  'float',
+  'bool',
+  'complex',
   'ndarray',
   'list',
   'tuple',
@@ -67,28 +72,15 @@ export const TAGS_D: readonly string[] = [
   ...DWA_CLASSES,
   ...DTE_CLASSES,
   'ParameterWithPath',
-];
+] as const;
+
+/** The tags, as the bytes of a `str`. */
+const TAG = strRuns(TAGS_D);
 
 // --- decoding ---------------------------------------------------------------------------------------------
 // A frame payload is always complete before it is decoded (readFrame, or the frame at hand), so gen D
 // decodes synchronously: each field takes its fast path over the payload, or the general one.
 
-/** The tags, as the bytes of a `str`. */
-const TAG = strRuns([
-  'str',
-  'bytes',
-  'int',
-  'float',
-  'ndarray',
-  'list',
-  'tuple',
-  'dict',
-  'NoneType',
-  'Axis',
-  'ParameterWithPath',
-  ...DWA_CLASSES,
-  ...DTE_CLASSES,
-]);
 const T_STR = TAG.str;
 const T_FLOAT = TAG.float;
 const T_LIST = TAG.list;
@@ -132,19 +124,8 @@ export function readTaggedD(ctx: PullContext): PyValue {
 
 /** The body of a `list` or `tuple`: u32 count, then tagged objects. */
 function readItemsD(ctx: PullContext): PyValue[] {
-  ctx.down();
-  const count = countSync(ctx);
-  const items: PyValue[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    items.push(readTaggedD(ctx));
-    ctx.leave();
-  }
-  ctx.up();
-  return items;
+  return itemsSync(ctx, readTaggedD, anyValue);
 }
-
-type Check<T> = (ctx: PullContext, v: PyValue, at: number) => T;
 
 /**
  * A tagged field that must pass `check` (checked with the field still named). When it carries the usual
@@ -174,16 +155,7 @@ function typedList<T>(ctx: PullContext, name: string, check: Check<T>): T[] {
     if (tag !== 'list')
       throw new UnexpectedValueError('a list', `a value tagged ${JSON.stringify(tag)}`, at, ctx.field);
   }
-  ctx.down();
-  const count = countSync(ctx);
-  const items: T[] = [];
-  for (let i = 0; i < count; i++) {
-    ctx.enterItem(i);
-    const itemAt = ctx.offset;
-    items.push(check(ctx, readTaggedD(ctx), itemAt));
-    ctx.leave();
-  }
-  ctx.up();
+  const items = itemsSync(ctx, readTaggedD, check);
   ctx.leave();
   return items;
 }
@@ -225,64 +197,54 @@ function readAxisD(ctx: PullContext): Axis {
   return { type: 'Axis', label, units, data, index, spreadOrder };
 }
 
+/** The extra attributes: their names (a tagged list of `str`), then one tagged value per name. */
 function readExtrasD(ctx: PullContext): ExtraAttribute[] {
-  const names = typedList(ctx, 'extra_attributes', expectStr);
-  const out: ExtraAttribute[] = [];
-  for (const name of names) {
+  return typedList(ctx, 'extra_attributes', expectStr).map((name) => {
     ctx.enter(name);
-    out.push({ name, value: readTaggedD(ctx) });
+    const value = readTaggedD(ctx);
     ctx.leave();
-  }
-  return out;
+    return { name, value };
+  });
 }
 
 function readDwaD(ctx: PullContext, type: DwaClass): DataWithAxes {
   ctx.down();
   ctx.enter(type);
-  const ts = timestamp(ctx);
-  const name = typed(ctx, 'name', expectStr);
-  const source = typed(ctx, 'source', sourceCheck);
-  const dim = typed(ctx, 'dim', dimCheck);
-  const distribution = typed(ctx, 'distribution', distributionCheck);
-  const data = typedList(ctx, 'data', expectArray);
-  // Spec §6.3: units moved after data in gen D.
-  const units = typed(ctx, 'units', expectStr);
-  const labels = typedList(ctx, 'labels', expectStr);
-  const origin = typed(ctx, 'origin', expectStr);
-  const navIndexes = typedList(ctx, 'nav_indexes', expectInt);
-  const axes = typedList(ctx, 'axes', expectAxis);
-  const errors = typedList(ctx, 'errors', expectArray);
-  const extraAttributes = readExtrasD(ctx);
+  // The fields in wire order (spec §6.1): `units` comes after `data` in gen D (§6.3).
+  const dwa: DataWithAxes = {
+    type,
+    timestamp: timestamp(ctx),
+    name: typed(ctx, 'name', expectStr),
+    source: typed(ctx, 'source', sourceCheck),
+    dim: typed(ctx, 'dim', dimCheck),
+    distribution: typed(ctx, 'distribution', distributionCheck),
+    data: typedList(ctx, 'data', expectArray),
+    units: typed(ctx, 'units', expectStr),
+    labels: typedList(ctx, 'labels', expectStr),
+    origin: typed(ctx, 'origin', expectStr),
+    navIndexes: typedList(ctx, 'nav_indexes', expectInt),
+    axes: typedList(ctx, 'axes', expectAxis),
+    errors: typedList(ctx, 'errors', expectArray),
+    extraAttributes: readExtrasD(ctx),
+  };
   ctx.leave();
   ctx.up();
-  return {
-    type,
-    timestamp: ts,
-    name,
-    units,
-    source,
-    dim,
-    distribution,
-    data,
-    labels,
-    origin,
-    navIndexes,
-    axes,
-    errors,
-    extraAttributes,
-  };
+  return dwa;
 }
 
 function readDteD(ctx: PullContext, type: DteClass): DataToExport {
   ctx.down();
   ctx.enter(type);
-  const ts = timestamp(ctx);
-  const name = typed(ctx, 'name', expectStr);
-  const data = typedList(ctx, 'data', expectDwa);
-  const extraAttributes = readExtrasD(ctx);
+  const dte: DataToExport = {
+    type,
+    timestamp: timestamp(ctx),
+    name: typed(ctx, 'name', expectStr),
+    data: typedList(ctx, 'data', expectDwa),
+    extraAttributes: readExtrasD(ctx),
+  };
   ctx.leave();
   ctx.up();
-  return { type, timestamp: ts, name, data, extraAttributes };
+  return dte;
 }
 
 function readParameterD(ctx: PullContext): PyValue {
@@ -326,7 +288,7 @@ export function* readFrameD(ctx: PullContext): Pull<PyValue> {
 // --- encoding ---------------------------------------------------------------------------------------------
 
 /** The tag of a scalar: the Python type a numpy-free value came from. numpy scalars are refused (§6.2). */
-function scalarTagD(scalar: PyScalar): string {
+function scalarTagD(scalar: PyScalar): 'int' | 'float' | 'bool' | 'complex' {
   if (!isPythonScalar(scalar)) {
     throw new UnsupportedValueError(
       `gen D cannot serialise a numpy ${scalar.dtype} scalar (PyMoDAQ 5 raises NotImplementedError; send a Python int/float/bool/complex or a 1-element array)`,
@@ -370,13 +332,12 @@ export function writeTaggedD(w: WireWriter, value: PyValue): void {
   } else {
     const scalar = asScalar(value);
     if (!scalar) throw new UnsupportedValueError(`gen D cannot encode ${pyTypeName(value)}`);
-    writeNumeric(w.str(scalarTagD(scalar)), scalar);
+    writeNumeric(w.run(TAG[scalarTagD(scalar)]), scalar);
   }
 }
 
 function writeItemsD(w: WireWriter, items: readonly PyValue[]): void {
-  w.u32(items.length, 'list length');
-  for (const item of items) writeTaggedD(w, item);
+  writeItems(w, items, writeTaggedD);
 }
 
 function writeFloatD(w: WireWriter, value: number): void {

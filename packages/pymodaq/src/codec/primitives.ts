@@ -9,13 +9,14 @@
 // - `xSync` = `xNow ?? readX` over a complete buffer (gen D payloads), where running out is a TruncatedError.
 
 import { hexExcerpt, LimitExceededError } from '@labwire/framing';
+import type { Check } from './checks';
 import { type DtypeInfo, parseDtype, readElement, viewFor } from './dtype';
 import { UnsupportedValueError } from './errors';
 import { checkLimit } from './limits';
 import { NdArray } from './nd-array';
 import { type Pull, type PullContext, pullNow } from './pull';
 import { isPyScalar, type PyScalar, type PyValue, pyInt } from './values';
-import { strBytes, type WireWriter } from './wire-writer';
+import { strBytes, strRuns, type WireWriter } from './wire-writer';
 
 // numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
 const MAX_DTYPE_BYTES = 32;
@@ -386,6 +387,109 @@ export function plainItemNow(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
   return value;
 }
 
+/** The kinds every generation reads alike (spec §2): `string`, `bytes`, `scalar`; undefined for others. */
+export function readPlainKind(ctx: PullContext, kind: string | undefined): Pull<PyValue> | undefined {
+  switch (kind) {
+    case 'string':
+      return readStr(ctx);
+    case 'bytes':
+      return readBytes(ctx);
+    case 'scalar':
+      return readNumeric(ctx);
+    default:
+      return undefined;
+  }
+}
+
+// --- lists ----------------------------------------------------------------------------------------------
+
+/** Thrown (and caught) inside itemsNow when an item is not at hand: nothing is consumed then. */
+const DECLINED = Symbol('declined');
+const decline = (): never => {
+  throw DECLINED;
+};
+
+/**
+ * The body of a list over a complete buffer: u32 count (checked against maxListItems), then each item
+ * read by `item` and passed through `check` with its index in the path (gen D).
+ */
+export function itemsSync<T>(
+  ctx: PullContext,
+  item: (ctx: PullContext) => PyValue,
+  check: Check<T>,
+  count: (ctx: PullContext) => number = countSync,
+): T[] {
+  ctx.down();
+  const n = count(ctx);
+  const items: T[] = [];
+  for (let i = 0; i < n; i++) {
+    ctx.enterItem(i);
+    const at = ctx.offset;
+    items.push(check(ctx, item(ctx), at));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
+}
+
+/**
+ * A list of plain items (see plainItemNow) taken whole from the bytes at hand; undefined, with nothing
+ * consumed, when it is not all there or holds anything else.
+ */
+export function itemsNow<T>(
+  ctx: PullContext,
+  receiver: 'squeeze' | 'atleast1d',
+  check: Check<T>,
+): T[] | undefined {
+  if (hand(ctx) === undefined) return undefined;
+  const { pos, offset, depth } = ctx;
+  const pathLength = ctx.path.length;
+  try {
+    return itemsSync(
+      ctx,
+      (c) => plainItemNow(c, receiver) ?? decline(),
+      check,
+      (c) => countNow(c) ?? decline(),
+    );
+  } catch (e) {
+    if (e !== DECLINED) throw e;
+    ctx.pos = pos;
+    ctx.offset = offset;
+    ctx.depth = depth;
+    ctx.path.length = pathLength;
+    return undefined;
+  }
+}
+
+/**
+ * The body of a list, streaming: u32 count, then each item read by `item` and passed through `check`.
+ * With a `receiver` (tagged lists, gen B/C) the whole list is first tried from the bytes at hand, and so
+ * is each item.
+ */
+export function* readItems<T>(
+  ctx: PullContext,
+  item: (ctx: PullContext) => Pull<PyValue>,
+  check: Check<T>,
+  receiver?: 'squeeze' | 'atleast1d',
+): Pull<T[]> {
+  if (receiver !== undefined) {
+    const whole = itemsNow(ctx, receiver, check);
+    if (whole !== undefined) return whole;
+  }
+  ctx.down();
+  const count = yield* readCount(ctx);
+  const items: T[] = [];
+  for (let i = 0; i < count; i++) {
+    ctx.enterItem(i);
+    const at = ctx.offset;
+    const plain = receiver === undefined ? undefined : plainItemNow(ctx, receiver);
+    items.push(check(ctx, plain ?? (yield* item(ctx)), at));
+    ctx.leave();
+  }
+  ctx.up();
+  return items;
+}
+
 // --- complete buffers: the fast path, else the general one (running out is a TruncatedError) -----------
 
 export const strSync = (ctx: PullContext): string => strNow(ctx) ?? pullNow(ctx, readStr(ctx));
@@ -487,6 +591,54 @@ function dtypeRun(dtype: string): Uint8Array {
     if (DTYPE_RUNS.size < 64) DTYPE_RUNS.set(dtype, run);
   }
   return run;
+}
+
+/** What every generation writes alike: a `str`, `bytes` (the same on the wire) and an array block. */
+export function writePlain(
+  w: WireWriter,
+  value: PyValue,
+  writeArray: (w: WireWriter, a: NdArray) => void,
+): boolean {
+  if (typeof value === 'string') w.str(value);
+  else if (value instanceof NdArray) writeArray(w, value);
+  else if (value instanceof Uint8Array) w.lengthPrefixed(value);
+  else return false;
+  return true;
+}
+
+const PLAIN_TAG = strRuns(['array', 'string', 'scalar']);
+
+/**
+ * A list item tagged `array`, `string` or `scalar` (gen B, and C for those kinds); `toScalar` applies the
+ * generation's rule for numbers. False for anything else.
+ */
+export function writePlainItem(
+  w: WireWriter,
+  value: PyValue,
+  toScalar: (value: PyValue) => PyScalar | undefined,
+): boolean {
+  if (value instanceof NdArray) {
+    writeArrayND(w.run(PLAIN_TAG.array), value);
+    return true;
+  }
+  if (typeof value === 'string') {
+    w.run(PLAIN_TAG.string).str(value);
+    return true;
+  }
+  const scalar = toScalar(value);
+  if (scalar === undefined) return false;
+  writeNumeric(w.run(PLAIN_TAG.scalar), scalar);
+  return true;
+}
+
+/** A list body: u32 count, then each item with `writeItem`. */
+export function writeItems(
+  w: WireWriter,
+  items: readonly PyValue[],
+  writeItem: (w: WireWriter, item: PyValue) => void,
+): void {
+  w.u32(items.length, 'list length');
+  for (const item of items) writeItem(w, item);
 }
 
 /** The shape to send: `wireShape` when it describes the same data, else `shape`. */

@@ -1,7 +1,7 @@
-// Positions (move_abs / move_done / position_is) take a fast path: C1–C4 and D write them from templates
-// and read them by matching the template of the units last read. Both must give exactly what the general
-// encoder and decoder give, for any value, timestamp and unit, and hand anything unusual to the general
-// path.
+// Positions (move_abs / move_done / position_is) take a fast path: every generation writes them from
+// templates and reads them by matching the template of the units last read (A/B: a `<f8` scalar, C/D: a
+// DataActuator). Both must give exactly what the general encoder and decoder give, for any value,
+// timestamp and unit, and hand anything unusual to the general path.
 
 import { PassThrough } from 'node:stream';
 import { ByteReader, concatBytes, toHex } from '@labwire/framing';
@@ -9,13 +9,14 @@ import {
   dataActuator,
   decodeMessage,
   type PymodaqProfile,
+  pyInt,
   resolveProfile,
   UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const GENERATIONS = ['C1', 'C2', 'C3', 'C4', 'D'] as const;
+const GENERATIONS = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'] as const;
 const arbUnits = fc.oneof(
   fc.constantFrom('', 'mm', 'µm', 'deg', '日本', 'x'.repeat(400)),
   fc.string({ maxLength: 12 }),
@@ -26,8 +27,12 @@ const arbValue = fc.oneof(
   fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 2.5),
 );
 
-/** The general encoder's bytes for the same DataActuator (encodeValue never takes the template). */
+/**
+ * The general encoder's bytes for the same position (encodeValue never takes a template): a Python float
+ * in A/B, a DataActuator in C/D.
+ */
 function general(p: PymodaqProfile, value: number, units: string, timestamp: number): Uint8Array {
+  if (p.generation === 'A' || p.generation === 'B') return p.encodeValue(value);
   return p.encodeValue(dataActuator(value, { units, timestamp }));
 }
 
@@ -126,6 +131,15 @@ describe('readPosition gives what the general decoder gives', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('a B position of another dtype (a Python int) is decoded the general way', async () => {
+    const p = resolveProfile('B');
+    const { stream, reader } = pipe();
+    stream.write(concatBytes([p.encodePosition(1.5), p.encodeValue(pyInt(7)), p.encodePosition(2.5)]));
+    expect(await p.readPosition(reader)).toEqual({ value: 1.5 });
+    expect(await p.readPosition(reader)).toEqual({ value: 7 });
+    expect(await p.readPosition(reader)).toEqual({ value: 2.5 });
   });
 
   it('a DataActuator that differs from the template (another label) is decoded the general way', async () => {

@@ -1,25 +1,30 @@
-// Positions are an actuator's hot path (move_abs → move_done, as fast as the stage answers). In C1–C4 and
-// D a position is a DataActuator whose bytes, for one command and one unit, differ only in two float64
-// fields: the timestamp and the value (spec §5.5 and §6.4 byte walks). So the first position of a
-// (command, units) pair is written by the general encoder, which notes where those two fields went, and
-// later positions copy those bytes and write the two fields. A template is only used after its two fields
-// were found holding exactly what was written there, so its bytes are the general encoder's.
+// Positions are an actuator's hot path (move_abs → move_done, as fast as the stage answers). For one
+// command and one unit, the bytes of a position differ only in its float64 fields: in gen A/B the scalar
+// `<f8` value (spec §3, §4), in C1–C4 and D a DataActuator's timestamp and value (§5.5 and §6.4 byte
+// walks). So the first position of a (command, units) pair is written by the general encoder, which notes
+// where those fields went, and later positions copy those bytes and write the fields. A template is only
+// used after its fields were found holding exactly what was written there, so its bytes are the general
+// encoder's.
 // Reading works the other way round: a position that arrives whole and matches the template of the units
-// last read (all but the two fields) is taken without decoding; anything else is decoded the general way.
+// last read (all but its fields) is taken without decoding; anything else is decoded the general way.
 
 import type { ByteReader } from '@labwire/framing';
 import { HOST_LITTLE_ENDIAN } from './dtype';
 import type { MessageCodec, Position } from './messages';
 import { NdArray } from './nd-array';
-import { readerIdle } from './pull';
+import { consumePeeked, readerIdle } from './pull';
 import type { DataWithAxes } from './values';
 import { WireWriter } from './wire-writer';
 
 interface PositionTemplate {
   readonly bytes: Uint8Array;
+  /** Where the DataActuator timestamp goes (-8 for a scalar position, which has none). */
   readonly timestampAt: number;
   readonly valueAt: number;
 }
+
+/** How a generation carries a position: a scalar (A/B), a DataActuator without (C1–C3) or with units. */
+export type PositionForm = 'scalar' | 'actuator' | 'actuator-units';
 
 /** Units strings come from users: this many per command are cached, the others go the general way. */
 const MAX_UNITS = 16;
@@ -41,20 +46,22 @@ function getF64LE(bytes: Uint8Array, at: number): number {
   return F64[0]!;
 }
 
-const AT_ONCE = { timeoutMs: Number.POSITIVE_INFINITY };
+function same(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export class PositionTemplates {
   readonly #messages: MessageCodec;
-  /** Whether the layout carries units (C4, D): a read position has `units` then. */
-  readonly #withUnits: boolean;
+  readonly #form: PositionForm;
   /** By command ('' for a position alone), then by units; null: this pair has no template. */
   readonly #byCommand = new Map<string, Map<string, PositionTemplate | null>>();
   /** The units of the last position read: the template the next one is expected to match. */
   #expectedUnits = '';
 
-  constructor(messages: MessageCodec, withUnits: boolean) {
+  constructor(messages: MessageCodec, form: PositionForm) {
     this.#messages = messages;
-    this.#withUnits = withUnits;
+    this.#form = form;
   }
 
   /** A position read the general way: the next one is expected in the same units. */
@@ -75,28 +82,29 @@ export class PositionTemplates {
     const n = bytes.length;
     if (!readerIdle(reader) || reader.buffered < n) return undefined;
     const got = reader.peek(n);
-    for (let i = 0; i < n; i++) {
-      if (
-        got[i] !== bytes[i] &&
-        (i < timestampAt || i >= timestampAt + 8) &&
-        (i < valueAt || i >= valueAt + 8)
-      ) {
-        return undefined;
-      }
+    // Everything but the fields (a DataActuator's timestamp comes first, spec §5.5, §6.1).
+    if (
+      !same(got, bytes, 0, timestampAt) ||
+      !same(got, bytes, timestampAt + 8, valueAt) ||
+      !same(got, bytes, valueAt + 8, n)
+    ) {
+      return undefined;
     }
     const before = reader.buffered;
-    const consuming = reader.readExactly(n, AT_ONCE);
+    const consuming = consumePeeked(reader, n);
     if (reader.buffered !== before - n) {
       // Refused (the reader was closed): the general read reports it.
       consuming.catch(() => {});
       return undefined;
     }
     const value = getF64LE(got, valueAt);
+    if (this.#form === 'scalar') return { value };
+    const withUnits = this.#form === 'actuator-units';
     const data: DataWithAxes = {
       type: 'DataActuator',
       timestamp: getF64LE(got, timestampAt),
       name: 'actuator',
-      units: this.#withUnits ? units : '',
+      units: withUnits ? units : '',
       source: 'raw',
       dim: 'Data0D',
       distribution: 'uniform',
@@ -108,12 +116,12 @@ export class PositionTemplates {
       errors: [],
       extraAttributes: [],
     };
-    return this.#withUnits ? { value, units, data } : { value, data };
+    return withUnits ? { value, units, data } : { value, data };
   }
 
   /**
-   * `command` (when given) and the DataActuator position, as the general encoder writes them; undefined
-   * when this pair has no template (then the caller encodes the general way).
+   * `command` (when given) and the position, as the general encoder writes them; undefined when this pair
+   * has no template (then the caller encodes the general way).
    */
   encode(
     command: string | undefined,
@@ -127,12 +135,14 @@ export class PositionTemplates {
     const n = template.bytes.length;
     const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
     out.set(template.bytes, 0);
-    putF64LE(out, template.timestampAt, timestamp);
+    if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp);
     putF64LE(out, template.valueAt, value);
     return out;
   }
 
-  #get(key: string, withCommand: boolean, units: string): PositionTemplate | undefined {
+  #get(key: string, withCommand: boolean, unitsGiven: string): PositionTemplate | undefined {
+    // A scalar position carries no units: one template serves them all.
+    const units = this.#form === 'scalar' ? '' : unitsGiven;
     let byUnits = this.#byCommand.get(key);
     if (byUnits === undefined) {
       byUnits = new Map();
@@ -154,11 +164,14 @@ export class PositionTemplates {
       const fields = w.recordValues();
       this.#messages.writePosition(w, SENTINEL_VALUE, units, SENTINEL_TIMESTAMP);
       const bytes = w.finish();
-      // A DataActuator has exactly two: the timestamp, then the data array's one element.
-      if (fields.length !== 2) return null;
-      const [timestampAt, valueAt] = fields as [number, number];
+      // A scalar has one: the value; a DataActuator two: the timestamp, then the data array's element.
+      const scalar = this.#form === 'scalar';
+      if (fields.length !== (scalar ? 1 : 2)) return null;
+      const valueAt = fields[fields.length - 1]!;
+      const timestampAt = scalar ? -8 : fields[0]!;
       if (
-        getF64LE(bytes, timestampAt) !== SENTINEL_TIMESTAMP ||
+        timestampAt + 8 > valueAt ||
+        (!scalar && getF64LE(bytes, timestampAt) !== SENTINEL_TIMESTAMP) ||
         getF64LE(bytes, valueAt) !== SENTINEL_VALUE
       ) {
         return null;

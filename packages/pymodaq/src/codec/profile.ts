@@ -42,8 +42,8 @@ export class PymodaqProfile implements WireProfile {
   readonly listTags: readonly string[];
   /** The message codec behind the profile (internal; used by decodeValue / MessageDecoder / explainFrame). */
   readonly messages: MessageCodec;
-  /** C/D: positions are DataActuators, written from templates (see position-template.ts). */
-  readonly #templates: PositionTemplates | undefined;
+  /** Positions are written from templates and read by matching them (see position-template.ts). */
+  readonly #templates: PositionTemplates;
 
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
@@ -66,10 +66,14 @@ export class PymodaqProfile implements WireProfile {
       this.messages = messagesC(l);
       this.listTags = l.tags;
     }
-    this.#templates =
+    this.#templates = new PositionTemplates(
+      this.messages,
       generation === 'A' || generation === 'B'
-        ? undefined
-        : new PositionTemplates(this.messages, generation === 'C4' || generation === 'D');
+        ? 'scalar'
+        : generation === 'C4' || generation === 'D'
+          ? 'actuator-units'
+          : 'actuator',
+    );
     Object.freeze(this);
   }
 
@@ -142,7 +146,7 @@ export class PymodaqProfile implements WireProfile {
   }
   encodePosition(value: number, units?: string, options: EncodeOptions = {}): Uint8Array {
     return (
-      this.#templates?.encode(undefined, value, units ?? '', options.timestamp ?? nowSeconds(), false) ??
+      this.#templates.encode(undefined, value, units ?? '', options.timestamp ?? nowSeconds(), false) ??
       this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp))
     );
   }
@@ -158,7 +162,7 @@ export class PymodaqProfile implements WireProfile {
     options: EncodeOptions = {},
   ): Uint8Array {
     return (
-      this.#templates?.encode(command, value, units ?? '', options.timestamp ?? nowSeconds(), true) ??
+      this.#templates.encode(command, value, units ?? '', options.timestamp ?? nowSeconds(), true) ??
       this.#encode((w) => {
         this.messages.writeCommand(w, command);
         this.messages.writePosition(w, value, units, options.timestamp);
@@ -167,8 +171,6 @@ export class PymodaqProfile implements WireProfile {
   }
   readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
     const templates = this.#templates;
-    if (templates === undefined)
-      return this.#read(reader, 'position', (ctx) => this.messages.position(ctx), opts);
     if (opts?.signal?.aborted !== true) {
       const position = templates.readAtHand(reader);
       if (position !== undefined) return Promise.resolve(position);

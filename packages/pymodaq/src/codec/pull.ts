@@ -298,7 +298,18 @@ class Turn {
   }
 }
 
+/** Where bytes already copied out with `peek` go when they are consumed: nothing ever reads it. */
+const SINK = new Uint8Array(PEEK_BYTES);
+const INTO_SINK = { timeoutMs: Number.POSITIVE_INFINITY, into: SINK };
 const AT_ONCE = { timeoutMs: Number.POSITIVE_INFINITY };
+
+/**
+ * Consumes `n` buffered bytes the caller has already copied with `peek` (so the reader's copy of them
+ * needs no allocation). With nothing queued before it, the reader takes them at once.
+ */
+export function consumePeeked(reader: ByteReader, n: number): Promise<Uint8Array> {
+  return reader.readExactly(n, n <= SINK.length ? INTO_SINK : AT_ONCE);
+}
 
 /**
  * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message, waiting
@@ -382,7 +393,7 @@ class MessageRead<T> {
     if (used === 0) return;
     // Those bytes are buffered and this read is first in the queue: the reader hands them over at once.
     const before = reader.buffered;
-    const consuming = reader.readExactly(used, AT_ONCE);
+    const consuming = consumePeeked(reader, used);
     if (reader.buffered === before - used) this.#took(taken!);
     else {
       this.#taken = taken;

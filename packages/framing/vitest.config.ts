@@ -1,3 +1,11 @@
 import { labwireVitest } from '@labwire/vitest-config';
 
-export default labwireVitest(import.meta.dirname);
+// `pnpm test:coverage` enforces spec G17's branch coverage for the transport layers.
+export default labwireVitest(import.meta.dirname, {
+  coverage: {
+    provider: 'v8',
+    include: ['src/**'],
+    exclude: ['src/index.ts'],
+    thresholds: { branches: 90 },
+  },
+});

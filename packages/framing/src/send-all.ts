@@ -84,14 +84,7 @@ export function sendAll(
       if (!ok) {
         const left = deadlineAt - Date.now();
         if (left <= 0) throw new SendTimeoutError(timeoutMs, offset, data.length);
-        await waitDrain(
-          writable,
-          Number.isFinite(left) ? left : left,
-          options.signal,
-          offset,
-          data.length,
-          timeoutMs,
-        );
+        await waitDrain(writable, left, options.signal, offset, data.length, timeoutMs);
       }
     }
   })();

@@ -1,0 +1,258 @@
+// Refusals, lifecycle edges and the less travelled paths of the reader, sendAll, OnreadSource and deadlines.
+
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import {
+  AbortedError,
+  armDeadline,
+  ByteReader,
+  ClosedError,
+  checkTimeout,
+  EofError,
+  LimitExceededError,
+  OnreadSource,
+  readAll,
+  StreamError,
+  sendAll,
+  TimeoutError,
+  type WritableLike,
+} from '@labwire/framing';
+import { describe, expect, it, vi } from 'vitest';
+import { bytes, chunksOf, ManualSource, socketPair, text, tick } from './helpers';
+
+type Read = (r: ByteReader, o: { signal?: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
+const reads: [string, Read][] = [
+  ['readExactly', (r, o) => r.readExactly(1, o)],
+  ['readUntil', (r, o) => r.readUntil('\n', o)],
+  ['readFrame', (r, o) => r.readFrame(o)],
+  ['readAvailable', (r, o) => r.readAvailable(10, o)],
+  ['expect', (r, o) => r.expect('x', { ...o, ignore: [0] })],
+  ['drain', (r, o) => r.drain(o)],
+];
+
+describe('every read refuses at once, typed, when it cannot start', () => {
+  for (const [name, read] of reads) {
+    it(name, async () => {
+      const open = new ByteReader(new ManualSource(), { timeoutMs: 1000 });
+      await expect(read(open, { signal: AbortSignal.abort('stop') })).rejects.toSatisfy((e: unknown) =>
+        AbortedError.isInstance(e),
+      );
+      await expect(read(open, { timeoutMs: -1 })).rejects.toThrow(RangeError);
+      open.close();
+      await expect(read(open, {})).rejects.toSatisfy((e: unknown) => ClosedError.isInstance(e));
+    });
+  }
+  it('readAvailable needs a positive maximum', async () => {
+    const r = new ByteReader(new ManualSource());
+    await expect(r.readAvailable(0)).rejects.toThrow(RangeError);
+    r.close();
+  });
+});
+
+describe('reader edges', () => {
+  it('a source that already ended reads as EOF', async () => {
+    const source = Readable.from([bytes('ab')]);
+    source.resume();
+    await new Promise((r) => source.once('end', r));
+    const r = new ByteReader(source as unknown as Readable & { readableEnded: boolean });
+    await expect(r.readExactly(1)).rejects.toSatisfy((e: unknown) => EofError.isInstance(e));
+  });
+
+  it('a drain running when the stream ends resolves with what it discarded', async () => {
+    const src = new ManualSource();
+    const r = new ByteReader(src, { timeoutMs: 1000 });
+    const p = r.drain({ quietMs: 500 });
+    src.push('junk');
+    await tick(1);
+    src.end();
+    expect(await p).toBe(4);
+  });
+
+  it('compacts in place when consumed space makes room, and the bytes stay right', async () => {
+    const src = new ManualSource();
+    const r = new ByteReader(src, { timeoutMs: 1000 });
+    const a = new Uint8Array(12 * 1024).map((_, i) => i & 0xff);
+    const b = new Uint8Array(8 * 1024).map((_, i) => (i * 3) & 0xff);
+    src.push(a);
+    expect(await r.readExactly(10 * 1024)).toEqual(a.subarray(0, 10 * 1024));
+    src.push(b);
+    const rest = await r.readExactly(2 * 1024 + 8 * 1024);
+    expect(rest.subarray(0, 2 * 1024)).toEqual(a.subarray(10 * 1024));
+    expect(rest.subarray(2 * 1024)).toEqual(b);
+  });
+
+  it('a direct read cancelled before any byte arrived gives nothing back and breaks nothing', async () => {
+    const src = new ManualSource();
+    const r = new ByteReader(src, { timeoutMs: 1000 });
+    await expect(r.readExactly(4, { into: new Uint8Array(4), timeoutMs: 5 })).rejects.toSatisfy(
+      (e: unknown) => TimeoutError.isInstance(e),
+    );
+    src.push('wxyz');
+    expect(text(await r.readExactly(4))).toBe('wxyz');
+  });
+
+  it('readAll collects until EOF and enforces its limit', async () => {
+    expect(text(await readAll(new ByteReader(chunksOf([bytes('ab'), bytes('cd')]))))).toBe('abcd');
+    await expect(
+      readAll(new ByteReader(chunksOf([new Uint8Array(10), new Uint8Array(10)])), { maxBytes: 15 }),
+    ).rejects.toSatisfy((e: unknown) => LimitExceededError.isInstance(e));
+  });
+});
+
+/** A writable whose behaviour the test scripts: only for failures a real socket cannot be made to show. */
+class ScriptedWritable extends EventEmitter implements WritableLike {
+  constructor(readonly onWrite: (chunk: Uint8Array, cb?: (e?: Error | null) => void) => boolean) {
+    super();
+  }
+  write(chunk: Uint8Array, cb?: (e?: Error | null) => void): boolean {
+    return this.onWrite(chunk, cb);
+  }
+}
+
+describe('sendAll edges', () => {
+  it('an already aborted signal rejects before writing', async () => {
+    const write = vi.fn(() => true);
+    await expect(
+      sendAll(new ScriptedWritable(write), Uint8Array.of(1), { signal: AbortSignal.abort() }),
+    ).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+    expect(write).not.toHaveBeenCalled();
+  });
+
+  it('a write that fails at once is a StreamError with the cause', async () => {
+    const boom = new Error('EPIPE');
+    const w = new ScriptedWritable((_c, cb) => {
+      cb?.(boom);
+      return true;
+    });
+    const err = await sendAll(w, Uint8Array.of(1)).catch((e: unknown) => e);
+    expect(StreamError.isInstance(err)).toBe(true);
+    expect((err as StreamError).cause).toBe(boom);
+    await expect(
+      sendAll(
+        new ScriptedWritable(() => {
+          throw boom;
+        }),
+        Uint8Array.of(1),
+      ),
+    ).rejects.toSatisfy((e: unknown) => StreamError.isInstance(e));
+  });
+
+  it('large payloads: slices, abort between slices, error while waiting for drain', async () => {
+    const slices: number[] = [];
+    const ok = new ScriptedWritable((c) => {
+      slices.push(c.length);
+      return true;
+    });
+    await sendAll(ok, new Uint8Array(2.5 * 1024 * 1024), { timeoutMs: Number.POSITIVE_INFINITY });
+    expect(slices).toEqual([1 << 20, 1 << 20, 0.5 * 1024 * 1024]);
+
+    const ac = new AbortController();
+    const full = new ScriptedWritable(() => false);
+    const p = sendAll(full, new Uint8Array(3 << 20), { signal: ac.signal, timeoutMs: 1000 });
+    ac.abort();
+    await expect(p).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+
+    const failing = new ScriptedWritable(() => false);
+    const q = sendAll(failing, new Uint8Array(3 << 20), { timeoutMs: 1000 });
+    await tick(1);
+    failing.emit('error', new Error('ECONNRESET'));
+    await expect(q).rejects.toSatisfy((e: unknown) => StreamError.isInstance(e));
+  });
+
+  it('a socket closed while waiting for drain rejects with ClosedError', async () => {
+    const { client, server, close } = await socketPair();
+    server.pause();
+    const p = sendAll(client, new Uint8Array(64 << 20), { timeoutMs: 5000 });
+    await tick(20);
+    client.destroy();
+    await expect(p).rejects.toSatisfy((e: unknown) => ClosedError.isInstance(e) || StreamError.isInstance(e));
+    await close();
+  });
+});
+
+describe('OnreadSource edges', () => {
+  it('pauses a socket attached after pause(), forwards errors only to listeners, detaches on re-attach', () => {
+    const source = new OnreadSource(16);
+    expect(source.readableEnded).toBe(false);
+    expect(source.destroyed).toBe(false);
+    source.pause();
+    const calls: string[] = [];
+    const fake = Object.assign(new EventEmitter(), {
+      pause: () => calls.push('pause'),
+      resume: () => calls.push('resume'),
+      readableEnded: true,
+      destroyed: false,
+    });
+    source.attach(fake);
+    expect(calls).toEqual(['pause']);
+    expect(source.readableEnded).toBe(true);
+    fake.emit('error', new Error('no listener: swallowed, the owner handles it'));
+    const seen: string[] = [];
+    source.on('error', (e: Error) => seen.push(e.message));
+    fake.emit('error', new Error('forwarded'));
+    expect(seen).toEqual(['forwarded']);
+    const other = Object.assign(new EventEmitter(), { pause() {}, resume() {} });
+    source.attach(other);
+    fake.on('error', () => {}); // the socket's owner listens; the detached source must not
+    fake.emit('error', new Error('after detach'));
+    expect(seen).toEqual(['forwarded']);
+    source.resume();
+    expect(calls).toEqual(['pause']);
+    // The callback hands out views of the landing buffer and asks the socket to pause when paused.
+    const got: number[][] = [];
+    source.on('data', (c: Uint8Array) => got.push(Array.from(c)));
+    source.onread.buffer.set([7, 8, 9]);
+    expect(source.onread.callback(2, source.onread.buffer)).toBe(true);
+    source.pause();
+    expect(source.onread.callback(1, source.onread.buffer)).toBe(false);
+    expect(got).toEqual([[7, 8], [7]]);
+  });
+});
+
+describe('deadlines', () => {
+  it('armDeadline: the timer or the signal wins once; clear disarms both; Infinity arms no timer', async () => {
+    vi.useFakeTimers();
+    try {
+      const events: string[] = [];
+      armDeadline(
+        50,
+        undefined,
+        () => events.push('timeout'),
+        () => events.push('abort'),
+      );
+      const ac = new AbortController();
+      armDeadline(
+        50,
+        ac.signal,
+        () => events.push('timeout2'),
+        (r) => events.push(`abort:${String(r)}`),
+      );
+      ac.abort('why');
+      const cleared = armDeadline(
+        10,
+        undefined,
+        () => events.push('never'),
+        () => events.push('never'),
+      );
+      cleared.clear();
+      armDeadline(
+        Number.POSITIVE_INFINITY,
+        undefined,
+        () => events.push('never'),
+        () => events.push('never'),
+      );
+      await vi.advanceTimersByTimeAsync(100);
+      expect(events).toEqual(['abort:why', 'timeout']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('checkTimeout accepts 0 and Infinity, refuses negatives and NaN', () => {
+    expect(checkTimeout(undefined, 7)).toBe(7);
+    expect(checkTimeout(0, 7)).toBe(0);
+    expect(checkTimeout(Number.POSITIVE_INFINITY, 7)).toBe(Number.POSITIVE_INFINITY);
+    expect(() => checkTimeout(-1, 7)).toThrow(RangeError);
+    expect(() => checkTimeout(Number.NaN, 7)).toThrow(RangeError);
+  });
+});

@@ -10,6 +10,7 @@
 import {
   defaultSettings,
   type LinkSession,
+  PYMODAQ_FLAGS,
   type PymodaqClientEvents,
   type PymodaqClientOptions,
   PymodaqClientRole,
@@ -89,7 +90,9 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     super(
       'ACTUATOR',
       options,
-      defaultSettings([parameter('units', { type: 'str', title: 'Units', value: units })]),
+      defaultSettings([
+        parameter('units', { type: 'str', title: 'Units', value: units, attributes: PYMODAQ_FLAGS }),
+      ]),
     );
     this.#handlers = options.handlers;
     this.#units = units;
@@ -97,7 +100,9 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const root = this.settings;
     const existing = findParameter(root, ['units']);
     if (existing === undefined)
-      root.children.push(parameter('units', { type: 'str', title: 'Units', value: units }));
+      root.children.push(
+        parameter('units', { type: 'str', title: 'Units', value: units, attributes: PYMODAQ_FLAGS }),
+      );
     else existing.value = units;
   }
 

@@ -548,5 +548,15 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
 /** The default settings root of a client. */
 export function defaultSettings(children: ParameterNode[] = []): ParameterNode {
-  return parameter('settings', { type: 'group', title: 'Settings', children });
+  return parameter('settings', { type: 'group', title: 'Settings', attributes: PYMODAQ_FLAGS, children });
 }
+
+/**
+ * The attributes PyMoDAQ's own `parameter_to_xml_string` writes on every element (spec §7, vector
+ * v5_bytes_xml); a real server's XML reader finds what it expects.
+ */
+export const PYMODAQ_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  visible: '1',
+  removable: '0',
+  readonly: '0',
+});

@@ -75,6 +75,8 @@ async function imageLink(data: DetectorData) {
 async function imageThroughput(): Promise<number> {
   const link = await imageLink(image());
   try {
+    // Steady state of a stream: the server prepares its next receive buffer once two images came in.
+    await link.transfer();
     await link.transfer();
     await new Promise((resolve) => setTimeout(resolve, 50));
     const seconds = await link.transfer();
@@ -134,6 +136,7 @@ async function moveRoundTrips(protocol: string): Promise<number> {
 async function rssChild(firstFrame: boolean): Promise<void> {
   const link = await imageLink(image());
   if (!firstFrame) {
+    await link.transfer();
     await link.transfer();
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

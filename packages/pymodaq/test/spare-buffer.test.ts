@@ -1,0 +1,36 @@
+// The pre-faulted receive buffer is prepared only for streams: two large frames of the same size in a row.
+
+import { describe, expect, it } from 'vitest';
+import { SpareBuffer } from '../src/spare-buffer';
+
+const idle = () => new Promise((r) => setImmediate(r));
+const MiB = 1024 * 1024;
+
+describe('SpareBuffer', () => {
+  it('a lone large frame prepares nothing; a second of the same size prepares one buffer, handed over once', async () => {
+    const spare = new SpareBuffer();
+    spare.prepare(4 * MiB);
+    await idle();
+    expect(spare.take()).toBeUndefined();
+    spare.prepare(4 * MiB);
+    await idle();
+    const buffer = spare.take();
+    expect(buffer?.length).toBe(4 * MiB);
+    expect(spare.take()).toBeUndefined();
+    spare.dispose();
+  });
+
+  it('small frames and size changes prepare nothing; dispose cancels a pending preparation', async () => {
+    const spare = new SpareBuffer();
+    spare.prepare(1024);
+    spare.prepare(1024);
+    spare.prepare(2 * MiB);
+    spare.prepare(3 * MiB);
+    await idle();
+    expect(spare.take()).toBeUndefined();
+    spare.prepare(3 * MiB);
+    spare.dispose();
+    await idle();
+    expect(spare.take()).toBeUndefined();
+  });
+});

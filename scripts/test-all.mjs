@@ -35,6 +35,19 @@ function testedPackages() {
     .sort((a, b) => a.dir.localeCompare(b.dir));
 }
 
+/**
+ * The ref changesets compares against: the configured base branch, else its remote-tracking copy (a clone of
+ * another branch has only `origin/main`), else HEAD (a shallow clone may have neither; only parsing is left).
+ */
+function changesetBase() {
+  const config = JSON.parse(fs.readFileSync(path.join(root, '.changeset/config.json'), 'utf8'));
+  const base = config.baseBranch ?? 'main';
+  const exists = (ref) =>
+    spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, stdio: 'ignore' })
+      .status === 0;
+  return [base, `origin/${base}`].find(exists) ?? 'HEAD';
+}
+
 const packages = testedPackages();
 for (const p of packages) fs.rmSync(path.join(p.dir, 'test-results.json'), { force: true });
 
@@ -46,7 +59,11 @@ const steps = [
   ['format and lint (biome)', 'pnpm', ['exec', 'biome', 'ci', '.']],
   ['promise safety and import cycles (eslint, typed)', 'pnpm', ['exec', 'eslint', '.']],
   ['layer boundaries (turbo)', 'pnpm', ['exec', 'turbo', 'boundaries']],
-  ['changesets parse into a release plan', 'pnpm', ['exec', 'changeset', 'status', '--verbose']],
+  [
+    'changesets parse into a release plan',
+    'pnpm',
+    ['exec', 'changeset', 'status', '--verbose', `--since=${changesetBase()}`],
+  ],
   [
     'typecheck, tests, package checks (turbo)',
     'pnpm',

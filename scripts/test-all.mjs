@@ -140,20 +140,21 @@ for (const p of packages) {
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   const exit = testExit.get(p.name);
   const own = (report.numFailedTests ?? 0) + outside;
-  let note = '';
-  if (outside > 0) note = `, ${outside} file${outside > 1 ? 's' : ''} failed to load`;
+  const notes = [];
+  if (outside > 0) notes.push(`${outside} file${outside > 1 ? 's' : ''} failed outside its tests`);
   if (own === 0 && (exit ?? 0) !== 0) {
     brokenRun.push(p.name);
-    note += `, exit ${exit} with no failing test`;
+    notes.push(`exit ${exit} with no failing test`);
   }
   if (own > 0 || (exit ?? 0) !== 0) failedPackages.push(p.name);
+  const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
   perPackage.push(`${rel} ${report.numPassedTests ?? 0}/${report.numTotalTests ?? 0}${note}`);
 }
 
 const failed = failedTests + failedFiles + notRun.length + brokenRun.length;
 const why = [
   failedTests && `${failedTests} test${failedTests > 1 ? 's' : ''}`,
-  failedFiles && `${failedFiles} test file${failedFiles > 1 ? 's' : ''} that failed to load`,
+  failedFiles && `${failedFiles} test file${failedFiles > 1 ? 's' : ''} failed outside its tests`,
   notRun.length && `${notRun.length} package${notRun.length > 1 ? 's' : ''} whose tests did not run`,
   brokenRun.length &&
     `${brokenRun.length} test run${brokenRun.length > 1 ? 's' : ''} that failed outside tests`,

@@ -121,8 +121,10 @@ export interface RequestQueueOptions {
    */
   offlineQueue?: number;
   /**
-   * When no link is up and none is coming (the connection does not reconnect on its own), an operation
-   * asks for one (SOCS: `send` reconnects). Default true; false rejects it with NotConnectedError.
+   * When a link ended and none is coming (the connection does not reconnect on its own), an operation
+   * asks for one (SOCS: `send` reconnects), paced by the backoff. Default true; false rejects it with
+   * NotConnectedError and leaves the next link to the owner (the queue's own desync still replaces
+   * the line).
    */
   connectOnDemand?: boolean;
   /** Most operations queued at once (in flight included); more reject with LimitExceededError. Default 65 536. */

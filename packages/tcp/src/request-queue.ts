@@ -318,9 +318,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
     if (c.link !== undefined) return false;
     const state = c.state;
     if (state === 'backoff') return true;
-    if (state !== 'connecting') return false;
-    const n = c.counters;
-    return n.connects + n.connectFailures > 0;
+    return state === 'connecting' && tried(c);
   }
 
   /** Starts the next Job when none is active. Re-entrant calls (a Job settling synchronously) just loop. */
@@ -547,7 +545,12 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         this.#settle(job, this.#notConnected(job.op));
         return undefined;
       }
-      if (state === 'idle' && (connection.gaveUp || (!this.#connectOnDemand && !job.reconnect))) {
+      if (
+        state === 'idle' &&
+        (connection.gaveUp || (!this.#connectOnDemand && !job.reconnect && tried(connection)))
+      ) {
+        // No link is coming: the policy gave up, or (connectOnDemand false) a link ended and the owner
+        // decides when the next one comes. A first connect is not a reconnect: it may be asked for.
         this.#settle(job, this.#notConnected(job.op));
         return undefined;
       }
@@ -557,6 +560,10 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         if (job.settled) return undefined;
         if (connection.state === 'closed' || this.#closed) {
           this.#settle(job, this.#closedError(job.op));
+          return undefined;
+        }
+        if (connection.gaveUp) {
+          this.#settle(job, this.#notConnected(job.op));
           return undefined;
         }
         const coming = connection.state === 'backoff' || connection.state === 'connecting';
@@ -760,6 +767,12 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   #stamp<E>(error: E, op: string): E {
     return stampError(error, op, this.connection.linkId);
   }
+}
+
+/** The connection has had a link or a failed attempt: a new link would be a reconnect. */
+function tried(connection: Connection): boolean {
+  const n = connection.counters;
+  return n.connects + n.connectFailures > 0;
 }
 
 function safeTimeout(value: number | undefined, fallback: number): number {

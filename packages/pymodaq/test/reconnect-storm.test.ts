@@ -30,15 +30,15 @@ describe.concurrent('a reconnecting PyMoDAQ client never storms a peer that spea
       const before = activeResources();
       const peer = await start();
       const client = new PymodaqDetector({
-      protocol,
-      port: peer.port,
-      connectTimeoutMs: 1_000,
-      handlers: {
-        grab: () => {
-          throw new Error('a peer that speaks garbage never asks for data');
+        protocol,
+        port: peer.port,
+        connectTimeoutMs: 1_000,
+        handlers: {
+          grab: () => {
+            throw new Error('a peer that speaks garbage never asks for data');
+          },
         },
-      },
-    });
+      });
       const errors: unknown[] = [];
       client.on('error', ({ error }) => errors.push(error));
       // The identification goes out (the server sends no greeting, so nothing says it failed yet).

@@ -59,7 +59,9 @@ export interface PymodaqActuatorOptions extends PymodaqClientOptions {
 
 export interface PymodaqActuatorEvents extends PymodaqClientEvents {
   /** A move finished (reached, stopped or failed) and `move_done` was sent. */
-  moveDone: { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number };
+  moveDone: [
+    { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number },
+  ];
 }
 
 function positionOf(result: unknown): number | undefined {
@@ -233,7 +235,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const p = this.profile;
     try {
       await this.send([p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)], {}, job.link);
-      this.emit('moveDone', { command: job.command, target: job.value, position });
+      this.emitSafe('moveDone', { command: job.command, target: job.value, position });
     } catch (e) {
       if (job.link.live) this.reportError(e);
     }

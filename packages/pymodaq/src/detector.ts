@@ -15,7 +15,7 @@ import {
   PymodaqClientRole,
   type ServerMessage,
 } from './client-role';
-import type { DetectorData } from './codec';
+import type { DataToExport } from './codec';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type GrabDim, grabDimOf } from './commands';
 import { ProtocolError } from './errors';
@@ -23,10 +23,10 @@ import { ProtocolError } from './errors';
 /** The hardware side of a detector. */
 export interface DetectorHandlers {
   /**
-   * Acquires data for `Send Data <dim>`. Gen C/D send it as a DataToExport of DataFromPlugins (spec
-   * §9 c); gen A/B as a list of arrays (one per channel array).
+   * Acquires data for `Send Data <dim>`. Gen C/D send the DataToExport as it is (use DataFromPlugins
+   * inside for PyMoDAQ 5, spec §9 c); gen A/B send the arrays of its DataWithAxes as a list.
    */
-  grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DetectorData> | DetectorData;
+  grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DataToExport> | DataToExport;
 }
 
 export interface PymodaqDetectorOptions extends PymodaqClientOptions {
@@ -35,7 +35,7 @@ export interface PymodaqDetectorOptions extends PymodaqClientOptions {
 
 export interface PymodaqDetectorEvents extends PymodaqClientEvents {
   /** A grab was answered with `Done` + data. */
-  grabbed: { dim: GrabDim; data: DetectorData };
+  grabbed: [{ dim: GrabDim; data: DataToExport }];
 }
 
 interface GrabJob {
@@ -57,7 +57,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
    * Sends `Done` + data without being asked (the server shows it like a grab result). Resolves when the
    * data is handed to the socket.
    */
-  push(data: DetectorData, options: OperationOptions = {}): Promise<void> {
+  push(data: DataToExport, options: OperationOptions = {}): Promise<void> {
     let parts: Uint8Array[];
     try {
       parts = this.#encode(data);
@@ -86,7 +86,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
     void this.#pumpGrabs();
   }
 
-  #encode(data: DetectorData): Uint8Array[] {
+  #encode(data: DataToExport): Uint8Array[] {
     const p = this.profile;
     return [commandBytes(p, ClientCommand.done), ...p.encodeDetectorDataParts(data)];
   }
@@ -105,7 +105,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
           // A failed grab has no reply in PyMoDAQ's protocol: the server's own deadline ends its wait.
           if (!link.live) continue;
           await this.send(this.#encode(data), {}, link);
-          this.emit('grabbed', { dim, data });
+          this.emitSafe('grabbed', { dim, data });
         } catch (e) {
           if (link.live && !this.closedSignal.aborted) this.reportError(e);
         }

@@ -18,8 +18,8 @@ export {
 export {
   type CodecLimits,
   type DataDim,
-  type DetectorChannel,
-  type DetectorData,
+  type DataToExport,
+  type DataWithAxes,
   GENERATIONS,
   type Generation,
   NdArray,
@@ -71,7 +71,6 @@ export {
   type ServerCallOptions,
   type ServerRole,
 } from './server';
-export type { PymodaqServerClient } from './server-session';
+export type { PymodaqServerClient, PymodaqSessionEvents } from './server-session';
 export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
 export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';
-export { TypedEmitter } from './typed-emitter';

@@ -2,6 +2,7 @@
 // client sends (spec §8.5), the requests waiting for a reply, and the close. Every failure stays
 // inside its session: the server keeps serving the others (spec §9 a, d).
 
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import {
   AbortedError,
@@ -9,7 +10,6 @@ import {
   ClosedError,
   EofError,
   LabwireError,
-  LimitExceededError,
   type Logger,
   type OperationOptions,
   SEND_SLICE_BYTES,
@@ -17,18 +17,8 @@ import {
   sendAll,
   TimeoutError,
 } from '@labwire/framing';
-import {
-  type DetectorData,
-  decodeFramePayload,
-  detectorDataFromDte,
-  isDataToExport,
-  type Position,
-  PymodaqDecodeError,
-  type PymodaqProfile,
-  pyTypeName,
-} from './codec';
+import type { DataToExport, Position, PymodaqProfile } from './codec';
 import { commandBytes } from './command-bytes';
-import { readCommandFrame } from './command-frame';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
@@ -53,35 +43,66 @@ export interface PymodaqServerClient {
 
 export type ReplyKind = 'move_done' | 'position_is' | 'Done';
 
-/** What a session reports to its server. */
-export interface SessionHost {
+/** What one connection reports; PymodaqServer passes each event on as its own. */
+export interface PymodaqSessionEvents {
+  /** A client connected and identified itself with an accepted type. */
+  client: [PymodaqServerClient];
+  /** A client left (Quit, EOF, error, or close()). */
+  clientClosed: [{ client: PymodaqServerClient; reason: string; error?: unknown }];
+  /** A connection was refused: wrong type (ClientTypeError), handshake deadline, undecodable, too many. */
+  rejected: [{ remoteAddress: string; remotePort: number; error: unknown }];
+  /** `Infos`: the client's settings tree (refused XML is reported as `clientError` instead). */
+  infos: [{ client: PymodaqServerClient; xml: string; settings: ParameterNode; units: string | undefined }];
+  /** `Info`: a free-form name/value (gen A values are floats). */
+  info: [{ client: PymodaqServerClient; name: string; value: string | number }];
+  /** `Info_xml`: one client parameter changed; `path` is below the client's root (root dropped). */
+  infoXml: [{ client: PymodaqServerClient; path: string[]; xml: string; parameter: ParameterNode }];
+  /** `Done` + data: the answer to a grab (`solicited`) or a push from the client. */
+  data: [{ client: PymodaqServerClient; data: DataToExport; solicited: boolean }];
+  /** `move_done` / `position_is`: the answer to a call (`solicited`) or a late/unrequested report. */
+  position: [
+    {
+      client: PymodaqServerClient;
+      kind: 'move_done' | 'position_is';
+      position: Position;
+      solicited: boolean;
+    },
+  ];
+  /** `x_axis` / `y_axis` (gen A/B clients of PyMoDAQ 1.6.4–4.0.x). */
+  axis: [
+    {
+      client: PymodaqServerClient;
+      which: 'x_axis' | 'y_axis';
+      values: unknown;
+      label: string;
+      units: string;
+    },
+  ];
+  /** Something went wrong with one client; the server keeps serving the others. */
+  clientError: [{ client: PymodaqServerClient; error: unknown }];
+}
+
+export const SESSION_EVENTS: readonly (keyof PymodaqSessionEvents)[] = [
+  'client',
+  'clientClosed',
+  'rejected',
+  'infos',
+  'info',
+  'infoXml',
+  'data',
+  'position',
+  'axis',
+  'clientError',
+];
+
+/** The server's settings every session follows. */
+export interface SessionConfig {
   readonly profile: PymodaqProfile;
   readonly logger: Logger;
   readonly accepted: readonly ClientType[];
   readonly handshakeTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxMessageBytes: number;
-  identified(session: ServerSession): void;
-  ended(session: ServerSession, reason: string, error: unknown): void;
-  rejected(session: ServerSession, error: unknown): void;
-  clientError(session: ServerSession, error: unknown): void;
-  infos(session: ServerSession, xml: string, root: ParameterNode): void;
-  info(session: ServerSession, name: string, value: string | number): void;
-  infoXml(session: ServerSession, path: string[], xml: string, parameter: ParameterNode): void;
-  data(session: ServerSession, data: DetectorData, solicited: boolean): void;
-  position(
-    session: ServerSession,
-    kind: 'move_done' | 'position_is',
-    position: Position,
-    solicited: boolean,
-  ): void;
-  axis(
-    session: ServerSession,
-    which: 'x_axis' | 'y_axis',
-    values: unknown,
-    label: string,
-    units: string,
-  ): void;
 }
 
 /** A request waiting for its reply. */
@@ -95,13 +116,7 @@ interface Waiter extends Expiring {
   onAbort: (() => void) | undefined;
 }
 
-const decoder = new TextDecoder();
-
-function text(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : decoder.decode(value);
-}
-
-export class ServerSession implements PymodaqServerClient {
+export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements PymodaqServerClient {
   readonly id: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -110,7 +125,7 @@ export class ServerSession implements PymodaqServerClient {
   #settings: ParameterNode | undefined;
   #units: string | undefined;
 
-  readonly #host: SessionHost;
+  readonly #config: SessionConfig;
   readonly #socket: net.Socket;
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
@@ -127,13 +142,14 @@ export class ServerSession implements PymodaqServerClient {
   #sending = 0;
   #ending: Promise<void> | undefined;
   #ended = false;
-  /** Settles when the read loop has finished and the socket is closed. */
-  readonly finished: Promise<void>;
+  /** Settles when the read loop has finished (start() runs it). */
+  finished: Promise<void> = Promise.resolve();
 
-  constructor(id: string, socket: net.Socket, host: SessionHost) {
+  constructor(id: string, socket: net.Socket, config: SessionConfig) {
+    super();
     this.id = id;
     this.#socket = socket;
-    this.#host = host;
+    this.#config = config;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
@@ -141,8 +157,8 @@ export class ServerSession implements PymodaqServerClient {
     // A late socket error must never become an unhandled 'error' event; the read loop reports it.
     socket.on('error', () => {});
     this.#reader = new ByteReader(socket, {
-      timeoutMs: host.readTimeoutMs,
-      maxFrame: host.maxMessageBytes,
+      timeoutMs: config.readTimeoutMs,
+      maxFrame: config.maxMessageBytes,
       maxBuffer: 1024 * 1024,
     });
     // Registered after the reader's own listeners, so a chunk is buffered by the time the loop wakes.
@@ -150,6 +166,10 @@ export class ServerSession implements PymodaqServerClient {
     socket.on('end', this.#wakeUp);
     socket.on('close', this.#wakeUp);
     this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });
+  }
+
+  /** Starts the handshake and the read loop (once the listeners are attached). */
+  start(): void {
     this.finished = this.#run();
   }
 
@@ -271,7 +291,7 @@ export class ServerSession implements PymodaqServerClient {
     this.#failPending(new PeerGoneError('request', reason, { cause: options.error }));
     if (options.quit && this.#type !== undefined && !this.#socket.destroyed) {
       try {
-        const quit = commandBytes(this.#host.profile, ClientCommand.quit);
+        const quit = commandBytes(this.#config.profile, ClientCommand.quit);
         await this.#sendChain;
         await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
@@ -305,7 +325,9 @@ export class ServerSession implements PymodaqServerClient {
     if (this.#ended) return;
     this.#ended = true;
     this.#failPending(new PeerGoneError('request', reason, { cause: error }));
-    if (this.#type !== undefined) this.#host.ended(this, reason, error);
+    if (this.#type === undefined) return;
+    this.#config.logger.info('pymodaq client left', { id: this.id, reason });
+    this.emit('clientClosed', { client: this.info(), reason, ...(error === undefined ? {} : { error }) });
   }
 
   #failPending(error: unknown): void {
@@ -355,31 +377,33 @@ export class ServerSession implements PymodaqServerClient {
   // --- read loop ---------------------------------------------------------------------------------------
 
   async #run(): Promise<void> {
-    const host = this.#host;
+    const { profile, logger, accepted } = this.#config;
     try {
-      const type = await readCommandFrame(this.#reader, host.profile, {
-        timeoutMs: host.handshakeTimeoutMs,
+      const type = await profile.readCommand(this.#reader, {
+        timeoutMs: this.#config.handshakeTimeoutMs,
         signal: this.#stop.signal,
       });
-      if (!(host.accepted as readonly string[]).includes(type))
-        throw new ClientTypeError(type, host.accepted);
+      if (!(accepted as readonly string[]).includes(type)) throw new ClientTypeError(type, accepted);
       this.#type = type as ClientType;
       this.#identifiedAt = Date.now();
     } catch (e) {
       if (!this.#stop.signal.aborted) {
-        host.rejected(this, e);
+        logger.warn('pymodaq connection rejected', { remote: this.remoteAddress, error: e });
+        this.emit('rejected', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, error: e });
         void this.close('rejected', { quit: false, error: e });
       }
       return;
     }
-    host.identified(this);
+    logger.info('pymodaq client identified', { id: this.id, type: this.#type, remote: this.remoteAddress });
+    this.emit('client', this.info());
+    const opts = { signal: this.#stop.signal };
     for (;;) {
       const before = this.#consumed();
       let command: string | undefined;
       try {
         if (!(await this.#waitForMessage())) break;
-        command = await readCommandFrame(this.#reader, host.profile, { signal: this.#stop.signal });
-        await this.#dispatch(command);
+        command = await profile.readCommand(this.#reader, opts);
+        await this.#dispatch(command, opts);
       } catch (e) {
         if (this.#stop.signal.aborted) break;
         if (EofError.isInstance(e) && e.partial.length === 0 && command === undefined) {
@@ -387,16 +411,12 @@ export class ServerSession implements PymodaqServerClient {
           void this.close('disconnected without Quit', { quit: false });
           break;
         }
+        this.#clientError(e);
         if (EofError.isInstance(e) || StreamError.isInstance(e) || ClosedError.isInstance(e)) {
-          host.clientError(this, e);
           void this.close('connection lost', { quit: false, error: e });
           break;
         }
-        if (this.#recoverable(e, before)) {
-          host.clientError(this, e);
-          continue;
-        }
-        host.clientError(this, e);
+        if (this.#recoverable(e, before)) continue;
         void this.close('protocol error', { quit: false, error: e });
         break;
       }
@@ -405,6 +425,11 @@ export class ServerSession implements PymodaqServerClient {
         break;
       }
     }
+  }
+
+  #clientError(error: unknown): void {
+    this.#config.logger.warn('pymodaq client error', { id: this.id, error });
+    this.emit('clientError', { client: this.info(), error });
   }
 
   /** Bytes consumed from the stream so far. */
@@ -419,7 +444,7 @@ export class ServerSession implements PymodaqServerClient {
    */
   #recoverable(error: unknown, before: number): boolean {
     if (XmlError.isInstance(error)) return true;
-    if (this.#host.profile.generation !== 'D') return false;
+    if (!this.#config.profile.framed) return false;
     if (TimeoutError.isInstance(error)) return false;
     return LabwireError.isInstance(error) && this.#consumed() > before;
   }
@@ -446,74 +471,48 @@ export class ServerSession implements PymodaqServerClient {
     wake?.();
   };
 
-  /**
-   * Gen D detector data: one frame, received into a pre-faulted buffer when one of the right size is
-   * ready (see SpareBuffer), then decoded in place (arrays are views of it).
-   */
-  async #readFramedData(opts: OperationOptions): Promise<DetectorData> {
-    const profile = this.#host.profile;
+  async #dispatch(command: string, opts: OperationOptions): Promise<void> {
+    const profile = this.#config.profile;
     const reader = this.#reader;
-    const maxBytes = profile.limits.maxFrameBytes;
-    const spare = this.#spare.take();
-    let payload: Uint8Array | undefined;
-    if (spare !== undefined) {
-      try {
-        payload = await reader.readFrame({ ...opts, maxBytes, into: spare });
-      } catch (e) {
-        // A frame larger than the spare buffer: nothing was consumed, read it the usual way.
-        if (!(LimitExceededError.isInstance(e) && e.limit === spare.length)) throw e;
-      }
-    }
-    payload ??= await reader.readFrame({ ...opts, maxBytes });
-    this.#spare.prepare(payload.length);
-    const value = decodeFramePayload(payload, profile as PymodaqProfile);
-    if (!isDataToExport(value)) {
-      throw new PymodaqDecodeError(`expected a DataToExport after Done, got ${pyTypeName(value)}`, 0, {
-        code: 'PymodaqUnexpectedValue',
-      });
-    }
-    return detectorDataFromDte(value);
-  }
-
-  async #dispatch(command: string): Promise<void> {
-    const host = this.#host;
-    const profile = host.profile;
-    const reader = this.#reader;
-    const opts = { signal: this.#stop.signal };
     switch (command) {
       case ClientCommand.quit:
         return;
       case ClientCommand.infos: {
-        const xml = text(await profile.readString(reader, opts));
+        const xml = await profile.readString(reader, opts);
         // The server keeps the root's children as settings_client (spec §8.1, §9 m).
         const root = parseParameterXml(xml);
         this.#settings = root;
         const units = findParameter(root, ['units'])?.value;
         if (units !== undefined) this.#units = units;
-        host.infos(this, xml, root);
+        this.emit('infos', { client: this.info(), xml, settings: root, units: this.#units });
         return;
       }
       case ClientCommand.info: {
         const { name, value } = await profile.readInfo(reader, opts);
-        host.info(this, name, value);
+        this.emit('info', { client: this.info(), name, value });
         return;
       }
       case ClientCommand.infoXml: {
         // The first path element is the client's root name; the receiver drops it (spec §8.4, §9 l).
         const path = (await profile.readPath(reader, opts)).slice(1);
-        const xml = text(await profile.readString(reader, opts));
+        const xml = await profile.readString(reader, opts);
         const parameter = parseParameterXml(xml);
         if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined)
           this.#units = parameter.value;
-        host.infoXml(this, path, xml, parameter);
+        this.emit('infoXml', { client: this.info(), path, xml, parameter });
         return;
       }
       case ClientCommand.done: {
-        const data = profile.framed
-          ? await this.#readFramedData(opts)
-          : await profile.readDetectorData(reader, opts);
+        // Gen D: a stream's frame is received into a pre-faulted buffer when one of its size is ready
+        // (see SpareBuffer) and decoded in place (the arrays are views of it).
+        const start = this.#consumed();
+        const data = await profile.readDetectorData(
+          reader,
+          profile.framed ? { ...opts, into: this.#spare.take() } : opts,
+        );
+        if (profile.framed) this.#spare.prepare(this.#consumed() - start - 4);
         const solicited = this.#settle('Done', data);
-        host.data(this, data, solicited);
+        this.emit('data', { client: this.info(), data, solicited });
         return;
       }
       case ClientCommand.positionIs:
@@ -522,7 +521,7 @@ export class ServerSession implements PymodaqServerClient {
         const position: Position = { value: read.value, units: read.units ?? this.#units };
         if (read.units !== undefined && read.units !== '') this.#units = read.units;
         const solicited = this.#settle(command, position);
-        host.position(this, command, position, solicited);
+        this.emit('position', { client: this.info(), kind: command, position, solicited });
         return;
       }
       case ClientCommand.xAxis:
@@ -534,9 +533,9 @@ export class ServerSession implements PymodaqServerClient {
           );
         }
         const values = await profile.readValue(reader, { ...opts, kind: 'array' });
-        const label = text(await profile.readString(reader, opts));
-        const units = text(await profile.readString(reader, opts));
-        host.axis(this, command, values, label, units);
+        const label = await profile.readString(reader, opts);
+        const units = await profile.readString(reader, opts);
+        this.emit('axis', { client: this.info(), which: command, values, label, units });
         return;
       }
       default:

@@ -5,6 +5,7 @@
 // gen A–C and skips the frame in gen D (e); XML is parsed without entity expansion and never evaluated
 // (i); every call has a deadline, moves included (j); close() says `Quit` to every client first (k).
 
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   AbortedError,
@@ -16,11 +17,11 @@ import {
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import type { Position } from './codec';
 import {
   type CodecLimits,
-  type DetectorData,
+  type DataToExport,
   type Generation,
+  type Position,
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
@@ -34,8 +35,14 @@ import {
 } from './commands';
 import { NoClientError, ProtocolError } from './errors';
 import { type ParameterNode, toParameterXml } from './parameter-xml';
-import { type PymodaqServerClient, type ReplyKind, ServerSession, type SessionHost } from './server-session';
-import { TypedEmitter } from './typed-emitter';
+import {
+  type PymodaqServerClient,
+  type PymodaqSessionEvents,
+  type ReplyKind,
+  SESSION_EVENTS,
+  ServerSession,
+  type SessionConfig,
+} from './server-session';
 
 /** Which clients a server accepts: an actuator server takes ACTUATOR, a detector server GRABBER. */
 export type ServerRole = 'actuator' | 'detector' | 'both';
@@ -80,39 +87,9 @@ export interface ServerCallOptions extends OperationOptions {
   client?: string | undefined;
 }
 
-export interface PymodaqServerEvents {
-  listening: { host: string; port: number };
-  /** A client connected and identified itself with an accepted type. */
-  client: PymodaqServerClient;
-  /** A client left (Quit, EOF, error, or close()). */
-  clientClosed: { client: PymodaqServerClient; reason: string; error?: unknown };
-  /** A connection was refused: wrong type (ClientTypeError), handshake deadline, undecodable, too many. */
-  rejected: { remoteAddress: string; remotePort: number; error: unknown };
-  /** `Infos`: the client's settings tree (refused XML is reported as `clientError` instead). */
-  infos: { client: PymodaqServerClient; xml: string; settings: ParameterNode; units: string | undefined };
-  /** `Info`: a free-form name/value (gen A values are floats). */
-  info: { client: PymodaqServerClient; name: string; value: string | number };
-  /** `Info_xml`: one client parameter changed; `path` is below the client's root (root dropped). */
-  infoXml: { client: PymodaqServerClient; path: string[]; xml: string; parameter: ParameterNode };
-  /** `Done` + data: the answer to a grab (`solicited`) or a push from the client. */
-  data: { client: PymodaqServerClient; data: DetectorData; solicited: boolean };
-  /** `move_done` / `position_is`: the answer to a call (`solicited`) or a late/unrequested report. */
-  position: {
-    client: PymodaqServerClient;
-    kind: 'move_done' | 'position_is';
-    position: Position;
-    solicited: boolean;
-  };
-  /** `x_axis` / `y_axis` (gen A/B clients of PyMoDAQ 1.6.4–4.0.x). */
-  axis: {
-    client: PymodaqServerClient;
-    which: 'x_axis' | 'y_axis';
-    values: unknown;
-    label: string;
-    units: string;
-  };
-  /** Something went wrong with one client; the server keeps serving the others. */
-  clientError: { client: PymodaqServerClient; error: unknown };
+/** The server's events: every client's (see PymodaqSessionEvents), and `listening`. */
+export interface PymodaqServerEvents extends PymodaqSessionEvents {
+  listening: [{ host: string; port: number }];
 }
 
 const DEFAULT_PORT = 6341;
@@ -123,14 +100,18 @@ const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   both: ['ACTUATOR', 'GRABBER'],
 };
 
-export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements AsyncDisposable {
+/**
+ * A listener that throws is reported to the logger and never reaches the connection that emitted the
+ * event. No `error` event exists: one client's failure is its `clientError`.
+ */
+export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements AsyncDisposable {
   readonly profile: PymodaqProfile;
   readonly role: ServerRole;
   readonly #options: PymodaqServerOptions;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #moveTimeoutMs: number;
-  readonly #host: SessionHost;
+  readonly #sessionConfig: SessionConfig;
   readonly #sessions = new Map<string, ServerSession>();
   #server: net.Server | undefined;
   #address: { host: string; port: number } | undefined;
@@ -139,8 +120,8 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   readonly #clientWaiters = new Set<() => void>();
 
   constructor(options: PymodaqServerOptions) {
+    super();
     const logger = options.logger ?? silentLogger;
-    super(() => logger);
     this.#options = options;
     this.#logger = logger;
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -152,7 +133,14 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
       throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
     this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.#moveTimeoutMs = checkTimeout(options.moveTimeoutMs, 60_000);
-    this.#host = this.#makeHost();
+    this.#sessionConfig = {
+      profile: this.profile,
+      logger,
+      accepted: TYPE_OF_ROLE[this.role],
+      handshakeTimeoutMs: checkTimeout(options.handshakeTimeoutMs, 5000),
+      readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
+      maxMessageBytes,
+    };
   }
 
   /** Where the server listens, once `listen()` resolved. */
@@ -198,7 +186,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
           ...this.#address,
           protocol: this.profile.generation,
         });
-        this.emit('listening', this.#address);
+        this.#emitSafe('listening', this.#address);
         resolve(this.#address);
       };
       server.once('error', fail);
@@ -249,13 +237,13 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   }
 
   /** `Send Data 0D|1D|2D|ND` → the detector's `Done` + data. */
-  grab(dim: GrabDim, options: ServerCallOptions = {}): Promise<DetectorData> {
+  grab(dim: GrabDim, options: ServerCallOptions = {}): Promise<DataToExport> {
     if (dim === 'ND' && this.profile.generation === 'A') {
       return Promise.reject(
         new ProtocolError('Send Data ND does not exist in generation A (PyMoDAQ ≤ 2.0.0)'),
       );
     }
-    return this.#request<DetectorData>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
+    return this.#request<DataToExport>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
       commandBytes(this.profile, ServerCommand.sendData(dim)),
     ]);
   }
@@ -410,7 +398,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
         ? new ClosedError('accept')
         : new NoClientError(`refused: ${maxClients} clients already connected`);
       socket.on('error', () => {});
-      this.emit('rejected', {
+      this.#emitSafe('rejected', {
         remoteAddress: socket.remoteAddress ?? '',
         remotePort: socket.remotePort ?? 0,
         error,
@@ -418,59 +406,27 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
       socket.destroy();
       return;
     }
-    const session = new ServerSession(id, socket, this.#host);
+    const session = new ServerSession(id, socket, this.#sessionConfig);
     this.#sessions.set(id, session);
+    for (const event of SESSION_EVENTS) {
+      session.on(event, (payload: unknown) => this.#emitSafe(event, payload as never));
+    }
+    session.on('client', () => {
+      for (const check of [...this.#clientWaiters]) check();
+    });
+    session.start();
     void session.finished.then(() => {
       // The session object stays until its close settled, so close() can await it.
       void session.close('finished', { quit: false }).then(() => this.#sessions.delete(id));
     });
   }
 
-  #makeHost(): SessionHost {
-    const server = this;
-    const o = this.#options;
-    return {
-      profile: this.profile,
-      logger: this.#logger,
-      accepted: TYPE_OF_ROLE[this.role],
-      handshakeTimeoutMs: checkTimeout(o.handshakeTimeoutMs, 5000),
-      readTimeoutMs: checkTimeout(o.readTimeoutMs, 10_000),
-      maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      identified(s) {
-        server.#logger.info('pymodaq client identified', { id: s.id, type: s.type, remote: s.remoteAddress });
-        server.emit('client', s.info());
-        for (const check of [...server.#clientWaiters]) check();
-      },
-      ended(s, reason, error) {
-        server.#logger.info('pymodaq client left', { id: s.id, reason });
-        server.emit('clientClosed', { client: s.info(), reason, ...(error === undefined ? {} : { error }) });
-      },
-      rejected(s, error) {
-        server.#logger.warn('pymodaq connection rejected', { remote: s.remoteAddress, error });
-        server.emit('rejected', { remoteAddress: s.remoteAddress, remotePort: s.remotePort, error });
-      },
-      clientError(s, error) {
-        server.#logger.warn('pymodaq client error', { id: s.id, error });
-        server.emit('clientError', { client: s.info(), error });
-      },
-      infos(s, xml, root) {
-        server.emit('infos', { client: s.info(), xml, settings: root, units: s.units });
-      },
-      info(s, name, value) {
-        server.emit('info', { client: s.info(), name, value });
-      },
-      infoXml(s, path, xml, parameter) {
-        server.emit('infoXml', { client: s.info(), path, xml, parameter });
-      },
-      data(s, data, solicited) {
-        server.emit('data', { client: s.info(), data, solicited });
-      },
-      position(s, kind, position, solicited) {
-        server.emit('position', { client: s.info(), kind, position, solicited });
-      },
-      axis(s, which, values, label, units) {
-        server.emit('axis', { client: s.info(), which, values, label, units });
-      },
-    };
+  /** Emits to the listeners; one that throws is logged and never breaks the connection that emitted. */
+  #emitSafe<K extends keyof PymodaqServerEvents>(event: K, ...payload: PymodaqServerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: PymodaqServerEvents[K]) => boolean)(event, ...payload);
+    } catch (e) {
+      this.#logger.error(`a listener of '${String(event)}' threw`, { error: e });
+    }
   }
 }

@@ -16,6 +16,11 @@ export interface CodecLimits {
   readonly maxDepth: number;
   /** Largest gen D frame payload, in bytes. Default 256 MiB + 64 KiB (room for one maximal array). */
   readonly maxFrameBytes: number;
+  /**
+   * Largest command (A–C: the `str`; D: the frame payload), in bytes. Commands are short constant
+   * strings, so a larger length shows a stream out of step at once. Default 4 KiB.
+   */
+  readonly maxCommandBytes: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
@@ -25,6 +30,7 @@ export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
   maxDims: 64,
   maxDepth: 32,
   maxFrameBytes: 256 * 1024 * 1024 + 64 * 1024,
+  maxCommandBytes: 4 * 1024,
 });
 
 export function resolveLimits(partial: Partial<CodecLimits> | undefined): CodecLimits {

@@ -2,16 +2,22 @@
 // codec for that wire generation out (spec §0, §10). Nothing is ever detected from the bytes.
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
-import { UnknownProfileError } from './errors';
+import { PymodaqDecodeError, UnexpectedValueError, UnknownProfileError } from './errors';
 import { TAGS_B } from './gen-b';
 import { LAYOUT_C1, LAYOUT_C2, LAYOUT_C3, LAYOUT_C3_42, LAYOUT_C4, type LayoutC } from './gen-c';
-import { TAGS_D } from './gen-d';
+import { decodePayloadD, TAGS_D } from './gen-d';
 import { type CodecLimits, resolveLimits } from './limits';
 import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
 import { PositionTemplates } from './position-template';
-import { type Pull, PullContext, type ReadPlan, runOnReader } from './pull';
-import { nowSeconds, type PyValue } from './values';
-import type { DetectorData, EncodeOptions, Generation, ReadValueOptions, WireProfile } from './wire-profile';
+import { frameAtHand, type Pull, PullContext, type ReadPlan, readerIdle, runOnReader } from './pull';
+import { type DataToExport, nowSeconds, type PyValue, pyTypeName } from './values';
+import type {
+  EncodeOptions,
+  Generation,
+  ReadDetectorOptions,
+  ReadValueOptions,
+  WireProfile,
+} from './wire-profile';
 import { WireWriter } from './wire-writer';
 
 export interface ResolveProfileOptions {
@@ -30,6 +36,7 @@ const DESCRIPTIONS: Record<Generation, string> = {
 };
 
 const ONE_FRAME: ReadPlan = { singleRead: true };
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MANY_READS: ReadPlan = {};
 
 /** The codec of one wire generation. Stateless: one instance may serve any number of connections. */
@@ -44,6 +51,10 @@ export class PymodaqProfile implements WireProfile {
   readonly messages: MessageCodec;
   /** Positions are written from templates and read by matching them (see position-template.ts). */
   readonly #templates: PositionTemplates;
+  /** The limits of a command read: a command is a short string (`maxCommandBytes` for the frame too). */
+  readonly #commandLimits: CodecLimits;
+  /** readFrame options of a command that is buffered whole (it cannot wait: no deadline, no listener). */
+  readonly #commandAtHand: { maxBytes: number; timeoutMs: number };
 
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
@@ -74,12 +85,19 @@ export class PymodaqProfile implements WireProfile {
           ? 'actuator-units'
           : 'actuator',
     );
+    this.#commandLimits = Object.freeze({
+      ...limits,
+      maxStringBytes: Math.min(limits.maxStringBytes, limits.maxCommandBytes),
+      maxFrameBytes: Math.min(limits.maxFrameBytes, limits.maxCommandBytes),
+    });
+    const maxBytes = this.framed ? this.#commandLimits.maxFrameBytes : this.#commandLimits.maxStringBytes;
+    this.#commandAtHand = Object.freeze({ maxBytes, timeoutMs: Number.POSITIVE_INFINITY });
     Object.freeze(this);
   }
 
-  /** A fresh decoding context (limits, offsets, field path). */
-  context(options: { offset?: number; trace?: boolean } = {}): PullContext {
-    return new PullContext(this.limits, options);
+  /** A fresh decoding context (limits, offsets, field path); `command` applies the command limits. */
+  context(options: { offset?: number; trace?: boolean; command?: boolean } = {}): PullContext {
+    return new PullContext(options.command ? this.#commandLimits : this.limits, options);
   }
 
   #encode(write: (w: WireWriter) => void, transient = false): Uint8Array {
@@ -102,8 +120,8 @@ export class PymodaqProfile implements WireProfile {
     operation: string,
     pull: (ctx: PullContext) => Pull<T>,
     opts?: OperationOptions,
+    ctx = this.context(),
   ): Promise<T> {
-    const ctx = this.context();
     let decoder: Pull<T>;
     try {
       decoder = pull(ctx);
@@ -124,7 +142,34 @@ export class PymodaqProfile implements WireProfile {
     return this.#encode((w) => this.messages.writeCommand(w, command));
   }
   readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string> {
-    return this.#read(reader, 'command', (ctx) => this.messages.command(ctx), opts);
+    // A command is one u32-length frame in every generation (A–C: a `str`), so with no other message
+    // read in line it is one atomic readFrame, at once when it is buffered whole.
+    if (readerIdle(reader)) {
+      const atHand = opts?.signal?.aborted !== true && frameAtHand(reader);
+      return reader
+        .readFrame(atHand ? this.#commandAtHand : { ...opts, maxBytes: this.#commandAtHand.maxBytes })
+        .then((frame) => this.#commandOf(frame));
+    }
+    const ctx = this.context({ command: true });
+    return this.#read(reader, 'command', (c) => this.messages.command(c), opts, ctx);
+  }
+
+  /** The command held by a frame payload (A–C: UTF-8 text; D: a tagged `str`). */
+  #commandOf(frame: Uint8Array): string {
+    if (!this.framed) {
+      try {
+        return UTF8.decode(frame);
+      } catch (e) {
+        throw new PymodaqDecodeError('command: invalid UTF-8', 4, {
+          code: 'PymodaqInvalidUtf8',
+          got: frame,
+          cause: e,
+        });
+      }
+    }
+    const value = decodePayloadD(frame, this.context({ offset: 4, command: true }));
+    if (typeof value !== 'string') throw new UnexpectedValueError('str', pyTypeName(value), 4, 'command');
+    return value;
   }
   encodeString(text: string | Uint8Array): Uint8Array {
     return this.#encode((w) => this.messages.writeString(w, text));
@@ -180,20 +225,20 @@ export class PymodaqProfile implements WireProfile {
       return position;
     });
   }
-  encodeDetectorData(data: DetectorData, options: EncodeOptions = {}): Uint8Array {
-    return this.#encode((w) => this.messages.writeDetector(w, data, options.timestamp));
+  encodeDetectorData(data: DataToExport): Uint8Array {
+    return this.#encode((w) => this.messages.writeDetector(w, data));
   }
   /** The detector data as separate buffers (the large array blocks by reference, not copied). */
-  encodeDetectorDataParts(data: DetectorData, options: EncodeOptions = {}): Uint8Array[] {
+  encodeDetectorDataParts(data: DataToExport): Uint8Array[] {
     const w = new WireWriter();
     try {
-      this.messages.writeDetector(w, data, options.timestamp);
+      this.messages.writeDetector(w, data);
       return w.parts();
     } finally {
       w.release();
     }
   }
-  readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData> {
+  readDetectorData(reader: ByteReader, opts?: ReadDetectorOptions): Promise<DataToExport> {
     return this.#read(reader, 'detector data', (ctx) => this.messages.detector(ctx), opts);
   }
   encodeValue(value: PyValue): Uint8Array {

@@ -143,12 +143,12 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
           targetUnits: position.units,
           link,
         });
-        void this.#pumpMoves();
+        this.#pumpMoves();
         return;
       }
       case ServerCommand.moveHome:
         this.#moves.push({ command: 'move_home', value: undefined, targetUnits: undefined, link });
-        void this.#pumpMoves();
+        this.#pumpMoves();
         return;
       case ServerCommand.getActuatorValue:
       case ServerCommand.checkPosition:
@@ -174,33 +174,77 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     for (const job of dropped) await this.#reportMove(job, await this.#currentPosition(job.link));
   }
 
-  async #pumpMoves(): Promise<void> {
+  /**
+   * Runs the queued moves one at a time, in order. A handler that answers synchronously with the position
+   * reached is reported at once, without an async frame (moves are the actuator's hot path); anything
+   * else continues in #finishMove, which resumes the queue afterwards.
+   */
+  #pumpMoves(): void {
     if (this.#moving) return;
     this.#moving = true;
-    try {
-      for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
-        if (!job.link.live || this.closedSignal.aborted) continue;
-        const signal = job.link.controller('move').signal;
-        let reached: number | undefined;
-        try {
-          const run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
-          reached = run instanceof Promise ? await run : run;
-        } catch (e) {
-          // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
-          if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
-        }
-        let position: number;
-        if (typeof reached === 'number' && Number.isFinite(reached)) {
-          position = reached;
-          this.#lastPosition = reached;
-        } else {
-          position = await this.#currentPosition(job.link);
-        }
-        await this.#reportMove(job, position);
+    for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
+      if (!job.link.live || this.closedSignal.aborted) continue;
+      const signal = job.link.controller('move').signal;
+      let run: unknown;
+      try {
+        const current = job;
+        run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(current, signal));
+      } catch (e) {
+        run = Promise.reject(e);
       }
+      if (typeof run === 'number' && Number.isFinite(run)) {
+        this.#lastPosition = run;
+        this.#reportMoveNow(job, run);
+        continue;
+      }
+      void this.#finishMove(job, signal, run);
+      return;
+    }
+    this.#moving = false;
+  }
+
+  /** The rest of a move that did not end synchronously; then the queue goes on. */
+  async #finishMove(job: MoveJob, signal: AbortSignal, run: unknown): Promise<void> {
+    try {
+      let reached: unknown;
+      try {
+        reached = await run;
+      } catch (e) {
+        // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
+        if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
+      }
+      let position: number;
+      if (typeof reached === 'number' && Number.isFinite(reached)) {
+        position = reached;
+        this.#lastPosition = reached;
+      } else {
+        position = await this.#currentPosition(job.link);
+      }
+      await this.#reportMove(job, position);
     } finally {
       this.#moving = false;
     }
+    this.#pumpMoves();
+  }
+
+  /** Sends `move_done` without waiting for it to be written (the link keeps sends in order). */
+  #reportMoveNow(job: MoveJob, position: number): void {
+    if (!job.link.live) return;
+    const p = this.profile;
+    const sent = this.send(
+      [p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)],
+      {},
+      job.link,
+    );
+    const failed = (e: unknown) => {
+      if (job.link.live) this.reportError(e);
+    };
+    if (this.listenerCount('moveDone') === 0) sent.catch(failed);
+    else
+      sent.then(
+        () => this.emitSafe('moveDone', { command: job.command, target: job.value, position }),
+        failed,
+      );
   }
 
   /** Runs the move handler; stays synchronous when the handler is (no promise, no timer). */

@@ -10,11 +10,11 @@ import {
   ClosedError,
   EofError,
   LabwireError,
+  LimitExceededError,
   type Logger,
   type OperationOptions,
   SEND_SLICE_BYTES,
   StreamError,
-  sendAll,
   TimeoutError,
 } from '@labwire/framing';
 import type { DataToExport, Position, PymodaqProfile } from './codec';
@@ -103,7 +103,27 @@ export interface SessionConfig {
   readonly handshakeTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** Messages a client's sending queue holds at most (see send()). */
+  readonly maxQueuedMessages: number;
+  /** Whether anybody listens to `event` (payloads of hot events are built only then). */
+  readonly listened: (event: keyof PymodaqSessionEvents) => boolean;
 }
+
+/** A message to send: its parts, or a function that encodes them when the message's turn comes. */
+export type MessageParts = readonly Uint8Array[] | (() => readonly Uint8Array[]);
+
+/** A message waiting in a session's sending queue. */
+interface Outgoing {
+  readonly parts: MessageParts;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+  readonly expiresAt: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A request waiting for its reply. */
 interface Waiter extends Expiring {
@@ -137,9 +157,12 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
   readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
     this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
   );
-  #sendChain: Promise<void> = Promise.resolve();
-  /** Messages handed to send() and not yet written. */
-  #sending = 0;
+  /** Messages waiting for their turn to be written (see send()). */
+  readonly #outgoing: Outgoing[] = [];
+  /** Set while #flush writes the queue. */
+  #writing = false;
+  /** Date.now() of the last complete message either way (see the idle timeout). */
+  #lastActivity = Date.now();
   #ending: Promise<void> | undefined;
   #ended = false;
   /** Settles when the read loop has finished (start() runs it). */
@@ -185,6 +208,21 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
     return this.#identifiedAt;
   }
 
+  /** Date.now() of the last complete message either way, or of the connection. */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** Whether a call is waiting for this client's reply or a message for it is queued. */
+  get busy(): boolean {
+    const p = this.#pending;
+    return (
+      p.move_done.length + p.position_is.length + p.Done.length > 0 ||
+      this.#outgoing.length > 0 ||
+      this.#writing
+    );
+  }
+
   get settings(): ParameterNode | undefined {
     return this.#settings;
   }
@@ -206,43 +244,91 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
     };
   }
 
-  /** Sends one message (command + payload parts) without waiting for anything back. */
-  send(parts: readonly Uint8Array[], options: OperationOptions = {}): Promise<void> {
+  /**
+   * Sends one message (command + payload parts) without waiting for anything back. `parts` may be a
+   * function: it is called when the message's turn comes, so a queued message holds no encoded bytes.
+   * With nothing queued and the socket drained, a message is written at once; otherwise it waits in a
+   * queue of at most `maxQueuedMessages` (a full queue is a LimitExceededError), written one after the
+   * other with backpressure (each waits for 'drain').
+   */
+  send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
-    const chunks = coalesce(parts);
-    // Node's socket keeps writes in order, so a small message is written at once, unless a large one is
-    // still being written in slices (then it waits its turn, so the two never interleave).
-    if (this.#sending === 0 && chunks.every((c) => c.length <= SEND_SLICE_BYTES)) {
-      let sent: Promise<void> | undefined;
-      for (const chunk of chunks) sent = sendAll(this.#socket, chunk, options);
-      return (sent ?? Promise.resolve()).catch((e: unknown) => this.#sendFailed(e));
+    if (this.#outgoing.length === 0 && !this.#writing && !this.#socket.writableNeedDrain) {
+      let chunks: Uint8Array[];
+      try {
+        chunks = coalesce(typeof parts === 'function' ? parts() : parts);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
+        this.#lastActivity = Date.now();
+        this.#socket.write(chunks[0]!);
+        return RESOLVED;
+      }
+      parts = chunks;
     }
-    const write = () => writeMessage(this.#socket, chunks, options);
-    const sent = this.#sending === 0 ? write() : this.#sendChain.then(write);
-    this.#sending++;
-    const done = sent.then(
-      () => {
-        this.#sending--;
-      },
-      (e: unknown) => {
-        this.#sending--;
-        return this.#sendFailed(e);
-      },
-    );
-    this.#sendChain = done.catch(() => {});
-    return done;
+    const max = this.#config.maxQueuedMessages;
+    if (this.#outgoing.length >= max) {
+      return Promise.reject(
+        new LimitExceededError(`pymodaq server: messages queued for client ${this.id}`, max, max + 1),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#config.readTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      this.#outgoing.push({
+        parts,
+        signal: options.signal,
+        timeoutMs,
+        expiresAt: Date.now() + timeoutMs,
+        resolve,
+        reject,
+      });
+      void this.#flush();
+    });
   }
 
-  /** A partly written message leaves the stream unusable (gen A–C have no outer frame): close. */
-  #sendFailed(e: unknown): never {
-    void this.close('send failed', { quit: false, error: e });
-    throw e;
+  /** Writes the queued messages in order, each whole, waiting for 'drain' (and its own deadline). */
+  async #flush(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      for (let m = this.#outgoing.shift(); m !== undefined; m = this.#outgoing.shift()) {
+        if (m.signal?.aborted) {
+          m.reject(new AbortedError('send', m.signal.reason));
+          continue;
+        }
+        const left = m.expiresAt - Date.now();
+        if (left <= 0) {
+          m.reject(new TimeoutError('send', m.timeoutMs));
+          continue;
+        }
+        let chunks: readonly Uint8Array[];
+        try {
+          chunks = typeof m.parts === 'function' ? m.parts() : m.parts;
+        } catch (e) {
+          m.reject(e);
+          continue;
+        }
+        try {
+          await writeMessage(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
+          this.#lastActivity = Date.now();
+          m.resolve();
+        } catch (e) {
+          m.reject(e);
+          // A partly written message leaves the stream unusable (gen A–C have no outer frame): close.
+          void this.close('send failed', { quit: false, error: e });
+          return;
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   /** Sends a message and waits for the reply of `kind` (FIFO per kind: PyMoDAQ replies carry no id). */
   request<T>(
     kind: ReplyKind,
-    parts: readonly Uint8Array[],
+    parts: MessageParts,
     operation: string,
     options: OperationOptions & { timeoutMs: number },
   ): Promise<T> {
@@ -268,7 +354,9 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
       this.#deadlines.add(waiter);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
-      this.send(parts, options).catch((e: unknown) => {
+      const sent = this.send(parts, options);
+      if (sent === RESOLVED) return;
+      sent.catch((e: unknown) => {
         const at = queue.indexOf(waiter);
         if (at < 0) return;
         queue.splice(at, 1);
@@ -292,8 +380,9 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
     if (options.quit && this.#type !== undefined && !this.#socket.destroyed) {
       try {
         const quit = commandBytes(this.#config.profile, ClientCommand.quit);
-        await this.#sendChain;
-        await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
+        // After what is being written (a message is never cut); what was still queued is dropped below.
+        for (let i = 0; i < 100 && this.#writing; i++) await new Promise((r) => setTimeout(r, 10));
+        if (!this.#writing) await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
         // The peer may already be gone; closing goes ahead regardless.
       }
@@ -331,6 +420,7 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
   }
 
   #failPending(error: unknown): void {
+    for (const m of this.#outgoing.splice(0)) m.reject(error);
     for (const queue of Object.values(this.#pending)) {
       for (const waiter of queue.splice(0)) {
         this.#unwatch(waiter);
@@ -397,13 +487,26 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
     logger.info('pymodaq client identified', { id: this.id, type: this.#type, remote: this.remoteAddress });
     this.emit('client', this.info());
     const opts = { signal: this.#stop.signal };
+    const reader = this.#reader;
     for (;;) {
       const before = this.#consumed();
       let command: string | undefined;
       try {
-        if (!(await this.#waitForMessage())) break;
-        command = await profile.readCommand(this.#reader, opts);
+        if (this.#stop.signal.aborted) break;
+        // Backpressure: a client that does not read what it is sent is not read from either.
+        if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
+        if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
+        // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).
+        command = profile.readCommandAtHand(reader) ?? (await profile.readCommand(reader, opts));
+        if (command === ClientCommand.moveDone || command === ClientCommand.positionIs) {
+          const read = profile.readPositionAtHand(reader);
+          if (read !== undefined) {
+            this.#position(command, read);
+            continue;
+          }
+        }
         await this.#dispatch(command, opts);
+        this.#lastActivity = Date.now();
       } catch (e) {
         if (this.#stop.signal.aborted) break;
         if (EofError.isInstance(e) && e.partial.length === 0 && command === undefined) {
@@ -425,6 +528,32 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         break;
       }
     }
+  }
+
+  /** Resolves true once the socket drained, false when the session stops first. */
+  #drained(): Promise<boolean> {
+    const socket = this.#socket;
+    return new Promise<boolean>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        this.#stop.signal.removeEventListener('abort', done);
+        resolve(!this.#stop.signal.aborted && !socket.destroyed);
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+      this.#stop.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** `move_done` / `position_is` + its position: settles the oldest call waiting for it. */
+  #position(kind: 'move_done' | 'position_is', read: Position): void {
+    this.#lastActivity = Date.now();
+    const position: Position = { value: read.value, units: read.units ?? this.#units };
+    if (read.units !== undefined && read.units !== '') this.#units = read.units;
+    const solicited = this.#settle(kind, position);
+    if (this.#config.listened('position'))
+      this.emit('position', { client: this.info(), kind, position, solicited });
   }
 
   #clientError(error: unknown): void {
@@ -516,14 +645,9 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         return;
       }
       case ClientCommand.positionIs:
-      case ClientCommand.moveDone: {
-        const read = await profile.readPosition(reader, opts);
-        const position: Position = { value: read.value, units: read.units ?? this.#units };
-        if (read.units !== undefined && read.units !== '') this.#units = read.units;
-        const solicited = this.#settle(command, position);
-        this.emit('position', { client: this.info(), kind: command, position, solicited });
+      case ClientCommand.moveDone:
+        this.#position(command, await profile.readPosition(reader, opts));
         return;
-      }
       case ClientCommand.xAxis:
       case ClientCommand.yAxis: {
         // Sent by 1.6.4–4.0.x clients; PyMoDAQ 4.1+ drops a client that sends them (spec §9 g).

@@ -73,6 +73,12 @@ export interface PymodaqServerOptions {
   limits?: Partial<CodecLimits>;
   /** Connections beyond this are closed at once. Default 64. */
   maxClients?: number;
+  /**
+   * Messages one client's sending queue holds while earlier ones are still being written (a client that
+   * does not read); one more is refused with LimitExceededError. Queued messages are encoded only when
+   * their turn comes. Default 32.
+   */
+  maxQueuedMessages?: number;
   /** The command that asks for a position. Default `check_position` for gen A, else `get_actuator_value`. */
   positionQuery?: 'check_position' | 'get_actuator_value';
   logger?: Logger;
@@ -140,6 +146,8 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       handshakeTimeoutMs: checkTimeout(options.handshakeTimeoutMs, 5000),
       readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
       maxMessageBytes,
+      maxQueuedMessages: options.maxQueuedMessages ?? 32,
+      listened: (event) => this.listenerCount(event) > 0,
     };
   }
 
@@ -300,10 +308,12 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
     const session = this.#select(options.type, options.client);
     const xml = typeof parameter === 'string' ? parameter : toParameterXml(parameter);
     const p = this.profile;
+    const route = [SERVER_SETTINGS_ROOT, ...path];
+    // Encoded when its turn comes: a queue of messages for a client that does not read holds no bytes.
     await session.send(
-      [
+      () => [
         commandBytes(p, ServerCommand.setInfo),
-        p.encodePath([SERVER_SETTINGS_ROOT, ...path]),
+        p.encodePath(route),
         p.encodeString(p.generation === 'D' ? new TextEncoder().encode(xml) : xml),
       ],
       this.#callOptions(options, this.#timeoutMs),

@@ -9,7 +9,16 @@ import { decodePayloadD, TAGS_D } from './gen-d';
 import { type CodecLimits, resolveLimits } from './limits';
 import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
 import { PositionTemplates } from './position-template';
-import { frameAtHand, type Pull, PullContext, type ReadPlan, readerIdle, runOnReader } from './pull';
+import { asciiAt } from './primitives';
+import {
+  consumePeeked,
+  frameAtHand,
+  type Pull,
+  PullContext,
+  type ReadPlan,
+  readerIdle,
+  runOnReader,
+} from './pull';
 import { type DataToExport, nowSeconds, type PyValue, pyTypeName } from './values';
 import type {
   EncodeOptions,
@@ -53,8 +62,8 @@ export class PymodaqProfile implements WireProfile {
   readonly #templates: PositionTemplates;
   /** The limits of a command read: a command is a short string (`maxCommandBytes` for the frame too). */
   readonly #commandLimits: CodecLimits;
-  /** readFrame options of a command that is buffered whole (it cannot wait: no deadline, no listener). */
-  readonly #commandAtHand: { maxBytes: number; timeoutMs: number };
+  /** Largest command frame payload (see maxCommandBytes). */
+  readonly #maxCommandFrame: number;
 
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
@@ -91,7 +100,7 @@ export class PymodaqProfile implements WireProfile {
       maxFrameBytes: Math.min(limits.maxFrameBytes, limits.maxCommandBytes),
     });
     const maxBytes = this.framed ? this.#commandLimits.maxFrameBytes : this.#commandLimits.maxStringBytes;
-    this.#commandAtHand = Object.freeze({ maxBytes, timeoutMs: Number.POSITIVE_INFINITY });
+    this.#maxCommandFrame = maxBytes;
     Object.freeze(this);
   }
 
@@ -145,17 +154,66 @@ export class PymodaqProfile implements WireProfile {
     // A command is one u32-length frame in every generation (A–C: a `str`), so with no other message
     // read in line it is one atomic readFrame, at once when it is buffered whole.
     if (readerIdle(reader)) {
-      const atHand = opts?.signal?.aborted !== true && frameAtHand(reader);
+      if (opts?.signal?.aborted !== true && frameAtHand(reader)) {
+        try {
+          const command = this.readCommandAtHand(reader);
+          if (command !== undefined) return Promise.resolve(command);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      }
       return reader
-        .readFrame(atHand ? this.#commandAtHand : { ...opts, maxBytes: this.#commandAtHand.maxBytes })
+        .readFrame({ ...opts, maxBytes: this.#maxCommandFrame })
         .then((frame) => this.#commandOf(frame));
     }
     const ctx = this.context({ command: true });
     return this.#read(reader, 'command', (c) => this.messages.command(c), opts, ctx);
   }
 
+  /**
+   * The next command when it is buffered whole and no read is in line (consumed at once, synchronously),
+   * else undefined with nothing consumed. For loops that read a message at a time (the server session).
+   */
+  readCommandAtHand(reader: ByteReader): string | undefined {
+    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    const head = reader.peek(4);
+    const length = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+    if (length > this.#maxCommandFrame || reader.buffered < 4 + length) return undefined;
+    const frame = reader.peek(4 + length).subarray(4);
+    const before = reader.buffered;
+    const consuming = consumePeeked(reader, 4 + length);
+    if (reader.buffered !== before - 4 - length) {
+      // Refused (the reader was closed): the general read reports it.
+      consuming.catch(() => {});
+      return undefined;
+    }
+    // Consumed first: an undecodable gen D frame is consumed whole (spec §6.3), as by readCommand.
+    return this.#commandOf(frame);
+  }
+
+  /** A position that is buffered whole and matches a template, consumed at once; else undefined. */
+  readPositionAtHand(reader: ByteReader): Position | undefined {
+    return this.#templates.readAtHand(reader);
+  }
+
   /** The command held by a frame payload (A–C: UTF-8 text; D: a tagged `str`). */
   #commandOf(frame: Uint8Array): string {
+    const n = frame.length;
+    // Commands are short ASCII: A–C the bytes themselves; D `u32 3` "str" `u32 n` + the bytes (spec §6.1).
+    const fast = !this.framed
+      ? asciiAt(frame, 0, n)
+      : n >= 11 &&
+          frame[0] === 0 &&
+          frame[1] === 0 &&
+          frame[2] === 0 &&
+          frame[3] === 3 &&
+          frame[4] === 0x73 &&
+          frame[5] === 0x74 &&
+          frame[6] === 0x72 &&
+          ((frame[7]! << 24) | (frame[8]! << 16) | (frame[9]! << 8) | frame[10]!) >>> 0 === n - 11
+        ? asciiAt(frame, 11, n)
+        : undefined;
+    if (fast !== undefined) return fast;
     if (!this.framed) {
       try {
         return UTF8.decode(frame);

@@ -473,7 +473,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       this.emitEvent('serverQuit');
       return;
     }
-    this.emitEvent('command', { command: message.command });
+    if (this.listenerCount('command' as never) > 0) this.emitEvent('command', { command: message.command });
     if (message.command === ServerCommand.setInfo)
       this.#applySetInfo(message as { path: string[]; xml: string });
     else this.handle(message, link);

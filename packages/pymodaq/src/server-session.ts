@@ -18,6 +18,7 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import type { DataToExport, Position, PymodaqProfile } from './codec';
+import type { CommandAtHand } from './codec/profile';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { DeadlineTimer, type Expiring } from './deadline-timer';
@@ -122,6 +123,9 @@ interface Outgoing {
   reject(error: unknown): void;
 }
 
+/** Client commands followed by a position. */
+const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
+
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -157,6 +161,8 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
   readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
     this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
   );
+  /** readCommandAtHand's position result, reused. */
+  readonly #atHand: CommandAtHand = { positionAfter: POSITION_REPLIES, position: undefined };
   /** Messages waiting for their turn to be written (see send()). */
   readonly #outgoing: Outgoing[] = [];
   /** Set while #flush writes the queue. */
@@ -497,13 +503,11 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
         // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).
-        command = profile.readCommandAtHand(reader) ?? (await profile.readCommand(reader, opts));
-        if (command === ClientCommand.moveDone || command === ClientCommand.positionIs) {
-          const read = profile.readPositionAtHand(reader);
-          if (read !== undefined) {
-            this.#position(command, read);
-            continue;
-          }
+        const atHand = this.#atHand;
+        command = profile.readCommandAtHand(reader, atHand) ?? (await profile.readCommand(reader, opts));
+        if (atHand.position !== undefined) {
+          this.#position(command as 'move_done' | 'position_is', atHand.position);
+          continue;
         }
         await this.#dispatch(command, opts);
         this.#lastActivity = Date.now();

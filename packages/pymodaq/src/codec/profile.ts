@@ -45,6 +45,15 @@ const DESCRIPTIONS: Record<Generation, string> = {
 };
 
 const ONE_FRAME: ReadPlan = { singleRead: true };
+/** What readCommandAtHand looks at: a command and a position (a gen D DataActuator frame is 265 bytes). */
+const PEEK_MESSAGE_BYTES = 1024;
+
+/** readCommandAtHand's second result: the position read with its command, if any. */
+export interface CommandAtHand {
+  /** Commands followed by a position (`move_done`, `position_is` for a server). */
+  readonly positionAfter: ReadonlySet<string>;
+  position: Position | undefined;
+}
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MANY_READS: ReadPlan = {};
 
@@ -173,27 +182,45 @@ export class PymodaqProfile implements WireProfile {
   /**
    * The next command when it is buffered whole and no read is in line (consumed at once, synchronously),
    * else undefined with nothing consumed. For loops that read a message at a time (the server session).
+   * With `out`, a command in `out.positionAfter` takes the position that follows it too when that is
+   * buffered whole and matches a position template (`out.position`, lean: `{ value, units }`).
    */
-  readCommandAtHand(reader: ByteReader): string | undefined {
+  readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
+    if (out !== undefined) out.position = undefined;
     if (!readerIdle(reader) || reader.buffered < 4) return undefined;
-    const head = reader.peek(4);
-    const length = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
-    if (length > this.#maxCommandFrame || reader.buffered < 4 + length) return undefined;
-    const frame = reader.peek(4 + length).subarray(4);
-    const before = reader.buffered;
-    const consuming = consumePeeked(reader, 4 + length);
-    if (reader.buffered !== before - 4 - length) {
-      // Refused (the reader was closed): the general read reports it.
-      consuming.catch(() => {});
-      return undefined;
+    // One copy of what a small message needs (command and position), looked at without consuming.
+    const src = reader.peek(PEEK_MESSAGE_BYTES);
+    const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
+    if (length > this.#maxCommandFrame || 4 + length > src.length) return undefined;
+    let used = 4 + length;
+    let command: string;
+    try {
+      command = this.#commandOf(src.subarray(4, used));
+    } catch (e) {
+      // An undecodable gen D frame is consumed whole (spec §6.3), as by readCommand.
+      if (this.framed) this.#consume(reader, used);
+      throw e;
     }
-    // Consumed first: an undecodable gen D frame is consumed whole (spec §6.3), as by readCommand.
-    return this.#commandOf(frame);
+    if (out?.positionAfter.has(command)) {
+      const position = this.#templates.match(src, used, true);
+      if (position !== undefined) {
+        out.position = position;
+        used += this.#templates.expectedLength();
+      }
+    }
+    if (this.#consume(reader, used)) return command;
+    if (out !== undefined) out.position = undefined;
+    return undefined;
   }
 
-  /** A position that is buffered whole and matches a template, consumed at once; else undefined. */
-  readPositionAtHand(reader: ByteReader): Position | undefined {
-    return this.#templates.readAtHand(reader);
+  /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
+  #consume(reader: ByteReader, n: number): boolean {
+    const before = reader.buffered;
+    const consuming = consumePeeked(reader, n);
+    if (reader.buffered === before - n) return true;
+    // Refused: the general read reports it.
+    consuming.catch(() => {});
+    return false;
   }
 
   /** The command held by a frame payload (A–C: UTF-8 text; D: a tagged `str`). */

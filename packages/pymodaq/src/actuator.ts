@@ -7,6 +7,7 @@
 //   stop_motion → aborts the running move's signal (PyMoDAQ's own client ignores it, §9 h).
 // Moves run one at a time in arrival order; position queries are answered while a move runs.
 
+import { LimitExceededError } from '@labwire/framing';
 import {
   defaultSettings,
   type LinkSession,
@@ -55,6 +56,11 @@ export interface PymodaqActuatorOptions extends PymodaqClientOptions {
   handlers: ActuatorHandlers;
   /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
   units?: string;
+  /**
+   * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
+   * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
+   */
+  maxPendingMoves?: number;
 }
 
 export interface PymodaqActuatorEvents extends PymodaqClientEvents {
@@ -82,6 +88,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   readonly #handlers: ActuatorHandlers;
   #units: string;
   readonly #moves: MoveJob[] = [];
+  readonly #maxPendingMoves: number;
   #moving = false;
   /** Last position reported, the fallback when the hardware cannot be asked. */
   #lastPosition = 0;
@@ -97,6 +104,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       ]),
     );
     this.#handlers = options.handlers;
+    this.#maxPendingMoves = options.maxPendingMoves ?? 64;
     this.#units = units;
     // A user-supplied settings tree gets the units child PyMoDAQ 4.4.3+ reads (spec §9 m).
     const root = this.settings;
@@ -136,6 +144,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     switch (message.command) {
       case ServerCommand.moveAbs:
       case ServerCommand.moveRel: {
+        if (!this.#roomForMove(message.command)) return;
         const { position } = message as { position: Position };
         this.#moves.push({
           command: message.command,
@@ -147,6 +156,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
         return;
       }
       case ServerCommand.moveHome:
+        if (!this.#roomForMove(message.command)) return;
         this.#moves.push({ command: 'move_home', value: undefined, targetUnits: undefined, link });
         this.#pumpMoves();
         return;
@@ -160,6 +170,20 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       default:
         this.reportError(new ProtocolError(`${message.command} is not an actuator command; ignored`));
     }
+  }
+
+  /** Whether one more move may wait; otherwise it is dropped and reported (LimitExceededError). */
+  #roomForMove(command: string): boolean {
+    const owed = this.#moves.length + (this.#moving ? 1 : 0);
+    if (owed < this.#maxPendingMoves) return true;
+    this.reportError(
+      new LimitExceededError(
+        `pymodaq actuator: ${command} dropped, moves pending`,
+        this.#maxPendingMoves,
+        owed + 1,
+      ),
+    );
+    return false;
   }
 
   async #stopMotion(link: LinkSession): Promise<void> {

@@ -6,7 +6,7 @@
 // Data leave without being copied into one buffer: the codec encodes the message as parts and the array
 // blocks are written by reference.
 
-import type { OperationOptions } from '@labwire/framing';
+import { LimitExceededError, type OperationOptions } from '@labwire/framing';
 import {
   defaultSettings,
   type LinkSession,
@@ -31,6 +31,11 @@ export interface DetectorHandlers {
 
 export interface PymodaqDetectorOptions extends PymodaqClientOptions {
   handlers: DetectorHandlers;
+  /**
+   * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
+   * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
+   */
+  maxPendingGrabs?: number;
 }
 
 export interface PymodaqDetectorEvents extends PymodaqClientEvents {
@@ -46,11 +51,13 @@ interface GrabJob {
 export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
   readonly #handlers: DetectorHandlers;
   readonly #grabs: GrabJob[] = [];
+  readonly #maxPendingGrabs: number;
   #grabbing = false;
 
   constructor(options: PymodaqDetectorOptions) {
     super('GRABBER', options, defaultSettings());
     this.#handlers = options.handlers;
+    this.#maxPendingGrabs = options.maxPendingGrabs ?? 16;
   }
 
   /**
@@ -80,6 +87,18 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
     const dim = grabDimOf(message.command);
     if (dim === undefined) {
       this.reportError(new ProtocolError(`${message.command} is not a detector command; ignored`));
+      return;
+    }
+    // The grab running counts too: at most maxPendingGrabs are owed an answer.
+    const owed = this.#grabs.length + (this.#grabbing ? 1 : 0);
+    if (owed >= this.#maxPendingGrabs) {
+      this.reportError(
+        new LimitExceededError(
+          `pymodaq detector: ${message.command} dropped, grabs pending`,
+          this.#maxPendingGrabs,
+          owed + 1,
+        ),
+      );
       return;
     }
     this.#grabs.push({ dim, link });

@@ -4,6 +4,7 @@
 
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   AbortedError,
   ByteReader,
@@ -23,7 +24,7 @@ import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
-import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
+import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
 import { SpareBuffer } from './spare-buffer';
 import { coalesce, writeMessage } from './write-message';
 
@@ -104,10 +105,14 @@ export interface SessionConfig {
   readonly handshakeTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxMessageBytes: number;
+  /** Largest `Infos` / `Info_xml` XML, in bytes (checked before it is read). */
+  readonly maxInfosBytes: number;
   /** Messages a client's sending queue holds at most (see send()). */
   readonly maxQueuedMessages: number;
   /** Whether anybody listens to `event` (payloads of hot events are built only then). */
   readonly listened: (event: keyof PymodaqSessionEvents) => boolean;
+  /** Asked when a client identifies: an error refuses it (no identified slot is free). */
+  readonly admit: (session: ServerSession) => Error | undefined;
 }
 
 /** A message to send: its parts, or a function that encodes them when the message's turn comes. */
@@ -122,6 +127,9 @@ interface Outgoing {
   resolve(): void;
   reject(error: unknown): void;
 }
+
+/** A session that has run this long since its last I/O event lets the event loop turn first. */
+const FAIR_SHARE_MS = 8;
 
 /** Client commands followed by a position. */
 const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
@@ -169,6 +177,8 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
   #writing = false;
   /** Date.now() of the last complete message either way (see the idle timeout). */
   #lastActivity = Date.now();
+  /** performance.now() of the last I/O event or turn of the event loop (see FAIR_SHARE_MS). */
+  #turnStart = performance.now();
   #ending: Promise<void> | undefined;
   #ended = false;
   /** Settles when the read loop has finished (start() runs it). */
@@ -195,6 +205,24 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
     socket.on('end', this.#wakeUp);
     socket.on('close', this.#wakeUp);
     this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });
+  }
+
+  /** Whether close() has begun. */
+  get closing(): boolean {
+    return this.#ending !== undefined || this.#ended;
+  }
+
+  /** Whether the connection has not identified (and is not closing). */
+  get unidentified(): boolean {
+    return this.#type === undefined && this.#ending === undefined && !this.#ended;
+  }
+
+  /** Refuses a connection that has not identified: reported as `rejected`, then closed. */
+  reject(error: unknown, reason: string): void {
+    if (this.#ending !== undefined || this.#ended) return;
+    this.#config.logger.warn('pymodaq connection rejected', { remote: this.remoteAddress, error });
+    this.emit('rejected', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, error });
+    void this.close(reason, { quit: false, error });
   }
 
   /** Starts the handshake and the read loop (once the listeners are attached). */
@@ -480,36 +508,43 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         signal: this.#stop.signal,
       });
       if (!(accepted as readonly string[]).includes(type)) throw new ClientTypeError(type, accepted);
+      const refused = this.#config.admit(this);
+      if (refused !== undefined) throw refused;
       this.#type = type as ClientType;
       this.#identifiedAt = Date.now();
     } catch (e) {
-      if (!this.#stop.signal.aborted) {
-        logger.warn('pymodaq connection rejected', { remote: this.remoteAddress, error: e });
-        this.emit('rejected', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, error: e });
-        void this.close('rejected', { quit: false, error: e });
-      }
+      if (!this.#stop.signal.aborted) this.reject(e, 'rejected');
       return;
     }
     logger.info('pymodaq client identified', { id: this.id, type: this.#type, remote: this.remoteAddress });
     this.emit('client', this.info());
-    const opts = { signal: this.#stop.signal };
     const reader = this.#reader;
+    const readTimeoutMs = this.#config.readTimeoutMs;
     for (;;) {
       const before = this.#consumed();
       let command: string | undefined;
       try {
         if (this.#stop.signal.aborted) break;
+        // Fairness: a client whose messages keep arriving lets the others in every few milliseconds.
+        if (performance.now() - this.#turnStart > FAIR_SHARE_MS) {
+          await nextTurn();
+          this.#turnStart = performance.now();
+        }
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
+        // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
+        const deadline = Date.now() + readTimeoutMs;
         // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).
         const atHand = this.#atHand;
-        command = profile.readCommandAtHand(reader, atHand) ?? (await profile.readCommand(reader, opts));
+        command =
+          profile.readCommandAtHand(reader, atHand) ??
+          (await profile.readCommand(reader, this.#until(deadline)));
         if (atHand.position !== undefined) {
           this.#position(command as 'move_done' | 'position_is', atHand.position);
           continue;
         }
-        await this.#dispatch(command, opts);
+        await this.#dispatch(command, deadline);
         this.#lastActivity = Date.now();
       } catch (e) {
         if (this.#stop.signal.aborted) break;
@@ -532,6 +567,11 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         break;
       }
     }
+  }
+
+  /** Read options for what is left of a message due at `deadline`. */
+  #until(deadline: number): OperationOptions {
+    return { signal: this.#stop.signal, timeoutMs: Math.max(0, deadline - Date.now()) };
   }
 
   /** Resolves true once the socket drained, false when the session stops first. */
@@ -599,21 +639,25 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
   #wake: (() => void) | undefined;
 
   #wakeUp = (): void => {
+    this.#turnStart = performance.now();
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
   };
 
-  async #dispatch(command: string, opts: OperationOptions): Promise<void> {
-    const profile = this.#config.profile;
+  async #dispatch(command: string, deadline: number): Promise<void> {
+    const { profile, maxInfosBytes } = this.#config;
     const reader = this.#reader;
+    const opts = () => this.#until(deadline);
+    const xmlLimits = { maxLength: maxInfosBytes, signal: this.#stop.signal };
     switch (command) {
       case ClientCommand.quit:
         return;
       case ClientCommand.infos: {
-        const xml = await profile.readString(reader, opts);
-        // The server keeps the root's children as settings_client (spec §8.1, §9 m).
-        const root = parseParameterXml(xml);
+        const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
+        // The server keeps the root's children as settings_client (spec §8.1, §9 m). Parsed in slices, so
+        // a large tree never holds the other clients up.
+        const root = await parseParameterXmlSliced(xml, xmlLimits);
         this.#settings = root;
         const units = findParameter(root, ['units'])?.value;
         if (units !== undefined) this.#units = units;
@@ -621,15 +665,15 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         return;
       }
       case ClientCommand.info: {
-        const { name, value } = await profile.readInfo(reader, opts);
+        const { name, value } = await profile.readInfo(reader, opts());
         this.emit('info', { client: this.info(), name, value });
         return;
       }
       case ClientCommand.infoXml: {
         // The first path element is the client's root name; the receiver drops it (spec §8.4, §9 l).
-        const path = (await profile.readPath(reader, opts)).slice(1);
-        const xml = await profile.readString(reader, opts);
-        const parameter = parseParameterXml(xml);
+        const path = (await profile.readPath(reader, opts())).slice(1);
+        const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
+        const parameter = await parseParameterXmlSliced(xml, xmlLimits);
         if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined)
           this.#units = parameter.value;
         this.emit('infoXml', { client: this.info(), path, xml, parameter });
@@ -641,7 +685,7 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
         const start = this.#consumed();
         const data = await profile.readDetectorData(
           reader,
-          profile.framed ? { ...opts, into: this.#spare.take() } : opts,
+          profile.framed ? { ...opts(), into: this.#spare.take() } : opts(),
         );
         if (profile.framed) this.#spare.prepare(this.#consumed() - start - 4);
         const solicited = this.#settle('Done', data);
@@ -650,7 +694,7 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
       }
       case ClientCommand.positionIs:
       case ClientCommand.moveDone:
-        this.#position(command, await profile.readPosition(reader, opts));
+        this.#position(command, await profile.readPosition(reader, opts()));
         return;
       case ClientCommand.xAxis:
       case ClientCommand.yAxis: {
@@ -660,9 +704,9 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
             `${command} is not part of PyMoDAQ ≥ 4.1 (generation ${profile.generation})`,
           );
         }
-        const values = await profile.readValue(reader, { ...opts, kind: 'array' });
-        const label = await profile.readString(reader, opts);
-        const units = await profile.readString(reader, opts);
+        const values = await profile.readValue(reader, { ...opts(), kind: 'array' });
+        const label = await profile.readString(reader, opts());
+        const units = await profile.readString(reader, opts());
         this.emit('axis', { client: this.info(), which: command, values, label, units });
         return;
       }

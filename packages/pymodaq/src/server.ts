@@ -12,6 +12,7 @@ import {
   armDeadline,
   ClosedError,
   checkTimeout,
+  LimitExceededError,
   type Logger,
   type OperationOptions,
   silentLogger,
@@ -71,8 +72,29 @@ export interface PymodaqServerOptions {
   maxMessageBytes?: number;
   /** Further decoder limits (string, list and nesting sizes; see docs/codec.md). */
   limits?: Partial<CodecLimits>;
-  /** Connections beyond this are closed at once. Default 64. */
+  /**
+   * Identified clients at most. When one more identifies, the identified client that has been quiet
+   * longest and has nothing pending is closed to make room ('evicted'); when every one is busy, the
+   * newcomer is rejected. Default 64.
+   */
   maxClients?: number;
+  /**
+   * Connections that have not identified yet, at most; they never take an identified slot. When one more
+   * connects, the oldest of them is closed to make room. Default 16.
+   */
+  maxPendingClients?: number;
+  /**
+   * An identified client with nothing pending that has exchanged no complete message (either way) for this
+   * long is closed ('idle'). PyMoDAQ clients are quiet between commands: raise it, or `Infinity` to keep
+   * quiet clients for good (labwire's clients reconnect by themselves). Default 60 000.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Largest `Infos` / `Info_xml` XML accepted, in bytes, checked before it is read (PyMoDAQ settings trees
+   * are a few tens of KiB). XML is parsed in slices between which other clients are served; about 50 ms
+   * of work per MiB here. Default 1 MiB.
+   */
+  maxInfosBytes?: number;
   /**
    * Messages one client's sending queue holds while earlier ones are still being written (a client that
    * does not read); one more is refused with LimitExceededError. Queued messages are encoded only when
@@ -100,6 +122,7 @@ export interface PymodaqServerEvents extends PymodaqSessionEvents {
 
 const DEFAULT_PORT = 6341;
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_INFOS_BYTES = 1024 * 1024;
 const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   actuator: ['ACTUATOR'],
   detector: ['GRABBER'],
@@ -118,6 +141,8 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
   readonly #timeoutMs: number;
   readonly #moveTimeoutMs: number;
   readonly #sessionConfig: SessionConfig;
+  readonly #idleTimeoutMs: number;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #sessions = new Map<string, ServerSession>();
   #server: net.Server | undefined;
   #address: { host: string; port: number } | undefined;
@@ -132,7 +157,12 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
     this.#logger = logger;
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.profile = resolveProfile(options.protocol, {
-      limits: { maxFrameBytes: maxMessageBytes, maxArrayBytes: maxMessageBytes, ...options.limits },
+      limits: {
+        maxFrameBytes: maxMessageBytes,
+        maxArrayBytes: maxMessageBytes,
+        maxMessageBytes,
+        ...options.limits,
+      },
     });
     this.role = options.role ?? 'both';
     if (!(this.role in TYPE_OF_ROLE))
@@ -146,9 +176,12 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       handshakeTimeoutMs: checkTimeout(options.handshakeTimeoutMs, 5000),
       readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
       maxMessageBytes,
+      maxInfosBytes: options.maxInfosBytes ?? DEFAULT_MAX_INFOS_BYTES,
       maxQueuedMessages: options.maxQueuedMessages ?? 32,
       listened: (event) => this.listenerCount(event) > 0,
+      admit: (session) => this.#admit(session),
     };
+    this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 60_000);
   }
 
   /** Where the server listens, once `listen()` resolved. */
@@ -194,6 +227,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
           ...this.#address,
           protocol: this.profile.generation,
         });
+        this.#startIdleTimer();
         this.#emitSafe('listening', this.#address);
         resolve(this.#address);
       };
@@ -334,6 +368,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
   }
 
   async #close(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     for (const check of [...this.#clientWaiters]) check();
     const server = this.#server;
     const stopped = server
@@ -402,19 +437,33 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
 
   #accept(socket: net.Socket): void {
     const id = `c${this.#nextId++}`;
-    const maxClients = this.#options.maxClients ?? 64;
-    if (this.#closing || this.#sessions.size >= maxClients) {
-      const error = this.#closing
-        ? new ClosedError('accept')
-        : new NoClientError(`refused: ${maxClients} clients already connected`);
+    if (this.#closing) {
       socket.on('error', () => {});
       this.#emitSafe('rejected', {
         remoteAddress: socket.remoteAddress ?? '',
         remotePort: socket.remotePort ?? 0,
-        error,
+        error: new ClosedError('accept'),
       });
       socket.destroy();
       return;
+    }
+    // Unidentified connections have their own slots: at capacity the oldest makes room for the newcomer.
+    const maxPending = this.#options.maxPendingClients ?? 16;
+    let pending = 0;
+    let oldest: ServerSession | undefined;
+    for (const s of this.#sessions.values()) {
+      if (!s.unidentified) continue;
+      pending++;
+      oldest ??= s;
+    }
+    if (pending >= maxPending && oldest !== undefined) {
+      const error = new LimitExceededError(
+        'pymodaq server: unidentified connections',
+        maxPending,
+        pending + 1,
+      );
+      this.#logger.warn('pymodaq connection evicted', { id: oldest.id, remote: oldest.remoteAddress });
+      oldest.reject(error, 'evicted: a newer connection needed its slot');
     }
     const session = new ServerSession(id, socket, this.#sessionConfig);
     this.#sessions.set(id, session);
@@ -429,6 +478,42 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       // The session object stays until its close settled, so close() can await it.
       void session.close('finished', { quit: false }).then(() => this.#sessions.delete(id));
     });
+  }
+
+  /**
+   * Whether `session` may take an identified slot: at capacity the identified client quiet the longest
+   * with nothing pending is closed for it; when all are busy the newcomer gets the returned error.
+   */
+  #admit(session: ServerSession): Error | undefined {
+    const max = this.#options.maxClients ?? 64;
+    let identified = 0;
+    let victim: ServerSession | undefined;
+    for (const s of this.#sessions.values()) {
+      if (s === session || !s.identified || s.closing) continue;
+      identified++;
+      if (!s.busy && (victim === undefined || s.lastActivity < victim.lastActivity)) victim = s;
+    }
+    if (identified < max) return undefined;
+    if (victim === undefined) return new NoClientError(`refused: ${max} clients connected, all busy`);
+    this.#logger.info('pymodaq client evicted', { id: victim.id, for: session.id });
+    void victim.close('evicted: a newer client needed its slot', { quit: true });
+    return undefined;
+  }
+
+  /** Closes identified clients that stayed quiet with nothing pending for idleTimeoutMs. */
+  #startIdleTimer(): void {
+    const idle = this.#idleTimeoutMs;
+    if (!Number.isFinite(idle)) return;
+    const every = Math.min(5000, Math.max(50, Math.floor(idle / 8)));
+    this.#idleTimer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.#sessions.values()) {
+        if (s.identified && !s.busy && now - s.lastActivity >= idle) {
+          void s.close('idle', { quit: true });
+        }
+      }
+    }, every);
+    this.#idleTimer.unref();
   }
 
   /** Emits to the listeners; one that throws is logged and never breaks the connection that emitted. */

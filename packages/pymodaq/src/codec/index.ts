@@ -83,6 +83,7 @@ export {
   GENERATIONS,
   type Generation,
   type ReadDetectorOptions,
+  type ReadStringOptions,
   type ReadValueOptions,
   type ValueKind,
   type WireProfile,

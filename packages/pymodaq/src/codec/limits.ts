@@ -21,6 +21,13 @@ export interface CodecLimits {
    * strings, so a larger length shows a stream out of step at once. Default 4 KiB.
    */
   readonly maxCommandBytes: number;
+  /**
+   * Largest message part read from a stream (a DataToExport after `Done`, an XML string …), in bytes,
+   * all its blocks together: each request beyond it is refused before it is read. Gen A–C have no outer
+   * frame, so without it a message of many blocks, each within its own limit, could grow without end.
+   * Default 256 MiB + 64 KiB.
+   */
+  readonly maxMessageBytes: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
@@ -31,6 +38,7 @@ export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
   maxDepth: 32,
   maxFrameBytes: 256 * 1024 * 1024 + 64 * 1024,
   maxCommandBytes: 4 * 1024,
+  maxMessageBytes: 256 * 1024 * 1024 + 64 * 1024,
 });
 
 export function resolveLimits(partial: Partial<CodecLimits> | undefined): CodecLimits {

@@ -24,6 +24,7 @@ import type {
   EncodeOptions,
   Generation,
   ReadDetectorOptions,
+  ReadStringOptions,
   ReadValueOptions,
   WireProfile,
 } from './wire-profile';
@@ -259,8 +260,20 @@ export class PymodaqProfile implements WireProfile {
   encodeString(text: string | Uint8Array): Uint8Array {
     return this.#encode((w) => this.messages.writeString(w, text));
   }
-  readString(reader: ByteReader, opts?: OperationOptions): Promise<string> {
-    return this.#read(reader, 'string', (ctx) => this.messages.string(ctx), opts);
+  readString(reader: ByteReader, opts?: ReadStringOptions): Promise<string> {
+    const max = opts?.maxBytes;
+    const ctx =
+      max === undefined
+        ? this.context()
+        : new PullContext(
+            Object.freeze({
+              ...this.limits,
+              maxStringBytes: Math.min(this.limits.maxStringBytes, max),
+              // Gen D: the frame around the text (tag `str` or `bytes` and lengths: 16 bytes).
+              maxFrameBytes: Math.min(this.limits.maxFrameBytes, max + 16),
+            }),
+          );
+    return this.#read(reader, 'string', (c) => this.messages.string(c), opts, ctx);
   }
   encodePath(path: readonly string[]): Uint8Array {
     return this.#encode((w) => this.messages.writePath(w, path));

@@ -464,6 +464,15 @@ class MessageRead<T> {
   /** The decoder's request of `n` bytes (or a FRAME) from the stream. */
   async #request(n: number, deadline: number | undefined): Promise<Uint8Array> {
     const { reader, ctx } = this;
+    // The whole message part stays within maxMessageBytes (checked before the bytes are read).
+    const room = ctx.limits.maxMessageBytes - ctx.offset;
+    if (n === FRAME ? room < 4 : n > room) {
+      throw new LimitExceededError(
+        `${this.operation}: message size`,
+        ctx.limits.maxMessageBytes,
+        ctx.offset + (n === FRAME ? 4 : n),
+      );
+    }
     try {
       // A request the buffer already satisfies completes at once: it needs no timer and no abort listener.
       const waits =
@@ -475,7 +484,7 @@ class MessageRead<T> {
           : Math.max(0, deadline - Date.now());
       const signal = waits ? this.opts.signal : undefined;
       if (n === FRAME) {
-        const maxBytes = ctx.limits.maxFrameBytes;
+        const maxBytes = Math.min(ctx.limits.maxFrameBytes, room - 4);
         const into = this.#into;
         this.#into = undefined;
         let input: Uint8Array | undefined;

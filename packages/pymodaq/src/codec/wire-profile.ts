@@ -29,6 +29,12 @@ export interface ReadValueOptions extends OperationOptions {
   itemKind?: 'array' | 'string' | 'scalar';
 }
 
+/** Options of `readString`. */
+export interface ReadStringOptions extends OperationOptions {
+  /** A lower limit than `limits.maxStringBytes` for this string, checked before it is read. */
+  maxBytes?: number;
+}
+
 /** Options of `readDetectorData`. */
 export interface ReadDetectorOptions extends OperationOptions {
   /**
@@ -69,7 +75,7 @@ export interface WireProfile {
   /** XML and other text. D: a string travels tagged `str`, a Uint8Array tagged `bytes` (PyMoDAQ 5 XML). */
   encodeString(text: string | Uint8Array): Uint8Array;
   /** D accepts tagged `str` or tagged `bytes` (spec §9 n). Invalid UTF-8 is a decode error. */
-  readString(reader: ByteReader, opts?: OperationOptions): Promise<string>;
+  readString(reader: ByteReader, opts?: ReadStringOptions): Promise<string>;
   /** A: untagged list of str; B/C: items tagged `string`; D: a frame holding a `list` of `str`. */
   encodePath(path: readonly string[]): Uint8Array;
   readPath(reader: ByteReader, opts?: OperationOptions): Promise<string[]>;

@@ -1,0 +1,18 @@
+import net from 'node:net';
+import { PymodaqServer, resolveProfile } from '@labwire/pymodaq';
+const protocol = 'D';
+const p = resolveProfile(protocol);
+const req = Buffer.from(p.encodeCommandPosition('move_abs', 1.5, 'mm'));
+const rep = Buffer.from(p.encodeCommandPosition('move_done', 1.5, 'mm'));
+const server = new PymodaqServer({ protocol, port: 0, role: 'actuator', moveTimeoutMs: 2000 });
+server.on('clientError', (e) => console.log('clientError', e.error));
+server.on('position', (e) => console.log('position', e.position, e.solicited));
+const { port } = await server.listen();
+const sock = net.connect({ port, host: '127.0.0.1', noDelay: true });
+await new Promise((r) => sock.once('connect', r));
+sock.write(p.encodeCommand('ACTUATOR'));
+let pending = 0;
+sock.on('data', (c: Buffer) => { console.log('client got', c.length, req.length); pending += c.length; while (pending >= req.length) { pending -= req.length; sock.write(rep); } });
+await server.waitForClient('ACTUATOR');
+console.log(await server.moveAbs(1.5).catch((e) => e.message));
+sock.destroy(); await server.close();

@@ -530,9 +530,9 @@ export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements
           await nextTurn();
           this.#turnStart = performance.now();
         }
+        if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
-        if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
         // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
         const deadline = Date.now() + readTimeoutMs;
         // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).

@@ -1,6 +1,6 @@
 // Hostile and careless clients against the real server on loopback (issue 12 and the command cap of
 // issue 16): each scenario is replayed and its bound asserted, with event-based waits and generous
-// deadlines (the figures themselves are measured by scripts/pymodaq-hostile.ts, not here).
+// deadlines (the figures themselves are measured by scripts/hostile.ts, not here).
 
 import net from 'node:net';
 import { LimitExceededError, TimeoutError } from '@labwire/framing';

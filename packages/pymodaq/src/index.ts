@@ -19,7 +19,6 @@ export {
   type CodecLimits,
   type DataDim,
   type DataToExport,
-  type DataWithAxes,
   GENERATIONS,
   type Generation,
   NdArray,
@@ -71,6 +70,6 @@ export {
   type ServerCallOptions,
   type ServerRole,
 } from './server';
-export type { PymodaqServerClient, PymodaqSessionEvents } from './server-session';
+export type { PymodaqServerClient } from './server-session';
 export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
 export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';

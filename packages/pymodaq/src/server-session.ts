@@ -45,8 +45,9 @@ export interface PymodaqServerClient {
 
 export type ReplyKind = 'move_done' | 'position_is' | 'Done';
 
-/** What one connection reports; PymodaqServer passes each event on as its own. */
-export interface PymodaqSessionEvents {
+/** The server's events. Each connection emits those about its client, and the server passes them on. */
+export interface PymodaqServerEvents {
+  listening: [{ host: string; port: number }];
   /** A client connected and identified itself with an accepted type. */
   client: [PymodaqServerClient];
   /** A client left (Quit, EOF, error, or close()). */
@@ -84,7 +85,10 @@ export interface PymodaqSessionEvents {
   clientError: [{ client: PymodaqServerClient; error: unknown }];
 }
 
-export const SESSION_EVENTS: readonly (keyof PymodaqSessionEvents)[] = [
+/** What one connection reports (every server event but `listening`). */
+export type SessionEvents = Omit<PymodaqServerEvents, 'listening'>;
+
+export const SESSION_EVENTS: readonly (keyof SessionEvents)[] = [
   'client',
   'clientClosed',
   'rejected',
@@ -110,7 +114,7 @@ export interface SessionConfig {
   /** Messages a client's sending queue holds at most (see send()). */
   readonly maxQueuedMessages: number;
   /** Whether anybody listens to `event` (payloads of hot events are built only then). */
-  readonly listened: (event: keyof PymodaqSessionEvents) => boolean;
+  readonly listened: (event: keyof SessionEvents) => boolean;
   /** Asked when a client identifies: an error refuses it (no identified slot is free). */
   readonly admit: (session: ServerSession) => Error | undefined;
 }
@@ -148,7 +152,7 @@ interface Waiter extends Expiring {
   onAbort: (() => void) | undefined;
 }
 
-export class ServerSession extends EventEmitter<PymodaqSessionEvents> implements PymodaqServerClient {
+export class ServerSession extends EventEmitter<SessionEvents> implements PymodaqServerClient {
   readonly id: string;
   readonly remoteAddress: string;
   readonly remotePort: number;

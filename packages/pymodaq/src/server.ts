@@ -38,7 +38,7 @@ import { NoClientError, ProtocolError } from './errors';
 import { type ParameterNode, toParameterXml } from './parameter-xml';
 import {
   type PymodaqServerClient,
-  type PymodaqSessionEvents,
+  type PymodaqServerEvents,
   type ReplyKind,
   SESSION_EVENTS,
   ServerSession,
@@ -115,10 +115,7 @@ export interface ServerCallOptions extends OperationOptions {
   client?: string | undefined;
 }
 
-/** The server's events: every client's (see PymodaqSessionEvents), and `listening`. */
-export interface PymodaqServerEvents extends PymodaqSessionEvents {
-  listening: [{ host: string; port: number }];
-}
+export type { PymodaqServerEvents };
 
 const DEFAULT_PORT = 6341;
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;

@@ -306,7 +306,10 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     const chunks = coalesce(parts);
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
-      return this.#tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
+      // With nothing queued on a live link the write happens at once, so nothing can be left to withdraw:
+      // no abort listener (adding and removing one costs more than the write itself on Node 20).
+      const idle = this.#tcp.pending === 0 && this.#tcp.connected;
+      return this.#tcp.send(chunks[0]!, { signal: idle ? undefined : link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
     // fragment of this message can go out (on this link or the next one).

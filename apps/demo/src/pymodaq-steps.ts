@@ -79,7 +79,7 @@ async function scan(protocol: string, label: string, ctx: StepContext): Promise<
   for (const [i, target] of POSITIONS.entries()) {
     const reached = await actuatorServer.moveAbs(target, { signal, timeoutMs: 5_000 });
     const data = await detectorServer.grab('2D', { signal, timeoutMs: 5_000 });
-    const image = data.channels[0]!.arrays[0]!;
+    const image = data.data[0]!.data[0]!;
     const pixels = image.toNumbers();
     bytes += image.data.length;
     // Signal in a 9×9 window at the camera centre: the beam is aligned where it peaks.

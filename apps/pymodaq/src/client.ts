@@ -2,13 +2,13 @@
 // PyMoDAQ TCPServer plugin or `pymodaq serve`): a stage moving at a finite speed, or a camera returning a
 // noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
 
+import type { EventEmitter } from 'node:events';
 import {
   GaussianDetector,
   PymodaqActuator,
   type PymodaqClientEvents,
   PymodaqDetector,
   SimulatedStage,
-  type TypedEmitter,
 } from '@labwire/pymodaq';
 import { formatData, formatError, formatPosition } from './format';
 import { line, type PymodaqIo } from './io';
@@ -51,7 +51,7 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     role = detector;
   }
   // Both roles share these events.
-  const events = role as unknown as TypedEmitter<PymodaqClientEvents>;
+  const events = role as unknown as EventEmitter<PymodaqClientEvents>;
   events.on('connected', (e) =>
     out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
   );
@@ -65,7 +65,7 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
   });
   events.on('setInfo', (e) => out(`set_info ${e.path.join('/')} = ${e.parameter.value ?? ''}`));
   events.on('serverQuit', () => out('the server said Quit'));
-  events.on('error', (e) => line(io.stderr, `error: ${formatError(e.error)}`));
+  events.on('error', (e) => line(io.stderr, `error: ${formatError(e)}`));
   try {
     await role.connect();
   } catch (e) {

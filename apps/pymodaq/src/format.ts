@@ -1,7 +1,7 @@
 // One-line descriptions of what comes back from PyMoDAQ clients, for the console.
 
 import { LabwireError } from '@labwire/framing';
-import type { DetectorData, NdArray, Position, PymodaqServerClient } from '@labwire/pymodaq';
+import type { DataToExport, NdArray, Position, PymodaqServerClient } from '@labwire/pymodaq';
 
 export function formatPosition(p: Position): string {
   return p.units ? `${p.value} ${p.units}` : String(p.value);
@@ -27,11 +27,11 @@ function stats(a: NdArray): string {
 }
 
 /** `camera: CH00 Data2D <f8 [96x128] min 0.1 max 104 mean 9.2`, one line per channel. */
-export function formatData(data: DetectorData): string[] {
+export function formatData(data: DataToExport): string[] {
   const lines: string[] = [];
-  for (const channel of data.channels) {
-    channel.arrays.forEach((a, i) => {
-      const label = channel.labels?.[i] ?? `CH${String(i).padStart(2, '0')}`;
+  for (const channel of data.data) {
+    channel.data.forEach((a, i) => {
+      const label = channel.labels[i] ?? `CH${String(i).padStart(2, '0')}`;
       const units = channel.units ? ` ${channel.units}` : '';
       lines.push(
         `${channel.name}: ${label} ${channel.dim} ${a.dtype} [${a.shape.join('x')}]${units} ${stats(a)}`,

@@ -196,7 +196,7 @@ describe('pymodaq client', () => {
     await server.waitForClient('GRABBER');
     const shapes = [];
     for (const dim of ['0D', '1D', '2D'] as const) {
-      shapes.push([...(await server.grab(dim)).channels[0]!.arrays[0]!.shape]);
+      shapes.push([...(await server.grab(dim)).data[0]!.data[0]!.shape]);
     }
     expect(shapes).toEqual([[1], [20], [10, 20]]);
     stop.abort();

@@ -14,6 +14,7 @@
 // sends garbage, another service's banner, or closes on our type string never proves anything, and every
 // drop of its links backs off further.
 
+import { EventEmitter } from 'node:events';
 import {
   AbortedError,
   armDeadline,
@@ -42,7 +43,6 @@ import {
 } from './codec';
 import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
-import { commandOf, MAX_COMMAND_BYTES } from './command-frame';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
 import {
@@ -52,7 +52,6 @@ import {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-import { TypedEmitter } from './typed-emitter';
 import { coalesce } from './write-message';
 
 export interface PymodaqClientOptions {
@@ -84,20 +83,26 @@ export interface PymodaqClientOptions {
   logger?: LoggerLike;
 }
 
+/**
+ * The events of both client roles. A listener that throws is logged and never breaks the connection;
+ * `error` is emitted only when a listener is attached (so it never throws as Node's unhandled `error`).
+ */
 export interface PymodaqClientEvents {
   /** Identified on a new connection (the first one, or after a reconnect). */
-  connected: { remoteAddress: string | undefined; remotePort: number | undefined };
-  /** The connection dropped (the client reconnects when configured to). */
-  disconnected: { reason: string; error?: unknown };
+  connected: [{ remoteAddress: string | undefined; remotePort: number | undefined }];
+  /** The connection dropped (the client reconnects per the tcp reconnect policy). */
+  disconnected: [{ reason: string; error?: unknown }];
   /** A command arrived from the server (after its payload was read). */
-  command: { command: string };
+  command: [{ command: string }];
   /** `set_info`: the server changed one of this client's parameters (path below the root). */
-  setInfo: { path: string[]; parameter: ParameterNode; xml: string };
+  setInfo: [{ path: string[]; parameter: ParameterNode; xml: string }];
   /** The server said `Quit` (labwire servers do before closing). */
-  serverQuit: Record<string, never>;
+  serverQuit: [];
   /** A bad message, a failing handler, a failed reply. The client keeps serving. */
-  error: { error: unknown };
+  error: [unknown];
 }
+
+const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
@@ -144,8 +149,8 @@ export class LinkSession {
   }
 }
 
-export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
-  extends TypedEmitter<Events>
+export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Record<keyof Events, unknown[]>>
+  extends EventEmitter<Events>
   implements AsyncDisposable
 {
   readonly profile: PymodaqProfile;
@@ -161,8 +166,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   #closing: Promise<void> | undefined;
 
   protected constructor(type: ClientType, options: PymodaqClientOptions, defaultSettings: ParameterNode) {
+    super();
     const logger = toLogger(options.logger);
-    super(() => logger);
     this.type = type;
     this.logger = logger;
     this.profile = resolveProfile(options.protocol, { limits: options.limits });
@@ -320,6 +325,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     const chunks = coalesce(parts);
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
+      // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
+      // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
+      if (tcp.trySend(chunks[0]!)) return Promise.resolve();
       return tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
@@ -378,11 +386,20 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
   protected reportError(error: unknown): void {
     this.logger.warn('pymodaq client error', { error });
-    (this.emit as (event: 'error', payload: { error: unknown }) => void)('error', { error });
+    if ((this.listenerCount as (event: string) => number)('error') > 0) this.emitSafe('error', error);
   }
 
-  protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, payload: PymodaqClientEvents[K]): void {
-    (this.emit as (event: K, payload: PymodaqClientEvents[K]) => void)(event, payload);
+  protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, ...args: PymodaqClientEvents[K]): void {
+    this.emitSafe(event, ...args);
+  }
+
+  /** Emits to the listeners; one that throws is logged and never breaks the connection's loops. */
+  protected emitSafe(event: string, ...args: unknown[]): void {
+    try {
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+    } catch (e) {
+      this.logger.error(`a listener of '${event}' threw`, { error: e });
+    }
   }
 
   /** The Infos XML and its identification messages (type string first, spec §8.1). */
@@ -476,10 +493,10 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
   #dispatch(message: ServerMessage, link: LinkSession): void {
     if (message.command === ServerCommand.quit) {
-      this.emitEvent('serverQuit', {});
+      this.emitEvent('serverQuit');
       return;
     }
-    this.emitEvent('command', { command: message.command });
+    if (this.listenerCount('command' as never) > 0) this.emitEvent('command', { command: message.command });
     if (message.command === ServerCommand.setInfo)
       this.#applySetInfo(message as { path: string[]; xml: string });
     else this.handle(message, link);
@@ -492,16 +509,13 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   async #readMessage(reader: ByteReader, link: LinkSession): Promise<ServerMessage | undefined> {
     // No deadline while waiting: the server sends when it likes. The reader is closed when the link
     // drops or the client closes.
-    const frame = await reader.readFrame({
-      maxBytes: MAX_COMMAND_BYTES,
-      timeoutMs: Number.POSITIVE_INFINITY,
-    });
     const p = this.profile;
     let command: string;
     try {
-      command = commandOf(frame, p);
+      command = await p.readCommand(reader, WAIT_FOR_COMMAND);
     } catch (e) {
-      if (!p.framed) throw e;
+      // Gen D: a command frame that failed to decode was consumed whole; the stream stays in step.
+      if (!p.framed || !PymodaqDecodeError.isInstance(e)) throw e;
       this.reportError(e);
       return undefined;
     }

@@ -40,7 +40,9 @@ describe.concurrent('a reconnecting PyMoDAQ client never storms a peer that spea
         },
       });
       const errors: unknown[] = [];
-      client.on('error', ({ error }) => errors.push(error));
+      client.on('error', (error) => {
+        errors.push(error);
+      });
       // The identification goes out (the server sends no greeting, so nothing says it failed yet).
       await client.connect({ timeoutMs: 5_000 });
       await sleep(WATCH_MS);

@@ -1,0 +1,255 @@
+// A structural pass over the protobuf wire bytes before protobufjs decodes them. protobufjs trusts its
+// input: it recurses without a depth limit (a few kilobytes of nested templates or groups overflow the
+// stack), reads a field of the wrong wire type as if it were right, and reports failures without an
+// offset. This pass checks, without allocating anything the input claims:
+// - every tag, varint (at most 10 bytes) and length prefix, against the bytes that remain;
+// - the wire type of every known field (packed or unpacked for repeated scalars);
+// - nesting depth, the count of metrics and of all repeated elements, against the limits.
+// Unknown fields (Sparkplug's extension ranges) are skipped after the same checks.
+
+import { LimitExceededError } from '@labwire/framing';
+import { PayloadDecodeError } from '../errors';
+
+/** Hostile-input limits of the decoder. Checked before anything is allocated. */
+export interface DecodeLimits {
+  /** Largest payload accepted, in bytes. Default 16 MiB. */
+  maxPayloadBytes?: number;
+  /** Most metrics in one payload, template members included. Default 100 000. */
+  maxMetrics?: number;
+  /** Most repeated elements of any kind (metrics, properties, rows, cells, parameters). Default 1 000 000. */
+  maxElements?: number;
+  /** Deepest message nesting (templates in templates, property sets in property sets). Default 32. */
+  maxDepth?: number;
+  /** Most values in one array metric (Int8Array … DateTimeArray). Default 1 000 000. */
+  maxArrayLength?: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: Required<DecodeLimits> = {
+  maxPayloadBytes: 16 * 1024 * 1024,
+  maxMetrics: 100_000,
+  maxElements: 1_000_000,
+  maxDepth: 32,
+  maxArrayLength: 1_000_000,
+};
+
+// What each known field holds: a wire kind, or the message type it nests.
+const VARINT = 0;
+const FIXED64 = 1;
+const LEN = 2;
+const FIXED32 = 5;
+type Kind =
+  | { wire: 0 | 1 | 2 | 5; packable?: boolean; repeated?: boolean }
+  | { msg: string; repeated?: boolean; metric?: boolean };
+
+const v: Kind = { wire: VARINT };
+const f64: Kind = { wire: FIXED64 };
+const f32: Kind = { wire: FIXED32 };
+const len: Kind = { wire: LEN };
+const ext = (name: string): Kind => ({ msg: name });
+
+const SCHEMA: Record<string, Record<number, Kind>> = {
+  Payload: { 1: v, 2: { msg: 'Metric', repeated: true, metric: true }, 3: v, 4: len, 5: len },
+  Metric: {
+    1: len,
+    2: v,
+    3: v,
+    4: v,
+    5: v,
+    6: v,
+    7: v,
+    8: { msg: 'MetaData' },
+    9: { msg: 'PropertySet' },
+    10: v,
+    11: v,
+    12: f32,
+    13: f64,
+    14: v,
+    15: len,
+    16: len,
+    17: { msg: 'DataSet' },
+    18: { msg: 'Template' },
+    19: ext('Extension'),
+  },
+  MetaData: { 1: v, 2: len, 3: v, 4: v, 5: len, 6: len, 7: len, 8: len },
+  PropertySet: { 1: { wire: LEN, repeated: true }, 2: { msg: 'PropertyValue', repeated: true } },
+  PropertyValue: {
+    1: v,
+    2: v,
+    3: v,
+    4: v,
+    5: f32,
+    6: f64,
+    7: v,
+    8: len,
+    9: { msg: 'PropertySet' },
+    10: { msg: 'PropertySetList' },
+    11: ext('Extension'),
+  },
+  PropertySetList: { 1: { msg: 'PropertySet', repeated: true } },
+  DataSet: {
+    1: v,
+    2: { wire: LEN, repeated: true },
+    3: { wire: VARINT, packable: true, repeated: true },
+    4: { msg: 'Row', repeated: true },
+  },
+  Row: { 1: { msg: 'DataSetValue', repeated: true } },
+  DataSetValue: { 1: v, 2: v, 3: f32, 4: f64, 5: v, 6: len, 7: ext('Extension') },
+  Template: {
+    1: len,
+    2: { msg: 'Metric', repeated: true, metric: true },
+    3: { msg: 'Parameter', repeated: true },
+    4: len,
+    5: v,
+  },
+  Parameter: { 1: len, 2: v, 3: v, 4: v, 5: f32, 6: f64, 7: v, 8: len, 9: ext('Extension') },
+  Extension: {},
+};
+
+const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start group', 'end group', '32-bit'];
+
+class Scanner {
+  private metrics = 0;
+  private elements = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly limits: Required<DecodeLimits>,
+  ) {}
+
+  fail(message: string, offset: number): never {
+    throw new PayloadDecodeError(message, offset, this.bytes);
+  }
+
+  /** Reads a varint at `pos`; returns the value (low 32 bits are exact; used for tags and lengths) and the end. */
+  varint(pos: number, end: number): [number, number] {
+    let value = 0;
+    let shift = 0;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) this.fail('truncated varint', pos);
+      const b = this.bytes[pos++]!;
+      if (shift < 53) value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) return [value, pos];
+    }
+    return this.fail('varint longer than 10 bytes', pos - 10);
+  }
+
+  message(type: string, pos: number, end: number, depth: number): void {
+    if (depth > this.limits.maxDepth) {
+      throw new LimitExceededError(`Sparkplug payload nesting depth at offset ${pos}`, this.limits.maxDepth, depth);
+    }
+    const fields = SCHEMA[type]!;
+    while (pos < end) {
+      const tagStart = pos;
+      let tag: number;
+      [tag, pos] = this.varint(pos, end);
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field === 0) this.fail('field number 0', tagStart);
+      if (field > 536_870_911) this.fail(`field number ${field} out of range`, tagStart);
+      const kind = fields[field];
+      if (kind !== undefined) {
+        const expected = 'msg' in kind ? LEN : kind.wire;
+        const packed = 'wire' in kind && kind.packable === true && wire === LEN;
+        if (wire !== expected && !packed) {
+          this.fail(
+            `${type} field ${field}: wire type ${WIRE_NAMES[wire] ?? wire} where ${WIRE_NAMES[expected]} is expected`,
+            tagStart,
+          );
+        }
+        if (kind.repeated) this.count(tagStart);
+      }
+      pos = this.skip(wire, pos, end, depth, tagStart, field, kind);
+    }
+    if (pos > end) this.fail(`${type} overruns its length`, end);
+  }
+
+  private count(offset: number): void {
+    if (++this.elements > this.limits.maxElements) {
+      throw new LimitExceededError(
+        `Sparkplug payload elements at offset ${offset}`,
+        this.limits.maxElements,
+        this.elements,
+      );
+    }
+  }
+
+  private skip(
+    wire: number,
+    pos: number,
+    end: number,
+    depth: number,
+    tagStart: number,
+    field: number,
+    kind: Kind | undefined,
+  ): number {
+    switch (wire) {
+      case VARINT:
+        return this.varint(pos, end)[1];
+      case FIXED64:
+        if (pos + 8 > end) this.fail('truncated 64-bit field', tagStart);
+        return pos + 8;
+      case FIXED32:
+        if (pos + 4 > end) this.fail('truncated 32-bit field', tagStart);
+        return pos + 4;
+      case LEN: {
+        let length: number;
+        [length, pos] = this.varint(pos, end);
+        if (length > end - pos) {
+          this.fail(`length ${length} exceeds the ${end - pos} byte(s) that remain`, tagStart);
+        }
+        if (kind !== undefined && 'msg' in kind) {
+          if (kind.metric && ++this.metrics > this.limits.maxMetrics) {
+            throw new LimitExceededError(
+              `Sparkplug metrics at offset ${tagStart}`,
+              this.limits.maxMetrics,
+              this.metrics,
+            );
+          }
+          this.message(kind.msg, pos, pos + length, depth + 1);
+        } else if (kind !== undefined && 'wire' in kind && kind.packable) {
+          let p = pos;
+          while (p < pos + length) {
+            p = this.varint(p, pos + length)[1];
+            this.count(p);
+          }
+        }
+        return pos + length;
+      }
+      case 3: {
+        // proto2 group (only in unknown fields here): skip to the matching end-group tag.
+        if (depth + 1 > this.limits.maxDepth) {
+          throw new LimitExceededError(
+            `Sparkplug payload group nesting at offset ${tagStart}`,
+            this.limits.maxDepth,
+            depth + 1,
+          );
+        }
+        for (;;) {
+          if (pos >= end) this.fail(`unterminated group (field ${field})`, tagStart);
+          const innerStart = pos;
+          let tag: number;
+          [tag, pos] = this.varint(pos, end);
+          const innerWire = tag & 7;
+          if (innerWire === 4) {
+            if (Math.floor(tag / 8) !== field) this.fail('end-group tag of another group', innerStart);
+            return pos;
+          }
+          pos = this.skip(innerWire, pos, end, depth + 1, innerStart, Math.floor(tag / 8), undefined);
+        }
+      }
+      case 4:
+        return this.fail('end-group tag without a start-group', tagStart);
+      default:
+        return this.fail(`invalid wire type ${wire}`, tagStart);
+    }
+  }
+}
+
+/** Checks the structure of `bytes` as a Sparkplug B Payload against `limits`; throws on the first problem. */
+export function scanPayload(bytes: Uint8Array, limits: Required<DecodeLimits>): void {
+  if (bytes.length > limits.maxPayloadBytes) {
+    throw new LimitExceededError('Sparkplug payload', limits.maxPayloadBytes, bytes.length);
+  }
+  new Scanner(bytes, limits).message('Payload', 0, bytes.length, 0);
+}

@@ -7,3 +7,18 @@ export {
   MqttConnectError,
   SessionUsageError,
 } from './errors';
+export { type BackoffOptions, backoffDelay } from './session/backoff';
+export {
+  BDSEQ_METRIC,
+  type EdgeCommand,
+  EdgeNode,
+  type EdgeNodeEvents,
+  type EdgeNodeOptions,
+  type EdgeNodeStats,
+  type MetricDefinition,
+  type MetricUpdate,
+  type PublishOutcome,
+  REBIRTH_METRIC,
+  type SessionState,
+} from './session/edge-node';
+export { DEFAULT_STORE_MAX_METRICS, type OverflowPolicy, type StoreAndForwardOptions } from './session/store';

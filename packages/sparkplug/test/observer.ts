@@ -1,0 +1,76 @@
+// An independent Sparkplug subscriber (its own MQTT.js client) that records every message the edge node
+// publishes, with the MQTT flags as delivered, and decodes payloads with the datatypes learnt from births.
+
+import { MetricCatalog, decodePayload, type Payload, parseTopic } from '@labwire/sparkplug';
+import mqtt, { type MqttClient } from 'mqtt';
+import { waitFor } from '@labwire/testkit';
+
+export interface Observed {
+  topic: string;
+  type: string;
+  deviceId: string | undefined;
+  qos: number;
+  retain: boolean;
+  payload: Payload;
+  raw: Uint8Array;
+  at: number;
+}
+
+export class Observer {
+  readonly messages: Observed[] = [];
+  readonly client: MqttClient;
+  private readonly catalog = new MetricCatalog();
+
+  private constructor(client: MqttClient) {
+    this.client = client;
+    client.on('message', (topic, raw, packet) => {
+      const t = parseTopic(topic);
+      if (t.kind === 'state') return;
+      if (t.messageType === 'NBIRTH') this.catalog.clear();
+      // DATA omits datatypes: type them with what the births said.
+      const payload = decodePayload(raw, { datatypes: this.catalog.datatypes });
+      if (t.messageType === 'NBIRTH' || t.messageType === 'DBIRTH') this.catalog.learn(payload);
+      this.messages.push({
+        topic,
+        type: t.messageType,
+        deviceId: t.kind === 'device' ? t.deviceId : undefined,
+        qos: packet.qos,
+        retain: packet.retain,
+        payload,
+        raw: new Uint8Array(raw),
+        at: Date.now(),
+      });
+    });
+  }
+
+  /** Connects and subscribes to `spBv1.0/#` at QoS 1 (so QoS 0 publications arrive at QoS 0). */
+  static async start(url: string, filter = 'spBv1.0/#'): Promise<Observer> {
+    const client = mqtt.connect(url, { reconnectPeriod: 0, clean: true, connectTimeout: 5_000 });
+    client.on('error', () => {});
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    await client.subscribeAsync(filter, { qos: 1 });
+    return new Observer(client);
+  }
+
+  nameOf(alias: number | bigint | undefined, name?: string): string | undefined {
+    return this.catalog.nameOf({ name, alias });
+  }
+
+  of(type: string, deviceId?: string): Observed[] {
+    return this.messages.filter((m) => m.type === type && (deviceId === undefined || m.deviceId === deviceId));
+  }
+
+  async waitFor(type: string, count = 1, deviceId?: string, timeoutMs = 10_000): Promise<Observed[]> {
+    return waitFor(() => (this.of(type, deviceId).length >= count ? this.of(type, deviceId) : undefined), {
+      timeoutMs,
+      message: `${count} ${type}${deviceId ? ` of ${deviceId}` : ''} (have ${this.of(type, deviceId).length})`,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}

@@ -45,10 +45,12 @@ class Converter {
     let n: Int64;
     if (field === 'intValue') n = w.intValue as number;
     else if (field === 'longValue') {
-      n = type === DataType.Int64 ? i64FromLong(w.longValue) : u64FromLong(w.longValue);
-      if (type !== DataType.Int64 && typeof n === 'number' && n > 0xffffffff && type !== DataType.UInt64 && type !== DataType.DateTime) {
-        // A narrow type sign-extended to 64 bits (C encoders): read it as signed.
-        n = i64FromLong(w.longValue);
+      if (type === DataType.Int64) n = i64FromLong(w.longValue);
+      else if (type === DataType.UInt64 || type === DataType.DateTime) n = u64FromLong(w.longValue);
+      else {
+        // A narrow type sign-extended to 64 bits (as C encoders write it) reads as signed.
+        const s = i64FromLong(w.longValue);
+        n = typeof s === 'number' && s < 0 ? s : u64FromLong(w.longValue);
       }
     } else return this.fail(`${dataTypeName(type)} value in ${field ?? 'no field'} (expected an integer field)`, path);
     switch (type) {
@@ -273,7 +275,7 @@ class Converter {
     };
     if (has(w, 'version')) t.version = w.version;
     if (has(w, 'templateRef')) t.templateRef = w.templateRef;
-    if (has(w, 'parameters')) {
+    if (has(w, 'parameters') && w.parameters.length > 0) {
       t.parameters = (w.parameters as WireObject[]).map((p, i) => {
         const pp = `${path}.parameters[${i}]`;
         if (!has(p, 'type')) this.fail('template parameter without a type', pp);

@@ -20,14 +20,54 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
+/** What aedes saw a client do, in order (the wire view the observer cannot have). */
+export interface BrokerEvent {
+  clientId: string;
+  kind: 'connect' | 'subscribe' | 'publish';
+  connect?: { clean: boolean; protocolVersion: number; will?: { topic: string; payload: Buffer; qos: number; retain: boolean } };
+  subscriptions?: Array<{ topic: string; qos: number }>;
+  publish?: { topic: string; qos: number; retain: boolean; payload: Buffer };
+}
+
 export interface AedesBroker extends TestBroker {
   readonly broker: Aedes;
+  /** Every CONNECT, SUBSCRIBE and PUBLISH aedes received from clients, in order. */
+  readonly events: BrokerEvent[];
   /** Drops one client's TCP connection (the broker then sends its will). */
   dropClient(clientId: string): void;
 }
 
 export async function startAedes(): Promise<AedesBroker> {
-  let broker = await Aedes.createBroker();
+  const events: BrokerEvent[] = [];
+  const instrument = (b: Aedes) => {
+    b.preConnect = (_client, packet, callback) => {
+      const p = packet as unknown as {
+        clean: boolean;
+        protocolVersion: number;
+        clientId: string;
+        will?: { topic: string; payload: Buffer; qos: number; retain: boolean };
+      };
+      events.push({
+        clientId: p.clientId,
+        kind: 'connect',
+        connect: { clean: p.clean, protocolVersion: p.protocolVersion, ...(p.will ? { will: p.will } : {}) },
+      });
+      callback(null, true);
+    };
+    b.on('subscribe', (subscriptions, client) => {
+      events.push({ clientId: client.id, kind: 'subscribe', subscriptions: subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) });
+    });
+    b.on('publish', (packet, client) => {
+      if (!client) return;
+      events.push({
+        clientId: client.id,
+        kind: 'publish',
+        publish: { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload: Buffer.from(packet.payload as Buffer) },
+      });
+    });
+    return b;
+  };
+  let broker = instrument(await Aedes.createBroker());
   let server = net.createServer(broker.handle);
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {
@@ -49,13 +89,14 @@ export async function startAedes(): Promise<AedesBroker> {
     get broker() {
       return broker;
     },
+    events,
     dropClient(clientId) {
       const client = (broker as unknown as { clients: Record<string, { conn: net.Socket }> }).clients[clientId];
       client?.conn.destroy();
     },
     kill: stop,
     async restart() {
-      broker = await Aedes.createBroker();
+      broker = instrument(await Aedes.createBroker());
       server = net.createServer(broker.handle);
       server.on('connection', track);
       await new Promise<void>((resolve, reject) => {
@@ -123,7 +164,6 @@ export async function startMosquitto(): Promise<TestBroker> {
       'allow_anonymous true',
       'persistence false',
       'log_dest none',
-      `pid_file ${path.join(dir, 'mosquitto.pid')}`,
       '',
     ].join('\n'),
   );

@@ -18,6 +18,10 @@ export interface Observed {
 
 export class Observer {
   readonly messages: Observed[] = [];
+  /** Edge-node messages that did not decode (a test asserts there are none). */
+  readonly decodeErrors: Array<{ topic: string; error: unknown }> = [];
+  /** STATE messages seen; `at` is the index in `messages` they arrived before. */
+  readonly states: Array<{ topic: string; online: boolean; retain: boolean; at: number }> = [];
   readonly client: MqttClient;
   private readonly catalog = new MetricCatalog();
 
@@ -25,10 +29,20 @@ export class Observer {
     this.client = client;
     client.on('message', (topic, raw, packet) => {
       const t = parseTopic(topic);
-      if (t.kind === 'state') return;
+      if (t.kind === 'state') {
+        this.states.push({ topic, online: JSON.parse(raw.toString()).online, retain: packet.retain, at: this.messages.length });
+        return;
+      }
+      if (t.messageType === 'NCMD' || t.messageType === 'DCMD') return; // the hosts' messages, not the edge node's
       if (t.messageType === 'NBIRTH') this.catalog.clear();
       // DATA omits datatypes: type them with what the births said.
-      const payload = decodePayload(raw, { datatypes: this.catalog.datatypes });
+      let payload: Payload;
+      try {
+        payload = decodePayload(raw, { datatypes: this.catalog.datatypes });
+      } catch (error) {
+        this.decodeErrors.push({ topic, error });
+        return;
+      }
       if (t.messageType === 'NBIRTH' || t.messageType === 'DBIRTH') this.catalog.learn(payload);
       this.messages.push({
         topic,
@@ -44,8 +58,9 @@ export class Observer {
   }
 
   /** Connects and subscribes to `spBv1.0/#` at QoS 1 (so QoS 0 publications arrive at QoS 0). */
-  static async start(url: string, filter = 'spBv1.0/#'): Promise<Observer> {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, clean: true, connectTimeout: 5_000 });
+  static async start(url: string, options: { filter?: string; reconnectPeriod?: number } = {}): Promise<Observer> {
+    const filter = options.filter ?? 'spBv1.0/#';
+    const client = mqtt.connect(url, { reconnectPeriod: options.reconnectPeriod ?? 0, clean: true, connectTimeout: 5_000 });
     client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());

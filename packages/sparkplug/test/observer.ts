@@ -21,7 +21,7 @@ export class Observer {
   /** Edge-node messages that did not decode (a test asserts there are none). */
   readonly decodeErrors: Array<{ topic: string; error: unknown }> = [];
   /** STATE messages seen; `at` is the index in `messages` they arrived before. */
-  readonly states: Array<{ topic: string; online: boolean; retain: boolean; at: number }> = [];
+  readonly states: Array<{ topic: string; online: boolean | undefined; retain: boolean; at: number }> = [];
   readonly client: MqttClient;
   private readonly catalog = new MetricCatalog();
 
@@ -30,7 +30,13 @@ export class Observer {
     client.on('message', (topic, raw, packet) => {
       const t = parseTopic(topic);
       if (t.kind === 'state') {
-        this.states.push({ topic, online: JSON.parse(raw.toString()).online, retain: packet.retain, at: this.messages.length });
+        let online: boolean | undefined;
+        try {
+          online = (JSON.parse(raw.toString()) as { online?: boolean }).online;
+        } catch {
+          online = undefined;
+        }
+        this.states.push({ topic, online, retain: packet.retain, at: this.messages.length });
         return;
       }
       if (t.messageType === 'NCMD' || t.messageType === 'DCMD') return; // the hosts' messages, not the edge node's

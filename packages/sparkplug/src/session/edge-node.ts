@@ -705,7 +705,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       ...(version === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
       keepalive: this.options.keepaliveSeconds ?? 30,
       reconnectPeriod: 0,
-      connectTimeout: this.connectTimeoutMs,
+      // Our own deadline (below) covers CONNECT, CONNACK and SUBACK; MQTT.js's is only a backstop.
+      connectTimeout: Number.isFinite(this.connectTimeoutMs) ? this.connectTimeoutMs + 1_000 : 2 ** 31 - 1,
       resubscribe: false,
       queueQoSZero: false,
       will: {
@@ -746,10 +747,12 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       }
     };
     // Connect + subscriptions, under one deadline.
-    const connectTimer = setTimeout(
-      () => fail(new MqttConnectError(url, new TimeoutError('MQTT connect', this.connectTimeoutMs))),
-      this.connectTimeoutMs,
-    );
+    const connectTimer = Number.isFinite(this.connectTimeoutMs)
+      ? setTimeout(
+          () => fail(new MqttConnectError(url, new TimeoutError('MQTT connect', this.connectTimeoutMs))),
+          this.connectTimeoutMs,
+        )
+      : undefined;
     client.on('error', (error) => fail(established ? error : new MqttConnectError(url, error)));
     client.on('close', () => fail(established ? new Error('connection closed') : new MqttConnectError(url, new Error('connection closed'))));
     client.on('message', (topic, payload) => this.onMessage(topic, payload));

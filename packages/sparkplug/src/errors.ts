@@ -57,7 +57,10 @@ export class BufferOverflowError extends LabwireError {
   /** The limit that was hit, in metric updates. */
   readonly limit: number;
   constructor(limit: number) {
-    super('SparkplugBufferOverflow', `store-and-forward buffer full (${limit} metric updates); update rejected`);
+    super(
+      'SparkplugBufferOverflow',
+      `store-and-forward buffer full (${limit} metric updates); update rejected`,
+    );
     this.limit = limit;
   }
 }

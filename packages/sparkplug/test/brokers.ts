@@ -24,7 +24,11 @@ export interface TestBroker {
 export interface BrokerEvent {
   clientId: string;
   kind: 'connect' | 'subscribe' | 'publish';
-  connect?: { clean: boolean; protocolVersion: number; will?: { topic: string; payload: Buffer; qos: number; retain: boolean } };
+  connect?: {
+    clean: boolean;
+    protocolVersion: number;
+    will?: { topic: string; payload: Buffer; qos: number; retain: boolean };
+  };
   subscriptions?: Array<{ topic: string; qos: number }>;
   publish?: { topic: string; qos: number; retain: boolean; payload: Buffer };
 }
@@ -55,14 +59,23 @@ export async function startAedes(): Promise<AedesBroker> {
       callback(null, true);
     };
     b.on('subscribe', (subscriptions, client) => {
-      events.push({ clientId: client.id, kind: 'subscribe', subscriptions: subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) });
+      events.push({
+        clientId: client.id,
+        kind: 'subscribe',
+        subscriptions: subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })),
+      });
     });
     b.on('publish', (packet, client) => {
       if (!client) return;
       events.push({
         clientId: client.id,
         kind: 'publish',
-        publish: { topic: packet.topic, qos: packet.qos, retain: packet.retain, payload: Buffer.from(packet.payload as Buffer) },
+        publish: {
+          topic: packet.topic,
+          qos: packet.qos,
+          retain: packet.retain,
+          payload: Buffer.from(packet.payload as Buffer),
+        },
       });
     });
     return b;
@@ -91,7 +104,9 @@ export async function startAedes(): Promise<AedesBroker> {
     },
     events,
     dropClient(clientId) {
-      const client = (broker as unknown as { clients: Record<string, { conn: net.Socket }> }).clients[clientId];
+      const client = (broker as unknown as { clients: Record<string, { conn: net.Socket }> }).clients[
+        clientId
+      ];
       client?.conn.destroy();
     },
     kill: stop,
@@ -159,13 +174,9 @@ export async function startMosquitto(): Promise<TestBroker> {
   const conf = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(
     conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'log_dest none',
-      '',
-    ].join('\n'),
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join(
+      '\n',
+    ),
   );
   let child: ChildProcess | undefined;
   const launch = async () => {

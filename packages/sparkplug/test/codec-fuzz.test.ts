@@ -44,7 +44,7 @@ const scalarOf: Record<number, fc.Arbitrary<unknown>> = {
 };
 const basicTypes = Object.keys(scalarOf).map(Number);
 
-const valueOf: Record<number, fc.Arbitrary<unknown>> = {
+const valueByType: Record<number, fc.Arbitrary<unknown>> = {
   ...scalarOf,
   [DataType.UUID]: fc.uuid(),
   [DataType.Bytes]: fc.uint8Array({ maxLength: 20 }),
@@ -68,31 +68,38 @@ const valueOf: Record<number, fc.Arbitrary<unknown>> = {
       fc.record({
         columns: fc.constant(cols.map((c) => c[0])),
         types: fc.constant(cols.map((c) => c[1])),
-        rows: fc.array(fc.tuple(...cols.map((c) => fc.option(scalarOf[c[1]]!, { nil: null }))), { maxLength: 3 }),
+        rows: fc.array(fc.tuple(...cols.map((c) => fc.option(scalarOf[c[1]]!, { nil: null }))), {
+          maxLength: 3,
+        }),
       }),
     ),
 };
-const valueTypes = Object.keys(valueOf).map(Number);
+const valueTypes = Object.keys(valueByType).map(Number);
 
 const propertyValue = fc
   .constantFrom(...basicTypes)
   .chain((type) => fc.record({ type: fc.constant(type), value: fc.option(scalarOf[type]!, { nil: null }) }));
-const propertySet = fc.dictionary(str.filter((k) => k !== '__proto__'), propertyValue, { maxKeys: 3 });
+const propertySet = fc.dictionary(
+  str.filter((k) => k !== '__proto__'),
+  propertyValue,
+  { maxKeys: 3 },
+);
 
-const metric: fc.Arbitrary<Metric> = fc.constantFrom(...valueTypes).chain((datatype) =>
-  fc.record(
-    {
-      name: str,
-      alias: u64,
-      timestamp: u64,
-      datatype: fc.constant(datatype),
-      isHistorical: fc.boolean(),
-      isTransient: fc.boolean(),
-      value: fc.option(valueOf[datatype]!, { nil: null }),
-      properties: propertySet,
-    },
-    { requiredKeys: ['datatype', 'value'] },
-  ) as fc.Arbitrary<Metric>,
+const metric: fc.Arbitrary<Metric> = fc.constantFrom(...valueTypes).chain(
+  (datatype) =>
+    fc.record(
+      {
+        name: str,
+        alias: u64,
+        timestamp: u64,
+        datatype: fc.constant(datatype),
+        isHistorical: fc.boolean(),
+        isTransient: fc.boolean(),
+        value: fc.option(valueByType[datatype]!, { nil: null }),
+        properties: propertySet,
+      },
+      { requiredKeys: ['datatype', 'value'] },
+    ) as fc.Arbitrary<Metric>,
 );
 
 const templateMetric: fc.Arbitrary<Metric> = fc.record({
@@ -104,9 +111,11 @@ const templateMetric: fc.Arbitrary<Metric> = fc.record({
     version: str,
     metrics: fc.array(metric, { maxLength: 3 }),
     parameters: fc.array(
-      fc.constantFrom(...basicTypes).chain((type) =>
-        fc.record({ name: str, type: fc.constant(type), value: fc.option(scalarOf[type]!, { nil: null }) }),
-      ),
+      fc
+        .constantFrom(...basicTypes)
+        .chain((type) =>
+          fc.record({ name: str, type: fc.constant(type), value: fc.option(scalarOf[type]!, { nil: null }) }),
+        ),
       { minLength: 1, maxLength: 3 },
     ),
   }),
@@ -127,7 +136,9 @@ const payload: fc.Arbitrary<Payload> = fc.record(
 
 /** What decoding gives back for a metric value: -0 stays, properties come back with a null prototype. */
 function normalise(p: Payload): unknown {
-  return JSON.parse(JSON.stringify(p, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v)));
+  return JSON.parse(
+    JSON.stringify(p, (_, v) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v)),
+  );
 }
 
 describe('round trip', () => {
@@ -216,7 +227,9 @@ describe('hostile input', () => {
   });
 
   it('more metrics than maxMetrics: LimitExceededError naming the limit', () => {
-    const p = encodePayload({ metrics: Array.from({ length: 11 }, () => ({ name: 'm', datatype: DataType.Boolean, value: true })) });
+    const p = encodePayload({
+      metrics: Array.from({ length: 11 }, () => ({ name: 'm', datatype: DataType.Boolean, value: true })),
+    });
     expect(() => decodePayload(p, { maxMetrics: 10 })).toThrow(/exceed the limit of 10/);
     expect(decodePayload(p, { maxMetrics: 11 }).metrics).toHaveLength(11);
   });
@@ -226,7 +239,9 @@ describe('hostile input', () => {
   });
 
   it('an array metric longer than maxArrayLength is refused', () => {
-    const p = encodePayload({ metrics: [{ name: 'a', datatype: DataType.UInt8Array, value: new Array(50).fill(1) }] });
+    const p = encodePayload({
+      metrics: [{ name: 'a', datatype: DataType.UInt8Array, value: new Array(50).fill(1) }],
+    });
     expect(() => decodePayload(p, { maxArrayLength: 49 })).toThrow(/exceeds the limit of 49/);
   });
 
@@ -246,7 +261,9 @@ describe('hostile input', () => {
 
   it('semantic errors: unknown datatype, mismatched value field, PropertySet keys/values mismatch', () => {
     // metric { name "x", datatype 99 }
-    expect(() => decodePayload(Uint8Array.from([0x12, 0x05, 0x0a, 0x01, 0x78, 0x20, 0x63]))).toThrow(/not a Sparkplug datatype/);
+    expect(() => decodePayload(Uint8Array.from([0x12, 0x05, 0x0a, 0x01, 0x78, 0x20, 0x63]))).toThrow(
+      /not a Sparkplug datatype/,
+    );
     // metric { name "x", datatype 11 Boolean, string_value "a" }
     expect(() =>
       decodePayload(Uint8Array.from([0x12, 0x08, 0x0a, 0x01, 0x78, 0x20, 0x0b, 0x7a, 0x01, 0x61])),

@@ -1,8 +1,8 @@
 // Golden bytes, one annotated fixture driving three tests (parse, generate, mirror), plus the array
 // encodings of Sparkplug B 3.0 §6.4.17 and the signed/64-bit cases that Tahu JS gets wrong.
 
-import { DataType, decodePayload, encodePayload, type Payload, PayloadDecodeError } from '@labwire/sparkplug';
 import { fromHex, toHex } from '@labwire/framing';
+import { DataType, decodePayload, encodePayload, type Payload, PayloadDecodeError } from '@labwire/sparkplug';
 import { describe, expect, it } from 'vitest';
 
 /** A DDATA-like payload, byte by byte. */
@@ -73,7 +73,12 @@ describe('array datatypes (§6.4.17)', () => {
     ['Int8Array', DataType.Int8Array, [-23, 123], 'e97b'],
     ['Int16Array', DataType.Int16Array, [-30000, 30000], 'd08a3075'],
     ['Int32Array', DataType.Int32Array, [-1, 315338746], 'fffffffffaafcb12'],
-    ['Int64Array', DataType.Int64Array, [-4270929666821191986n, -3601064768563266876n], 'ce0672ac189cbac4c4ba9c18ac7206ce'],
+    [
+      'Int64Array',
+      DataType.Int64Array,
+      [-4270929666821191986n, -3601064768563266876n],
+      'ce0672ac189cbac4c4ba9c18ac7206ce',
+    ],
     ['UInt8Array', DataType.UInt8Array, [23, 250], '17fa'],
     ['UInt16Array', DataType.UInt16Array, [30, 52360], '1e0088cc'],
     ['UInt32Array', DataType.UInt32Array, [52, 3293969225], '3400000049fb55c4'],
@@ -88,13 +93,20 @@ describe('array datatypes (§6.4.17)', () => {
       '0c00000034d0',
     ],
     ['StringArray', DataType.StringArray, ['ABC', 'hello'], '41424300' + '68656c6c6f00'],
-    ['DateTimeArray', DataType.DateTimeArray, [1256102875335, 1656107875000], 'c7d0907524010000b8bab89781010000'],
+    [
+      'DateTimeArray',
+      DataType.DateTimeArray,
+      [1256102875335, 1656107875000],
+      'c7d0907524010000b8bab89781010000',
+    ],
   ];
   for (const [name, type, values, hex] of cases) {
     it(`${name}: ${JSON.stringify(values, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))} ⇄ ${hex}`, () => {
       const encoded = encodePayload(oneMetric(type, values));
       expect(bytesValue(encoded)).toBe(hex);
-      const expected = values.map((v) => (typeof v === 'bigint' && v >= -(2n ** 53n) && v < 2n ** 53n ? Number(v) : v));
+      const expected = values.map((v) =>
+        typeof v === 'bigint' && v >= -(2n ** 53n) && v < 2n ** 53n ? Number(v) : v,
+      );
       expect(decodePayload(encoded).metrics[0]!.value).toEqual(expected);
     });
   }
@@ -107,12 +119,16 @@ describe('array datatypes (§6.4.17)', () => {
   });
 
   it('rejects a StringArray without its final NUL and an Int32Array of 7 bytes', () => {
-    const s = encodePayload({ metrics: [{ name: 'x', datatype: DataType.Bytes, value: new Uint8Array([0x41, 0x42]) }] });
+    const s = encodePayload({
+      metrics: [{ name: 'x', datatype: DataType.Bytes, value: new Uint8Array([0x41, 0x42]) }],
+    });
     // Same wire form, reinterpreted through the datatype: patch datatype 17 → 33 (StringArray), then 24.
     const asString = new Uint8Array(s);
     asString[asString.indexOf(0x11)] = 33;
     expect(() => decodePayload(asString)).toThrow(/NUL/);
-    const seven = encodePayload({ metrics: [{ name: 'x', datatype: DataType.Bytes, value: new Uint8Array(7) }] });
+    const seven = encodePayload({
+      metrics: [{ name: 'x', datatype: DataType.Bytes, value: new Uint8Array(7) }],
+    });
     seven[seven.indexOf(0x11)] = 24;
     expect(() => decodePayload(seven)).toThrow(/whole number of 4-byte values/);
   });
@@ -174,9 +190,17 @@ describe('signed and 64-bit values are exact', () => {
     const p = encodePayload({ metrics: [{ alias: 3, datatype: DataType.Int16, value: -2 }] });
     // drop the datatype field (20 02) to get what a DDATA carries
     const hex = toHex(p).replace('2002', '');
-    const data = fromHex(hex.replace(/^12(..)/, (_, l: string) => `12${(Number.parseInt(l, 16) - 2).toString(16).padStart(2, '0')}`));
+    const data = fromHex(
+      hex.replace(
+        /^12(..)/,
+        (_, l: string) => `12${(Number.parseInt(l, 16) - 2).toString(16).padStart(2, '0')}`,
+      ),
+    );
     expect(decodePayload(data).metrics[0]!.value).toBe(0xfffffffe);
-    expect(decodePayload(data, { datatypes: (m) => (m.alias === 3 ? DataType.Int16 : undefined) }).metrics[0]!.value).toBe(-2);
+    expect(
+      decodePayload(data, { datatypes: (m) => (m.alias === 3 ? DataType.Int16 : undefined) }).metrics[0]!
+        .value,
+    ).toBe(-2);
   });
 });
 
@@ -184,7 +208,14 @@ describe('DataSet, Template, properties, metadata', () => {
   it('round-trips a DataSet with typed columns and null cells', () => {
     const ds = {
       columns: ['i8', 'u64', 'f', 'b', 's', 't'],
-      types: [DataType.Int8, DataType.UInt64, DataType.Float, DataType.Boolean, DataType.String, DataType.DateTime],
+      types: [
+        DataType.Int8,
+        DataType.UInt64,
+        DataType.Float,
+        DataType.Boolean,
+        DataType.String,
+        DataType.DateTime,
+      ],
       rows: [
         [-7, 2n ** 60n, 0.5, true, 'a', 1],
         [null, 0, null, false, '', null],
@@ -201,7 +232,11 @@ describe('DataSet, Template, properties, metadata', () => {
       metrics: [{ name: 'speed', datatype: DataType.Int32, value: -3 }],
       parameters: [{ name: 'max', type: DataType.Int16, value: -100 }],
     };
-    const inst = { isDefinition: false, templateRef: 'Motor', metrics: [{ name: 'speed', datatype: DataType.Int32, value: 4 }] };
+    const inst = {
+      isDefinition: false,
+      templateRef: 'Motor',
+      metrics: [{ name: 'speed', datatype: DataType.Int32, value: 4 }],
+    };
     const out = decodePayload(
       encodePayload({
         metrics: [
@@ -219,7 +254,16 @@ describe('DataSet, Template, properties, metadata', () => {
       datatype: DataType.File,
       value: new Uint8Array([1, 2, 3]),
       isTransient: true,
-      metadata: { isMultiPart: false, contentType: 'text/plain', size: 3, seq: 0, fileName: 'a.txt', fileType: 'txt', md5: 'x', description: 'd' },
+      metadata: {
+        isMultiPart: false,
+        contentType: 'text/plain',
+        size: 3,
+        seq: 0,
+        fileName: 'a.txt',
+        fileType: 'txt',
+        md5: 'x',
+        description: 'd',
+      },
       properties: {
         Quality: { type: DataType.Int32, value: 192 },
         engUnit: { type: DataType.String, value: 'V' },

@@ -1,9 +1,9 @@
 // An independent Sparkplug subscriber (its own MQTT.js client) that records every message the edge node
 // publishes, with the MQTT flags as delivered, and decodes payloads with the datatypes learnt from births.
 
-import { MetricCatalog, decodePayload, type Payload, parseTopic } from '@labwire/sparkplug';
-import mqtt, { type MqttClient } from 'mqtt';
+import { decodePayload, MetricCatalog, type Payload, parseTopic } from '@labwire/sparkplug';
 import { waitFor } from '@labwire/testkit';
+import mqtt, { type MqttClient } from 'mqtt';
 
 export interface Observed {
   topic: string;
@@ -64,9 +64,16 @@ export class Observer {
   }
 
   /** Connects and subscribes to `spBv1.0/#` at QoS 1 (so QoS 0 publications arrive at QoS 0). */
-  static async start(url: string, options: { filter?: string; reconnectPeriod?: number } = {}): Promise<Observer> {
+  static async start(
+    url: string,
+    options: { filter?: string; reconnectPeriod?: number } = {},
+  ): Promise<Observer> {
     const filter = options.filter ?? 'spBv1.0/#';
-    const client = mqtt.connect(url, { reconnectPeriod: options.reconnectPeriod ?? 0, clean: true, connectTimeout: 5_000 });
+    const client = mqtt.connect(url, {
+      reconnectPeriod: options.reconnectPeriod ?? 0,
+      clean: true,
+      connectTimeout: 5_000,
+    });
     client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -81,7 +88,9 @@ export class Observer {
   }
 
   of(type: string, deviceId?: string): Observed[] {
-    return this.messages.filter((m) => m.type === type && (deviceId === undefined || m.deviceId === deviceId));
+    return this.messages.filter(
+      (m) => m.type === type && (deviceId === undefined || m.deviceId === deviceId),
+    );
   }
 
   async waitFor(type: string, count = 1, deviceId?: string, timeoutMs = 10_000): Promise<Observed[]> {

@@ -3,8 +3,8 @@
 // session (NDEATH, disconnect, start over on the next broker) when the host goes offline.
 // Real brokers (aedes and Mosquitto), the host played by a plain MQTT.js client publishing retained STATE.
 
-import { FaultProxy } from '@labwire/testkit';
 import { BDSEQ_METRIC, DataType, EdgeNode } from '@labwire/sparkplug';
+import { FaultProxy } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes, startMosquitto, type TestBroker } from './brokers';
@@ -55,7 +55,10 @@ describe.each(['aedes', 'mosquitto'] as const)('primary host on %s', (kind) => {
     // Two broker URLs (two proxies to the same broker), to see the edge node move to the next one.
     const a = await FaultProxy.start({ target: { port: broker.port } });
     const b = await FaultProxy.start({ target: { port: broker.port } });
-    cleanups.push(() => a.close(), () => b.close());
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
     const node = new EdgeNode({
       brokerUrl: [`mqtt://127.0.0.1:${a.port}`, `mqtt://127.0.0.1:${b.port}`],
       groupId: 'g',
@@ -88,7 +91,10 @@ describe.each(['aedes', 'mosquitto'] as const)('primary host on %s', (kind) => {
 
   it('[tck-id-message-flow-edge-node-birth-publish-phid-wait-id] only the configured host id counts', async () => {
     const { obs, h, node } = await setup();
-    await h.publishAsync('spBv1.0/STATE/other-host', JSON.stringify({ online: true, timestamp: 5000 }), { qos: 1, retain: true });
+    await h.publishAsync('spBv1.0/STATE/other-host', JSON.stringify({ online: true, timestamp: 5000 }), {
+      qos: 1,
+      retain: true,
+    });
     await state(h, false, 1000);
     void node.start().catch(() => {});
     await next(node, 'hostState');

@@ -7,11 +7,11 @@ import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
 import {
   BDSEQ_METRIC,
   BufferOverflowError,
+  backoffDelay,
   DataType,
+  decodePayload,
   EdgeNode,
   type EdgeNodeOptions,
-  backoffDelay,
-  decodePayload,
 } from '@labwire/sparkplug';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AedesBroker, startAedes, startMosquitto, type TestBroker } from './brokers';
@@ -73,7 +73,8 @@ describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-
 
     const ddata = obs.of('DDATA');
     const seen = new Map<unknown, Observed[]>();
-    for (const m of ddata) for (const x of m.payload.metrics) seen.set(x.value, [...(seen.get(x.value) ?? []), m]);
+    for (const m of ddata)
+      for (const x of m.payload.metrics) seen.set(x.value, [...(seen.get(x.value) ?? []), m]);
     // 0 lost
     expect(outcomes.filter((o) => !seen.has(o.value))).toEqual([]);
     // Everything fed while not online came back as historical
@@ -82,7 +83,8 @@ describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-
     }
     expect(outcomes.some((o) => o.outcome === 'stored')).toBe(true);
     // A value may arrive twice only as live + historical replay of an unconfirmed send, never twice live.
-    for (const [, ms] of seen) expect(ms.filter((m) => !m.payload.metrics[0]!.isHistorical).length).toBeLessThanOrEqual(1);
+    for (const [, ms] of seen)
+      expect(ms.filter((m) => !m.payload.metrics[0]!.isHistorical).length).toBeLessThanOrEqual(1);
 
     // seq: 0 at each NBIRTH, then +1 per message with no gap, in every session the observer saw whole.
     const sessions: Observed[][] = [];
@@ -92,10 +94,10 @@ describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-
     }
     expect(sessions).toHaveLength(2);
     const second = sessions[1]!;
-    second.forEach((m, i) => expect(m.payload.seq).toBe(i % 256));
+    for (const [i, m] of second.entries()) expect(m.payload.seq).toBe(i % 256);
     // The first session may lose its tail with the broker, never a message in the middle.
     const first = sessions[0]!;
-    first.forEach((m, i) => expect(m.payload.seq).toBe(i % 256));
+    for (const [i, m] of first.entries()) expect(m.payload.seq).toBe(i % 256);
 
     // bdSeq: one per CONNECT (failed attempts while the broker was down included).
     const attempts = n.stats.connects + n.stats.connectFailures;
@@ -144,8 +146,19 @@ describe('store-and-forward overflow policies', () => {
 
   it('drop-newest keeps the oldest updates', async () => {
     const { broker, obs, n } = await offlineNode('drop-newest');
-    const outcomes = Array.from({ length: 8 }, (_, i) => n.updateDevice('d', [{ name: 'x', value: -(i + 1) }]));
-    expect(outcomes).toEqual(['stored', 'stored', 'stored', 'stored', 'stored', 'dropped', 'dropped', 'dropped']);
+    const outcomes = Array.from({ length: 8 }, (_, i) =>
+      n.updateDevice('d', [{ name: 'x', value: -(i + 1) }]),
+    );
+    expect(outcomes).toEqual([
+      'stored',
+      'stored',
+      'stored',
+      'stored',
+      'stored',
+      'dropped',
+      'dropped',
+      'dropped',
+    ]);
     expect(await replayed(broker, obs, n)).toEqual([-1, -2, -3, -4, -5]);
   });
 
@@ -209,7 +222,10 @@ describe('connecting', () => {
       await new Promise((r) => server.close(r));
     });
     const port = (server.address() as net.AddressInfo).port;
-    const n = node(`mqtt://127.0.0.1:${port}`, { connectTimeoutMs: 200, reconnect: { initialDelayMs: 50, maxDelayMs: 50 } });
+    const n = node(`mqtt://127.0.0.1:${port}`, {
+      connectTimeoutMs: 200,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 50 },
+    });
     const errors: Error[] = [];
     n.on('disconnect', (e) => errors.push(e!));
     void n.start({ timeoutMs: 60_000 }).catch(() => {});
@@ -219,7 +235,9 @@ describe('connecting', () => {
   });
 
   it('start(): deadline → TimeoutError, AbortSignal → AbortedError, close() → ClosedError; the session is then closed', async () => {
-    const n = node('mqtt://127.0.0.1:1', { reconnect: { minDelayMs: 50, initialDelayMs: 60, maxDelayMs: 100 } });
+    const n = node('mqtt://127.0.0.1:1', {
+      reconnect: { minDelayMs: 50, initialDelayMs: 60, maxDelayMs: 100 },
+    });
     n.defineDevice('d', [{ name: 'x', datatype: DataType.Int16 }]);
     await expect(n.start({ timeoutMs: 100 })).rejects.toBeInstanceOf(TimeoutError);
     const ac = new AbortController();
@@ -243,8 +261,15 @@ describe('connecting', () => {
     expect(() => n.updateDevice('d', [{ name: 'y', value: 1 }])).toThrow(/not declared in the birth/);
     expect(() => n.updateDevice('d', [{ name: 'x', value: 256 }])).toThrow(/\[0, 255\]/);
     expect(() => n.defineDevice('e', [{ name: 'bdSeq', datatype: DataType.Int64 }])).toThrow(/reserved/);
-    expect(() => n.defineDevice('e', [{ name: 'a', datatype: DataType.Int8 }, { name: 'a', datatype: DataType.Int8 }])).toThrow(/twice/);
-    expect(() => n.defineDevice('e', [{ name: 'a', datatype: DataType.Int8, value: 'x' }])).toThrow(/expected an integer/);
+    expect(() =>
+      n.defineDevice('e', [
+        { name: 'a', datatype: DataType.Int8 },
+        { name: 'a', datatype: DataType.Int8 },
+      ]),
+    ).toThrow(/twice/);
+    expect(() => n.defineDevice('e', [{ name: 'a', datatype: DataType.Int8, value: 'x' }])).toThrow(
+      /expected an integer/,
+    );
     n.deviceDeath('d');
     expect(() => n.updateDevice('d', [{ name: 'x', value: 1 }])).toThrow(/dead/);
   });

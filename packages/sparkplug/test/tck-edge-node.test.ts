@@ -7,18 +7,18 @@
 //   births → 300+ DATA (seq wraps) → DDEATH → rebirth request → DCMD/NCMD (good and malformed)
 //   → connection cut (the will NDEATH) → reconnect (bdSeq + 1) → close (NDEATH, DISCONNECT)
 
-import { FaultProxy } from '@labwire/testkit';
 import {
   BDSEQ_METRIC,
   DataType,
+  decodePayload,
   type EdgeCommand,
   EdgeNode,
   encodePayload,
   type Metric,
   type Payload,
   REBIRTH_METRIC,
-  decodePayload,
 } from '@labwire/sparkplug';
+import { FaultProxy } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AedesBroker, mosquittoAvailable, startAedes, startMosquitto, type TestBroker } from './brokers';
@@ -46,11 +46,6 @@ function seqOf(m: Observed): number | undefined {
 
 function metricNamed(p: Payload, name: string): Metric | undefined {
   return p.metrics.find((m) => m.name === name);
-}
-
-/** The edge node's messages in order, from `from` to `to` (observer indices), NDEATH excluded. */
-function sessionMessages(run: Run, from: number, to = run.obs.messages.length): Observed[] {
-  return run.obs.messages.slice(from, to).filter((m) => m.type !== 'NCMD' && m.type !== 'DCMD');
 }
 
 async function hostClient(url: string): Promise<MqttClient> {
@@ -91,7 +86,12 @@ async function scenario(kind: 'aedes' | 'mosquitto'): Promise<Run> {
     { name: 'Inputs/Int8', datatype: DataType.Int8, value: -1 },
     { name: 'Inputs/Int64', datatype: DataType.Int64, value: -1 },
     { name: 'Inputs/UInt64', datatype: DataType.UInt64, value: 2n ** 60n + 1n },
-    { name: 'Inputs/Temperature', datatype: DataType.Double, value: 21.5, properties: { engUnit: { type: DataType.String, value: '°C' } } },
+    {
+      name: 'Inputs/Temperature',
+      datatype: DataType.Double,
+      value: 21.5,
+      properties: { engUnit: { type: DataType.String, value: '°C' } },
+    },
     { name: 'Inputs/Null', datatype: DataType.Float },
     { name: 'Inputs/Counts', datatype: DataType.Int32Array, value: [-1, 2, 3] },
     { name: 'Outputs/Setpoint', datatype: DataType.Double, value: 0 },
@@ -108,7 +108,11 @@ async function scenario(kind: 'aedes' | 'mosquitto'): Promise<Run> {
   phase.data = obs.messages.length;
   for (let i = 0; i < 300; i++) {
     if (i % 3 === 2) node.updateDevice('d2', [{ name: 'Level', value: i }]);
-    else node.updateDevice('d1', [{ name: 'Inputs/Temperature', value: 20 + i / 10 }, { name: 'Inputs/Int8', value: -(i % 128) }]);
+    else
+      node.updateDevice('d1', [
+        { name: 'Inputs/Temperature', value: 20 + i / 10 },
+        { name: 'Inputs/Int8', value: -(i % 128) },
+      ]);
   }
   node.updateNode([{ name: 'Uptime', value: 2n ** 63n }]);
   await obs.waitFor('NDATA', 1);
@@ -121,7 +125,12 @@ async function scenario(kind: 'aedes' | 'mosquitto'): Promise<Run> {
   phase.rebirth = obs.messages.length;
   host.publish(
     `spBv1.0/${GROUP}/NCMD/${NODE}`,
-    Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [{ name: REBIRTH_METRIC, datatype: DataType.Boolean, value: true }] })),
+    Buffer.from(
+      encodePayload({
+        timestamp: Date.now(),
+        metrics: [{ name: REBIRTH_METRIC, datatype: DataType.Boolean, value: true }],
+      }),
+    ),
     { qos: 0 },
   );
   await obs.waitFor('NBIRTH', 2);
@@ -130,19 +139,33 @@ async function scenario(kind: 'aedes' | 'mosquitto'): Promise<Run> {
 
   // Commands: a DCMD by alias (as hosts write after learning the aliases), an NCMD by name, garbage.
   phase.commands = obs.messages.length;
-  const setpointAlias = obs.of('DBIRTH', 'd1').at(-1)!.payload.metrics.find((m) => m.name === 'Outputs/Setpoint')!.alias!;
+  const setpointAlias = obs
+    .of('DBIRTH', 'd1')
+    .at(-1)!
+    .payload.metrics.find((m) => m.name === 'Outputs/Setpoint')!.alias!;
   host.publish(
     `spBv1.0/${GROUP}/DCMD/${NODE}/d1`,
-    Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [{ alias: setpointAlias, datatype: DataType.Double, value: 42.5 }] })),
+    Buffer.from(
+      encodePayload({
+        timestamp: Date.now(),
+        metrics: [{ alias: setpointAlias, datatype: DataType.Double, value: 42.5 }],
+      }),
+    ),
   );
   host.publish(
     `spBv1.0/${GROUP}/NCMD/${NODE}`,
-    Buffer.from(encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Outputs/Enable', datatype: DataType.Boolean, value: true }] })),
+    Buffer.from(
+      encodePayload({
+        timestamp: Date.now(),
+        metrics: [{ name: 'Outputs/Enable', datatype: DataType.Boolean, value: true }],
+      }),
+    ),
   );
   host.publish(`spBv1.0/${GROUP}/DCMD/${NODE}/d1`, Buffer.from([0x12, 0xff, 0xff, 0x01]));
   host.publish(`spBv1.0/${GROUP}/DCMD/${NODE}/nope`, Buffer.from(encodePayload({ metrics: [] })));
   const until = Date.now() + WAIT;
-  while ((commands.length < 2 || commandErrors.length < 2) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  while ((commands.length < 2 || commandErrors.length < 2) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 10));
   node.updateDevice('d1', [{ name: 'Inputs/Temperature', value: 100 }]); // still running after garbage
   await obs.waitFor('DDATA', obs.of('DDATA').length + 1);
 
@@ -165,7 +188,8 @@ async function scenario(kind: 'aedes' | 'mosquitto'): Promise<Run> {
 }
 
 const brokers: Array<'aedes' | 'mosquitto'> = ['aedes', 'mosquitto'];
-if (!mosquittoAvailable()) throw new Error('mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
+if (!mosquittoAvailable())
+  throw new Error('mosquitto is not installed (apt-get install mosquitto; .ci/run installs it)');
 
 describe.each(brokers)('edge node on %s', (kind) => {
   let run: Run;
@@ -190,7 +214,9 @@ describe.each(brokers)('edge node on %s', (kind) => {
   it('[tck-id-topic-structure] [tck-id-topic-structure-namespace-a] every topic is spBv1.0/group_id/message_type/edge_node_id[/device_id]', () => {
     expect(run.obs.decodeErrors).toEqual([]);
     for (const m of all()) {
-      expect(m.topic).toMatch(new RegExp(`^spBv1\\.0/${GROUP}/(N(BIRTH|DEATH|DATA)/${NODE}|D(BIRTH|DEATH|DATA)/${NODE}/d[12])$`));
+      expect(m.topic).toMatch(
+        new RegExp(`^spBv1\\.0/${GROUP}/(N(BIRTH|DEATH|DATA)/${NODE}|D(BIRTH|DEATH|DATA)/${NODE}/d[12])$`),
+      );
     }
   });
 
@@ -202,8 +228,12 @@ describe.each(brokers)('edge node on %s', (kind) => {
   });
 
   it('[tck-id-topic-structure-namespace-valid-group-id] [tck-id-topic-structure-namespace-valid-edge-node-id] [tck-id-topic-structure-namespace-valid-device-id] ids with +, / or # are refused', () => {
-    expect(() => new EdgeNode({ brokerUrl: run.broker.url, groupId: 'a/b', edgeNodeId: 'e' })).toThrow(/group_id/);
-    expect(() => new EdgeNode({ brokerUrl: run.broker.url, groupId: 'g', edgeNodeId: 'e+' })).toThrow(/edge_node_id/);
+    expect(() => new EdgeNode({ brokerUrl: run.broker.url, groupId: 'a/b', edgeNodeId: 'e' })).toThrow(
+      /group_id/,
+    );
+    expect(() => new EdgeNode({ brokerUrl: run.broker.url, groupId: 'g', edgeNodeId: 'e+' })).toThrow(
+      /edge_node_id/,
+    );
     const n = new EdgeNode({ brokerUrl: run.broker.url, groupId: 'g', edgeNodeId: 'e' });
     expect(() => n.defineDevice('d#', [])).toThrow(/device_id/);
   });
@@ -214,7 +244,9 @@ describe.each(brokers)('edge node on %s', (kind) => {
 
   it('[tck-id-topics-nbirth-mqtt] [tck-id-payloads-nbirth-qos] [tck-id-payloads-nbirth-retain] [tck-id-message-flow-edge-node-birth-publish-nbirth-qos] [tck-id-message-flow-edge-node-birth-publish-nbirth-retained] NBIRTH at QoS 0, not retained', () => {
     for (const b of births()) expect([b.qos, b.retain]).toEqual([0, false]);
-    if (run.aedes) for (const e of edgeEvents().filter((x) => x.publish?.topic.includes('/NBIRTH/'))) expect([e.publish!.qos, e.publish!.retain]).toEqual([0, false]);
+    if (run.aedes)
+      for (const e of edgeEvents().filter((x) => x.publish?.topic.includes('/NBIRTH/')))
+        expect([e.publish!.qos, e.publish!.retain]).toEqual([0, false]);
   });
 
   it('[tck-id-topics-nbirth-seq-num] [tck-id-payloads-nbirth-seq] [tck-id-payloads-sequence-num-req-nbirth] [tck-id-message-flow-edge-node-birth-publish-nbirth-payload-seq] NBIRTH seq is 0', () => {
@@ -247,7 +279,9 @@ describe.each(brokers)('edge node on %s', (kind) => {
   it('[tck-id-topics-nbirth-bdseq-increment] bdSeq starts at 0 and goes up by one per new CONNECT', () => {
     expect(births().map((b) => metricNamed(b.payload, BDSEQ_METRIC)!.value)).toEqual([0, 0, 1]);
     if (run.aedes) {
-      const wills = edgeEvents().filter((e) => e.kind === 'connect').map((e) => decodePayload(e.connect!.will!.payload).metrics[0]!.value);
+      const wills = edgeEvents()
+        .filter((e) => e.kind === 'connect')
+        .map((e) => decodePayload(e.connect!.will!.payload).metrics[0]!.value);
       expect(wills).toEqual([0, 1]);
     }
   });
@@ -255,15 +289,22 @@ describe.each(brokers)('edge node on %s', (kind) => {
   it('[tck-id-topics-nbirth-bdseq-matching] [tck-id-payloads-nbirth-bdseq-repeat] [tck-id-payloads-ndeath-bdseq] NBIRTH bdSeq equals the will bdSeq of its CONNECT', () => {
     // The will of the first connection was delivered when it was cut: same bdSeq as the NBIRTHs before.
     const will = run.obs.of('NDEATH')[0]!;
-    expect(metricNamed(will.payload, BDSEQ_METRIC)!.value).toBe(metricNamed(births()[0]!.payload, BDSEQ_METRIC)!.value);
+    expect(metricNamed(will.payload, BDSEQ_METRIC)!.value).toBe(
+      metricNamed(births()[0]!.payload, BDSEQ_METRIC)!.value,
+    );
     // The explicit NDEATH of close() matches the NBIRTH of the second connection.
     const last = run.obs.of('NDEATH')[1]!;
-    expect(metricNamed(last.payload, BDSEQ_METRIC)!.value).toBe(metricNamed(births()[2]!.payload, BDSEQ_METRIC)!.value);
+    expect(metricNamed(last.payload, BDSEQ_METRIC)!.value).toBe(
+      metricNamed(births()[2]!.payload, BDSEQ_METRIC)!.value,
+    );
   });
 
   it('[tck-id-topics-nbirth-rebirth-metric] [tck-id-payloads-nbirth-rebirth-req] [tck-id-operational-behavior-data-commands-rebirth-name] [tck-id-operational-behavior-data-commands-rebirth-datatype] [tck-id-operational-behavior-data-commands-rebirth-value] NBIRTH has Node Control/Rebirth, Boolean, false', () => {
     for (const b of births()) {
-      expect(metricNamed(b.payload, REBIRTH_METRIC)).toMatchObject({ datatype: DataType.Boolean, value: false });
+      expect(metricNamed(b.payload, REBIRTH_METRIC)).toMatchObject({
+        datatype: DataType.Boolean,
+        value: false,
+      });
     }
   });
 
@@ -293,7 +334,8 @@ describe.each(brokers)('edge node on %s', (kind) => {
   });
 
   it('[tck-id-topics-dbirth-topic] [tck-id-message-flow-device-birth-publish-dbirth-topic] [tck-id-message-flow-device-birth-publish-dbirth-match-edge-node-topic] DBIRTH topic under the NBIRTH group and edge node', () => {
-    for (const m of run.obs.of('DBIRTH')) expect(m.topic).toMatch(new RegExp(`^spBv1\\.0/${GROUP}/DBIRTH/${NODE}/d[12]$`));
+    for (const m of run.obs.of('DBIRTH'))
+      expect(m.topic).toMatch(new RegExp(`^spBv1\\.0/${GROUP}/DBIRTH/${NODE}/d[12]$`));
   });
 
   it('[tck-id-topics-dbirth-mqtt] [tck-id-payloads-dbirth-qos] [tck-id-payloads-dbirth-retain] [tck-id-message-flow-device-birth-publish-dbirth-qos] [tck-id-message-flow-device-birth-publish-dbirth-retained] DBIRTH QoS 0, not retained', () => {
@@ -392,8 +434,15 @@ describe.each(brokers)('edge node on %s', (kind) => {
     expect([will.qos, will.retain]).toEqual([1, false]);
     if (run.aedes) {
       for (const c of edgeEvents().filter((e) => e.kind === 'connect')) {
-        expect(c.connect!.will).toMatchObject({ topic: `spBv1.0/${GROUP}/NDEATH/${NODE}`, qos: 1, retain: false });
-        expect(decodePayload(c.connect!.will!.payload).metrics[0]).toMatchObject({ name: BDSEQ_METRIC, datatype: DataType.Int64 });
+        expect(c.connect!.will).toMatchObject({
+          topic: `spBv1.0/${GROUP}/NDEATH/${NODE}`,
+          qos: 1,
+          retain: false,
+        });
+        expect(decodePayload(c.connect!.will!.payload).metrics[0]).toMatchObject({
+          name: BDSEQ_METRIC,
+          datatype: DataType.Int64,
+        });
       }
     }
   });
@@ -410,22 +459,28 @@ describe.each(brokers)('edge node on %s', (kind) => {
     }
   });
 
-  onAedes('[tck-id-message-flow-edge-node-ncmd-subscribe] [tck-id-message-flow-device-dcmd-subscribe] NCMD and DCMD subscribed at QoS 1 before the birth', () => {
-    const ev = edgeEvents();
-    const firstBirth = ev.findIndex((e) => e.publish?.topic.includes('/NBIRTH/'));
-    const subs = ev.slice(0, firstBirth).flatMap((e) => e.subscriptions ?? []);
-    expect(subs).toContainEqual({ topic: `spBv1.0/${GROUP}/NCMD/${NODE}`, qos: 1 });
-    expect(subs).toContainEqual({ topic: `spBv1.0/${GROUP}/DCMD/${NODE}/+`, qos: 1 });
-  });
+  onAedes(
+    '[tck-id-message-flow-edge-node-ncmd-subscribe] [tck-id-message-flow-device-dcmd-subscribe] NCMD and DCMD subscribed at QoS 1 before the birth',
+    () => {
+      const ev = edgeEvents();
+      const firstBirth = ev.findIndex((e) => e.publish?.topic.includes('/NBIRTH/'));
+      const subs = ev.slice(0, firstBirth).flatMap((e) => e.subscriptions ?? []);
+      expect(subs).toContainEqual({ topic: `spBv1.0/${GROUP}/NCMD/${NODE}`, qos: 1 });
+      expect(subs).toContainEqual({ topic: `spBv1.0/${GROUP}/DCMD/${NODE}/+`, qos: 1 });
+    },
+  );
 
-  onAedes('[tck-id-principles-birth-certificates-order] [tck-id-message-flow-edge-node-birth-publish-connect] the NBIRTH is the first message published on every connection', () => {
-    const ev = edgeEvents();
-    for (let i = 0; i < ev.length; i++) {
-      if (ev[i]!.kind !== 'connect') continue;
-      const firstPublish = ev.slice(i + 1).find((e) => e.kind === 'publish');
-      expect(firstPublish?.publish?.topic).toBe(`spBv1.0/${GROUP}/NBIRTH/${NODE}`);
-    }
-  });
+  onAedes(
+    '[tck-id-principles-birth-certificates-order] [tck-id-message-flow-edge-node-birth-publish-connect] the NBIRTH is the first message published on every connection',
+    () => {
+      const ev = edgeEvents();
+      for (let i = 0; i < ev.length; i++) {
+        if (ev[i]!.kind !== 'connect') continue;
+        const firstPublish = ev.slice(i + 1).find((e) => e.kind === 'publish');
+        expect(firstPublish?.publish?.topic).toBe(`spBv1.0/${GROUP}/NBIRTH/${NODE}`);
+      }
+    },
+  );
 
   it('[tck-id-payloads-dbirth-order] [tck-id-payloads-ndata-order] [tck-id-payloads-ddata-order] [tck-id-message-flow-device-birth-publish-nbirth-wait] DBIRTHs follow the NBIRTH before any DATA', () => {
     for (let i = 0; i < all().length; i++) {
@@ -438,7 +493,9 @@ describe.each(brokers)('edge node on %s', (kind) => {
       }
     }
     // …and every DBIRTH of a birth sequence comes before its first DATA message
-    const seq = all().slice(run.phase.birth, run.phase.data + 3).map((m) => m.type);
+    const seq = all()
+      .slice(run.phase.birth, run.phase.data + 3)
+      .map((m) => m.type);
     expect(seq.slice(0, 3)).toEqual(['NBIRTH', 'DBIRTH', 'DBIRTH']);
   });
 
@@ -446,8 +503,14 @@ describe.each(brokers)('edge node on %s', (kind) => {
     const after = all().slice(run.phase.rebirth);
     expect(after[0]!.type).toBe('NBIRTH');
     expect(after[1]).toMatchObject({ type: 'DBIRTH', deviceId: 'd1' }); // d2 is dead: no DBIRTH
-    expect(all().slice(run.phase.rebirth, run.phase.cut).some((m) => m.type === 'NDEATH')).toBe(false);
-    expect(metricNamed(after[0]!.payload, BDSEQ_METRIC)!.value).toBe(metricNamed(births()[0]!.payload, BDSEQ_METRIC)!.value);
+    expect(
+      all()
+        .slice(run.phase.rebirth, run.phase.cut)
+        .some((m) => m.type === 'NDEATH'),
+    ).toBe(false);
+    expect(metricNamed(after[0]!.payload, BDSEQ_METRIC)!.value).toBe(
+      metricNamed(births()[0]!.payload, BDSEQ_METRIC)!.value,
+    );
     // The rebirth's DBIRTH has the current values (the last DDATA before it set Int8 to −(298 % 128)).
     expect(metricNamed(after[1]!.payload, 'Inputs/Int8')!.value).toBe(-(298 % 128));
   });
@@ -474,7 +537,8 @@ describe.each(brokers)('edge node on %s', (kind) => {
         expect(x.timestamp).toBeDefined();
       }
     }
-    for (const m of [...births(), ...run.obs.of('DBIRTH')]) for (const x of m.payload.metrics) expect(x.timestamp).toBeDefined();
+    for (const m of [...births(), ...run.obs.of('DBIRTH')])
+      for (const x of m.payload.metrics) expect(x.timestamp).toBeDefined();
   });
 
   it('[tck-id-operational-behavior-data-publish-nbirth-order] [tck-id-operational-behavior-data-publish-dbirth-order] live metric values keep chronological order', () => {
@@ -485,8 +549,15 @@ describe.each(brokers)('edge node on %s', (kind) => {
 
   it('[tck-id-operational-behavior-data-commands-dcmd-verb] [tck-id-operational-behavior-data-commands-dcmd-metric-value] [tck-id-operational-behavior-data-commands-ncmd-verb] [tck-id-operational-behavior-data-commands-ncmd-metric-value] NCMD and DCMD decode to typed command events', () => {
     expect(run.commands).toHaveLength(2);
-    expect(run.commands[0]).toMatchObject({ type: 'DCMD', deviceId: 'd1', metrics: [{ name: 'Outputs/Setpoint', datatype: DataType.Double, value: 42.5 }] });
-    expect(run.commands[1]).toMatchObject({ type: 'NCMD', metrics: [{ name: 'Outputs/Enable', datatype: DataType.Boolean, value: true }] });
+    expect(run.commands[0]).toMatchObject({
+      type: 'DCMD',
+      deviceId: 'd1',
+      metrics: [{ name: 'Outputs/Setpoint', datatype: DataType.Double, value: 42.5 }],
+    });
+    expect(run.commands[1]).toMatchObject({
+      type: 'NCMD',
+      metrics: [{ name: 'Outputs/Enable', datatype: DataType.Boolean, value: true }],
+    });
   });
 
   it('[tck-id-operational-behavior-data-commands-ncmd-rebirth-verb] [tck-id-operational-behavior-data-commands-ncmd-rebirth-name] [tck-id-operational-behavior-data-commands-ncmd-rebirth-value] the NCMD Node Control/Rebirth=true is what triggers the rebirth (not a command event)', () => {
@@ -495,7 +566,10 @@ describe.each(brokers)('edge node on %s', (kind) => {
   });
 
   it('malformed DCMD payloads and commands for unknown devices: typed errors, ignored, the session goes on', () => {
-    expect(run.commandErrors.map((e) => (e as { code: string }).code)).toEqual(['SparkplugDecode', 'SparkplugCommand']);
+    expect(run.commandErrors.map((e) => (e as unknown as { code: string }).code)).toEqual([
+      'SparkplugDecode',
+      'SparkplugCommand',
+    ]);
     expect(run.obs.of('DDATA', 'd1').at(-1)!.payload.metrics[0]!.value).toBe(101);
   });
 
@@ -504,7 +578,9 @@ describe.each(brokers)('edge node on %s', (kind) => {
     expect(afterClose.map((m) => m.type)).toEqual(['NDEATH']);
     expect([afterClose[0]!.qos, afterClose[0]!.retain]).toEqual([1, false]);
     if (run.aedes) {
-      const last = edgeEvents().filter((e) => e.kind === 'publish').at(-1)!;
+      const last = edgeEvents()
+        .filter((e) => e.kind === 'publish')
+        .at(-1)!;
       expect(last.publish!.topic).toBe(`spBv1.0/${GROUP}/NDEATH/${NODE}`);
     }
     expect(run.node.state).toBe('closed');

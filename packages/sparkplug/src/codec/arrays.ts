@@ -71,7 +71,8 @@ export function encodeArray(type: number, value: unknown, path: string): Uint8Ar
     new DataView(out.buffer).setUint32(0, n, true);
     for (let i = 0; i < n; i++) {
       const b = items[i];
-      if (typeof b !== 'boolean') throw new PayloadEncodeError(`expected a boolean, got ${describe(b)}`, `${path}[${i}]`);
+      if (typeof b !== 'boolean')
+        throw new PayloadEncodeError(`expected a boolean, got ${describe(b)}`, `${path}[${i}]`);
       if (b) out[4 + (i >> 3)]! |= 0x80 >> (i & 7);
     }
     return out;
@@ -81,9 +82,13 @@ export function encodeArray(type: number, value: unknown, path: string): Uint8Ar
     let total = 0;
     for (let i = 0; i < n; i++) {
       const s = items[i];
-      if (typeof s !== 'string') throw new PayloadEncodeError(`expected a string, got ${describe(s)}`, `${path}[${i}]`);
+      if (typeof s !== 'string')
+        throw new PayloadEncodeError(`expected a string, got ${describe(s)}`, `${path}[${i}]`);
       if (s.includes('\0')) {
-        throw new PayloadEncodeError('a StringArray element cannot contain NUL (the separator)', `${path}[${i}]`);
+        throw new PayloadEncodeError(
+          'a StringArray element cannot contain NUL (the separator)',
+          `${path}[${i}]`,
+        );
       }
       const bytes = utf8.encode(s);
       parts.push(bytes);
@@ -114,7 +119,8 @@ export function encodeArray(type: number, value: unknown, path: string): Uint8Ar
       else if (width === 2) view.setUint16(i * 2, x & 0xffff, true);
       else view.setUint32(i * 4, x >>> 0, true);
     } else if (type === DataType.FloatArray || type === DataType.DoubleArray) {
-      if (typeof x !== 'number') throw new PayloadEncodeError(`expected a number, got ${describe(x)}`, `${path}[${i}]`);
+      if (typeof x !== 'number')
+        throw new PayloadEncodeError(`expected a number, got ${describe(x)}`, `${path}[${i}]`);
       if (width === 4) view.setFloat32(i * 4, x, true);
       else view.setFloat64(i * 8, x, true);
     } else {
@@ -138,10 +144,20 @@ export function decodeArray(
 ): readonly number[] | readonly Int64[] | readonly boolean[] | readonly string[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const limitError = (count: number) =>
-    new PayloadDecodeError(`array of ${count} values exceeds the limit of ${maxLength}`, offset, undefined, path);
+    new PayloadDecodeError(
+      `array of ${count} values exceeds the limit of ${maxLength}`,
+      offset,
+      undefined,
+      path,
+    );
   if (type === DataType.BooleanArray) {
     if (bytes.length < 4) {
-      throw new PayloadDecodeError(`BooleanArray of ${bytes.length} byte(s) lacks its 4-byte count`, offset, undefined, path);
+      throw new PayloadDecodeError(
+        `BooleanArray of ${bytes.length} byte(s) lacks its 4-byte count`,
+        offset,
+        undefined,
+        path,
+      );
     }
     const count = view.getUint32(0, true);
     if (Math.ceil(count / 8) !== bytes.length - 4) {

@@ -12,12 +12,29 @@
 import type Long from 'long';
 import { PayloadDecodeError } from '../errors';
 import { decodeArray } from './arrays';
-import { DataType, dataTypeName, isArrayDataType, isBasicDataType, isDataType, isPropertyDataType } from './datatypes';
+import {
+  DataType,
+  dataTypeName,
+  isArrayDataType,
+  isBasicDataType,
+  isDataType,
+  isPropertyDataType,
+} from './datatypes';
 import type { DatatypeLookup } from './encode';
 import { i64FromLong, u64FromLong } from './int64';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, scanPayload } from './scan';
 import { PayloadType } from './schema';
-import type { DataSet, Int64, MetaData, Metric, MetricValue, Payload, PropertySet, PropertyValue, Template } from './types';
+import type {
+  DataSet,
+  Int64,
+  MetaData,
+  Metric,
+  MetricValue,
+  Payload,
+  PropertySet,
+  PropertyValue,
+  Template,
+} from './types';
 
 export interface DecodeOptions extends DecodeLimits {
   /** Datatype of metrics that carry none (by name or alias, as learnt from the births). */
@@ -52,7 +69,11 @@ class Converter {
         const s = i64FromLong(w.longValue);
         n = typeof s === 'number' && s < 0 ? s : u64FromLong(w.longValue);
       }
-    } else return this.fail(`${dataTypeName(type)} value in ${field ?? 'no field'} (expected an integer field)`, path);
+    } else
+      return this.fail(
+        `${dataTypeName(type)} value in ${field ?? 'no field'} (expected an integer field)`,
+        path,
+      );
     switch (type) {
       case DataType.Int8:
         return this.signed(n, 8, path);
@@ -228,7 +249,8 @@ class Converter {
     const type = w.type as number;
     if (!isPropertyDataType(type)) this.fail(`property type ${dataTypeName(type)} is not allowed`, path);
     const field: string | undefined = w.value;
-    if (w.isNull === true || field === undefined || field === 'extensionValue') return { type: type as DataType, value: null };
+    if (w.isNull === true || field === undefined || field === 'extensionValue')
+      return { type: type as DataType, value: null };
     if (type === DataType.PropertySet) {
       if (field !== 'propertysetValue') this.fail(`PropertySet value carried in ${field}`, path);
       return { type, value: this.propertySet(w.propertysetValue, path) };
@@ -249,10 +271,12 @@ class Converter {
     }
     if (has(w, 'numOfColumns')) {
       const n = u64FromLong(w.numOfColumns);
-      if (n !== columns.length) this.fail(`DataSet num_of_columns ${String(n)} but ${columns.length} column(s)`, path);
+      if (n !== columns.length)
+        this.fail(`DataSet num_of_columns ${String(n)} but ${columns.length} column(s)`, path);
     }
     types.forEach((t, i) => {
-      if (!isBasicDataType(t)) this.fail(`column type ${dataTypeName(t)} is not a basic type`, `${path}.types[${i}]`);
+      if (!isBasicDataType(t))
+        this.fail(`column type ${dataTypeName(t)} is not a basic type`, `${path}.types[${i}]`);
     });
     const rows = (w.rows as WireObject[]).map((row, r) => {
       const cells: WireObject[] = row.elements;
@@ -279,7 +303,8 @@ class Converter {
       t.parameters = (w.parameters as WireObject[]).map((p, i) => {
         const pp = `${path}.parameters[${i}]`;
         if (!has(p, 'type')) this.fail('template parameter without a type', pp);
-        if (!isBasicDataType(p.type)) this.fail(`parameter type ${dataTypeName(p.type)} is not a basic type`, pp);
+        if (!isBasicDataType(p.type))
+          this.fail(`parameter type ${dataTypeName(p.type)} is not a basic type`, pp);
         const value =
           p.value === undefined || p.value === 'extensionValue'
             ? null

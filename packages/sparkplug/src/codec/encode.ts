@@ -9,13 +9,23 @@
 
 import { PayloadEncodeError } from '../errors';
 import { describe, encodeArray } from './arrays';
-import { DataType, dataTypeName, isArrayDataType, isBasicDataType, isDataType, isPropertyDataType } from './datatypes';
+import {
+  DataType,
+  dataTypeName,
+  isArrayDataType,
+  isBasicDataType,
+  isDataType,
+  isPropertyDataType,
+} from './datatypes';
 import { type LongBits, toLongBits, U64_MAX } from './int64';
 import { PayloadType } from './schema';
 import type { DataSet, Int64, MetaData, Metric, Payload, PropertySet, Template } from './types';
 
 /** Tells the datatype of a metric that does not carry one (DATA and command messages omit it). */
-export type DatatypeLookup = (metric: { name?: string | undefined; alias?: Int64 | undefined }) => number | undefined;
+export type DatatypeLookup = (metric: {
+  name?: string | undefined;
+  alias?: Int64 | undefined;
+}) => number | undefined;
 
 export interface EncodeOptions {
   /** Datatype of metrics without a `datatype` field; such metrics are written without one. */
@@ -27,7 +37,8 @@ type Wire = Record<string, unknown>;
 function u64(value: unknown, path: string): LongBits | number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'bigint' && value >= 0n && value <= U64_MAX) return toLongBits(value);
-  if (value instanceof Date && Number.isFinite(value.getTime()) && value.getTime() >= 0) return value.getTime();
+  if (value instanceof Date && Number.isFinite(value.getTime()) && value.getTime() >= 0)
+    return value.getTime();
   throw new PayloadEncodeError(`expected an unsigned 64-bit integer, got ${describe(value)}`, path);
 }
 
@@ -66,15 +77,18 @@ function scalar(type: number, value: unknown, path: string): [string, unknown] {
       return ['longValue', u64(value, path)];
     case DataType.Float:
     case DataType.Double:
-      if (typeof value !== 'number') throw new PayloadEncodeError(`expected a number, got ${describe(value)}`, path);
+      if (typeof value !== 'number')
+        throw new PayloadEncodeError(`expected a number, got ${describe(value)}`, path);
       return [type === DataType.Float ? 'floatValue' : 'doubleValue', value];
     case DataType.Boolean:
-      if (typeof value !== 'boolean') throw new PayloadEncodeError(`expected a boolean, got ${describe(value)}`, path);
+      if (typeof value !== 'boolean')
+        throw new PayloadEncodeError(`expected a boolean, got ${describe(value)}`, path);
       return ['booleanValue', value];
     case DataType.String:
     case DataType.Text:
     case DataType.UUID:
-      if (typeof value !== 'string') throw new PayloadEncodeError(`expected a string, got ${describe(value)}`, path);
+      if (typeof value !== 'string')
+        throw new PayloadEncodeError(`expected a string, got ${describe(value)}`, path);
       return ['stringValue', value];
     case DataType.Bytes:
     case DataType.File:
@@ -104,7 +118,11 @@ function dataSet(value: unknown, path: string): Wire {
     throw new PayloadEncodeError(`${columns.length} column name(s) but ${types.length} type(s)`, path);
   }
   types.forEach((t, i) => {
-    if (!isBasicDataType(t)) throw new PayloadEncodeError(`column type ${dataTypeName(t)} is not a basic type`, `${path}.types[${i}]`);
+    if (!isBasicDataType(t))
+      throw new PayloadEncodeError(
+        `column type ${dataTypeName(t)} is not a basic type`,
+        `${path}.types[${i}]`,
+      );
   });
   return {
     numOfColumns: columns.length,
@@ -112,7 +130,10 @@ function dataSet(value: unknown, path: string): Wire {
     types,
     rows: rows.map((row, r) => {
       if (!Array.isArray(row) || row.length !== columns.length) {
-        throw new PayloadEncodeError(`row of ${Array.isArray(row) ? row.length : 'no'} cell(s) for ${columns.length} column(s)`, `${path}.rows[${r}]`);
+        throw new PayloadEncodeError(
+          `row of ${Array.isArray(row) ? row.length : 'no'} cell(s) for ${columns.length} column(s)`,
+          `${path}.rows[${r}]`,
+        );
       }
       return {
         elements: row.map((cell, c) => {
@@ -128,7 +149,8 @@ function dataSet(value: unknown, path: string): Wire {
 function template(value: unknown, path: string, options: EncodeOptions): Wire {
   const t = object(value, 'a Template', path) as unknown as Template;
   if (!Array.isArray(t.metrics)) throw new PayloadEncodeError('a Template needs a metrics array', path);
-  if (typeof t.isDefinition !== 'boolean') throw new PayloadEncodeError('a Template needs isDefinition', path);
+  if (typeof t.isDefinition !== 'boolean')
+    throw new PayloadEncodeError('a Template needs isDefinition', path);
   if (t.isDefinition && t.templateRef !== undefined) {
     throw new PayloadEncodeError('a Template definition must not have a templateRef', path);
   }
@@ -144,7 +166,8 @@ function template(value: unknown, path: string, options: EncodeOptions): Wire {
   if (t.parameters !== undefined) {
     out.parameters = t.parameters.map((p, i) => {
       const pp = `${path}.parameters[${i}]`;
-      if (!isBasicDataType(p.type)) throw new PayloadEncodeError(`parameter type ${dataTypeName(p.type)} is not a basic type`, pp);
+      if (!isBasicDataType(p.type))
+        throw new PayloadEncodeError(`parameter type ${dataTypeName(p.type)} is not a basic type`, pp);
       const w: Wire = { name: str(p.name, `${pp}.name`), type: p.type };
       if (p.value !== null && p.value !== undefined) {
         const [field, wire] = scalar(p.type, p.value, `${pp}.value`);
@@ -157,7 +180,8 @@ function template(value: unknown, path: string, options: EncodeOptions): Wire {
 }
 
 function str(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw new PayloadEncodeError(`expected a string, got ${describe(value)}`, path);
+  if (typeof value !== 'string')
+    throw new PayloadEncodeError(`expected a string, got ${describe(value)}`, path);
   return value;
 }
 
@@ -178,7 +202,9 @@ function propertySet(value: unknown, path: string, depth = 0): Wire {
       else if (pv.type === DataType.PropertySet) w.propertysetValue = propertySet(pv.value, pp, depth + 1);
       else if (pv.type === DataType.PropertySetList) {
         if (!Array.isArray(pv.value)) throw new PayloadEncodeError('expected an array of PropertySets', pp);
-        w.propertysetsValue = { propertyset: pv.value.map((s, i) => propertySet(s, `${pp}[${i}]`, depth + 1)) };
+        w.propertysetsValue = {
+          propertyset: pv.value.map((s, i) => propertySet(s, `${pp}[${i}]`, depth + 1)),
+        };
       } else {
         const [field, wire] = scalar(pv.type, pv.value, pp);
         w[field] = wire;
@@ -201,14 +227,19 @@ function metaData(value: unknown, path: string): Wire {
 }
 
 function metric(m: Metric, path: string, options: EncodeOptions): Wire {
-  if (typeof m !== 'object' || m === null) throw new PayloadEncodeError(`expected a metric, got ${describe(m)}`, path);
+  if (typeof m !== 'object' || m === null)
+    throw new PayloadEncodeError(`expected a metric, got ${describe(m)}`, path);
   const out: Wire = {};
   if (m.name !== undefined) out.name = str(m.name, `${path}.name`);
   if (m.alias !== undefined) out.alias = u64(m.alias, `${path}.alias`);
   if (m.timestamp !== undefined) out.timestamp = u64(m.timestamp, `${path}.timestamp`);
   let type: number | undefined = m.datatype;
   if (type !== undefined) {
-    if (!isDataType(type)) throw new PayloadEncodeError(`datatype ${String(type)} is not a Sparkplug datatype`, `${path}.datatype`);
+    if (!isDataType(type))
+      throw new PayloadEncodeError(
+        `datatype ${String(type)} is not a Sparkplug datatype`,
+        `${path}.datatype`,
+      );
     out.datatype = type;
   }
   if (m.isHistorical !== undefined) out.isHistorical = m.isHistorical;
@@ -220,7 +251,10 @@ function metric(m: Metric, path: string, options: EncodeOptions): Wire {
   } else if (m.value !== undefined) {
     type ??= options.datatypes?.(m);
     if (type === undefined) {
-      throw new PayloadEncodeError('a metric value needs a datatype (in the metric or from options.datatypes)', path);
+      throw new PayloadEncodeError(
+        'a metric value needs a datatype (in the metric or from options.datatypes)',
+        path,
+      );
     }
     const vp = `${path}.value`;
     if (type === DataType.DataSet) out.datasetValue = dataSet(m.value, vp);
@@ -244,7 +278,8 @@ export function toWirePayload(payload: Payload, options: EncodeOptions = {}): Wi
   if (payload.seq !== undefined) out.seq = u64(payload.seq, 'seq');
   if (payload.uuid !== undefined) out.uuid = str(payload.uuid, 'uuid');
   if (payload.body !== undefined) {
-    if (!(payload.body instanceof Uint8Array)) throw new PayloadEncodeError('body must be a Uint8Array', 'body');
+    if (!(payload.body instanceof Uint8Array))
+      throw new PayloadEncodeError('body must be a Uint8Array', 'body');
     out.body = payload.body;
   }
   return out;

@@ -1,6 +1,7 @@
 // @labwire/sparkplug/codec: the pure Sparkplug B 3.0 payload codec and topic helpers (no MQTT, no sockets).
 
 export { PayloadDecodeError, PayloadEncodeError, TopicError } from '../errors';
+export { MetricCatalog } from './catalog';
 export {
   DataType,
   type DataTypeName,
@@ -12,7 +13,6 @@ export {
 } from './datatypes';
 export { type DecodeOptions, decodePayload } from './decode';
 export { type DatatypeLookup, type EncodeOptions, encodePayload } from './encode';
-export { MetricCatalog } from './catalog';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './scan';
 export {
   checkId,

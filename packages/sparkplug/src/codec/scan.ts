@@ -136,7 +136,11 @@ class Scanner {
 
   message(type: string, pos: number, end: number, depth: number): void {
     if (depth > this.limits.maxDepth) {
-      throw new LimitExceededError(`Sparkplug payload nesting depth at offset ${pos}`, this.limits.maxDepth, depth);
+      throw new LimitExceededError(
+        `Sparkplug payload nesting depth at offset ${pos}`,
+        this.limits.maxDepth,
+        depth,
+      );
     }
     const fields = SCHEMA[type]!;
     while (pos < end) {

@@ -22,7 +22,10 @@ const DEVICE_TYPES = new Set(['DBIRTH', 'DDEATH', 'DDATA', 'DCMD']);
 /** Throws a TopicError unless `id` is a usable Sparkplug id (non-empty, no `+`, `/`, `#`). */
 export function checkId(id: string, what: string): string {
   if (typeof id !== 'string' || id.length === 0 || /[+/#]/.test(id)) {
-    throw new TopicError(`${what} ${JSON.stringify(id)} must be a non-empty string without '+', '/' or '#'`, String(id));
+    throw new TopicError(
+      `${what} ${JSON.stringify(id)} must be a non-empty string without '+', '/' or '#'`,
+      String(id),
+    );
   }
   return id;
 }
@@ -33,7 +36,12 @@ export function nodeTopic(groupId: string, type: NodeMessageType, edgeNodeId: st
 }
 
 /** The topic of a device-level message. */
-export function deviceTopic(groupId: string, type: DeviceMessageType, edgeNodeId: string, deviceId: string): string {
+export function deviceTopic(
+  groupId: string,
+  type: DeviceMessageType,
+  edgeNodeId: string,
+  deviceId: string,
+): string {
   return `${nodeTopic(groupId, 'NBIRTH', edgeNodeId).replace('/NBIRTH/', `/${type}/`)}/${checkId(deviceId, 'device_id')}`;
 }
 
@@ -45,10 +53,12 @@ export function stateTopic(hostId: string): string {
 /** Parses a Sparkplug B topic; throws a TopicError for anything else. */
 export function parseTopic(topic: string): SparkplugTopic {
   const parts = topic.split('/');
-  if (parts[0] !== NAMESPACE) throw new TopicError(`not a ${NAMESPACE} topic: ${JSON.stringify(topic)}`, topic);
+  if (parts[0] !== NAMESPACE)
+    throw new TopicError(`not a ${NAMESPACE} topic: ${JSON.stringify(topic)}`, topic);
   if (parts[1] === 'STATE' && parts.length === 3 && parts[2]) return { kind: 'state', hostId: parts[2] };
   const [, groupId, type, edgeNodeId, deviceId] = parts;
-  if (!groupId || !type || !edgeNodeId) throw new TopicError(`incomplete Sparkplug topic ${JSON.stringify(topic)}`, topic);
+  if (!groupId || !type || !edgeNodeId)
+    throw new TopicError(`incomplete Sparkplug topic ${JSON.stringify(topic)}`, topic);
   if (NODE_TYPES.has(type) && parts.length === 4) {
     return { kind: 'node', groupId, messageType: type as NodeMessageType, edgeNodeId };
   }

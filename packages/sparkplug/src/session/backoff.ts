@@ -12,7 +12,11 @@ export interface BackoffOptions {
 }
 
 /** The delay before reconnect attempt `attempt` (0-based); `random` returns a number in [0, 1). */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = options.initialDelayMs ?? 100;
   const max = options.maxDelayMs ?? 10_000;
   const min = options.minDelayMs ?? 0;

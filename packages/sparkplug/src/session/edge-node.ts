@@ -18,8 +18,8 @@ import { EventEmitter } from 'node:events';
 import {
   AbortedError,
   armDeadline,
-  checkTimeout,
   ClosedError,
+  checkTimeout,
   type Logger,
   type OperationOptions,
   silentLogger,
@@ -30,10 +30,10 @@ import { DataType, isDataType } from '../codec/datatypes';
 import { decodePayload } from '../codec/decode';
 import { type DatatypeLookup, encodePayload } from '../codec/encode';
 import type { DecodeLimits } from '../codec/scan';
-import { deviceTopic, NAMESPACE, nodeTopic, parseTopic, stateTopic, checkId } from '../codec/topic';
+import { checkId, deviceTopic, NAMESPACE, nodeTopic, parseTopic, stateTopic } from '../codec/topic';
 import type { Int64, MetaData, Metric, MetricValue, Payload, PropertySet } from '../codec/types';
 import { CommandError, MqttConnectError, SessionUsageError } from '../errors';
-import { backoffDelay, type BackoffOptions } from './backoff';
+import { type BackoffOptions, backoffDelay } from './backoff';
 import { ForwardStore, type StoreAndForwardOptions, type StoredMessage } from './store';
 
 export const REBIRTH_METRIC = 'Node Control/Rebirth';
@@ -66,7 +66,12 @@ export interface EdgeCommand {
   /** The device addressed by a DCMD. */
   deviceId?: string | undefined;
   /** The written metrics, names resolved from aliases, values typed by the birth's datatypes. */
-  metrics: ReadonlyArray<{ name: string; datatype: DataType; value: MetricValue | undefined; timestamp?: Int64 }>;
+  metrics: ReadonlyArray<{
+    name: string;
+    datatype: DataType;
+    value: MetricValue | undefined;
+    timestamp?: Int64;
+  }>;
   /** The decoded payload as it arrived. */
   payload: Payload;
 }
@@ -244,7 +249,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     this.urls = urls;
     this.logger = options.logger ?? silentLogger;
     this.useAliases = options.aliases ?? true;
-    this.store = options.storeAndForward === false ? undefined : new ForwardStore(options.storeAndForward ?? {});
+    this.store =
+      options.storeAndForward === false ? undefined : new ForwardStore(options.storeAndForward ?? {});
     this.connectTimeoutMs = checkTimeout(options.connectTimeoutMs, 10_000);
     this.confirmIntervalMs = options.confirmIntervalMs ?? 500;
     this.random = options.random ?? Math.random;
@@ -255,7 +261,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     this.bdSeq = first;
     this.ncmdTopic = nodeTopic(this.groupId, 'NCMD', this.edgeNodeId);
     this.dcmdFilter = `${NAMESPACE}/${this.groupId}/DCMD/${this.edgeNodeId}/+`;
-    for (const def of options.metrics ?? []) this.addRecord(this.nodeMetrics, this.nodeByAlias, def, 'node metric');
+    for (const def of options.metrics ?? [])
+      this.addRecord(this.nodeMetrics, this.nodeByAlias, def, 'node metric');
   }
 
   get state(): SessionState {
@@ -300,7 +307,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (this._state === 'online') return Promise.resolve();
     if (this._state === 'closed') return Promise.reject(new ClosedError('EdgeNode.waitOnline'));
     const timeoutMs = checkTimeout(options.timeoutMs, 30_000);
-    if (options.signal?.aborted) return Promise.reject(new AbortedError('EdgeNode.waitOnline', options.signal.reason));
+    if (options.signal?.aborted)
+      return Promise.reject(new AbortedError('EdgeNode.waitOnline', options.signal.reason));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: () => {
@@ -339,7 +347,13 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     this.checkOpen('defineDevice');
     checkId(deviceId, 'device_id');
     const previous = this.devices.get(deviceId);
-    const device: DeviceRecord = { id: deviceId, metrics: new Map(), byAlias: new Map(), born: false, dead: false };
+    const device: DeviceRecord = {
+      id: deviceId,
+      metrics: new Map(),
+      byAlias: new Map(),
+      born: false,
+      dead: false,
+    };
     for (const def of metrics) {
       // Keep the alias a metric had, so that a host's alias table stays valid across re-declarations.
       const keep = previous?.metrics.get(def.name)?.alias;
@@ -351,7 +365,10 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
 
   /** Marks a dead device alive again and publishes its DBIRTH (with `metrics` when given, else the last). */
   deviceBirth(deviceId: string, metrics?: readonly MetricDefinition[]): void {
-    if (metrics) return this.defineDevice(deviceId, metrics);
+    if (metrics) {
+      this.defineDevice(deviceId, metrics);
+      return;
+    }
     const device = this.device(deviceId, 'deviceBirth');
     device.dead = false;
     if (this._state === 'online') this.publishDeviceBirth(device);
@@ -392,7 +409,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
    */
   updateDevice(deviceId: string, updates: readonly MetricUpdate[]): PublishOutcome {
     const device = this.device(deviceId, 'updateDevice');
-    if (device.dead) throw new SessionUsageError(`updateDevice: device ${deviceId} is dead (deviceBirth first)`);
+    if (device.dead)
+      throw new SessionUsageError(`updateDevice: device ${deviceId} is dead (deviceBirth first)`);
     return this.update(device.metrics, deviceId, updates);
   }
 
@@ -433,11 +451,13 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     what: string,
     keepAlias?: number,
   ): void {
-    if (typeof def?.name !== 'string' || def.name.length === 0) throw new SessionUsageError(`${what}: a name is needed`);
+    if (typeof def?.name !== 'string' || def.name.length === 0)
+      throw new SessionUsageError(`${what}: a name is needed`);
     if (def.name === BDSEQ_METRIC || def.name === REBIRTH_METRIC) {
       throw new SessionUsageError(`${what} ${def.name}: reserved, the session publishes it`);
     }
-    if (!isDataType(def.datatype)) throw new SessionUsageError(`${what} ${def.name}: invalid datatype ${String(def.datatype)}`);
+    if (!isDataType(def.datatype))
+      throw new SessionUsageError(`${what} ${def.name}: invalid datatype ${String(def.datatype)}`);
     if (table.has(def.name)) throw new SessionUsageError(`${what} ${def.name}: declared twice`);
     let alias: number | undefined;
     if (this.useAliases) {
@@ -470,7 +490,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   private device(deviceId: string, op: string): DeviceRecord {
     this.checkOpen(op);
     const device = this.devices.get(deviceId);
-    if (!device) throw new SessionUsageError(`${op}: unknown device ${JSON.stringify(deviceId)} (defineDevice first)`);
+    if (!device)
+      throw new SessionUsageError(`${op}: unknown device ${JSON.stringify(deviceId)} (defineDevice first)`);
     return device;
   }
 
@@ -478,7 +499,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (this._state === 'closed' || this.closing) throw new ClosedError(`EdgeNode.${op}`);
   }
 
-  private update(table: Map<string, MetricRecord>, deviceId: string | undefined, updates: readonly MetricUpdate[]): PublishOutcome {
+  private update(
+    table: Map<string, MetricRecord>,
+    deviceId: string | undefined,
+    updates: readonly MetricUpdate[],
+  ): PublishOutcome {
     const now = Date.now();
     const metrics: Array<{ name: string; value: MetricValue; timestamp: number }> = new Array(updates.length);
     for (let i = 0; i < updates.length; i++) {
@@ -538,7 +563,8 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   }
 
   private encodeData(message: StoredMessage, historical: boolean, seq?: number): Uint8Array {
-    const table = message.deviceId === undefined ? this.nodeMetrics : this.devices.get(message.deviceId)!.metrics;
+    const table =
+      message.deviceId === undefined ? this.nodeMetrics : this.devices.get(message.deviceId)!.metrics;
     const metrics: Metric[] = new Array(message.metrics.length);
     for (let i = 0; i < message.metrics.length; i++) {
       const m = message.metrics[i]!;
@@ -552,13 +578,13 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       if (historical) out.isHistorical = true;
       metrics[i] = out;
     }
-    const byAlias = message.deviceId === undefined ? this.nodeByAlias : this.devices.get(message.deviceId)!.byAlias;
+    const byAlias =
+      message.deviceId === undefined ? this.nodeByAlias : this.devices.get(message.deviceId)!.byAlias;
     const byName = this.datatypesOf(message.deviceId);
     return encodePayload(
       { timestamp: Date.now(), metrics, ...(seq === undefined ? {} : { seq }) },
       {
-        datatypes: (m) =>
-          m.alias !== undefined ? byAlias.get(Number(m.alias))?.datatype : byName(m),
+        datatypes: (m) => (m.alias !== undefined ? byAlias.get(Number(m.alias))?.datatype : byName(m)),
       },
     );
   }
@@ -588,7 +614,12 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   private send(topic: string, bytes: Uint8Array, metricCount: number): void {
     const client = this.client!;
     // QoS 0, not retained: required for NBIRTH, DBIRTH, NDATA, DDATA, DDEATH (§4.1, §6.4.19).
-    client.publish(topic, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: 0, retain: false }, noop);
+    client.publish(
+      topic,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      { qos: 0, retain: false },
+      noop,
+    );
     this.counters.messagesSent++;
     this.counters.metricsSent += metricCount;
   }
@@ -627,7 +658,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       { name: REBIRTH_METRIC, datatype: DataType.Boolean, timestamp: now, value: false },
     ];
     for (const r of this.nodeMetrics.values()) metrics.push(this.birthMetric(r, now));
-    this.publish(nodeTopic(this.groupId, 'NBIRTH', this.edgeNodeId), { timestamp: now, seq: this.nextSeq(), metrics });
+    this.publish(nodeTopic(this.groupId, 'NBIRTH', this.edgeNodeId), {
+      timestamp: now,
+      seq: this.nextSeq(),
+      metrics,
+    });
     for (const device of this.devices.values()) device.born = false;
     for (const device of this.devices.values()) this.publishDeviceBirth(device);
     this.counters.births++;
@@ -635,7 +670,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (this.store && this.store.messages > 0) {
       for (const message of this.store.drain()) {
         const device = message.deviceId === undefined ? undefined : this.devices.get(message.deviceId);
-        if (message.deviceId !== undefined && (!device || !device.born)) {
+        if (message.deviceId !== undefined && !device?.born) {
           this.logger.warn('sparkplug: stored DATA of a device that is gone or dead, dropped', {
             deviceId: message.deviceId,
             metrics: message.metrics.length,
@@ -644,7 +679,9 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         }
         const table = device ? device.metrics : this.nodeMetrics;
         if (!message.metrics.every((m) => table.has(m.name))) {
-          this.logger.warn('sparkplug: stored DATA of metrics no longer declared, dropped', { deviceId: message.deviceId });
+          this.logger.warn('sparkplug: stored DATA of metrics no longer declared, dropped', {
+            deviceId: message.deviceId,
+          });
           continue;
         }
         this.publishData(message, true);
@@ -677,7 +714,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (this._state === 'closed' || this.closing || this.reconnectTimer) return;
     const stableAfter = this.options.reconnect?.stableAfterMs ?? 10_000;
     if (this.connectedAt > 0 && Date.now() - this.connectedAt >= stableAfter) this.attempt = 0;
-    const delay = backoffDelay(this.attempt, { initialDelayMs: 100, maxDelayMs: 10_000, ...this.options.reconnect }, this.random);
+    const delay = backoffDelay(
+      this.attempt,
+      { initialDelayMs: 100, maxDelayMs: 10_000, ...this.options.reconnect },
+      this.random,
+    );
     this.attempt++;
     this.logger.debug('sparkplug: reconnect scheduled', { delayMs: delay, attempt: this.attempt });
     this.reconnectTimer = setTimeout(() => {
@@ -697,7 +738,9 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     const version = this.options.protocolVersion ?? 4;
     const clientOptions: IClientOptions = {
       ...this.options.mqttOptions,
-      clientId: this.options.clientId ?? `${this.groupId}-${this.edgeNodeId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
+      clientId:
+        this.options.clientId ??
+        `${this.groupId}-${this.edgeNodeId}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64),
       protocolVersion: version,
       // §3 / tck-id-principles-persistence-clean-session: Clean Session (3.1.1) or Clean Start with a
       // session expiry of 0 (5.0).
@@ -754,14 +797,21 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         )
       : undefined;
     client.on('error', (error) => fail(established ? error : new MqttConnectError(url, error)));
-    client.on('close', () => fail(established ? new Error('connection closed') : new MqttConnectError(url, new Error('connection closed'))));
+    client.on('close', () =>
+      fail(
+        established
+          ? new Error('connection closed')
+          : new MqttConnectError(url, new Error('connection closed')),
+      ),
+    );
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => {
       const subscriptions: Record<string, { qos: 0 | 1 }> = {
         [this.ncmdTopic]: { qos: 1 },
         [this.dcmdFilter]: { qos: 1 },
       };
-      if (this.options.primaryHostId !== undefined) subscriptions[stateTopic(this.options.primaryHostId)] = { qos: 1 };
+      if (this.options.primaryHostId !== undefined)
+        subscriptions[stateTopic(this.options.primaryHostId)] = { qos: 1 };
       client.subscribe(subscriptions, (error) => {
         if (this.client !== client || failed) return;
         if (error) return fail(new MqttConnectError(url, error));
@@ -821,9 +871,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         return;
       }
       const parsed = parseTopic(topic);
-      if (parsed.kind === 'state' || parsed.groupId !== this.groupId || parsed.edgeNodeId !== this.edgeNodeId) return;
+      if (parsed.kind === 'state' || parsed.groupId !== this.groupId || parsed.edgeNodeId !== this.edgeNodeId)
+        return;
       if (parsed.messageType === 'NCMD') this.onCommand(topic, undefined, payload);
-      else if (parsed.messageType === 'DCMD' && parsed.kind === 'device') this.onCommand(topic, parsed.deviceId, payload);
+      else if (parsed.messageType === 'DCMD' && parsed.kind === 'device')
+        this.onCommand(topic, parsed.deviceId, payload);
     } catch (error) {
       this.counters.commandErrors++;
       this.logger.warn('sparkplug: command ignored', { topic, error: (error as Error).message });
@@ -844,16 +896,22 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       byAlias = device.byAlias;
     }
     const resolve = (m: { name?: string | undefined; alias?: Int64 | undefined }) =>
-      m.name !== undefined ? table.get(m.name) : m.alias !== undefined ? byAlias.get(Number(m.alias)) : undefined;
+      m.name !== undefined
+        ? table.get(m.name)
+        : m.alias !== undefined
+          ? byAlias.get(Number(m.alias))
+          : undefined;
     const payload = decodePayload(bytes, {
       ...this.options.decodeLimits,
-      datatypes: (m) => (m.name === REBIRTH_METRIC && deviceId === undefined ? DataType.Boolean : resolve(m)?.datatype),
+      datatypes: (m) =>
+        m.name === REBIRTH_METRIC && deviceId === undefined ? DataType.Boolean : resolve(m)?.datatype,
     });
     const metrics: Array<EdgeCommand['metrics'][number]> = [];
     let rebirth = false;
     for (const m of payload.metrics) {
       if (deviceId === undefined && m.name === REBIRTH_METRIC) {
-        if (m.value !== true) throw new CommandError(`${REBIRTH_METRIC} with value ${String(m.value)} (true expected)`, topic);
+        if (m.value !== true)
+          throw new CommandError(`${REBIRTH_METRIC} with value ${String(m.value)} (true expected)`, topic);
         rebirth = true;
         continue;
       }
@@ -865,7 +923,10 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         );
       }
       if (m.datatype !== undefined && m.datatype !== record.datatype) {
-        throw new CommandError(`command for ${record.name} with datatype ${m.datatype}, birth says ${record.datatype}`, topic);
+        throw new CommandError(
+          `command for ${record.name} with datatype ${m.datatype}, birth says ${record.datatype}`,
+          topic,
+        );
       }
       metrics.push({
         name: record.name,
@@ -891,12 +952,19 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     try {
       const json = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
       const o = json as { online?: unknown; timestamp?: unknown };
-      if (typeof o !== 'object' || o === null || typeof o.online !== 'boolean' || typeof o.timestamp !== 'number') {
+      if (
+        typeof o !== 'object' ||
+        o === null ||
+        typeof o.online !== 'boolean' ||
+        typeof o.timestamp !== 'number'
+      ) {
         throw new Error('expected {"online": boolean, "timestamp": number}');
       }
       state = { online: o.online, timestamp: o.timestamp };
     } catch (error) {
-      throw new CommandError(`malformed STATE payload: ${(error as Error).message}`, stateTopic(hostId), { cause: error });
+      throw new CommandError(`malformed STATE payload: ${(error as Error).message}`, stateTopic(hostId), {
+        cause: error,
+      });
     }
     const url = this.urls[(this.urlIndex - 1) % this.urls.length]!;
     const last = this.lastHostTimestamp.get(url);
@@ -916,9 +984,14 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         // The primary host went away: NDEATH, disconnect, start over (next broker, new bdSeq).
         this.logger.warn('sparkplug: primary host offline, ending the session', { hostId });
         const client = this.client!;
-        client.publish(nodeTopic(this.groupId, 'NDEATH', this.edgeNodeId), Buffer.from(this.ndeathPayload()), { qos: 1, retain: false }, () => {
-          client.end(false);
-        });
+        client.publish(
+          nodeTopic(this.groupId, 'NDEATH', this.edgeNodeId),
+          Buffer.from(this.ndeathPayload()),
+          { qos: 1, retain: false },
+          () => {
+            client.end(false);
+          },
+        );
         // Stop DATA at once: what comes now is stored.
         this.setState('offline');
       }
@@ -959,8 +1032,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
           client.end(false, { reasonCode: 4 }, finish);
         } else if (wasOnline || this._state === 'waiting-for-host' || this._state === 'offline') {
           // MQTT 3.1.1: NDEATH (QoS 1, acknowledged) before DISCONNECT.
-          client.publish(nodeTopic(this.groupId, 'NDEATH', this.edgeNodeId), Buffer.from(this.ndeathPayload()), { qos: 1, retain: false }, () =>
-            client.end(false, {}, finish),
+          client.publish(
+            nodeTopic(this.groupId, 'NDEATH', this.edgeNodeId),
+            Buffer.from(this.ndeathPayload()),
+            { qos: 1, retain: false },
+            () => client.end(false, {}, finish),
           );
         } else {
           client.end(false, {}, finish);

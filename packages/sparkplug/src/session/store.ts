@@ -3,8 +3,8 @@
 // after the next birth sequence, each metric marked is_historical, with its original timestamp.
 // Bounded in metric updates, with a typed overflow policy.
 
-import { BufferOverflowError } from '../errors';
 import type { MetricValue } from '../codec/types';
+import { BufferOverflowError } from '../errors';
 
 /** One DATA message waiting to be (re)published. */
 export interface StoredMessage {
@@ -36,7 +36,8 @@ export class ForwardStore {
 
   constructor(options: StoreAndForwardOptions = {}) {
     this.maxMetrics = options.maxMetrics ?? DEFAULT_STORE_MAX_METRICS;
-    if (!(this.maxMetrics >= 1)) throw new RangeError(`storeAndForward.maxMetrics must be >= 1, got ${this.maxMetrics}`);
+    if (!(this.maxMetrics >= 1))
+      throw new RangeError(`storeAndForward.maxMetrics must be >= 1, got ${this.maxMetrics}`);
     this.policy = options.overflow ?? 'drop-oldest';
   }
 

@@ -57,8 +57,7 @@ class Converter {
     throw new PayloadDecodeError(message, 0, undefined, path);
   }
 
-  intFrom(w: WireObject, type: number, path: string): number | Int64 {
-    const field: string | undefined = w.value;
+  intFrom(w: WireObject, type: number, path: string, field: string | undefined): number | Int64 {
     let n: Int64;
     if (field === 'intValue') n = w.intValue as number;
     else if (field === 'longValue') {
@@ -110,8 +109,13 @@ class Converter {
   }
 
   /** A scalar of a basic type (1–14) or Bytes/File/UUID, from a oneof holder `w`. */
-  scalar(w: WireObject, type: number, path: string): number | bigint | boolean | string | Uint8Array {
-    const field: string | undefined = w.value;
+  scalar(
+    w: WireObject,
+    type: number,
+    path: string,
+    // The set oneof field; protobufjs's `value` getter scans every member, so callers read it once.
+    field: string | undefined = w.value,
+  ): number | bigint | boolean | string | Uint8Array {
     switch (type) {
       case DataType.Int8:
       case DataType.Int16:
@@ -122,7 +126,7 @@ class Converter {
       case DataType.UInt32:
       case DataType.UInt64:
       case DataType.DateTime:
-        return this.intFrom(w, type, path);
+        return this.intFrom(w, type, path, field);
       case DataType.Float:
         if (field === 'floatValue') return w.floatValue;
         break;
@@ -149,8 +153,8 @@ class Converter {
   }
 
   /** A value without a known datatype, by its wire field. */
-  raw(w: WireObject): MetricValue | undefined {
-    switch (w.value as string | undefined) {
+  raw(w: WireObject, field: string | undefined): MetricValue | undefined {
+    switch (field) {
       case 'intValue':
         return w.intValue as number;
       case 'longValue':
@@ -201,7 +205,7 @@ class Converter {
     if (type === undefined) {
       if (field === 'datasetValue') m.value = this.dataSet(w.datasetValue, vp);
       else if (field === 'templateValue') m.value = this.template(w.templateValue, vp);
-      else m.value = this.raw(w);
+      else m.value = this.raw(w, field);
     } else if (type === DataType.DataSet) {
       if (field !== 'datasetValue') this.fail(`DataSet value carried in ${field}`, vp);
       m.value = this.dataSet(w.datasetValue, vp);
@@ -212,7 +216,7 @@ class Converter {
       if (field !== 'bytesValue') this.fail(`${dataTypeName(type)} value carried in ${field}`, vp);
       m.value = decodeArray(type, w.bytesValue, this.options.maxArrayLength, 0, vp);
     } else {
-      m.value = this.scalar(w, type, vp);
+      m.value = this.scalar(w, type, vp, field);
     }
     return m;
   }

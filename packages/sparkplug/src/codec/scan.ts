@@ -107,9 +107,19 @@ const SCHEMA: Record<string, Record<number, Kind>> = {
 
 const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start group', 'end group', '32-bit'];
 
+// The schema as arrays indexed by field number (faster than property lookups in the hot loop).
+const TABLES: Record<string, Array<Kind | undefined>> = {};
+for (const [name, fields] of Object.entries(SCHEMA)) {
+  const table: Array<Kind | undefined> = [];
+  for (const [n, kind] of Object.entries(fields)) table[Number(n)] = kind;
+  TABLES[name] = table;
+}
+
 class Scanner {
   private metrics = 0;
   private elements = 0;
+  /** Read position; every helper advances it. */
+  private pos = 0;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -120,33 +130,44 @@ class Scanner {
     throw new PayloadDecodeError(message, offset, this.bytes);
   }
 
-  /** Reads a varint at `pos`; returns the value (low 32 bits are exact; used for tags and lengths) and the end. */
-  varint(pos: number, end: number): [number, number] {
+  /** Reads a varint at `pos` (the low 53 bits exactly: enough for tags and lengths) and advances. */
+  varint(end: number): number {
+    const bytes = this.bytes;
+    let pos = this.pos;
+    if (pos < end) {
+      const b = bytes[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
     let value = 0;
-    let shift = 0;
+    let scale = 1;
     for (let i = 0; i < 10; i++) {
       if (pos >= end) this.fail('truncated varint', pos);
-      const b = this.bytes[pos++]!;
-      if (shift < 53) value += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) return [value, pos];
+      const b = bytes[pos++]!;
+      if (i < 8) value += (b & 0x7f) * scale;
+      scale *= 128;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
     }
     return this.fail('varint longer than 10 bytes', pos - 10);
   }
 
-  message(type: string, pos: number, end: number, depth: number): void {
+  message(type: string, end: number, depth: number): void {
     if (depth > this.limits.maxDepth) {
       throw new LimitExceededError(
-        `Sparkplug payload nesting depth at offset ${pos}`,
+        `Sparkplug payload nesting depth at offset ${this.pos}`,
         this.limits.maxDepth,
         depth,
       );
     }
-    const fields = SCHEMA[type]!;
-    while (pos < end) {
-      const tagStart = pos;
-      let tag: number;
-      [tag, pos] = this.varint(pos, end);
+    const fields = TABLES[type]!;
+    while (this.pos < end) {
+      const tagStart = this.pos;
+      const tag = this.varint(end);
       const field = Math.floor(tag / 8);
       const wire = tag & 7;
       if (field === 0) this.fail('field number 0', tagStart);
@@ -154,8 +175,7 @@ class Scanner {
       const kind = fields[field];
       if (kind !== undefined) {
         const expected = 'msg' in kind ? LEN : kind.wire;
-        const packed = 'wire' in kind && kind.packable === true && wire === LEN;
-        if (wire !== expected && !packed) {
+        if (wire !== expected && !('wire' in kind && kind.packable === true && wire === LEN)) {
           this.fail(
             `${type} field ${field}: wire type ${WIRE_NAMES[wire] ?? wire} where ${WIRE_NAMES[expected]} is expected`,
             tagStart,
@@ -163,9 +183,9 @@ class Scanner {
         }
         if (kind.repeated) this.count(tagStart);
       }
-      pos = this.skip(wire, pos, end, depth, tagStart, field, kind);
+      this.skip(wire, end, depth, tagStart, field, kind);
     }
-    if (pos > end) this.fail(`${type} overruns its length`, end);
+    if (this.pos > end) this.fail(`${type} overruns its length`, end);
   }
 
   private count(offset: number): void {
@@ -180,27 +200,29 @@ class Scanner {
 
   private skip(
     wire: number,
-    pos: number,
     end: number,
     depth: number,
     tagStart: number,
     field: number,
     kind: Kind | undefined,
-  ): number {
+  ): void {
     switch (wire) {
       case VARINT:
-        return this.varint(pos, end)[1];
+        this.varint(end);
+        return;
       case FIXED64:
-        if (pos + 8 > end) this.fail('truncated 64-bit field', tagStart);
-        return pos + 8;
+        if (this.pos + 8 > end) this.fail('truncated 64-bit field', tagStart);
+        this.pos += 8;
+        return;
       case FIXED32:
-        if (pos + 4 > end) this.fail('truncated 32-bit field', tagStart);
-        return pos + 4;
+        if (this.pos + 4 > end) this.fail('truncated 32-bit field', tagStart);
+        this.pos += 4;
+        return;
       case LEN: {
-        let length: number;
-        [length, pos] = this.varint(pos, end);
-        if (length > end - pos) {
-          this.fail(`length ${length} exceeds the ${end - pos} byte(s) that remain`, tagStart);
+        const length = this.varint(end);
+        const start = this.pos;
+        if (length > end - start) {
+          this.fail(`length ${length} exceeds the ${end - start} byte(s) that remain`, tagStart);
         }
         if (kind !== undefined && 'msg' in kind) {
           if (kind.metric && ++this.metrics > this.limits.maxMetrics) {
@@ -210,15 +232,15 @@ class Scanner {
               this.metrics,
             );
           }
-          this.message(kind.msg, pos, pos + length, depth + 1);
+          this.message(kind.msg, start + length, depth + 1);
         } else if (kind !== undefined && 'wire' in kind && kind.packable) {
-          let p = pos;
-          while (p < pos + length) {
-            p = this.varint(p, pos + length)[1];
-            this.count(p);
+          while (this.pos < start + length) {
+            this.varint(start + length);
+            this.count(this.pos);
           }
         }
-        return pos + length;
+        this.pos = start + length;
+        return;
       }
       case 3: {
         // proto2 group (only in unknown fields here): skip to the matching end-group tag.
@@ -230,16 +252,15 @@ class Scanner {
           );
         }
         for (;;) {
-          if (pos >= end) this.fail(`unterminated group (field ${field})`, tagStart);
-          const innerStart = pos;
-          let tag: number;
-          [tag, pos] = this.varint(pos, end);
+          if (this.pos >= end) this.fail(`unterminated group (field ${field})`, tagStart);
+          const innerStart = this.pos;
+          const tag = this.varint(end);
           const innerWire = tag & 7;
           if (innerWire === 4) {
             if (Math.floor(tag / 8) !== field) this.fail('end-group tag of another group', innerStart);
-            return pos;
+            return;
           }
-          pos = this.skip(innerWire, pos, end, depth + 1, innerStart, Math.floor(tag / 8), undefined);
+          this.skip(innerWire, end, depth + 1, innerStart, Math.floor(tag / 8), undefined);
         }
       }
       case 4:
@@ -255,5 +276,5 @@ export function scanPayload(bytes: Uint8Array, limits: Required<DecodeLimits>): 
   if (bytes.length > limits.maxPayloadBytes) {
     throw new LimitExceededError('Sparkplug payload', limits.maxPayloadBytes, bytes.length);
   }
-  new Scanner(bytes, limits).message('Payload', 0, bytes.length, 0);
+  new Scanner(bytes, limits).message('Payload', bytes.length, 0);
 }

@@ -264,9 +264,10 @@ class Scanner {
         }
       }
       case 4:
-        return this.fail('end-group tag without a start-group', tagStart);
+        this.fail('end-group tag without a start-group', tagStart);
+        break;
       default:
-        return this.fail(`invalid wire type ${wire}`, tagStart);
+        this.fail(`invalid wire type ${wire}`, tagStart);
     }
   }
 }

@@ -197,6 +197,17 @@ function propertySet(value: unknown, path: string, depth = 0): Wire {
       if (!isPropertyDataType(pv.type)) {
         throw new PayloadEncodeError(`property type ${dataTypeName(pv.type)} is not allowed`, pp);
       }
+      // §6.4.11 Quality Codes: the `Quality` property is an Int32 holding 0 (BAD), 192 (GOOD) or 500 (STALE).
+      if (
+        k === 'Quality' &&
+        depth === 0 &&
+        (pv.type !== DataType.Int32 || ![0, 192, 500].includes(pv.value as number))
+      ) {
+        throw new PayloadEncodeError(
+          `the Quality property must be an Int32 of 0, 192 or 500, got ${dataTypeName(pv.type)} ${String(pv.value)}`,
+          pp,
+        );
+      }
       const w: Wire = { type: pv.type };
       if (pv.value === null || pv.value === undefined) w.isNull = true;
       else if (pv.type === DataType.PropertySet) w.propertysetValue = propertySet(pv.value, pp, depth + 1);

@@ -31,7 +31,7 @@ import { decodePayload } from '../codec/decode';
 import { type DatatypeLookup, encodePayload } from '../codec/encode';
 import type { DecodeLimits } from '../codec/scan';
 import { checkId, deviceTopic, NAMESPACE, nodeTopic, parseTopic, stateTopic } from '../codec/topic';
-import type { Int64, MetaData, Metric, MetricValue, Payload, PropertySet } from '../codec/types';
+import type { Int64, MetaData, Metric, MetricValue, Payload, PropertySet, Template } from '../codec/types';
 import { CommandError, MqttConnectError, SessionUsageError } from '../errors';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { ForwardStore, type StoreAndForwardOptions, type StoredMessage } from './store';
@@ -346,6 +346,12 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   defineDevice(deviceId: string, metrics: readonly MetricDefinition[]): void {
     this.checkOpen('defineDevice');
     checkId(deviceId, 'device_id');
+    const lower = deviceId.toLowerCase();
+    for (const other of this.devices.keys()) {
+      if (other !== deviceId && other.toLowerCase() === lower) {
+        this.logger.warn('sparkplug: device ids differ only in case', { deviceIds: [other, deviceId] });
+      }
+    }
     const previous = this.devices.get(deviceId);
     const device: DeviceRecord = {
       id: deviceId,
@@ -459,6 +465,16 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (!isDataType(def.datatype))
       throw new SessionUsageError(`${what} ${def.name}: invalid datatype ${String(def.datatype)}`);
     if (table.has(def.name)) throw new SessionUsageError(`${what} ${def.name}: declared twice`);
+    if (def.datatype === DataType.Template && def.value !== undefined && def.value !== null) {
+      this.checkTemplate(def.name, def.value as Template, table === this.nodeMetrics, what);
+    }
+    const lower = def.name.toLowerCase();
+    for (const other of table.keys()) {
+      if (other.toLowerCase() === lower) {
+        // §4.1.x (case sensitivity): SHOULD NOT; hosts that fold case would merge the two.
+        this.logger.warn('sparkplug: metric names differ only in case', { what, names: [other, def.name] });
+      }
+    }
     let alias: number | undefined;
     if (this.useAliases) {
       alias = keepAlias ?? this.takeAlias();
@@ -480,6 +496,44 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     };
     table.set(def.name, record);
     if (alias !== undefined) byAlias.set(alias, record);
+  }
+
+  /**
+   * Template rules of §6.4.14: definitions only among the node's metrics (they go in the NBIRTH), with
+   * no templateRef; instances reference a definition declared on the node and have only its members.
+   */
+  private checkTemplate(name: string, t: Template, onNode: boolean, what: string): void {
+    if (t.isDefinition) {
+      if (!onNode)
+        throw new SessionUsageError(
+          `${what} ${name}: template definitions belong in the NBIRTH (node metrics)`,
+        );
+      return;
+    }
+    const definition = [...this.nodeMetrics.values()].find(
+      (r) =>
+        r.datatype === DataType.Template &&
+        (r.value as Template | undefined)?.isDefinition &&
+        r.name === t.templateRef,
+    );
+    if (!definition) {
+      throw new SessionUsageError(
+        `${what} ${name}: template instance of ${JSON.stringify(t.templateRef)}, which no node metric defines`,
+      );
+    }
+    const members = new Set((definition.value as Template).metrics.map((m) => m.name));
+    for (const m of t.metrics) {
+      if (!members.has(m.name)) {
+        throw new SessionUsageError(
+          `${what} ${name}: member ${JSON.stringify(m.name)} is not in definition ${t.templateRef}`,
+        );
+      }
+    }
+    if (t.metrics.length !== members.size) {
+      throw new SessionUsageError(
+        `${what} ${name}: a birth must carry every member of definition ${t.templateRef}`,
+      );
+    }
   }
 
   private takeAlias(): number {

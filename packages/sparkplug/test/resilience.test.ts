@@ -292,3 +292,39 @@ describe('MQTT 5 on Mosquitto', () => {
     expect(ndeath!.payload.metrics[0]).toMatchObject({ name: BDSEQ_METRIC, value: 0 });
   });
 });
+
+describe('commands', () => {
+  it('a retained NCMD (stale, and re-delivered by every re-subscription) is ignored and reported', async () => {
+    const broker = await startAedes();
+    cleanups.push(() => broker.close());
+    const obs = await Observer.start(broker.url);
+    cleanups.push(() => obs.close());
+    const host = await import('mqtt').then((m) => m.default.connectAsync(broker.url));
+    cleanups.push(() => host.endAsync(true));
+    const { encodePayload, REBIRTH_METRIC } = await import('@labwire/sparkplug');
+    await host.publishAsync(
+      'spBv1.0/g/NCMD/e',
+      Buffer.from(
+        encodePayload({ metrics: [{ name: REBIRTH_METRIC, datatype: DataType.Boolean, value: true }] }),
+      ),
+      { qos: 1, retain: true },
+    );
+    const n = node(broker.url, { confirmIntervalMs: 20 });
+    const errors: Error[] = [];
+    n.on('commandError', (e) => errors.push(e));
+    n.defineDevice('d', [{ name: 'x', datatype: DataType.Int8, value: 0 }]);
+    await n.start({ timeoutMs: 10_000 });
+    // Keep DATA flowing so the delivery barrier (a re-SUBSCRIBE of NCMD) runs several times.
+    for (let i = 0; i < 3; i++) {
+      const before = n.stats.confirmations;
+      n.updateDevice('d', [{ name: 'x', value: i }]);
+      await until('a confirmation', () => n.stats.confirmations > before);
+    }
+    // Delivered on the first subscription and again after barriers; never acted upon.
+    await until('the retained NCMD seen three times', () => errors.length >= 3);
+    expect(obs.of('NBIRTH')).toHaveLength(1);
+    expect(n.stats.births).toBe(1);
+    expect(errors[0]).toMatchObject({ code: 'SparkplugCommand' });
+    await host.publishAsync('spBv1.0/g/NCMD/e', '', { qos: 1, retain: true });
+  });
+});

@@ -143,6 +143,8 @@ export interface EdgeNodeStats {
   unconfirmed: number;
   commands: number;
   commandErrors: number;
+  /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
+  confirmations: number;
 }
 
 interface MetricRecord {
@@ -233,6 +235,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     replayed: 0,
     commands: 0,
     commandErrors: 0,
+    confirmations: 0,
   };
 
   private readonly ncmdTopic: string;
@@ -858,7 +861,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
           : new MqttConnectError(url, new Error('connection closed')),
       ),
     );
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     client.on('connect', () => {
       const subscriptions: Record<string, { qos: 0 | 1 }> = {
         [this.ncmdTopic]: { qos: 1 },
@@ -903,6 +906,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       client.subscribe({ [this.ncmdTopic]: { qos: 1 } }, (error) => {
         this.barrierPending = false;
         if (error || this.client !== client) return;
+        this.counters.confirmations++;
         const confirmed = this.unconfirmed.splice(0, upTo);
         for (const m of confirmed) this.unconfirmedMetrics -= m.metrics.length;
       });
@@ -918,11 +922,16 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
 
   // --- incoming ---------------------------------------------------------------------------------------
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     try {
       if (this.options.primaryHostId !== undefined && topic === stateTopic(this.options.primaryHostId)) {
         this.onHostState(this.options.primaryHostId, payload);
         return;
+      }
+      if (retained) {
+        // NCMD/DCMD are never retained (§6.4.x); a retained one is stale and would be replayed on every
+        // (re)subscription, the delivery barrier's included.
+        throw new CommandError('retained command ignored (commands must not be retained)', topic);
       }
       const parsed = parseTopic(topic);
       if (parsed.kind === 'state' || parsed.groupId !== this.groupId || parsed.edgeNodeId !== this.edgeNodeId)

@@ -44,7 +44,48 @@ export interface DecodeOptions extends DecodeLimits {
 // biome-ignore lint/suspicious/noExplicitAny: protobufjs message objects are untyped
 type WireObject = any;
 
-const has = (o: object, k: string) => Object.hasOwn(o, k);
+// schema.ts removes protobufjs's prototype defaults: an absent field reads as undefined.
+const has = (o: WireObject, k: string): boolean => o[k] !== undefined;
+
+// Members of each value oneof, the common ones first. (protobufjs's own `value` getter scans them with
+// hasOwnProperty on every read.)
+const METRIC_VALUE = [
+  'doubleValue',
+  'floatValue',
+  'intValue',
+  'longValue',
+  'booleanValue',
+  'stringValue',
+  'bytesValue',
+  'datasetValue',
+  'templateValue',
+  'extensionValue',
+];
+const PROPERTY_VALUE = [
+  'intValue',
+  'longValue',
+  'floatValue',
+  'doubleValue',
+  'booleanValue',
+  'stringValue',
+  'propertysetValue',
+  'propertysetsValue',
+  'extensionValue',
+];
+const SCALAR_VALUE = [
+  'intValue',
+  'longValue',
+  'floatValue',
+  'doubleValue',
+  'booleanValue',
+  'stringValue',
+  'extensionValue',
+];
+
+function oneof(w: WireObject, members: readonly string[]): string | undefined {
+  for (let i = 0; i < members.length; i++) if (w[members[i]!] !== undefined) return members[i];
+  return undefined;
+}
 
 class Converter {
   constructor(
@@ -113,8 +154,8 @@ class Converter {
     w: WireObject,
     type: number,
     path: string,
-    // The set oneof field; protobufjs's `value` getter scans every member, so callers read it once.
-    field: string | undefined = w.value,
+    // The set oneof field, found once by the caller.
+    field: string | undefined = oneof(w, SCALAR_VALUE),
   ): number | bigint | boolean | string | Uint8Array {
     switch (type) {
       case DataType.Int8:
@@ -199,7 +240,7 @@ class Converter {
       m.value = null;
       return m;
     }
-    const field: string | undefined = w.value;
+    const field = oneof(w, METRIC_VALUE);
     if (field === undefined || field === 'extensionValue') return m;
     const vp = `${path}.value`;
     if (type === undefined) {
@@ -252,7 +293,7 @@ class Converter {
     if (!has(w, 'type')) this.fail('property value without a type', path);
     const type = w.type as number;
     if (!isPropertyDataType(type)) this.fail(`property type ${dataTypeName(type)} is not allowed`, path);
-    const field: string | undefined = w.value;
+    const field = oneof(w, PROPERTY_VALUE);
     if (w.isNull === true || field === undefined || field === 'extensionValue')
       return { type: type as DataType, value: null };
     if (type === DataType.PropertySet) {
@@ -264,7 +305,7 @@ class Converter {
       const sets: WireObject[] = w.propertysetsValue.propertyset;
       return { type, value: sets.map((s, i) => this.propertySet(s, `${path}[${i}]`)) };
     }
-    return { type: type as DataType, value: this.scalar(w, type, path) as PropertyValue['value'] };
+    return { type: type as DataType, value: this.scalar(w, type, path, field) as PropertyValue['value'] };
   }
 
   dataSet(w: WireObject, path: string): DataSet {
@@ -287,11 +328,16 @@ class Converter {
       if (cells.length !== columns.length) {
         this.fail(`row of ${cells.length} cell(s) for ${columns.length} column(s)`, `${path}.rows[${r}]`);
       }
-      return cells.map((cell, c) =>
-        cell.value === undefined || cell.value === 'extensionValue'
+      return cells.map((cell, c) => {
+        const field = oneof(cell, SCALAR_VALUE);
+        return field === undefined || field === 'extensionValue'
           ? null
-          : (this.scalar(cell, types[c]!, `${path}.rows[${r}][${c}]`) as number | bigint | boolean | string),
-      );
+          : (this.scalar(cell, types[c]!, `${path}.rows[${r}][${c}]`, field) as
+              | number
+              | bigint
+              | boolean
+              | string);
+      });
     });
     return { columns, types: types as DataType[], rows };
   }
@@ -309,10 +355,11 @@ class Converter {
         if (!has(p, 'type')) this.fail('template parameter without a type', pp);
         if (!isBasicDataType(p.type))
           this.fail(`parameter type ${dataTypeName(p.type)} is not a basic type`, pp);
+        const field = oneof(p, SCALAR_VALUE);
         const value =
-          p.value === undefined || p.value === 'extensionValue'
+          field === undefined || field === 'extensionValue'
             ? null
-            : (this.scalar(p, p.type, `${pp}.value`) as number | bigint | boolean | string);
+            : (this.scalar(p, p.type, `${pp}.value`, field) as number | bigint | boolean | string);
         return { name: has(p, 'name') ? p.name : '', type: p.type as DataType, value };
       });
     }

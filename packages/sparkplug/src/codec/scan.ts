@@ -107,12 +107,40 @@ const SCHEMA: Record<string, Record<number, Kind>> = {
 
 const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start group', 'end group', '32-bit'];
 
-// The schema as arrays indexed by field number (faster than property lookups in the hot loop).
-const TABLES: Record<string, Array<Kind | undefined>> = {};
+// The schema as flat arrays indexed by field number (the hot loop does no property lookups):
+// expected wire type (-1: unknown field), nested message table, and flags.
+const REPEATED = 1;
+const PACKABLE = 2;
+const METRIC = 4;
+interface Table {
+  name: string;
+  wire: Int8Array;
+  flags: Uint8Array;
+  child: Array<Table | undefined>;
+}
+const TABLES: Record<string, Table> = {};
 for (const [name, fields] of Object.entries(SCHEMA)) {
-  const table: Array<Kind | undefined> = [];
-  for (const [n, kind] of Object.entries(fields)) table[Number(n)] = kind;
-  TABLES[name] = table;
+  const size = Math.max(0, ...Object.keys(fields).map(Number)) + 1;
+  TABLES[name] = {
+    name,
+    wire: new Int8Array(size).fill(-1),
+    flags: new Uint8Array(size),
+    child: new Array(size),
+  };
+}
+for (const [name, fields] of Object.entries(SCHEMA)) {
+  const table = TABLES[name]!;
+  for (const [n, kind] of Object.entries(fields)) {
+    const i = Number(n);
+    if ('msg' in kind) {
+      table.wire[i] = LEN;
+      table.child[i] = TABLES[kind.msg];
+      table.flags[i] = (kind.repeated ? REPEATED : 0) | (kind.metric ? METRIC : 0);
+    } else {
+      table.wire[i] = kind.wire;
+      table.flags[i] = (kind.repeated ? REPEATED : 0) | (kind.packable ? PACKABLE : 0);
+    }
+  }
 }
 
 class Scanner {
@@ -156,7 +184,7 @@ class Scanner {
     return this.fail('varint longer than 10 bytes', pos - 10);
   }
 
-  message(type: string, end: number, depth: number): void {
+  message(table: Table, end: number, depth: number): void {
     if (depth > this.limits.maxDepth) {
       throw new LimitExceededError(
         `Sparkplug payload nesting depth at offset ${this.pos}`,
@@ -164,7 +192,7 @@ class Scanner {
         depth,
       );
     }
-    const fields = TABLES[type]!;
+    const wires = table.wire;
     while (this.pos < end) {
       const tagStart = this.pos;
       const tag = this.varint(end);
@@ -172,20 +200,22 @@ class Scanner {
       const wire = tag & 7;
       if (field === 0) this.fail('field number 0', tagStart);
       if (field > 536_870_911) this.fail(`field number ${field} out of range`, tagStart);
-      const kind = fields[field];
-      if (kind !== undefined) {
-        const expected = 'msg' in kind ? LEN : kind.wire;
-        if (wire !== expected && !('wire' in kind && kind.packable === true && wire === LEN)) {
-          this.fail(
-            `${type} field ${field}: wire type ${WIRE_NAMES[wire] ?? wire} where ${WIRE_NAMES[expected]} is expected`,
-            tagStart,
-          );
-        }
-        if (kind.repeated) this.count(tagStart);
+      const expected = field < wires.length ? wires[field]! : -1;
+      if (expected < 0) {
+        this.skip(wire, end, depth, tagStart, field, undefined, 0);
+        continue;
       }
-      this.skip(wire, end, depth, tagStart, field, kind);
+      const flags = table.flags[field]!;
+      if (wire !== expected && !((flags & PACKABLE) !== 0 && wire === LEN)) {
+        this.fail(
+          `${table.name} field ${field}: wire type ${WIRE_NAMES[wire] ?? wire} where ${WIRE_NAMES[expected]} is expected`,
+          tagStart,
+        );
+      }
+      if ((flags & REPEATED) !== 0) this.count(tagStart);
+      this.skip(wire, end, depth, tagStart, field, table.child[field], flags);
     }
-    if (this.pos > end) this.fail(`${type} overruns its length`, end);
+    if (this.pos > end) this.fail(`${table.name} overruns its length`, end);
   }
 
   private count(offset: number): void {
@@ -204,7 +234,8 @@ class Scanner {
     depth: number,
     tagStart: number,
     field: number,
-    kind: Kind | undefined,
+    child: Table | undefined,
+    flags: number,
   ): void {
     switch (wire) {
       case VARINT:
@@ -224,16 +255,16 @@ class Scanner {
         if (length > end - start) {
           this.fail(`length ${length} exceeds the ${end - start} byte(s) that remain`, tagStart);
         }
-        if (kind !== undefined && 'msg' in kind) {
-          if (kind.metric && ++this.metrics > this.limits.maxMetrics) {
+        if (child !== undefined) {
+          if ((flags & METRIC) !== 0 && ++this.metrics > this.limits.maxMetrics) {
             throw new LimitExceededError(
               `Sparkplug metrics at offset ${tagStart}`,
               this.limits.maxMetrics,
               this.metrics,
             );
           }
-          this.message(kind.msg, start + length, depth + 1);
-        } else if (kind !== undefined && 'wire' in kind && kind.packable) {
+          this.message(child, start + length, depth + 1);
+        } else if ((flags & PACKABLE) !== 0) {
           while (this.pos < start + length) {
             this.varint(start + length);
             this.count(this.pos);
@@ -260,7 +291,7 @@ class Scanner {
             if (Math.floor(tag / 8) !== field) this.fail('end-group tag of another group', innerStart);
             return;
           }
-          this.skip(innerWire, end, depth + 1, innerStart, Math.floor(tag / 8), undefined);
+          this.skip(innerWire, end, depth + 1, innerStart, Math.floor(tag / 8), undefined, 0);
         }
       }
       case 4:
@@ -277,5 +308,5 @@ export function scanPayload(bytes: Uint8Array, limits: Required<DecodeLimits>): 
   if (bytes.length > limits.maxPayloadBytes) {
     throw new LimitExceededError('Sparkplug payload', limits.maxPayloadBytes, bytes.length);
   }
-  new Scanner(bytes, limits).message('Payload', bytes.length, 0);
+  new Scanner(bytes, limits).message(TABLES.Payload!, bytes.length, 0);
 }

@@ -202,6 +202,21 @@ const descriptor = {
 };
 
 const root = protobuf.Root.fromJSON(descriptor);
+root.resolveAll();
+
+// protobufjs puts every optional field's default value on the message prototype (name = "", alias = 0,
+// …), so presence needs an own-property check. Sparkplug cares about presence (a metric without a
+// datatype, an absent value): remove the defaults, so that an absent field reads as `undefined`.
+function dropDefaults(ns: protobuf.NamespaceBase): void {
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Type) {
+      const proto = nested.ctor.prototype as Record<string, unknown>;
+      for (const field of nested.fieldsArray) if (!field.repeated) delete proto[field.name];
+    }
+    if (nested instanceof protobuf.Namespace) dropDefaults(nested);
+  }
+}
+dropDefaults(root);
 
 /** The protobufjs type of `Payload` (the root message of every Sparkplug B MQTT payload). */
 export const PayloadType: protobuf.Type = root.lookupType('Payload');

@@ -83,7 +83,7 @@ interface Broker {
 
 async function startBroker(): Promise<Broker> {
   const broker = await Aedes.createBroker();
-  const server = net.createServer(broker.handle);
+  const server = net.createServer({ noDelay: true }, broker.handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {

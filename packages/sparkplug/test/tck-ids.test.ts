@@ -63,3 +63,27 @@ it('[tck-id-topic-structure-namespace-unique-device-id] [tck-id-topic-structure-
     ['spBv1.0/g/DBIRTH/a/pump', 'y', 3],
   ]);
 });
+
+it('[tck-id-payloads-alias-uniqueness] aliases stay unique in the session: a removed device does not free its aliases, a re-declared metric keeps its alias', async () => {
+  const broker = await startAedes();
+  cleanups.push(() => broker.close());
+  const obs = await Observer.start(broker.url);
+  cleanups.push(() => obs.close());
+  const node = new EdgeNode({ brokerUrl: broker.url, groupId: 'g', edgeNodeId: 'e' });
+  cleanups.push(() => node.close());
+  node.defineDevice('old', [{ name: 'x', datatype: DataType.Int8, value: 1 }]);
+  await node.start({ timeoutMs: 10_000 });
+  node.removeDevice('old');
+  node.defineDevice('new', [{ name: 'y', datatype: DataType.Int8, value: 2 }]);
+  node.defineDevice('new', [
+    { name: 'z', datatype: DataType.Int8, value: 3 },
+    { name: 'y', datatype: DataType.Int16, value: 4 },
+  ]);
+  const births = await obs.waitFor('DBIRTH', 3);
+  await obs.waitFor('DDEATH', 1);
+  const alias = (i: number, name: string) => births[i]!.payload.metrics.find((m) => m.name === name)!.alias;
+  expect(alias(1, 'y')).not.toBe(alias(0, 'x'));
+  expect(alias(2, 'y')).toBe(alias(1, 'y'));
+  expect(new Set([alias(0, 'x'), alias(1, 'y'), alias(2, 'z')]).size).toBe(3);
+  expect(node.deviceIds()).toEqual(['new']);
+});

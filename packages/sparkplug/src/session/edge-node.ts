@@ -145,6 +145,8 @@ export interface EdgeNodeStats {
   commandErrors: number;
   /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
   confirmations: number;
+  /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
+  bufferedBytes: number;
 }
 
 interface MetricRecord {
@@ -286,6 +288,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       stored: this.store?.size ?? 0,
       dropped: this.store?.dropped ?? 0,
       unconfirmed: this.unconfirmed.length,
+      bufferedBytes: (this.client?.stream as { writableLength?: number } | undefined)?.writableLength ?? 0,
     };
   }
 
@@ -400,8 +403,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   /** Publishes a DDEATH (when born) and forgets the device. */
   removeDevice(deviceId: string): void {
     this.deviceDeath(deviceId);
-    const device = this.devices.get(deviceId)!;
-    for (const r of device.metrics.values()) if (r.alias !== undefined) this.usedAliases.delete(r.alias);
+    // Its aliases stay reserved: a host may still hold them, and they must stay unique in the session.
     this.devices.delete(deviceId);
   }
 
@@ -655,7 +657,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         : deviceTopic(this.groupId, 'DDATA', this.edgeNodeId, message.deviceId);
     this.send(topic, bytes, message.metrics.length);
     if (this.confirmIntervalMs > 0 && this.store) {
-      this.unconfirmed.push(historical ? message : message);
+      this.unconfirmed.push(message);
       this.unconfirmedMetrics += message.metrics.length;
       // Bounded like the store: when the window outgrows it, forget the oldest (most likely delivered).
       while (this.unconfirmedMetrics > this.store.maxMetrics && this.unconfirmed.length > 0) {
@@ -671,12 +673,12 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   private send(topic: string, bytes: Uint8Array, metricCount: number): void {
     const client = this.client!;
     // QoS 0, not retained: required for NBIRTH, DBIRTH, NDATA, DDATA, DDEATH (§4.1, §6.4.19).
-    client.publish(
-      topic,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      { qos: 0, retain: false },
-      noop,
-    );
+    // No callback: with one, MQTT.js adds a 'drain' listener per publish while the socket is
+    // backpressured (thousands of listeners on a slow broker).
+    client.publish(topic, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+      qos: 0,
+      retain: false,
+    });
     this.counters.messagesSent++;
     this.counters.metricsSent += metricCount;
   }
@@ -820,6 +822,10 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     if (this.options.password !== undefined) clientOptions.password = this.options.password;
     this.logger.info('sparkplug: connecting', { url, bdSeq: this.bdSeq });
     const client = mqtt.connect(url, clientOptions);
+    // No Nagle: DATA messages are small and latency-bound; with Nagle a message can wait for the ACK of
+    // the previous one (up to the peer's delayed-ACK timer, 40 ms on Linux). MQTT.js creates the socket
+    // synchronously in connect(); other transports (WebSocket) have no setNoDelay.
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     this.client = client;
     let established = false;
     let failed = false;

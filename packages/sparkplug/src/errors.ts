@@ -50,18 +50,23 @@ export class CommandError extends LabwireError {
 }
 brandError(CommandError);
 
-/** The store-and-forward buffer is full and its policy is `reject`: the update was not taken. */
+/** The store-and-forward buffer (or the connection's write buffer) is full under the `reject` policy: the update was not taken. */
 export class BufferOverflowError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.BufferOverflowError');
   override readonly isRetryable = true;
-  /** The limit that was hit, in metric updates. */
+  /** The limit that was hit. */
   readonly limit: number;
-  constructor(limit: number) {
+  /** What the limit counts: metric updates in the store, or bytes unsent on the connection. */
+  readonly unit: 'metrics' | 'bytes';
+  constructor(limit: number, unit: 'metrics' | 'bytes' = 'metrics') {
     super(
       'SparkplugBufferOverflow',
-      `store-and-forward buffer full (${limit} metric updates); update rejected`,
+      unit === 'metrics'
+        ? `store-and-forward buffer full (${limit} metric updates); update rejected`
+        : `connection write buffer over ${limit} bytes (the broker is not keeping up); update rejected`,
     );
     this.limit = limit;
+    this.unit = unit;
   }
 }
 brandError(BufferOverflowError);

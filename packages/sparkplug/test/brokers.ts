@@ -39,6 +39,8 @@ export interface AedesBroker extends TestBroker {
   readonly events: BrokerEvent[];
   /** Drops one client's TCP connection (the broker then sends its will). */
   dropClient(clientId: string): void;
+  /** Stops (or resumes) reading one client's socket: the kernel buffers fill and the client sees backpressure. */
+  pauseClient(clientId: string, paused: boolean): void;
 }
 
 export async function startAedes(): Promise<AedesBroker> {
@@ -103,6 +105,13 @@ export async function startAedes(): Promise<AedesBroker> {
       return broker;
     },
     events,
+    pauseClient(clientId, paused) {
+      const client = (broker as unknown as { clients: Record<string, { conn: net.Socket }> }).clients[
+        clientId
+      ];
+      if (paused) client?.conn.pause();
+      else client?.conn.resume();
+    },
     dropClient(clientId) {
       const client = (broker as unknown as { clients: Record<string, { conn: net.Socket }> }).clients[
         clientId

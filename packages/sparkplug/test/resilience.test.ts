@@ -328,3 +328,42 @@ describe('commands', () => {
     await host.publishAsync('spBv1.0/g/NCMD/e', '', { qos: 1, retain: true });
   });
 });
+
+describe('backpressure', () => {
+  it('a broker that stops reading: the write buffer is bounded, live updates are dropped (or rejected) and counted, then flow again', async () => {
+    const broker = await startAedes();
+    cleanups.push(() => broker.close());
+    const n = node(broker.url, { clientId: 'slow', maxBufferedBytes: 64 * 1024, confirmIntervalMs: 0 });
+    const values = Array.from({ length: 64 }, (_, i) => ({
+      name: `m${i}`,
+      datatype: DataType.Double,
+      value: 0,
+    }));
+    n.defineDevice('d', values);
+    await n.start({ timeoutMs: 10_000 });
+    broker.pauseClient('slow', true);
+    const outcomes: string[] = [];
+    // Kernel buffers first absorb what is written; keep writing (bounded) until the session refuses.
+    for (let i = 0; i < 20_000 && !outcomes.includes('dropped'); i++) {
+      outcomes.push(
+        n.updateDevice(
+          'd',
+          values.map((v) => ({ name: v.name, value: i })),
+        ),
+      );
+      if (i % 100 === 99) await sleep(1);
+    }
+    expect(outcomes.at(-1)).toBe('dropped');
+    expect(n.stats.bufferedBytes).toBeGreaterThan(64 * 1024);
+    expect(n.stats.bufferedBytes).toBeLessThan(64 * 1024 + 4096); // at most one message over the limit
+    expect(n.stats.backpressureDrops).toBe(64);
+    broker.pauseClient('slow', false);
+    await until('drained', () => n.stats.bufferedBytes === 0);
+    expect(
+      n.updateDevice(
+        'd',
+        values.map((v) => ({ name: v.name, value: -1 })),
+      ),
+    ).toBe('sent');
+  });
+});

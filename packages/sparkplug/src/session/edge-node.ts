@@ -32,7 +32,7 @@ import { type DatatypeLookup, encodePayload } from '../codec/encode';
 import type { DecodeLimits } from '../codec/scan';
 import { checkId, deviceTopic, NAMESPACE, nodeTopic, parseTopic, stateTopic } from '../codec/topic';
 import type { Int64, MetaData, Metric, MetricValue, Payload, PropertySet, Template } from '../codec/types';
-import { CommandError, MqttConnectError, SessionUsageError } from '../errors';
+import { BufferOverflowError, CommandError, MqttConnectError, SessionUsageError } from '../errors';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { ForwardStore, type StoreAndForwardOptions, type StoredMessage } from './store';
 
@@ -118,6 +118,11 @@ export interface EdgeNodeOptions {
   logger?: Logger;
   /** Extra MQTT.js options (TLS, …); session-critical fields (will, clean, reconnectPeriod) are ours. */
   mqttOptions?: Partial<IClientOptions>;
+  /**
+   * Bytes the connection may hold unsent (the broker not reading fast enough) before live updates are
+   * refused: dropped, or BufferOverflowError under the `reject` policy. Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
   /** Injected for tests of the backoff schedule. */
   random?: () => number;
 }
@@ -147,6 +152,8 @@ export interface EdgeNodeStats {
   confirmations: number;
   /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
   bufferedBytes: number;
+  /** Metric updates dropped because the connection's write buffer was over `maxBufferedBytes`. */
+  backpressureDrops: number;
 }
 
 interface MetricRecord {
@@ -205,6 +212,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   private readonly connectTimeoutMs: number;
   private readonly confirmIntervalMs: number;
   private readonly random: () => number;
+  private readonly maxBufferedBytes: number;
 
   private _state: SessionState = 'idle';
   private client: MqttClient | undefined;
@@ -238,6 +246,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     commands: 0,
     commandErrors: 0,
     confirmations: 0,
+    backpressureDrops: 0,
   };
 
   private readonly ncmdTopic: string;
@@ -259,6 +268,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     this.connectTimeoutMs = checkTimeout(options.connectTimeoutMs, 10_000);
     this.confirmIntervalMs = options.confirmIntervalMs ?? 500;
     this.random = options.random ?? Math.random;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     const first = options.initialBdSeq ?? 0;
     if (!Number.isInteger(first) || first < 0 || first > 255) {
       throw new SessionUsageError(`initialBdSeq must be an integer in [0, 255], got ${first}`);
@@ -288,7 +298,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       stored: this.store?.size ?? 0,
       dropped: this.store?.dropped ?? 0,
       unconfirmed: this.unconfirmed.length,
-      bufferedBytes: (this.client?.stream as { writableLength?: number } | undefined)?.writableLength ?? 0,
+      bufferedBytes: this.bufferedBytes(),
     };
   }
 
@@ -578,7 +588,18 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     const message: StoredMessage = { deviceId, metrics };
     const online = this._state === 'online' && (deviceId === undefined || this.devices.get(deviceId)!.born);
     let outcome: PublishOutcome;
-    if (online) {
+    if (online && this.bufferedBytes() > this.maxBufferedBytes) {
+      // The broker does not keep up (its socket is full): do not grow the write buffer without bound.
+      this.encodeData(message, false); // validation only
+      const policy = this.store?.policy ?? 'drop-newest';
+      if (policy === 'reject') throw new BufferOverflowError(this.maxBufferedBytes, 'bytes');
+      this.counters.backpressureDrops += metrics.length;
+      this.logger.warn('sparkplug: broker not keeping up, update dropped', {
+        bufferedBytes: this.bufferedBytes(),
+      });
+      this.emit('overflow', { dropped: metrics.length, policy: 'backpressure' });
+      outcome = 'dropped';
+    } else if (online) {
       // Encoding validates every value before anything is sent or recorded.
       this.publishData(message, false);
       outcome = 'sent';
@@ -592,6 +613,10 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
       record.timestamp = m.timestamp;
     }
     return outcome;
+  }
+
+  private bufferedBytes(): number {
+    return (this.client?.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
   }
 
   private storeMessage(message: StoredMessage, front: boolean): boolean {

@@ -13,6 +13,7 @@ import {
   EdgeNode,
   type EdgeNodeOptions,
 } from '@labwire/sparkplug';
+import { FaultProxy } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AedesBroker, startAedes, startMosquitto, type TestBroker } from './brokers';
 import { type Observed, Observer } from './observer';
@@ -38,15 +39,36 @@ function node(url: string, extra: Partial<EdgeNodeOptions> = {}): EdgeNode {
   return n;
 }
 
+/** Waits until the observer has reconnected and subscribed: it receives a probe STATE message. */
+async function observerBack(url: string, obs: Observer): Promise<void> {
+  const mqtt = (await import('mqtt')).default;
+  const probe = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  try {
+    const before = obs.states.length;
+    for (let i = 0; i < 400 && obs.states.length === before; i++) {
+      await probe.publishAsync('spBv1.0/STATE/probe', JSON.stringify({ online: true, timestamp: i }), {
+        qos: 1,
+      });
+      await sleep(50);
+    }
+    if (obs.states.length === before) throw new Error('the observer did not come back');
+  } finally {
+    await probe.endAsync(true);
+  }
+}
+
 describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-run (%s)', (kind) => {
   it('0 DDATA lost (stored ones replayed as historical), seq continuous per session, bdSeq one per CONNECT', async () => {
     const broker: TestBroker = kind === 'aedes' ? await startAedes() : await startMosquitto();
     cleanups.push(() => broker.close());
-    // The observer reconnects quickly; the edge node waits at least 300 ms, so the observer is back first.
     const obs = await Observer.start(broker.url, { reconnectPeriod: 20 });
     cleanups.push(() => obs.close());
-    const n = node(broker.url, {
-      reconnect: { minDelayMs: 300, initialDelayMs: 400, maxDelayMs: 600 },
+    // The edge node reaches the broker through a proxy that is kept shut after the restart until the
+    // observer has subscribed again, so that the observer sees the whole second session.
+    const proxy = await FaultProxy.start({ target: { port: broker.port } });
+    cleanups.push(() => proxy.close());
+    const n = node(`mqtt://127.0.0.1:${proxy.port}`, {
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
       confirmIntervalMs: 50,
     });
     n.defineDevice('d', [{ name: 'counter', datatype: DataType.UInt32, value: 0 }]);
@@ -63,8 +85,12 @@ describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-
     };
     await feed(150);
     await broker.kill(); // SIGKILL for Mosquitto
+    const stopping = proxy.stop();
     await feed(150); // while the broker is down (and while the node notices)
+    await stopping;
     await broker.restart();
+    await observerBack(broker.url, obs);
+    await proxy.restart();
     await feed(150);
     await until('every value at the observer', () => {
       const seen = new Set(obs.of('DDATA').flatMap((m) => m.payload.metrics.map((x) => x.value)));
@@ -111,12 +137,13 @@ describe.each(['aedes', 'mosquitto'] as const)('broker killed and restarted mid-
 });
 
 describe('store-and-forward overflow policies', () => {
+  // What reached the broker after the restart is read from aedes itself (its PUBLISH log), so the
+  // assertions do not depend on a subscriber reconnecting before the edge node does.
   async function offlineNode(policy: 'drop-oldest' | 'drop-newest' | 'reject') {
     const broker = await startAedes();
     cleanups.push(() => broker.close());
-    const obs = await Observer.start(broker.url, { reconnectPeriod: 20 });
-    cleanups.push(() => obs.close());
     const n = node(broker.url, {
+      clientId: 'sf',
       storeAndForward: { maxMetrics: 5, overflow: policy },
       reconnect: { minDelayMs: 200, initialDelayMs: 250, maxDelayMs: 300 },
     });
@@ -124,28 +151,44 @@ describe('store-and-forward overflow policies', () => {
     await n.start({ timeoutMs: 10_000 });
     await broker.kill();
     await until('offline', () => n.state === 'offline');
-    return { broker, obs, n };
+    return { broker, n };
   }
 
-  async function replayed(broker: AedesBroker, obs: Observer, n: EdgeNode): Promise<unknown[]> {
+  /** Restarts the broker; returns the payloads the edge node published after the restart, by type. */
+  async function afterRestart(broker: AedesBroker, n: EdgeNode, expectDdata: () => number) {
+    const from = broker.events.length;
     await broker.restart();
     await n.waitOnline({ timeoutMs: 10_000 });
-    await until('replay', () => obs.of('DDATA').length >= n.stats.replayed && n.stats.replayed > 0);
-    return obs.of('DDATA').map((m) => m.payload.metrics[0]!.value);
+    const published = (type: string) =>
+      broker.events
+        .slice(from)
+        .filter((e) => e.clientId === 'sf' && e.publish?.topic.includes(`/${type}/`))
+        .map((e) => decodePayload(e.publish!.payload, { datatypes: () => DataType.Int16 }));
+    await until(
+      'births and replay at the broker',
+      () => published('DBIRTH').length === 1 && published('DDATA').length >= expectDdata(),
+    );
+    return published;
+  }
+
+  async function replayed(broker: AedesBroker, n: EdgeNode): Promise<unknown[]> {
+    const published = await afterRestart(broker, n, () => Math.max(1, n.stats.replayed));
+    for (const p of published('DDATA')) expect(p.metrics[0]!.isHistorical).toBe(true);
+    return published('DDATA').map((p) => p.metrics[0]!.value);
   }
 
   it('drop-oldest keeps the newest updates and reports what it dropped', async () => {
-    const { broker, obs, n } = await offlineNode('drop-oldest');
+    const { broker, n } = await offlineNode('drop-oldest');
     const overflow: number[] = [];
     n.on('overflow', (o) => overflow.push(o.dropped));
     for (let i = 1; i <= 8; i++) expect(n.updateDevice('d', [{ name: 'x', value: -i }])).toBe('stored');
     expect(n.stats).toMatchObject({ stored: 5, dropped: 3 });
     expect(overflow).toEqual([1, 1, 1]);
-    expect(await replayed(broker, obs, n)).toEqual([-4, -5, -6, -7, -8]);
+    expect(await replayed(broker, n)).toEqual([-4, -5, -6, -7, -8]);
   });
 
   it('drop-newest keeps the oldest updates', async () => {
-    const { broker, obs, n } = await offlineNode('drop-newest');
+    const { broker, n } = await offlineNode('drop-newest');
     const outcomes = Array.from({ length: 8 }, (_, i) =>
       n.updateDevice('d', [{ name: 'x', value: -(i + 1) }]),
     );
@@ -159,15 +202,24 @@ describe('store-and-forward overflow policies', () => {
       'dropped',
       'dropped',
     ]);
-    expect(await replayed(broker, obs, n)).toEqual([-1, -2, -3, -4, -5]);
+    expect(await replayed(broker, n)).toEqual([-1, -2, -3, -4, -5]);
   });
 
   it('reject throws BufferOverflowError and keeps what it has', async () => {
-    const { broker, obs, n } = await offlineNode('reject');
+    const { broker, n } = await offlineNode('reject');
     for (let i = 1; i <= 5; i++) n.updateDevice('d', [{ name: 'x', value: i }]);
     expect(() => n.updateDevice('d', [{ name: 'x', value: 6 }])).toThrow(BufferOverflowError);
-    expect(await replayed(broker, obs, n)).toEqual([1, 2, 3, 4, 5]);
-    expect(obs.of('DDATA').every((m) => m.payload.metrics[0]!.isHistorical)).toBe(true);
+    expect(await replayed(broker, n)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('stored values that no longer fit a re-declared metric are dropped at replay; the birth completes', async () => {
+    const { broker, n } = await offlineNode('drop-oldest');
+    n.updateDevice('d', [{ name: 'x', value: -1 }]);
+    n.defineDevice('d', [{ name: 'x', datatype: DataType.Boolean, value: true }]);
+    const published = await afterRestart(broker, n, () => 0);
+    expect(n.stats).toMatchObject({ replayed: 0, stored: 0 });
+    expect(published('DBIRTH')[0]!.metrics[0]).toMatchObject({ datatype: DataType.Boolean, value: true });
+    expect(published('DDATA')).toEqual([]);
   });
 
   it('storeAndForward: false drops updates while offline', async () => {

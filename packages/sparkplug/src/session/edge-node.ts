@@ -768,8 +768,16 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
           });
           continue;
         }
-        this.publishData(message, true);
-        this.counters.replayed++;
+        try {
+          this.publishData(message, true);
+          this.counters.replayed++;
+        } catch (error) {
+          // A metric re-declared with another datatype since the value was stored: the value no longer fits.
+          this.logger.warn('sparkplug: stored DATA no longer encodable, dropped', {
+            deviceId: message.deviceId,
+            error: (error as Error).message,
+          });
+        }
       }
     }
     this.emit('birth', { bdSeq: this.bdSeq, rebirth });
@@ -894,6 +902,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     );
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet.retain));
     client.on('connect', () => {
+      this.hostOnline = false; // what a host said on another connection does not count here
       const subscriptions: Record<string, { qos: 0 | 1 }> = {
         [this.ncmdTopic]: { qos: 1 },
         [this.dcmdFilter]: { qos: 1 },
@@ -907,13 +916,11 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
         established = true;
         this.connectedAt = Date.now();
         this.counters.connects++;
-        this.hostOnline = false;
         this.startConfirm(client);
-        if (this.options.primaryHostId === undefined) this.birth(false);
-        else {
-          // The retained STATE arrives after the SUBACK; birth waits for online=true.
-          this.setState('waiting-for-host');
-        }
+        // The host's retained STATE may arrive before or after the SUBACK (brokers differ): born at once
+        // if it already said online on this connection, else when it does.
+        if (this.options.primaryHostId === undefined || this.hostOnline) this.birth(false);
+        else this.setState('waiting-for-host');
       });
     });
   }

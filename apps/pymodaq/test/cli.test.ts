@@ -17,8 +17,9 @@ import { waitFor } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPymodaq } from '../src/cli';
 
+// Three entries copied from @labwire/pymodaq's golden vectors (see fixtures/README.md).
 const vectors = JSON.parse(
-  fs.readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/pymodaq.json'), 'utf8'),
+  fs.readFileSync(path.resolve(import.meta.dirname, 'fixtures/pymodaq-vectors.json'), 'utf8'),
 ) as { name: string; hex: string | null }[];
 const vector = (name: string) => vectors.find((v) => v.name === name)!.hex!;
 

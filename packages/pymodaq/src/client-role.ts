@@ -1,15 +1,18 @@
-// The part PymodaqActuator and PymodaqDetector share: one TcpInterface to the PyMoDAQ server, the
-// identification after every (re)connect, the read loop over the server's commands, ordered sends, and
-// `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
+// The part PymodaqActuator and PymodaqDetector share: one Connection (@labwire/tcp) to the PyMoDAQ
+// server, the identification after every (re)connect, the read loop over the server's commands, ordered
+// sends, and `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
 //
 // The server sends commands whenever it likes while the client answers, pushes data and sends settings,
-// so reading and writing must not wait for each other. TcpInterface runs one FIFO of operations, in
-// which a read waiting for the next command would hold every send back. So the client takes the
-// connection's ByteReader (`TcpInterface.reader`, full duplex: its reads bypass the operation queue; a
-// new one per connection, closed when the link drops) on every `connected` event and reads from it
-// directly, while every write goes through `TcpInterface.send`. The next command is awaited with one
-// atomic readFrame (a command is a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D):
-// nothing is consumed until it is whole.
+// so reading and writing must not wait for each other: the protocol is full duplex, and a request queue
+// would be in the way. So the client uses a Connection directly: on every `connected` event it takes the
+// new Link, reads the server's commands from that link's ByteReader and writes with that link's `send`
+// (ordered, never into a later link). The next command is awaited with one atomic readFrame (a command is
+// a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D): nothing is consumed until it is whole.
+//
+// Reconnects follow the tcp reconnect policy. The server sends no greeting (spec §8.1), so the link
+// proves the peer only when a well-formed command arrives (`markHealthy()`); a peer that accepts and then
+// sends garbage, another service's banner, or closes on our type string never proves anything, and every
+// drop of its links backs off further.
 
 import {
   AbortedError,
@@ -19,10 +22,16 @@ import {
   checkTimeout,
   type Logger,
   type OperationOptions,
-  silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
+import {
+  Connection,
+  type ConnectionCounters,
+  type Link,
+  type LoggerLike,
+  type ReconnectOptions,
+  toLogger,
+} from '@labwire/tcp';
 import type { Position } from './codec';
 import {
   type CodecLimits,
@@ -62,19 +71,23 @@ export interface PymodaqClientOptions {
   timeoutMs?: number;
   /** Deadline of one connect attempt. Default 5 000 ms. */
   connectTimeoutMs?: number;
-  /** Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s. */
+  /**
+   * Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s (the
+   * tcp reconnect policy: a server that never sent a well-formed command is retried on a growing delay).
+   */
   reconnect?: false | ReconnectOptions;
   /** Decoder limits (string, array, list sizes; see docs/codec.md). */
   limits?: Partial<CodecLimits>;
   /** A handler (hardware call) that takes longer than this is aborted through its signal. Default 60 000 ms. */
   handlerTimeoutMs?: number;
-  logger?: Logger;
+  /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
+  logger?: LoggerLike;
 }
 
 export interface PymodaqClientEvents {
   /** Identified on a new connection (the first one, or after a reconnect). */
   connected: { remoteAddress: string | undefined; remotePort: number | undefined };
-  /** The connection dropped (the TcpInterface reconnects when configured to). */
+  /** The connection dropped (the client reconnects when configured to). */
   disconnected: { reason: string; error?: unknown };
   /** A command arrived from the server (after its payload was read). */
   command: { command: string };
@@ -95,6 +108,12 @@ export type ServerMessage =
 /** One connection's life: replies to its commands go nowhere else. */
 export class LinkSession {
   readonly abort = new AbortController();
+  /** The tcp link this session runs on (its reader, its ordered sends). */
+  readonly tcp: Link | undefined;
+
+  constructor(tcp?: Link) {
+    this.tcp = tcp;
+  }
   identified = false;
   /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
   readonly #controllers = new Map<string, AbortController>();
@@ -134,7 +153,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   protected readonly logger: Logger;
   protected readonly timeoutMs: number;
   protected readonly handlerTimeoutMs: number;
-  readonly #tcp: TcpInterface;
+  readonly #connection: Connection;
   readonly #settings: ParameterNode;
   readonly #closed = new AbortController();
   #link: LinkSession | undefined;
@@ -142,7 +161,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   #closing: Promise<void> | undefined;
 
   protected constructor(type: ClientType, options: PymodaqClientOptions, defaultSettings: ParameterNode) {
-    const logger = options.logger ?? silentLogger;
+    const logger = toLogger(options.logger);
     super(() => logger);
     this.type = type;
     this.logger = logger;
@@ -150,17 +169,16 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     this.timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.handlerTimeoutMs = checkTimeout(options.handlerTimeoutMs, 60_000);
     this.#settings = options.settings ?? defaultSettings;
-    this.#tcp = new TcpInterface(options.host ?? '127.0.0.1', options.port ?? 6341, {
+    this.#connection = new Connection(options.host ?? '127.0.0.1', options.port ?? 6341, {
       autoConnect: false,
       timeoutMs: this.timeoutMs,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       reconnect: options.reconnect ?? { initialDelayMs: 200, maxDelayMs: 5000 },
-      desync: 'reconnect',
       logger,
       linkId: `pymodaq-${type.toLowerCase()}`,
     });
-    this.#tcp.on('connected', (e) => this.#onConnected(e.remoteAddress, e.remotePort));
-    this.#tcp.on('disconnected', (e) => this.#onDisconnected(e.reason, e.error));
+    this.#connection.on('connected', (e) => this.#onConnected(e.link, e.remoteAddress, e.remotePort));
+    this.#connection.on('disconnected', (e) => this.#onDisconnected(e.reason, e.error));
   }
 
   /** The settings tree sent with `Infos` (kept up to date by `set_info` and `updateSetting`). */
@@ -174,8 +192,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   }
 
   /** Running totals of the connection (bytes, connects, reconnects, timeouts …). */
-  get counters(): TcpInterface['counters'] {
-    return this.#tcp.counters;
+  get counters(): ConnectionCounters {
+    return this.#connection.counters;
   }
 
   /**
@@ -185,7 +203,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   async connect(options: OperationOptions = {}): Promise<void> {
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     const startedAt = Date.now();
-    await this.#tcp.connect({ signal: options.signal, timeoutMs });
+    await this.#connection.connect({ signal: options.signal, timeoutMs });
     if (this.connected) return;
     const left = Math.max(0, timeoutMs - (Date.now() - startedAt));
     await new Promise<void>((resolve, reject) => {
@@ -266,7 +284,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     this.#closed.abort();
     link?.end(new ClosedError('PymodaqClient'));
     this.onClose();
-    await this.#tcp.close();
+    await this.#connection.close();
     for (const done of [...this.#identifiedWaiters]) done();
   }
 
@@ -295,18 +313,19 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     link = this.#link,
   ): Promise<void> {
     if (this.#closed.signal.aborted) return Promise.reject(new ClosedError('send'));
-    if (link === undefined || !link.live) {
+    const tcp = link?.tcp;
+    if (link === undefined || !link.live || tcp === undefined) {
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
     const chunks = coalesce(parts);
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
-      return this.#tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
+      return tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
     // fragment of this message can go out (on this link or the next one).
     const combined = combineSignals([link.abort.signal, options.signal]);
-    const sends = chunks.map((chunk) => this.#tcp.send(chunk, { signal: combined.signal, timeoutMs }));
+    const sends = chunks.map((chunk) => tcp.send(chunk, { signal: combined.signal, timeoutMs }));
     return Promise.all(
       sends.map((s) =>
         s.catch((e: unknown) => {
@@ -389,18 +408,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
   // --- connection --------------------------------------------------------------------------------------
 
-  #onConnected(remoteAddress: string | undefined, remotePort: number | undefined): void {
+  #onConnected(tcp: Link, remoteAddress: string | undefined, remotePort: number | undefined): void {
     if (this.#closed.signal.aborted) return;
-    const link = new LinkSession();
+    const link = new LinkSession(tcp);
     this.#link = link;
-    // This connection's reader, taken while the `connected` event runs (the next connection has its own).
-    const reader = this.#tcp.reader;
     void this.#identify(link, remoteAddress, remotePort);
-    if (reader === undefined) {
-      // The link dropped during a `connected` listener: the disconnect ends this session.
-      return;
-    }
-    void this.#readLoop(link, reader);
+    // The link dropped during a `connected` listener: the disconnect ends this session.
+    if (tcp.down) return;
+    void this.#readLoop(link, tcp.reader);
   }
 
   async #identify(
@@ -447,10 +462,15 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
         await this.send([commandBytes(this.profile, ClientCommand.quit)], { timeoutMs: 1000 }, link).catch(
           () => {},
         );
-        await this.#dropLink(link);
+        this.#dropLink(link, e);
         return;
       }
-      if (message !== undefined) this.#dispatch(message, link);
+      if (message !== undefined) {
+        // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
+        // reply, spec §8.1), so this link proved the peer and the reconnect backoff starts over.
+        link.tcp?.markHealthy();
+        this.#dispatch(message, link);
+      }
     }
   }
 
@@ -470,8 +490,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
    * consumed whole, so the stream stays in step, spec §6.3).
    */
   async #readMessage(reader: ByteReader, link: LinkSession): Promise<ServerMessage | undefined> {
-    // No deadline while waiting: the server sends when it likes. The TcpInterface closes the reader
-    // when the link drops or the client closes.
+    // No deadline while waiting: the server sends when it likes. The reader is closed when the link
+    // drops or the client closes.
     const frame = await reader.readFrame({
       maxBytes: MAX_COMMAND_BYTES,
       timeoutMs: Number.POSITIVE_INFINITY,
@@ -516,16 +536,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     }
   }
 
-  /** Drops the connection (the TcpInterface reconnects when configured to): `recv` with resetOnError. */
-  async #dropLink(link: LinkSession): Promise<void> {
-    for (let i = 0; i < 64 && link.live; i++) {
-      try {
-        // Whatever is buffered is garbage now; once nothing is, the zero deadline fails and resets.
-        await this.#tcp.recv(1024 * 1024, { resetOnError: true, timeoutMs: 0 });
-      } catch {
-        return;
-      }
-    }
+  /**
+   * Drops the link on purpose (what it buffered is garbage now). The tcp reconnect policy decides what
+   * follows: at once after a link that proved the peer, on a growing delay after one that did not.
+   */
+  #dropLink(link: LinkSession, error: unknown): void {
+    link.tcp?.drop('desync', error instanceof Error ? error : new Error(String(error)));
   }
 
   #applySetInfo(message: { path: string[]; xml: string }): void {

@@ -2,9 +2,9 @@
 // ephemeral ports. Returns a report; the CLI prints it as a table or JSON.
 
 import type { Writable } from 'node:stream';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { OptoMmpClient } from '@labwire/optommp';
 import { EpicSimulator } from '@labwire/optommp/simulator';
-import { InstrumentSim } from '@labwire/tcpbus-app';
 import { busSteps } from './bus-steps';
 import { type Narrator, silentNarrator, textNarrator } from './narrator';
 import { optommpSteps } from './optommp-steps';

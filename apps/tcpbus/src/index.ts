@@ -11,4 +11,3 @@ export {
   tokenize,
 } from './runner';
 export { runShell, type ShellOptions } from './shell';
-export { InstrumentSim, type InstrumentSimOptions } from './sim';

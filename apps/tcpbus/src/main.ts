@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { CmdTcp } from '@labwire/bus';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { Command, InvalidArgumentError } from 'commander';
 import { runScript } from './runner';
 import { runShell } from './shell';
-import { InstrumentSim } from './sim';
 
 function integer(name: string, min: number, max: number): (text: string) => number {
   return (text) => {

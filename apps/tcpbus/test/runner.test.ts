@@ -2,9 +2,9 @@
 
 import { PassThrough } from 'node:stream';
 import { CmdTcp } from '@labwire/bus';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { helpText, runLine, runScript, runShell, ScriptSyntaxError, tokenize } from '../src/index';
-import { InstrumentSim } from '../src/sim';
 
 let sim: InstrumentSim;
 let cmd: CmdTcp;

@@ -74,6 +74,8 @@ export interface RunOptions {
   errorFields?: (error: unknown) => Record<string, unknown>;
   /** One-line text of a runtime error. Default: `<code>: <message>` for coded errors, else the message. */
   describe?: (error: unknown) => string;
+  /** Further errors that are the user's mistake (exit status 2), e.g. a library's argument checks. */
+  usage?: (error: unknown) => boolean;
 }
 
 /** The text of an error for a person: `code: message` when it has a labwire-style code. */
@@ -123,7 +125,7 @@ export function reportError(
 ): number {
   const { io } = options;
   if (isCommanderError(error) && error.exitCode === 0) return ExitCode.Ok; // help or version shown
-  const usage = isUsageError(error);
+  const usage = isUsageError(error) || options.usage?.(error) === true;
   const status = usage ? ExitCode.Usage : ExitCode.Failure;
   const fromCommander = isCommanderError(error);
   const message = fromCommander
@@ -145,7 +147,9 @@ export function reportError(
   }
   // Commander already printed its own message (with suggestions); everything else is printed here.
   if (!fromCommander) io.stderr.write(`${name}: ${escapeControl(message)}\n`);
-  if (usage) io.stderr.write(`(${name} --help shows the usage)\n`);
+  // (Commander's `commander.help` error has just printed the whole help.)
+  if (usage && !(fromCommander && error.code === 'commander.help'))
+    io.stderr.write(`(${name} --help shows the usage)\n`);
   if ((io.env ?? process.env).LABWIRE_DEBUG === '1' && error instanceof Error && error.stack)
     io.stderr.write(`${error.stack}\n`);
   return status;

@@ -1,7 +1,11 @@
+export { CancellableBus } from './cancellable-bus';
+export { runTcpbus, type TcpbusIo } from './cli';
 export {
+  createCmdTcp,
   formatResult,
   helpText,
   type LineOutcome,
+  resultJson,
   runLine,
   runScript,
   type ScriptOptions,

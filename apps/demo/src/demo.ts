@@ -3,6 +3,7 @@
 
 import type { Writable } from 'node:stream';
 import { InstrumentSim } from '@labwire/bus/simulator';
+import { terminalWidth } from '@labwire/cli-kit';
 import { OptoMmpClient } from '@labwire/optommp';
 import { EpicSimulator } from '@labwire/optommp/simulator';
 import { busSteps } from './bus-steps';
@@ -19,13 +20,16 @@ export interface DemoOptions {
   progress?: boolean;
   out?: Writable;
   err?: Writable;
+  /** Columns to fit the narration to. Default: the terminal's, else $COLUMNS, else 80. */
+  width?: number;
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const progress = options.progress ?? (!options.json && (err as { isTTY?: boolean }).isTTY === true);
-  const narrator: Narrator = options.json ? silentNarrator(err) : textNarrator(out, err, progress);
+  const width = options.width ?? terminalWidth(out as { isTTY?: boolean; columns?: number });
+  const narrator: Narrator = options.json ? silentNarrator(err) : textNarrator(out, err, progress, width);
   const records: StepRecord[] = [];
   const t0 = performance.now();
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { builtMain, runApp, startApp } from '@labwire/cli-kit/testing';
 import { OptoMmpClient } from '@labwire/optommp';
 import type { EpicSimulator } from '@labwire/optommp/simulator';
+import { waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
 import { runEpicSim } from '../src/cli';
 
@@ -146,5 +147,30 @@ describe('rough edges (issue 13)', () => {
     expect(first).toMatchObject({ listening: { host: '127.0.0.1' }, udp: { host: '127.0.0.1' } });
     expect(first.rack).toHaveLength(4);
     expect((await withSim(['--json', '--port', 'x'], async () => {})).stderr).toMatch(/"kind":"usage"/);
+  });
+
+  it('killing the PID of `pnpm epic-sim` leaves no server behind', async () => {
+    const root = path.resolve(appDir, '../..');
+    // pnpm runs the root script, which execs scripts/run-app.mjs: the app runs in the process pnpm
+    // started and gets the SIGTERM pnpm passes on. (No build from here: turbo built it before the tests.)
+    const pnpm = startApp('pnpm', ['-s', 'epic-sim', '--port', '0'], {
+      cwd: root,
+      env: { ...process.env, LABWIRE_NO_BUILD: '1' },
+    });
+    const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(await pnpm.firstLine());
+    expect(m, pnpm.stderr()).not.toBeNull();
+    const port = Number(m![1]);
+    pnpm.child.kill('SIGTERM'); // the PID of `pnpm`, as `kill <pid>` would
+    await pnpm.exited;
+    const refused = () =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(false);
+        });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+      });
+    await waitFor(refused, { timeoutMs: 10_000, intervalMs: 50, message: 'the port to be closed' });
   });
 });

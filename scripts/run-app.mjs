@@ -47,7 +47,12 @@ function closure(dir, byName, seen = new Set()) {
   for (const deps of [pkg.dependencies, pkg.devDependencies]) {
     for (const [dep, range] of Object.entries(deps ?? {})) {
       const depDir = byName.get(dep);
-      if (depDir && String(range).startsWith('workspace:') && !dep.endsWith('-config') && dep !== '@labwire/testkit')
+      if (
+        depDir &&
+        String(range).startsWith('workspace:') &&
+        !dep.endsWith('-config') &&
+        dep !== '@labwire/testkit'
+      )
         closure(depDir, byName, seen);
     }
   }
@@ -77,17 +82,24 @@ const stale = builtAt === 0 || libsMissing || dirs.some((d) => newestInput(d) > 
 
 if (stale) {
   const appName = readJson(path.join(appDir, 'package.json')).name;
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: read by this launcher only, never by a turbo task
   if (process.env.LABWIRE_NO_BUILD === '1') {
     process.stderr.write(`run-app: ${appName} has no up-to-date build (LABWIRE_NO_BUILD=1)\n`);
     process.exit(1);
   }
-  process.stderr.write(`run-app: building ${appName} (${builtAt === 0 ? 'first run' : 'sources changed'}) …\n`);
-  const r = spawnSync('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=${appName}...`, '--output-logs=errors-only'], {
-    cwd: root,
-    // turbo's own output goes to stderr: stdout is the app's.
-    stdio: ['ignore', 2, 2],
-    env: { ...process.env, DO_NOT_TRACK: '1', TURBO_TELEMETRY_DISABLED: '1' },
-  });
+  process.stderr.write(
+    `run-app: building ${appName} (${builtAt === 0 ? 'first run' : 'sources changed'}) …\n`,
+  );
+  const r = spawnSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', `--filter=${appName}...`, '--output-logs=errors-only'],
+    {
+      cwd: root,
+      // turbo's own output goes to stderr: stdout is the app's.
+      stdio: ['ignore', 2, 2],
+      env: { ...process.env, DO_NOT_TRACK: '1', TURBO_TELEMETRY_DISABLED: '1' },
+    },
+  );
   if (r.status !== 0) {
     process.stderr.write(`run-app: the build of ${appName} failed\n`);
     process.exit(1);

@@ -7,7 +7,7 @@
 // character in the argument (so `\"` does not end it). Lines starting with `#` and blank lines are skipped.
 
 import { CMD_TCP_API, CmdTcp, type PyrameResult, pyrameResult } from '@labwire/bus';
-import { escapeControl, safeText } from '@labwire/cli-kit';
+import { escapeControl, safeText, wrapText } from '@labwire/cli-kit';
 import { CancellableBus } from './cancellable-bus';
 
 export class ScriptSyntaxError extends Error {
@@ -106,8 +106,9 @@ export function helpText(topic?: string): string {
       ...CMD_TCP_API.map((f) => `  ${f.name.padEnd(width)}  ${f.params.join(' ')}`),
       '  help [command]   this list, or one command in detail',
       '  quit             leave (also exit, or Ctrl-D)',
-      'Arguments are separated by spaces; quote one with spaces: "VOLT 1.5\\n". Escapes (\\n \\r \\t \\e \\xHH)',
-      'are decoded by the bus. timeout is in seconds; undef (the default) means the link timeout.',
+      'Arguments are separated by spaces; quote one with spaces: "VOLT 1.5\\n".',
+      'Escapes (\\n \\r \\t \\e \\xHH) are decoded by the bus. timeout is in seconds;',
+      'undef (the default) means the link timeout. Ctrl-C cancels a running call.',
     ].join('\n');
   }
   const fn = CMD_TCP_API.find((f) => f.name === topic || f.name === `${topic}_tcp`);
@@ -119,7 +120,7 @@ export function helpText(topic?: string): string {
   const optional = fn.params.slice(fn.required).map((p) => `[${p}]`);
   return [
     `${fn.name} ${[...fn.params.slice(0, fn.required), ...optional].join(' ')}`.trimEnd(),
-    `  ${fn.doc}`,
+    ...wrapText(fn.doc, 76).map((l) => `  ${l}`),
     `  example: ${EXAMPLES[fn.name] ?? fn.name}`,
   ].join('\n');
 }

@@ -58,9 +58,7 @@ export async function runShell(cmd: CmdTcp, options: ShellOptions): Promise<numb
     },
   });
   if (!options.json)
-    say(
-      'tcpbus: Pyrame cmd_tcp calls, one per line; help for the list, Ctrl-C cancels a call, quit or Ctrl-D leaves.',
-    );
+    say('tcpbus: Pyrame cmd_tcp calls, one per line. help lists them; Ctrl-D or quit leaves.');
   const stop = () => shell.close();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {

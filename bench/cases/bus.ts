@@ -4,9 +4,8 @@
 
 import net from 'node:net';
 import { TcpBus } from '@labwire/bus';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { TcpInterface } from '@labwire/tcp';
-// The simulator lives in the tcpbus app (not a dependency of the bench package, hence the path).
-import { InstrumentSim } from '@labwire/tcpbus-app';
 import type { BenchCase } from '../harness';
 
 const ROUND_TRIPS = 10_000;

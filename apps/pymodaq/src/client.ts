@@ -3,6 +3,7 @@
 // noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
 
 import type { EventEmitter } from 'node:events';
+import { escapeControl } from '@labwire/cli-kit';
 import {
   GaussianDetector,
   PymodaqActuator,
@@ -56,14 +57,16 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
   );
   events.on('disconnected', (e) => {
-    if (!io.signal?.aborted) out(`disconnected (${e.reason}); reconnecting`);
+    if (!io.signal?.aborted) out(`disconnected (${escapeControl(String(e.reason))}); reconnecting`);
   });
   events.on('command', (e) => {
     if (e.command === 'stop_motion' || e.command === 'get_actuator_value' || e.command === 'check_position') {
       out(`${e.command}`);
     }
   });
-  events.on('setInfo', (e) => out(`set_info ${e.path.join('/')} = ${e.parameter.value ?? ''}`));
+  events.on('setInfo', (e) =>
+    out(`set_info ${escapeControl(`${e.path.join('/')} = ${e.parameter.value ?? ''}`)}`),
+  );
   events.on('serverQuit', () => out('the server said Quit'));
   events.on('error', (e) => line(io.stderr, `error: ${formatError(e)}`));
   try {

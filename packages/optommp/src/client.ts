@@ -35,7 +35,9 @@ import {
   scratchPadRuns,
   scratchPadStringAddress,
 } from './codec/addresses';
+import type { RequestInit } from './codec/encode';
 import { DeviceError } from './codec/errors';
+import { OFFSET_PREFIX } from './codec/packet';
 import {
   decodeEth1Block,
   decodeStatusArea,
@@ -45,7 +47,6 @@ import {
   STATUS_AREA_START,
 } from './codec/status-area';
 import { MAX_DATA_LENGTH } from './codec/tcode';
-import type { ResponseExpectation } from './codec/validate';
 import {
   decodeAsciiz,
   decodeFirmwareVersion,
@@ -95,60 +96,6 @@ function checkSpan(address: number, length: number): void {
   }
 }
 
-/** Bytes 0–11 of every request the client sends: the common header and the destination offset. */
-function writeRequestHeader(
-  b: Uint8Array,
-  tcode: Tcode,
-  tl: number,
-  sourceId: number,
-  address: number,
-): void {
-  b[0] = 0; // destination_ID
-  b[1] = 0;
-  b[2] = tl << 2; // rt 0
-  b[3] = tcode << 4; // pri 0
-  b[4] = sourceId >>> 8;
-  b[5] = sourceId & 0xff;
-  b[6] = 0xff; // destination_offset: FFFF + 32-bit address (spec §2.3)
-  b[7] = 0xff;
-  b[8] = address >>> 24;
-  b[9] = (address >>> 16) & 0xff;
-  b[10] = (address >>> 8) & 0xff;
-  b[11] = address & 0xff;
-}
-
-/** The 16-byte read block request, built directly: the hot path of every typed read. */
-function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
-  // From Node's Buffer pool (no zero fill, no new backing store): every byte is written here.
-  const b = Buffer.allocUnsafe(16);
-  writeRequestHeader(b, 5, tl, sourceId, address);
-  b[12] = length >>> 8;
-  b[13] = length & 0xff;
-  b[14] = 0; // extended_tcode
-  b[15] = 0;
-  return b;
-}
-
-/** tcode 1 (data_length + data) or tcode 0 (4 data bytes); tcode 4 is 12 bytes. */
-function writeRequest(
-  tcode: 0 | 1 | 4,
-  tl: number,
-  sourceId: number,
-  address: number,
-  data: Uint8Array,
-): Uint8Array {
-  const size = tcode === 4 ? 12 : 16 + (tcode === 1 ? data.length : 0);
-  const b = Buffer.alloc(size);
-  writeRequestHeader(b, tcode, tl, sourceId, address);
-  if (tcode === 0) b.set(data, 12);
-  if (tcode === 1) {
-    b[12] = data.length >>> 8;
-    b[13] = data.length & 0xff;
-    b.set(data, 16);
-  }
-  return b;
-}
-
 export class OptoMmpClient implements AsyncDisposable {
   /** The transport requests travel over. */
   readonly transport: MmpTransport;
@@ -158,7 +105,6 @@ export class OptoMmpClient implements AsyncDisposable {
   readonly #autoPuc: boolean;
   readonly #maxBlock: number;
   readonly #log: Logger;
-  #tl = 0;
   #pucChecked = false;
   #pucCheck: Promise<void> | undefined;
   #requests = 0;
@@ -235,28 +181,22 @@ export class OptoMmpClient implements AsyncDisposable {
 
   // --- the request core ----------------------------------------------------------------------------------
 
-  /** One packet: a fresh tl (1…63, then 0, like the SDK), send, check the response (spec §2.9, §2.11). */
+  /** One packet: the transport labels it, sends what the codec encodes and checks the response (§2.11). */
   #send(tcode: Tcode, address: number, payload: Uint8Array | number, b: Budget): Promise<Uint8Array> {
-    this.#tl = (this.#tl + 1) & 63;
-    const tl = this.#tl;
-    const length = typeof payload === 'number' ? payload : payload.length;
-    const request =
+    const offset = OFFSET_PREFIX + address;
+    const sourceId = this.#sourceId;
+    const request: RequestInit =
       tcode === 5
-        ? readBlockRequest(tl, this.#sourceId, address, length)
-        : writeRequest(tcode, tl, this.#sourceId, address, payload as Uint8Array);
-    const expect: ResponseExpectation = {
-      requestTcode: tcode,
-      tl,
-      sourceId: this.#verifySourceId ? this.#sourceId : undefined,
-      dataLength: tcode === 5 ? length : undefined,
-      address,
-    };
+        ? { tcode, offset, sourceId, dataLength: payload as number }
+        : tcode === 4
+          ? { tcode, offset, sourceId }
+          : { tcode, offset, sourceId, data: payload as Uint8Array };
     this.#requests++;
     const timeoutMs = b.next();
-    return this.transport.exchange(request, expect, {
+    return this.transport.exchange(request, {
       signal: b.signal,
       timeoutMs,
-      idempotent: tcode === 4 || tcode === 5,
+      verifySourceId: this.#verifySourceId,
     });
   }
 

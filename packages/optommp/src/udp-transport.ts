@@ -15,8 +15,9 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import { decodePacket } from './codec/decode';
+import type { RequestInit } from './codec/encode';
 import { checkResponse, type ResponseExpectation } from './codec/validate';
-import type { ExchangeOptions, MmpTransport } from './transport';
+import { type ExchangeOptions, LabelCounter, labelRequest, type MmpTransport } from './transport';
 
 export interface UdpTransportOptions {
   /** Default deadline of one exchange, ms. Default 2 000. */
@@ -44,6 +45,7 @@ export class UdpTransport implements MmpTransport {
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
+  readonly #labels = new LabelCounter();
 
   constructor(host: string, port: number, options: UdpTransportOptions = {}) {
     this.#host = host;
@@ -100,8 +102,9 @@ export class UdpTransport implements MmpTransport {
     this.#connectedListeners.push(listener);
   }
 
-  exchange(request: Uint8Array, expect: ResponseExpectation, options: ExchangeOptions): Promise<Uint8Array> {
-    const run = this.#chain.then(() => this.#exchangeNow(request, expect, options));
+  exchange(request: RequestInit, options: ExchangeOptions): Promise<Uint8Array> {
+    const { bytes, expect } = labelRequest(request, this.#labels.next(), options.verifySourceId);
+    const run = this.#chain.then(() => this.#exchangeNow(bytes, expect, options));
     this.#chain = run.catch(() => {});
     return run;
   }

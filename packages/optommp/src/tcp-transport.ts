@@ -6,7 +6,7 @@ import { TcpInterface, type TcpInterfaceOptions } from '@labwire/tcp';
 import type { RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
 import { type ReadProgress, readPacket } from './codec/read-packet';
-import { checkResponse, type ResponseExpectation } from './codec/validate';
+import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import {
   type ExchangeOptions,
   isIdempotent,
@@ -27,24 +27,35 @@ async function resynchronise(reader: ByteReader, options: OperationOptions): Pro
   }
 }
 
-/** Reads and checks the response to one request; resynchronises the line when it is out of step. */
-async function readResponse(
+/** Responses above this size are read into the transport's reusable memory (no allocation per response). */
+const SCRATCH_ABOVE = 256;
+
+/**
+ * Reads and checks the response to one request and decodes its data; resynchronises the line when it is
+ * out of step. No async frame on the way (one per request adds up).
+ */
+function readResponse<T>(
   reader: ByteReader,
   expect: ResponseExpectation,
   options: OperationOptions,
   progress: ReadProgress,
-): Promise<Uint8Array> {
-  let data: Uint8Array;
-  try {
-    data = checkResponse(await readPacket(reader, { ...options, expect, progress }), expect);
-  } catch (error) {
-    if (ResponseMismatchError.isInstance(error) || progress.surplus > 0) {
-      await resynchronise(reader, options);
-    }
-    throw error;
-  }
-  if (progress.surplus > 0) await resynchronise(reader, options);
-  return data;
+  into: Uint8Array | undefined,
+  decode: (data: Uint8Array) => T,
+): Promise<T> {
+  const read = { signal: options.signal, timeoutMs: options.timeoutMs, expect, progress, into };
+  return readPacket(reader, read).then(
+    (packet) => {
+      if (progress.surplus === 0) return decode(checkResponse(packet, expect));
+      // Bytes after the response (a NAK followed by more): discard until quiet, then report.
+      return resynchronise(reader, options).then(() => decode(checkResponse(packet, expect)));
+    },
+    (error: unknown) => {
+      if (!ResponseMismatchError.isInstance(error) && progress.surplus === 0) throw error;
+      return resynchronise(reader, options).then(() => {
+        throw error;
+      });
+    },
+  );
 }
 
 export class TcpTransport implements MmpTransport {
@@ -53,17 +64,27 @@ export class TcpTransport implements MmpTransport {
   /** The underlying interface (state, counters, events). */
   readonly tcp: TcpInterface;
   readonly #labels = new LabelCounter();
+  /** Where large responses are read (one request in flight: the reply reader runs one at a time). */
+  #scratch = new Uint8Array(0);
 
   constructor(host: string, port: number, options: TcpInterfaceOptions = {}) {
     this.endpoint = `${host}:${port}`;
     this.tcp = new TcpInterface(host, port, options);
   }
 
-  exchange(request: RequestInit, options: ExchangeOptions): Promise<Uint8Array> {
+  exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
     const { bytes, expect } = labelRequest(request, this.#labels.next(), options.verifySourceId);
     const progress: ReadProgress = { received: EMPTY, surplus: 0 };
+    // Small responses are read in one go into fresh memory (cheap below V8's on-heap limit); large ones
+    // land in one reused buffer: a fresh 4 KiB buffer per response costs more than the read itself.
+    const size = expectedResponseBytes(expect);
+    let into: Uint8Array | undefined;
+    if (size > SCRATCH_ABOVE) {
+      if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
+      into = this.#scratch;
+    }
     return this.tcp
-      .request(bytes, (reader, opts) => readResponse(reader, expect, opts, progress), {
+      .request(bytes, (reader, opts) => readResponse(reader, expect, opts, progress, into, decode), {
         signal: options.signal,
         timeoutMs: options.timeoutMs,
         idempotent: isIdempotent(request),
@@ -71,7 +92,9 @@ export class TcpTransport implements MmpTransport {
       .catch((error: unknown) => {
         // The request's own deadline fired while the response was incomplete: name the bytes that came.
         if (TimeoutError.isInstance(error) && progress.received.length > 0) {
-          throw new TimeoutError('OptoMMP response', error.timeoutMs, progress.received, { cause: error });
+          throw new TimeoutError('OptoMMP response', error.timeoutMs, progress.received.slice(), {
+            cause: error,
+          });
         }
         throw error;
       });

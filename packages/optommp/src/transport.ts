@@ -17,12 +17,15 @@ export interface MmpTransport extends AsyncDisposable {
   /** Where the device is, for messages. */
   readonly endpoint: string;
   /**
-   * Gives `request` a transaction label (its own `tl` is ignored), sends it, and resolves with the response
-   * data (empty for writes) once the response passed the checks of spec §2.11. Reads (tcodes 4 and 5) may
-   * be sent again on a new connection when the link drops; writes never are. Rejects with DeviceError for a
-   * NAK, ResponseMismatchError, TimeoutError, AbortedError, or a connection error.
+   * Gives `request` a transaction label (its own `tl` is ignored), sends it, and once the response passed
+   * the checks of spec §2.11 resolves with what `decode` makes of its data (empty for writes). `decode` runs
+   * synchronously and `data` is valid only during that call (the transport may reuse the memory), so a
+   * typed value costs no allocation for the bytes; return `data.slice()` to keep them. Reads (tcodes 4 and
+   * 5) may be sent again on a new connection when the link drops; writes never are. Rejects with
+   * DeviceError for a NAK, ResponseMismatchError, TimeoutError, AbortedError, or a connection error (and
+   * with whatever `decode` throws).
    */
-  exchange(request: RequestInit, options: ExchangeOptions): Promise<Uint8Array>;
+  exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T>;
   /** Resolves once the transport can send (TCP: connected). */
   connect(options?: OperationOptions): Promise<void>;
   /** Called after every (re)connection; the client re-checks Powerup Clear then. */
@@ -38,7 +41,21 @@ export interface LabelledRequest {
 
 /** Encodes `request` with transaction label `tl` (codec encoder) and derives its expectation. */
 export function labelRequest(request: RequestInit, tl: number, verifySourceId = false): LabelledRequest {
-  const packet = { ...request, tl };
+  // A literal rather than `{ ...request, tl }`: on Node 20 adding a property to a spread copy takes
+  // microseconds (measured ~5 µs), more than everything else on the request path together.
+  const r = request as Partial<Record<string, unknown>> & RequestInit;
+  const packet = {
+    tcode: request.tcode,
+    tl,
+    destinationId: request.destinationId,
+    rt: request.rt,
+    pri: request.pri,
+    sourceId: request.sourceId,
+    offset: request.offset,
+    extendedTcode: r.extendedTcode,
+    dataLength: r.dataLength,
+    data: r.data,
+  } as RequestInit;
   return { bytes: encodeRequest(packet), expect: expectationFor(packet, verifySourceId) };
 }
 

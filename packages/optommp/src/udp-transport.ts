@@ -102,9 +102,9 @@ export class UdpTransport implements MmpTransport {
     this.#connectedListeners.push(listener);
   }
 
-  exchange(request: RequestInit, options: ExchangeOptions): Promise<Uint8Array> {
+  exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
     const { bytes, expect } = labelRequest(request, this.#labels.next(), options.verifySourceId);
-    const run = this.#chain.then(() => this.#exchangeNow(bytes, expect, options));
+    const run = this.#chain.then(() => this.#exchangeNow(bytes, expect, options)).then(decode);
     this.#chain = run.catch(() => {});
     return run;
   }

@@ -32,6 +32,12 @@ export interface ReadPacketOptions extends DecodeOptions, OperationOptions {
   expect?: ResponseExpectation;
   /** Updated as bytes are consumed, so that an error raised from outside (a deadline) can name them. */
   progress?: ReadProgress;
+  /**
+   * Memory to read the packet into (a packet that does not fit gets its own). No allocation per packet:
+   * the packet's data is then a view of `into`, valid until `into` is written again. Reads take exact
+   * sizes (12 bytes, the rest of a block header, the data), so nothing after the packet is consumed.
+   */
+  into?: Uint8Array;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -47,28 +53,52 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * packet raises DecodeError / LimitExceededError after at most 14 bytes have been consumed: the stream is
  * out of step then, and its owner must drain or reset it.
  */
-export async function readPacket(
+export function readPacket(reader: ByteReader, options: ReadPacketOptions = {}): Promise<DecodedPacket> {
+  if (options.into !== undefined) return readPacketInto(reader, options, options.into);
+  const expect = options.expect;
+  // Every packet is at least 12 bytes; with an expectation, the first read may take the whole response.
+  const first =
+    expect === undefined
+      ? reader.readExactly(MIN_PACKET_BYTES, options)
+      : reader.readAvailable(expectedResponseBytes(expect), options);
+  return first.then((packet) => packetOrRest(reader, options, packet));
+}
+
+/** The packet when the first read brought all of it (the usual case), else the reads that complete it. */
+function packetOrRest(
   reader: ByteReader,
-  options: ReadPacketOptions = {},
+  options: ReadPacketOptions,
+  packet: Uint8Array,
+): DecodedPacket | Promise<DecodedPacket> {
+  const { expect, progress } = options;
+  if (progress !== undefined) progress.received = packet;
+  if (packet.length >= MIN_PACKET_BYTES) {
+    if (expect !== undefined) checkResponseHeader(packet, 0, expect);
+    const length = packetLengthAt(packet, 0, options);
+    if (length >= 0 && packet.length >= length) {
+      if (progress !== undefined) progress.surplus = packet.length - length;
+      // `packet` is this call's own memory (the reader hands out copies, or views it never reuses).
+      return decodePacketAt(packet, 0, length, false);
+    }
+  }
+  return readRest(reader, options, packet);
+}
+
+async function readRest(
+  reader: ByteReader,
+  options: ReadPacketOptions,
+  first: Uint8Array,
 ): Promise<DecodedPacket> {
   const { expect, progress } = options;
-  // Every packet is at least 12 bytes; with an expectation, the first read may take the whole response.
-  let packet =
-    expect === undefined
-      ? await reader.readExactly(MIN_PACKET_BYTES, options)
-      : await reader.readAvailable(expectedResponseBytes(expect), options);
-  if (progress !== undefined) progress.received = packet;
-  let checked = false;
-  // At most four reads after the first: the rest of 12 bytes, the 16-byte block header, the data.
+  let packet = first;
+  // Header checks already done on the first bytes are repeated once more bytes are in (cheap).
+  // At most three more reads: the rest of 12 bytes, the 16-byte block header, the data.
   for (let step = 0; step < 4; step++) {
-    if (packet.length >= MIN_PACKET_BYTES && expect !== undefined && !checked) {
-      checkResponseHeader(packet, 0, expect);
-      checked = packet[3]! >> 4 !== 7 || packet.length >= DATA_LENGTH_END;
-    }
+    if (packet.length >= MIN_PACKET_BYTES && expect !== undefined) checkResponseHeader(packet, 0, expect);
     const length = packet.length < MIN_PACKET_BYTES ? -1 : packetLengthAt(packet, 0, options);
     if (length >= 0 && packet.length >= length) {
       if (progress !== undefined) progress.surplus = packet.length - length;
-      return decodePacketAt(packet, 0, length);
+      return decodePacketAt(packet, 0, length, false);
     }
     // Short of 12 bytes, of a block packet's data_length (read the whole 16-byte block header), or of data.
     const want =
@@ -93,4 +123,65 @@ export async function readPacket(
     if (progress !== undefined) progress.received = packet;
   }
   throw new RangeError('readPacket: a packet longer than its header says (internal error)');
+}
+
+/**
+ * `readPacket` into caller memory: exact reads of 12 bytes, then the rest of the packet. A block packet's
+ * data_length (bytes 12–13) is peeked when it has arrived with the first 12 bytes (the usual case: a
+ * whole response lands at once), so a response costs two reads; otherwise the block header is read first.
+ */
+async function readPacketInto(
+  reader: ByteReader,
+  options: ReadPacketOptions,
+  into: Uint8Array,
+): Promise<DecodedPacket> {
+  const { expect, progress } = options;
+  const read = { signal: options.signal, timeoutMs: options.timeoutMs, into };
+  let buf = into.length >= BLOCK_HEADER_BYTES ? into : new Uint8Array(BLOCK_HEADER_BYTES);
+  let have = 0;
+  let upTo = MIN_PACKET_BYTES;
+  try {
+    read.into = buf.subarray(0, upTo);
+    await reader.readExactly(upTo, read);
+    have = upTo;
+    if (progress !== undefined) progress.received = buf.subarray(0, have);
+    if (expect !== undefined) checkResponseHeader(buf.subarray(0, have), 0, expect);
+    let length = packetLengthAt(buf.subarray(0, have), 0, options);
+    if (length < 0) {
+      if (reader.buffered >= 2) {
+        // Copy bytes 12–13 without consuming them: the last read below reads them into place again.
+        buf.set(reader.peek(2), MIN_PACKET_BYTES);
+        upTo = DATA_LENGTH_END;
+      } else {
+        upTo = BLOCK_HEADER_BYTES;
+        read.into = buf.subarray(have, upTo);
+        await reader.readExactly(upTo - have, read);
+        have = upTo;
+        if (progress !== undefined) progress.received = buf.subarray(0, have);
+      }
+      if (expect !== undefined) checkResponseHeader(buf.subarray(0, upTo), 0, expect);
+      length = packetLengthAt(buf.subarray(0, upTo), 0, options);
+    }
+    if (length > buf.length) {
+      const bigger = new Uint8Array(length);
+      bigger.set(buf.subarray(0, have));
+      buf = bigger;
+    }
+    if (length > have) {
+      upTo = length;
+      read.into = buf.subarray(have, upTo);
+      await reader.readExactly(upTo - have, read);
+      have = upTo;
+      if (progress !== undefined) progress.received = buf.subarray(0, have);
+    }
+    if (progress !== undefined) progress.surplus = 0;
+    return decodePacketAt(buf, 0, length, false);
+  } catch (error) {
+    if (EofError.isInstance(error)) {
+      throw new EofError('OptoMMP packet', concat(buf.subarray(0, have), error.partial), upTo, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }

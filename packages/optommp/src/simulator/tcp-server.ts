@@ -6,6 +6,9 @@ import { PacketDecoder } from '../codec/packet-decoder';
 import type { EpicDevice } from './device';
 import type { FaultHook } from './faults';
 
+/** Per-connection response buffer: a whole module (4 KiB) and its header fit. */
+const SCRATCH_BYTES = 8192;
+
 export interface SimulatorServerOptions {
   /** Interface to bind. Default 127.0.0.1 (loopback only unless told otherwise). */
   host?: string;
@@ -70,11 +73,16 @@ export class OptoMmpTcpServer implements AsyncDisposable {
   #accept(socket: net.Socket): void {
     this.#sockets.add(socket);
     const decoder = new PacketDecoder({ undefinedTcodes: 'header' });
+    const own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    let scratch: Buffer | undefined = own;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.#log.debug('epic-sim: connection', { peer });
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', (error) => this.#log.debug('epic-sim: socket error', { peer, error: error.message }));
-    socket.on('drain', () => socket.resume());
+    socket.on('drain', () => {
+      scratch = own;
+      socket.resume();
+    });
     socket.on('data', (chunk: Buffer) => {
       let packets: ReturnType<PacketDecoder['push']>;
       try {
@@ -85,9 +93,21 @@ export class OptoMmpTcpServer implements AsyncDisposable {
         socket.destroy();
         return;
       }
+      const faults = this.#options.faults;
+      // Nothing queued on the socket: whatever was built in the connection's buffer has left.
+      if (scratch === undefined && socket.writableLength === 0) scratch = own;
       for (const request of packets) {
+        if (faults === undefined) {
+          // The response is built in the connection's buffer. A write the kernel took at once leaves
+          // nothing queued (writableLength 0) and the buffer free for the next response; otherwise the
+          // stream holds it until everything queued has left, and responses get fresh memory till then.
+          const response = this.device.handle(request, scratch);
+          if (!socket.write(response)) socket.pause();
+          if (scratch !== undefined && socket.writableLength !== 0) scratch = undefined;
+          continue;
+        }
         const response = this.device.handle(request);
-        const fault = this.#options.faults?.(request, response);
+        const fault = faults(request, response);
         if (fault === undefined) {
           if (!socket.write(response)) socket.pause();
         } else if (fault.kind === 'replace') {

@@ -32,5 +32,12 @@ export {
   type RackModule,
 } from './rack';
 export { SparseMemory } from './sparse-memory';
-export { type BoundAddress, OptoMmpTcpServer, type SimulatorServerOptions } from './tcp-server';
+export {
+  type AnswerBehaviour,
+  type BoundAddress,
+  OptoMmpTcpServer,
+  type PipeliningBehaviour,
+  type SimulatorServerOptions,
+  type SimulatorServerStats,
+} from './tcp-server';
 export { OptoMmpUdpServer, type UdpServerOptions } from './udp-server';

@@ -36,7 +36,7 @@ export type {
   PackedDigital,
   RawType,
 } from './types';
-export { UdpTransport, type UdpTransportOptions } from './udp-transport';
+export { type UdpDropCounts, UdpTransport, type UdpTransportOptions } from './udp-transport';
 export {
   type WatchOptions,
   type WatchPoint,

@@ -64,6 +64,7 @@ import {
   readU32,
   readU64,
 } from './codec/values';
+import { type PipeliningProbe, type ProbeOptions, probePipelining } from './probe';
 import { TcpTransport } from './tcp-transport';
 import type { MmpTransport } from './transport';
 import type {
@@ -105,6 +106,7 @@ export class OptoMmpClient implements AsyncDisposable {
   readonly #autoPuc: boolean;
   readonly #maxBlock: number;
   readonly #log: Logger;
+  readonly #pipelined: boolean;
   #pucChecked = false;
   #pucCheck: Promise<void> | undefined;
   #requests = 0;
@@ -133,12 +135,14 @@ export class OptoMmpClient implements AsyncDisposable {
           ? new UdpTransport(host, port, { timeoutMs: this.#timeoutMs, logger: this.#log })
           : new TcpTransport(host, port, {
               ...options.tcp,
+              window: options.window,
               timeoutMs: this.#timeoutMs,
               connectTimeoutMs: options.connectTimeoutMs,
               reconnect: options.reconnect ?? false,
               logger: this.#log,
             });
     }
+    this.#pipelined = this.transport instanceof TcpTransport && this.transport.pipeline !== undefined;
     // A device may have rebooted while the link was down: check Powerup Clear again after every connect.
     this.transport.onConnected(() => {
       this.#pucChecked = false;
@@ -164,6 +168,17 @@ export class OptoMmpClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * Whether the device answers pipelined requests correctly (all answered, in order, each reply with its
+   * own label), and a recommended `window`: a burst of reads on a connection of its own, then the read
+   * rate at a few windows. TCP only; the client's own connection is not touched.
+   */
+  async probePipelining(options: ProbeOptions = {}): Promise<PipeliningProbe> {
+    const t = this.transport;
+    if (!(t instanceof TcpTransport)) throw new TypeError('probePipelining needs the TCP transport');
+    return probePipelining(t.tcp.host, t.tcp.port, { logger: this.#log, ...options });
   }
 
   /** Sends the Powerup Clear: the quadlet 00000001 written to F0380000 (spec §2.8, vector V39). */
@@ -281,11 +296,21 @@ export class OptoMmpClient implements AsyncDisposable {
     b: Budget,
     decode: (data: Uint8Array) => T,
   ): Promise<T> {
-    // Longer transfers are split, each chunk its own packet and tl (spec §2.7).
+    // Longer transfers are split, each chunk its own packet and tl (spec §2.7). On a pipelined link the
+    // chunks are in flight together.
     const out = new Uint8Array(length);
-    for (let at = 0; at < length; at += this.#maxBlock) {
-      const n = Math.min(this.#maxBlock, length - at);
-      await this.#request(5, address + at, n, b, (data) => out.set(data, at));
+    if (this.#pipelined) {
+      const parts: Promise<void>[] = [];
+      for (let at = 0; at < length; at += this.#maxBlock) {
+        const n = Math.min(this.#maxBlock, length - at);
+        parts.push(this.#request(5, address + at, n, b, (data) => out.set(data, at)));
+      }
+      await Promise.all(parts);
+    } else {
+      for (let at = 0; at < length; at += this.#maxBlock) {
+        const n = Math.min(this.#maxBlock, length - at);
+        await this.#request(5, address + at, n, b, (data) => out.set(data, at));
+      }
     }
     return decode(out);
   }

@@ -25,7 +25,10 @@ export {
   type StatusArea,
   Tcode,
 } from './codec/index';
-export { TcpTransport } from './tcp-transport';
+export { PipelineDesyncError } from './errors';
+export { MAX_WINDOW, type PipelineStats } from './pipeline';
+export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
+export { TcpTransport, type TcpTransportOptions } from './tcp-transport';
 export type { ExchangeOptions, MmpTransport } from './transport';
 export type {
   AnalogBank,

@@ -97,7 +97,7 @@ export {
   type WriteQuadletRequest,
   type WriteResponse,
 } from './packet';
-export { PacketDecoder } from './packet-decoder';
+export { PacketDecoder, type PacketDecoderOptions } from './packet-decoder';
 export { formatDeviceCode, RCODES, Rcode, type RcodeInfo, rcodeInfo } from './rcode';
 export { type ReadPacketOptions, type ReadProgress, readPacket } from './read-packet';
 export {

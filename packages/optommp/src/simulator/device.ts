@@ -70,6 +70,11 @@ export interface EpicDeviceOptions {
    * sample returns the same values, as a real I/O unit's scan does. 0 samples on every read. Default 1.
    */
   inputScanMs?: number;
+  /**
+   * Shifts the time drifting analog inputs and toggling digital inputs follow, ms, so that devices built
+   * from the same rack do not move in lockstep (a simulated fleet gives each device its own). Default 0.
+   */
+  inputOffsetMs?: number;
   /** Extra ranges NAKed with rcode 5 although mapped (vector V31 uses F0D81024–F0D81027). */
   unmapped?: readonly AddressRange[];
   /**
@@ -198,6 +203,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   /** Clock time of each analog input module's last sample (same order as #analogInputs). */
   readonly #analogSampledAt: number[] = [];
   readonly #inputScanMs: number;
+  readonly #inputOffsetMs: number;
   /** Analog channels whose value was set (written or configured): they no longer drift. */
   readonly #frozen = new Set<number>();
   readonly #mapAll: boolean;
@@ -211,6 +217,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     this.identity = resolveIdentity(options.identityBase ?? DEFAULT_IDENTITY, options.identity);
     this.maxBlockBytes = options.maxBlockBytes ?? 2048;
     this.#inputScanMs = Math.max(0, options.inputScanMs ?? 1);
+    this.#inputOffsetMs = options.inputOffsetMs ?? 0;
     this.#clock = options.clock ?? (() => performance.now());
     this.#bootAt = this.#clock();
     this.#random = prng(options.seed ?? 1);
@@ -609,7 +616,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
       field.set(text);
       this.memory.write(Address.DateTime, field);
     }
-    const now = this.#clock() - this.#bootAt;
+    const now = this.#clock() - this.#bootAt + this.#inputOffsetMs;
     for (const input of this.#digitalInputs) {
       const m = input.module;
       if (

@@ -12,6 +12,7 @@ export {
 } from './device';
 export { EpicSimulator, type EpicSimulatorOptions } from './epic-simulator';
 export type { FaultHook, ReplyFault } from './faults';
+export { SimulatedFleet, type SimulatedFleetOptions } from './fleet';
 export {
   BLANK_IDENTITY,
   DEFAULT_IDENTITY,

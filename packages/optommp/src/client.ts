@@ -338,6 +338,20 @@ export class OptoMmpClient implements AsyncDisposable {
     return this.#read(address, length, this.#budget('readBlock', options));
   }
 
+  /**
+   * Reads `length` bytes from `address` and returns what `decode` makes of them. `decode` sees the bytes
+   * only while it runs (they may sit in memory the transport reuses), so nothing is copied or allocated
+   * for them: the way to turn a large block into values.
+   */
+  async readBlockAs<T>(
+    address: number,
+    length: number,
+    decode: (data: Uint8Array) => T,
+    options: OperationOptions = {},
+  ): Promise<T> {
+    return this.#readAs(address, length, this.#budget('readBlockAs', options), decode);
+  }
+
   /** Writes `data` at `address` with write block requests of at most `maxBlockBytes` each. */
   async writeBlock(address: number, data: Uint8Array, options: OperationOptions = {}): Promise<void> {
     return this.#write(address, data, this.#budget('writeBlock', options));

@@ -1,6 +1,7 @@
 // Pipelined requests on one TCP connection (opt-in: a window above 1). Up to `window` requests are in
-// flight at once; replies are cut from the stream by the codec's push decoder, matched to their requests
-// by transaction label and checked by the codec's validator (tcode partner, data_length, …).
+// flight at once, written together when they are made together; replies are read one by one by the
+// codec's pull reader into one reused buffer, matched to their requests by transaction label and checked
+// by the codec's validator (tcode partner, data_length, …).
 //
 // Labels belong to the link (spec §2.9). A request that ended without its reply (timeout, abort) keeps its
 // label until the late reply arrives and is dropped, or the link is replaced, so a late reply is never
@@ -19,6 +20,8 @@ import {
   type ByteReader,
   ClosedError,
   checkTimeout,
+  DecodeError,
+  LimitExceededError,
   type Logger,
   TimeoutError,
 } from '@labwire/framing';
@@ -26,9 +29,9 @@ import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '
 import type { DecodedPacket } from './codec/decode';
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
-import { PacketDecoder } from './codec/packet-decoder';
+import { readPacket } from './codec/read-packet';
 import { tcodeName } from './codec/tcode';
-import { checkResponse, type ResponseExpectation } from './codec/validate';
+import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import { PipelineDesyncError } from './errors';
 import { type ExchangeOptions, labelRequest } from './transport';
 
@@ -37,12 +40,13 @@ export const MAX_WINDOW = 32;
 /** Requests in a row that time out before the link is taken for half-open and replaced. */
 const MAX_CONSECUTIVE_TIMEOUTS = 3;
 const EMPTY = new Uint8Array(0);
-const READ_FOREVER = { timeoutMs: Number.POSITIVE_INFINITY };
 
 /** Running totals of a pipelined link. */
 export interface PipelineStats {
   /** Requests sent. */
   sent: number;
+  /** Writes that carried them (requests made together leave in one write). */
+  writes: number;
   /** Replies delivered to their requests (NAKs included). */
   answered: number;
   /** Replies that came back in another order than their requests went out. */
@@ -55,6 +59,11 @@ export interface PipelineStats {
   desyncs: number;
   /** The most requests that were in flight at once. */
   maxInFlight: number;
+}
+
+/** Requests that leave together in one write. */
+interface Batch {
+  readonly entries: Entry[];
 }
 
 interface Entry {
@@ -70,8 +79,8 @@ interface Entry {
   /** -1 until sent. */
   tl: number;
   expect: ResponseExpectation | undefined;
-  /** Cancels the queued write when the request ends before it left. */
-  sendAbort: AbortController | undefined;
+  /** The write that carries it (several requests leave in one write). */
+  batch: Batch | undefined;
   /** The interface took the bytes: a reply is due (or the link goes down). */
   written: boolean;
   /** Its reply came (or the link that carried it is gone): no longer outstanding. */
@@ -116,8 +125,12 @@ export class Pipeline {
   #watchdogAt = Number.POSITIVE_INFINITY;
   #closed = false;
   #pumping = false;
+  #pumpScheduled = false;
+  /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
+  #largestReply = 4096;
   readonly #stats: PipelineStats = {
     sent: 0,
+    writes: 0,
     answered: 0,
     outOfOrder: 0,
     lateReplies: 0,
@@ -179,7 +192,7 @@ export class Pipeline {
         onAbort: undefined,
         tl: -1,
         expect: undefined,
-        sendAbort: undefined,
+        batch: undefined,
         written: false,
         done: false,
         seq: -1,
@@ -205,7 +218,6 @@ export class Pipeline {
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     const pending = [...this.#outstanding.values(), ...this.#queue.slice(this.#queueHead)];
-    for (const entry of this.#outstanding.values()) entry.sendAbort?.abort();
     this.#outstanding.clear();
     this.#order.length = 0;
     this.#orderHead = 0;
@@ -217,9 +229,22 @@ export class Pipeline {
 
   // --- sending -------------------------------------------------------------------------------------------
 
-  /** Sends queued requests while the window has room. */
+  /**
+   * Sends what the window allows, soon: requests made in the same turn (concurrent calls, the chunks of a
+   * long read, the callers freed by one batch of replies) leave together in one write.
+   */
   #pump(): void {
-    // Settling a request calls back here; the outer call carries on.
+    if (this.#pumpScheduled || this.#closed) return;
+    this.#pumpScheduled = true;
+    // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
+    // replies that have arrived are all handled and their callers have asked again: one write then carries
+    // every new request, instead of one write (and one wake-up of the device) per reply.
+    if (this.#active === 0) queueMicrotask(this.#pumpNow);
+    else setImmediate(this.#pumpNow);
+  }
+
+  readonly #pumpNow = (): void => {
+    this.#pumpScheduled = false;
     if (this.#pumping) return;
     this.#pumping = true;
     try {
@@ -227,9 +252,14 @@ export class Pipeline {
     } finally {
       this.#pumping = false;
     }
-  }
+  };
 
   #send(): void {
+    const entries: Entry[] = [];
+    const packets: Uint8Array[] = [];
+    let size = 0;
+    let lastDeadline = 0;
+    const batch: Batch = { entries };
     while (this.#active < this.#window && this.#queueHead < this.#queue.length && !this.#closed) {
       const entry = this.#queue[this.#queueHead]!;
       if (entry.settled) {
@@ -247,31 +277,22 @@ export class Pipeline {
       }
       this.#queueHead++;
       const { bytes, expect } = labelRequest(entry.request, tl, entry.verifySourceId);
+      const reply = expectedResponseBytes(expect);
+      if (reply > this.#largestReply) this.#largestReply = reply;
       entry.tl = tl;
       entry.expect = expect;
       entry.seq = this.#seq++;
-      const sending = new AbortController();
-      entry.sendAbort = sending;
+      entry.batch = batch;
       this.#outstanding.set(tl, entry);
+      if (this.#order.length >= 256) this.#compactOrder();
       this.#order.push(entry);
       this.#active++;
       this.#stats.sent++;
       if (this.#active > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#active;
-      const left = entry.deadlineAt - performance.now();
-      this.#tcp
-        .send(bytes, {
-          timeoutMs: Number.isFinite(left) ? Math.max(1, left) : left,
-          signal: sending.signal,
-        })
-        .then(
-          () => {
-            if (entry.sendAbort === sending) entry.written = true;
-          },
-          (error: unknown) => {
-            // A write withdrawn to be sent again on a new connection is not a failure.
-            if (entry.sendAbort === sending) this.#sendFailed(entry, error);
-          },
-        );
+      entries.push(entry);
+      packets.push(bytes);
+      size += bytes.length;
+      if (entry.deadlineAt > lastDeadline) lastDeadline = entry.deadlineAt;
     }
     if (this.#queueHead === this.#queue.length) {
       this.#queue.length = 0;
@@ -280,6 +301,27 @@ export class Pipeline {
       this.#queue.splice(0, this.#queueHead);
       this.#queueHead = 0;
     }
+    if (entries.length === 0) return;
+    let bytes = packets[0]!;
+    if (packets.length > 1) {
+      bytes = new Uint8Array(size);
+      let at = 0;
+      for (const p of packets) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
+    const left = lastDeadline - performance.now();
+    this.#stats.writes++;
+    this.#tcp.send(bytes, { timeoutMs: Number.isFinite(left) ? Math.max(1, left) : left }).then(
+      () => {
+        for (const entry of entries) if (entry.batch === batch) entry.written = true;
+      },
+      (error: unknown) => {
+        // Requests moved to a new connection meanwhile are not concerned.
+        for (const entry of entries) if (entry.batch === batch) this.#sendFailed(entry, error);
+      },
+    );
   }
 
   /** The next label (1…63, then 0) not held by an outstanding request; -1 when none is free. */
@@ -308,24 +350,28 @@ export class Pipeline {
     void this.#readLoop(reader, generation);
   }
 
-  /** Reads the connection until it goes down (its reader closes) or is replaced. */
+  /**
+   * Reads the connection until it goes down (its reader closes) or is replaced: one packet at a time with
+   * the codec's pull reader, into one reused buffer (a reply's data is decoded before the next read).
+   */
   async #readLoop(reader: ByteReader, generation: number): Promise<void> {
-    // Packets' data are views, used before the next push.
-    const decoder = new PacketDecoder({ views: true });
+    const read = { timeoutMs: Number.POSITIVE_INFINITY, into: new Uint8Array(4096) };
     try {
       while (generation === this.#generation) {
-        const chunk = await reader.readAvailable(64 * 1024, READ_FOREVER);
-        if (generation !== this.#generation) return;
-        let packets: DecodedPacket[];
+        let packet: DecodedPacket;
         try {
-          packets = decoder.push(chunk);
+          packet = await readPacket(reader, read);
         } catch (error) {
-          this.#desync('bytes that do not start an OptoMMP packet', chunk.slice(0, 16), error);
+          if (!DecodeError.isInstance(error) && !LimitExceededError.isInstance(error)) throw error;
+          if (generation === this.#generation) {
+            this.#desync('bytes that do not start an OptoMMP packet', undefined, error);
+          }
           return;
         }
-        for (let i = 0; i < packets.length && generation === this.#generation; i++) {
-          this.#dispatch(packets[i]!);
-        }
+        if (generation !== this.#generation) return;
+        this.#dispatch(packet);
+        // Room for the largest reply due (a larger one gets memory of its own from the reader).
+        if (read.into.length < this.#largestReply) read.into = new Uint8Array(this.#largestReply);
       }
     } catch (error) {
       // The link went down; #linkDown fails what was in flight.
@@ -333,11 +379,29 @@ export class Pipeline {
     }
   }
 
+  /** Keeps only the outstanding requests in the send-order list (at most 64: one per label). */
+  #compactOrder(): void {
+    let j = 0;
+    for (let i = this.#orderHead; i < this.#order.length; i++) {
+      const e = this.#order[i]!;
+      if (!e.done) this.#order[j++] = e;
+    }
+    this.#order.length = j;
+    this.#orderHead = 0;
+  }
+
   /** The oldest outstanding request, skipping ones already done. */
   #oldest(): Entry | undefined {
     while (this.#orderHead < this.#order.length) {
       const e = this.#order[this.#orderHead]!;
-      if (!e.done) return e;
+      if (!e.done) {
+        if (this.#orderHead > 64) {
+          // Drop the done ones from the front now and then: the list stays as long as what is outstanding.
+          this.#order.splice(0, this.#orderHead);
+          this.#orderHead = 0;
+        }
+        return e;
+      }
       this.#orderHead++;
     }
     this.#order.length = 0;
@@ -412,21 +476,13 @@ export class Pipeline {
     if (!entry.settled) this.#active--;
   }
 
-  /**
-   * Ends a request without its reply (timeout, abort). One that was written keeps its label until the
-   * late reply comes; one still queued in the interface is cancelled there and never leaves.
-   */
+  /** Ends a request without its reply (timeout, abort); once sent, it keeps its label until the late reply. */
   #end(entry: Entry, error: unknown): void {
     if (entry.settled) return;
-    if (entry.tl >= 0 && !entry.done) {
-      if (entry.written) {
-        this.#active--; // the window slot is free; the label stays held (settled below)
-      } else {
-        entry.sendAbort?.abort();
-        this.#retire(entry);
-      }
-    }
-    const counts = TimeoutError.isInstance(error) && entry.written;
+    // Sent (or about to leave in its batch): the window slot is free, the label stays held until the late
+    // reply comes (settled below).
+    if (entry.tl >= 0 && !entry.done) this.#active--;
+    const counts = TimeoutError.isInstance(error) && entry.tl >= 0;
     this.#settle(entry, error);
     if (TimeoutError.isInstance(error)) this.#stats.timeouts++;
     if (counts && ++this.#consecutiveTimeouts >= MAX_CONSECUTIVE_TIMEOUTS) {
@@ -457,26 +513,28 @@ export class Pipeline {
     for (let i = this.#orderHead; i < this.#order.length; i++) {
       const entry = this.#order[i]!;
       if (entry.done) continue;
-      const unwritten = !entry.written && !entry.settled;
+      const unwritten = !entry.written;
       if (unwritten && !requeue) continue;
       this.#outstanding.delete(entry.tl);
-      if (unwritten) {
-        const sending = entry.sendAbort;
-        entry.sendAbort = undefined;
-        sending?.abort();
+      // Not written yet, its write is queued ahead of the reconnect and will still leave on the old
+      // connection: a read is sent again on the new one (reads are harmless to repeat); a write fails
+      // below, since whether the device executed it cannot be known.
+      if (unwritten && !entry.settled && (entry.request.tcode === 4 || entry.request.tcode === 5)) {
+        entry.batch = undefined;
         this.#active--;
         entry.tl = -1;
         entry.seq = -1;
         again.push(entry);
         continue;
       }
+      entry.batch = undefined;
       entry.done = true;
       if (!entry.settled) {
         this.#active--;
         lost.push(entry);
       }
     }
-    const kept = this.#order.filter((e, i) => i >= this.#orderHead && !e.done && e.tl >= 0);
+    const kept = this.#order.filter((e, i) => i >= this.#orderHead && !e.done && e.tl >= 0 && !e.written);
     this.#order.length = 0;
     this.#orderHead = 0;
     for (const e of kept) this.#order.push(e);

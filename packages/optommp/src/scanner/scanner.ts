@@ -14,7 +14,7 @@
 //   that moved by more than its deadband.
 
 import { EventEmitter } from 'node:events';
-import { ClosedError, type Logger, silentLogger, TimeoutError, viewOf } from '@labwire/framing';
+import { type Logger, silentLogger, TimeoutError, viewOf } from '@labwire/framing';
 import { type BackoffOptions, backoffDelay, ConnectionError } from '@labwire/tcp';
 import { OptoMmpClient } from '../client';
 import { PipelineDesyncError } from '../errors';
@@ -164,7 +164,6 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   readonly #random: () => number;
   readonly #faultsBeforeFallback: number;
   readonly #createClient: (device: ScanDeviceConfig, window: number) => OptoMmpClient;
-  readonly #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #started = false;
@@ -253,16 +252,21 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     }
   }
 
-  /** Starts every schedule: each group's first scan is due now. */
+  /**
+   * Starts every schedule. The groups' first scans are spread over their first period (group i of n
+   * starts i/n of a period late), so that a fleet's scans do not all fall on the same instant.
+   */
   start(): void {
     if (this.#started || this.#stopping !== undefined) return;
     this.#started = true;
     const now = performance.now();
-    for (const g of this.#groups) {
-      (g as { t0: number }).t0 = now;
+    const n = this.#groups.length;
+    this.#groups.forEach((g, i) => {
+      const t0 = now + (i / n) * g.periodMs;
+      (g as { t0: number }).t0 = t0;
       g.k = 0;
-      g.nextDue = now;
-    }
+      g.nextDue = t0;
+    });
     this.#tick();
   }
 
@@ -271,7 +275,6 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     this.#stopping ??= (async () => {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
-      this.#abort.abort(new ClosedError('scanner'));
       await Promise.all(this.#devices.flatMap((d) => [d.client.close(), ...d.retired]));
     })();
     return this.#stopping;
@@ -361,8 +364,10 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
       d.stats.missed++;
       return;
     }
-    d.lateness.record(now - dueAt);
-    void this.#scan(g, slot, now);
+    // Measured when this scan starts: scans started before it in the same tick count against it.
+    const started = performance.now();
+    d.lateness.record(started - dueAt);
+    void this.#scan(g, slot, started);
   }
 
   // --- scans ---------------------------------------------------------------------------------------------
@@ -373,12 +378,10 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     g.running = true;
     const values = new Array<number | boolean>(g.names.length);
     const requestsBefore = client.requestCount;
-    const signal = this.#abort.signal;
     try {
+      // No signal per read: stop() closes the clients, which settles every read.
       const reads = g.blocks.map((block) =>
-        client.readBlockAs(block.address, block.length, (data) => decodeBlock(block, data, values), {
-          signal,
-        }),
+        client.readBlockAs(block.address, block.length, (data) => decodeBlock(block, data, values)),
       );
       await (reads.length === 1 ? reads[0] : Promise.all(reads));
     } catch (error) {

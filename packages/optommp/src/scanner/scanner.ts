@@ -125,7 +125,8 @@ interface GroupState {
   k: number;
   nextDue: number;
   running: boolean;
-  latest: ScanReport | undefined;
+  /** The last completed scan: every value, whatever the report mode. */
+  latest: { sequence: number; time: number; values: (number | boolean)[] } | undefined;
 }
 
 interface DeviceState {
@@ -253,21 +254,35 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   }
 
   /**
-   * Starts every schedule. The groups' first scans are spread over their first period (group i of n
-   * starts i/n of a period late), so that a fleet's scans do not all fall on the same instant.
+   * Starts every schedule. A device's schedule begins once its first connect settled (so connecting does
+   * not eat into the first periods; a device that cannot be reached starts out reconnecting). The
+   * groups' first scans are spread over their first period (group i of n starts i/n of a period late),
+   * so that a fleet's scans do not all fall on the same instant.
    */
   start(): void {
     if (this.#started || this.#stopping !== undefined) return;
     this.#started = true;
-    const now = performance.now();
     const n = this.#groups.length;
-    this.#groups.forEach((g, i) => {
-      const t0 = now + (i / n) * g.periodMs;
-      (g as { t0: number }).t0 = t0;
-      g.k = 0;
-      g.nextDue = t0;
-    });
-    this.#tick();
+    const phase = new Map(this.#groups.map((g, i) => [g, i / n]));
+    for (const d of this.#devices) {
+      for (const g of d.groups) g.nextDue = Number.POSITIVE_INFINITY;
+      const begin = () => {
+        if (this.#stopping !== undefined) return;
+        const now = performance.now();
+        for (const g of d.groups) {
+          const t0 = now + phase.get(g)! * g.periodMs;
+          (g as { t0: number }).t0 = t0;
+          g.k = 0;
+          g.nextDue = t0;
+          this.#arm(t0);
+        }
+      };
+      d.client.connect().then(begin, (error: unknown) => {
+        if (this.#stopping !== undefined) return;
+        this.#failed(d, d.client, error as Error);
+        begin();
+      });
+    }
   }
 
   /** Stops scanning, ends scans in progress and closes every connection. Idempotent. */
@@ -291,7 +306,16 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
 
   /** The last completed scan of a group (every value, whatever its report mode), if any. */
   latest(device: string, group: string): ScanReport | undefined {
-    return this.#groups.find((g) => g.device.config.name === device && g.config.name === group)?.latest;
+    const g = this.#groups.find((x) => x.device.config.name === device && x.config.name === group);
+    const last = g?.latest;
+    if (g === undefined || last === undefined) return undefined;
+    return {
+      device,
+      group,
+      sequence: last.sequence,
+      time: last.time,
+      values: last.values.map((value, i) => ({ point: g.names[i]!, value })),
+    };
   }
 
   /** Statistics per device and for the whole fleet. */
@@ -408,15 +432,15 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   }
 
   #report(g: GroupState, sequence: number, time: number, values: (number | boolean)[]): void {
+    // The raw values are kept for latest(); report objects are built only for listeners.
+    g.latest = { sequence, time, values };
     const changesOnly = g.config.report === 'on-change';
-    const deadband = g.config.deadband ?? 0;
     const listening = this.listenerCount('values') > 0;
-    const all: ScanValue[] = new Array(values.length);
+    if (!changesOnly && !listening) return;
+    const deadband = g.config.deadband ?? 0;
     const out: ScanValue[] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
-      const item = { point: g.names[i]!, value };
-      all[i] = item;
       if (changesOnly) {
         const before = g.last[i];
         const changed =
@@ -427,18 +451,10 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
         if (!changed) continue;
         g.last[i] = value;
       }
-      if (listening) out.push(item);
+      if (listening) out.push({ point: g.names[i]!, value });
     }
-    const report: ScanReport = {
-      device: g.device.config.name,
-      group: g.config.name,
-      sequence,
-      time,
-      values: all,
-    };
-    g.latest = report;
-    if (!listening || (changesOnly && out.length === 0)) return;
-    this.emit('values', changesOnly ? { ...report, values: out } : report);
+    if (!listening || out.length === 0) return;
+    this.emit('values', { device: g.device.config.name, group: g.config.name, sequence, time, values: out });
   }
 
   #failed(d: DeviceState, client: OptoMmpClient, error: Error): void {

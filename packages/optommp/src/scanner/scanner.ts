@@ -3,7 +3,8 @@
 // - Each group's points become block reads (planBlocks): neighbours share a read within the device's
 //   block limit. A scan reads its blocks (concurrently: pipelined when the device's window allows).
 // - One timer drives every schedule. Scan k of a group is due at start + k · period, so the schedule does
-//   not drift; a scan that is due while the previous one still runs is missed (counted), never queued.
+//   not drift. A slot that comes while the previous scan still runs starts as soon as that one ends (late);
+//   further slots in the meantime are missed (counted): scans never queue up.
 // - Every device has its own connection and its own state, so a dead or slow device only delays itself:
 //   nothing anywhere waits for a device's replies but that device's own scans.
 // - Health per device: `ok`, `reconnecting` (its connection failed: scans resume after a growing,
@@ -66,7 +67,10 @@ export interface DeviceScanStats {
   scans: number;
   /** Scans that failed (the cause is in the device's health). */
   failed: number;
-  /** Scans that were due while the previous scan of the group still ran, or whose slot passed unseen. */
+  /**
+   * Slots that passed without a scan: a second slot while a scan overran (the first one waits for it), or
+   * slots the process was too busy to see.
+   */
   missed: number;
   /** Scans not attempted while the device waited out a reconnect backoff. */
   skipped: number;
@@ -118,15 +122,26 @@ interface GroupState {
   readonly blocks: readonly Block[];
   readonly names: readonly string[];
   readonly periodMs: number;
-  /** Latest values (for on-change reports). */
-  readonly last: (number | boolean | undefined)[];
+  /** Values last reported (for on-change reports); NaN before the first report of a point. */
+  readonly last: Float64Array;
+  /** Which points have been reported at least once (on-change). */
+  readonly reported: Uint8Array;
   readonly t0: number;
   /** Slot of the next scan: it is due at t0 + k · periodMs. */
   k: number;
   nextDue: number;
   running: boolean;
-  /** The last completed scan: every value, whatever the report mode. */
-  latest: { sequence: number; time: number; values: (number | boolean)[] } | undefined;
+  /** A slot that came while the previous scan ran (-1: none), and when it was due. */
+  owedSlot: number;
+  owedDue: number;
+  /** Where a scan decodes its values (numbers; digital states as 0/1), and the last completed scan's. */
+  readonly scratch: Float64Array;
+  readonly values: Float64Array;
+  /** Which points are digital states (reported as booleans). */
+  readonly booleans: readonly boolean[];
+  /** Sequence and reply time of the last completed scan; -1 before the first. */
+  latestSequence: number;
+  latestTime: number;
 }
 
 interface DeviceState {
@@ -239,12 +254,19 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
           blocks: planBlocks(g.points, maxBlock, options.coalesceGapBytes ?? 64),
           names: g.points.map(watchPointName),
           periodMs: g.periodMs,
-          last: new Array(g.points.length),
+          last: new Float64Array(g.points.length),
+          reported: new Uint8Array(g.points.length),
           t0: 0,
           k: 0,
           nextDue: 0,
           running: false,
-          latest: undefined,
+          owedSlot: -1,
+          owedDue: 0,
+          scratch: new Float64Array(g.points.length),
+          values: new Float64Array(g.points.length),
+          booleans: g.points.map((p) => p.kind === 'digital'),
+          latestSequence: -1,
+          latestTime: 0,
         };
         device.groups.push(group);
         this.#groups.push(group);
@@ -307,15 +329,11 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   /** The last completed scan of a group (every value, whatever its report mode), if any. */
   latest(device: string, group: string): ScanReport | undefined {
     const g = this.#groups.find((x) => x.device.config.name === device && x.config.name === group);
-    const last = g?.latest;
-    if (g === undefined || last === undefined) return undefined;
-    return {
-      device,
-      group,
-      sequence: last.sequence,
-      time: last.time,
-      values: last.values.map((value, i) => ({ point: g.names[i]!, value })),
-    };
+    if (g === undefined || g.latestSequence < 0) return undefined;
+    const values: ScanValue[] = [];
+    for (let i = 0; i < g.values.length; i++)
+      values.push({ point: g.names[i]!, value: valueOf(g, g.values, i) });
+    return { device, group, sequence: g.latestSequence, time: g.latestTime, values };
   }
 
   /** Statistics per device and for the whole fleet. */
@@ -385,13 +403,34 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
       return;
     }
     if (g.running) {
-      d.stats.missed++;
+      // The previous scan overran: this slot waits for it (one slot at most; an older waiting one is
+      // missed, the newest is served).
+      if (g.owedSlot >= 0) d.stats.missed++;
+      g.owedSlot = slot;
+      g.owedDue = dueAt;
       return;
     }
+    this.#begin(g, slot, dueAt);
+  }
+
+  #begin(g: GroupState, slot: number, dueAt: number): void {
     // Measured when this scan starts: scans started before it in the same tick count against it.
     const started = performance.now();
-    d.lateness.record(started - dueAt);
+    g.device.lateness.record(started - dueAt);
     void this.#scan(g, slot, started);
+  }
+
+  /** A scan ended: the slot that came meanwhile, if any, starts now (unless the device waits out a backoff). */
+  #next(g: GroupState): void {
+    const slot = g.owedSlot;
+    if (slot < 0 || this.#stopping !== undefined) return;
+    g.owedSlot = -1;
+    const d = g.device;
+    if (d.health.state === 'reconnecting' && performance.now() < d.retryAt) {
+      d.stats.skipped++;
+      return;
+    }
+    this.#begin(g, slot, g.owedDue);
   }
 
   // --- scans ---------------------------------------------------------------------------------------------
@@ -400,7 +439,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     const d = g.device;
     const client = d.client;
     g.running = true;
-    const values = new Array<number | boolean>(g.names.length);
+    const values = g.scratch;
     const requestsBefore = client.requestCount;
     try {
       // No signal per read: stop() closes the clients, which settles every read.
@@ -413,6 +452,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
       d.stats.requests += client.requestCount - requestsBefore;
       if (this.#stopping !== undefined) return;
       this.#failed(d, client, error as Error);
+      this.#next(g);
       return;
     }
     g.running = false;
@@ -428,30 +468,34 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     const time = performance.timeOrigin + end;
     d.health.lastGoodAt = time;
     if (d.health.state !== 'ok') this.#setHealth(d, 'ok', undefined);
-    this.#report(g, sequence, time, values);
+    g.values.set(values);
+    g.latestSequence = sequence;
+    g.latestTime = time;
+    this.#report(g, sequence, time);
+    this.#next(g);
   }
 
-  #report(g: GroupState, sequence: number, time: number, values: (number | boolean)[]): void {
-    // The raw values are kept for latest(); report objects are built only for listeners.
-    g.latest = { sequence, time, values };
+  #report(g: GroupState, sequence: number, time: number): void {
     const changesOnly = g.config.report === 'on-change';
     const listening = this.listenerCount('values') > 0;
     if (!changesOnly && !listening) return;
     const deadband = g.config.deadband ?? 0;
+    const values = g.values;
     const out: ScanValue[] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
       if (changesOnly) {
-        const before = g.last[i];
+        const before = g.last[i]!;
         const changed =
-          before === undefined ||
-          (typeof value === 'number' && typeof before === 'number'
-            ? Math.abs(value - before) > deadband || Number.isNaN(value) !== Number.isNaN(before)
-            : value !== before);
+          g.reported[i] === 0 ||
+          Math.abs(value - before) > deadband ||
+          Number.isNaN(value) !== Number.isNaN(before) ||
+          (g.booleans[i] === true && value !== before);
         if (!changed) continue;
         g.last[i] = value;
+        g.reported[i] = 1;
       }
-      if (listening) out.push({ point: g.names[i]!, value });
+      if (listening) out.push({ point: g.names[i]!, value: valueOf(g, values, i) });
     }
     if (!listening || out.length === 0) return;
     this.emit('values', { device: g.device.config.name, group: g.config.name, sequence, time, values: out });
@@ -506,8 +550,13 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   }
 }
 
+/** A point's value as reported: digital states as booleans. */
+function valueOf(g: GroupState, values: Float64Array, i: number): number | boolean {
+  return g.booleans[i] === true ? values[i] !== 0 : values[i]!;
+}
+
 /** Puts a block's point values into `values` (runs while the transport owns `data`). */
-function decodeBlock(block: Block, data: Uint8Array, values: (number | boolean)[]): void {
+function decodeBlock(block: Block, data: Uint8Array, values: Float64Array): void {
   const view = viewOf(data);
   for (const r of block.reads) {
     values[r.index] =
@@ -517,6 +566,8 @@ function decodeBlock(block: Block, data: Uint8Array, values: (number | boolean)[
           ? view.getInt32(r.offset, false)
           : r.type === 'u32'
             ? view.getUint32(r.offset, false)
-            : view.getUint32(r.offset, false) !== 0;
+            : view.getUint32(r.offset, false) === 0
+              ? 0
+              : 1;
   }
 }

@@ -104,6 +104,8 @@ class Connection {
   readonly own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   scratch: Buffer | undefined = this.own;
   closed = false;
+  /** Reading stopped (answers not drained, or too many requests waiting). */
+  paused = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -131,6 +133,8 @@ export class OptoMmpTcpServer implements AsyncDisposable {
   readonly #latencyMs: number;
   readonly #jitterMs: number;
   readonly #random: () => number;
+  /** In order with no latency: requests are answered as they are read. */
+  readonly #immediate: boolean;
   readonly #stats: SimulatorServerStats = {
     accepted: 0,
     refused: 0,
@@ -155,6 +159,7 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     this.#latencyMs = Math.max(0, options.latencyMs ?? 0);
     this.#jitterMs = Math.max(0, options.jitterMs ?? 0);
     this.#random = options.random ?? Math.random;
+    this.#immediate = this.#mode === 'in-order' && this.#latencyMs === 0 && this.#jitterMs === 0;
     this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
   }
 
@@ -298,6 +303,21 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     if (packets.length === 0) return;
     const now = performance.now();
     c.lastRequestAt = now;
+    if (this.#immediate && c.waiting === 0 && !c.blocked && packets.length <= ANSWERS_PER_TURN) {
+      // Answered at once and in order (no latency, nothing queued): straight through, no queue.
+      const faults = this.#options.faults;
+      if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
+      for (let i = 0; i < packets.length; i++) {
+        this.#stats.answered++;
+        if (!this.#send(c, packets[i]!, faults)) return;
+        if (c.blocked) {
+          for (let j = i + 1; j < packets.length; j++) c.queue.push({ request: packets[j]!, dueAt: now });
+          break;
+        }
+      }
+      this.#updateReading(c);
+      return;
+    }
     const outstanding = c.waiting > 0;
     const firstOfBatch = c.queue.length;
     for (let i = 0; i < packets.length; i++) {
@@ -400,8 +420,11 @@ export class OptoMmpTcpServer implements AsyncDisposable {
   /** Reads while there is room: not while answers wait for 'drain' or too many requests are queued. */
   #updateReading(c: Connection): void {
     if (c.closed) return;
-    if (c.blocked || c.waiting >= this.#maxQueued) c.socket.pause();
-    else if (c.socket.isPaused()) c.socket.resume();
+    const hold = c.blocked || c.waiting >= this.#maxQueued;
+    if (hold === c.paused) return;
+    c.paused = hold;
+    if (hold) c.socket.pause();
+    else c.socket.resume();
   }
 
   #armTimer(c: Connection, at: number): void {

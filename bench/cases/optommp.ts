@@ -24,6 +24,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { OptoMmpClient, type ScanDeviceConfig, Scanner, type ScannerStats } from '@labwire/optommp';
 import { encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
@@ -329,6 +330,8 @@ interface FleetRun {
   coreShare: number;
   /** Values delivered in `values` events per second (100 devices × 64 × 20 Hz = 128 000 expected). */
   valuesPerSecond: number;
+  /** 99th percentile of the event loop's delay meanwhile (perf_hooks), ms: the machine's share of lateness. */
+  loopDelayP99: number;
 }
 
 let fleetRun: Promise<FleetRun> | undefined;
@@ -350,11 +353,15 @@ function scanFleetOnce(): Promise<FleetRun> {
     measured.on('values', (r) => {
       values += r.values.length;
     });
+    // The event loop's own delays in the same window: what the process suffered from the machine.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     measured.start();
     await new Promise((resolve) => setTimeout(resolve, FLEET_SECONDS * 1000));
     await measured.stop();
+    loop.disable();
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(c0);
     const stats = measured.stats();
@@ -365,6 +372,7 @@ function scanFleetOnce(): Promise<FleetRun> {
       cpuPerScanUs: cpuUs / Math.max(1, stats.scans),
       coreShare: cpuUs / 1e6 / seconds,
       valuesPerSecond: values / seconds,
+      loopDelayP99: loop.percentile(99) / 1e6,
     };
   });
   return fleetRun;
@@ -575,6 +583,18 @@ export const cases: BenchCase[] = [
     compare: 'value>=',
     baselineName: '-',
     run: async () => (await scanFleetOnce()).valuesPerSecond,
+    runs: 1,
+    noWarmup: true,
+    informational: true,
+  },
+  {
+    name: 'optommp.fleet-loop-delay-p99',
+    metric: `fleet of ${FLEET_DEVICES} at 20 Hz: event-loop delay p99 meanwhile (1 ms resolution)`,
+    unit: 'ms',
+    target: 0,
+    compare: 'value>=',
+    baselineName: '-',
+    run: async () => (await scanFleetOnce()).loopDelayP99,
     runs: 1,
     noWarmup: true,
     informational: true,

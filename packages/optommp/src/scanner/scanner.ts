@@ -332,7 +332,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     if (g === undefined || g.latestSequence < 0) return undefined;
     const values: ScanValue[] = [];
     for (let i = 0; i < g.values.length; i++)
-      values.push({ point: g.names[i]!, value: valueOf(g, g.values, i) });
+      values.push({ point: g.names[i]!, value: reportedValue(g, g.values, i) });
     return { device, group, sequence: g.latestSequence, time: g.latestTime, values };
   }
 
@@ -495,7 +495,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
         g.last[i] = value;
         g.reported[i] = 1;
       }
-      if (listening) out.push({ point: g.names[i]!, value: valueOf(g, values, i) });
+      if (listening) out.push({ point: g.names[i]!, value: reportedValue(g, values, i) });
     }
     if (!listening || out.length === 0) return;
     this.emit('values', { device: g.device.config.name, group: g.config.name, sequence, time, values: out });
@@ -551,7 +551,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
 }
 
 /** A point's value as reported: digital states as booleans. */
-function valueOf(g: GroupState, values: Float64Array, i: number): number | boolean {
+function reportedValue(g: GroupState, values: Float64Array, i: number): number | boolean {
   return g.booleans[i] === true ? values[i] !== 0 : values[i]!;
 }
 

@@ -9,6 +9,7 @@ import {
   ClosedError,
   checkTimeout,
   EofError,
+  encodeFrame,
   LimitExceededError,
   OnreadSource,
   readAll,
@@ -18,7 +19,7 @@ import {
   type WritableLike,
 } from '@labwire/framing';
 import { describe, expect, it, vi } from 'vitest';
-import { bytes, chunksOf, ManualSource, socketPair, text, tick } from './helpers';
+import { bytes, chunksOf, LendingSocket, ManualSource, socketPair, text, tick } from './helpers';
 
 type Read = (r: ByteReader, o: { signal?: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
 const reads: [string, Read][] = [
@@ -206,6 +207,66 @@ describe('OnreadSource edges', () => {
     source.pause();
     expect(source.onread.callback(1, source.onread.buffer)).toBe(false);
     expect(got).toEqual([[7, 8], [7]]);
+  });
+});
+
+describe('OnreadSource lending its landing buffer to a ByteReader', () => {
+  const frameOf = (length: number, fill: number) => encodeFrame(new Uint8Array(length).fill(fill));
+
+  it('large reads served from a lent chunk are copies, never views of the landing buffer', async () => {
+    const source = new OnreadSource(300_000);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000, maxFrame: 1 << 20 });
+    // Two 70 000-byte frames and 100 000 loose bytes arrive in one read.
+    const loose = new Uint8Array(100_000).fill(3);
+    const chunk = Uint8Array.from([...frameOf(70_000, 1), ...frameOf(70_000, 2), ...loose]);
+    const fed = socket.feed(source, [chunk]);
+    const a = await r.readFrame();
+    const b = await r.readFrame();
+    const c = await r.readExactly(100_000);
+    await fed; // the landing buffer has been scribbled over since
+    expect(a.every((x) => x === 1) && a.length === 70_000).toBe(true);
+    expect(b.every((x) => x === 2) && b.length === 70_000).toBe(true);
+    expect(c.every((x) => x === 3)).toBe(true);
+    expect(r.bytesRead).toBe(chunk.length);
+    await expect(r.readExactly(1)).rejects.toSatisfy((e: unknown) => EofError.isInstance(e));
+  });
+
+  it('bytes left when the reader closes, peeks and EOF partials survive the reuse of the landing buffer', async () => {
+    const source = new OnreadSource(64);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000 });
+    const fed = socket.feed(source, [bytes('HEAD'), bytes('tail-without-end')]);
+    expect(text(await r.readExactly(4))).toBe('HEAD');
+    await expect(r.readUntil('\n')).rejects.toSatisfy(
+      (e: unknown) => EofError.isInstance(e) && text(e.partial) === 'tail-without-end',
+    );
+    await fed;
+    const again = new OnreadSource(64);
+    const other = new LendingSocket();
+    const r2 = new ByteReader(again.attach(other), { timeoutMs: 5000 });
+    await other.feed(again, [bytes('kept')]);
+    expect(text(r2.peek())).toBe('kept');
+    r2.close();
+    // After close the source emits 'data' again, to whoever listens.
+    const seen: string[] = [];
+    again.on('data', (c: Uint8Array) => seen.push(text(c)));
+    again.onread.buffer.set(bytes('x'));
+    again.onread.callback(1, again.onread.buffer);
+    expect(seen).toEqual(['x']);
+  });
+
+  it('a read that waits for more than the lent chunk moves its bytes into the reader and completes', async () => {
+    const source = new OnreadSource(16);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000 });
+    const payload = new Uint8Array(100).map((_, i) => i);
+    const framed = encodeFrame(payload);
+    const reading = r.readFrame();
+    const exact = r.readExactly(3);
+    await socket.feed(source, [framed, Uint8Array.from([7, 8, 9])]);
+    expect(Array.from(await reading)).toEqual(Array.from(payload));
+    expect(Array.from(await exact)).toEqual([7, 8, 9]);
   });
 });
 

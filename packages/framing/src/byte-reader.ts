@@ -7,8 +7,9 @@
 //   never interleave.
 // - The buffer is one growable contiguous region: appends are amortised O(1) and searches resume where the
 //   last one stopped, so a delimiter at the end of 1 MiB delivered in 1-byte chunks costs linear time.
-// - Large reads (>= 64 KiB) return a view of the buffer and the reader moves on to a fresh one, so a big
-//   frame is copied exactly once, from the socket's chunk into its final place.
+// - Large reads (>= 64 KiB) are copied exactly once, from the socket's chunk into their final place: one
+//   still on its way is received straight into memory of its own size (or the caller's `into`); one that
+//   arrived whole is returned as a view of the buffer, and the reader moves on to a fresh one.
 
 import { concatBytes, toBytes } from './bytes';
 import { checkTimeout, type OperationOptions } from './deadline';
@@ -84,8 +85,11 @@ export interface DrainOptions extends OperationOptions {
   quietMs?: number;
 }
 
-/** Reads at or above this size are returned as a view of the buffer instead of a copy. */
-const ALIAS_THRESHOLD = 64 * 1024;
+/**
+ * Reads at or above this size are received straight into memory of their own when they are still on
+ * their way, and returned as a view of the buffer (not a second copy) when they arrived whole.
+ */
+const LARGE_READ = 64 * 1024;
 /** Microtask turns lent bytes wait for a read before they are copied into the reader's memory. */
 const ADOPT_TURNS = 4;
 const MIN_CAPACITY = 16 * 1024;
@@ -453,8 +457,11 @@ export class ByteReader implements AsyncDisposable {
   #attempt(op: PendingRead): boolean {
     switch (op.kind) {
       case Kind.Exactly: {
+        if (op.direct) return this.#fillDirect(op, op.direct.dest, op.n, EMPTY);
         if (op.into) return this.#fillDirect(op, op.into, op.n, EMPTY);
         if (this.buffered < op.n) {
+          // A large read still on its way goes straight into memory of its own, copied once.
+          if (op.n >= LARGE_READ) return this.#fillDirect(op, allocate(op.n), op.n, EMPTY);
           this.#reserve(op.n);
           return false;
         }
@@ -541,6 +548,12 @@ export class ByteReader implements AsyncDisposable {
       return this.#fillDirect(op, op.into, length, prefix);
     }
     if (this.buffered < op.total) {
+      if (length >= LARGE_READ) {
+        // The payload goes straight into memory of its own size, copied once from the socket's chunks
+        // (allocated only now that the length passed the limit).
+        const prefix = this.#consume(FRAME_HEADER_BYTES, true);
+        return this.#fillDirect(op, allocate(length), length, prefix);
+      }
       this.#reserve(op.total);
       return false;
     }
@@ -668,7 +681,7 @@ export class ByteReader implements AsyncDisposable {
 
   #consume(n: number, forceCopy = false): Uint8Array {
     const from = this.#start;
-    if (n >= ALIAS_THRESHOLD && !forceCopy && !this.#lent) {
+    if (n >= LARGE_READ && !forceCopy && !this.#lent) {
       // Hand out a view and move the remainder (at most a chunk or two) to a fresh buffer, so the view's
       // memory is never written again.
       const out = this.#buf.subarray(from, from + n);

@@ -55,6 +55,21 @@ export function connect(
   });
 }
 
+/** How long a baseline waits for its peer before it fails (a wrong reply size must not hang the run). */
+export const BASELINE_DEADLINE_MS = 60_000;
+
+/** `promise`, or a rejection naming `what` after BASELINE_DEADLINE_MS. */
+export function deadline<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer within ${BASELINE_DEADLINE_MS / 1000} s`)),
+      BASELINE_DEADLINE_MS,
+    );
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 const drained = (socket: net.Socket) => new Promise<void>((resolve) => socket.once('drain', resolve));
 
 /**
@@ -188,7 +203,7 @@ export async function rawFrameStream({
   const sender = await accepted;
   const t0 = performance.now();
   for (let i = 0; i < count; i++) await writeSliced(sender, payload, header);
-  await finished;
+  await deadline(finished, 'rawFrameStream');
   const seconds = (performance.now() - t0) / 1000;
   client.destroy();
   sender.destroy();
@@ -230,7 +245,7 @@ export async function rawBulkDataEvents(totalBytes: number, writeSize = 64 * 102
     sent += n;
     if (!ok) await drained(client);
   }
-  await finished;
+  await deadline(finished, 'rawBulkDataEvents');
   const seconds = (performance.now() - t0) / 1000;
   client.destroy();
   server.close();
@@ -312,7 +327,7 @@ export async function rawExchange(
   const socket: net.Socket = await connect(port, onChunk, receive);
   const t0 = performance.now();
   for (; sent < Math.min(window, count); sent++) socket.write(request);
-  await finished;
+  await deadline(finished, `rawExchange (${request.length} B out, ${sizes.join('/')} B back)`);
   const seconds = (performance.now() - t0) / 1000;
   socket.destroy();
   own?.close();
@@ -343,14 +358,17 @@ export async function rawExchangeAwaited({
     }
   });
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
-    const arrived = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    socket.write(request);
-    await arrived;
-    got -= size;
-  }
+  const loop = async () => {
+    for (let i = 0; i < count; i++) {
+      const arrived = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      socket.write(request);
+      await arrived;
+      got -= size;
+    }
+  };
+  await deadline(loop(), 'rawExchangeAwaited');
   const seconds = (performance.now() - t0) / 1000;
   socket.destroy();
   server.close();
@@ -406,7 +424,7 @@ export async function rawBulkReply({ request, reply, warmups = 2 }: BulkReplyOpt
     });
     const t0 = performance.now();
     socket.write(request);
-    await arrived;
+    await deadline(arrived, 'rawBulkReply');
     seconds = (performance.now() - t0) / 1000;
   }
   socket.destroy();

@@ -35,6 +35,8 @@ export interface BenchCase {
   noWarmup?: boolean;
   /** Reported for context only: no target, never fails. */
   informational?: boolean;
+  /** One run (of either side) that takes longer fails the case (default 180 000 ms). */
+  runTimeoutMs?: number;
 }
 
 export interface Spread {
@@ -84,6 +86,8 @@ export interface BenchResult {
   baselineName: string;
   informational: boolean;
   pass: boolean;
+  /** Why the case could not be measured (a run threw or overran its deadline); it then fails. */
+  error?: string;
   /** 1-minute load average before and after the case. */
   load: { before: number; after: number };
   /** The load average was above the limit before or after: the figures are disturbed. */
@@ -132,55 +136,79 @@ export function groupOf(name: string): string {
 
 export const DEFAULT_LOAD_LIMIT = 1.5;
 
-/** One measured call: its value and how long it took. */
-async function timed(fn: () => Promise<number>): Promise<{ value: number; seconds: number }> {
+/** One measured call: its value and how long it took; rejects when it overruns `timeoutMs`. */
+async function timed(
+  fn: () => Promise<number>,
+  timeoutMs: number,
+): Promise<{ value: number; seconds: number }> {
   const t0 = performance.now();
-  const value = await fn();
-  return { value, seconds: (performance.now() - t0) / 1000 };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`a run took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    const value = await Promise.race([fn(), overrun]);
+    if (!Number.isFinite(value)) throw new Error(`a run returned ${value}`);
+    return { value, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
+/**
+ * Measures one case: a warm-up run of each side, then alternating pairs until both sides have run for
+ * `minSeconds` (and at least `minRuns` pairs). A run that throws or overruns its deadline ends the case
+ * with `error` set (and `pass` false); the benchmark run goes on with the next case.
+ */
 export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchResult> {
   const minSeconds = options.minSeconds ?? 1;
+  const runTimeoutMs = c.runTimeoutMs ?? 180_000;
   const maxCaseSeconds = options.maxCaseSeconds ?? 30;
   const loadLimit = options.loadLimit ?? DEFAULT_LOAD_LIMIT;
   const loadBefore = os.loadavg()[0]!;
   const at = new Date().toISOString();
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  if (!c.noWarmup) {
-    if (c.baseline) await c.baseline();
-    await c.run();
-  }
   const base: number[] = [];
   const vals: number[] = [];
   const ratios: number[] = [];
-  let caseSeconds = 0;
-  let baseSeconds = 0;
-  const minRuns = c.runs ?? c.minRuns ?? 5;
-  const maxRuns = c.runs ?? c.maxRuns ?? 200;
-  for (let i = 0; i < maxRuns; i++) {
-    const enough = i >= minRuns && caseSeconds >= minSeconds && (!c.baseline || baseSeconds >= minSeconds);
-    if (c.runs === undefined && (enough || (i >= minRuns && elapsed() > maxCaseSeconds))) break;
-    // Alternate which side goes first, so that drift within a pair cancels over the pairs.
-    let v: { value: number; seconds: number };
-    let b: { value: number; seconds: number } | undefined;
-    if (i % 2 === 0) {
-      if (c.baseline) b = await timed(c.baseline);
-      v = await timed(c.run);
-    } else {
-      v = await timed(c.run);
-      if (c.baseline) b = await timed(c.baseline);
+  let error: string | undefined;
+  try {
+    if (!c.noWarmup) {
+      if (c.baseline) await timed(c.baseline, runTimeoutMs);
+      await timed(c.run, runTimeoutMs);
     }
-    vals.push(v.value);
-    caseSeconds += v.seconds;
-    if (b) {
-      base.push(b.value);
-      baseSeconds += b.seconds;
-      if (b.value !== 0) ratios.push(v.value / b.value);
+    let caseSeconds = 0;
+    let baseSeconds = 0;
+    const minRuns = c.runs ?? c.minRuns ?? 5;
+    const maxRuns = c.runs ?? c.maxRuns ?? 200;
+    for (let i = 0; i < maxRuns; i++) {
+      const enough = i >= minRuns && caseSeconds >= minSeconds && (!c.baseline || baseSeconds >= minSeconds);
+      if (c.runs === undefined && (enough || (i >= minRuns && elapsed() > maxCaseSeconds))) break;
+      // Alternate which side goes first, so that drift within a pair cancels over the pairs.
+      let v: { value: number; seconds: number };
+      let b: { value: number; seconds: number } | undefined;
+      if (i % 2 === 0) {
+        if (c.baseline) b = await timed(c.baseline, runTimeoutMs);
+        v = await timed(c.run, runTimeoutMs);
+      } else {
+        v = await timed(c.run, runTimeoutMs);
+        if (c.baseline) b = await timed(c.baseline, runTimeoutMs);
+      }
+      vals.push(v.value);
+      caseSeconds += v.seconds;
+      if (b) {
+        base.push(b.value);
+        baseSeconds += b.seconds;
+        if (b.value !== 0) ratios.push(v.value / b.value);
+      }
     }
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
   }
+  if (vals.length === 0) vals.push(Number.NaN);
   const value = median(vals);
-  const baseline = c.baseline ? median(base) : null;
+  const baseline = c.baseline && base.length > 0 ? median(base) : null;
   const ratio = ratios.length > 0 ? median(ratios) : null;
   const loadAfter = os.loadavg()[0]!;
   let pass: boolean;
@@ -214,7 +242,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
     compare: c.compare,
     baselineName: c.baselineName,
     informational,
-    pass: informational || pass,
+    pass: error === undefined && (informational || pass),
+    ...(error === undefined ? {} : { error }),
     load: { before: loadBefore, after: loadAfter },
     loaded: Math.max(loadBefore, loadAfter) > loadLimit,
     at,
@@ -240,7 +269,7 @@ function targetText(r: BenchResult): string {
 }
 
 function statusText(r: BenchResult): string {
-  const s = r.informational ? 'info' : r.pass ? 'PASS' : 'FAIL';
+  const s = r.error !== undefined ? 'ERROR' : r.informational ? 'info' : r.pass ? 'PASS' : 'FAIL';
   return r.loaded ? `${s} LOAD` : s;
 }
 
@@ -302,7 +331,12 @@ export function formatTable(
 /** What each case measures and against what, under the table. */
 export function formatLegend(results: readonly BenchResult[]): string {
   return results
-    .map((r) => `  ${r.name}: ${r.metric}${r.baseline === null ? '' : `\n      baseline: ${r.baselineName}`}`)
+    .map(
+      (r) =>
+        `  ${r.name}: ${r.metric}` +
+        (r.baselineName === '-' ? '' : `\n      baseline: ${r.baselineName}`) +
+        (r.error === undefined ? '' : `\n      ERROR: ${r.error}`),
+    )
     .join('\n');
 }
 

@@ -194,7 +194,10 @@ for (const c of selected) {
   const r = await runCase(c, { minSeconds, environment });
   results.push(r);
   process.stderr.write(
-    ` ${r.informational ? 'info' : r.pass ? 'PASS' : 'FAIL'} ${r.value.toPrecision(4)} ${r.unit}` +
+    (r.error !== undefined
+      ? ` ERROR ${r.error}`
+      : ` ${r.informational ? 'info' : r.pass ? 'PASS' : 'FAIL'}`) +
+      ` ${r.value.toPrecision(4)} ${r.unit}` +
       (r.ratio === null
         ? ''
         : `, ratio ${r.ratio.toFixed(3)} (${r.spread.min.toFixed(2)}–${r.spread.max.toFixed(2)})`) +

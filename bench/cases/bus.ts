@@ -8,7 +8,7 @@ import { TcpBus } from '@labwire/bus';
 import { TcpInterface } from '@labwire/tcp';
 // The simulator lives in the tcpbus app (not a dependency of the bench package, hence the path).
 import { InstrumentSim } from '@labwire/tcpbus-app';
-import { connect } from '../baselines';
+import { connect, deadline } from '../baselines';
 import type { BenchCase } from '../harness';
 
 const ROUND_TRIPS = 10_000;
@@ -35,7 +35,7 @@ async function rawLinePingPong(count: number): Promise<number> {
   });
   const t0 = performance.now();
   socket.write(query);
-  await finished;
+  await deadline(finished, 'rawLinePingPong');
   const seconds = (performance.now() - t0) / 1000;
   socket.destroy();
   await sim.close();

@@ -11,7 +11,7 @@
 //   the module read by a raw client from the same simulator (how much of the gap is the device model).
 
 import { OptoMmpClient } from '@labwire/optommp';
-import { encodeReadBlockRequest, epicAnalogReadAddress } from '@labwire/optommp/codec';
+import { encodeReadBlockRequest, epicAnalogReadAddress, OFFSET_PREFIX } from '@labwire/optommp/codec';
 import { EpicSimulator } from '@labwire/optommp/simulator';
 import { rawExchange } from '../baselines';
 import type { BenchCase } from '../harness';
@@ -89,7 +89,10 @@ function rawModuleFromSimulator(count: number): Promise<number> {
   return withSimulator({ maxBlockBytes: 4096 }, (port) =>
     rawExchange(
       {
-        request: encodeReadBlockRequest({ offset: epicAnalogReadAddress(2, 0), dataLength: MODULE_BYTES }),
+        request: encodeReadBlockRequest({
+          offset: OFFSET_PREFIX + epicAnalogReadAddress(2, 0),
+          dataLength: MODULE_BYTES,
+        }),
         replyBytes: RESPONSE_HEADER + MODULE_BYTES,
         count,
       },

@@ -75,6 +75,14 @@ export interface BenchResult {
   baseline: number | null;
   /** Median of the per-pair ratios case / baseline. */
   ratio: number | null;
+  /**
+   * The same ratio with each side's value scaled to the CPU time the process used instead of the wall
+   * clock (median of the pairs): what the two sides cost, which a neighbour's load disturbs much less
+   * than the elapsed time. Null for a case without baseline.
+   */
+  cpuRatio: number | null;
+  /** CPU time / wall time over the case's runs (median): well below 1 means it waited, for the CPU or I/O. */
+  cpuShare: number;
   /** Spread of the per-pair ratios (or of the values, for a case without baseline). */
   spread: Spread;
   /** Measured runs (pairs) after the warm-up. */
@@ -136,11 +144,17 @@ export function groupOf(name: string): string {
 
 export const DEFAULT_LOAD_LIMIT = 1.5;
 
-/** One measured call: its value and how long it took; rejects when it overruns `timeoutMs`. */
-async function timed(
-  fn: () => Promise<number>,
-  timeoutMs: number,
-): Promise<{ value: number; seconds: number }> {
+interface Timed {
+  value: number;
+  /** Wall-clock seconds of the call. */
+  seconds: number;
+  /** CPU seconds (user + system, every thread) the process used during the call. */
+  cpu: number;
+}
+
+/** One measured call: its value, how long it took and the CPU it used; rejects when it overruns `timeoutMs`. */
+async function timed(fn: () => Promise<number>, timeoutMs: number): Promise<Timed> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const overrun = new Promise<never>((_, reject) => {
@@ -149,10 +163,20 @@ async function timed(
   try {
     const value = await Promise.race([fn(), overrun]);
     if (!Number.isFinite(value)) throw new Error(`a run returned ${value}`);
-    return { value, seconds: (performance.now() - t0) / 1000 };
+    const seconds = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(cpu0);
+    return { value, seconds, cpu: (used.user + used.system) / 1e6 };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A run's value as if its time had been the CPU time it used: a rate (higher is better) scales with
+ * 1 / time, a cost (`ratio<=` cases) with time.
+ */
+function perCpu(c: BenchCase, t: Timed): number {
+  return c.compare === 'ratio<=' ? t.value * (t.cpu / t.seconds) : t.value * (t.seconds / t.cpu);
 }
 
 /**
@@ -172,6 +196,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
   const base: number[] = [];
   const vals: number[] = [];
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
+  const shares: number[] = [];
   let error: string | undefined;
   try {
     if (!c.noWarmup) {
@@ -186,8 +212,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
       const enough = i >= minRuns && caseSeconds >= minSeconds && (!c.baseline || baseSeconds >= minSeconds);
       if (c.runs === undefined && (enough || (i >= minRuns && elapsed() > maxCaseSeconds))) break;
       // Alternate which side goes first, so that drift within a pair cancels over the pairs.
-      let v: { value: number; seconds: number };
-      let b: { value: number; seconds: number } | undefined;
+      let v: Timed;
+      let b: Timed | undefined;
       if (i % 2 === 0) {
         if (c.baseline) b = await timed(c.baseline, runTimeoutMs);
         v = await timed(c.run, runTimeoutMs);
@@ -197,10 +223,12 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
       }
       vals.push(v.value);
       caseSeconds += v.seconds;
+      shares.push(v.cpu / v.seconds);
       if (b) {
         base.push(b.value);
         baseSeconds += b.seconds;
         if (b.value !== 0) ratios.push(v.value / b.value);
+        if (b.value !== 0 && v.cpu > 0 && b.cpu > 0) cpuRatios.push(perCpu(c, v) / perCpu(c, b));
       }
     }
   } catch (e) {
@@ -210,6 +238,7 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
   const value = median(vals);
   const baseline = c.baseline && base.length > 0 ? median(base) : null;
   const ratio = ratios.length > 0 ? median(ratios) : null;
+  const cpuRatio = cpuRatios.length > 0 ? median(cpuRatios) : null;
   const loadAfter = os.loadavg()[0]!;
   let pass: boolean;
   switch (c.compare) {
@@ -235,6 +264,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
     value,
     baseline,
     ratio,
+    cpuRatio,
+    cpuShare: shares.length > 0 ? median(shares) : Number.NaN,
     spread: spreadOf(ratios.length > 0 ? ratios : vals),
     runs: vals.length,
     seconds: elapsed(),
@@ -288,6 +319,7 @@ export function formatTable(
     'ratio',
     'ratio range',
     'n',
+    'cpu ratio',
     ...(previous ? ['before'] : []),
     'target',
     '',
@@ -305,6 +337,7 @@ export function formatTable(
       hasRatio ? r.ratio!.toFixed(3) : '-',
       range,
       String(r.runs),
+      r.cpuRatio === null ? '-' : r.cpuRatio.toFixed(3),
       ...(previous
         ? [
             before === undefined
@@ -319,7 +352,7 @@ export function formatTable(
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const right = new Set([1, 2, 3, 5]);
+  const right = new Set([1, 2, 3, 5, 6]);
   const line = (cells: string[]) =>
     cells
       .map((x, i) => (right.has(i) ? x.padStart(widths[i]!) : x.padEnd(widths[i]!)))

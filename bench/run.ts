@@ -201,6 +201,7 @@ for (const c of selected) {
       (r.ratio === null
         ? ''
         : `, ratio ${r.ratio.toFixed(3)} (${r.spread.min.toFixed(2)}–${r.spread.max.toFixed(2)})`) +
+      (r.cpuRatio === null ? '' : `, cpu ratio ${r.cpuRatio.toFixed(3)}`) +
       `, n=${r.runs}, ${r.seconds.toFixed(1)} s${r.loaded ? `, load ${r.load.after.toFixed(2)}` : ''}\n`,
   );
 }
@@ -213,7 +214,8 @@ console.log(formatTable(results, previous));
 console.log(
   `\nnode ${environment.node} (${environment.build} build), ${placement}; ${environment.cpus} × ${environment.cpuModel}\n` +
     `load average (1 min) ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after; ` +
-    `${seconds.toFixed(0)} s; ratio = median of alternating case/baseline pairs, range = min–max of the pairs`,
+    `${seconds.toFixed(0)} s; ratio = median of alternating case/baseline pairs, range = min–max of the pairs,\n` +
+    'cpu ratio = the same with each side timed by the CPU it used (steadier under load; the ratio is the target)',
 );
 if (loaded) {
   console.log(

@@ -17,6 +17,7 @@ import {
   sendAll,
   TimeoutError,
   type WritableLike,
+  writeFrame,
 } from '@labwire/framing';
 import { describe, expect, it, vi } from 'vitest';
 import { bytes, chunksOf, LendingSocket, ManualSource, socketPair, text, tick } from './helpers';
@@ -109,6 +110,57 @@ class ScriptedWritable extends EventEmitter implements WritableLike {
     return this.onWrite(chunk, cb);
   }
 }
+
+describe('writeFrame writes', () => {
+  /** Records cork/uncork and every write; write() reports backpressure past 16 KiB, 'drain' follows. */
+  class RecordingWritable extends EventEmitter implements WritableLike {
+    log: (string | Uint8Array)[] = [];
+    cork(): void {
+      this.log.push('cork');
+    }
+    uncork(): void {
+      this.log.push('uncork');
+    }
+    write(chunk: Uint8Array): boolean {
+      this.log.push(chunk);
+      if (chunk.length <= 16 * 1024) return true;
+      setImmediate(() => this.emit('drain'));
+      return false;
+    }
+  }
+
+  it('a large frame leaves as its header and the payload itself (never copied), joined under one cork', async () => {
+    const w = new RecordingWritable();
+    const payload = new Uint8Array(300_000).fill(5);
+    await writeFrame(w, payload);
+    expect(w.log.length).toBe(4);
+    expect(w.log[0]).toBe('cork');
+    expect(Array.from(w.log[1] as Uint8Array)).toEqual([0x00, 0x04, 0x93, 0xe0]);
+    expect(w.log[2]).toBe(payload);
+    expect(w.log[3]).toBe('uncork');
+  });
+
+  it('a frame above one slice: the header goes with the first 1 MiB slice, the rest in slices after drain', async () => {
+    const w = new RecordingWritable();
+    const payload = new Uint8Array(2.5 * 1024 * 1024);
+    await writeFrame(w, payload);
+    const writes = w.log.filter((x): x is Uint8Array => typeof x !== 'string');
+    expect(w.log.slice(0, 4).map((x) => (typeof x === 'string' ? x : x.length))).toEqual([
+      'cork',
+      4,
+      1024 * 1024,
+      'uncork',
+    ]);
+    expect(writes.map((x) => x.length)).toEqual([4, 1024 * 1024, 1024 * 1024, 512 * 1024]);
+    expect(writes[1]!.buffer).toBe(payload.buffer);
+  });
+
+  it('a small frame is one write of header and payload together', async () => {
+    const w = new RecordingWritable();
+    await writeFrame(w, Uint8Array.of(1, 2, 3));
+    expect(w.log.map((x) => (typeof x === 'string' ? x : Array.from(x)))).toEqual([[0, 0, 0, 3, 1, 2, 3]]);
+  });
+});
 
 describe('sendAll edges', () => {
   it('an already aborted signal rejects before writing', async () => {

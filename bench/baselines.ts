@@ -382,52 +382,67 @@ export interface BulkReplyOptions {
   request: Uint8Array;
   /** The reply as the peer writes it: small parts joined into one write, large ones sent in slices. */
   reply: readonly Uint8Array[];
-  /** Untimed exchanges on the link before the timed one (the case's warm-up on the same link). */
+  /** Untimed exchanges on the link before the timed ones (the case's warm-up on the same link). */
   warmups?: number;
+  /** Timed exchanges (default 1). */
+  timed?: number;
+  /** Idle time before each timed exchange, as the case has (default 0). */
+  pauseMs?: number;
 }
 
 /**
- * One request answered by a large reply on an established link: the server writes each reply part as
- * sendAll does, the client receives through `onread` and copies every byte into one reused destination
- * of the reply's size. Returns the seconds of the timed exchange (the last one).
+ * One request answered by a large reply on an established link, in PyMoDAQ's topology: the side that
+ * accepted the connection asks and receives, the side that connected answers. The connecting side reads
+ * the request through `onread` and writes each reply part as sendAll does; the accepting side receives
+ * through 'data' events (an accepted socket cannot take `onread` in Node: this is the best a plain server
+ * has) and copies every byte into one reused destination of the reply's size. Returns the seconds of the
+ * timed exchanges together.
  */
-export async function rawBulkReply({ request, reply, warmups = 2 }: BulkReplyOptions): Promise<number> {
+export async function rawBulkReply({
+  request,
+  reply,
+  warmups = 2,
+  timed = 1,
+  pauseMs = 0,
+}: BulkReplyOptions): Promise<number> {
   const total = reply.reduce((n, p) => n + p.length, 0);
   const dest = reusedDestination(total);
+  const server = net.createServer({ noDelay: true });
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const port = await listen(server);
+  let pending = 0;
+  const answerer: net.Socket = await connect(port, (_bytes, n) => {
+    pending += n;
+    while (pending >= request.length) {
+      pending -= request.length;
+      void (async () => {
+        for (const part of reply) await writeSliced(answerer, part);
+      })();
+    }
+  });
+  const asker = await accepted;
   let got = 0;
   let done: (() => void) | undefined;
-  const server = net.createServer({ noDelay: true }, (sock) => {
-    sock.on('error', () => {});
-    let pending = 0;
-    sock.on('data', (chunk: Buffer) => {
-      pending += chunk.length;
-      while (pending >= request.length) {
-        pending -= request.length;
-        void (async () => {
-          for (const part of reply) await writeSliced(sock, part);
-        })();
-      }
-    });
-  });
-  const port = await listen(server);
-  const socket = await connect(port, (bytes, n) => {
-    const take = Math.min(n, total - got);
-    dest.set(bytes.subarray(0, take), got);
+  asker.on('data', (chunk: Buffer) => {
+    const take = Math.min(chunk.length, total - got);
+    dest.set(take === chunk.length ? chunk : chunk.subarray(0, take), got);
     got += take;
     if (got === total) done?.();
   });
   let seconds = 0;
-  for (let i = 0; i <= warmups; i++) {
+  for (let i = 0; i < warmups + timed; i++) {
+    if (i >= warmups && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     got = 0;
     const arrived = new Promise<void>((resolve) => {
       done = resolve;
     });
     const t0 = performance.now();
-    socket.write(request);
+    asker.write(request);
     await deadline(arrived, 'rawBulkReply');
-    seconds = (performance.now() - t0) / 1000;
+    if (i >= warmups) seconds += (performance.now() - t0) / 1000;
   }
-  socket.destroy();
+  answerer.destroy();
+  asker.destroy();
   server.close();
   return seconds;
 }

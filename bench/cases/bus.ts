@@ -5,9 +5,8 @@
 
 import type net from 'node:net';
 import { TcpBus } from '@labwire/bus';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { TcpInterface } from '@labwire/tcp';
-// The simulator lives in the tcpbus app (not a dependency of the bench package, hence the path).
-import { InstrumentSim } from '@labwire/tcpbus-app';
 import { connect, deadline } from '../baselines';
 import type { BenchCase } from '../harness';
 

@@ -14,13 +14,14 @@
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
 import {
-  type DetectorData,
+  type DataToExport,
   NdArray,
   PymodaqActuator,
   PymodaqDetector,
   PymodaqServer,
   resolveProfile,
 } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { joinSmallParts, MiB, rawBulkReply, rawExchange } from '../baselines';
 import { type BenchCase, rssSampler, runChild } from '../harness';
 
@@ -31,16 +32,16 @@ const MOVES = 10_000;
 /** Untimed moves on each new link first, so the timed ones measure the steady state. */
 const WARMUP_MOVES = 1000;
 
-function image(): DetectorData {
+function image(): DataToExport {
   const pixels = new Float64Array(SIDE * SIDE);
   for (let i = 0; i < pixels.length; i += 97) pixels[i] = i;
-  return {
+  const timestamp = 1_700_000_000;
+  const camera = dataFromPlugins({
     name: 'camera',
-    timestamp: 1_700_000_000,
-    channels: [
-      { name: 'camera', dim: 'Data2D', arrays: [NdArray.fromTyped(pixels, [SIDE, SIDE])], labels: ['CH00'] },
-    ],
-  };
+    timestamp,
+    data: [NdArray.fromTyped(pixels, [SIDE, SIDE])],
+  });
+  return dataToExport({ name: 'camera', timestamp, data: [camera] });
 }
 
 /** The image every run sends (one long-lived buffer, for the case and the baseline alike). */
@@ -59,7 +60,7 @@ function rawGrabs(): Promise<number> {
 }
 
 /** Server + detector over loopback; `transfer()` grabs one image and returns the seconds it took. */
-async function imageLink(data: DetectorData) {
+async function imageLink(data: DataToExport) {
   const server = new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'detector', timeoutMs: 60_000 });
   const { port } = await server.listen();
   const detector = new PymodaqDetector({
@@ -76,7 +77,7 @@ async function imageLink(data: DetectorData) {
       const t0 = performance.now();
       const got = await server.grab('2D');
       const seconds = (performance.now() - t0) / 1000;
-      const array = got.channels[0]!.arrays[0]!;
+      const array = got.data[0]!.data[0]!;
       if (array.data.length !== IMAGE_BYTES) throw new Error(`received ${array.data.length} bytes`);
       return seconds;
     },

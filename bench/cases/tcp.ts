@@ -141,7 +141,7 @@ async function soak(): Promise<SoakCounts> {
     timeoutMs: 2_000,
     connectTimeoutMs: 1_000,
     offlineQueue: 1,
-    reconnect: { initialDelayMs: 1, maxDelayMs: 10, stableAfterMs: 50 },
+    reconnect: { initialDelayMs: 1, maxDelayMs: 10 },
   });
   let resets = 0;
   tcp.on('disconnected', () => resets++);

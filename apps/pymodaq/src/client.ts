@@ -2,13 +2,14 @@
 // PyMoDAQ TCPServer plugin or `pymodaq serve`): a stage moving at a finite speed, or a camera returning a
 // noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
 
+import type { EventEmitter } from 'node:events';
+import { escapeControl } from '@labwire/cli-kit';
 import {
   GaussianDetector,
   PymodaqActuator,
   type PymodaqClientEvents,
   PymodaqDetector,
   SimulatedStage,
-  type TypedEmitter,
 } from '@labwire/pymodaq';
 import { formatData, formatError, formatPosition } from './format';
 import { line, type PymodaqIo } from './io';
@@ -51,21 +52,23 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     role = detector;
   }
   // Both roles share these events.
-  const events = role as unknown as TypedEmitter<PymodaqClientEvents>;
+  const events = role as unknown as EventEmitter<PymodaqClientEvents>;
   events.on('connected', (e) =>
     out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
   );
   events.on('disconnected', (e) => {
-    if (!io.signal?.aborted) out(`disconnected (${e.reason}); reconnecting`);
+    if (!io.signal?.aborted) out(`disconnected (${escapeControl(String(e.reason))}); reconnecting`);
   });
   events.on('command', (e) => {
     if (e.command === 'stop_motion' || e.command === 'get_actuator_value' || e.command === 'check_position') {
       out(`${e.command}`);
     }
   });
-  events.on('setInfo', (e) => out(`set_info ${e.path.join('/')} = ${e.parameter.value ?? ''}`));
+  events.on('setInfo', (e) =>
+    out(`set_info ${escapeControl(`${e.path.join('/')} = ${e.parameter.value ?? ''}`)}`),
+  );
   events.on('serverQuit', () => out('the server said Quit'));
-  events.on('error', (e) => line(io.stderr, `error: ${formatError(e.error)}`));
+  events.on('error', (e) => line(io.stderr, `error: ${formatError(e)}`));
   try {
     await role.connect();
   } catch (e) {

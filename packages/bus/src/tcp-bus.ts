@@ -18,10 +18,9 @@ import {
   latin1,
   type OperationOptions,
   type ReadUntilResult,
-  silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { ConnectionLostError, NotConnectedError } from '@labwire/tcp';
+import { ConnectionLostError, type LoggerLike, NotConnectedError, toLogger } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
 import { decodeBinData, encodeBinData } from './bin-data';
 import { parseConfString } from './conf-string';
@@ -72,8 +71,8 @@ export interface TcpBusOptions {
   kinds?: readonly LinkKind[];
   /** Resolver for host names at `config` (as `net.connect`'s `lookup`). Default: the system resolver. */
   lookup?: LookupFunction;
-  /** Where diagnostics go. Default: nowhere. */
-  logger?: Logger;
+  /** Where diagnostics go: `(message, fields)` loggers, or pino/bunyan (detected). Default: nowhere. */
+  logger?: LoggerLike;
 }
 
 /** Options of every bus call that may wait: a signal, and a deadline in ms that overrides `timeout`. */
@@ -182,7 +181,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
 
   constructor(options: TcpBusOptions = {}) {
     super();
-    this.#log = options.logger ?? silentLogger;
+    this.#log = toLogger(options.logger);
     this.#defaults = {
       timeoutMs: options.defaultTimeoutMs ?? PYRAME_DEFAULT_TIMEOUT_MS,
       desync: options.desync ?? 'drain',

@@ -1,4 +1,5 @@
-// The `tcp` link kind: cmd_tcp's parameters (cmd_tcp.md §3.3) and a channel over TcpInterface.
+// The `tcp` link kind: cmd_tcp's parameters (cmd_tcp.md §3.3) and a channel over a Connection and a
+// RequestQueue of @labwire/tcp.
 //
 // conf_string keys: host, port (required); timeout (seconds, `undef` = the bus default, 60 s); and, as
 // labwire extensions that Pyrame ignores: connect_timeout (seconds, default = timeout, Q6), family (0, 4
@@ -16,7 +17,7 @@ import {
   type ReadUntilResult,
   TimeoutError,
 } from '@labwire/framing';
-import { type DisconnectReason, TcpInterface } from '@labwire/tcp';
+import { Connection, DELIBERATE_REASONS, RequestQueue } from '@labwire/tcp';
 import { pythonFloat, pythonInt } from './arguments';
 import type { ConfString } from './conf-string';
 import { ConnectError, InvalidConfError, ResolveError } from './errors';
@@ -135,50 +136,47 @@ async function resolveTcp(
   }
 }
 
-// Disconnect reasons that are the policy at work (the line is resynchronised on a fresh connection), as
-// opposed to the connection failing under the link.
-const DELIBERATE: ReadonlySet<DisconnectReason> = new Set(['desync', 'resetOnError', 'closed']);
-
-/** A Channel over one TcpInterface, with the bus's rules: no automatic reconnect (Q18). */
+/**
+ * A Channel over one Connection and a RequestQueue, with the bus's rules (Q18): a link the peer ends
+ * (closed, reset) breaks the channel and nothing reconnects on its own; recovery is inval + config, as in
+ * Pyrame. Only the desync policy replaces the line (a new link in place of one out of step), and the
+ * reconnect policy of @labwire/tcp paces it: at once after a link that proved healthy (a completed
+ * wrnrd), on a growing delay after one that did not, so a peer that answers garbage is never stormed.
+ */
 export class TcpChannel implements Channel {
   readonly peer: string;
-  readonly #tcp: TcpInterface;
+  readonly #connection: Connection;
+  readonly #queue: RequestQueue;
   #broken: Error | undefined;
   #brokenListeners: ((error: Error) => void)[] = [];
 
   constructor(endpoint: TcpEndpoint, params: TcpLinkParams, defaults: LinkDefaults) {
     this.peer = `${endpoint.address}:${endpoint.port}`;
-    this.#tcp = new TcpInterface(endpoint.address, endpoint.port, {
+    this.#connection = new Connection(endpoint.address, endpoint.port, {
       autoConnect: false,
-      // Reconnecting is on only so that, after the link drops, queued operations fail at once (NotConnected)
-      // instead of connecting again on their own; the scheduled reconnect itself never runs: the channel
-      // is broken and closed first (Q18: recovery is inval + config, as in Pyrame). The desync policy's
-      // deliberate reconnects happen at once and are not affected.
-      reconnect: { initialDelayMs: 1_000, maxDelayMs: 1_000 },
+      // No reconnect on its own (Q18); the backoff still paces every link asked for.
+      reconnect: false,
       timeoutMs: params.timeoutMs,
       connectTimeoutMs: params.connectTimeoutMs,
+      maxBuffer: defaults.maxBuffer,
+      logger: defaults.logger,
+      linkId: endpoint.canonical,
+    });
+    this.#queue = new RequestQueue(this.#connection, {
+      timeoutMs: params.timeoutMs,
       desync: params.desync,
       drainQuietMs: defaults.drainQuietMs,
       drainTimeoutMs: defaults.drainTimeoutMs,
       // Half-open detection by counting timeouts would drop the link on its own; the bus leaves recovery
       // to inval + config, as Pyrame does (Q18).
       maxConsecutiveTimeouts: Number.MAX_SAFE_INTEGER,
-      maxBuffer: defaults.maxBuffer,
-      logger: defaults.logger,
-      linkId: endpoint.canonical,
+      // After the peer ended the link, queued calls fail (the link is broken) instead of reconnecting.
+      connectOnDemand: false,
     });
-    this.#tcp.on('disconnected', ({ reason, error }) => {
-      if (!DELIBERATE.has(reason)) this.#markBroken(error ?? new Error(`connection ended (${reason})`));
-    });
-    this.#tcp.on('reconnectScheduled', () => {
-      this.#markBroken(this.#tcp.lastError ?? new Error('connection lost'));
-      // After the current turn, so that the operation in flight settles with its own error (EOF and the
-      // bytes that arrived) before the interface closes.
-      setImmediate(() => void this.#tcp.close());
-    });
-    // Safety net: a broken channel never keeps a new connection.
-    this.#tcp.on('connected', () => {
-      if (this.#broken !== undefined) void this.#tcp.close();
+    this.#connection.on('disconnected', ({ reason, error }) => {
+      if (reason !== 'closed' && !DELIBERATE_REASONS.has(reason)) {
+        this.#markBroken(error ?? new Error(`connection ended (${reason})`));
+      }
     });
   }
 
@@ -189,45 +187,36 @@ export class TcpChannel implements Channel {
   }
 
   async connect(options: OperationOptions): Promise<void> {
-    await this.#tcp.connect(options);
+    await this.#connection.connect(options);
   }
 
   send(data: Uint8Array, options: OperationOptions): Promise<void> {
-    return this.#tcp.send(data, options);
+    return this.#queue.send(data, options);
   }
 
   request<T>(data: Uint8Array, read: ReplyReader<T>, options: OperationOptions): Promise<T> {
-    return this.#tcp.request(data, read, options);
+    return this.#queue.request(data, read, options);
   }
 
   readExactly(n: number, options: OperationOptions): Promise<Uint8Array> {
-    return this.#tcp.readExactly(n, options);
+    return this.#queue.readExactly(n, options);
   }
 
   readUntil(delimiters: readonly Uint8Array[], options: ReadUntilOptions): Promise<ReadUntilResult> {
-    return this.#tcp.readUntil(delimiters, options);
+    return this.#queue.readUntil(delimiters, options);
   }
 
   expect(pattern: Uint8Array, options: ExpectOptions): Promise<Uint8Array> {
-    return this.#tcp.expect(pattern, options);
+    return this.#queue.expect(pattern, options);
   }
 
   drain(options: DrainOptions): Promise<number> {
-    return this.#tcp.drain(options);
+    return this.#queue.drain(options);
   }
 
-  async reconnect(options: OperationOptions): Promise<void> {
-    // In the queue, behind whatever is already waiting: a recv that fails with `resetOnError` drops the
-    // connection (timeout 0 fails at once unless bytes are buffered; those are stale and discarded).
-    for (let i = 0; i < 64; i++) {
-      try {
-        await this.#tcp.recv(65_536, { resetOnError: true, timeoutMs: 0, signal: options.signal });
-      } catch (e) {
-        if (TimeoutError.isInstance(e)) break;
-        throw e;
-      }
-    }
-    await this.#tcp.connect(options);
+  /** In the queue, behind whatever is already waiting: drops the link (stale input goes with it). */
+  reconnect(options: OperationOptions): Promise<void> {
+    return this.#queue.reconnect(options);
   }
 
   onBroken(listener: (error: Error) => void): void {
@@ -235,7 +224,7 @@ export class TcpChannel implements Channel {
   }
 
   close(): Promise<void> {
-    return this.#tcp.close();
+    return this.#queue.close();
   }
 }
 

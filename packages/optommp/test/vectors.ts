@@ -1,5 +1,6 @@
-// The shared OptoMMP vectors (../shared/vectors/optommp.json) and a reader for their `meaning` text, so
-// every entry (including ones added later) is checked field by field against its own annotation.
+// The OptoMMP golden vectors (fixtures/vectors/optommp.json; where they come from: fixtures/vectors/README.md)
+// and a reader for their `meaning` text, so every entry (including ones added later) is checked field by
+// field against its own annotation.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ export interface Vector {
   meaning: string;
 }
 
-export const VECTORS_PATH = path.resolve(import.meta.dirname, '../../../../shared/vectors/optommp.json');
+export const VECTORS_PATH = path.resolve(import.meta.dirname, 'fixtures/vectors/optommp.json');
 
 export const vectors: Vector[] = JSON.parse(fs.readFileSync(VECTORS_PATH, 'utf8')) as Vector[];
 

@@ -7,6 +7,7 @@
 //   stop_motion → aborts the running move's signal (PyMoDAQ's own client ignores it, §9 h).
 // Moves run one at a time in arrival order; position queries are answered while a move runs.
 
+import { LimitExceededError } from '@labwire/framing';
 import {
   defaultSettings,
   type LinkSession,
@@ -55,11 +56,18 @@ export interface PymodaqActuatorOptions extends PymodaqClientOptions {
   handlers: ActuatorHandlers;
   /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
   units?: string;
+  /**
+   * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
+   * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
+   */
+  maxPendingMoves?: number;
 }
 
 export interface PymodaqActuatorEvents extends PymodaqClientEvents {
   /** A move finished (reached, stopped or failed) and `move_done` was sent. */
-  moveDone: { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number };
+  moveDone: [
+    { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number },
+  ];
 }
 
 function positionOf(result: unknown): number | undefined {
@@ -80,6 +88,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   readonly #handlers: ActuatorHandlers;
   #units: string;
   readonly #moves: MoveJob[] = [];
+  readonly #maxPendingMoves: number;
   #moving = false;
   /** Last position reported, the fallback when the hardware cannot be asked. */
   #lastPosition = 0;
@@ -95,6 +104,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       ]),
     );
     this.#handlers = options.handlers;
+    this.#maxPendingMoves = options.maxPendingMoves ?? 64;
     this.#units = units;
     // A user-supplied settings tree gets the units child PyMoDAQ 4.4.3+ reads (spec §9 m).
     const root = this.settings;
@@ -134,6 +144,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     switch (message.command) {
       case ServerCommand.moveAbs:
       case ServerCommand.moveRel: {
+        if (!this.#roomForMove(message.command)) return;
         const { position } = message as { position: Position };
         this.#moves.push({
           command: message.command,
@@ -141,12 +152,13 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
           targetUnits: position.units,
           link,
         });
-        void this.#pumpMoves();
+        this.#pumpMoves();
         return;
       }
       case ServerCommand.moveHome:
+        if (!this.#roomForMove(message.command)) return;
         this.#moves.push({ command: 'move_home', value: undefined, targetUnits: undefined, link });
-        void this.#pumpMoves();
+        this.#pumpMoves();
         return;
       case ServerCommand.getActuatorValue:
       case ServerCommand.checkPosition:
@@ -158,6 +170,20 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       default:
         this.reportError(new ProtocolError(`${message.command} is not an actuator command; ignored`));
     }
+  }
+
+  /** Whether one more move may wait; otherwise it is dropped and reported (LimitExceededError). */
+  #roomForMove(command: string): boolean {
+    const owed = this.#moves.length + (this.#moving ? 1 : 0);
+    if (owed < this.#maxPendingMoves) return true;
+    this.reportError(
+      new LimitExceededError(
+        `pymodaq actuator: ${command} dropped, moves pending`,
+        this.#maxPendingMoves,
+        owed + 1,
+      ),
+    );
+    return false;
   }
 
   async #stopMotion(link: LinkSession): Promise<void> {
@@ -172,33 +198,77 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     for (const job of dropped) await this.#reportMove(job, await this.#currentPosition(job.link));
   }
 
-  async #pumpMoves(): Promise<void> {
+  /**
+   * Runs the queued moves one at a time, in order. A handler that answers synchronously with the position
+   * reached is reported at once, without an async frame (moves are the actuator's hot path); anything
+   * else continues in #finishMove, which resumes the queue afterwards.
+   */
+  #pumpMoves(): void {
     if (this.#moving) return;
     this.#moving = true;
-    try {
-      for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
-        if (!job.link.live || this.closedSignal.aborted) continue;
-        const signal = job.link.controller('move').signal;
-        let reached: number | undefined;
-        try {
-          const run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(job, signal));
-          reached = run instanceof Promise ? await run : run;
-        } catch (e) {
-          // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
-          if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
-        }
-        let position: number;
-        if (typeof reached === 'number' && Number.isFinite(reached)) {
-          position = reached;
-          this.#lastPosition = reached;
-        } else {
-          position = await this.#currentPosition(job.link);
-        }
-        await this.#reportMove(job, position);
+    for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
+      if (!job.link.live || this.closedSignal.aborted) continue;
+      const signal = job.link.controller('move').signal;
+      let run: unknown;
+      try {
+        const current = job;
+        run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(current, signal));
+      } catch (e) {
+        run = Promise.reject(e);
       }
+      if (typeof run === 'number' && Number.isFinite(run)) {
+        this.#lastPosition = run;
+        this.#reportMoveNow(job, run);
+        continue;
+      }
+      void this.#finishMove(job, signal, run);
+      return;
+    }
+    this.#moving = false;
+  }
+
+  /** The rest of a move that did not end synchronously; then the queue goes on. */
+  async #finishMove(job: MoveJob, signal: AbortSignal, run: unknown): Promise<void> {
+    try {
+      let reached: unknown;
+      try {
+        reached = await run;
+      } catch (e) {
+        // Stopped or failed: the move still ends with move_done and where the stage is (§9 j).
+        if (signal.reason !== STOPPED && job.link.live && !this.closedSignal.aborted) this.reportError(e);
+      }
+      let position: number;
+      if (typeof reached === 'number' && Number.isFinite(reached)) {
+        position = reached;
+        this.#lastPosition = reached;
+      } else {
+        position = await this.#currentPosition(job.link);
+      }
+      await this.#reportMove(job, position);
     } finally {
       this.#moving = false;
     }
+    this.#pumpMoves();
+  }
+
+  /** Sends `move_done` without waiting for it to be written (the link keeps sends in order). */
+  #reportMoveNow(job: MoveJob, position: number): void {
+    if (!job.link.live) return;
+    const p = this.profile;
+    const sent = this.send(
+      [p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)],
+      {},
+      job.link,
+    );
+    const failed = (e: unknown) => {
+      if (job.link.live) this.reportError(e);
+    };
+    if (this.listenerCount('moveDone') === 0) sent.catch(failed);
+    else
+      sent.then(
+        () => this.emitSafe('moveDone', { command: job.command, target: job.value, position }),
+        failed,
+      );
   }
 
   /** Runs the move handler; stays synchronous when the handler is (no promise, no timer). */
@@ -233,7 +303,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const p = this.profile;
     try {
       await this.send([p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)], {}, job.link);
-      this.emit('moveDone', { command: job.command, target: job.value, position });
+      this.emitSafe('moveDone', { command: job.command, target: job.value, position });
     } catch (e) {
       if (job.link.live) this.reportError(e);
     }

@@ -1,16 +1,20 @@
-// The part PymodaqActuator and PymodaqDetector share: one TcpInterface to the PyMoDAQ server, the
-// identification after every (re)connect, the read loop over the server's commands, ordered sends, and
-// `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
+// The part PymodaqActuator and PymodaqDetector share: one Connection (@labwire/tcp) to the PyMoDAQ
+// server, the identification after every (re)connect, the read loop over the server's commands, ordered
+// sends, and `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
 //
 // The server sends commands whenever it likes while the client answers, pushes data and sends settings,
-// so reading and writing must not wait for each other. TcpInterface runs one FIFO of operations, in
-// which a read waiting for the next command would hold every send back. So the client takes the
-// connection's ByteReader (`TcpInterface.reader`, full duplex: its reads bypass the operation queue; a
-// new one per connection, closed when the link drops) on every `connected` event and reads from it
-// directly, while every write goes through `TcpInterface.send`. The next command is awaited with one
-// atomic readFrame (a command is a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D):
-// nothing is consumed until it is whole.
+// so reading and writing must not wait for each other: the protocol is full duplex, and a request queue
+// would be in the way. So the client uses a Connection directly: on every `connected` event it takes the
+// new Link, reads the server's commands from that link's ByteReader and writes with that link's `send`
+// (ordered, never into a later link). The next command is awaited with one atomic readFrame (a command is
+// a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D): nothing is consumed until it is whole.
+//
+// Reconnects follow the tcp reconnect policy. The server sends no greeting (spec §8.1), so the link
+// proves the peer only when a well-formed command arrives (`markHealthy()`); a peer that accepts and then
+// sends garbage, another service's banner, or closes on our type string never proves anything, and every
+// drop of its links backs off further.
 
+import { EventEmitter } from 'node:events';
 import {
   AbortedError,
   armDeadline,
@@ -19,10 +23,16 @@ import {
   checkTimeout,
   type Logger,
   type OperationOptions,
-  silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { type ReconnectOptions, TcpInterface } from '@labwire/tcp';
+import {
+  Connection,
+  type ConnectionCounters,
+  type Link,
+  type LoggerLike,
+  type ReconnectOptions,
+  toLogger,
+} from '@labwire/tcp';
 import type { Position } from './codec';
 import {
   type CodecLimits,
@@ -33,7 +43,6 @@ import {
 } from './codec';
 import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
-import { commandOf, MAX_COMMAND_BYTES } from './command-frame';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
 import {
@@ -43,7 +52,6 @@ import {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-import { TypedEmitter } from './typed-emitter';
 import { coalesce } from './write-message';
 
 export interface PymodaqClientOptions {
@@ -62,29 +70,39 @@ export interface PymodaqClientOptions {
   timeoutMs?: number;
   /** Deadline of one connect attempt. Default 5 000 ms. */
   connectTimeoutMs?: number;
-  /** Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s. */
+  /**
+   * Reconnect after the link drops (then identify again), or `false`. Default: backoff 200 ms … 5 s (the
+   * tcp reconnect policy: a server that never sent a well-formed command is retried on a growing delay).
+   */
   reconnect?: false | ReconnectOptions;
   /** Decoder limits (string, array, list sizes; see docs/codec.md). */
   limits?: Partial<CodecLimits>;
   /** A handler (hardware call) that takes longer than this is aborted through its signal. Default 60 000 ms. */
   handlerTimeoutMs?: number;
-  logger?: Logger;
+  /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
+  logger?: LoggerLike;
 }
 
+/**
+ * The events of both client roles. A listener that throws is logged and never breaks the connection;
+ * `error` is emitted only when a listener is attached (so it never throws as Node's unhandled `error`).
+ */
 export interface PymodaqClientEvents {
   /** Identified on a new connection (the first one, or after a reconnect). */
-  connected: { remoteAddress: string | undefined; remotePort: number | undefined };
-  /** The connection dropped (the TcpInterface reconnects when configured to). */
-  disconnected: { reason: string; error?: unknown };
+  connected: [{ remoteAddress: string | undefined; remotePort: number | undefined }];
+  /** The connection dropped (the client reconnects per the tcp reconnect policy). */
+  disconnected: [{ reason: string; error?: unknown }];
   /** A command arrived from the server (after its payload was read). */
-  command: { command: string };
+  command: [{ command: string }];
   /** `set_info`: the server changed one of this client's parameters (path below the root). */
-  setInfo: { path: string[]; parameter: ParameterNode; xml: string };
+  setInfo: [{ path: string[]; parameter: ParameterNode; xml: string }];
   /** The server said `Quit` (labwire servers do before closing). */
-  serverQuit: Record<string, never>;
+  serverQuit: [];
   /** A bad message, a failing handler, a failed reply. The client keeps serving. */
-  error: { error: unknown };
+  error: [unknown];
 }
+
+const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
@@ -95,6 +113,12 @@ export type ServerMessage =
 /** One connection's life: replies to its commands go nowhere else. */
 export class LinkSession {
   readonly abort = new AbortController();
+  /** The tcp link this session runs on (its reader, its ordered sends). */
+  readonly tcp: Link | undefined;
+
+  constructor(tcp?: Link) {
+    this.tcp = tcp;
+  }
   identified = false;
   /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
   readonly #controllers = new Map<string, AbortController>();
@@ -125,8 +149,8 @@ export class LinkSession {
   }
 }
 
-export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
-  extends TypedEmitter<Events>
+export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Record<keyof Events, unknown[]>>
+  extends EventEmitter<Events>
   implements AsyncDisposable
 {
   readonly profile: PymodaqProfile;
@@ -134,7 +158,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   protected readonly logger: Logger;
   protected readonly timeoutMs: number;
   protected readonly handlerTimeoutMs: number;
-  readonly #tcp: TcpInterface;
+  readonly #connection: Connection;
   readonly #settings: ParameterNode;
   readonly #closed = new AbortController();
   #link: LinkSession | undefined;
@@ -142,25 +166,24 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   #closing: Promise<void> | undefined;
 
   protected constructor(type: ClientType, options: PymodaqClientOptions, defaultSettings: ParameterNode) {
-    const logger = options.logger ?? silentLogger;
-    super(() => logger);
+    super();
+    const logger = toLogger(options.logger);
     this.type = type;
     this.logger = logger;
     this.profile = resolveProfile(options.protocol, { limits: options.limits });
     this.timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.handlerTimeoutMs = checkTimeout(options.handlerTimeoutMs, 60_000);
     this.#settings = options.settings ?? defaultSettings;
-    this.#tcp = new TcpInterface(options.host ?? '127.0.0.1', options.port ?? 6341, {
+    this.#connection = new Connection(options.host ?? '127.0.0.1', options.port ?? 6341, {
       autoConnect: false,
       timeoutMs: this.timeoutMs,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       reconnect: options.reconnect ?? { initialDelayMs: 200, maxDelayMs: 5000 },
-      desync: 'reconnect',
       logger,
       linkId: `pymodaq-${type.toLowerCase()}`,
     });
-    this.#tcp.on('connected', (e) => this.#onConnected(e.remoteAddress, e.remotePort));
-    this.#tcp.on('disconnected', (e) => this.#onDisconnected(e.reason, e.error));
+    this.#connection.on('connected', (e) => this.#onConnected(e.link, e.remoteAddress, e.remotePort));
+    this.#connection.on('disconnected', (e) => this.#onDisconnected(e.reason, e.error));
   }
 
   /** The settings tree sent with `Infos` (kept up to date by `set_info` and `updateSetting`). */
@@ -174,8 +197,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   }
 
   /** Running totals of the connection (bytes, connects, reconnects, timeouts …). */
-  get counters(): TcpInterface['counters'] {
-    return this.#tcp.counters;
+  get counters(): ConnectionCounters {
+    return this.#connection.counters;
   }
 
   /**
@@ -185,7 +208,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
   async connect(options: OperationOptions = {}): Promise<void> {
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     const startedAt = Date.now();
-    await this.#tcp.connect({ signal: options.signal, timeoutMs });
+    await this.#connection.connect({ signal: options.signal, timeoutMs });
     if (this.connected) return;
     const left = Math.max(0, timeoutMs - (Date.now() - startedAt));
     await new Promise<void>((resolve, reject) => {
@@ -266,7 +289,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     this.#closed.abort();
     link?.end(new ClosedError('PymodaqClient'));
     this.onClose();
-    await this.#tcp.close();
+    await this.#connection.close();
     for (const done of [...this.#identifiedWaiters]) done();
   }
 
@@ -295,18 +318,22 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     link = this.#link,
   ): Promise<void> {
     if (this.#closed.signal.aborted) return Promise.reject(new ClosedError('send'));
-    if (link === undefined || !link.live) {
+    const tcp = link?.tcp;
+    if (link === undefined || !link.live || tcp === undefined) {
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
     const chunks = coalesce(parts);
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
-      return this.#tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
+      // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
+      // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
+      if (tcp.trySend(chunks[0]!)) return Promise.resolve();
+      return tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
     // fragment of this message can go out (on this link or the next one).
     const combined = combineSignals([link.abort.signal, options.signal]);
-    const sends = chunks.map((chunk) => this.#tcp.send(chunk, { signal: combined.signal, timeoutMs }));
+    const sends = chunks.map((chunk) => tcp.send(chunk, { signal: combined.signal, timeoutMs }));
     return Promise.all(
       sends.map((s) =>
         s.catch((e: unknown) => {
@@ -359,11 +386,20 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
   protected reportError(error: unknown): void {
     this.logger.warn('pymodaq client error', { error });
-    (this.emit as (event: 'error', payload: { error: unknown }) => void)('error', { error });
+    if ((this.listenerCount as (event: string) => number)('error') > 0) this.emitSafe('error', error);
   }
 
-  protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, payload: PymodaqClientEvents[K]): void {
-    (this.emit as (event: K, payload: PymodaqClientEvents[K]) => void)(event, payload);
+  protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, ...args: PymodaqClientEvents[K]): void {
+    this.emitSafe(event, ...args);
+  }
+
+  /** Emits to the listeners; one that throws is logged and never breaks the connection's loops. */
+  protected emitSafe(event: string, ...args: unknown[]): void {
+    try {
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+    } catch (e) {
+      this.logger.error(`a listener of '${event}' threw`, { error: e });
+    }
   }
 
   /** The Infos XML and its identification messages (type string first, spec §8.1). */
@@ -389,18 +425,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
 
   // --- connection --------------------------------------------------------------------------------------
 
-  #onConnected(remoteAddress: string | undefined, remotePort: number | undefined): void {
+  #onConnected(tcp: Link, remoteAddress: string | undefined, remotePort: number | undefined): void {
     if (this.#closed.signal.aborted) return;
-    const link = new LinkSession();
+    const link = new LinkSession(tcp);
     this.#link = link;
-    // This connection's reader, taken while the `connected` event runs (the next connection has its own).
-    const reader = this.#tcp.reader;
     void this.#identify(link, remoteAddress, remotePort);
-    if (reader === undefined) {
-      // The link dropped during a `connected` listener: the disconnect ends this session.
-      return;
-    }
-    void this.#readLoop(link, reader);
+    // The link dropped during a `connected` listener: the disconnect ends this session.
+    if (tcp.down) return;
+    void this.#readLoop(link, tcp.reader);
   }
 
   async #identify(
@@ -447,19 +479,24 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
         await this.send([commandBytes(this.profile, ClientCommand.quit)], { timeoutMs: 1000 }, link).catch(
           () => {},
         );
-        await this.#dropLink(link);
+        this.#dropLink(link, e);
         return;
       }
-      if (message !== undefined) this.#dispatch(message, link);
+      if (message !== undefined) {
+        // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
+        // reply, spec §8.1), so this link proved the peer and the reconnect backoff starts over.
+        link.tcp?.markHealthy();
+        this.#dispatch(message, link);
+      }
     }
   }
 
   #dispatch(message: ServerMessage, link: LinkSession): void {
     if (message.command === ServerCommand.quit) {
-      this.emitEvent('serverQuit', {});
+      this.emitEvent('serverQuit');
       return;
     }
-    this.emitEvent('command', { command: message.command });
+    if (this.listenerCount('command' as never) > 0) this.emitEvent('command', { command: message.command });
     if (message.command === ServerCommand.setInfo)
       this.#applySetInfo(message as { path: string[]; xml: string });
     else this.handle(message, link);
@@ -470,18 +507,15 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
    * consumed whole, so the stream stays in step, spec §6.3).
    */
   async #readMessage(reader: ByteReader, link: LinkSession): Promise<ServerMessage | undefined> {
-    // No deadline while waiting: the server sends when it likes. The TcpInterface closes the reader
-    // when the link drops or the client closes.
-    const frame = await reader.readFrame({
-      maxBytes: MAX_COMMAND_BYTES,
-      timeoutMs: Number.POSITIVE_INFINITY,
-    });
+    // No deadline while waiting: the server sends when it likes. The reader is closed when the link
+    // drops or the client closes.
     const p = this.profile;
     let command: string;
     try {
-      command = commandOf(frame, p);
+      command = await p.readCommand(reader, WAIT_FOR_COMMAND);
     } catch (e) {
-      if (!p.framed) throw e;
+      // Gen D: a command frame that failed to decode was consumed whole; the stream stays in step.
+      if (!p.framed || !PymodaqDecodeError.isInstance(e)) throw e;
       this.reportError(e);
       return undefined;
     }
@@ -516,16 +550,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents>
     }
   }
 
-  /** Drops the connection (the TcpInterface reconnects when configured to): `recv` with resetOnError. */
-  async #dropLink(link: LinkSession): Promise<void> {
-    for (let i = 0; i < 64 && link.live; i++) {
-      try {
-        // Whatever is buffered is garbage now; once nothing is, the zero deadline fails and resets.
-        await this.#tcp.recv(1024 * 1024, { resetOnError: true, timeoutMs: 0 });
-      } catch {
-        return;
-      }
-    }
+  /**
+   * Drops the link on purpose (what it buffered is garbage now). The tcp reconnect policy decides what
+   * follows: at once after a link that proved the peer, on a growing delay after one that did not.
+   */
+  #dropLink(link: LinkSession, error: unknown): void {
+    link.tcp?.drop('desync', error instanceof Error ? error : new Error(String(error)));
   }
 
   #applySetInfo(message: { path: string[]; xml: string }): void {

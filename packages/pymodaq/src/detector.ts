@@ -6,7 +6,7 @@
 // Data leave without being copied into one buffer: the codec encodes the message as parts and the array
 // blocks are written by reference.
 
-import type { OperationOptions } from '@labwire/framing';
+import { LimitExceededError, type OperationOptions } from '@labwire/framing';
 import {
   defaultSettings,
   type LinkSession,
@@ -15,7 +15,7 @@ import {
   PymodaqClientRole,
   type ServerMessage,
 } from './client-role';
-import type { DetectorData } from './codec';
+import type { DataToExport } from './codec';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type GrabDim, grabDimOf } from './commands';
 import { ProtocolError } from './errors';
@@ -23,19 +23,24 @@ import { ProtocolError } from './errors';
 /** The hardware side of a detector. */
 export interface DetectorHandlers {
   /**
-   * Acquires data for `Send Data <dim>`. Gen C/D send it as a DataToExport of DataFromPlugins (spec
-   * §9 c); gen A/B as a list of arrays (one per channel array).
+   * Acquires data for `Send Data <dim>`. Gen C/D send the DataToExport as it is (use DataFromPlugins
+   * inside for PyMoDAQ 5, spec §9 c); gen A/B send the arrays of its DataWithAxes as a list.
    */
-  grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DetectorData> | DetectorData;
+  grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DataToExport> | DataToExport;
 }
 
 export interface PymodaqDetectorOptions extends PymodaqClientOptions {
   handlers: DetectorHandlers;
+  /**
+   * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
+   * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
+   */
+  maxPendingGrabs?: number;
 }
 
 export interface PymodaqDetectorEvents extends PymodaqClientEvents {
   /** A grab was answered with `Done` + data. */
-  grabbed: { dim: GrabDim; data: DetectorData };
+  grabbed: [{ dim: GrabDim; data: DataToExport }];
 }
 
 interface GrabJob {
@@ -46,18 +51,20 @@ interface GrabJob {
 export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
   readonly #handlers: DetectorHandlers;
   readonly #grabs: GrabJob[] = [];
+  readonly #maxPendingGrabs: number;
   #grabbing = false;
 
   constructor(options: PymodaqDetectorOptions) {
     super('GRABBER', options, defaultSettings());
     this.#handlers = options.handlers;
+    this.#maxPendingGrabs = options.maxPendingGrabs ?? 16;
   }
 
   /**
    * Sends `Done` + data without being asked (the server shows it like a grab result). Resolves when the
    * data is handed to the socket.
    */
-  push(data: DetectorData, options: OperationOptions = {}): Promise<void> {
+  push(data: DataToExport, options: OperationOptions = {}): Promise<void> {
     let parts: Uint8Array[];
     try {
       parts = this.#encode(data);
@@ -82,11 +89,23 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
       this.reportError(new ProtocolError(`${message.command} is not a detector command; ignored`));
       return;
     }
+    // The grab running counts too: at most maxPendingGrabs are owed an answer.
+    const owed = this.#grabs.length + (this.#grabbing ? 1 : 0);
+    if (owed >= this.#maxPendingGrabs) {
+      this.reportError(
+        new LimitExceededError(
+          `pymodaq detector: ${message.command} dropped, grabs pending`,
+          this.#maxPendingGrabs,
+          owed + 1,
+        ),
+      );
+      return;
+    }
     this.#grabs.push({ dim, link });
     void this.#pumpGrabs();
   }
 
-  #encode(data: DetectorData): Uint8Array[] {
+  #encode(data: DataToExport): Uint8Array[] {
     const p = this.profile;
     return [commandBytes(p, ClientCommand.done), ...p.encodeDetectorDataParts(data)];
   }
@@ -105,7 +124,7 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
           // A failed grab has no reply in PyMoDAQ's protocol: the server's own deadline ends its wait.
           if (!link.live) continue;
           await this.send(this.#encode(data), {}, link);
-          this.emit('grabbed', { dim, data });
+          this.emitSafe('grabbed', { dim, data });
         } catch (e) {
           if (link.live && !this.closedSignal.aborted) this.reportError(e);
         }

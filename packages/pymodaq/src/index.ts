@@ -18,8 +18,7 @@ export {
 export {
   type CodecLimits,
   type DataDim,
-  type DetectorChannel,
-  type DetectorData,
+  type DataToExport,
   GENERATIONS,
   type Generation,
   NdArray,
@@ -74,4 +73,3 @@ export {
 export type { PymodaqServerClient } from './server-session';
 export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
 export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';
-export { TypedEmitter } from './typed-emitter';

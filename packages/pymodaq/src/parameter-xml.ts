@@ -5,12 +5,14 @@
 // groups have child elements, e.g.
 //   <exposure title="Exposure" type="float" visible="1" removable="0" readonly="0">0.1</exposure>
 // PyMoDAQ's reader eval()s the values of `list`, `table` and `itemselect` parameters (spec §9 i). Here a
-// value is only ever a string. The parser (fast-xml-parser) is configured to expand no entity at all;
-// a document carrying a DOCTYPE or ENTITY declaration is refused before parsing (billion laughs, XXE).
-// The five predefined XML entities and numeric character references are decoded by hand, in one
-// non-recursive pass, because ordinary values need them (`&lt;`, `&amp;`).
+// value is only ever a string. The parser is sax in strict mode (well-formedness checked, the five
+// predefined entities and character references decoded once, any other entity an error, nothing ever
+// expanded); a document carrying a DOCTYPE or ENTITY declaration is refused before parsing (billion
+// laughs, XXE). sax is incremental, so a large document can be parsed in bounded slices with the event
+// loop served in between (parseParameterXmlSliced, used by the server for `Infos`).
 
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import sax from 'sax';
 import { XmlError } from './errors';
 
 /** One PyMoDAQ parameter: its element name, attributes, text value and children (for groups). */
@@ -33,34 +35,123 @@ export interface ParameterXmlLimits {
   maxElements?: number;
 }
 
+export interface ParameterXmlSliceOptions extends ParameterXmlLimits {
+  /** Characters parsed per turn of the event loop. Default 16 Ki (about a millisecond of work). */
+  sliceLength?: number;
+  /** Stops the parse (rejects with the signal's reason wrapped in an XmlError). */
+  signal?: AbortSignal;
+}
+
 const DEFAULT_MAX_LENGTH = 4 * 1024 * 1024;
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ELEMENTS = 100_000;
+const DEFAULT_SLICE = 16 * 1024;
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false,
-  htmlEntities: false,
-  trimValues: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  cdataPropName: '#cdata',
-  commentPropName: false,
-  maxNestedTags: DEFAULT_MAX_DEPTH + 1,
-});
+/** A tree under construction: the element and its text so far. */
+interface Open {
+  node: ParameterNode;
+  text: string;
+}
 
-type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
+/** One parse: a sax parser in strict mode feeding a tree, with the limits checked as elements open. */
+class TreeBuilder {
+  readonly #parser: sax.SAXParser;
+  readonly #stack: Open[] = [];
+  readonly #maxDepth: number;
+  #elements: number;
+  #root: ParameterNode | undefined;
+  #roots = 0;
+  #failure: XmlError | undefined;
 
-/**
- * Parses one parameter tree. Throws XmlError for a DOCTYPE/ENTITY declaration, malformed XML, an
- * undeclared entity reference, more or fewer than one root element, or a limit exceeded.
- */
-export function parseParameterXml(xml: string | Uint8Array, limits: ParameterXmlLimits = {}): ParameterNode {
+  constructor(limits: ParameterXmlLimits) {
+    this.#maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.#elements = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
+    const parser = sax.parser(true, { position: true, trim: false, normalize: false, lowercase: false });
+    parser.onopentag = (tag) => this.#open(tag as sax.Tag);
+    parser.onclosetag = () => this.#close();
+    parser.ontext = (text) => this.#text(text);
+    parser.oncdata = (text) => this.#text(text);
+    parser.onerror = (e) => {
+      this.#failure ??= new XmlError(malformed(e, parser), { cause: e });
+      throw this.#failure;
+    };
+    this.#parser = parser;
+  }
+
+  write(chunk: string): void {
+    try {
+      this.#parser.write(chunk);
+    } catch (e) {
+      throw (
+        this.#failure ??
+        (XmlError.isInstance(e) ? e : new XmlError(`malformed parameter XML: ${String(e)}`, { cause: e }))
+      );
+    }
+  }
+
+  finish(): ParameterNode {
+    try {
+      this.#parser.close();
+    } catch (e) {
+      throw (
+        this.#failure ??
+        (XmlError.isInstance(e) ? e : new XmlError(`malformed parameter XML: ${String(e)}`, { cause: e }))
+      );
+    }
+    if (this.#roots !== 1 || this.#root === undefined) {
+      throw new XmlError(`parameter XML must have exactly one root element, found ${this.#roots}`);
+    }
+    return this.#root;
+  }
+
+  #open(tag: sax.Tag): void {
+    if (this.#stack.length === 0 && ++this.#roots > 1) {
+      throw new XmlError(`parameter XML must have exactly one root element, found ${this.#roots}`);
+    }
+    if (this.#stack.length + 1 > this.#maxDepth)
+      throw new XmlError(`parameter XML nests deeper than ${this.#maxDepth} elements`);
+    if (--this.#elements < 0) throw new XmlError('parameter XML has too many elements');
+    const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const key of Object.keys(tag.attributes)) attributes[key] = tag.attributes[key]!;
+    // A plain object for users; spreading defines every key as data (an attribute `__proto__` included).
+    const node: ParameterNode = {
+      name: tag.name,
+      attributes: { ...attributes },
+      value: undefined,
+      children: [],
+    };
+    const parent = this.#stack[this.#stack.length - 1];
+    if (parent === undefined) this.#root = node;
+    else parent.node.children.push(node);
+    this.#stack.push({ node, text: '' });
+  }
+
+  #close(): void {
+    const open = this.#stack.pop()!;
+    // Indentation between child elements is not a value.
+    const { node, text } = open;
+    const hasValue = node.children.length === 0 ? text.length > 0 : text.trim().length > 0;
+    node.value = hasValue ? text : undefined;
+  }
+
+  #text(text: string): void {
+    const open = this.#stack[this.#stack.length - 1];
+    if (open !== undefined) open.text += text;
+  }
+}
+
+function malformed(e: Error, parser: sax.SAXParser): string {
+  const what = e.message.split('\n')[0]!.trim();
+  const where = `line ${parser.line + 1}, column ${parser.column + 1}`;
+  if (/character entity|entity name/i.test(what)) {
+    return `undeclared entity or bad character reference in parameter XML (${where}); entities are never expanded`;
+  }
+  return `malformed parameter XML: ${what} (${where})`;
+}
+
+/** Text of the document, the declarations refused before anything is parsed. */
+function checkedText(xml: string | Uint8Array, limits: ParameterXmlLimits): string {
   const text = typeof xml === 'string' ? xml : new TextDecoder('utf-8', { fatal: false }).decode(xml);
   const maxLength = limits.maxLength ?? DEFAULT_MAX_LENGTH;
   if (text.length > maxLength) {
@@ -75,79 +166,38 @@ export function parseParameterXml(xml: string | Uint8Array, limits: ParameterXml
         'DTDs and entity declarations are refused (never expanded)',
     );
   }
-  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
-  if (valid !== true) {
-    throw new XmlError(
-      `malformed parameter XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col}); ` +
-        `starts with ${JSON.stringify(text.slice(0, 60))}`,
-    );
-  }
-  let parsed: OrderedNode[];
-  try {
-    parsed = parser.parse(text) as OrderedNode[];
-  } catch (e) {
-    throw new XmlError(`malformed parameter XML: ${(e as Error).message}`, { cause: e });
-  }
-  const roots = parsed.filter((n) => elementName(n) !== undefined);
-  if (roots.length !== 1) {
-    throw new XmlError(`parameter XML must have exactly one root element, found ${roots.length}`);
-  }
-  const budget = { elements: limits.maxElements ?? DEFAULT_MAX_ELEMENTS };
-  return toNode(roots[0]!, 1, limits.maxDepth ?? DEFAULT_MAX_DEPTH, budget);
+  return text;
 }
 
-function elementName(node: OrderedNode): string | undefined {
-  for (const key of Object.keys(node)) {
-    if (key !== ':@' && key !== '#text' && key !== '#cdata') return key;
-  }
-  return undefined;
+/**
+ * Parses one parameter tree. Throws XmlError for a DOCTYPE/ENTITY declaration, malformed XML, an
+ * undeclared entity reference, more or fewer than one root element, or a limit exceeded.
+ */
+export function parseParameterXml(xml: string | Uint8Array, limits: ParameterXmlLimits = {}): ParameterNode {
+  const text = checkedText(xml, limits);
+  const builder = new TreeBuilder(limits);
+  builder.write(text);
+  return builder.finish();
 }
 
-function toNode(
-  node: OrderedNode,
-  depth: number,
-  maxDepth: number,
-  budget: { elements: number },
-): ParameterNode {
-  if (depth > maxDepth) throw new XmlError(`parameter XML nests deeper than ${maxDepth} elements`);
-  if (--budget.elements < 0) throw new XmlError('parameter XML has too many elements');
-  const name = elementName(node)!;
-  const attributes: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, raw] of Object.entries(node[':@'] ?? {})) attributes[key] = decodeEntities(String(raw));
-  const children: ParameterNode[] = [];
-  let value = '';
-  for (const item of (node[name] as OrderedNode[] | undefined) ?? []) {
-    if ('#text' in item) value += decodeEntities(String(item['#text']));
-    else if ('#cdata' in item) {
-      for (const part of item['#cdata'] as OrderedNode[]) value += String(part['#text'] ?? '');
-    } else if (elementName(item) !== undefined) {
-      children.push(toNode(item, depth + 1, maxDepth, budget));
-    }
+/**
+ * parseParameterXml in slices of `sliceLength` characters, one per turn of the event loop, so a large
+ * document never holds the loop for long (about 50 ms per MiB of element-heavy XML in total here).
+ */
+export async function parseParameterXmlSliced(
+  xml: string | Uint8Array,
+  options: ParameterXmlSliceOptions = {},
+): Promise<ParameterNode> {
+  const text = checkedText(xml, options);
+  const slice = Math.max(1024, options.sliceLength ?? DEFAULT_SLICE);
+  const builder = new TreeBuilder(options);
+  for (let at = 0; at < text.length; at += slice) {
+    if (at > 0) await nextTurn();
+    if (options.signal?.aborted)
+      throw new XmlError('parameter XML: parse aborted', { cause: options.signal.reason });
+    builder.write(text.slice(at, at + slice));
   }
-  // Indentation between child elements is not a value.
-  const hasValue = children.length === 0 ? value.length > 0 : value.trim().length > 0;
-  return { name, attributes: { ...attributes }, value: hasValue ? value : undefined, children };
-}
-
-const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** One pass over `&…;` references: predefined entities and character references only. */
-function decodeEntities(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(/&([^;&\s]{0,32});?/g, (whole, ref: string) => {
-    if (!whole.endsWith(';')) throw new XmlError(`bare '&' in parameter XML near ${JSON.stringify(whole)}`);
-    const named = PREDEFINED[ref];
-    if (named !== undefined) return named;
-    const m = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(ref);
-    if (m) {
-      const code = m[1] !== undefined ? Number.parseInt(m[1], 16) : Number.parseInt(m[2]!, 10);
-      if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) || code === 0) {
-        throw new XmlError(`invalid character reference ${whole} in parameter XML`);
-      }
-      return String.fromCodePoint(code);
-    }
-    throw new XmlError(`undeclared entity ${whole} in parameter XML (entities are never expanded)`);
-  });
+  return builder.finish();
 }
 
 function escapeXml(text: string, attribute: boolean): string {

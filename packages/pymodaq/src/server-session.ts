@@ -2,7 +2,9 @@
 // client sends (spec §8.5), the requests waiting for a reply, and the close. Every failure stays
 // inside its session: the server keeps serving the others (spec §9 a, d).
 
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   AbortedError,
   ByteReader,
@@ -14,25 +16,15 @@ import {
   type OperationOptions,
   SEND_SLICE_BYTES,
   StreamError,
-  sendAll,
   TimeoutError,
 } from '@labwire/framing';
-import {
-  type DetectorData,
-  decodeFramePayload,
-  detectorDataFromDte,
-  isDataToExport,
-  type Position,
-  PymodaqDecodeError,
-  type PymodaqProfile,
-  pyTypeName,
-} from './codec';
+import type { DataToExport, Position, PymodaqProfile } from './codec';
+import type { CommandAtHand } from './codec/profile';
 import { commandBytes } from './command-bytes';
-import { readCommandFrame } from './command-frame';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
-import { findParameter, type ParameterNode, parseParameterXml } from './parameter-xml';
+import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
 import { SpareBuffer } from './spare-buffer';
 import { coalesce, writeMessage } from './write-message';
 
@@ -53,36 +45,101 @@ export interface PymodaqServerClient {
 
 export type ReplyKind = 'move_done' | 'position_is' | 'Done';
 
-/** What a session reports to its server. */
-export interface SessionHost {
+/** The server's events. Each connection emits those about its client, and the server passes them on. */
+export interface PymodaqServerEvents {
+  listening: [{ host: string; port: number }];
+  /** A client connected and identified itself with an accepted type. */
+  client: [PymodaqServerClient];
+  /** A client left (Quit, EOF, error, or close()). */
+  clientClosed: [{ client: PymodaqServerClient; reason: string; error?: unknown }];
+  /** A connection was refused: wrong type (ClientTypeError), handshake deadline, undecodable, too many. */
+  rejected: [{ remoteAddress: string; remotePort: number; error: unknown }];
+  /** `Infos`: the client's settings tree (refused XML is reported as `clientError` instead). */
+  infos: [{ client: PymodaqServerClient; xml: string; settings: ParameterNode; units: string | undefined }];
+  /** `Info`: a free-form name/value (gen A values are floats). */
+  info: [{ client: PymodaqServerClient; name: string; value: string | number }];
+  /** `Info_xml`: one client parameter changed; `path` is below the client's root (root dropped). */
+  infoXml: [{ client: PymodaqServerClient; path: string[]; xml: string; parameter: ParameterNode }];
+  /** `Done` + data: the answer to a grab (`solicited`) or a push from the client. */
+  data: [{ client: PymodaqServerClient; data: DataToExport; solicited: boolean }];
+  /** `move_done` / `position_is`: the answer to a call (`solicited`) or a late/unrequested report. */
+  position: [
+    {
+      client: PymodaqServerClient;
+      kind: 'move_done' | 'position_is';
+      position: Position;
+      solicited: boolean;
+    },
+  ];
+  /** `x_axis` / `y_axis` (gen A/B clients of PyMoDAQ 1.6.4–4.0.x). */
+  axis: [
+    {
+      client: PymodaqServerClient;
+      which: 'x_axis' | 'y_axis';
+      values: unknown;
+      label: string;
+      units: string;
+    },
+  ];
+  /** Something went wrong with one client; the server keeps serving the others. */
+  clientError: [{ client: PymodaqServerClient; error: unknown }];
+}
+
+/** What one connection reports (every server event but `listening`). */
+export type SessionEvents = Omit<PymodaqServerEvents, 'listening'>;
+
+export const SESSION_EVENTS: readonly (keyof SessionEvents)[] = [
+  'client',
+  'clientClosed',
+  'rejected',
+  'infos',
+  'info',
+  'infoXml',
+  'data',
+  'position',
+  'axis',
+  'clientError',
+];
+
+/** The server's settings every session follows. */
+export interface SessionConfig {
   readonly profile: PymodaqProfile;
   readonly logger: Logger;
   readonly accepted: readonly ClientType[];
   readonly handshakeTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly maxMessageBytes: number;
-  identified(session: ServerSession): void;
-  ended(session: ServerSession, reason: string, error: unknown): void;
-  rejected(session: ServerSession, error: unknown): void;
-  clientError(session: ServerSession, error: unknown): void;
-  infos(session: ServerSession, xml: string, root: ParameterNode): void;
-  info(session: ServerSession, name: string, value: string | number): void;
-  infoXml(session: ServerSession, path: string[], xml: string, parameter: ParameterNode): void;
-  data(session: ServerSession, data: DetectorData, solicited: boolean): void;
-  position(
-    session: ServerSession,
-    kind: 'move_done' | 'position_is',
-    position: Position,
-    solicited: boolean,
-  ): void;
-  axis(
-    session: ServerSession,
-    which: 'x_axis' | 'y_axis',
-    values: unknown,
-    label: string,
-    units: string,
-  ): void;
+  /** Largest `Infos` / `Info_xml` XML, in bytes (checked before it is read). */
+  readonly maxInfosBytes: number;
+  /** Messages a client's sending queue holds at most (see send()). */
+  readonly maxQueuedMessages: number;
+  /** Whether anybody listens to `event` (payloads of hot events are built only then). */
+  readonly listened: (event: keyof SessionEvents) => boolean;
+  /** Asked when a client identifies: an error refuses it (no identified slot is free). */
+  readonly admit: (session: ServerSession) => Error | undefined;
 }
+
+/** A message to send: its parts, or a function that encodes them when the message's turn comes. */
+export type MessageParts = readonly Uint8Array[] | (() => readonly Uint8Array[]);
+
+/** A message waiting in a session's sending queue. */
+interface Outgoing {
+  readonly parts: MessageParts;
+  readonly signal: AbortSignal | undefined;
+  readonly timeoutMs: number;
+  readonly expiresAt: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** A session that has run this long since its last I/O event lets the event loop turn first. */
+const FAIR_SHARE_MS = 8;
+
+/** Client commands followed by a position. */
+const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
+
+/** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A request waiting for its reply. */
 interface Waiter extends Expiring {
@@ -95,13 +152,7 @@ interface Waiter extends Expiring {
   onAbort: (() => void) | undefined;
 }
 
-const decoder = new TextDecoder();
-
-function text(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : decoder.decode(value);
-}
-
-export class ServerSession implements PymodaqServerClient {
+export class ServerSession extends EventEmitter<SessionEvents> implements PymodaqServerClient {
   readonly id: string;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -110,7 +161,7 @@ export class ServerSession implements PymodaqServerClient {
   #settings: ParameterNode | undefined;
   #units: string | undefined;
 
-  readonly #host: SessionHost;
+  readonly #config: SessionConfig;
   readonly #socket: net.Socket;
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
@@ -122,18 +173,26 @@ export class ServerSession implements PymodaqServerClient {
   readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
     this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
   );
-  #sendChain: Promise<void> = Promise.resolve();
-  /** Messages handed to send() and not yet written. */
-  #sending = 0;
+  /** readCommandAtHand's position result, reused. */
+  readonly #atHand: CommandAtHand = { positionAfter: POSITION_REPLIES, position: undefined };
+  /** Messages waiting for their turn to be written (see send()). */
+  readonly #outgoing: Outgoing[] = [];
+  /** Set while #flush writes the queue. */
+  #writing = false;
+  /** Date.now() of the last complete message either way (see the idle timeout). */
+  #lastActivity = Date.now();
+  /** performance.now() of the last I/O event or turn of the event loop (see FAIR_SHARE_MS). */
+  #turnStart = performance.now();
   #ending: Promise<void> | undefined;
   #ended = false;
-  /** Settles when the read loop has finished and the socket is closed. */
-  readonly finished: Promise<void>;
+  /** Settles when the read loop has finished (start() runs it). */
+  finished: Promise<void> = Promise.resolve();
 
-  constructor(id: string, socket: net.Socket, host: SessionHost) {
+  constructor(id: string, socket: net.Socket, config: SessionConfig) {
+    super();
     this.id = id;
     this.#socket = socket;
-    this.#host = host;
+    this.#config = config;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     socket.setNoDelay(true);
@@ -141,8 +200,8 @@ export class ServerSession implements PymodaqServerClient {
     // A late socket error must never become an unhandled 'error' event; the read loop reports it.
     socket.on('error', () => {});
     this.#reader = new ByteReader(socket, {
-      timeoutMs: host.readTimeoutMs,
-      maxFrame: host.maxMessageBytes,
+      timeoutMs: config.readTimeoutMs,
+      maxFrame: config.maxMessageBytes,
       maxBuffer: 1024 * 1024,
     });
     // Registered after the reader's own listeners, so a chunk is buffered by the time the loop wakes.
@@ -150,6 +209,28 @@ export class ServerSession implements PymodaqServerClient {
     socket.on('end', this.#wakeUp);
     socket.on('close', this.#wakeUp);
     this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });
+  }
+
+  /** Whether close() has begun. */
+  get closing(): boolean {
+    return this.#ending !== undefined || this.#ended;
+  }
+
+  /** Whether the connection has not identified (and is not closing). */
+  get unidentified(): boolean {
+    return this.#type === undefined && this.#ending === undefined && !this.#ended;
+  }
+
+  /** Refuses a connection that has not identified: reported as `rejected`, then closed. */
+  reject(error: unknown, reason: string): void {
+    if (this.#ending !== undefined || this.#ended) return;
+    this.#config.logger.warn('pymodaq connection rejected', { remote: this.remoteAddress, error });
+    this.emit('rejected', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, error });
+    void this.close(reason, { quit: false, error });
+  }
+
+  /** Starts the handshake and the read loop (once the listeners are attached). */
+  start(): void {
     this.finished = this.#run();
   }
 
@@ -163,6 +244,21 @@ export class ServerSession implements PymodaqServerClient {
 
   get identifiedAt(): number {
     return this.#identifiedAt;
+  }
+
+  /** Date.now() of the last complete message either way, or of the connection. */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  /** Whether a call is waiting for this client's reply or a message for it is queued. */
+  get busy(): boolean {
+    const p = this.#pending;
+    return (
+      p.move_done.length + p.position_is.length + p.Done.length > 0 ||
+      this.#outgoing.length > 0 ||
+      this.#writing
+    );
   }
 
   get settings(): ParameterNode | undefined {
@@ -186,43 +282,91 @@ export class ServerSession implements PymodaqServerClient {
     };
   }
 
-  /** Sends one message (command + payload parts) without waiting for anything back. */
-  send(parts: readonly Uint8Array[], options: OperationOptions = {}): Promise<void> {
+  /**
+   * Sends one message (command + payload parts) without waiting for anything back. `parts` may be a
+   * function: it is called when the message's turn comes, so a queued message holds no encoded bytes.
+   * With nothing queued and the socket drained, a message is written at once; otherwise it waits in a
+   * queue of at most `maxQueuedMessages` (a full queue is a LimitExceededError), written one after the
+   * other with backpressure (each waits for 'drain').
+   */
+  send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
-    const chunks = coalesce(parts);
-    // Node's socket keeps writes in order, so a small message is written at once, unless a large one is
-    // still being written in slices (then it waits its turn, so the two never interleave).
-    if (this.#sending === 0 && chunks.every((c) => c.length <= SEND_SLICE_BYTES)) {
-      let sent: Promise<void> | undefined;
-      for (const chunk of chunks) sent = sendAll(this.#socket, chunk, options);
-      return (sent ?? Promise.resolve()).catch((e: unknown) => this.#sendFailed(e));
+    if (this.#outgoing.length === 0 && !this.#writing && !this.#socket.writableNeedDrain) {
+      let chunks: Uint8Array[];
+      try {
+        chunks = coalesce(typeof parts === 'function' ? parts() : parts);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
+        this.#lastActivity = Date.now();
+        this.#socket.write(chunks[0]!);
+        return RESOLVED;
+      }
+      parts = chunks;
     }
-    const write = () => writeMessage(this.#socket, chunks, options);
-    const sent = this.#sending === 0 ? write() : this.#sendChain.then(write);
-    this.#sending++;
-    const done = sent.then(
-      () => {
-        this.#sending--;
-      },
-      (e: unknown) => {
-        this.#sending--;
-        return this.#sendFailed(e);
-      },
-    );
-    this.#sendChain = done.catch(() => {});
-    return done;
+    const max = this.#config.maxQueuedMessages;
+    if (this.#outgoing.length >= max) {
+      return Promise.reject(
+        new LimitExceededError(`pymodaq server: messages queued for client ${this.id}`, max, max + 1),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#config.readTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      this.#outgoing.push({
+        parts,
+        signal: options.signal,
+        timeoutMs,
+        expiresAt: Date.now() + timeoutMs,
+        resolve,
+        reject,
+      });
+      void this.#flush();
+    });
   }
 
-  /** A partly written message leaves the stream unusable (gen A–C have no outer frame): close. */
-  #sendFailed(e: unknown): never {
-    void this.close('send failed', { quit: false, error: e });
-    throw e;
+  /** Writes the queued messages in order, each whole, waiting for 'drain' (and its own deadline). */
+  async #flush(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      for (let m = this.#outgoing.shift(); m !== undefined; m = this.#outgoing.shift()) {
+        if (m.signal?.aborted) {
+          m.reject(new AbortedError('send', m.signal.reason));
+          continue;
+        }
+        const left = m.expiresAt - Date.now();
+        if (left <= 0) {
+          m.reject(new TimeoutError('send', m.timeoutMs));
+          continue;
+        }
+        let chunks: readonly Uint8Array[];
+        try {
+          chunks = typeof m.parts === 'function' ? m.parts() : m.parts;
+        } catch (e) {
+          m.reject(e);
+          continue;
+        }
+        try {
+          await writeMessage(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
+          this.#lastActivity = Date.now();
+          m.resolve();
+        } catch (e) {
+          m.reject(e);
+          // A partly written message leaves the stream unusable (gen A–C have no outer frame): close.
+          void this.close('send failed', { quit: false, error: e });
+          return;
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
   }
 
   /** Sends a message and waits for the reply of `kind` (FIFO per kind: PyMoDAQ replies carry no id). */
   request<T>(
     kind: ReplyKind,
-    parts: readonly Uint8Array[],
+    parts: MessageParts,
     operation: string,
     options: OperationOptions & { timeoutMs: number },
   ): Promise<T> {
@@ -248,7 +392,9 @@ export class ServerSession implements PymodaqServerClient {
       this.#deadlines.add(waiter);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
-      this.send(parts, options).catch((e: unknown) => {
+      const sent = this.send(parts, options);
+      if (sent === RESOLVED) return;
+      sent.catch((e: unknown) => {
         const at = queue.indexOf(waiter);
         if (at < 0) return;
         queue.splice(at, 1);
@@ -271,9 +417,10 @@ export class ServerSession implements PymodaqServerClient {
     this.#failPending(new PeerGoneError('request', reason, { cause: options.error }));
     if (options.quit && this.#type !== undefined && !this.#socket.destroyed) {
       try {
-        const quit = commandBytes(this.#host.profile, ClientCommand.quit);
-        await this.#sendChain;
-        await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
+        const quit = commandBytes(this.#config.profile, ClientCommand.quit);
+        // After what is being written (a message is never cut); what was still queued is dropped below.
+        for (let i = 0; i < 100 && this.#writing; i++) await new Promise((r) => setTimeout(r, 10));
+        if (!this.#writing) await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
         // The peer may already be gone; closing goes ahead regardless.
       }
@@ -305,10 +452,13 @@ export class ServerSession implements PymodaqServerClient {
     if (this.#ended) return;
     this.#ended = true;
     this.#failPending(new PeerGoneError('request', reason, { cause: error }));
-    if (this.#type !== undefined) this.#host.ended(this, reason, error);
+    if (this.#type === undefined) return;
+    this.#config.logger.info('pymodaq client left', { id: this.id, reason });
+    this.emit('clientClosed', { client: this.info(), reason, ...(error === undefined ? {} : { error }) });
   }
 
   #failPending(error: unknown): void {
+    for (const m of this.#outgoing.splice(0)) m.reject(error);
     for (const queue of Object.values(this.#pending)) {
       for (const waiter of queue.splice(0)) {
         this.#unwatch(waiter);
@@ -355,31 +505,51 @@ export class ServerSession implements PymodaqServerClient {
   // --- read loop ---------------------------------------------------------------------------------------
 
   async #run(): Promise<void> {
-    const host = this.#host;
+    const { profile, logger, accepted } = this.#config;
     try {
-      const type = await readCommandFrame(this.#reader, host.profile, {
-        timeoutMs: host.handshakeTimeoutMs,
+      const type = await profile.readCommand(this.#reader, {
+        timeoutMs: this.#config.handshakeTimeoutMs,
         signal: this.#stop.signal,
       });
-      if (!(host.accepted as readonly string[]).includes(type))
-        throw new ClientTypeError(type, host.accepted);
+      if (!(accepted as readonly string[]).includes(type)) throw new ClientTypeError(type, accepted);
+      const refused = this.#config.admit(this);
+      if (refused !== undefined) throw refused;
       this.#type = type as ClientType;
       this.#identifiedAt = Date.now();
     } catch (e) {
-      if (!this.#stop.signal.aborted) {
-        host.rejected(this, e);
-        void this.close('rejected', { quit: false, error: e });
-      }
+      if (!this.#stop.signal.aborted) this.reject(e, 'rejected');
       return;
     }
-    host.identified(this);
+    logger.info('pymodaq client identified', { id: this.id, type: this.#type, remote: this.remoteAddress });
+    this.emit('client', this.info());
+    const reader = this.#reader;
+    const readTimeoutMs = this.#config.readTimeoutMs;
     for (;;) {
       const before = this.#consumed();
       let command: string | undefined;
       try {
-        if (!(await this.#waitForMessage())) break;
-        command = await readCommandFrame(this.#reader, host.profile, { signal: this.#stop.signal });
-        await this.#dispatch(command);
+        if (this.#stop.signal.aborted) break;
+        // Fairness: a client whose messages keep arriving lets the others in every few milliseconds.
+        if (performance.now() - this.#turnStart > FAIR_SHARE_MS) {
+          await nextTurn();
+          this.#turnStart = performance.now();
+        }
+        if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
+        // Backpressure: a client that does not read what it is sent is not read from either.
+        if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
+        // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
+        const deadline = Date.now() + readTimeoutMs;
+        // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).
+        const atHand = this.#atHand;
+        command =
+          profile.readCommandAtHand(reader, atHand) ??
+          (await profile.readCommand(reader, this.#until(deadline)));
+        if (atHand.position !== undefined) {
+          this.#position(command as 'move_done' | 'position_is', atHand.position);
+          continue;
+        }
+        await this.#dispatch(command, deadline);
+        this.#lastActivity = Date.now();
       } catch (e) {
         if (this.#stop.signal.aborted) break;
         if (EofError.isInstance(e) && e.partial.length === 0 && command === undefined) {
@@ -387,16 +557,12 @@ export class ServerSession implements PymodaqServerClient {
           void this.close('disconnected without Quit', { quit: false });
           break;
         }
+        this.#clientError(e);
         if (EofError.isInstance(e) || StreamError.isInstance(e) || ClosedError.isInstance(e)) {
-          host.clientError(this, e);
           void this.close('connection lost', { quit: false, error: e });
           break;
         }
-        if (this.#recoverable(e, before)) {
-          host.clientError(this, e);
-          continue;
-        }
-        host.clientError(this, e);
+        if (this.#recoverable(e, before)) continue;
         void this.close('protocol error', { quit: false, error: e });
         break;
       }
@@ -405,6 +571,42 @@ export class ServerSession implements PymodaqServerClient {
         break;
       }
     }
+  }
+
+  /** Read options for what is left of a message due at `deadline`. */
+  #until(deadline: number): OperationOptions {
+    return { signal: this.#stop.signal, timeoutMs: Math.max(0, deadline - Date.now()) };
+  }
+
+  /** Resolves true once the socket drained, false when the session stops first. */
+  #drained(): Promise<boolean> {
+    const socket = this.#socket;
+    return new Promise<boolean>((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        this.#stop.signal.removeEventListener('abort', done);
+        resolve(!this.#stop.signal.aborted && !socket.destroyed);
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+      this.#stop.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** `move_done` / `position_is` + its position: settles the oldest call waiting for it. */
+  #position(kind: 'move_done' | 'position_is', read: Position): void {
+    this.#lastActivity = Date.now();
+    const position: Position = { value: read.value, units: read.units ?? this.#units };
+    if (read.units !== undefined && read.units !== '') this.#units = read.units;
+    const solicited = this.#settle(kind, position);
+    if (this.#config.listened('position'))
+      this.emit('position', { client: this.info(), kind, position, solicited });
+  }
+
+  #clientError(error: unknown): void {
+    this.#config.logger.warn('pymodaq client error', { id: this.id, error });
+    this.emit('clientError', { client: this.info(), error });
   }
 
   /** Bytes consumed from the stream so far. */
@@ -419,7 +621,7 @@ export class ServerSession implements PymodaqServerClient {
    */
   #recoverable(error: unknown, before: number): boolean {
     if (XmlError.isInstance(error)) return true;
-    if (this.#host.profile.generation !== 'D') return false;
+    if (!this.#config.profile.framed) return false;
     if (TimeoutError.isInstance(error)) return false;
     return LabwireError.isInstance(error) && this.#consumed() > before;
   }
@@ -441,90 +643,63 @@ export class ServerSession implements PymodaqServerClient {
   #wake: (() => void) | undefined;
 
   #wakeUp = (): void => {
+    this.#turnStart = performance.now();
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
   };
 
-  /**
-   * Gen D detector data: one frame, received into a pre-faulted buffer when one of the right size is
-   * ready (see SpareBuffer), then decoded in place (arrays are views of it).
-   */
-  async #readFramedData(opts: OperationOptions): Promise<DetectorData> {
-    const profile = this.#host.profile;
+  async #dispatch(command: string, deadline: number): Promise<void> {
+    const { profile, maxInfosBytes } = this.#config;
     const reader = this.#reader;
-    const maxBytes = profile.limits.maxFrameBytes;
-    const spare = this.#spare.take();
-    let payload: Uint8Array | undefined;
-    if (spare !== undefined) {
-      try {
-        payload = await reader.readFrame({ ...opts, maxBytes, into: spare });
-      } catch (e) {
-        // A frame larger than the spare buffer: nothing was consumed, read it the usual way.
-        if (!(LimitExceededError.isInstance(e) && e.limit === spare.length)) throw e;
-      }
-    }
-    payload ??= await reader.readFrame({ ...opts, maxBytes });
-    this.#spare.prepare(payload.length);
-    const value = decodeFramePayload(payload, profile as PymodaqProfile);
-    if (!isDataToExport(value)) {
-      throw new PymodaqDecodeError(`expected a DataToExport after Done, got ${pyTypeName(value)}`, 0, {
-        code: 'PymodaqUnexpectedValue',
-      });
-    }
-    return detectorDataFromDte(value);
-  }
-
-  async #dispatch(command: string): Promise<void> {
-    const host = this.#host;
-    const profile = host.profile;
-    const reader = this.#reader;
-    const opts = { signal: this.#stop.signal };
+    const opts = () => this.#until(deadline);
+    const xmlLimits = { maxLength: maxInfosBytes, signal: this.#stop.signal };
     switch (command) {
       case ClientCommand.quit:
         return;
       case ClientCommand.infos: {
-        const xml = text(await profile.readString(reader, opts));
-        // The server keeps the root's children as settings_client (spec §8.1, §9 m).
-        const root = parseParameterXml(xml);
+        const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
+        // The server keeps the root's children as settings_client (spec §8.1, §9 m). Parsed in slices, so
+        // a large tree never holds the other clients up.
+        const root = await parseParameterXmlSliced(xml, xmlLimits);
         this.#settings = root;
         const units = findParameter(root, ['units'])?.value;
         if (units !== undefined) this.#units = units;
-        host.infos(this, xml, root);
+        this.emit('infos', { client: this.info(), xml, settings: root, units: this.#units });
         return;
       }
       case ClientCommand.info: {
-        const { name, value } = await profile.readInfo(reader, opts);
-        host.info(this, name, value);
+        const { name, value } = await profile.readInfo(reader, opts());
+        this.emit('info', { client: this.info(), name, value });
         return;
       }
       case ClientCommand.infoXml: {
         // The first path element is the client's root name; the receiver drops it (spec §8.4, §9 l).
-        const path = (await profile.readPath(reader, opts)).slice(1);
-        const xml = text(await profile.readString(reader, opts));
-        const parameter = parseParameterXml(xml);
+        const path = (await profile.readPath(reader, opts())).slice(1);
+        const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
+        const parameter = await parseParameterXmlSliced(xml, xmlLimits);
         if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined)
           this.#units = parameter.value;
-        host.infoXml(this, path, xml, parameter);
+        this.emit('infoXml', { client: this.info(), path, xml, parameter });
         return;
       }
       case ClientCommand.done: {
-        const data = profile.framed
-          ? await this.#readFramedData(opts)
-          : await profile.readDetectorData(reader, opts);
+        // Gen D: a stream's frame is received into a pre-faulted buffer when one of its size is ready
+        // (see SpareBuffer) and decoded in place (the arrays are views of it).
+        const start = this.#consumed();
+        const data = await profile.readDetectorData(
+          reader,
+          profile.framed ? { ...opts(), into: this.#spare.take() } : opts(),
+        );
+        if (profile.framed) this.#spare.prepare(this.#consumed() - start - 4);
         const solicited = this.#settle('Done', data);
-        host.data(this, data, solicited);
+        this.emit('data', { client: this.info(), data, solicited });
         return;
       }
       case ClientCommand.positionIs:
-      case ClientCommand.moveDone: {
-        const read = await profile.readPosition(reader, opts);
-        const position: Position = { value: read.value, units: read.units ?? this.#units };
-        if (read.units !== undefined && read.units !== '') this.#units = read.units;
-        const solicited = this.#settle(command, position);
-        host.position(this, command, position, solicited);
+      case ClientCommand.moveDone:
+        this.#position(command, await profile.readPosition(reader, opts()));
         return;
-      }
       case ClientCommand.xAxis:
       case ClientCommand.yAxis: {
         // Sent by 1.6.4–4.0.x clients; PyMoDAQ 4.1+ drops a client that sends them (spec §9 g).
@@ -533,10 +708,10 @@ export class ServerSession implements PymodaqServerClient {
             `${command} is not part of PyMoDAQ ≥ 4.1 (generation ${profile.generation})`,
           );
         }
-        const values = await profile.readValue(reader, { ...opts, kind: 'array' });
-        const label = text(await profile.readString(reader, opts));
-        const units = text(await profile.readString(reader, opts));
-        host.axis(this, command, values, label, units);
+        const values = await profile.readValue(reader, { ...opts(), kind: 'array' });
+        const label = await profile.readString(reader, opts());
+        const units = await profile.readString(reader, opts());
+        this.emit('axis', { client: this.info(), which: command, values, label, units });
         return;
       }
       default:

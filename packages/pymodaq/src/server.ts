@@ -5,22 +5,24 @@
 // gen A–C and skips the frame in gen D (e); XML is parsed without entity expansion and never evaluated
 // (i); every call has a deadline, moves included (j); close() says `Quit` to every client first (k).
 
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   AbortedError,
   armDeadline,
   ClosedError,
   checkTimeout,
+  LimitExceededError,
   type Logger,
   type OperationOptions,
-  silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import type { Position } from './codec';
+import { type LoggerLike, toLogger } from '@labwire/tcp';
 import {
   type CodecLimits,
-  type DetectorData,
+  type DataToExport,
   type Generation,
+  type Position,
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
@@ -34,8 +36,14 @@ import {
 } from './commands';
 import { NoClientError, ProtocolError } from './errors';
 import { type ParameterNode, toParameterXml } from './parameter-xml';
-import { type PymodaqServerClient, type ReplyKind, ServerSession, type SessionHost } from './server-session';
-import { TypedEmitter } from './typed-emitter';
+import {
+  type PymodaqServerClient,
+  type PymodaqServerEvents,
+  type ReplyKind,
+  SESSION_EVENTS,
+  ServerSession,
+  type SessionConfig,
+} from './server-session';
 
 /** Which clients a server accepts: an actuator server takes ACTUATOR, a detector server GRABBER. */
 export type ServerRole = 'actuator' | 'detector' | 'both';
@@ -64,11 +72,39 @@ export interface PymodaqServerOptions {
   maxMessageBytes?: number;
   /** Further decoder limits (string, list and nesting sizes; see docs/codec.md). */
   limits?: Partial<CodecLimits>;
-  /** Connections beyond this are closed at once. Default 64. */
+  /**
+   * Identified clients at most. When one more identifies, the identified client that has been quiet
+   * longest and has nothing pending is closed to make room ('evicted'); when every one is busy, the
+   * newcomer is rejected. Default 64.
+   */
   maxClients?: number;
+  /**
+   * Connections that have not identified yet, at most; they never take an identified slot. When one more
+   * connects, the oldest of them is closed to make room. Default 16.
+   */
+  maxPendingClients?: number;
+  /**
+   * An identified client with nothing pending that has exchanged no complete message (either way) for this
+   * long is closed ('idle'). PyMoDAQ clients are quiet between commands: raise it, or `Infinity` to keep
+   * quiet clients for good (labwire's clients reconnect by themselves). Default 60 000.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Largest `Infos` / `Info_xml` XML accepted, in bytes, checked before it is read (PyMoDAQ settings trees
+   * are a few tens of KiB). XML is parsed in slices between which other clients are served; about 50 ms
+   * of work per MiB here. Default 1 MiB.
+   */
+  maxInfosBytes?: number;
+  /**
+   * Messages one client's sending queue holds while earlier ones are still being written (a client that
+   * does not read); one more is refused with LimitExceededError. Queued messages are encoded only when
+   * their turn comes. Default 32.
+   */
+  maxQueuedMessages?: number;
   /** The command that asks for a position. Default `check_position` for gen A, else `get_actuator_value`. */
   positionQuery?: 'check_position' | 'get_actuator_value';
-  logger?: Logger;
+  /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
+  logger?: LoggerLike;
 }
 
 /** Per-call options of the server's commands. */
@@ -80,57 +116,31 @@ export interface ServerCallOptions extends OperationOptions {
   client?: string | undefined;
 }
 
-export interface PymodaqServerEvents {
-  listening: { host: string; port: number };
-  /** A client connected and identified itself with an accepted type. */
-  client: PymodaqServerClient;
-  /** A client left (Quit, EOF, error, or close()). */
-  clientClosed: { client: PymodaqServerClient; reason: string; error?: unknown };
-  /** A connection was refused: wrong type (ClientTypeError), handshake deadline, undecodable, too many. */
-  rejected: { remoteAddress: string; remotePort: number; error: unknown };
-  /** `Infos`: the client's settings tree (refused XML is reported as `clientError` instead). */
-  infos: { client: PymodaqServerClient; xml: string; settings: ParameterNode; units: string | undefined };
-  /** `Info`: a free-form name/value (gen A values are floats). */
-  info: { client: PymodaqServerClient; name: string; value: string | number };
-  /** `Info_xml`: one client parameter changed; `path` is below the client's root (root dropped). */
-  infoXml: { client: PymodaqServerClient; path: string[]; xml: string; parameter: ParameterNode };
-  /** `Done` + data: the answer to a grab (`solicited`) or a push from the client. */
-  data: { client: PymodaqServerClient; data: DetectorData; solicited: boolean };
-  /** `move_done` / `position_is`: the answer to a call (`solicited`) or a late/unrequested report. */
-  position: {
-    client: PymodaqServerClient;
-    kind: 'move_done' | 'position_is';
-    position: Position;
-    solicited: boolean;
-  };
-  /** `x_axis` / `y_axis` (gen A/B clients of PyMoDAQ 1.6.4–4.0.x). */
-  axis: {
-    client: PymodaqServerClient;
-    which: 'x_axis' | 'y_axis';
-    values: unknown;
-    label: string;
-    units: string;
-  };
-  /** Something went wrong with one client; the server keeps serving the others. */
-  clientError: { client: PymodaqServerClient; error: unknown };
-}
+export type { PymodaqServerEvents };
 
 const DEFAULT_PORT = 6341;
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_INFOS_BYTES = 1024 * 1024;
 const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   actuator: ['ACTUATOR'],
   detector: ['GRABBER'],
   both: ['ACTUATOR', 'GRABBER'],
 };
 
-export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements AsyncDisposable {
+/**
+ * A listener that throws is reported to the logger and never reaches the connection that emitted the
+ * event. No `error` event exists: one client's failure is its `clientError`.
+ */
+export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements AsyncDisposable {
   readonly profile: PymodaqProfile;
   readonly role: ServerRole;
   readonly #options: PymodaqServerOptions;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #moveTimeoutMs: number;
-  readonly #host: SessionHost;
+  readonly #sessionConfig: SessionConfig;
+  readonly #idleTimeoutMs: number;
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
   readonly #sessions = new Map<string, ServerSession>();
   #server: net.Server | undefined;
   #address: { host: string; port: number } | undefined;
@@ -139,20 +149,37 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   readonly #clientWaiters = new Set<() => void>();
 
   constructor(options: PymodaqServerOptions) {
-    const logger = options.logger ?? silentLogger;
-    super(() => logger);
+    super();
+    const logger = toLogger(options.logger);
     this.#options = options;
     this.#logger = logger;
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.profile = resolveProfile(options.protocol, {
-      limits: { maxFrameBytes: maxMessageBytes, maxArrayBytes: maxMessageBytes, ...options.limits },
+      limits: {
+        maxFrameBytes: maxMessageBytes,
+        maxArrayBytes: maxMessageBytes,
+        maxMessageBytes,
+        ...options.limits,
+      },
     });
     this.role = options.role ?? 'both';
     if (!(this.role in TYPE_OF_ROLE))
       throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
     this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.#moveTimeoutMs = checkTimeout(options.moveTimeoutMs, 60_000);
-    this.#host = this.#makeHost();
+    this.#sessionConfig = {
+      profile: this.profile,
+      logger,
+      accepted: TYPE_OF_ROLE[this.role],
+      handshakeTimeoutMs: checkTimeout(options.handshakeTimeoutMs, 5000),
+      readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
+      maxMessageBytes,
+      maxInfosBytes: options.maxInfosBytes ?? DEFAULT_MAX_INFOS_BYTES,
+      maxQueuedMessages: options.maxQueuedMessages ?? 32,
+      listened: (event) => this.listenerCount(event) > 0,
+      admit: (session) => this.#admit(session),
+    };
+    this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 60_000);
   }
 
   /** Where the server listens, once `listen()` resolved. */
@@ -198,7 +225,8 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
           ...this.#address,
           protocol: this.profile.generation,
         });
-        this.emit('listening', this.#address);
+        this.#startIdleTimer();
+        this.#emitSafe('listening', this.#address);
         resolve(this.#address);
       };
       server.once('error', fail);
@@ -249,13 +277,13 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   }
 
   /** `Send Data 0D|1D|2D|ND` → the detector's `Done` + data. */
-  grab(dim: GrabDim, options: ServerCallOptions = {}): Promise<DetectorData> {
+  grab(dim: GrabDim, options: ServerCallOptions = {}): Promise<DataToExport> {
     if (dim === 'ND' && this.profile.generation === 'A') {
       return Promise.reject(
         new ProtocolError('Send Data ND does not exist in generation A (PyMoDAQ ≤ 2.0.0)'),
       );
     }
-    return this.#request<DetectorData>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
+    return this.#request<DataToExport>('GRABBER', 'Done', `grab(${dim})`, options, this.#timeoutMs, () => [
       commandBytes(this.profile, ServerCommand.sendData(dim)),
     ]);
   }
@@ -312,10 +340,12 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
     const session = this.#select(options.type, options.client);
     const xml = typeof parameter === 'string' ? parameter : toParameterXml(parameter);
     const p = this.profile;
+    const route = [SERVER_SETTINGS_ROOT, ...path];
+    // Encoded when its turn comes: a queue of messages for a client that does not read holds no bytes.
     await session.send(
-      [
+      () => [
         commandBytes(p, ServerCommand.setInfo),
-        p.encodePath([SERVER_SETTINGS_ROOT, ...path]),
+        p.encodePath(route),
         p.encodeString(p.generation === 'D' ? new TextEncoder().encode(xml) : xml),
       ],
       this.#callOptions(options, this.#timeoutMs),
@@ -336,6 +366,7 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
   }
 
   async #close(): Promise<void> {
+    if (this.#idleTimer !== undefined) clearInterval(this.#idleTimer);
     for (const check of [...this.#clientWaiters]) check();
     const server = this.#server;
     const stopped = server
@@ -404,73 +435,91 @@ export class PymodaqServer extends TypedEmitter<PymodaqServerEvents> implements 
 
   #accept(socket: net.Socket): void {
     const id = `c${this.#nextId++}`;
-    const maxClients = this.#options.maxClients ?? 64;
-    if (this.#closing || this.#sessions.size >= maxClients) {
-      const error = this.#closing
-        ? new ClosedError('accept')
-        : new NoClientError(`refused: ${maxClients} clients already connected`);
+    if (this.#closing) {
       socket.on('error', () => {});
-      this.emit('rejected', {
+      this.#emitSafe('rejected', {
         remoteAddress: socket.remoteAddress ?? '',
         remotePort: socket.remotePort ?? 0,
-        error,
+        error: new ClosedError('accept'),
       });
       socket.destroy();
       return;
     }
-    const session = new ServerSession(id, socket, this.#host);
+    // Unidentified connections have their own slots: at capacity the oldest makes room for the newcomer.
+    const maxPending = this.#options.maxPendingClients ?? 16;
+    let pending = 0;
+    let oldest: ServerSession | undefined;
+    for (const s of this.#sessions.values()) {
+      if (!s.unidentified) continue;
+      pending++;
+      oldest ??= s;
+    }
+    if (pending >= maxPending && oldest !== undefined) {
+      const error = new LimitExceededError(
+        'pymodaq server: unidentified connections',
+        maxPending,
+        pending + 1,
+      );
+      this.#logger.warn('pymodaq connection evicted', { id: oldest.id, remote: oldest.remoteAddress });
+      oldest.reject(error, 'evicted: a newer connection needed its slot');
+    }
+    const session = new ServerSession(id, socket, this.#sessionConfig);
     this.#sessions.set(id, session);
+    for (const event of SESSION_EVENTS) {
+      session.on(event, (payload: unknown) => this.#emitSafe(event, payload as never));
+    }
+    session.on('client', () => {
+      for (const check of [...this.#clientWaiters]) check();
+    });
+    session.start();
     void session.finished.then(() => {
       // The session object stays until its close settled, so close() can await it.
       void session.close('finished', { quit: false }).then(() => this.#sessions.delete(id));
     });
   }
 
-  #makeHost(): SessionHost {
-    const server = this;
-    const o = this.#options;
-    return {
-      profile: this.profile,
-      logger: this.#logger,
-      accepted: TYPE_OF_ROLE[this.role],
-      handshakeTimeoutMs: checkTimeout(o.handshakeTimeoutMs, 5000),
-      readTimeoutMs: checkTimeout(o.readTimeoutMs, 10_000),
-      maxMessageBytes: o.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      identified(s) {
-        server.#logger.info('pymodaq client identified', { id: s.id, type: s.type, remote: s.remoteAddress });
-        server.emit('client', s.info());
-        for (const check of [...server.#clientWaiters]) check();
-      },
-      ended(s, reason, error) {
-        server.#logger.info('pymodaq client left', { id: s.id, reason });
-        server.emit('clientClosed', { client: s.info(), reason, ...(error === undefined ? {} : { error }) });
-      },
-      rejected(s, error) {
-        server.#logger.warn('pymodaq connection rejected', { remote: s.remoteAddress, error });
-        server.emit('rejected', { remoteAddress: s.remoteAddress, remotePort: s.remotePort, error });
-      },
-      clientError(s, error) {
-        server.#logger.warn('pymodaq client error', { id: s.id, error });
-        server.emit('clientError', { client: s.info(), error });
-      },
-      infos(s, xml, root) {
-        server.emit('infos', { client: s.info(), xml, settings: root, units: s.units });
-      },
-      info(s, name, value) {
-        server.emit('info', { client: s.info(), name, value });
-      },
-      infoXml(s, path, xml, parameter) {
-        server.emit('infoXml', { client: s.info(), path, xml, parameter });
-      },
-      data(s, data, solicited) {
-        server.emit('data', { client: s.info(), data, solicited });
-      },
-      position(s, kind, position, solicited) {
-        server.emit('position', { client: s.info(), kind, position, solicited });
-      },
-      axis(s, which, values, label, units) {
-        server.emit('axis', { client: s.info(), which, values, label, units });
-      },
-    };
+  /**
+   * Whether `session` may take an identified slot: at capacity the identified client quiet the longest
+   * with nothing pending is closed for it; when all are busy the newcomer gets the returned error.
+   */
+  #admit(session: ServerSession): Error | undefined {
+    const max = this.#options.maxClients ?? 64;
+    let identified = 0;
+    let victim: ServerSession | undefined;
+    for (const s of this.#sessions.values()) {
+      if (s === session || !s.identified || s.closing) continue;
+      identified++;
+      if (!s.busy && (victim === undefined || s.lastActivity < victim.lastActivity)) victim = s;
+    }
+    if (identified < max) return undefined;
+    if (victim === undefined) return new NoClientError(`refused: ${max} clients connected, all busy`);
+    this.#logger.info('pymodaq client evicted', { id: victim.id, for: session.id });
+    void victim.close('evicted: a newer client needed its slot', { quit: true });
+    return undefined;
+  }
+
+  /** Closes identified clients that stayed quiet with nothing pending for idleTimeoutMs. */
+  #startIdleTimer(): void {
+    const idle = this.#idleTimeoutMs;
+    if (!Number.isFinite(idle)) return;
+    const every = Math.min(5000, Math.max(50, Math.floor(idle / 8)));
+    this.#idleTimer = setInterval(() => {
+      const now = Date.now();
+      for (const s of this.#sessions.values()) {
+        if (s.identified && !s.busy && now - s.lastActivity >= idle) {
+          void s.close('idle', { quit: true });
+        }
+      }
+    }, every);
+    this.#idleTimer.unref();
+  }
+
+  /** Emits to the listeners; one that throws is logged and never breaks the connection that emitted. */
+  #emitSafe<K extends keyof PymodaqServerEvents>(event: K, ...payload: PymodaqServerEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: PymodaqServerEvents[K]) => boolean)(event, ...payload);
+    } catch (e) {
+      this.#logger.error(`a listener of '${String(event)}' threw`, { error: e });
+    }
   }
 }

@@ -115,7 +115,7 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     // Serves the new connection.
     second.write(p.encodeCommand('Send Data 2D'));
     expect(await p.readCommand(second.reader, READ)).toBe('Done');
-    expect((await p.readDetectorData(second.reader, READ)).channels[0]!.arrays[0]!.size).toBe(12);
+    expect((await p.readDetectorData(second.reader, READ)).data[0]!.data[0]!.size).toBe(12);
   });
 
   it(
@@ -141,7 +141,7 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
       const received: Buffer[] = [];
       c.socket.on('data', (d: Buffer) => received.push(d));
       c.write(p.encodeCommand('Bogus'));
-      expect(UnknownCommandError.isInstance((await failed).error)).toBe(true);
+      expect(UnknownCommandError.isInstance(await failed)).toBe(true);
       const target = gen === 'D' ? c : await next();
       if (gen !== 'D') {
         // Gen A–C cannot skip the payload of a command they do not know: Quit, then a fresh connection.
@@ -172,7 +172,7 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     c.write(p.encodeCommand('set_info'));
     c.write(p.encodePath(['settings_client', 'units']));
     c.write(p.encodeString(xml));
-    expect(XmlError.isInstance((await failed).error)).toBe(true);
+    expect(XmlError.isInstance(await failed)).toBe(true);
     expect(actuator.units).toBe('mm');
     c.write(p.encodeCommand('move_abs'));
     c.write(p.encodePosition(2, 'mm'));
@@ -202,7 +202,7 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     const failed = nextEvent(actuator, 'error');
     c.write(p.encodeCommand('move_abs'));
     c.write(p.encodePosition(1));
-    const error = (await failed).error;
+    const error = await failed;
     expect(HandlerError.isInstance(error)).toBe(true);
     expect((error as HandlerError).message).toMatch(/motor driver fault/);
     expect(await p.readCommand(c.reader, READ)).toBe('move_done');
@@ -245,11 +245,11 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     );
     const failed = nextEvent(detector, 'error');
     c.write(p.encodeCommand('Send Data 2D'));
-    expect(HandlerError.isInstance((await failed).error)).toBe(true);
+    expect(HandlerError.isInstance(await failed)).toBe(true);
     fail = false;
     c.write(p.encodeCommand('Send Data 2D'));
     expect(await p.readCommand(c.reader, READ)).toBe('Done');
-    expect((await p.readDetectorData(c.reader, READ)).channels[0]!.arrays[0]!.size).toBe(6);
+    expect((await p.readDetectorData(c.reader, READ)).data[0]!.data[0]!.size).toBe(6);
     const quit = nextEvent(detector, 'serverQuit');
     c.write(p.encodeCommand('Quit'));
     await quit;
@@ -264,7 +264,7 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     const failed = nextEvent(detector, 'error');
     const disconnected = nextEvent(detector, 'disconnected');
     c.write(new Uint8Array([0xff, 0xff, 0xff, 0xf0, 1, 2, 3]));
-    expect(LimitExceededError.isInstance((await failed).error)).toBe(true);
+    expect(LimitExceededError.isInstance(await failed)).toBe(true);
     await disconnected;
     expect(detector.connected).toBe(false);
   });

@@ -4,6 +4,7 @@ import { fromHex, toHex } from '@labwire/framing';
 import {
   axis,
   dataActuator,
+  dataToExport,
   dataWithAxes,
   decodeFramePayload,
   decodeMessage,
@@ -262,7 +263,7 @@ describe('detector data', () => {
   it('B accepts scalar items as 0-d channels', () => {
     const b = resolveProfile('B');
     const data = decodeMessage(b.encodeValue([NdArray.fromValues([1, 2, 3]), 4.5]), b, 'detector').value;
-    expect(data.channels.map((c) => [c.dim, c.arrays[0]!.shape])).toEqual([
+    expect(data.data.map((c) => [c.dim, c.data[0]!.shape])).toEqual([
       ['Data1D', [3]],
       ['Data0D', []],
     ]);
@@ -271,28 +272,30 @@ describe('detector data', () => {
   it('C/D channels keep axes, units and flavour', () => {
     const d = resolveProfile('D');
     const ax = axis({ label: 'x', units: 'mm', data: [0, 1, 2] });
-    const bytes = d.encodeDetectorData({
-      name: 'cam',
-      channels: [
-        {
-          name: 'line',
-          dim: 'Data1D',
-          arrays: [NdArray.fromValues([5, 6, 7])],
-          units: 'counts',
-          axes: [ax],
-          type: 'DataRaw',
-        },
-      ],
-    });
+    const bytes = d.encodeDetectorData(
+      dataToExport({
+        name: 'cam',
+        data: [
+          dataWithAxes('DataRaw', {
+            name: 'line',
+            dim: 'Data1D',
+            data: [NdArray.fromValues([5, 6, 7])],
+            units: 'counts',
+            axes: [ax],
+          }),
+        ],
+      }),
+    );
     const back = decodeMessage(bytes, d, 'detector').value;
     expect(back.name).toBe('cam');
-    expect(back.channels[0]).toMatchObject({
+    expect(back.data[0]).toMatchObject({
       name: 'line',
       units: 'counts',
       type: 'DataRaw',
       labels: ['CH00'],
+      origin: 'cam',
     });
-    expect(back.channels[0]!.axes![0]!.label).toBe('x');
+    expect(back.data[0]!.axes[0]!.label).toBe('x');
   });
 });
 

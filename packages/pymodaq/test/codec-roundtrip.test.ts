@@ -3,6 +3,8 @@
 
 import { concatBytes, toHex } from '@labwire/framing';
 import {
+  dataFromPlugins,
+  dataToExport,
   decodeValue,
   GENERATIONS,
   type Generation,
@@ -121,14 +123,14 @@ describe('encodeDetectorDataParts (part of WireProfile)', () => {
       [64, 64],
     );
     const small = NdArray.fromValues([1, 2, 3]);
-    const data = {
+    const data = dataToExport({
       name: 'tcp',
       timestamp: 1_700_000_000,
-      channels: [
-        { name: 'camera', dim: 'Data2D' as const, arrays: [image] },
-        { name: 'line', dim: 'Data1D' as const, arrays: [small] },
+      data: [
+        dataFromPlugins({ name: 'camera', dim: 'Data2D', data: [image], timestamp: 1_700_000_000 }),
+        dataFromPlugins({ name: 'line', dim: 'Data1D', data: [small], timestamp: 1_700_000_000 }),
       ],
-    };
+    });
     const parts = p.encodeDetectorDataParts(data);
     expect(toHex(concatBytes(parts))).toBe(toHex(p.encodeDetectorData(data)));
     expect(parts).toContain(image.data);

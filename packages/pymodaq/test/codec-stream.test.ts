@@ -14,6 +14,8 @@ import {
   toHex,
 } from '@labwire/framing';
 import {
+  dataFromPlugins,
+  dataToExport,
   decodeValue,
   MessageDecoder,
   MessageInterruptedError,
@@ -105,11 +107,11 @@ describe('message parts through a ByteReader, every generation', () => {
 
   it.each(generations)('%s: command, string, path, info, position, detector data back to back', async (g) => {
     const p = resolveProfile(g);
-    const data = {
+    const data = dataToExport({
       name: 'tcp',
       timestamp: 1_700_000_001,
-      channels: [{ name: 'img', dim: 'Data2D' as const, arrays: [grid(2, 3)] }],
-    };
+      data: [dataFromPlugins({ name: 'img', dim: 'Data2D', data: [grid(2, 3)], timestamp: 1_700_000_001 })],
+    });
     const wire = concatBytes([
       p.encodeCommand('Done'),
       p.encodeString('<root><units type="str">mm</units></root>'),
@@ -129,14 +131,18 @@ describe('message parts through a ByteReader, every generation', () => {
       expect(pos.value).toBe(1.5);
       expect(pos.units).toBe(g === 'C4' || g === 'D' ? 'mm' : undefined);
       const det = await p.readDetectorData(r);
-      expect(det.channels).toHaveLength(1);
-      expect(det.channels[0]!.dim).toBe('Data2D');
-      expect(det.channels[0]!.arrays[0]!.toNumbers()).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(det.channels[0]!.arrays[0]!.shape).toEqual([2, 3]);
+      expect(det.data).toHaveLength(1);
+      expect(det.data[0]!.dim).toBe('Data2D');
+      expect(det.data[0]!.data[0]!.toNumbers()).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(det.data[0]!.data[0]!.shape).toEqual([2, 3]);
       if (g.startsWith('C') || g === 'D') {
         expect(det.name).toBe('tcp');
-        expect(det.channels[0]!.name).toBe('img');
-        expect(det.channels[0]!.type).toBe('DataFromPlugins');
+        expect(det.data[0]!.name).toBe('img');
+        expect(det.data[0]!.type).toBe('DataFromPlugins');
+      } else {
+        // A/B: one DataFromPlugins per array, named as PyMoDAQ names channels.
+        expect(det.data[0]!.name).toBe('CH00');
+        expect(det.data[0]!.type).toBe('DataFromPlugins');
       }
       expect(await r.readExactly(1)).toEqual(Uint8Array.of(SENTINEL));
     }
@@ -207,13 +213,12 @@ describe('reads decoded in place from the buffer never take bytes owned by anoth
       Array.from({ length: 5000 }, (_, i) => i),
       { dtype: '<f8' },
     );
-    const bytes = c4.encodeDetectorData({
-      name: 'tcp',
-      channels: [{ name: 'line', dim: 'Data1D', arrays: [big] }],
-    });
+    const bytes = c4.encodeDetectorData(
+      dataToExport({ name: 'tcp', data: [dataFromPlugins({ name: 'line', dim: 'Data1D', data: [big] })] }),
+    );
     for (const chunks of [[bytes], chunkEvery(bytes, 1000), splitAt(bytes, [100, 40_000])]) {
       const data = await c4.readDetectorData(readerOf(chunks));
-      expect(data.channels[0]!.arrays[0]!.toNumbers()).toEqual(big.toNumbers());
+      expect(data.data[0]!.data[0]!.toNumbers()).toEqual(big.toNumbers());
     }
   });
 });

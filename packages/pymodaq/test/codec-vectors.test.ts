@@ -3,7 +3,8 @@
 
 import { fromHex, toHex } from '@labwire/framing';
 import {
-  type DetectorData,
+  dataFromPlugins,
+  dataToExport,
   decodeMessage,
   decodeValue,
   NdArray,
@@ -135,18 +136,19 @@ describe('message-level encoders reproduce the vectors', () => {
   });
 
   it('detector data: the DataToExport of DataFromPlugins in C3, C4 and D', () => {
-    const data: DetectorData = {
+    // What PyMoDAQ's own client sends: DataFromPlugins (do_plot, do_save) with origin = the DTE's name.
+    const data = dataToExport({
       name: 'tcp',
       timestamp: T0 + 1,
-      channels: [
-        {
+      data: [
+        dataFromPlugins({
           name: 'mydata',
           dim: 'Data0D',
-          arrays: [NdArray.fromValues([0.25], { dtype: '<f8' })],
+          data: [NdArray.fromValues([0.25], { dtype: '<f8' })],
           timestamp: T0,
-        },
+        }),
       ],
-    };
+    });
     expect(toHex(resolveProfile('4.3.7').encodeDetectorData(data))).toBe(hexOf('v4_3_7_dte_0d'));
     const c4 = [
       ...resolveProfile('4.4.5').encodeCommand('Done'),
@@ -161,13 +163,13 @@ describe('message-level encoders reproduce the vectors', () => {
     const b = resolveProfile('B');
     const arrays = decodeValue(fromHex(hexOf('v1_list_of_arrays')), a, { kind: 'list', itemKind: 'array' });
     const fromA = decodeMessage(fromHex(hexOf('v1_list_of_arrays')), a, 'detector').value;
-    expect(fromA.channels.map((c) => [c.name, c.dim])).toEqual([
-      ['CH00', 'Data0D'],
-      ['CH01', 'Data1D'],
+    expect(fromA.data.map((c) => [c.name, c.dim, c.type, c.labels])).toEqual([
+      ['CH00', 'Data0D', 'DataFromPlugins', ['CH00']],
+      ['CH01', 'Data1D', 'DataFromPlugins', ['CH01']],
     ]);
     expect(toHex(a.encodeDetectorData(fromA))).toBe(hexOf('v1_list_of_arrays'));
     const fromB = decodeMessage(fromHex(hexOf('v2_list_of_arrays')), b, 'detector').value;
-    expect(json(fromB.channels.flatMap((c) => c.arrays))).toEqual(json(arrays as PyValue));
+    expect(json(fromB.data.flatMap((c) => c.data))).toEqual(json(arrays as PyValue));
     expect(toHex(b.encodeDetectorData(fromB))).toBe(hexOf('v2_list_of_arrays'));
   });
 });
@@ -183,7 +185,7 @@ describe('sequences: two messages back to back', () => {
     expect(det.bytesUsed).toBe(rest.length);
     expect(det.value.name).toBe('tcp');
     expect(det.value.timestamp).toBe(1_700_000_001);
-    const [ch] = det.value.channels;
+    const [ch] = det.value.data;
     expect(ch).toMatchObject({
       name: 'mydata',
       dim: 'Data0D',
@@ -191,7 +193,7 @@ describe('sequences: two messages back to back', () => {
       labels: ['CH00'],
       units: '',
     });
-    expect(ch!.arrays[0]!.toNumbers()).toEqual([0.25]);
+    expect(ch!.data[0]!.toNumbers()).toEqual([0.25]);
     const again = [...c4.encodeCommand('Done'), ...c4.encodeDetectorData(det.value)];
     expect(toHex(Uint8Array.from(again))).toBe(byName.get('v4_seq_done_dte')!.hex);
   });

@@ -1,16 +1,17 @@
 // Helpers for the role and server tests: real sockets on 127.0.0.1, ephemeral ports, bounded waits.
 
+import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ByteReader, concatBytes } from '@labwire/framing';
 import {
-  type DetectorData,
+  type DataToExport,
   type Generation,
   NdArray,
   PymodaqServer,
   type PymodaqServerOptions,
   resolveProfile,
-  type TypedEmitter,
 } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { afterEach } from 'vitest';
 
 /**
@@ -31,25 +32,26 @@ export function closeAfterEach(): <T extends { close(): unknown }>(x: T) => T {
 /** Every generation, in spec order. */
 export const ALL: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'];
 
-/** The payload of the next `event` that satisfies `accept`; rejects after `timeoutMs`. */
-export function nextEvent<E extends object, K extends keyof E>(
-  emitter: TypedEmitter<E>,
+/** The payload (first argument) of the next `event` that satisfies `accept`; rejects after `timeoutMs`. */
+export function nextEvent<E extends Record<keyof E, unknown[]>, K extends keyof E & string>(
+  emitter: EventEmitter<E>,
   event: K,
-  accept: (payload: E[K]) => boolean = () => true,
+  accept: (payload: E[K][0]) => boolean = () => true,
   timeoutMs = 3000,
-): Promise<E[K]> {
+): Promise<E[K][0]> {
+  const target = emitter as unknown as EventEmitter;
   return new Promise((resolve, reject) => {
-    const listener = (payload: E[K]) => {
+    const listener = (payload: E[K][0]) => {
       if (!accept(payload)) return;
       clearTimeout(timer);
-      emitter.off(event, listener);
+      target.off(event, listener);
       resolve(payload);
     };
     const timer = setTimeout(() => {
-      emitter.off(event, listener);
+      target.off(event, listener);
       reject(new Error(`no '${String(event)}' event within ${timeoutMs} ms`));
     }, timeoutMs);
-    emitter.on(event, listener);
+    target.on(event, listener);
   });
 }
 
@@ -118,14 +120,18 @@ export class RawClient {
   }
 }
 
-/** A small 2-D DetectorData. */
-export function image(width = 4, height = 3, name = 'camera'): DetectorData {
+/** A small 2-D image as a detector sends it: a DataToExport holding one DataFromPlugins. */
+export function image(width = 4, height = 3, name = 'camera'): DataToExport {
   const pixels = Float64Array.from({ length: width * height }, (_, i) => i / 2);
-  return {
+  const timestamp = 1_700_000_000;
+  return dataToExport({
     name,
-    timestamp: 1_700_000_000,
-    channels: [
-      { name, dim: 'Data2D', arrays: [NdArray.fromTyped(pixels, [height, width])], labels: ['CH00'] },
-    ],
-  };
+    timestamp,
+    data: [dataFromPlugins({ name, timestamp, data: [NdArray.fromTyped(pixels, [height, width])] })],
+  });
+}
+
+/** The first array of the first DataWithAxes (a detector's only image in most tests). */
+export function firstArray(data: DataToExport): NdArray {
+  return data.data[0]!.data[0]!;
 }

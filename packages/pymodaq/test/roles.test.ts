@@ -2,7 +2,7 @@
 // every command of spec §7.
 
 import {
-  type DetectorData,
+  type DataToExport,
   GaussianDetector,
   NdArray,
   PymodaqActuator,
@@ -11,13 +11,14 @@ import {
   parameter,
   SimulatedStage,
 } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL, image, nextEvent, startServer } from './helpers';
 
 const UNITS_ON_WIRE = new Set(['C4', 'D']);
 
 /** Deterministic data per dimension, so what arrives can be compared byte for byte. */
-function dataFor(dim: string): DetectorData {
+function dataFor(dim: string): DataToExport {
   const camera = new GaussianDetector({ width: 6, height: 4, seed: 7 });
   return camera.grab(dim as '0D' | '1D' | '2D' | 'ND');
 }
@@ -27,7 +28,7 @@ describe.each(ALL)('generation %s: clients against the server', (gen) => {
   let stage: SimulatedStage;
   let actuator: PymodaqActuator;
   let detector: PymodaqDetector;
-  const sent = new Map<string, DetectorData>();
+  const sent = new Map<string, DataToExport>();
 
   beforeEach(async () => {
     const started = await startServer(gen, { moveTimeoutMs: 10_000 });
@@ -142,15 +143,15 @@ describe.each(ALL)('generation %s: clients against the server', (gen) => {
   const dims = gen === 'A' ? (['0D', '1D', '2D'] as const) : (['0D', '1D', '2D', 'ND'] as const);
   it.each(dims)('Send Data %s answers Done with the data', async (dim) => {
     const data = await server.grab(dim);
-    const original = sent.get(dim)!.channels[0]!.arrays[0]!;
-    const got = data.channels[0]!.arrays[0]!;
+    const original = sent.get(dim)!.data[0]!.data[0]!;
+    const got = data.data[0]!.data[0]!;
     expect(got.dtype).toBe(original.dtype);
     expect(got.size).toBe(original.size);
     expect(Buffer.from(got.data).equals(Buffer.from(original.data))).toBe(true);
     // A/B squeeze (a single value arrives 0-d); C/D apply atleast_1d (spec §2).
     if (dim === '0D') expect(got.shape).toEqual(gen === 'A' || gen === 'B' ? [] : [1]);
     else expect(got.shape).toEqual(original.shape);
-    if (gen !== 'A' && gen !== 'B') expect(data.channels[0]!.dim).toBe(`Data${dim}`);
+    if (gen !== 'A' && gen !== 'B') expect(data.data[0]!.dim).toBe(`Data${dim}`);
   });
 
   it('pushes Done without being asked; Info and Info_xml reach the server', async () => {
@@ -158,7 +159,7 @@ describe.each(ALL)('generation %s: clients against the server', (gen) => {
     await detector.push(image(5, 2));
     const pushed = await data;
     expect(pushed.solicited).toBe(false);
-    expect(pushed.data.channels[0]!.arrays[0]!.size).toBe(10);
+    expect(pushed.data.data[0]!.data[0]!.size).toBe(10);
 
     const info = nextEvent(server, 'info');
     await actuator.sendInfo('temperature', 21.5);
@@ -194,20 +195,21 @@ describe('data arrays of several channels and dtypes', () => {
       port,
       reconnect: false,
       handlers: {
-        grab: () => ({
-          name: 'multi',
-          channels: [
-            { name: 'a', dim: 'Data2D', arrays: [arrays[0]!] },
-            { name: 'b', dim: 'Data1D', arrays: [arrays[1]!] },
-          ],
-        }),
+        grab: () =>
+          dataToExport({
+            name: 'multi',
+            data: [
+              dataFromPlugins({ name: 'a', dim: 'Data2D', data: [arrays[0]!] }),
+              dataFromPlugins({ name: 'b', dim: 'Data1D', data: [arrays[1]!] }),
+            ],
+          }),
       },
     });
     try {
       await detector.connect();
       await server.waitForClient('GRABBER');
       const data = await server.grab('2D');
-      const got = data.channels.flatMap((c) => c.arrays);
+      const got = data.data.flatMap((c) => c.data);
       expect(got.map((a) => a.dtype)).toEqual(['<i4', '<u2']);
       expect(got.map((a) => [...a.shape])).toEqual([[2, 3], [3]]);
       expect(got.map((a) => a.toNumbers())).toEqual([

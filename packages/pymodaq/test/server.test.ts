@@ -301,16 +301,40 @@ describe('several clients', () => {
     expect(both.map((p) => p.value)).toEqual([1, 2]);
   });
 
-  it('refuses connections beyond maxClients', async () => {
+  it('at maxClients, refuses a newcomer while every identified client is busy', async () => {
     const { server, port } = await startServer('D', { maxClients: 1 });
     track(server);
     const first = await RawClient.connect(port, 'D');
     first.identify('GRABBER');
     await server.waitForClient('GRABBER');
+    // A grab waiting for its reply keeps the first client busy.
+    const grab = server.grab('2D', { timeoutMs: 5000 }).catch((e: unknown) => e);
     const rejected = nextEvent(server, 'rejected');
     const second = await RawClient.connect(port, 'D');
+    second.identify('GRABBER');
     expect(NoClientError.isInstance((await rejected).error)).toBe(true);
     await second.closed();
+    expect(server.clients.map((c) => c.id)).toHaveLength(1);
+    first.destroy();
+    second.destroy();
+    await grab;
+  });
+
+  it('at maxClients, a newcomer takes the slot of the client quiet the longest', async () => {
+    const { server, port } = await startServer('D', { maxClients: 1 });
+    track(server);
+    const first = await RawClient.connect(port, 'D');
+    first.identify('GRABBER');
+    const firstClient = await server.waitForClient('GRABBER');
+    const evicted = nextEvent(server, 'clientClosed');
+    const second = await RawClient.connect(port, 'D');
+    second.identify('GRABBER');
+    const gone = await evicted;
+    expect(gone.client.id).toBe(firstClient.id);
+    expect(gone.reason).toMatch(/evicted/);
+    await first.closed();
+    expect(server.clients.map((c) => c.id)).not.toContain(firstClient.id);
+    expect(server.clients).toHaveLength(1);
     first.destroy();
     second.destroy();
   });

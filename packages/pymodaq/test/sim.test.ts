@@ -56,8 +56,8 @@ describe('GaussianDetector', () => {
     const camera = new GaussianDetector({ width: 16, height: 8 });
     const shapes = (['0D', '1D', '2D', 'ND'] as const).map((dim) => {
       const data = camera.grab(dim);
-      const channel = data.channels[0]!;
-      return [channel.dim, [...channel.arrays[0]!.shape], channel.arrays[0]!.dtype];
+      const channel = data.data[0]!;
+      return [channel.dim, [...channel.data[0]!.shape], channel.data[0]!.dtype];
     });
     expect(shapes).toEqual([
       ['Data0D', [1], '<f8'],

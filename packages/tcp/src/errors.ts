@@ -13,6 +13,8 @@ export interface TcpErrorOptions {
   linkId?: string | undefined;
   host?: string | undefined;
   port?: number | undefined;
+  /** A few words on the circumstances, added to the message. */
+  detail?: string | undefined;
 }
 
 /** Context fields TcpInterface puts on every error it rejects with. */
@@ -120,13 +122,17 @@ export class ConnectionLostError extends ConnectionError {
 }
 brandError(ConnectionLostError);
 
-/** The interface is offline (waiting to reconnect) and the offline policy rejects operations. */
+/**
+ * No link is up and none may be waited for: reconnecting is off (or gave up), the offline queue is full,
+ * or `offlineQueue` is 0. `cause` is the last connection error.
+ */
 export class NotConnectedError extends ConnectionError {
   static override readonly brand: symbol = Symbol.for('labwire.error.NotConnectedError');
   constructor(options: TcpErrorOptions = {}) {
     super(
       'NotConnected',
       `not connected to ${endpoint(options)}` +
+        (options.detail === undefined ? '' : `: ${options.detail}`) +
         (options.cause === undefined ? '' : ` (last error: ${causeText(options.cause)})`),
       options,
     );

@@ -1,4 +1,4 @@
-// One queued operation of a TcpInterface: a write, a read, or a write plus the read of its reply.
+// One queued operation of a RequestQueue: a write, a read, or a write plus the read of its reply.
 // A plain class (no per-operation closures besides the promise executor) keeps the request path lean.
 
 import type { ReplyReader } from './options';
@@ -20,6 +20,8 @@ export class Job {
   readerDeadline = false;
   resetOnError = false;
   heartbeat = false;
+  /** `reconnect()`: drops the link and waits for the next one. */
+  reconnect = false;
 
   constructor(
     /** The operation name used in errors: `request`, `send`, `recv`, `readExactly`, … */

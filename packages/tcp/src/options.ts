@@ -1,11 +1,14 @@
-// Options, events and counters of TcpInterface.
+// Options, events and counters of Connection, RequestQueue and TcpInterface.
 
 import type { LookupFunction } from 'node:net';
-import type { ByteReader, Logger, OperationOptions } from '@labwire/framing';
-import type { BackoffOptions } from './backoff';
+import type { ByteReader, OperationOptions } from '@labwire/framing';
+import type { Link } from './link';
+import type { LoggerLike } from './logger';
+import type { ReconnectPolicyOptions } from './reconnect-policy';
 
-/** Lifecycle: idle → connecting → connected → (link drops) → backoff → connecting → … → closed. */
+/** Lifecycle: idle → connecting → connected → (link ends) → backoff → connecting → … → closed. */
 export type TcpState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
+export type ConnectionState = TcpState;
 
 /**
  * What to do with the line after a request failed half way (timed out, aborted, or left bytes behind):
@@ -21,40 +24,49 @@ export type DisconnectReason =
   | 'eof'
   /** The peer reset the connection, or the socket failed. */
   | 'reset'
-  /** A request failed half way and the desync policy reconnects (or a drain never went quiet). */
-  | 'desync'
   /** `maxConsecutiveTimeouts` requests in a row timed out: the peer is taken for half-open. */
   | 'timeouts'
-  /** The heartbeat request failed. */
+  /** The heartbeat failed. */
   | 'heartbeat'
+  /** A request failed half way and the desync policy replaced the line (or a drain never went quiet). */
+  | 'desync'
   /** `recv(…, { resetOnError: true })` failed. */
   | 'resetOnError'
+  /** The owner dropped the link: `drop()`, `reconnect()`. */
+  | 'dropped'
   /** `close()` was called. */
   | 'closed';
 
-export interface ReconnectOptions extends BackoffOptions {
-  /** The backoff attempt counter resets only after a link stayed up this long, in ms. Default 5 000. */
-  stableAfterMs?: number;
-  /** Source of the jitter, numbers in [0, 1). Default Math.random (tests pass a seeded one). */
-  random?: () => number;
+/** The reasons an owner may give when it takes a link down itself. */
+export type DropReason = Exclude<DisconnectReason, 'closed'>;
+
+export interface ReconnectOptions extends ReconnectPolicyOptions {
+  /**
+   * Reconnect on its own after a link ends or a connect fails (default true). With false, a new link
+   * comes only when asked for (`connect()`, `reconnect()`, a queued operation), and still no sooner than
+   * the backoff window allows.
+   */
+  auto?: boolean;
 }
 
 /** Reads the reply of a request from the connection's ByteReader, within `options` (pass them on). */
 export type ReplyReader<T> = (reader: ByteReader, options: OperationOptions) => Promise<T>;
 
-export interface HeartbeatOptions {
-  /** Send the heartbeat after this many ms without a successful operation. */
+/** An application heartbeat run by a Connection on a quiet link. */
+export interface ConnectionHeartbeat {
+  /** Probe after this many ms in which no byte arrived. */
   intervalMs: number;
-  /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
-  request: Uint8Array;
-  /** Reads (and checks) the heartbeat reply. */
-  read: ReplyReader<unknown>;
-  /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
+  /**
+   * Asks the peer whether it is alive; a rejection takes the link down (reason `heartbeat`). It is not a
+   * proof of health by itself: call `link.markHealthy()` when the answer proves the peer.
+   */
+  probe: (link: Link, options: OperationOptions) => Promise<unknown>;
+  /** Deadline of one probe. Default: the connection's `timeoutMs`. */
   timeoutMs?: number;
 }
 
-export interface TcpInterfaceOptions {
-  /** Default deadline of every operation (queueing included), in ms. Default 10 000. */
+export interface ConnectionOptions {
+  /** Default deadline of `send` and of the reader's reads, in ms. Default 10 000. */
   timeoutMs?: number;
   /** Deadline of one connect attempt (DNS included); the socket is destroyed when it passes. Default 5 000. */
   connectTimeoutMs?: number;
@@ -70,8 +82,26 @@ export interface TcpInterfaceOptions {
   keepAliveInitialDelayMs?: number;
   /** Start connecting in the constructor. Default true. */
   autoConnect?: boolean;
-  /** Reconnect with backoff when the link drops, or `false` to reconnect only on the next operation. */
+  /**
+   * The reconnect policy's numbers and hooks, or `false`: no reconnect on its own (the same as
+   * `{ auto: false }` with the default backoff, which still paces every connect that is asked for).
+   */
   reconnect?: false | ReconnectOptions;
+  /** An application heartbeat (half-open detection on quiet links). */
+  heartbeat?: ConnectionHeartbeat;
+  /** ByteReader buffer limit per connection. Default 1 MiB. */
+  maxBuffer?: number;
+  /** ByteReader limit for `readFrame`. Default 16 MiB. */
+  maxFrame?: number;
+  /** Where diagnostics go: `{ debug, info, warn, error }` taking `(message, fields)`, or pino/bunyan. */
+  logger?: LoggerLike;
+  /** A name for this link, copied onto every error and log entry. */
+  linkId?: string;
+}
+
+export interface RequestQueueOptions {
+  /** Default deadline of every operation (queueing included), in ms. Default: the connection's, 10 000. */
+  timeoutMs?: number;
   /** What to do with the line after a request failed half way. Default `'reconnect'`. */
   desync?: DesyncPolicy;
   /** Quiet period that ends a drain (desync `'drain'`), in ms. Default 50. */
@@ -80,25 +110,44 @@ export interface TcpInterfaceOptions {
   drainTimeoutMs?: number;
   /** After this many request timeouts in a row the link is taken for half-open and dropped. Default 3. */
   maxConsecutiveTimeouts?: number;
-  /** An optional application heartbeat (half-open detection on quiet links). */
-  heartbeat?: HeartbeatOptions;
   /**
-   * How many operations may wait while the interface is offline (state `backoff`). 0 (default) rejects them
-   * at once with NotConnectedError; above the bound they reject with LimitExceededError.
+   * How many operations may wait for a link while the connection is reconnecting, each within its own
+   * deadline. Default 1 000. Above the bound, and with 0, they reject at once with NotConnectedError.
    */
   offlineQueue?: number;
+  /**
+   * When a link ended and none is coming (the connection does not reconnect on its own), an operation
+   * asks for one (SOCS: `send` reconnects), paced by the backoff. Default true; false rejects it with
+   * NotConnectedError and leaves the next link to the owner (the queue's own desync still replaces
+   * the line).
+   */
+  connectOnDemand?: boolean;
   /** Most operations queued at once (in flight included); more reject with LimitExceededError. Default 65 536. */
   maxQueued?: number;
   /** How often an idempotent operation is sent again on a new connection after the link dropped. Default 1. */
   maxReplays?: number;
-  /** ByteReader buffer limit per connection. Default 1 MiB. */
-  maxBuffer?: number;
-  /** ByteReader limit for `readFrame`. Default 16 MiB. */
-  maxFrame?: number;
-  /** Where diagnostics go. Default: nowhere. */
-  logger?: Logger;
-  /** A name for this link, copied onto every error and log entry. */
-  linkId?: string;
+  /** Where the queue's diagnostics go. Default: the connection's logger. */
+  logger?: LoggerLike;
+}
+
+export interface HeartbeatOptions {
+  /** Send the heartbeat after this many ms in which no byte arrived. */
+  intervalMs: number;
+  /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
+  request: Uint8Array;
+  /** Reads (and checks) the heartbeat reply. */
+  read: ReplyReader<unknown>;
+  /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
+export interface TcpInterfaceOptions
+  extends Omit<ConnectionOptions, 'heartbeat'>,
+    Omit<RequestQueueOptions, 'logger' | 'timeoutMs'> {
+  /** Default deadline of every operation (queueing included), in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** An optional application heartbeat: an idempotent request sent when the link was quiet for `intervalMs`. */
+  heartbeat?: HeartbeatOptions;
 }
 
 export interface SendOptions extends OperationOptions {
@@ -117,13 +166,15 @@ export interface RecvOptions extends OperationOptions {
 }
 
 export interface ConnectingEvent {
-  /** 0 for the first connect, then the reconnect attempt number. */
+  /** 0 for the first connect, then the attempt counter (retries in a row without a healthy link). */
   attempt: number;
   host: string;
   port: number;
 }
 
 export interface ConnectedEvent {
+  /** The new link (its reader, `send`, `markHealthy`, `drop`). */
+  link: Link;
   localAddress: string | undefined;
   localPort: number | undefined;
   remoteAddress: string | undefined;
@@ -135,26 +186,46 @@ export interface DisconnectedEvent {
   reason: DisconnectReason;
   /** The error behind it, when there is one. */
   error?: Error | undefined;
+  /** Whether the link had proved healthy before it ended. */
+  healthy?: boolean;
+  /** Bytes that arrived and that no read took (nothing was waiting for them). */
+  unread?: Uint8Array | undefined;
 }
 
 export interface ReconnectScheduledEvent {
-  /** 1 for the first reconnect after a drop, counting up until a link stays up for `stableAfterMs`. */
+  /**
+   * The attempt counter: 1 for the first retry after a failure, counting up until a link proves healthy;
+   * 0 for the immediate reconnect after a healthy link was dropped on purpose.
+   */
   attempt: number;
   delayMs: number;
 }
 
-/** Event map of TcpInterface (`on(name, listener)`). */
-export interface TcpInterfaceEvents {
+export interface ReconnectStoppedEvent {
+  /** Retries made in a row. */
+  attempt: number;
+  /** `maxAttempts` was reached, or `retryStrategy` returned a non-number. */
+  reason: 'maxAttempts' | 'retryStrategy';
+  error?: Error | undefined;
+}
+
+/** Event map of Connection, RequestQueue and TcpInterface (`on(name, listener)`). */
+export interface ConnectionEvents {
   connecting: [ConnectingEvent];
   connected: [ConnectedEvent];
   disconnected: [DisconnectedEvent];
   reconnectScheduled: [ReconnectScheduledEvent];
+  /** The policy gave up (`maxAttempts`, `retryStrategy`); `connect()` starts over. */
+  reconnectStopped: [ReconnectStoppedEvent];
+  /** The state changed (after the event that caused it). */
+  state: [TcpState];
   /** Connect failures and socket errors. Emitted only when a listener is attached (never unhandled). */
   error: [Error];
 }
+export type TcpInterfaceEvents = ConnectionEvents;
 
-/** Running totals since construction. */
-export interface TcpCounters {
+/** Running totals of a Connection since construction. */
+export interface ConnectionCounters {
   bytesIn: number;
   bytesOut: number;
   /** Successful connects (the first one included). */
@@ -163,6 +234,10 @@ export interface TcpCounters {
   reconnects: number;
   connectFailures: number;
   disconnects: number;
+}
+
+/** Running totals of a RequestQueue since construction. */
+export interface QueueCounters {
   /** Operations that completed successfully. */
   completed: number;
   /** Operations that hit their deadline. */
@@ -170,3 +245,6 @@ export interface TcpCounters {
   /** Idempotent operations sent again on a new connection. */
   replays: number;
 }
+
+/** Running totals of a TcpInterface: its connection's and its queue's. */
+export interface TcpCounters extends ConnectionCounters, QueueCounters {}

@@ -1,6 +1,12 @@
 // The reconnect schedule (spec G6): the pure function property-tested, then the interface's use of it
 // under fake timers (real refused connects, virtual delays).
-import { backoffCeiling, backoffDelay, type ReconnectScheduledEvent, TcpInterface } from '@labwire/tcp';
+import {
+  backoffCeiling,
+  backoffDelay,
+  backoffFloor,
+  type ReconnectScheduledEvent,
+  TcpInterface,
+} from '@labwire/tcp';
 import { LoopbackServer, seededRandom, waitFor } from '@labwire/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,13 +20,15 @@ const arbOptions = fc
   .filter((o) => o.minDelayMs <= o.maxDelayMs);
 
 describe('backoffDelay', () => {
-  it('is full jitter over [min, min(cap, initial * 2^attempt)) and never exceeds the cap', () => {
+  it('stays in [floor, min(cap, initial * 2^attempt)) and never exceeds the cap (both jitters)', () => {
     fc.assert(
       fc.property(
         arbOptions,
         fc.integer({ min: 0, max: 2_000 }),
         fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-        (options, attempt, r) => {
+        fc.constantFrom('equal' as const, 'full' as const),
+        (base, attempt, r, jitter) => {
+          const options = { ...base, jitter };
           const delay = backoffDelay(attempt, options, () => r);
           const ceiling = Math.max(
             options.minDelayMs,
@@ -29,6 +37,8 @@ describe('backoffDelay', () => {
           expect(backoffCeiling(attempt, options)).toBe(ceiling);
           expect(Number.isInteger(delay)).toBe(true);
           expect(delay).toBeGreaterThanOrEqual(options.minDelayMs);
+          expect(delay).toBeGreaterThanOrEqual(backoffFloor(attempt, options));
+          if (jitter === 'equal') expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
           expect(delay).toBeLessThanOrEqual(Math.max(options.minDelayMs, ceiling));
           if (ceiling > options.minDelayMs) expect(delay).toBeLessThan(ceiling);
           expect(delay).toBeLessThanOrEqual(options.maxDelayMs);
@@ -49,11 +59,42 @@ describe('backoffDelay', () => {
     );
   });
 
-  it('covers the whole window: random 0 gives the floor, random near 1 the top', () => {
+  it('equal jitter (default): random 0 gives half the ceiling, random near 1 the top', () => {
     const o = { initialDelayMs: 100, maxDelayMs: 1_000, minDelayMs: 0 };
-    expect(backoffDelay(3, o, () => 0)).toBe(0);
+    expect(backoffDelay(3, o, () => 0)).toBe(400);
     expect(backoffDelay(3, o, () => 0.999_999)).toBe(799);
     expect(backoffDelay(30, o, () => 0.999_999)).toBe(999);
+    expect(backoffDelay(30, o, () => 0)).toBe(500);
+  });
+
+  it('full jitter: random 0 gives the floor (minDelayMs), random near 1 the top', () => {
+    const o = { initialDelayMs: 100, maxDelayMs: 1_000, minDelayMs: 0, jitter: 'full' as const };
+    expect(backoffDelay(3, o, () => 0)).toBe(0);
+    expect(backoffDelay(3, o, () => 0.999_999)).toBe(799);
+    expect(backoffFloor(3, { ...o, minDelayMs: 30 })).toBe(30);
+  });
+
+  it('equal jitter bounds the rate whatever the random numbers: k retries take >= initial*(2^k-1)/2', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (initialDelayMs, draws) => {
+          const o = { initialDelayMs, maxDelayMs: Number.MAX_SAFE_INTEGER };
+          let total = 0;
+          draws.forEach((r, k) => {
+            total += backoffDelay(k, o, () => r);
+          });
+          expect(total).toBeGreaterThanOrEqual(
+            Math.floor((initialDelayMs * (2 ** draws.length - 1)) / 2) - draws.length,
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -73,7 +114,6 @@ describe('the reconnect schedule under fake timers', () => {
         const options = {
           initialDelayMs: 50,
           maxDelayMs: 400,
-          stableAfterMs: 1_000,
           random: seededRandom(seed),
         };
         const expected = seededRandom(seed);
@@ -108,16 +148,21 @@ describe('the reconnect schedule under fake timers', () => {
     );
   });
 
-  it('the attempt counter resets only after the link stayed up stableAfterMs', async () => {
+  it('the attempt counter resets when a link proves healthy, never on time alone', async () => {
     let dropEarly = true;
     const server = await LoopbackServer.start((c) => {
-      if (dropEarly) c.socket.destroy();
+      if (dropEarly) {
+        c.socket.destroy();
+        return;
+      }
+      c.socket.on('data', (d: Uint8Array) => c.write(d));
     });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const scheduled: ReconnectScheduledEvent[] = [];
     const tcp = new TcpInterface('127.0.0.1', server.port, {
       connectTimeoutMs: 10_000,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 80, stableAfterMs: 500, random: () => 0.5 },
+      timeoutMs: 60_000,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 80, random: () => 0.5 },
     });
     tcp.on('reconnectScheduled', (e) => scheduled.push(e));
     try {
@@ -129,18 +174,18 @@ describe('the reconnect schedule under fake timers', () => {
       }
       expect(scheduled.map((e) => e.attempt)).toEqual([1, 2, 3]);
       await waitFor(() => tcp.state === 'connected', { intervalMs: 0 });
-      // Up for less than stableAfterMs, then dropped: the count goes on.
-      vi.advanceTimersByTime(499);
+      // Up for a long time, but nothing proved the peer: the count goes on.
+      vi.advanceTimersByTime(3_600_000);
       await server.dropConnections();
       await waitFor(() => scheduled.length === 4, { intervalMs: 0 });
       expect(scheduled[3]!.attempt).toBe(4);
       vi.advanceTimersByTime(scheduled[3]!.delayMs);
       await waitFor(() => tcp.state === 'connected', { intervalMs: 0 });
-      // Up for stableAfterMs: the next drop starts over at attempt 1 with the smallest window.
-      vi.advanceTimersByTime(500);
+      // One completed request proves the link: the next drop starts over at attempt 1, window of attempt 0.
+      await tcp.request(Uint8Array.of(1, 2), (r, o) => r.readExactly(2, o));
       await server.dropConnections();
       await waitFor(() => scheduled.length === 5, { intervalMs: 0 });
-      expect(scheduled[4]).toEqual({ attempt: 1, delayMs: 5 });
+      expect(scheduled[4]).toEqual({ attempt: 1, delayMs: 7 });
     } finally {
       await tcp.close();
       vi.useRealTimers();

@@ -10,7 +10,7 @@ export const reply24 = (reader: ByteReader, options: OperationOptions) => reader
 export const fast: TcpInterfaceOptions = {
   timeoutMs: 1_000,
   connectTimeoutMs: 500,
-  reconnect: { initialDelayMs: 5, maxDelayMs: 40, stableAfterMs: 200 },
+  reconnect: { initialDelayMs: 5, maxDelayMs: 40 },
 };
 
 /** Collects the events of an interface for assertions. */

@@ -21,7 +21,7 @@ import {
   tagOf,
   waitFor,
 } from '@labwire/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 describe('construction and connect', () => {
@@ -191,12 +191,22 @@ describe('framing reads on the connection', () => {
   it('a wrong terminator times out and the error shows the bytes received (spec F14)', async () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
-    const r = await settle(
-      tcp.request(fromLatin1('*IDN?\n'), (reader, o) => reader.readUntil('\r\n', o), { timeoutMs: 40 }),
-    );
-    const error = (r as { error: Error & { code: string } }).error;
-    expect(error.code).toBe('Timeout');
-    expect(error.message).toContain('2a 49 44 4e 3f 0a');
+    await tcp.connect();
+    // Virtual time for the deadline (the request's watchdog reads performance.now()); real sockets for the
+    // bytes. The deadline passes only after the echo has arrived, however slow the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const pending = settle(
+        tcp.request(fromLatin1('*IDN?\n'), (reader, o) => reader.readUntil('\r\n', o), { timeoutMs: 40 }),
+      );
+      await waitFor(() => tcp.counters.bytesIn >= 6, { intervalMs: 0, timeoutMs: 10_000 });
+      vi.advanceTimersByTime(40);
+      const error = ((await pending) as { error: Error & { code: string } }).error;
+      expect(error.code).toBe('Timeout');
+      expect(error.message).toContain('2a 49 44 4e 3f 0a');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
@@ -259,10 +269,26 @@ describe('close', () => {
 });
 
 describe('offline policy', () => {
-  it('rejects operations while waiting to reconnect (default) with NotConnectedError carrying the cause', async () => {
+  it('by default, operations issued while reconnecting wait for the link within their deadline', async () => {
+    const server = await startTaggingServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, {
+      ...fast,
+      reconnect: { initialDelayMs: 30, maxDelayMs: 30 },
+    });
+    await tcp.connect();
+    await server.stop();
+    await waitFor(() => tcp.state === 'backoff');
+    const waiting = tcp.request(taggedRequest(1), reply24, { timeoutMs: 5_000 });
+    await server.restart();
+    expect(tagOf(await waiting)).toBe(1);
+    await server.close();
+  });
+
+  it('offlineQueue: 0 rejects them at once with NotConnectedError carrying the cause', async () => {
     const port = await freePort();
     await using tcp = new TcpInterface('127.0.0.1', port, {
       ...fast,
+      offlineQueue: 0,
       reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
     });
     await nextEvent(tcp, 'reconnectScheduled');
@@ -273,7 +299,7 @@ describe('offline policy', () => {
     expect(ConnectRefusedError.isInstance(error.cause)).toBe(true);
   });
 
-  it('with offlineQueue, operations wait for the reconnect (bounded; beyond the bound LimitExceeded)', async () => {
+  it('the offline queue is bounded: beyond the bound, NotConnectedError at once', async () => {
     const server = await startTaggingServer();
     const port = server.port;
     await using tcp = new TcpInterface('127.0.0.1', port, {
@@ -287,11 +313,22 @@ describe('offline policy', () => {
     const a = tcp.request(taggedRequest(1), reply24);
     const b = tcp.request(taggedRequest(2), reply24);
     const c = await settle(tcp.request(taggedRequest(3), reply24));
-    expect(codeOf(c)).toBe('LimitExceeded');
+    expect(codeOf(c)).toBe('NotConnected');
+    expect((c as { error: Error }).error.message).toContain('offline queue full');
     await server.restart();
     expect(tagOf(await a)).toBe(1);
     expect(tagOf(await b)).toBe(2);
     await server.close();
+  });
+
+  it('with reconnect off, an operation after a drop connects on demand (SOCS), within the backoff window', async () => {
+    await using server = await startTaggingServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, reconnect: false });
+    await tcp.connect();
+    await server.dropConnections();
+    await waitFor(() => tcp.state === 'idle' && tcp.counters.disconnects === 1);
+    expect(tagOf(await tcp.request(taggedRequest(4), reply24))).toBe(4);
+    expect(server.accepts).toBe(2);
   });
 
   it('bounds the whole queue (maxQueued)', async () => {

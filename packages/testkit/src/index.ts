@@ -11,6 +11,12 @@ export { chunkEvery, randomChunks, splitAt, streamOf, writeChunks } from './chun
 export { FaultProxy, type FaultProxyOptions, type FaultSettings } from './fault-proxy';
 export { type HangingLookup, hangingLookup, staticLookup } from './hanging-lookup';
 export {
+  type GarbagePeerOptions,
+  SSH_BANNER,
+  startGarbagePeer,
+  startSshBannerPeer,
+} from './hostile-peers';
+export {
   type ConnectionHandler,
   LoopbackServer,
   type LoopbackServerOptions,

@@ -7,8 +7,8 @@ import { decodePayloadD } from './gen-d';
 import type { Position } from './messages';
 import { implOf, type PymodaqProfile } from './profile';
 import { FRAME, type Pull, type PullContext, runSync } from './pull';
-import type { PyValue } from './values';
-import type { DetectorData, ReadValueOptions, WireProfile } from './wire-profile';
+import type { DataToExport, PyValue } from './values';
+import type { ReadValueOptions, WireProfile } from './wire-profile';
 
 /** The message parts of spec §7, as named by the WireProfile read methods. */
 export interface MessageParts {
@@ -17,7 +17,7 @@ export interface MessageParts {
   path: string[];
   info: { name: string; value: string | number };
   position: Position;
-  detector: DetectorData;
+  detector: DataToExport;
   value: PyValue;
 }
 export type MessagePart = keyof MessageParts;
@@ -63,7 +63,7 @@ export function decodeMessage<P extends MessagePart>(
   opts: ReadValueOptions = {},
 ): { value: MessageParts[P]; bytesUsed: number } {
   const profile = implOf(wireProfile);
-  const ctx = profile.context();
+  const ctx = profile.context({ command: part === 'command' });
   const { value, end } = runSync(pullFor(profile, part, ctx, opts), bytes, ctx);
   return { value, bytesUsed: end };
 }
@@ -144,7 +144,7 @@ export class MessageDecoder<P extends MessagePart> {
   next(): { value: MessageParts[P] } | undefined {
     if (this.#pull === undefined) {
       if (this.#buffered === 0) return undefined;
-      this.#ctx = this.#profile.context();
+      this.#ctx = this.#profile.context({ command: this.#part === 'command' });
       this.#pull = pullFor(this.#profile, this.#part, this.#ctx, this.#opts);
       const first = this.#step(undefined);
       if (first) return first;
@@ -154,11 +154,11 @@ export class MessageDecoder<P extends MessagePart> {
       if (this.#want === FRAME && this.#frameBody < 0) {
         const header = this.#take(4);
         const length = ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
-        if (length > this.#profile.limits.maxFrameBytes) {
+        if (length > this.#ctx!.limits.maxFrameBytes) {
           this.#reset();
           throw new LimitExceededError(
             'pymodaq gen D frame: length prefix',
-            this.#profile.limits.maxFrameBytes,
+            this.#ctx!.limits.maxFrameBytes,
             length,
           );
         }

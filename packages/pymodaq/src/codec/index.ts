@@ -9,7 +9,6 @@ export {
   type MessagePart,
   type MessageParts,
 } from './decode';
-export { DEFAULT_DTE_NAME, detectorDataFromDte, dteFromDetectorData } from './detector-data';
 export { type Complex, type DtypeInfo, type DtypeKind, type Element, parseDtype } from './dtype';
 export {
   MessageInterruptedError,
@@ -80,11 +79,11 @@ export {
   pyTypeName,
 } from './values';
 export {
-  type DetectorChannel,
-  type DetectorData,
   type EncodeOptions,
   GENERATIONS,
   type Generation,
+  type ReadDetectorOptions,
+  type ReadStringOptions,
   type ReadValueOptions,
   type ValueKind,
   type WireProfile,

@@ -16,6 +16,18 @@ export interface CodecLimits {
   readonly maxDepth: number;
   /** Largest gen D frame payload, in bytes. Default 256 MiB + 64 KiB (room for one maximal array). */
   readonly maxFrameBytes: number;
+  /**
+   * Largest command (A–C: the `str`; D: the frame payload), in bytes. Commands are short constant
+   * strings, so a larger length shows a stream out of step at once. Default 4 KiB.
+   */
+  readonly maxCommandBytes: number;
+  /**
+   * Largest message part read from a stream (a DataToExport after `Done`, an XML string …), in bytes,
+   * all its blocks together: each request beyond it is refused before it is read. Gen A–C have no outer
+   * frame, so without it a message of many blocks, each within its own limit, could grow without end.
+   * Default 256 MiB + 64 KiB.
+   */
+  readonly maxMessageBytes: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
@@ -25,6 +37,8 @@ export const DEFAULT_LIMITS: CodecLimits = Object.freeze({
   maxDims: 64,
   maxDepth: 32,
   maxFrameBytes: 256 * 1024 * 1024 + 64 * 1024,
+  maxCommandBytes: 4 * 1024,
+  maxMessageBytes: 256 * 1024 * 1024 + 64 * 1024,
 });
 
 export function resolveLimits(partial: Partial<CodecLimits> | undefined): CodecLimits {

@@ -3,12 +3,7 @@
 
 import { viewOf } from '@labwire/framing';
 import { expectArray, expectDwa, expectList, expectStr, unexpected } from './checks';
-import {
-  arraysFromDetectorData,
-  detectorDataFromArrays,
-  detectorDataFromDte,
-  dteFromDetectorData,
-} from './detector-data';
+import { arraysOfDte, dteFromArrays } from './detector-data';
 import { UnsupportedValueError } from './errors';
 import { readListA, readValueA, writeValueA } from './gen-a';
 import { readListB, readValueB, writeTaggedB, writeValueB } from './gen-b';
@@ -28,8 +23,15 @@ import { readFrameD, writeTaggedD } from './gen-d';
 import { NdArray } from './nd-array';
 import { decodeUtf8, numericNow, readNumeric, readStr, readU32 } from './primitives';
 import type { Pull, PullContext } from './pull';
-import { type DataWithAxes, isDataToExport, isPyScalar, nowSeconds, type PyValue } from './values';
-import type { DetectorData, ReadValueOptions } from './wire-profile';
+import {
+  type DataToExport,
+  type DataWithAxes,
+  isDataToExport,
+  isPyScalar,
+  nowSeconds,
+  type PyValue,
+} from './values';
+import type { ReadValueOptions } from './wire-profile';
 import type { WireWriter } from './wire-writer';
 
 export interface Position {
@@ -45,7 +47,7 @@ export interface MessageCodec {
   path(ctx: PullContext): Pull<string[]>;
   info(ctx: PullContext): Pull<{ name: string; value: string | number }>;
   position(ctx: PullContext): Pull<Position>;
-  detector(ctx: PullContext): Pull<DetectorData>;
+  detector(ctx: PullContext): Pull<DataToExport>;
   value(ctx: PullContext, opts: ReadValueOptions): Pull<PyValue>;
 
   writeCommand(w: WireWriter, command: string): void;
@@ -53,7 +55,7 @@ export interface MessageCodec {
   writePath(w: WireWriter, path: readonly string[]): void;
   writeInfo(w: WireWriter, name: string, value: string | number): void;
   writePosition(w: WireWriter, value: number, units: string | undefined, timestamp: number | undefined): void;
-  writeDetector(w: WireWriter, data: DetectorData, timestamp: number | undefined): void;
+  writeDetector(w: WireWriter, data: DataToExport): void;
   writeValue(w: WireWriter, value: PyValue): void;
   writeTagged(w: WireWriter, value: PyValue): void;
 }
@@ -157,7 +159,7 @@ export const MESSAGES_A: MessageCodec = {
   position: scalarPosition,
   *detector(ctx) {
     const items = yield* readListA(ctx, 'array');
-    return detectorDataFromArrays(items as NdArray[]);
+    return dteFromArrays(items as NdArray[]);
   },
   value: (ctx, opts) => readValueA(ctx, opts.kind, opts.itemKind),
 
@@ -177,7 +179,7 @@ export const MESSAGES_A: MessageCodec = {
     w.str(name).u32(8).raw(bytes);
   },
   writePosition: (w, value) => writeValueA(w, value),
-  writeDetector: (w, data) => writeValueA(w, arraysFromDetectorData(data)),
+  writeDetector: (w, data) => writeValueA(w, arraysOfDte(data)),
   writeValue: (w, value) => writeValueA(w, value),
   writeTagged() {
     throw new UnsupportedValueError('gen A has no type tags');
@@ -199,7 +201,7 @@ export const MESSAGES_B: MessageCodec = {
   position: scalarPosition,
   *detector(ctx) {
     const at = ctx.offset;
-    return detectorDataFromArrays(arraysOrScalars(ctx, yield* readListB(ctx), at));
+    return dteFromArrays(arraysOrScalars(ctx, yield* readListB(ctx), at));
   },
   value: (ctx, opts) => readValueB(ctx, opts.kind),
 
@@ -208,7 +210,7 @@ export const MESSAGES_B: MessageCodec = {
   writePath: (w, path) => writeValueB(w, path),
   writeInfo: (w, name, value) => void w.str(name).str(numberOrText(value)),
   writePosition: (w, value) => writeValueB(w, value),
-  writeDetector: (w, data) => writeValueB(w, arraysFromDetectorData(data)),
+  writeDetector: (w, data) => writeValueB(w, arraysOfDte(data)),
   writeValue: (w, value) => writeValueB(w, value),
   writeTagged: (w, value) => writeTaggedB(w, value),
 };
@@ -230,9 +232,7 @@ export function messagesC(layout: LayoutC): MessageCodec {
       const at = ctx.offset;
       return positionOf(ctx, yield* readDwaC(ctx, layout), at, layout.units);
     },
-    *detector(ctx) {
-      return detectorDataFromDte(yield* readDteC(ctx, layout));
-    },
+    detector: (ctx) => readDteC(ctx, layout),
     value: (ctx, opts) => readValueC(ctx, layout, opts.kind),
 
     writeCommand: (w, command) => void w.str(command),
@@ -241,7 +241,7 @@ export function messagesC(layout: LayoutC): MessageCodec {
     writeInfo: (w, name, value) => void w.str(name).str(numberOrText(value)),
     writePosition: (w, value, units, timestamp) =>
       writeDwaC(w, layout, actuatorPosition(value, units, timestamp)),
-    writeDetector: (w, data, timestamp) => writeDteC(w, layout, dteFromDetectorData(data, timestamp)),
+    writeDetector: (w, data) => writeDteC(w, layout, data),
     writeValue: (w, value) => writeValueC(w, layout, value),
     writeTagged: (w, value) => writeTaggedC(w, layout, value),
   };
@@ -282,7 +282,7 @@ export const MESSAGES_D: MessageCodec = {
     const at = ctx.offset;
     const v = yield* readFrameD(ctx);
     if (!isDataToExport(v)) throw unexpected(ctx, 'a DataToExport', v, at);
-    return detectorDataFromDte(v);
+    return v;
   },
   value: (ctx) => readFrameD(ctx),
 
@@ -294,7 +294,7 @@ export const MESSAGES_D: MessageCodec = {
     frame(w, numberOrText(value));
   },
   writePosition: (w, value, units, timestamp) => frame(w, actuatorPosition(value, units, timestamp)),
-  writeDetector: (w, data, timestamp) => frame(w, dteFromDetectorData(data, timestamp)),
+  writeDetector: (w, data) => frame(w, data),
   writeValue: (w, value) => frame(w, value),
   writeTagged: (w, value) => writeTaggedD(w, value),
 };

@@ -46,10 +46,13 @@ function getF64LE(bytes: Uint8Array, at: number): number {
   return F64[0]!;
 }
 
-function same(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+/** Whether `src[at + i] === template[i]` for i in [from, to). */
+function same(src: Uint8Array, at: number, template: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (src[at + i] !== template[i]) return false;
   return true;
 }
+
+const ONE: readonly number[] = Object.freeze([1]);
 
 export class PositionTemplates {
   readonly #messages: MessageCodec;
@@ -75,21 +78,11 @@ export class PositionTemplates {
    * The result is what the general decoder makes of the same bytes.
    */
   readAtHand(reader: ByteReader): Position | undefined {
-    const units = this.#expectedUnits;
-    const template = this.#get('', false, units);
-    if (template === undefined) return undefined;
-    const { bytes, timestampAt, valueAt } = template;
-    const n = bytes.length;
-    if (!readerIdle(reader) || reader.buffered < n) return undefined;
+    const n = this.expectedLength();
+    if (n === 0 || !readerIdle(reader) || reader.buffered < n) return undefined;
     const got = reader.peek(n);
-    // Everything but the fields (a DataActuator's timestamp comes first, spec §5.5, §6.1).
-    if (
-      !same(got, bytes, 0, timestampAt) ||
-      !same(got, bytes, timestampAt + 8, valueAt) ||
-      !same(got, bytes, valueAt + 8, n)
-    ) {
-      return undefined;
-    }
+    const position = this.match(got, 0, false);
+    if (position === undefined) return undefined;
     const before = reader.buffered;
     const consuming = consumePeeked(reader, n);
     if (reader.buffered !== before - n) {
@@ -97,18 +90,46 @@ export class PositionTemplates {
       consuming.catch(() => {});
       return undefined;
     }
-    const value = getF64LE(got, valueAt);
+    return position;
+  }
+
+  /** Bytes of a position that matches the expected template (0: no template). */
+  expectedLength(): number {
+    return this.#get('', false, this.#expectedUnits)?.bytes.length ?? 0;
+  }
+
+  /**
+   * The position at `src[at…]` when it matches the expected template (`expectedLength()` bytes), else
+   * undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no more).
+   */
+  match(src: Uint8Array, at: number, lean: boolean): Position | undefined {
+    const units = this.#expectedUnits;
+    const template = this.#get('', false, units);
+    if (template === undefined) return undefined;
+    const { bytes, timestampAt, valueAt } = template;
+    const n = bytes.length;
+    if (src.length - at < n) return undefined;
+    // Everything but the fields (a DataActuator's timestamp comes first, spec §5.5, §6.1).
+    if (
+      !same(src, at, bytes, 0, timestampAt) ||
+      !same(src, at, bytes, timestampAt + 8, valueAt) ||
+      !same(src, at, bytes, valueAt + 8, n)
+    ) {
+      return undefined;
+    }
+    const value = getF64LE(src, at + valueAt);
     if (this.#form === 'scalar') return { value };
     const withUnits = this.#form === 'actuator-units';
+    if (lean) return withUnits ? { value, units } : { value };
     const data: DataWithAxes = {
       type: 'DataActuator',
-      timestamp: getF64LE(got, timestampAt),
+      timestamp: getF64LE(src, at + timestampAt),
       name: 'actuator',
       units: withUnits ? units : '',
       source: 'raw',
       dim: 'Data0D',
       distribution: 'uniform',
-      data: [new NdArray('<f8', [1], got.subarray(valueAt, valueAt + 8))],
+      data: [new NdArray('<f8', ONE, src.subarray(at + valueAt, at + valueAt + 8))],
       labels: ['CH00'],
       origin: '',
       navIndexes: [],

@@ -37,7 +37,7 @@ const INTERN_SLOTS = 1024;
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
 
 /** `src[from, to)` as a string when every byte is ASCII, else undefined. */
-function asciiAt(src: Uint8Array, from: number, to: number): string | undefined {
+export function asciiAt(src: Uint8Array, from: number, to: number): string | undefined {
   let h = to - from;
   for (let i = from; i < to; i++) {
     const c = src[i]!;

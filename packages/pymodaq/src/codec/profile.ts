@@ -2,16 +2,32 @@
 // codec for that wire generation out (spec §0, §10). Nothing is ever detected from the bytes.
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
-import { UnknownProfileError } from './errors';
+import { PymodaqDecodeError, UnexpectedValueError, UnknownProfileError } from './errors';
 import { TAGS_B } from './gen-b';
 import { LAYOUT_C1, LAYOUT_C2, LAYOUT_C3, LAYOUT_C3_42, LAYOUT_C4, type LayoutC } from './gen-c';
-import { TAGS_D } from './gen-d';
+import { decodePayloadD, TAGS_D } from './gen-d';
 import { type CodecLimits, resolveLimits } from './limits';
 import { MESSAGES_A, MESSAGES_B, MESSAGES_D, type MessageCodec, messagesC, type Position } from './messages';
 import { PositionTemplates } from './position-template';
-import { type Pull, PullContext, type ReadPlan, runOnReader } from './pull';
-import { nowSeconds, type PyValue } from './values';
-import type { DetectorData, EncodeOptions, Generation, ReadValueOptions, WireProfile } from './wire-profile';
+import { asciiAt } from './primitives';
+import {
+  consumePeeked,
+  frameAtHand,
+  type Pull,
+  PullContext,
+  type ReadPlan,
+  readerIdle,
+  runOnReader,
+} from './pull';
+import { type DataToExport, nowSeconds, type PyValue, pyTypeName } from './values';
+import type {
+  EncodeOptions,
+  Generation,
+  ReadDetectorOptions,
+  ReadStringOptions,
+  ReadValueOptions,
+  WireProfile,
+} from './wire-profile';
 import { WireWriter } from './wire-writer';
 
 export interface ResolveProfileOptions {
@@ -30,6 +46,16 @@ const DESCRIPTIONS: Record<Generation, string> = {
 };
 
 const ONE_FRAME: ReadPlan = { singleRead: true };
+/** What readCommandAtHand looks at: a command and a position (a gen D DataActuator frame is 265 bytes). */
+const PEEK_MESSAGE_BYTES = 1024;
+
+/** readCommandAtHand's second result: the position read with its command, if any. */
+export interface CommandAtHand {
+  /** Commands followed by a position (`move_done`, `position_is` for a server). */
+  readonly positionAfter: ReadonlySet<string>;
+  position: Position | undefined;
+}
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MANY_READS: ReadPlan = {};
 
 /** The codec of one wire generation. Stateless: one instance may serve any number of connections. */
@@ -44,6 +70,10 @@ export class PymodaqProfile implements WireProfile {
   readonly messages: MessageCodec;
   /** Positions are written from templates and read by matching them (see position-template.ts). */
   readonly #templates: PositionTemplates;
+  /** The limits of a command read: a command is a short string (`maxCommandBytes` for the frame too). */
+  readonly #commandLimits: CodecLimits;
+  /** Largest command frame payload (see maxCommandBytes). */
+  readonly #maxCommandFrame: number;
 
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
@@ -74,12 +104,19 @@ export class PymodaqProfile implements WireProfile {
           ? 'actuator-units'
           : 'actuator',
     );
+    this.#commandLimits = Object.freeze({
+      ...limits,
+      maxStringBytes: Math.min(limits.maxStringBytes, limits.maxCommandBytes),
+      maxFrameBytes: Math.min(limits.maxFrameBytes, limits.maxCommandBytes),
+    });
+    const maxBytes = this.framed ? this.#commandLimits.maxFrameBytes : this.#commandLimits.maxStringBytes;
+    this.#maxCommandFrame = maxBytes;
     Object.freeze(this);
   }
 
-  /** A fresh decoding context (limits, offsets, field path). */
-  context(options: { offset?: number; trace?: boolean } = {}): PullContext {
-    return new PullContext(this.limits, options);
+  /** A fresh decoding context (limits, offsets, field path); `command` applies the command limits. */
+  context(options: { offset?: number; trace?: boolean; command?: boolean } = {}): PullContext {
+    return new PullContext(options.command ? this.#commandLimits : this.limits, options);
   }
 
   #encode(write: (w: WireWriter) => void, transient = false): Uint8Array {
@@ -102,8 +139,8 @@ export class PymodaqProfile implements WireProfile {
     operation: string,
     pull: (ctx: PullContext) => Pull<T>,
     opts?: OperationOptions,
+    ctx = this.context(),
   ): Promise<T> {
-    const ctx = this.context();
     let decoder: Pull<T>;
     try {
       decoder = pull(ctx);
@@ -124,13 +161,119 @@ export class PymodaqProfile implements WireProfile {
     return this.#encode((w) => this.messages.writeCommand(w, command));
   }
   readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string> {
-    return this.#read(reader, 'command', (ctx) => this.messages.command(ctx), opts);
+    // A command is one u32-length frame in every generation (A–C: a `str`), so with no other message
+    // read in line it is one atomic readFrame, at once when it is buffered whole.
+    if (readerIdle(reader)) {
+      if (opts?.signal?.aborted !== true && frameAtHand(reader)) {
+        try {
+          const command = this.readCommandAtHand(reader);
+          if (command !== undefined) return Promise.resolve(command);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      }
+      return reader
+        .readFrame({ ...opts, maxBytes: this.#maxCommandFrame })
+        .then((frame) => this.#commandOf(frame));
+    }
+    const ctx = this.context({ command: true });
+    return this.#read(reader, 'command', (c) => this.messages.command(c), opts, ctx);
+  }
+
+  /**
+   * The next command when it is buffered whole and no read is in line (consumed at once, synchronously),
+   * else undefined with nothing consumed. For loops that read a message at a time (the server session).
+   * With `out`, a command in `out.positionAfter` takes the position that follows it too when that is
+   * buffered whole and matches a position template (`out.position`, lean: `{ value, units }`).
+   */
+  readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
+    if (out !== undefined) out.position = undefined;
+    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    // One copy of what a small message needs (command and position), looked at without consuming.
+    const src = reader.peek(PEEK_MESSAGE_BYTES);
+    const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
+    if (length > this.#maxCommandFrame || 4 + length > src.length) return undefined;
+    let used = 4 + length;
+    let command: string;
+    try {
+      command = this.#commandOf(src.subarray(4, used));
+    } catch (e) {
+      // An undecodable gen D frame is consumed whole (spec §6.3), as by readCommand.
+      if (this.framed) this.#consume(reader, used);
+      throw e;
+    }
+    if (out?.positionAfter.has(command)) {
+      const position = this.#templates.match(src, used, true);
+      if (position !== undefined) {
+        out.position = position;
+        used += this.#templates.expectedLength();
+      }
+    }
+    if (this.#consume(reader, used)) return command;
+    if (out !== undefined) out.position = undefined;
+    return undefined;
+  }
+
+  /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
+  #consume(reader: ByteReader, n: number): boolean {
+    const before = reader.buffered;
+    const consuming = consumePeeked(reader, n);
+    if (reader.buffered === before - n) return true;
+    // Refused: the general read reports it.
+    consuming.catch(() => {});
+    return false;
+  }
+
+  /** The command held by a frame payload (A–C: UTF-8 text; D: a tagged `str`). */
+  #commandOf(frame: Uint8Array): string {
+    const n = frame.length;
+    // Commands are short ASCII: A–C the bytes themselves; D `u32 3` "str" `u32 n` + the bytes (spec §6.1).
+    const fast = !this.framed
+      ? asciiAt(frame, 0, n)
+      : n >= 11 &&
+          frame[0] === 0 &&
+          frame[1] === 0 &&
+          frame[2] === 0 &&
+          frame[3] === 3 &&
+          frame[4] === 0x73 &&
+          frame[5] === 0x74 &&
+          frame[6] === 0x72 &&
+          ((frame[7]! << 24) | (frame[8]! << 16) | (frame[9]! << 8) | frame[10]!) >>> 0 === n - 11
+        ? asciiAt(frame, 11, n)
+        : undefined;
+    if (fast !== undefined) return fast;
+    if (!this.framed) {
+      try {
+        return UTF8.decode(frame);
+      } catch (e) {
+        throw new PymodaqDecodeError('command: invalid UTF-8', 4, {
+          code: 'PymodaqInvalidUtf8',
+          got: frame,
+          cause: e,
+        });
+      }
+    }
+    const value = decodePayloadD(frame, this.context({ offset: 4, command: true }));
+    if (typeof value !== 'string') throw new UnexpectedValueError('str', pyTypeName(value), 4, 'command');
+    return value;
   }
   encodeString(text: string | Uint8Array): Uint8Array {
     return this.#encode((w) => this.messages.writeString(w, text));
   }
-  readString(reader: ByteReader, opts?: OperationOptions): Promise<string> {
-    return this.#read(reader, 'string', (ctx) => this.messages.string(ctx), opts);
+  readString(reader: ByteReader, opts?: ReadStringOptions): Promise<string> {
+    const max = opts?.maxBytes;
+    const ctx =
+      max === undefined
+        ? this.context()
+        : new PullContext(
+            Object.freeze({
+              ...this.limits,
+              maxStringBytes: Math.min(this.limits.maxStringBytes, max),
+              // Gen D: the frame around the text (tag `str` or `bytes` and lengths: 16 bytes).
+              maxFrameBytes: Math.min(this.limits.maxFrameBytes, max + 16),
+            }),
+          );
+    return this.#read(reader, 'string', (c) => this.messages.string(c), opts, ctx);
   }
   encodePath(path: readonly string[]): Uint8Array {
     return this.#encode((w) => this.messages.writePath(w, path));
@@ -180,20 +323,20 @@ export class PymodaqProfile implements WireProfile {
       return position;
     });
   }
-  encodeDetectorData(data: DetectorData, options: EncodeOptions = {}): Uint8Array {
-    return this.#encode((w) => this.messages.writeDetector(w, data, options.timestamp));
+  encodeDetectorData(data: DataToExport): Uint8Array {
+    return this.#encode((w) => this.messages.writeDetector(w, data));
   }
   /** The detector data as separate buffers (the large array blocks by reference, not copied). */
-  encodeDetectorDataParts(data: DetectorData, options: EncodeOptions = {}): Uint8Array[] {
+  encodeDetectorDataParts(data: DataToExport): Uint8Array[] {
     const w = new WireWriter();
     try {
-      this.messages.writeDetector(w, data, options.timestamp);
+      this.messages.writeDetector(w, data);
       return w.parts();
     } finally {
       w.release();
     }
   }
-  readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData> {
+  readDetectorData(reader: ByteReader, opts?: ReadDetectorOptions): Promise<DataToExport> {
     return this.#read(reader, 'detector data', (ctx) => this.messages.detector(ctx), opts);
   }
   encodeValue(value: PyValue): Uint8Array {

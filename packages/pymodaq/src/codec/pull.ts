@@ -260,6 +260,12 @@ function waitTurn(
   });
 }
 
+/** Options of a message read. */
+export interface ReadOnReaderOptions extends OperationOptions {
+  /** The first frame (gen D) is received into this memory when it fits (see ReadDetectorOptions). */
+  into?: Uint8Array;
+}
+
 /** How a message read uses its reader (see runOnReader). */
 export interface ReadPlan {
   /**
@@ -329,7 +335,7 @@ export function runOnReader<T>(
   reader: ByteReader,
   ctx: PullContext,
   operation: string,
-  opts: OperationOptions = {},
+  opts: ReadOnReaderOptions = {},
   plan: ReadPlan = {},
 ): Promise<T> {
   const previous = turns.get(reader);
@@ -357,16 +363,19 @@ class MessageRead<T> {
   /** Bytes the last round decoded in place and their consumption, if the reader did not complete it at once. */
   #taken: Uint8Array | undefined;
   #consuming: Promise<Uint8Array> | undefined;
+  /** Caller memory for the first frame, until a frame request used it. */
+  #into: Uint8Array | undefined;
 
   constructor(
     readonly decoder: Pull<T>,
     readonly reader: ByteReader,
     readonly ctx: PullContext,
     readonly operation: string,
-    readonly opts: OperationOptions,
+    readonly opts: ReadOnReaderOptions,
     readonly plan: ReadPlan,
   ) {
     this.#turn = new Turn(reader);
+    this.#into = opts.into;
   }
 
   /** Steps the decoder, in place over what is buffered unless an earlier read queued on the reader owns it. */
@@ -455,6 +464,15 @@ class MessageRead<T> {
   /** The decoder's request of `n` bytes (or a FRAME) from the stream. */
   async #request(n: number, deadline: number | undefined): Promise<Uint8Array> {
     const { reader, ctx } = this;
+    // The whole message part stays within maxMessageBytes (checked before the bytes are read).
+    const room = ctx.limits.maxMessageBytes - ctx.offset;
+    if (n === FRAME ? room < 4 : n > room) {
+      throw new LimitExceededError(
+        `${this.operation}: message size`,
+        ctx.limits.maxMessageBytes,
+        ctx.offset + (n === FRAME ? 4 : n),
+      );
+    }
     try {
       // A request the buffer already satisfies completes at once: it needs no timer and no abort listener.
       const waits =
@@ -466,7 +484,27 @@ class MessageRead<T> {
           : Math.max(0, deadline - Date.now());
       const signal = waits ? this.opts.signal : undefined;
       if (n === FRAME) {
-        const input = await reader.readFrame({ maxBytes: ctx.limits.maxFrameBytes, signal, timeoutMs });
+        const maxBytes = Math.min(ctx.limits.maxFrameBytes, room - 4);
+        const into = this.#into;
+        this.#into = undefined;
+        let input: Uint8Array | undefined;
+        if (into !== undefined) {
+          try {
+            input = await reader.readFrame({ maxBytes, signal, timeoutMs, into });
+          } catch (e) {
+            // A frame larger than the caller's memory: nothing was consumed, read it the usual way.
+            if (!(LimitExceededError.isInstance(e) && e.limit === into.length && into.length < maxBytes))
+              throw e;
+          }
+        }
+        input ??= await reader.readFrame({
+          maxBytes,
+          signal,
+          timeoutMs:
+            into === undefined || !waits || deadline === undefined
+              ? timeoutMs
+              : Math.max(0, deadline - Date.now()),
+        });
         // Kept for the EofError of a later request (a single request has none).
         if (!this.plan.singleRead) this.#received.push(encodeFrameHeader(input.length), input);
         this.#consumed += 4 + input.length;

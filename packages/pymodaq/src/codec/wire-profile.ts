@@ -3,8 +3,7 @@
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import type { CodecLimits } from './limits';
-import type { NdArray } from './nd-array';
-import type { Axis, DataDim, DataWithAxes, DwaClass, PyValue } from './values';
+import type { DataToExport, DataWithAxes, PyValue } from './values';
 
 /**
  * Wire generations (spec §0): A 1.6.0–2.0.0, B 2.0.1–4.0.x (and the LabVIEW client), C1 4.1.0–4.1.2,
@@ -30,33 +29,23 @@ export interface ReadValueOptions extends OperationOptions {
   itemKind?: 'array' | 'string' | 'scalar';
 }
 
-/** One channel group of detector data: a DataWithAxes in gen C/D, one array in gen A/B. */
-export interface DetectorChannel {
-  name: string;
-  dim: DataDim;
-  arrays: NdArray[];
-  labels?: string[];
-  units?: string;
-  /** C/D: the DataWithAxes flavour (default DataFromPlugins when encoding, spec §9 c). */
-  type?: DwaClass;
-  /** C/D: the DataWithAxes timestamp (default: the DetectorData timestamp, else now). */
-  timestamp?: number;
-  /** C/D: axes of the data. */
-  axes?: Axis[];
-  /** C3/C4/D: error arrays. */
-  errors?: NdArray[];
+/** Options of `readString`. */
+export interface ReadStringOptions extends OperationOptions {
+  /** A lower limit than `limits.maxStringBytes` for this string, checked before it is read. */
+  maxBytes?: number;
 }
 
-/** Detector data after `Done`: a DataToExport's content in C/D; one channel per array in A/B. */
-export interface DetectorData {
-  name: string;
-  channels: DetectorChannel[];
-  /** Seconds since the epoch (C/D: the DataToExport timestamp). */
-  timestamp?: number;
+/** Options of `readDetectorData`. */
+export interface ReadDetectorOptions extends OperationOptions {
+  /**
+   * Gen D: receive the frame straight into this caller-owned memory when it fits (the decoded arrays are
+   * then views of it; a larger frame is read the usual way). Ignored by A–C.
+   */
+  into?: Uint8Array;
 }
 
 export interface EncodeOptions {
-  /** Timestamp for the DataWithAxes / DataToExport built by the encoder (default now). */
+  /** Timestamp of the DataActuator built for a position (default now). */
   timestamp?: number;
 }
 
@@ -77,11 +66,16 @@ export interface WireProfile {
 
   /** A–C: `str`; D: a frame holding a tagged `str`. */
   encodeCommand(command: string): Uint8Array;
+  /**
+   * One atomic read (a command is a u32-length frame in every generation: a `str` in A–C): a read that
+   * times out or is aborted consumes nothing. Longer than `limits.maxCommandBytes` is a LimitExceededError
+   * with nothing consumed (a stream out of step shows at once); an undecodable gen D frame is consumed.
+   */
   readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string>;
   /** XML and other text. D: a string travels tagged `str`, a Uint8Array tagged `bytes` (PyMoDAQ 5 XML). */
   encodeString(text: string | Uint8Array): Uint8Array;
   /** D accepts tagged `str` or tagged `bytes` (spec §9 n). Invalid UTF-8 is a decode error. */
-  readString(reader: ByteReader, opts?: OperationOptions): Promise<string>;
+  readString(reader: ByteReader, opts?: ReadStringOptions): Promise<string>;
   /** A: untagged list of str; B/C: items tagged `string`; D: a frame holding a `list` of `str`. */
   encodePath(path: readonly string[]): Uint8Array;
   readPath(reader: ByteReader, opts?: OperationOptions): Promise<string[]>;
@@ -94,11 +88,15 @@ export interface WireProfile {
     reader: ByteReader,
     opts?: OperationOptions,
   ): Promise<{ value: number; units?: string; data?: DataWithAxes }>;
-  /** A: untagged list of arrays; B: list of `array` items; C/D: DataToExport of DataFromPlugins. */
-  encodeDetectorData(data: DetectorData, options?: EncodeOptions): Uint8Array;
+  /**
+   * The data after `Done`. C/D: the DataToExport as it is (PyMoDAQ 5 wants DataFromPlugins inside, spec
+   * §9 c); A: an untagged list of the arrays of every DataWithAxes; B: a list of `array` items.
+   */
+  encodeDetectorData(data: DataToExport): Uint8Array;
   /** The same bytes as encodeDetectorData, as separate buffers: array data by reference, never copied. */
-  encodeDetectorDataParts(data: DetectorData, options?: EncodeOptions): Uint8Array[];
-  readDetectorData(reader: ByteReader, opts?: OperationOptions): Promise<DetectorData>;
+  encodeDetectorDataParts(data: DataToExport): Uint8Array[];
+  /** A/B: a DataToExport of one DataFromPlugins per array (see detector-data.ts). */
+  readDetectorData(reader: ByteReader, opts?: ReadDetectorOptions): Promise<DataToExport>;
   /** A value as this generation's generic encoder writes it (gen C: `Serializer.to_bytes()`; D: a frame). */
   encodeValue(value: PyValue): Uint8Array;
   /** B/C: a value as a list item (tag + body); D: the tagged object without its frame. */

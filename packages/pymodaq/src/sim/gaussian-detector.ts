@@ -2,7 +2,7 @@
 // horizontal profile through the spot, 2D the whole image, ND a stack of two images. Used by the
 // `pymodaq client detector` command, the demo and the tests.
 
-import { type DetectorData, NdArray } from '../codec';
+import { type DataDim, type DataToExport, dataFromPlugins, dataToExport, NdArray } from '../codec';
 import type { GrabDim } from '../commands';
 import type { DetectorHandlers } from '../detector';
 
@@ -92,12 +92,12 @@ export class GaussianDetector {
   }
 
   /** Data as a detector returns it for `Send Data <dim>`. */
-  grab(dim: GrabDim): DetectorData {
+  grab(dim: GrabDim): DataToExport {
     const img = this.image();
     const w = this.width;
     const h = this.height;
     let array: NdArray;
-    let kind: DetectorData['channels'][number]['dim'];
+    let kind: DataDim;
     switch (dim) {
       case '0D': {
         let sum = 0;
@@ -125,11 +125,21 @@ export class GaussianDetector {
         break;
       }
     }
-    return {
+    const timestamp = Date.now() / 1000;
+    return dataToExport({
       name: this.name,
-      timestamp: Date.now() / 1000,
-      channels: [{ name: this.name, dim: kind, arrays: [array], labels: ['CH00'], units: 'counts' }],
-    };
+      timestamp,
+      data: [
+        dataFromPlugins({
+          name: this.name,
+          data: [array],
+          dim: kind,
+          labels: ['CH00'],
+          units: 'counts',
+          timestamp,
+        }),
+      ],
+    });
   }
 
   /** The handlers a PymodaqDetector needs to serve this camera. */

@@ -14,7 +14,7 @@ import {
   registerNode,
 } from '../red';
 import { linkStatus, reasonOf } from '../status';
-import { BusLink, type LinkState } from './link';
+import { BusLink, LinkDownError, type LinkState } from './link';
 
 export const CMDTCP_LINK = 'labwire-cmdtcp-link';
 export const CMDTCP = 'labwire-cmdtcp';
@@ -178,6 +178,8 @@ export function registerCmdTcpNodes(RED: NodeAPI): void {
       else node.status(statusOf(linkState));
     };
     const unwatch = link.watch((state) => {
+      // A new connection starts clean: the last call's failure belonged to the old one.
+      if (state.state === 'connected' && linkState.state !== 'connected') lastError = undefined;
       linkState = state;
       show();
     });
@@ -197,8 +199,11 @@ export function registerCmdTcpNodes(RED: NodeAPI): void {
           },
           (error: unknown) => {
             if (closing.signal.aborted) return done();
-            lastError = error;
-            show();
+            // A call refused because the link is down: the link's own status already says why.
+            if (!(error instanceof LinkDownError)) {
+              lastError = error;
+              show();
+            }
             done(error);
           },
         );

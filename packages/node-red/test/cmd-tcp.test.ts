@@ -3,6 +3,7 @@
 import { InstrumentSim } from '@labwire/bus/simulator';
 import { waitFor } from '@labwire/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { NodeMessage } from '../src/red';
 import {
   collect,
   coreNode,
@@ -149,5 +150,71 @@ describe('cmd_tcp calls', () => {
     await load([call('idn', 'wrnrd_until', { data: '*IDN?\\n', eot: '\\n' })], 'tcp(timeout=2)', true);
     await waitForStatus('idn', (s) => s.fill === 'green');
     expect((await roundTrip('idn', {}, 'out')).payload).toMatch(/^LABWIRE,TCPBUS-SIM,/);
+  });
+});
+
+describe('settings and bad input', () => {
+  test('settings refused at deploy name the field; a node without a link says so', async () => {
+    await load([
+      call('op', 'send'),
+      call('timeout', 'wrnrd', { count: 2, timeout: 'soon' }),
+      { ...call('orphan', 'write'), link: '' },
+    ]);
+    expect(statusOf('op')).toMatchObject({ fill: 'red', shape: 'ring' });
+    expect(statusOf('op')?.text).toMatch(/^error settings: operation: expected one of write, read, /);
+    expect(errorsOf('op').map(([e]) => String(e))).toEqual([
+      'settings: operation: expected one of write, read, read_until, wrnrd, wrnrd_until, expect, got "send"',
+    ]);
+    expect(statusOf('timeout')?.text).toMatch(/^error settings: timeout: expected a number, got "soon"$/);
+    expect(errorsOf('timeout').map(([e]) => String(e))).toEqual(['settings: timeout: expected a number, got "soon"']);
+    expect(statusOf('orphan')?.text).toMatch(/no link configured/);
+    expect(errorsOf('orphan').map(([e]) => String(e))).toEqual([expect.stringMatching(/no link configured/)]);
+  });
+
+  test('a message without what the call needs: Catch gets it with the reason, nothing is sent', async () => {
+    await load([
+      call('read', 'read'),
+      call('until', 'read_until'),
+      call('write', 'write'),
+      call('hexwrite', 'write', { hex: true }),
+      call('idn', 'wrnrd_until', { data: '*IDN?\\n', eot: '\\n' }),
+      { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]);
+    await waitForStatus('read', (s) => s.fill === 'green');
+    const cases: [string, NodeMessage, RegExp][] = [
+      ['read', { topic: 'no count' }, /bytes: required/],
+      ['read', { topic: 'bad count', count: -3 }, /bytes: must be at least 0, got -3/],
+      ['until', { topic: 'no eot' }, /eot: required/],
+      ['write', { topic: 'object', payload: { a: 1 } }, /payload: expected text or a Buffer/],
+      ['hexwrite', { topic: 'odd hex', payload: 'abc' }, /hex|odd|Invalid/i],
+    ];
+    for (const [id, msg, reason] of cases) {
+      const caught = await roundTrip(id, msg, 'caught');
+      expect(caught.topic).toBe(msg.topic);
+      expect((caught.error as { message: string }).message).toMatch(reason);
+      expect((caught.error as { source: { id: string } }).source.id).toBe(id);
+    }
+    // The link is in step after all that: the next query gets its own answer.
+    expect((await roundTrip('idn', {}, 'out')).payload).toBe('LABWIRE,TCPBUS-SIM,NR-0001,1.0');
+  });
+
+  test('bytes from the instrument in an error are shown as hex, never printed raw', async () => {
+    await load([
+      call('write', 'write'),
+      call('until', 'read_until', { eot: 'Z', timeout: 0.3 }),
+      { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]);
+    await waitForStatus('until', (s) => s.fill === 'green');
+    // ESC [ 2 J (clear screen), a right-to-left override, BEL: the instrument echoes them back.
+    await roundTrip('write', { payload: 'ECHO \x1b[2J\u202eabc\x07\n' }, 'out');
+    const caught = await roundTrip('until', {}, 'caught');
+    const message = (caught.error as { message: string }).message;
+    expect(message).toMatch(/timed out after 300 ms; \d+ byte\(s\) buffered and kept for the next read: 1b 5b 32 4a e2 80 ae/);
+    const text = statusOf('until')?.text ?? '';
+    expect(text).toMatch(/^error: /);
+    expect(text.length).toBeLessThanOrEqual(90);
+    expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   });
 });

@@ -2,12 +2,14 @@
 // PymodaqServer (every wire generation), and a flow driving instruments through the server node, with the
 // simulated stage and camera on loopback.
 
+import net from 'node:net';
 import {
   GENERATIONS,
   type Position,
   PymodaqActuator,
   PymodaqServer,
   type PymodaqServerClient,
+  resolveProfile,
   SimulatedStage,
 } from '@labwire/pymodaq';
 import { sleep, waitFor } from '@labwire/testkit';
@@ -16,12 +18,14 @@ import type { NodeMessage } from '../src/red';
 import {
   collect,
   coreNode,
+  errorsOf,
   helper,
   labwireModules,
   nextMessage,
   node,
   onTab,
   roundTrip,
+  statuses,
   statusOf,
   waitForStatus,
 } from './red';
@@ -344,3 +348,58 @@ describe('driving instruments through the server node', () => {
   });
 });
 
+
+describe('settings and hostile peers', () => {
+  test('settings refused at deploy name the field', async () => {
+    await load([
+      { id: 'gen', type: 'labwire-pymodaq-actuator', protocol: 'E', host: '127.0.0.1', port: 6341, wires: [[]] },
+      { id: 'port', type: 'labwire-pymodaq-detector', protocol: 'D', host: '127.0.0.1', port: 70_000, wires: [[]] },
+      { id: 'srv', type: 'labwire-pymodaq-server', protocol: 'D', role: 'viewer', port: 0 },
+      { id: 'cmd', type: 'labwire-pymodaq-command', server: 'srv', command: 'grab', wires: [[]] },
+      { id: 'orphan', type: 'labwire-pymodaq-command', server: '', command: 'grab', wires: [[]] },
+    ]);
+    expect(statusOf('gen')).toMatchObject({ fill: 'red', shape: 'ring' });
+    expect(errorsOf('gen').map(([e]) => String(e))).toEqual([expect.stringMatching(/^settings: .*\bE\b/)]);
+    expect(errorsOf('port').map(([e]) => String(e))).toEqual(['settings: port: must be at most 65535, got 70000']);
+    expect(errorsOf('srv').map(([e]) => String(e))).toEqual([
+      'settings: role: expected one of both, actuator, detector, got "viewer"',
+    ]);
+    expect(statusOf('cmd')?.text).toMatch(/^error server: role: expected one of/);
+    expect(errorsOf('orphan').map(([e]) => String(e))).toEqual([expect.stringMatching(/no server configured/)]);
+  });
+
+  test('a peer sending an unknown command with control characters: escaped in status and log, link dropped', async () => {
+    // A hostile "server" speaking generation C4: after the client's hello it sends a command name with
+    // ESC sequences, a C1 control and a right-to-left override.
+    const profile = resolveProfile('C4');
+    const evil = '\x1b[2J\x85evil\u202eexe.txt';
+    const sockets = new Set<net.Socket>();
+    const hostile = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.write(profile.encodeCommand(evil)));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    const port = (hostile.address() as net.AddressInfo).port;
+    try {
+      await load([
+        { id: 'act', type: 'labwire-pymodaq-actuator', protocol: 'C4', host: '127.0.0.1', port, wires: [[]] },
+      ]);
+      const errors = await waitFor(() => {
+        const e = errorsOf('act').map(([x]) => String(x));
+        return e.length > 0 ? e : undefined;
+      });
+      expect(errors[0]).toMatch(/^PyMoDAQ link: unknown PyMoDAQ command/);
+      expect(errors[0]).toContain('\\u202e');
+      for (const text of [...errors, ...statuses('act').map((st) => st.text ?? '')]) {
+        expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      }
+      const down = await waitForStatus('act', (st) => st.fill === 'yellow' && /unknown|command/.test(st.text ?? ''));
+      expect(down.text!.length).toBeLessThanOrEqual(90);
+    } finally {
+      await helper.unload();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => hostile.close(() => resolve()));
+    }
+  });
+});

@@ -7,7 +7,9 @@
 //     private workspace package left, a README;
 //  3. install all tarballs into a fresh temporary project with npm and import every entry point there,
 //     both as ESM (`import`) and as CommonJS (`require`); TypeScript with `moduleResolution: node10`
-//     finds every subpath's types;
+//     finds every subpath's types; Node-RED node packages: each node module in `node-red`.nodes is packed
+//     with its HTML, loads with require() from the install and registers types that have a template and
+//     help text;
 //  4. the apps, from that project with no tsx anywhere: each `--help` and `--version`, `npx mmp
 //     --version`, and one real command each against its simulator (mmp uptime, epic-sim + mmp, tcpbus sim
 //     + a tcpbus script, pymodaq decode, the whole demo); then `npm i -g` of the tarballs into a
@@ -103,6 +105,7 @@ for (const { dir, pkg } of packages) {
       }
     }
   }
+  if (manifest['node-red'] !== undefined) checkNodeRedTarball(label, manifest, files);
   console.log(`  packed ${label}`);
 }
 
@@ -137,6 +140,7 @@ for (const { pkg } of packages.filter(({ pkg }) => !isApp(pkg))) {
   }
 }
 
+checkNodeRedModules(consumer);
 checkNode10Types(consumer);
 await checkApps(consumer);
 checkGlobalInstall();
@@ -150,6 +154,63 @@ console.log(
   `\nrelease check passed: ${packages.length} packages packed and installed; libraries imported (ESM, require, ` +
     'node10 types); apps run from the install and from a global install',
 );
+
+/** A Node-RED node package: every module named in `node-red`.nodes is packed with its editor HTML beside it. */
+function checkNodeRedTarball(label, manifest, files) {
+  const nodes = Object.entries(manifest['node-red'].nodes ?? {});
+  if (nodes.length === 0) fail(`${label}: "node-red" names no node modules`);
+  for (const [name, file] of nodes) {
+    const js = String(file).replace(/^\.\//, '');
+    if (!files.includes(js)) fail(`${label}: node module ${name} names ${file}, not in the tarball`);
+    const html = js.replace(/\.[cm]?js$/, '.html');
+    if (!files.includes(html)) fail(`${label}: node module ${name} has no editor HTML (${html}) beside it`);
+  }
+  if (!manifest.keywords?.includes('node-red'))
+    fail(`${label}: no "node-red" keyword (the palette manager needs it)`);
+  if ((manifest.files ?? []).includes('examples') && !files.some((f) => f.startsWith('examples/')))
+    fail(`${label}: lists examples/ but packs none`);
+}
+
+/**
+ * Node-RED node packages, as Node-RED loads them from a fresh install: require() each node module, call it
+ * with a RED that records registrations; every registered type has an edit template and help text in the
+ * module's HTML.
+ */
+function checkNodeRedModules(dir) {
+  for (const { pkg } of packages.filter(({ pkg }) => pkg['node-red'] !== undefined)) {
+    for (const [name, file] of Object.entries(pkg['node-red'].nodes ?? {})) {
+      const installed = path.join(dir, 'node_modules', pkg.name, String(file));
+      const script = `
+        const types = [];
+        const register = require(${JSON.stringify(installed)});
+        if (typeof register !== 'function') { console.error('module.exports is not a function'); process.exit(1); }
+        register({ nodes: { registerType: (t) => types.push(t), createNode() {}, getNode() {} }, version: () => '4.1.0' });
+        console.log(types.join(' '));`;
+      try {
+        const types = capture(process.execPath, ['-e', script], { cwd: dir })
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean);
+        const html = fs.readFileSync(installed.replace(/\.[cm]?js$/, '.html'), 'utf8');
+        const missing = types.filter(
+          (t) => !html.includes(`data-template-name="${t}"`) || !html.includes(`data-help-name="${t}"`),
+        );
+        if (types.length === 0) fail(`${pkg.name} ${name}: registers no node type`);
+        else if (missing.length > 0)
+          fail(`${pkg.name} ${name}: no template or help for ${missing.join(', ')}`);
+        else console.log(`  ${pkg.name} ${name}: require ok, registers ${types.join(', ')}`);
+      } catch (e) {
+        fail(
+          `${pkg.name} ${name}: ${
+            String(e.stderr ?? e.message)
+              .trim()
+              .split('\n')[0]
+          }`,
+        );
+      }
+    }
+  }
+}
 
 /** TypeScript with `moduleResolution: node10` (older projects) finds the types of every subpath. */
 function checkNode10Types(dir) {

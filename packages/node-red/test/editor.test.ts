@@ -11,7 +11,10 @@ import { NODE_TYPES } from '../src/index';
 
 interface Definition {
   category: string;
-  defaults: Record<string, { value: unknown; validate?: (this: Record<string, unknown>, v: unknown) => unknown }>;
+  defaults: Record<
+    string,
+    { value: unknown; validate?: (this: Record<string, unknown>, v: unknown) => unknown }
+  >;
   label?: unknown;
 }
 
@@ -19,7 +22,9 @@ const SRC = path.join(import.meta.dirname, '..', 'src', 'nodes');
 
 function loadHtml(module: string) {
   const html = fs.readFileSync(path.join(SRC, `${module}.html`), 'utf8');
-  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map(
+    (m) => m[1]!,
+  );
   const definitions = new Map<string, Definition>();
   const RED = {
     nodes: { registerType: (type: string, def: Definition) => definitions.set(type, def) },
@@ -29,15 +34,22 @@ function loadHtml(module: string) {
   for (const script of scripts) vm.runInNewContext(script, { RED, $: () => ({}) });
   const sections = (kind: 'template' | 'help') =>
     new Map(
-      [...html.matchAll(new RegExp(`<script type="text/html" data-${kind}-name="([^"]+)">([\\s\\S]*?)</script>`, 'g'))].map(
-        (m) => [m[1]!, m[2]!],
-      ),
+      [
+        ...html.matchAll(
+          new RegExp(`<script type="text/html" data-${kind}-name="([^"]+)">([\\s\\S]*?)</script>`, 'g'),
+        ),
+      ].map((m) => [m[1]!, m[2]!]),
     );
   return { definitions, templates: sections('template'), help: sections('help') };
 }
 
 /** What a field's validator says about `value` in a node with `node`'s other settings (true = accepted). */
-function validate(def: Definition, field: string, value: unknown, node: Record<string, unknown> = {}): unknown {
+function validate(
+  def: Definition,
+  field: string,
+  value: unknown,
+  node: Record<string, unknown> = {},
+): unknown {
   const rule = def.defaults[field];
   if (rule?.validate === undefined) return true;
   const self = { ...Object.fromEntries(Object.entries(def.defaults).map(([k, d]) => [k, d.value])), ...node };
@@ -51,7 +63,12 @@ describe.each(Object.entries(NODE_TYPES))('editor HTML of %s', (module, types) =
     expect([...definitions.keys()].sort()).toEqual([...types].sort());
     for (const type of types) {
       expect(templates.get(type), `template of ${type}`).toMatch(/<input|<select/);
-      const text = help.get(type)?.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() ?? '';
+      const text =
+        help
+          .get(type)
+          ?.replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim() ?? '';
       expect(text.length, `help of ${type}`).toBeGreaterThan(200);
     }
   });
@@ -59,7 +76,9 @@ describe.each(Object.entries(NODE_TYPES))('editor HTML of %s', (module, types) =
   test('the default of every field passes its own validator', () => {
     for (const [type, def] of definitions) {
       for (const [field, rule] of Object.entries(def.defaults)) {
-        expect(validate(def, field, rule.value), `${type}.${field} = ${JSON.stringify(rule.value)}`).toBe(true);
+        expect(validate(def, field, rule.value), `${type}.${field} = ${JSON.stringify(rule.value)}`).toBe(
+          true,
+        );
       }
     }
   });

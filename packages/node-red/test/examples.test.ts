@@ -12,9 +12,12 @@ import type { NodeMessage } from '../src/red';
 import { collect, coreNode, helper, labwireModules, node, roundTrip, waitForStatus } from './red';
 
 const EXAMPLES = path.join(import.meta.dirname, '..', 'examples');
-const core = ['common/20-inject.js', 'common/25-catch.js', 'function/10-switch.js', 'function/15-change.js'].map(
-  coreNode,
-);
+const core = [
+  'common/20-inject.js',
+  'common/25-catch.js',
+  'function/10-switch.js',
+  'function/15-change.js',
+].map(coreNode);
 let modules: Awaited<ReturnType<typeof labwireModules>>;
 
 beforeAll(async () => {
@@ -40,7 +43,10 @@ async function freePort(): Promise<number> {
 
 /** Loads an example; returns the messages its error debug node ("errors") receives. */
 async function loadExample(name: string, rewrite: (n: Record<string, unknown>) => void = () => {}) {
-  const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, `${name}.json`), 'utf8')) as Record<string, unknown>[];
+  const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, `${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >[];
   for (const n of flow) {
     if (n.type === 'debug') n.type = 'helper';
     rewrite(n);
@@ -54,8 +60,14 @@ describe('examples', () => {
     const files = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(4);
     for (const file of files) {
-      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) as Record<string, unknown>[];
-      expect(flow.filter((n) => n.type === 'tab'), file).toHaveLength(1);
+      const flow = JSON.parse(fs.readFileSync(path.join(EXAMPLES, file), 'utf8')) as Record<
+        string,
+        unknown
+      >[];
+      expect(
+        flow.filter((n) => n.type === 'tab'),
+        file,
+      ).toHaveLength(1);
       for (const n of flow) {
         if (typeof n.host === 'string') expect(n.host, `${file} ${String(n.id)}`).toBe('127.0.0.1');
         if (typeof n.conf === 'string') expect(n.simulate, `${file} ${String(n.id)}`).toBe(true);
@@ -88,7 +100,9 @@ describe('examples', () => {
     await waitForStatus('move', (s) => s.text?.includes('1 act. 1 det.') === true);
     expect((await roundTrip('go', {}, 'move-out', 20_000)).payload).toBe(2.5);
     expect((await roundTrip('where', {}, 'where-out')).payload).toBe(2.5);
-    const image = (await roundTrip('snap', {}, 'grab-out')).payload as { data: { dim: string; data: number[][][] }[] };
+    const image = (await roundTrip('snap', {}, 'grab-out')).payload as {
+      data: { dim: string; data: number[][][] }[];
+    };
     expect(image.data[0]!.dim).toBe('Data2D');
     expect(image.data[0]!.data[0]!.length).toBeGreaterThan(1);
     expect(errors).toEqual([]);

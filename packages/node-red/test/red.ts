@@ -177,3 +177,19 @@ export function onTab(nodes: object[]): object[] {
     }),
   ];
 }
+
+/** The control and bidirectional-formatting characters in `text` (what must never reach a status or log). */
+export function unprintableIn(text: string): string[] {
+  return [...text].filter((c) => {
+    const code = c.codePointAt(0) ?? 0;
+    return (
+      code <= 0x1f ||
+      (code >= 0x7f && code <= 0x9f) ||
+      code === 0x061c ||
+      code === 0x200e ||
+      code === 0x200f ||
+      (code >= 0x202a && code <= 0x202e) ||
+      (code >= 0x2066 && code <= 0x2069)
+    );
+  });
+}

@@ -106,7 +106,15 @@ function everything(): object[] {
   return onTab([
     ...tenDevices(),
     { id: 'link', type: 'labwire-cmdtcp-link', conf: bus.confString(',timeout=2') },
-    { id: 'idn', type: 'labwire-cmdtcp', link: 'link', op: 'wrnrd_until', data: '*IDN?\\n', eot: '\\n', wires: [[]] },
+    {
+      id: 'idn',
+      type: 'labwire-cmdtcp',
+      link: 'link',
+      op: 'wrnrd_until',
+      data: '*IDN?\\n',
+      eot: '\\n',
+      wires: [[]],
+    },
     {
       id: 'act',
       type: 'labwire-pymodaq-actuator',
@@ -168,9 +176,11 @@ describe('redeploys', () => {
 
   test('requests in flight at a redeploy are settled, none waits for its deadline', async () => {
     const completed: { id: string; msgid: string | undefined; error: unknown }[] = [];
-    const hooks = (helper._RED as unknown as {
-      hooks: { add(name: string, fn: (e: unknown) => void): void; remove(name: string): void };
-    }).hooks;
+    const hooks = (
+      helper._RED as unknown as {
+        hooks: { add(name: string, fn: (e: unknown) => void): void; remove(name: string): void };
+      }
+    ).hooks;
     hooks.add('onComplete.labwire-test', (e) => {
       const event = e as { msg: NodeMessage; node: { id: string }; error?: unknown };
       completed.push({ id: event.node.id, msgid: event.msg._msgid, error: event.error });
@@ -181,13 +191,43 @@ describe('redeploys', () => {
         onTab([
           // A device that accepts and never answers: the read waits for its 60 s deadline.
           { id: 'dev', type: 'labwire-mmp-device', host: '127.0.0.1', port: portOf(silent), timeout: 60_000 },
-          { id: 'read', type: 'labwire-mmp-read', device: 'dev', area: 'analog', module: 1, channel: 0, wires: [[]] },
+          {
+            id: 'read',
+            type: 'labwire-mmp-read',
+            device: 'dev',
+            area: 'analog',
+            module: 1,
+            channel: 0,
+            wires: [[]],
+          },
           // A query the instrument never answers (a set command), with a 60 s timeout.
           { id: 'link', type: 'labwire-cmdtcp-link', conf: bus.confString(',timeout=60') },
-          { id: 'q', type: 'labwire-cmdtcp', link: 'link', op: 'wrnrd_until', eot: '\\n', timeout: 60, wires: [[]] },
+          {
+            id: 'q',
+            type: 'labwire-cmdtcp',
+            link: 'link',
+            op: 'wrnrd_until',
+            eot: '\\n',
+            timeout: 60,
+            wires: [[]],
+          },
           // A slow move of the simulated stage (10 units/s to 500).
-          { id: 'srv', type: 'labwire-pymodaq-server', protocol: 'D', port: 0, simulateStage: true, moveTimeout: 600 },
-          { id: 'cmd', type: 'labwire-pymodaq-command', server: 'srv', command: 'move_abs', timeout: 600, wires: [[]] },
+          {
+            id: 'srv',
+            type: 'labwire-pymodaq-server',
+            protocol: 'D',
+            port: 0,
+            simulateStage: true,
+            moveTimeout: 600,
+          },
+          {
+            id: 'cmd',
+            type: 'labwire-pymodaq-command',
+            server: 'srv',
+            command: 'move_abs',
+            timeout: 600,
+            wires: [[]],
+          },
         ]),
       );
       await waitForStatus('q', (s) => s.fill === 'green');

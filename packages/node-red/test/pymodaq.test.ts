@@ -198,6 +198,7 @@ describe('a flow as a remote PyMoDAQ actuator', () => {
     servers.push(again);
     await again.listen();
     await waitForStatus('act', (st) => st.fill === 'green', 15_000);
+    await again.waitForClient('ACTUATOR', { timeoutMs: 10_000 });
     expect(again.clients.map((c) => c.type)).toEqual(['ACTUATOR']);
   });
 });

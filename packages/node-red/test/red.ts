@@ -36,6 +36,8 @@ export interface Helper {
   log(): { getCalls(): SpyCall[] };
   _NodePrototype: { status: { getCalls(): SpyCall[] }; error: { getCalls(): SpyCall[] } };
   _RED: { version(): string };
+  _redNodes: { setFlows(flow: object[], credentials: object, type: string): Promise<unknown> };
+  _events: { on(event: string, listener: () => void): void; off(event: string, listener: () => void): void };
 }
 
 export const nodeRed = inject('nodeRed');
@@ -192,4 +194,23 @@ export function unprintableIn(text: string): string[] {
       (code >= 0x2066 && code <= 0x2069)
     );
   });
+}
+
+/**
+ * Deploys `flow` again into the running runtime (as the editor's Deploy button does) and waits until the new
+ * flow has started. (The helper's own setFlows gives the runtime 300 ms to start the flow, which a loaded
+ * machine does not always keep.)
+ */
+export async function redeploy(flow: object[], type: 'full' | 'flows' | 'nodes' = 'full'): Promise<void> {
+  let started = false;
+  const onStarted = () => {
+    started = true;
+  };
+  helper._events.on('flows:started', onStarted);
+  try {
+    await helper._redNodes.setFlows(flow, {}, type);
+    await waitFor(() => started, { timeoutMs: 30_000, message: 'flows:started after a deploy' });
+  } finally {
+    helper._events.off('flows:started', onStarted);
+  }
 }

@@ -11,7 +11,7 @@ import { PymodaqServer } from '@labwire/pymodaq';
 import { waitFor } from '@labwire/testkit';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { NodeMessage } from '../src/red';
-import { helper, labwireModules, node, onTab, waitForStatus } from './red';
+import { helper, labwireModules, node, onTab, redeploy, waitForStatus } from './red';
 
 /** Deploys of the 10-device flow (the issue's figure). LABWIRE_REDEPLOYS lowers it for a quick local run. */
 const CYCLES = Number(process.env.LABWIRE_REDEPLOYS ?? 1000);
@@ -84,7 +84,7 @@ function tenDevices(): object[] {
         id: `scan${i}`,
         type: 'labwire-mmp-scan',
         device: `dev${i}`,
-        period: 10,
+        period: 50,
         points: [{ kind: 'analog-module', module: 1 }],
         wires: [[]],
       },
@@ -128,6 +128,28 @@ function everything(): object[] {
   ]);
 }
 
+async function deployAgainAndAgain(): Promise<void> {
+  // The first deploy comes all the way up: every device scanning, the link and both PyMoDAQ sides connected.
+  for (let i = 0; i < DEVICES; i++) await waitForStatus(`scan${i}`, (s) => s.text === 'connected');
+  await waitForStatus('idn', (s) => s.fill === 'green');
+  await waitForStatus('act', (s) => s.fill === 'green');
+  await waitForStatus('cmd', (s) => s.text?.includes('1 act.') === true);
+
+  // Then redeploys in quick succession: most stop nodes that are still connecting, every tenth one waits
+  // until the devices are connected (nodes stopped while connected, scanning, reading).
+  for (let cycle = 1; cycle < CYCLES; cycle++) {
+    await redeploy(everything());
+    if (cycle % 10 === 0) {
+      for (let i = 0; i < DEVICES; i++) {
+        await waitForStatus(`scan${i}`, (s) => s.text === 'connected', 30_000).catch((error: unknown) => {
+          throw new Error(`deploy ${cycle}: ${String(error)}; handles ${JSON.stringify(resources())}`);
+        });
+      }
+      node('read0').receive({});
+    }
+  }
+}
+
 describe('redeploys', () => {
   test(`${CYCLES} deploys of a flow with ${DEVICES} devices: handles back to baseline, no leak warnings`, async () => {
     // Baseline with the runtime started and one flow deployed and stopped (the runtime's own lazy timers).
@@ -136,22 +158,11 @@ describe('redeploys', () => {
     const baseline = resources();
 
     await helper.load([modules.optommp, modules.cmdTcp, modules.pymodaq], everything());
-    // The first deploy comes all the way up: every device scanning, the link and both PyMoDAQ sides connected.
-    for (let i = 0; i < DEVICES; i++) await waitForStatus(`scan${i}`, (s) => s.text === 'connected');
-    await waitForStatus('idn', (s) => s.fill === 'green');
-    await waitForStatus('act', (s) => s.fill === 'green');
-    await waitForStatus('cmd', (s) => s.text?.includes('1 act.') === true);
-
-    // Then redeploys in quick succession: most stop nodes that are still connecting, every tenth one waits
-    // until the devices are connected (nodes stopped while connected, scanning, reading).
-    for (let cycle = 1; cycle < CYCLES; cycle++) {
-      await helper.setFlows(everything(), 'full');
-      if (cycle % 10 === 0) {
-        for (let i = 0; i < DEVICES; i++) await waitForStatus(`scan${i}`, (s) => s.text === 'connected');
-        node('read0').receive({});
-      }
+    try {
+      await deployAgainAndAgain();
+    } finally {
+      await helper.unload();
     }
-    await helper.unload();
 
     // Sockets close in both directions (the simulators' ends are in this process too): wait for them.
     await waitFor(

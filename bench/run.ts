@@ -22,7 +22,7 @@ import {
 const HELP = `usage: pnpm bench [options] [filter...]
 
 Runs the benchmark cases whose group (a file in bench/cases: framing, tcp, bus, optommp, pymodaq,
-sparkplug, cli) or name contains a filter
+sparkplug, cli, node-red) or name contains a filter
 (all cases when none) and prints each against its baseline, measured in the same run.
 
 options:

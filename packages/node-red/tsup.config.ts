@@ -14,14 +14,24 @@ const nodes: Options = {
   entry: Object.fromEntries(NODE_MODULES.map((n) => [n, `src/nodes/${n}.ts`])),
   outDir: 'dist/nodes',
   format: ['cjs'],
-  cjsInterop: true,
-  splitting: true,
+  // No shared chunks: tsup turns split CommonJS output through sucrase, which breaks `yield` inside `??`
+  // (in the PyMoDAQ codec's generators). The three modules share only small helpers. Without splitting,
+  // tsup's cjsInterop does not apply: the footer makes the registration function module.exports itself.
+  splitting: false,
+  footer: { js: 'module.exports = module.exports.default;' },
   dts: false,
   sourcemap: true,
   clean: true,
   target: 'node20',
   platform: 'node',
   tsconfig: 'tsconfig.build.json',
+  // @labwire/pymodaq is compiled in from its sources: its CommonJS build has two bundles (the package and
+  // ./codec), each with its own NdArray class, and data made by the one is refused by the other. From the
+  // sources, the nodes get one copy of every module. Its own dependencies (framing, tcp) stay external.
+  noExternal: [/^@labwire\/pymodaq(\/|$)/],
+  esbuildOptions(options) {
+    options.conditions = ['@labwire/source'];
+  },
   async onSuccess() {
     for (const n of NODE_MODULES) {
       fs.copyFileSync(path.join('src/nodes', `${n}.html`), path.join('dist/nodes', `${n}.html`));

@@ -146,10 +146,11 @@ const sparkplugSchema = v.strictObject({
   ),
 });
 
+// The devices (and their defaults) are the fleet file's: checked by @labwire/optommp's schema below.
 const fileSchema = v.strictObject({
   sparkplug: v.optional(sparkplugSchema),
   defaults: v.optional(v.unknown()),
-  devices: v.unknown(),
+  devices: v.optional(v.unknown()),
 });
 
 const deviceExtras = {
@@ -208,14 +209,17 @@ function expandPoint(point: unknown): ScanPoint[] {
  */
 export function checkGatewayConfig(input: unknown, source?: string): GatewayConfig {
   const issues: ConfigIssue[] = [];
+  // Every problem is reported at once: the top level's, the sparkplug section's and the devices'.
   const top = v.safeParse(fileSchema, input);
-  if (!top.success) {
-    throw new GatewayConfigError(
-      top.issues.map((i) => ({ path: pathOf(i), message: describe(i) })),
-      source,
-    );
+  if (!top.success) issues.push(...top.issues.map((i) => ({ path: pathOf(i), message: describe(i) })));
+  if (!isObject(input)) {
+    if (issues.length === 0)
+      issues.push({ path: '', message: `expected an object with a devices list, got ${Array.isArray(input) ? 'a list' : typeof input}` });
+    throw new GatewayConfigError(issues, source);
   }
-  const { sparkplug = {}, defaults, devices } = top.output;
+  const topIssues = issues.length;
+  const { defaults, devices } = input;
+  const sparkplug = (top.success ? top.output.sparkplug : undefined) ?? {};
 
   // The gateway's own keys (deviceId and shard on a device, writable on a point) are checked here and
   // taken out before the fleet schema, which knows nothing of them, sees the rest.
@@ -260,7 +264,7 @@ export function checkGatewayConfig(input: unknown, source?: string): GatewayConf
     fleet = checkFleetConfig({ ...(defaults === undefined ? {} : { defaults }), devices: fleetDevices });
   } catch (error) {
     if (!FleetFileError.isInstance(error)) throw error;
-    issues.unshift(...error.issues);
+    issues.splice(topIssues, 0, ...error.issues);
   }
   if (issues.length > 0 || fleet === undefined) throw new GatewayConfigError(issues, source);
 

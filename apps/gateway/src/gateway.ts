@@ -103,6 +103,8 @@ export interface GatewayStats {
   commandErrors: number;
   /** Metric updates handed to the session (DBIRTH values not counted). */
   updates: number;
+  /** Per device: born now, and the metric updates handed to the session (live, stored or confirming). */
+  perDevice: Record<string, { online: boolean; updates: number }>;
   session: EdgeNodeStats;
   scanner: Omit<ScannerStats, 'devices'>;
 }
@@ -130,6 +132,7 @@ interface DeviceRuntime {
   readonly byName: Map<string, MetricSlot>;
   born: boolean;
   defined: boolean;
+  updates: number;
   client: OptoMmpClient | undefined;
   /** Writes to this device, one after the other. */
   writes: Promise<void>;
@@ -173,6 +176,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements AsyncDisposa
         byName,
         born: false,
         defined: false,
+        updates: 0,
         client: undefined,
         writes: Promise.resolve(),
       };
@@ -277,6 +281,9 @@ export class Gateway extends EventEmitter<GatewayEvents> implements AsyncDisposa
       devices: this.#devices.size,
       online: this.#online,
       ...this.#counters,
+      perDevice: Object.fromEntries(
+        [...this.#devices.values()].map((d) => [d.config.deviceId, { online: d.born, updates: d.updates }]),
+      ),
       session: this.node.stats,
       scanner,
     };
@@ -340,6 +347,7 @@ export class Gateway extends EventEmitter<GatewayEvents> implements AsyncDisposa
     try {
       this.node.updateDevice(device.config.deviceId, updates);
       this.#counters.updates += updates.length;
+      device.updates += updates.length;
     } catch (error) {
       // Store full under the `reject` policy, or a value that does not fit its datatype: reported, and the
       // scan goes on (the next change is published).

@@ -178,6 +178,7 @@ export function statsSnapshot(
     writes: stats.writes,
     writeFailures: stats.writeFailures,
     commandErrors: stats.commandErrors,
+    perDevice: stats.perDevice,
     session: {
       state: s.state,
       bdSeq: s.bdSeq,

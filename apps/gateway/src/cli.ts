@@ -70,8 +70,8 @@ export async function runGateway(argv: readonly string[], io: GatewayIo): Promis
     [
       '',
       'Examples:',
-      '  labwire-gateway --demo              a simulated fleet, the gateway, a live view',
-      '  labwire-gateway plant.yaml          the gateway; embedded broker on 127.0.0.1:1883',
+      '  labwire-gateway --demo          a simulated fleet, the gateway, a live view',
+      '  labwire-gateway plant.yaml      the gateway, embedded broker on port 1883',
       '  labwire-gateway plant.yaml --broker mqtt://broker.lan:1883 --shard 1/2',
       '  labwire-gateway watch --broker mqtt://127.0.0.1:1883',
       '  labwire-gateway check plant.yaml --shard 2/2',

@@ -214,7 +214,10 @@ export function checkGatewayConfig(input: unknown, source?: string): GatewayConf
   if (!top.success) issues.push(...top.issues.map((i) => ({ path: pathOf(i), message: describe(i) })));
   if (!isObject(input)) {
     if (issues.length === 0)
-      issues.push({ path: '', message: `expected an object with a devices list, got ${Array.isArray(input) ? 'a list' : typeof input}` });
+      issues.push({
+        path: '',
+        message: `expected an object with a devices list, got ${Array.isArray(input) ? 'a list' : typeof input}`,
+      });
     throw new GatewayConfigError(issues, source);
   }
   const topIssues = issues.length;

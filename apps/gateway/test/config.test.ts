@@ -60,10 +60,20 @@ const device = (extra: Record<string, unknown> = {}, point: Record<string, unkno
 describe('the configuration file', () => {
   it('is a fleet file plus a sparkplug section: metric names, datatypes, writable points, defaults', () => {
     const config = parseGatewayConfig(yaml);
-    expect(config.sparkplug).toMatchObject({ groupId: 'Lab', edgeNodeId: 'gw-{shard}', broker: ['mqtt://127.0.0.1:1883'] });
+    expect(config.sparkplug).toMatchObject({
+      groupId: 'Lab',
+      edgeNodeId: 'gw-{shard}',
+      broker: ['mqtt://127.0.0.1:1883'],
+    });
     const [press1, press2] = config.devices;
     expect(press1!.deviceId).toBe('press-1');
-    expect(press1!.scan).toMatchObject({ name: 'press-1', host: '127.0.0.1', port: 2001, timeoutMs: 500, maxBlockBytes: 4096 });
+    expect(press1!.scan).toMatchObject({
+      name: 'press-1',
+      host: '127.0.0.1',
+      port: 2001,
+      timeoutMs: 500,
+      maxBlockBytes: 4096,
+    });
     // The scanner reports every scan; report by exception is the gateway's.
     expect(press1!.scan.groups.map((g) => g.report)).toEqual(['every-scan', 'every-scan']);
     const fast = press1!.groups[0]!;
@@ -94,7 +104,10 @@ describe('the configuration file', () => {
         sparkplug: { groupId: 'a/b', broker: 'http://x', protocolVersion: 3, color: 'red' },
         devices: [
           device({}, { writable: 'yes' }),
-          { ...device({ name: 'e' }), groups: [{ name: 'g', periodMs: 0, points: [{ kind: 'uptime', writable: true }] }] },
+          {
+            ...device({ name: 'e' }),
+            groups: [{ name: 'g', periodMs: 0, points: [{ kind: 'uptime', writable: true }] }],
+          },
           device({ name: 'f', deviceId: 'x+y', shard: 0 }),
         ],
       }).map((i) => i.path),
@@ -113,7 +126,10 @@ describe('the configuration file', () => {
       issuesOf({
         devices: [
           device({}, { writable: 'yes' }),
-          { ...device({ name: 'e' }), groups: [{ name: 'g', periodMs: 0, points: [{ kind: 'uptime', writable: true }] }] },
+          {
+            ...device({ name: 'e' }),
+            groups: [{ name: 'g', periodMs: 0, points: [{ kind: 'uptime', writable: true }] }],
+          },
           device({ name: 'f', deviceId: 'x+y', shard: 0 }),
         ],
       }),
@@ -155,7 +171,9 @@ describe('the configuration file', () => {
       { path: 'devices[2].deviceId', message: 'device id "x" is used twice (also devices[1])' },
       {
         path: 'devices[3].groups[1].points[0]',
-        message: expect.stringContaining('metric name "analog 0/1" is used twice in device "z" (also devices[3].groups[0].points[0])'),
+        message: expect.stringContaining(
+          'metric name "analog 0/1" is used twice in device "z" (also devices[3].groups[0].points[0])',
+        ),
       },
       { path: 'devices[3].groups[1].points[1]', message: 'metric name "bdSeq" is reserved by Sparkplug' },
     ]);
@@ -198,7 +216,11 @@ describe('the configuration file', () => {
         shard: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.anything()),
         groups: fc.oneof(
           fc.array(
-            fc.record({ name: fc.constantFrom('g', 'h'), periodMs: fc.integer({ min: -1, max: 100 }), points: fc.array(point, { maxLength: 4 }) }),
+            fc.record({
+              name: fc.constantFrom('g', 'h'),
+              periodMs: fc.integer({ min: -1, max: 100 }),
+              points: fc.array(point, { maxLength: 4 }),
+            }),
             { maxLength: 3 },
           ),
           fc.anything(),
@@ -210,7 +232,13 @@ describe('the configuration file', () => {
       fc.property(
         fc.oneof(
           fc.anything(),
-          fc.record({ devices: fc.array(dev, { maxLength: 4 }), sparkplug: fc.oneof(fc.anything(), fc.record({ groupId: fc.string() })) }, { requiredKeys: ['devices'] }),
+          fc.record(
+            {
+              devices: fc.array(dev, { maxLength: 4 }),
+              sparkplug: fc.oneof(fc.anything(), fc.record({ groupId: fc.string() })),
+            },
+            { requiredKeys: ['devices'] },
+          ),
         ),
         (input) => {
           try {
@@ -230,7 +258,8 @@ describe('the configuration file', () => {
 describe('sharding', () => {
   it('--shard i/n', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
-    for (const bad of ['0/2', '3/2', '1', '1/0', 'a/b', '1/2000', '-1/2']) expect(() => parseShard(bad)).toThrow(/i\/n/);
+    for (const bad of ['0/2', '3/2', '1', '1/0', 'a/b', '1/2000', '-1/2'])
+      expect(() => parseShard(bad)).toThrow(/i\/n/);
   });
 
   it('edge node ids: {shard} replaced, else -i appended when there are several shards', () => {
@@ -246,10 +275,13 @@ describe('sharding', () => {
   });
 
   it('every device in exactly one shard, and adding devices never moves another', () => {
-    const ids = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/[+/#]/.test(s)), {
-      minLength: 1,
-      maxLength: 40,
-    });
+    const ids = fc.uniqueArray(
+      fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/[+/#]/.test(s)),
+      {
+        minLength: 1,
+        maxLength: 40,
+      },
+    );
     fc.assert(
       fc.property(ids, ids, fc.integer({ min: 1, max: 8 }), (a, b, count) => {
         const config = (names: string[]) =>
@@ -271,6 +303,8 @@ describe('sharding', () => {
   it('a device pinned above n is a configuration error with its path', () => {
     const config = checkGatewayConfig({ devices: [device({ name: 'a' }), device({ name: 'b', shard: 3 })] });
     expect(devicesOf(config, { index: 3, count: 3 }).map((d) => d.deviceId)).toContain('b');
-    expect(() => devicesOf(config, { index: 1, count: 2 })).toThrow(/devices\[1\]\.shard: shard 3 but the gateway runs 2 shards/);
+    expect(() => devicesOf(config, { index: 1, count: 2 })).toThrow(
+      /devices\[1\]\.shard: shard 3 but the gateway runs 2 shards/,
+    );
   });
 });

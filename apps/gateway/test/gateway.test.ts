@@ -2,8 +2,8 @@
 // built labwire-gateway program in a child process, a real broker (aedes in this process, or Debian's
 // Mosquitto as a child process), and an independent MQTT.js subscriber decoding what arrives.
 
-import { DataType, encodePayload } from '@labwire/sparkplug';
 import { SimulatedFleet } from '@labwire/optommp/simulator';
+import { DataType, encodePayload } from '@labwire/sparkplug';
 import { FaultProxy, mosquittoAvailable, startMosquitto, waitFor } from '@labwire/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../src/broker';
@@ -93,12 +93,27 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     expect(nbirth!.qos).toBe(0);
     expect(nbirth!.retain).toBe(false);
     expect(metric(nbirth!, 'bdSeq')).toMatchObject({ datatype: DataType.Int64, value: 0 });
-    expect(metric(nbirth!, 'Node Control/Rebirth')).toMatchObject({ datatype: DataType.Boolean, value: false });
+    expect(metric(nbirth!, 'Node Control/Rebirth')).toMatchObject({
+      datatype: DataType.Boolean,
+      value: false,
+    });
     expect(metric(nbirth!, 'Gateway/Devices')?.value).toBe(2);
     const births = await observer.waitFor('DBIRTH', 2);
     expect(births.map((b) => b.deviceId).sort()).toEqual(['epic-1', 'epic-2']);
     const birth = births[0]!;
-    expect(birth.names).toEqual(['AI/0', 'AI/1', 'AI/2', 'AI/3', 'DO/0', 'DO/1', 'DO/2', 'DO/3', 'AO/0', 'DI/0', 'Uptime']);
+    expect(birth.names).toEqual([
+      'AI/0',
+      'AI/1',
+      'AI/2',
+      'AI/3',
+      'DO/0',
+      'DO/1',
+      'DO/2',
+      'DO/3',
+      'AO/0',
+      'DI/0',
+      'Uptime',
+    ]);
     expect(metric(birth, 'AI/0')?.datatype).toBe(DataType.Float);
     expect(metric(birth, 'DO/0')?.datatype).toBe(DataType.Boolean);
     expect(metric(birth, 'Uptime')?.datatype).toBe(DataType.UInt32);
@@ -112,7 +127,9 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     expect(data.some((m) => m.names.some((n) => n.startsWith('AI/')))).toBe(true);
     expect(data.some((m) => m.names.length === 1 && m.names[0] === 'Uptime')).toBe(true);
     expect(data.every((m) => m.qos === 0 && !m.retain)).toBe(true);
-    expect(data.every((m) => m.payload.metrics.every((x) => x.name === undefined && x.alias !== undefined))).toBe(true);
+    expect(
+      data.every((m) => m.payload.metrics.every((x) => x.name === undefined && x.alias !== undefined)),
+    ).toBe(true);
 
     const r = await gateway.stop('SIGTERM');
     expect(r.code).toBe(0);
@@ -130,14 +147,23 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     await observer.waitFor('DBIRTH', 1, { deviceId: 'epic-2' });
     await fleet.stop(1);
     const [death] = await observer.waitFor('DDEATH', 1, { deviceId: 'epic-2' });
-    const offline = await gateway.waitEvent((e) => e.event === 'device' && e.state === 'offline', 'device offline');
+    const offline = await gateway.waitEvent(
+      (e) => e.event === 'device' && e.state === 'offline',
+      'device offline',
+    );
     expect(offline).toMatchObject({ deviceId: 'epic-2' });
     expect(String(offline.cause)).toMatch(/^(ConnectionLost|ConnectRefused|Eof|Timeout)/);
     // The other device goes on.
     await observer.waitFor('DDATA', 3, { deviceId: 'epic-1', after: death!.at });
     await fleet.start(1);
-    const [rebirth] = await observer.waitFor('DBIRTH', 1, { deviceId: 'epic-2', after: death!.at, timeoutMs: 30_000 });
-    const between = observer.of('DDATA', { deviceId: 'epic-2' }).filter((m) => m.at > death!.at && m.at < rebirth!.at);
+    const [rebirth] = await observer.waitFor('DBIRTH', 1, {
+      deviceId: 'epic-2',
+      after: death!.at,
+      timeoutMs: 30_000,
+    });
+    const between = observer
+      .of('DDATA', { deviceId: 'epic-2' })
+      .filter((m) => m.at > death!.at && m.at < rebirth!.at);
     expect(between).toEqual([]);
     // A returning device's birth declares every metric, with the values of its first scan since it came
     // back (the other group's points are null until that group is read: a DDATA then brings them).
@@ -205,20 +231,36 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     const config = writeConfig(dir, fleetConfig(fleet.ports));
     gateway = new GatewayProcess([config, '--broker', broker.url, '--json']);
     await observer.waitFor('DBIRTH', 2);
-    const publish = (topic: string, bytes: Uint8Array) => observer.client.publishAsync(topic, Buffer.from(bytes));
+    const publish = (topic: string, bytes: Uint8Array) =>
+      observer.client.publishAsync(topic, Buffer.from(bytes));
     const cmd = (metrics: Parameters<typeof encodePayload>[0]['metrics']) =>
       encodePayload({ timestamp: Date.now(), metrics });
     await publish('spBv1.0/Test/DCMD/gw/epic-1', Uint8Array.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));
-    await publish('spBv1.0/Test/NCMD/gw', cmd([{ name: 'Node Control/Rebirth', datatype: DataType.String, value: 'yes' }]));
+    await publish(
+      'spBv1.0/Test/NCMD/gw',
+      cmd([{ name: 'Node Control/Rebirth', datatype: DataType.String, value: 'yes' }]),
+    );
     await publish('spBv1.0/Test/DCMD/gw/epic-1', cmd([{ name: 'AI/0', datatype: DataType.Float, value: 1 }]));
     await publish('spBv1.0/Test/DCMD/gw/epic-1', cmd([{ name: 'DO/1', datatype: DataType.Float, value: 1 }]));
-    await publish('spBv1.0/Test/DCMD/gw/epic-1', cmd([{ name: 'no such', datatype: DataType.Boolean, value: true }]));
-    await publish('spBv1.0/Test/DCMD/gw/nope', cmd([{ name: 'DO/1', datatype: DataType.Boolean, value: true }]));
-    await publish('spBv1.0/Test/NCMD/gw', cmd([{ name: 'Gateway/Devices', datatype: DataType.UInt32, value: 9 }]));
-    const errors = await waitFor(() => {
-      const e = gateway!.events().filter((x) => x.event === 'command-error');
-      return e.length >= 7 ? e : undefined;
-    }, { timeoutMs: 10_000, message: '7 command errors' });
+    await publish(
+      'spBv1.0/Test/DCMD/gw/epic-1',
+      cmd([{ name: 'no such', datatype: DataType.Boolean, value: true }]),
+    );
+    await publish(
+      'spBv1.0/Test/DCMD/gw/nope',
+      cmd([{ name: 'DO/1', datatype: DataType.Boolean, value: true }]),
+    );
+    await publish(
+      'spBv1.0/Test/NCMD/gw',
+      cmd([{ name: 'Gateway/Devices', datatype: DataType.UInt32, value: 9 }]),
+    );
+    const errors = await waitFor(
+      () => {
+        const e = gateway!.events().filter((x) => x.event === 'command-error');
+        return e.length >= 7 ? e : undefined;
+      },
+      { timeoutMs: 10_000, message: '7 command errors' },
+    );
     expect(errors.map((e) => e.code)).toEqual([
       'SparkplugDecode', // not a protobuf payload
       'SparkplugCommand', // Node Control/Rebirth as a String
@@ -228,14 +270,22 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
       'SparkplugCommand', // no such device
       'GatewayWriteRefused', // node metrics are read-only
     ]);
-    const warnings = gateway.logs().filter((l) => l.level === 'warn' && /command ignored/.test(String(l.message)));
+    const warnings = gateway
+      .logs()
+      .filter((l) => l.level === 'warn' && /command ignored/.test(String(l.message)));
     expect(warnings.length).toBeGreaterThanOrEqual(7);
     // Still running: data flows, a good command works, nothing was written by the bad ones.
     const after = Date.now();
     await observer.waitFor('DDATA', 3, { deviceId: 'epic-1', after });
     expect(fleet.device(0)!.device.getDigital(0, 1)).toBe(0);
-    await publish('spBv1.0/Test/DCMD/gw/epic-1', cmd([{ name: 'DO/1', datatype: DataType.Boolean, value: true }]));
-    await gateway.waitEvent((e) => e.event === 'write' && e.metric === 'DO/1' && e.ok === true, 'the good write');
+    await publish(
+      'spBv1.0/Test/DCMD/gw/epic-1',
+      cmd([{ name: 'DO/1', datatype: DataType.Boolean, value: true }]),
+    );
+    await gateway.waitEvent(
+      (e) => e.event === 'write' && e.metric === 'DO/1' && e.ok === true,
+      'the good write',
+    );
     expect(gateway.app.child.exitCode).toBe(null);
     expect(observer.of('NBIRTH')).toHaveLength(1); // no rebirth from the malformed request
   });
@@ -248,9 +298,16 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
       const clockOnly = fleetConfig(fleet.ports, { periodMs: 50 });
       for (const d of clockOnly.devices as Array<{ groups: unknown[] }>) d.groups.splice(0, 1);
       const config = writeConfig(dir, clockOnly);
-      gateway = new GatewayProcess([config, '--broker', `mqtt://127.0.0.1:${proxy.port}`, '--json', '--verbose']);
+      gateway = new GatewayProcess([
+        config,
+        '--broker',
+        `mqtt://127.0.0.1:${proxy.port}`,
+        '--json',
+        '--verbose',
+      ]);
       await observer.waitFor('DDATA', 10, { deviceId: 'epic-2' });
 
+      const killedAt = Date.now();
       await broker.kill();
       await proxy.stop({ reset: true });
       await gateway.waitEvent((e) => e.event === 'disconnect', 'the gateway lost the broker');
@@ -276,15 +333,16 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
       // (Uptime differs in every scan; a value may arrive twice, live and replayed, never not at all.)
       for (const id of ['epic-1', 'epic-2']) {
         const received = new Set(
-          observer
-            .of('DDATA', { deviceId: id })
-            .flatMap((m) => m.payload.metrics.map((x) => num(x.value))),
+          observer.of('DDATA', { deviceId: id }).flatMap((m) => m.payload.metrics.map((x) => num(x.value))),
         );
         expect(received.size, `${id}: distinct uptime values in DDATA`).toBe(perDevice[id]!.updates);
       }
-      const historical = observer.of('DDATA').filter((m) => m.payload.metrics.some((x) => x.isHistorical));
+      // Replayed after the new births. (Scans that ran before the very first connection are historical in the
+      // first session too: only what was stored while the broker was away counts here.)
+      const historical = observer
+        .of('DDATA', { after: killedAt })
+        .filter((m) => m.payload.metrics.some((x) => x.isHistorical));
       expect(historical.length).toBeGreaterThan(0);
-      // Replayed after the new births.
       expect(historical.every((m) => m.at >= nbirth2!.at)).toBe(true);
 
       // seq: 0, 1, 2, … in each session; bdSeq: a new one for the new connection, and the NDEATH ends it.

@@ -46,7 +46,9 @@ export class GatewayProcess {
     });
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     return this.app.stop(signal, 15_000);
   }
 }
@@ -88,7 +90,9 @@ export function fleetConfig(
         },
         ...(options.uptime === false
           ? []
-          : [{ name: 'clock', periodMs, report: 'every-scan', points: [{ kind: 'uptime', name: 'Uptime' }] }]),
+          : [
+              { name: 'clock', periodMs, report: 'every-scan', points: [{ kind: 'uptime', name: 'Uptime' }] },
+            ]),
       ],
     })),
   };

@@ -72,12 +72,13 @@ export class Observer {
     return new Observer(client);
   }
 
-  of(type: string, options: { edgeNodeId?: string; deviceId?: string } = {}): Observed[] {
+  of(type: string, options: { edgeNodeId?: string; deviceId?: string; after?: number } = {}): Observed[] {
     return this.messages.filter(
       (m) =>
         m.type === type &&
         (options.edgeNodeId === undefined || m.edgeNodeId === options.edgeNodeId) &&
-        (options.deviceId === undefined || m.deviceId === options.deviceId),
+        (options.deviceId === undefined || m.deviceId === options.deviceId) &&
+        (options.after === undefined || m.at >= options.after),
     );
   }
 
@@ -86,7 +87,7 @@ export class Observer {
     count = 1,
     options: { edgeNodeId?: string; deviceId?: string; after?: number; timeoutMs?: number } = {},
   ): Promise<Observed[]> {
-    const pick = () => this.of(type, options).filter((m) => m.at >= (options.after ?? 0));
+    const pick = () => this.of(type, options);
     return waitFor(() => (pick().length >= count ? pick() : undefined), {
       timeoutMs: options.timeoutMs ?? 20_000,
       message: `${count} ${type}${options.deviceId ? ` of ${options.deviceId}` : ''} (have ${pick().length})`,
@@ -100,7 +101,11 @@ export class Observer {
       if (m.deviceId !== deviceId || (m.type !== 'DDATA' && m.type !== 'DBIRTH')) continue;
       m.payload.metrics.forEach((metric, i) => {
         if (m.names[i] === name)
-          out.push({ value: metric.value, historical: metric.isHistorical === true, timestamp: metric.timestamp });
+          out.push({
+            value: metric.value,
+            historical: metric.isHistorical === true,
+            timestamp: metric.timestamp,
+          });
       });
     }
     return out;

@@ -25,7 +25,7 @@ export {
   type StatusArea,
   Tcode,
 } from './codec/index';
-export { PipelineDesyncError } from './errors';
+export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
 export { MAX_WINDOW, type PipelineStats } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {

@@ -43,6 +43,7 @@ export type { Quantiles } from './scanner/histogram';
 export {
   type DeviceHealth,
   type DeviceScanStats,
+  type GroupScanStats,
   type HealthEvent,
   type HealthState,
   Scanner,

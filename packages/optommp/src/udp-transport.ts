@@ -74,10 +74,14 @@ export class UdpTransport implements MmpTransport {
       this.#onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
     );
     // A connected UDP socket reports ICMP port-unreachable as an error (nothing listens there).
-    this.#socket.on('error', (error) => {
+    this.#socket.on('error', (error: NodeJS.ErrnoException) => {
       const w = this.#waiter;
       this.#waiter = undefined;
-      w?.reject(new StreamError(`OptoMMP over ${this.endpoint}`, error));
+      const what =
+        error.code === 'ECONNREFUSED'
+          ? `OptoMMP over ${this.endpoint} (port unreachable: nothing listens there)`
+          : `OptoMMP over ${this.endpoint}`;
+      w?.reject(new StreamError(what, error));
     });
   }
 

@@ -227,4 +227,32 @@ describe('health over real sockets', () => {
     ]);
     expect(scanner.stats().devices.d1!.failed).toBe(0);
   });
+
+  it('a device that never answers is heard of: one health event with the cause of its first failure', async () => {
+    const fleet = await SimulatedFleet.start({ count: 1 });
+    const port = fleet.ports[0]!;
+    await fleet.close(); // nothing listens there any more
+    const scanner = new Scanner(
+      [
+        {
+          name: 'gone',
+          host: '127.0.0.1',
+          port,
+          groups: [{ name: 'g', periodMs: 20, points: [{ kind: 'uptime' }] }],
+        },
+      ],
+      { backoff: { initialDelayMs: 20, maxDelayMs: 40 } },
+    );
+    cleanup.push(() => scanner.stop());
+    const events: { previous: string; state: string; cause?: string }[] = [];
+    scanner.on('health', (e) =>
+      events.push({ previous: e.previous, state: e.health.state, cause: e.health.cause?.name }),
+    );
+    scanner.start();
+    await waitFor(() => scanner.stats().devices.gone!.failed >= 3, { timeoutMs: 5_000 });
+    // It starts out reconnecting (not connected yet); the first failure says why, the later ones do not repeat it.
+    expect(events).toEqual([
+      { previous: 'reconnecting', state: 'reconnecting', cause: 'ConnectRefusedError' },
+    ]);
+  });
 });

@@ -583,8 +583,11 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
 
   #setHealth(d: DeviceState, state: HealthState, cause: Error | undefined): void {
     const previous = d.health.state;
+    // A device starts out `reconnecting` without a cause (not connected yet): its first failure is news
+    // too, or a device that never answers would never be heard of.
+    const firstCause = previous === state && d.health.cause === undefined && cause !== undefined;
     d.health = { ...d.health, state, cause, since: previous === state ? d.health.since : Date.now() };
-    if (previous !== state) {
+    if (previous !== state || firstCause) {
       this.#log.info('optommp/scanner: device health', {
         device: d.config.name,
         state,

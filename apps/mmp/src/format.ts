@@ -95,15 +95,17 @@ export function formatDecode(result: DescribeResult, width: number): string {
 /** The answer of `mmp probe`: safe or not and why, the rates measured, the window to use. */
 export function formatProbe(endpoint: string, r: PipeliningProbe, width: number): string {
   const lines: string[] = [];
+  const text = (t: string, indent = '') =>
+    wrapText(t, width - indent.length).forEach((l, k) => {
+      lines.push(k === 0 ? `${indent}${l}` : `${indent}  ${l}`);
+    });
   if (r.ok) {
-    lines.push(
+    text(
       `pipelining on ${endpoint}: safe (${r.answered} of ${r.sent} pipelined requests answered, in order, each with its own label)`,
     );
   } else {
-    lines.push(
-      `pipelining on ${endpoint}: NOT safe (${r.answered} of ${r.sent} pipelined requests answered)`,
-    );
-    for (const p of r.problems) lines.push(`  - ${escapeControl(p)}`);
+    text(`pipelining on ${endpoint}: NOT safe (${r.answered} of ${r.sent} pipelined requests answered)`);
+    for (const p of r.problems) text(`- ${escapeControl(p)}`, '  ');
   }
   if (r.rates.length > 0) {
     const best = Math.max(...r.rates.map((x) => x.perSecond));
@@ -118,12 +120,12 @@ export function formatProbe(endpoint: string, r: PipeliningProbe, width: number)
       ),
     );
   }
-  lines.push(
+  text(
     r.recommendedWindow === 1
       ? 'recommended window: 1 (one request at a time)'
-      : `recommended window: ${r.recommendedWindow} (OptoMmpClient option window, fleet file field window)`,
+      : `recommended window: ${r.recommendedWindow} (the client option \`window\`, the fleet file field \`window\`)`,
   );
-  return lines.flatMap((l) => l.split('\n').flatMap((x) => wrapText(x, width))).join('\n');
+  return lines.join('\n');
 }
 
 /** "2 datagrams arrived over UDP and were dropped: 2 with another transaction label", or undefined. */

@@ -150,7 +150,10 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
   } else {
     writeLine(statsLine(summary));
   }
-  const silent = Object.entries(summary.health).filter(([, h]) => h.lastGoodAt === undefined);
+  // Devices that failed and never delivered a scan (one still connecting when the run ended is not one).
+  const silent = Object.entries(summary.health).filter(
+    ([, h]) => h.lastGoodAt === undefined && h.cause !== undefined,
+  );
   if (silent.length > 0) {
     const named = silent
       .slice(0, 3)

@@ -215,7 +215,7 @@ async function serveFleet(
       for (const d of devices) text += `listening on ${hostPort(host, d.port)}${d.udp ? ' (udp too)' : ''}\n`;
       io.stdout.write(text);
       io.stderr.write(
-        `epic-sim: ${count} devices on ${hostPort(host, devices[0]!.port)}${count > 1 ? ` … ${hostPort(host, devices.at(-1)!.port)}` : ''}, each with this rack and inputs of its own\n${describeRack(rack)}\n`,
+        `epic-sim: ${count} device${count === 1 ? '' : 's'} on ${hostPort(host, devices[0]!.port)}${count > 1 ? ` … ${hostPort(host, devices.at(-1)!.port)}` : ''}, each with this rack and inputs of its own\n${describeRack(rack)}\n`,
       );
       if (opts.puc) io.stderr.write('epic-sim: Powerup Clear pending on every device\n');
     }

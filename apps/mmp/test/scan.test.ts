@@ -335,6 +335,37 @@ describe('mmp probe', () => {
     expect(r.stdout).toContain('recommended window: 1');
   });
 
+  it('a device that answers out of order: NOT safe, says so, window 1; --json says which check failed', async () => {
+    await using sim = await EpicSimulator.start({ pipelining: 'out-of-order' });
+    const r = await mmp(['--port', String(sim.port), '--timeout', '2000', 'probe', '--burst', '16']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^pipelining on 127\.0\.0\.1:\d+: NOT safe \(16 of 16 pipelined requests answered\)/,
+    );
+    expect(r.stdout).toContain('  - the replies came back in another order than the requests went out');
+    expect(r.stdout).toContain('recommended window: 1');
+    expect(r.stdout).not.toContain('reads/s');
+    const j = await mmp([
+      '--json',
+      '--port',
+      String(sim.port),
+      '--timeout',
+      '2000',
+      'probe',
+      '--burst',
+      '16',
+    ]);
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      ok: false,
+      inOrder: false,
+      rightLabels: true,
+      answered: 16,
+      recommendedWindow: 1,
+      rates: [],
+    });
+  });
+
   it('usage: no UDP, windows 1..32', async () => {
     expect((await mmp(['--udp', 'probe'])).code).toBe(2);
     const bad = await mmp(['probe', '--windows', '1,64']);

@@ -4,7 +4,14 @@
 // health change and, at the end, the statistics. Names from the fleet file and error texts from the
 // network are escaped; float32 points show at float32 precision in both forms.
 
-import { displayWidth, escapeControl, float32Shortest, formatFloat32, formatTable } from '@labwire/cli-kit';
+import {
+  displayWidth,
+  escapeControl,
+  float32Shortest,
+  formatFloat32,
+  formatTable,
+  wrapText,
+} from '@labwire/cli-kit';
 import type {
   DeviceHealth,
   FleetConfig,
@@ -100,13 +107,18 @@ export function statsLine(s: ScanSummary): string {
       lastGoodAt: h?.lastGoodAt === undefined ? null : new Date(h.lastGoodAt).toISOString(),
     };
   }
-  return JSON.stringify({
-    type: 'stats',
-    seconds: round(s.seconds, 3),
-    ...fleet,
-    ...(s.linesDropped > 0 ? { linesDropped: s.linesDropped } : {}),
-    devices: perDevice,
-  });
+  // Times in ms to the µs (and seconds to the ms): the digits beyond say nothing.
+  return JSON.stringify(
+    {
+      type: 'stats',
+      seconds: s.seconds,
+      ...fleet,
+      ...(s.linesDropped > 0 ? { linesDropped: s.linesDropped } : {}),
+      devices: perDevice,
+    },
+    (_key, value: unknown) =>
+      typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value,
+  );
 }
 
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
@@ -258,13 +270,21 @@ export function renderTable(frame: TableFrame): string[] {
 export class LiveBlock {
   readonly #out: CliOutput;
   #drawn = 0;
+  #width: number | undefined;
 
   constructor(out: CliOutput) {
     this.#out = out;
   }
 
-  draw(lines: readonly string[]): void {
-    let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A\r` : '';
+  /**
+   * Draws `lines` over the previous drawing. `width`: the terminal's width now; when it changed, the
+   * lines drawn before may have been re-wrapped by the terminal, so moving up by their count would miss:
+   * the screen is cleared instead (cursor home, erase display).
+   */
+  draw(lines: readonly string[], width?: number): void {
+    const resized = width !== undefined && this.#width !== undefined && width !== this.#width;
+    if (width !== undefined) this.#width = width;
+    let text = this.#drawn === 0 ? '' : resized ? '\x1b[H\x1b[2J' : `\x1b[${this.#drawn}A\r`;
     for (const l of lines) text += `\x1b[2K${l}\n`;
     text += '\x1b[J';
     this.#drawn = lines.length;
@@ -320,7 +340,7 @@ export function formatStats(s: ScanSummary, width: number): string {
     t = table();
   }
   const lines = [
-    `statistics after ${s.seconds.toFixed(1)} s (lateness and scan times in ms)`,
+    ...wrapText(`statistics after ${s.seconds.toFixed(1)} s (lateness and scan times in ms)`, width),
     // Still too wide (a very narrow terminal, long names): formatTable turns rows into blocks.
     formatTable(t.rows, {
       head: t.head,

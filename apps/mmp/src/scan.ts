@@ -58,9 +58,31 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
   const scanner = new Scanner(fleet);
   const floats = float32Names(fleet, watchPointName);
   const tty = c.io.stdout.isTTY === true && !c.json;
-  const out = c.io.stdout as MmpIo['stdout'] & { writableLength?: number; rows?: number };
+  const out = c.io.stdout as MmpIo['stdout'] & {
+    writableLength?: number;
+    rows?: number;
+    on?: (event: 'error', listener: (error: NodeJS.ErrnoException) => void) => unknown;
+  };
   let linesDropped = 0;
+  // The reader of stdout went away (`mmp scan fleet.yaml | head`): stop scanning, quietly, like a tool
+  // ended by SIGPIPE, instead of an unhandled EPIPE with a stack trace.
+  let outputGone = false;
+  let outputError: NodeJS.ErrnoException | undefined;
+  let stop: (() => void) | undefined;
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    outputGone = true;
+    if (error.code !== 'EPIPE') outputError ??= error;
+    stop?.();
+  };
+  // Stays attached: the last lines may still be in flight when scan() returns (and the process ends).
+  out.on?.('error', onOutputError);
   const writeLine = (line: string) => {
+    if (outputError !== undefined) {
+      throw Object.assign(new Error(`cannot write to stdout: ${outputError.message}`), {
+        code: outputError.code,
+      });
+    }
+    if (outputGone) return;
     // A reader that does not keep up (a slow pipe) must not make this process grow without bound.
     if ((out.writableLength ?? 0) > MAX_UNREAD_OUTPUT) linesDropped++;
     else out.write(`${line}\n`);
@@ -99,7 +121,8 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
     const title =
       `${ok}/${fleet.devices.length} ok · ${seconds.toFixed(1)} s · ${stats.scans} scans · ` +
       `${stats.failed} failed · ${stats.missed} missed · late p99 ${stats.lateness.p99.toFixed(2)} ms`;
-    live.draw(renderTable({ title, rows, width: terminalWidth(out, c.io.env), height: out.rows ?? 24 }));
+    const width = terminalWidth(out, c.io.env);
+    live.draw(renderTable({ title, rows, width, height: out.rows ?? 24 }), width);
   };
 
   if (!tty) {
@@ -116,6 +139,7 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
   let onAbort: (() => void) | undefined;
   const finished = new Promise<void>((resolve) => {
     onAbort = resolve;
+    stop = resolve;
     if (c.io.signal?.aborted) return resolve();
     c.io.signal?.addEventListener('abort', onAbort, { once: true });
     if (opts.duration !== undefined) timers.push(setTimeout(resolve, opts.duration));
@@ -138,6 +162,12 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
     if (onAbort !== undefined) c.io.signal?.removeEventListener('abort', onAbort);
     await scanner.stop();
   }
+  if (outputError !== undefined) {
+    throw Object.assign(new Error(`cannot write to stdout: ${outputError.message}`), {
+      code: outputError.code,
+    });
+  }
+  if (outputGone) return;
   const summary: ScanSummary = {
     seconds: (performance.now() - t0) / 1000,
     stats: scanner.stats(),
@@ -148,7 +178,8 @@ export async function scan(c: ScanContext, file: string, opts: ScanOptions): Pro
     draw();
     out.write(`\n${formatStats(summary, terminalWidth(out, c.io.env))}\n`);
   } else {
-    writeLine(statsLine(summary));
+    // The statistics are written even to a reader that fell behind: they are what the run was for.
+    out.write(`${statsLine(summary)}\n`);
   }
   // Devices that failed and never delivered a scan (one still connecting when the run ended is not one).
   const silent = Object.entries(summary.health).filter(

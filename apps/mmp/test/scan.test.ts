@@ -39,7 +39,7 @@ async function mmp(
 
 /** What a terminal shows of a line: without the cursor and erase sequences the table uses. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to remove them
-const plain = (line: string) => line.replace(/\x1b\[(\d+A|2K|J)/g, '').replace(/\r/g, '');
+const plain = (line: string) => line.replace(/\x1b\[(\d+A|2K|2J|J|H)/g, '').replace(/\r/g, '');
 
 let fleet: SimulatedFleet;
 let dir: string;
@@ -159,6 +159,8 @@ describe('mmp scan: JSON lines', () => {
     expect(dead).toMatchObject({ state: 'reconnecting', cause: { code: 'ConnectRefused' } });
     const stats = out.at(-1)!;
     expect(stats.type).toBe('stats');
+    // Times to the µs, not to the last bit of a float64.
+    expect(r.stdout.trim().split('\n').at(-1)).not.toMatch(/\d\.\d{4,}/);
     // Every group went through its three slots before the run stopped.
     for (const d of ['epic-0', 'epic-1']) {
       for (const g of Object.values(stats.devices![d]!.groups) as Record<string, number>[]) {
@@ -212,6 +214,21 @@ describe('mmp scan: JSON lines', () => {
   });
 });
 
+describe('mmp scan: a reader that falls behind or goes away', () => {
+  it('lines beyond 8 MiB unread are dropped and counted; the statistics are still written', async () => {
+    const at = await file('slow.yaml', fleetYaml());
+    const chunks: string[] = [];
+    // A pipe whose reader stopped reading: node's stream reports the bytes it holds.
+    const stdout = { isTTY: false, writableLength: 9 * 1024 * 1024, write: (t: string) => chunks.push(t) };
+    const code = await runMmp(['scan', at, '--count', '2'], { stdout, stderr: capture(), env: {} });
+    expect(code).toBe(0);
+    const out = lines(chunks.join(''));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.type).toBe('stats');
+    expect((out[0] as { linesDropped?: number }).linesDropped).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('mmp scan: a live table on a terminal', () => {
   it('fits the width and the height, redraws in place, escapes names, shows devices that are not ok first, then the statistics', async () => {
     const many = Array.from(
@@ -258,6 +275,38 @@ describe('mmp scan: a live table on a terminal', () => {
       expect(after).toMatch(/\(fleet\)/);
       expect(after).toMatch(/dead: reconnecting: ConnectRefused/);
     }
+  });
+});
+
+describe('mmp scan: the terminal is resized while the table runs', () => {
+  it('clears the screen once instead of moving up over lines the terminal may have re-wrapped; then fits the new width', async () => {
+    const at = await file('resize.yaml', fleetYaml());
+    const chunks: string[] = [];
+    const stdout = {
+      isTTY: true,
+      columns: 120,
+      rows: 20,
+      write(t: string) {
+        chunks.push(t);
+        if (t.includes('\x1b[J')) this.columns = 50; // narrower after the first drawing
+      },
+    };
+    const code = await runMmp(['scan', at, '--duration', '800'], { stdout, stderr: capture(), env: {} });
+    expect(code).toBe(0);
+    const text = chunks.join('');
+    const clear = text.indexOf('\x1b[H\x1b[2J');
+    expect(clear).toBeGreaterThan(0);
+    expect(text.indexOf('\x1b[H\x1b[2J', clear + 1)).toBe(-1); // once: the width changed once
+    expect(
+      Math.max(
+        ...text
+          .slice(0, clear)
+          .split('\n')
+          .map((l) => plain(l).length),
+      ),
+    ).toBeGreaterThan(50);
+    for (const line of text.slice(clear).split('\n'))
+      expect(plain(line).length, line).toBeLessThanOrEqual(50);
   });
 });
 
@@ -459,6 +508,19 @@ describe('the built program (dist/main.js)', () => {
     const out = lines(app.stdout());
     expect(out.at(-1)).toMatchObject({ type: 'stats' });
     expect(out.at(-1)!.scans).toBeGreaterThan(0);
+    expect(app.stderr()).toBe('');
+  });
+
+  it('mmp scan | head -1: the reader goes away; the scan stops quietly, exit 0, no EPIPE stack', async () => {
+    const at = await file('pipe.yaml', fleetYaml());
+    const app = startApp(builtMain(appDir), ['scan', at]);
+    try {
+      await app.firstLine();
+      app.child.stdout!.destroy(); // as `head -1` exits: the next write gets EPIPE
+      expect(await app.exited, app.stderr()).toEqual({ code: 0, signal: null });
+    } finally {
+      await app.stop('SIGKILL');
+    }
     expect(app.stderr()).toBe('');
   });
 

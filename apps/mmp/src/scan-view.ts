@@ -354,6 +354,15 @@ export function formatStats(s: ScanSummary, width: number): string {
       lines.push(cut(`${escapeControl(name)}: ${h.state}: ${causeText(h.cause)}`, width));
     }
   }
+  // Faults of pipelining are not in the table's columns: said per device.
+  for (const [name, d] of Object.entries(s.stats.devices)) {
+    if (d.desyncs === 0 && d.windowFallbacks === 0) continue;
+    const parts: string[] = [];
+    if (d.windowFallbacks > 0) parts.push('one request at a time now (pipelined requests failed)');
+    if (d.desyncs > 0)
+      parts.push(`${d.desyncs} ${d.desyncs === 1 ? 'reply' : 'replies'} out of step (desync)`);
+    lines.push(...wrapText(`${escapeControl(name)}: ${parts.join('; ')}`, width));
+  }
   if (s.linesDropped > 0)
     lines.push(`${s.linesDropped} output line(s) dropped: stdout was not read fast enough`);
   return lines.join('\n');

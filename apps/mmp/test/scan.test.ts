@@ -214,6 +214,108 @@ describe('mmp scan: JSON lines', () => {
   });
 });
 
+describe('mmp scan: faults show in the health lines and the statistics', () => {
+  /** `killed` answers one request at a time; `dropper` gets three pipelined requests a scan and drops all but the first. */
+  const faultFleet = (ports: readonly number[]) => `
+defaults: { timeoutMs: 300, connectTimeoutMs: 1000 }
+devices:
+  - name: killed
+    host: 127.0.0.1
+    port: ${ports[0]}
+    groups: [{ name: g, periodMs: 40, points: [{ kind: uptime }] }]
+  - name: dropper
+    host: 127.0.0.1
+    port: ${ports[1]}
+    window: 4
+    groups:
+      - name: g
+        periodMs: 40
+        # Three blocks a scan: the status area, module 2's analog points, the scratch pad.
+        points: [{ kind: uptime }, { kind: analog, module: 2, channel: 0 }, { kind: int32, index: 3 }]
+`;
+
+  it('JSON lines: a device killed and restarted goes reconnecting, then ok; a device that drops pipelined requests falls back to window 1 and scans', async () => {
+    await using faulty = await SimulatedFleet.start({
+      count: 2,
+      // The dropper's answers take 20 ms: a scan's later requests always arrive while the first waits.
+      perDevice: (i) => (i === 1 ? { pipelining: 'first-only', latencyMs: 20 } : {}),
+    });
+    const at = await file('faults.yaml', faultFleet(faulty.ports));
+    const ac = new AbortController();
+    const chunks: string[] = [];
+    const seen: string[] = [];
+    let restarting: Promise<unknown> | undefined;
+    const stdout = {
+      isTTY: false,
+      write(t: string) {
+        chunks.push(t);
+        const l = JSON.parse(t) as Line;
+        if (l.type !== 'health') return;
+        seen.push(`${l.device} ${l.state}`);
+        // Killed once it answered; started again once the scanner noticed.
+        if (l.device === 'killed' && l.state === 'ok' && restarting === undefined) {
+          restarting = faulty.stop(0);
+        } else if (l.device === 'killed' && l.state === 'reconnecting' && restarting !== undefined) {
+          restarting = restarting.then(() => faulty.start(0));
+        }
+        const okAgain = seen.filter((x) => x === 'killed ok').length >= 2;
+        if (okAgain && seen.includes('dropper ok')) ac.abort();
+      },
+    };
+    const code = await runMmp(['scan', at], { stdout, stderr: capture(), signal: ac.signal, env: {} });
+    await restarting;
+    expect(code, seen.join(', ')).toBe(0);
+    const out = lines(chunks.join(''));
+    const killed = out.filter((l) => l.type === 'health' && l.device === 'killed');
+    expect(killed.map((l) => l.state)).toEqual(expect.arrayContaining(['ok', 'reconnecting']));
+    expect(killed.at(-1)!.state).toBe('ok');
+    const down = killed.find((l) => l.state === 'reconnecting' && l.cause !== undefined)!;
+    expect(down.cause!.code).toMatch(/^(ConnectionClosed|ConnectRefused|ConnectionReset|Eof)/);
+    // The dropper: first a scan that timed out (pipelined requests never answered), then ok at window 1.
+    const dropper = out.filter((l) => l.type === 'health' && l.device === 'dropper');
+    expect(dropper.some((l) => l.cause?.code === 'Timeout')).toBe(true);
+    expect(dropper.at(-1)!.state).toBe('ok');
+    const stats = out.at(-1) as Line & {
+      devices: Record<
+        string,
+        { windowFallbacks: number; failed: number; scans: number; health: { window: number } }
+      >;
+    };
+    expect(stats.type).toBe('stats');
+    expect(stats.devices.dropper).toMatchObject({ windowFallbacks: 1, health: { window: 1 } });
+    expect(stats.devices.dropper!.failed).toBeGreaterThan(0);
+    expect(stats.devices.dropper!.scans).toBeGreaterThan(0);
+    expect(stats.devices.killed!.failed).toBeGreaterThan(0);
+    expect(stats.devices.killed!.windowFallbacks).toBe(0);
+  });
+
+  it('on a terminal: the statistics say that pipelining was given up on the device', async () => {
+    await using faulty = await SimulatedFleet.start({
+      count: 2,
+      // The dropper's answers take 20 ms: a scan's later requests always arrive while the first waits.
+      perDevice: (i) => (i === 1 ? { pipelining: 'first-only', latencyMs: 20 } : {}),
+    });
+    const at = await file('faults-tty.yaml', faultFleet(faulty.ports));
+    const ac = new AbortController();
+    const chunks: string[] = [];
+    const stdout = {
+      isTTY: true,
+      columns: 100,
+      rows: 20,
+      write(t: string) {
+        chunks.push(t);
+        if (/\ndropper +ok /.test(plain(t))) ac.abort();
+      },
+    };
+    const code = await runMmp(['scan', at], { stdout, stderr: capture(), signal: ac.signal, env: {} });
+    expect(code).toBe(0);
+    const text = chunks.join('');
+    const after = plain(text.slice(text.lastIndexOf('\x1b[J') + 3));
+    expect(after).toMatch(/\ndropper: one request at a time now \(pipelined requests failed\)/);
+    expect(after).not.toMatch(/\nkilled: /);
+  });
+});
+
 describe('mmp scan: a reader that falls behind or goes away', () => {
   it('lines beyond 8 MiB unread are dropped and counted; the statistics are still written', async () => {
     const at = await file('slow.yaml', fleetYaml());

@@ -41,14 +41,14 @@ describe('probePipelining', () => {
     let most = 0;
     const add = ac.signal.addEventListener.bind(ac.signal);
     let listening = 0;
-    ac.signal.addEventListener = ((type: string, listener: EventListener, opts?: AddEventListenerOptions) => {
+    ac.signal.addEventListener = ((...args: Parameters<typeof add>) => {
       most = Math.max(most, ++listening);
-      add(type, listener, opts);
+      add(...args);
     }) as typeof ac.signal.addEventListener;
     const remove = ac.signal.removeEventListener.bind(ac.signal);
-    ac.signal.removeEventListener = ((type: string, listener: EventListener) => {
+    ac.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
       listening--;
-      remove(type, listener);
+      remove(...args);
     }) as typeof ac.signal.removeEventListener;
     // Answers take 20 ms: the measurement at window 16 (128 reads) is still running when the abort comes.
     const pending = probe({ latencyMs: 20 }, { windows: [16], requestsPerWindow: 128, signal: ac.signal });

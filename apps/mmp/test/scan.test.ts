@@ -168,6 +168,12 @@ describe('mmp scan: JSON lines', () => {
       }
     }
     expect(stats.devices!.dead!.scans).toBe(0);
+    // --json: the same lines, and the failure as a JSON error on stderr.
+    const j = await mmp(['--json', 'scan', at, '--count', '1']);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stderr)).toMatchObject({ error: { kind: 'failure', code: 'ScanIncomplete' } });
+    expect(JSON.parse(j.stderr).error.message).toContain('dead (');
+    expect(lines(j.stdout).at(-1)!.type).toBe('stats');
   });
 
   it('every device answering: exit 0; --json gives JSON lines on a terminal too; --duration stops it', async () => {

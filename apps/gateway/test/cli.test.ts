@@ -40,6 +40,8 @@ async function refused(port: number): Promise<boolean> {
   });
 }
 
+// Every test starts whole programs (several, some in sequence): on a shared, loaded machine that takes
+// seconds each, so each test has a generous deadline (nothing here asserts a time).
 describe('the command line', () => {
   it('--version, --help (fits 80 columns)', async () => {
     const v = await gateway(['--version']);
@@ -52,14 +54,14 @@ describe('the command line', () => {
     const r = await gateway(['run', '--help'], { COLUMNS: '80' });
     expect(r.stdout).toMatch(/--broker <url>/);
     expect(r.stdout).toMatch(/--shard <i\/n>/);
-  });
+  }, 120_000);
 
   it('usage mistakes exit 2 without a stack, in text and in JSON', async () => {
     const none = await gateway([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^labwire-gateway: a configuration file is needed/);
     const config = writeConfig(dir, fleetConfig(fleet.ports), 'usage.json');
-    for (const args of [
+    const cases = [
       [config, '--shard', '3/2'],
       [config, '--bogus'],
       [config, '--broker', 'http://x'],
@@ -67,15 +69,17 @@ describe('the command line', () => {
       [config, '--host', '0.0.0.0'],
       [config, '--edge-node-id', 'a/b'],
       ['--demo', config],
-    ]) {
-      const r = await gateway(args);
-      expect(r.code, args.join(' ')).toBe(2);
+    ];
+    // One process each, all at once (each is a whole program start).
+    const results = await Promise.all(cases.map((args) => gateway(args)));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, cases[i]!.join(' ')).toBe(2);
       expect(r.stderr).not.toMatch(noStack);
     }
     const j = await gateway([config, '--shard', '0/2', '--json']);
     expect(j.code).toBe(2);
     expect(JSON.parse(j.stderr)).toMatchObject({ error: { kind: 'usage' } });
-  });
+  }, 120_000);
 
   it('configuration errors exit 2 and name the bad fields by their paths', async () => {
     const bad = writeConfig(
@@ -110,7 +114,7 @@ describe('the command line', () => {
     expect(missing.stderr).toMatch(/nope\.yaml is invalid: cannot read it: no such file/);
     const check = await gateway(['check', bad]);
     expect(check.code).toBe(2);
-  });
+  }, 120_000);
 
   it('check: the shards cover every device exactly once, each with its own edge node id', async () => {
     const ports = Array.from({ length: 12 }, (_, i) => 20_000 + i);
@@ -139,7 +143,7 @@ describe('the command line', () => {
       /valid; 12 devices in all\nshard 2\/3: edge node Test\/gw-2, \d+ devices?, \d+ metrics \(\d+ writable\)\n/,
     );
     expect(text.stdout).toMatch(/device\s+address\s+metrics\s+writable\s+groups/);
-  });
+  }, 120_000);
 });
 
 describe('the embedded broker', () => {
@@ -177,7 +181,7 @@ describe('the embedded broker', () => {
     } finally {
       await gw.stop('SIGKILL');
     }
-  });
+  }, 120_000);
 
   it('a port in use is a failure at run time (exit 1), not a usage error', async () => {
     const blocker = net.createServer();
@@ -191,7 +195,7 @@ describe('the embedded broker', () => {
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
-  });
+  }, 120_000);
 });
 
 describe('watch', () => {
@@ -222,13 +226,13 @@ describe('watch', () => {
     } finally {
       await gw.stop('SIGKILL');
     }
-  });
+  }, 120_000);
 
   it('a broker that refuses: exit 1 with the reason', async () => {
     const r = await gateway(['watch', '--broker', 'mqtt://127.0.0.1:1', '--duration', '1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot subscribe on mqtt:\/\/127\.0\.0\.1:1: connection refused/);
-  });
+  }, 120_000);
 });
 
 describe('--demo', () => {
@@ -250,5 +254,5 @@ describe('--demo', () => {
       ok: true,
       confirmed: true,
     });
-  });
+  }, 120_000);
 });

@@ -139,7 +139,7 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     expect(checkSeq(observer.messages, 'gw')).toBe(1);
     expect(observer.decodeErrors).toEqual([]);
     expect(gateway.events().at(-1)?.event).toBe('stopped');
-  });
+  }, 90_000);
 
   it('a device that drops becomes DDEATH, and DBIRTH when it returns', async () => {
     const config = writeConfig(dir, fleetConfig(fleet.ports));
@@ -178,7 +178,7 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
       { timeoutMs: 10_000, message: 'the rest of the values' },
     );
     expect(checkSeq(observer.messages, 'gw')).toBe(1);
-  });
+  }, 90_000);
 
   it('a DCMD write reaches the device output, and the next DDATA confirms it', async () => {
     const config = writeConfig(dir, fleetConfig(fleet.ports));
@@ -225,7 +225,7 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     ]);
     // The other device was not touched.
     expect(fleet.device(1)!.device.getDigital(0, 2)).toBe(0);
-  });
+  }, 90_000);
 
   it('malformed or refused NCMD/DCMD are logged, typed and ignored; the gateway keeps running', async () => {
     const config = writeConfig(dir, fleetConfig(fleet.ports));
@@ -288,7 +288,7 @@ describe.each(brokers)('the gateway on %s', (_name, start) => {
     );
     expect(gateway.app.child.exitCode).toBe(null);
     expect(observer.of('NBIRTH')).toHaveLength(1); // no rebirth from the malformed request
-  });
+  }, 90_000);
 
   it('broker killed and restarted mid-run: no DDATA lost (historical on replay), seq continuous, bdSeq kept', async () => {
     // The gateway reaches the broker through a proxy, so that it reconnects only once the subscriber is back

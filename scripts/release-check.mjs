@@ -12,7 +12,7 @@
 //     help text;
 //  4. the apps, from that project with no tsx anywhere: each `--help` and `--version`, `npx mmp
 //     --version`, and one real command each against its simulator (mmp uptime, epic-sim + mmp, tcpbus sim
-//     + a tcpbus script, pymodaq decode, the whole demo); then `npm i -g` of the tarballs into a
+//     + a tcpbus script, pymodaq decode, labwire-gateway --demo, the whole demo); then `npm i -g` of the tarballs into a
 //     temporary prefix and every bin's `--version` from there.
 // npm never asks a registry for an @labwire package here (the scope points at a closed port): they come
 // from the tarballs only. Reports every problem, then exits non-zero if there was one.
@@ -381,6 +381,14 @@ async function checkApps(dir) {
       'pymodaq decode --protocol D',
       runBin(bin('pymodaq'), ['decode', '--protocol', 'D', hex], { cwd: dir }),
       (o) => JSON.parse(o).messages?.[0]?.value === 'move_abs',
+    );
+  }
+  if (has('labwire-gateway')) {
+    // The demo: a simulated fleet, the embedded broker on a free loopback port, a subscriber, a DCMD write.
+    check(
+      'labwire-gateway --demo --json (fleet, embedded broker, Sparkplug traffic)',
+      runBin(bin('labwire-gateway'), ['--demo', '--devices', '2', '--duration', '4', '--json'], { cwd: dir }),
+      (o) => JSON.parse(o.trim().split('\n').at(-1)).ok === true,
     );
   }
   if (has('labwire-demo')) {

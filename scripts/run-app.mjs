@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm demo`, `pnpm -s mmp …`, `pnpm -s epic-sim …`, `pnpm -s tcpbus …`, `pnpm -s pymodaq …`: runs an
+// `pnpm demo`, `pnpm -s mmp …`, `pnpm -s epic-sim …`, `pnpm -s tcpbus …`, `pnpm -s pymodaq …`, `pnpm -s gateway …`: runs an
 // app's built program (apps/<app>/dist/main.js) inside this very process. One process, no tsx: it starts
 // as fast as the installed bin, and a signal sent to `pnpm` (which passes SIGTERM/SIGINT on to the
 // command it runs; the root scripts `exec` this file) reaches the app itself, so stopping `pnpm epic-sim`

@@ -1,5 +1,5 @@
-// @labwire/sparkplug benchmarks (issue 15, phase 1: the library; the gateway's 100 × 64 × 10 Hz fleet
-// run comes with apps/gateway):
+// @labwire/sparkplug benchmarks (issue 15): the library, and the gateway's 100 × 64 × 10 Hz fleet run
+// (bench/gateway-fleet.ts: the built labwire-gateway program, through aedes and through Mosquitto):
 // - encode / decode of a 64-metric DDATA (alias, timestamp, Double value per metric) against protobufjs
 //   encoding / decoding the same message with a plain schema and no checks (the fastest plain-Node way);
 // - end-to-end metric updates/s through aedes: EdgeNode.updateDevice → broker → an independent MQTT.js
@@ -21,6 +21,7 @@ import {
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import protobuf from 'protobufjs/light.js';
+import { gatewayFleetCases } from '../gateway-fleet';
 import type { BenchCase } from '../harness';
 
 const METRICS = 64;
@@ -298,4 +299,5 @@ export const cases: BenchCase[] = [
     runs: 1,
     noWarmup: true,
   },
+  ...gatewayFleetCases,
 ];

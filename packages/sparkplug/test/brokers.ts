@@ -1,12 +1,9 @@
 // Brokers for the session tests: aedes in this process, and a real Mosquitto child process on an
 // ephemeral loopback port with a generated config (listener 127.0.0.1 only, anonymous allowed,
-// no persistence), stopped by its PID.
+// no persistence), stopped by its PID (@labwire/testkit's startMosquitto).
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { mosquittoAvailable, startMosquitto as startMosquittoBroker } from '@labwire/testkit';
 import { Aedes } from 'aedes';
 
 export interface TestBroker {
@@ -135,82 +132,9 @@ export async function startAedes(): Promise<AedesBroker> {
   return self;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
+export { mosquittoAvailable };
 
-async function waitListening(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; Date.now() < deadline && i < 1000; i++) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
-}
-
-export function mosquittoAvailable(): boolean {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/sbin', '/usr/local/sbin'])) {
-    if (dir && fs.existsSync(path.join(dir, 'mosquitto'))) return true;
-  }
-  return false;
-}
-
-function mosquittoBinary(): string {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).concat(['/usr/sbin', '/usr/local/sbin'])) {
-    const p = path.join(dir, 'mosquitto');
-    if (dir && fs.existsSync(p)) return p;
-  }
-  throw new Error('mosquitto is not installed (Debian: apt-get install mosquitto; .ci/run installs it)');
-}
-
+/** Mosquitto from @labwire/testkit, as a TestBroker. */
 export async function startMosquitto(): Promise<TestBroker> {
-  const bin = mosquittoBinary();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'labwire-mosquitto-'));
-  const port = await freePort();
-  const conf = path.join(dir, 'mosquitto.conf');
-  fs.writeFileSync(
-    conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ''].join(
-      '\n',
-    ),
-  );
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-    child.on('error', () => {});
-    await waitListening(port, child);
-  };
-  const kill = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      process.kill(c.pid!, 'SIGKILL');
-    });
-  };
-  await launch();
-  return {
-    name: 'mosquitto',
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    kill,
-    restart: launch,
-    async close() {
-      await kill();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startMosquittoBroker();
 }

@@ -22,6 +22,12 @@ export {
   type LoopbackServerOptions,
   type ServerConnection,
 } from './loopback-server';
+export {
+  type MosquittoBroker,
+  mosquittoAvailable,
+  mosquittoBinary,
+  startMosquitto,
+} from './mosquitto';
 export { installProcessGuard, type ProcessGuard } from './process-guard';
 export { randomInt, seededRandom } from './random';
 export { activeResources, resourcesLeftOver, TRANSPORT_RESOURCES } from './resources';

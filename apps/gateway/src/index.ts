@@ -1,0 +1,2 @@
+export { runGateway } from './cli';
+export type { GatewayIo } from './options';

@@ -1,5 +1,6 @@
 // @labwire/pymodaq: PyMoDAQ's TCP/IP remote control for every wire generation (A, B, C1–C4, D):
-// actuator and detector client roles, a server, and the codec (also at `@labwire/pymodaq/codec`).
+// actuator and detector client roles, a server, a bridge between generations, a probe, and the codec
+// (also at `@labwire/pymodaq/codec`).
 
 export {
   type ActuatorHandlers,
@@ -9,6 +10,14 @@ export {
   type PymodaqActuatorEvents,
   type PymodaqActuatorOptions,
 } from './actuator';
+export {
+  type BridgeClientInfo,
+  type BridgeCounters,
+  type FrameDropReason,
+  PymodaqBridge,
+  type PymodaqBridgeEvents,
+  type PymodaqBridgeOptions,
+} from './bridge';
 export {
   defaultSettings,
   type PymodaqClientEvents,
@@ -47,10 +56,14 @@ export {
 } from './detector';
 export {
   ClientTypeError,
+  generationsToTry,
   HandlerError,
+  HandshakeRejectedError,
   NoClientError,
   PeerGoneError,
   ProtocolError,
+  type RejectionSign,
+  TranslationError,
   UnknownCommandError,
   XmlError,
 } from './errors';

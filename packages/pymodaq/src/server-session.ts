@@ -117,6 +117,11 @@ export interface SessionConfig {
   readonly listened: (event: keyof SessionEvents) => boolean;
   /** Asked when a client identifies: an error refuses it (no identified slot is free). */
   readonly admit: (session: ServerSession) => Error | undefined;
+  /**
+   * Awaited (when it returns a promise) before the next message of an identified client is read: whoever
+   * consumes the messages (a bridge forwarding them) holds a client back while it cannot take more.
+   */
+  readonly readGate?: (session: ServerSession) => Promise<void> | undefined;
 }
 
 /** A message to send: its parts, or a function that encodes them when the message's turn comes. */
@@ -537,6 +542,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
+        const gate = this.#config.readGate?.(this);
+        if (gate !== undefined) {
+          await gate;
+          if (this.#stop.signal.aborted) break;
+        }
         // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
         const deadline = Date.now() + readTimeoutMs;
         // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).

@@ -86,16 +86,19 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
     return link?.live ? link : undefined;
   }
 
-  /** The instrument's `Infos`: remembered for the next identifications and sent now when linked. */
-  setInfos(xml: string): void {
+  /**
+   * The instrument's `Infos`: remembered for the next identifications and sent now when linked (then
+   * true).
+   */
+  setInfos(xml: string): boolean {
     this.#infos = xml;
     this.#settingsChanged.clear();
     const p = this.profile;
-    this.forward([commandBytes(p, ClientCommand.infos), p.encodeString(this.textForWire(xml))]);
+    return this.forward([commandBytes(p, ClientCommand.infos), p.encodeString(this.textForWire(xml))]);
   }
 
-  /** The instrument's `Info_xml`: remembered (latest per path) and sent now when linked. */
-  setInfoXml(root: string, path: readonly string[], xml: string): void {
+  /** The instrument's `Info_xml`: remembered (latest per path) and sent now when linked (then true). */
+  setInfoXml(root: string, path: readonly string[], xml: string): boolean {
     const key = path.join('\u0000');
     this.#settingsChanged.delete(key);
     if (this.#settingsChanged.size >= this.#maxRemembered) {
@@ -106,7 +109,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
       });
     }
     this.#settingsChanged.set(key, { root, path, xml });
-    this.forward(this.#infoXmlMessage(root, path, xml));
+    return this.forward(this.#infoXmlMessage(root, path, xml));
   }
 
   /**

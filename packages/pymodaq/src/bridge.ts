@@ -17,7 +17,7 @@
 // per instrument and kind of loss, counted every time); the session goes on.
 
 import { EventEmitter } from 'node:events';
-import { checkTimeout, LabwireError, type Logger, type OperationOptions } from '@labwire/framing';
+import { checkTimeout, LimitExceededError, type Logger, type OperationOptions } from '@labwire/framing';
 import { type LoggerLike, type ReconnectOptions, toLogger } from '@labwire/tcp';
 import {
   type AxisMessage,
@@ -36,6 +36,7 @@ import {
   type Generation,
   NdArray,
   type Position,
+  PymodaqDecodeError,
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
@@ -107,6 +108,13 @@ export interface BridgeClientInfo {
   readonly type: ClientType;
   readonly remoteAddress: string;
   readonly remotePort: number;
+}
+
+/** An instrument and the state of its two sides (see `PymodaqBridge.clients`). */
+export interface BridgeClientState extends BridgeClientInfo {
+  readonly serverLinked: boolean;
+  readonly queuedToClient: number;
+  readonly queuedToServer: number;
 }
 
 /** Why a detector frame was not forwarded. */
@@ -223,14 +231,18 @@ function suggestionsFor(error: unknown, listening: Generation): Generation[] {
   if (ClientTypeError.isInstance(error)) {
     return listening !== 'D' && isTypeFrameD(error.received) ? ['D'] : [];
   }
-  if (listening === 'D' && LabwireError.isInstance(error)) {
-    const code = error.code;
-    if (code !== 'Timeout' && code !== 'NoClient' && code !== 'LimitExceeded' && code !== 'Closed') {
-      return generationsToTry('D');
-    }
+  if (listening !== 'D') return [];
+  // A gen A–C type string read as a gen D frame: its first 4 characters become a tag length ("GRAB",
+  // "ACTU" as a big-endian u32), far over the command limit; or the frame does not decode.
+  if (LimitExceededError.isInstance(error)) {
+    return error.actual === TAG_LENGTH_GRAB || error.actual === TAG_LENGTH_ACTU ? generationsToTry('D') : [];
   }
-  return [];
+  return PymodaqDecodeError.isInstance(error) ? generationsToTry('D') : [];
 }
+
+/** "GRAB" and "ACTU" read as big-endian u32 lengths. */
+const TAG_LENGTH_GRAB = 0x47524142;
+const TAG_LENGTH_ACTU = 0x41435455;
 
 /** A gen D type frame's payload (`u32 3` "str" `u32 n` TYPE, spec §6.1) as a gen A–C reader sees it. */
 function isTypeFrameD(text: string): boolean {
@@ -304,9 +316,18 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     return this.#server.address;
   }
 
-  /** The instruments connected now, and whether each has its server link. */
-  get clients(): (BridgeClientInfo & { serverLinked: boolean })[] {
-    return [...this.#instruments.values()].map((i) => ({ ...i.info, serverLinked: i.upstream.connected }));
+  /**
+   * The instruments connected now: whether each has its server link, and the messages that must arrive
+   * still waiting to be written towards the instrument and towards the server (each at most
+   * `maxQueuedMessages` plus what one read brought in).
+   */
+  get clients(): BridgeClientState[] {
+    return [...this.#instruments.values()].map((i) => ({
+      ...i.info,
+      serverLinked: i.upstream.connected,
+      queuedToClient: i.unwritten,
+      queuedToServer: i.upstream.unwritten,
+    }));
   }
 
   /** Starts listening for instruments; resolves with the bound address. */
@@ -375,11 +396,15 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       });
     });
     s.on('clientError', (e) => this.#error(this.#instruments.get(e.client.id), e.error));
-    s.on('infos', (e) => this.#instruments.get(e.client.id)?.upstream.setInfos(e.xml));
+    s.on('infos', (e) => {
+      const i = this.#instruments.get(e.client.id);
+      if (i !== undefined) this.#sent(i.upstream.setInfos(e.xml));
+    });
     s.on('infoXml', (e) => {
       const i = this.#instruments.get(e.client.id);
       // The instrument's own root name (spec §8.4: the receiver drops it, so any name works; keep its own).
-      i?.upstream.setInfoXml(i.session.settings?.name ?? 'settings', e.path, e.xml);
+      if (i !== undefined)
+        this.#sent(i.upstream.setInfoXml(i.session.settings?.name ?? 'settings', e.path, e.xml));
     });
     s.on('info', (e) => {
       const i = this.#instruments.get(e.client.id);
@@ -465,7 +490,12 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
   }
 
   #toServer(i: Instrument, parts: readonly Uint8Array[], link?: LinkSession): void {
-    if (i.upstream.forward(parts, link)) this.counters.toServer++;
+    this.#sent(i.upstream.forward(parts, link));
+  }
+
+  /** Counts a message for the server: handed over, or dropped for want of a server link. */
+  #sent(forwarded: boolean): void {
+    if (forwarded) this.counters.toServer++;
     else this.counters.droppedNoServer++;
   }
 

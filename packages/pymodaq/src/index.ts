@@ -12,6 +12,7 @@ export {
 } from './actuator';
 export {
   type BridgeClientInfo,
+  type BridgeClientState,
   type BridgeCounters,
   type FrameDropReason,
   PymodaqBridge,

@@ -78,6 +78,13 @@ export {
   toParameterXml,
 } from './parameter-xml';
 export {
+  generationsOfServerBytes,
+  type ProbeOptions,
+  type ProbeResult,
+  type ProbeStep,
+  probePymodaq,
+} from './probe';
+export {
   PymodaqServer,
   type PymodaqServerEvents,
   type PymodaqServerOptions,

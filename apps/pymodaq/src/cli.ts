@@ -2,10 +2,12 @@
 //   pymodaq serve --role actuator|detector --protocol P [--port N] [--script FILE]
 //   pymodaq client actuator|detector --host H --port N --protocol P
 //   pymodaq decode --protocol P <hex>
+//   pymodaq bridge --client-protocol X --server-protocol Y --server host:port, pymodaq probe host:port
 
 import { LabwireError } from '@labwire/framing';
 import { GENERATIONS } from '@labwire/pymodaq';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { addBridgeCommands } from './bridge-commands';
 import { runClient } from './client';
 import { decodeHex } from './decode';
 import { formatError } from './format';
@@ -136,6 +138,7 @@ function buildProgram(io: PymodaqIo, done: (status: number) => void): Command {
       done(explanation.error === undefined ? 0 : 1);
     });
 
+  addBridgeCommands(program, io, done);
   return program;
 }
 

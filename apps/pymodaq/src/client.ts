@@ -1,15 +1,18 @@
 // `pymodaq client actuator|detector`: a simulated instrument that connects to a PyMoDAQ server (a real
 // PyMoDAQ TCPServer plugin or `pymodaq serve`): a stage moving at a finite speed, or a camera returning a
-// noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
+// noisy 2-D gaussian. Runs until the signal; says Quit before leaving. A server that rejects the
+// handshake (another generation or role) ends it with exit 1, said once.
 
 import type { EventEmitter } from 'node:events';
 import {
   GaussianDetector,
+  HandshakeRejectedError,
   PymodaqActuator,
   type PymodaqClientEvents,
   PymodaqDetector,
   SimulatedStage,
 } from '@labwire/pymodaq';
+import { escapeControl } from './escape';
 import { formatData, formatError, formatPosition } from './format';
 import { line, type PymodaqIo } from './io';
 
@@ -51,12 +54,13 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     role = detector;
   }
   // Both roles share these events.
+  let rejected = false;
   const events = role as unknown as EventEmitter<PymodaqClientEvents>;
   events.on('connected', (e) =>
     out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
   );
   events.on('disconnected', (e) => {
-    if (!io.signal?.aborted) out(`disconnected (${e.reason}); reconnecting`);
+    if (!io.signal?.aborted && !rejected) out(`disconnected (${e.reason}); reconnecting`);
   });
   events.on('command', (e) => {
     if (e.command === 'stop_motion' || e.command === 'get_actuator_value' || e.command === 'check_position') {
@@ -65,17 +69,27 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
   });
   events.on('setInfo', (e) => out(`set_info ${e.path.join('/')} = ${e.parameter.value ?? ''}`));
   events.on('serverQuit', () => out('the server said Quit'));
-  events.on('error', (e) => line(io.stderr, `error: ${formatError(e)}`));
+  // A rejected handshake is said once, by its own event (the client would only back off and retry).
+  const stopped = new Promise<void>((resolve) => {
+    events.once('handshakeRejected', (e) => {
+      rejected = true;
+      line(io.stderr, `error: ${escapeControl(formatError(e))}`);
+      resolve();
+    });
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  events.on('error', (e) => {
+    if (!HandshakeRejectedError.isInstance(e)) line(io.stderr, `error: ${escapeControl(formatError(e))}`);
+  });
   try {
     await role.connect();
   } catch (e) {
     // The connection keeps being retried in the background (backoff up to 5 s).
     line(io.stderr, `error: ${formatError(e)}; retrying`);
   }
-  if (io.signal !== undefined && !io.signal.aborted) {
-    await new Promise((resolve) => io.signal!.addEventListener('abort', resolve, { once: true }));
-  }
+  if ((io.signal !== undefined && !io.signal.aborted) || rejected) await stopped;
   await role.close();
+  if (rejected) return 1;
   out('closed (Quit sent)');
   return 0;
 }

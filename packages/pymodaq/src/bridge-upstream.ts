@@ -88,7 +88,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
 
   /**
    * The instrument's `Infos`: remembered for the next identifications and sent now when linked (then
-   * true).
+   * true; else it goes with the next identification).
    */
   setInfos(xml: string): boolean {
     this.#infos = xml;
@@ -97,7 +97,10 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
     return this.forward([commandBytes(p, ClientCommand.infos), p.encodeString(this.textForWire(xml))]);
   }
 
-  /** The instrument's `Info_xml`: remembered (latest per path) and sent now when linked (then true). */
+  /**
+   * The instrument's `Info_xml`: remembered (latest per path) and sent now when linked (then true; else it
+   * goes with the next identification).
+   */
   setInfoXml(root: string, path: readonly string[], xml: string): boolean {
     const key = path.join('\u0000');
     this.#settingsChanged.delete(key);

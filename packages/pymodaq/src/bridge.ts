@@ -398,13 +398,14 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     s.on('clientError', (e) => this.#error(this.#instruments.get(e.client.id), e.error));
     s.on('infos', (e) => {
       const i = this.#instruments.get(e.client.id);
-      if (i !== undefined) this.#sent(i.upstream.setInfos(e.xml));
+      // Remembered either way: sent now, or with the next identification.
+      if (i?.upstream.setInfos(e.xml)) this.counters.toServer++;
     });
     s.on('infoXml', (e) => {
       const i = this.#instruments.get(e.client.id);
       // The instrument's own root name (spec §8.4: the receiver drops it, so any name works; keep its own).
-      if (i !== undefined)
-        this.#sent(i.upstream.setInfoXml(i.session.settings?.name ?? 'settings', e.path, e.xml));
+      const root = i?.session.settings?.name ?? 'settings';
+      if (i?.upstream.setInfoXml(root, e.path, e.xml)) this.counters.toServer++;
     });
     s.on('info', (e) => {
       const i = this.#instruments.get(e.client.id);
@@ -443,7 +444,10 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     instrument.upstream = upstream;
     this.#instruments.set(info.id, instrument);
     upstream.on('connected', (e) => this.#emitSafe('serverConnected', { client: info, ...e }));
-    upstream.on('disconnected', (e) => this.#emitSafe('serverDisconnected', { client: info, ...e }));
+    upstream.on('disconnected', (e) => {
+      // Not when the bridge ends the link itself (the instrument left, or close()).
+      if (!instrument.closed) this.#emitSafe('serverDisconnected', { client: info, ...e });
+    });
     upstream.on('handshakeRejected', (error) => {
       this.#logger.warn('pymodaq bridge: the server rejected the handshake', {
         client: info.id,

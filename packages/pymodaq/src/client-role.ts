@@ -505,8 +505,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     // Everything still queued for the old connection is withdrawn before a new one can take it.
     link.end(error ?? new Error(reason));
     this.onLinkLost(link);
-    if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
+    // A refusal is said first, so a listener of `disconnected` already knows why the link ended.
     this.#checkRejection(link, reason, error);
+    if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
   }
 
   /**

@@ -23,6 +23,17 @@ import { ClientCommand, type ClientType } from './commands';
 /** The messages of one detector message (x_axis / y_axis first when they changed, then `Done` + data). */
 export type DataMessages = (link: LinkSession) => Uint8Array[][] | undefined;
 
+/** A detector message handed to `pushData`. */
+export interface DataItem {
+  /** Encodes it for the link it goes out on, when its turn comes (undefined: nothing to send). */
+  readonly messages: DataMessages;
+  /**
+   * Called once, when the message is out or will never go: `released` says that no socket refers to its
+   * memory any more (written and flushed to the kernel, or never written), so that memory may be reused.
+   */
+  done(released: boolean): void;
+}
+
 export interface BridgeUpstreamOptions extends PymodaqClientOptions {
   type: ClientType;
   /** A server command (set_info included), read whole; must not throw. */
@@ -52,7 +63,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
   /** A detector message is being written. */
   #dataBusy = false;
   /** The detector message waiting for it (latest wins). */
-  #dataWaiting: DataMessages | undefined;
+  #dataWaiting: DataItem | undefined;
 
   constructor(options: BridgeUpstreamOptions) {
     super(options.type, options, defaultSettings());
@@ -121,6 +132,8 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
    */
   forward(parts: readonly Uint8Array[], link = this.link): boolean {
     if (link === undefined || !link.live) return false;
+    // A one-buffer message on an idle socket is written now (a move_done, a position_is).
+    if (parts.length === 1 && !this.closedSignal.aborted && link.tcp?.trySend(parts[0]!)) return true;
     this.#unwritten++;
     this.send(parts, {}, link).then(this.#written, (e: unknown) => {
       this.#written();
@@ -133,15 +146,19 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
    * Hands over a detector message: written at once when none is being written, else it waits in the one
    * slot (replacing the message waiting there: latest wins). Encoded only when its turn comes.
    */
-  pushData(messages: DataMessages): DataPush {
+  pushData(item: DataItem): DataPush {
     const link = this.link;
-    if (link === undefined || !link.live) return 'no-server';
-    if (this.#dataBusy) {
-      const replaced = this.#dataWaiting !== undefined;
-      this.#dataWaiting = messages;
-      return replaced ? 'replaced' : 'waiting';
+    if (link === undefined || !link.live) {
+      item.done(true);
+      return 'no-server';
     }
-    this.#sendData(link, messages);
+    if (this.#dataBusy) {
+      const replaced = this.#dataWaiting;
+      this.#dataWaiting = item;
+      replaced?.done(true);
+      return replaced !== undefined ? 'replaced' : 'waiting';
+    }
+    this.#sendData(link, item);
     return 'sent';
   }
 
@@ -150,20 +167,29 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
     for (const check of [...this.#writtenWaiters]) check();
   };
 
-  #sendData(link: LinkSession, messages: DataMessages): void {
+  #sendData(link: LinkSession, item: DataItem): void {
     let encoded: Uint8Array[][] | undefined;
     try {
-      encoded = messages(link);
+      encoded = item.messages(link);
     } catch (e) {
+      item.done(true);
       this.reportError(e);
       return;
     }
-    if (encoded === undefined || encoded.length === 0) return;
+    if (encoded === undefined || encoded.length === 0) {
+      item.done(true);
+      return;
+    }
     this.#dataBusy = true;
     const sends = encoded.map((parts) => this.send(parts, {}, link));
     Promise.all(sends).then(
-      () => this.#dataDone(),
+      () => {
+        // Taken by the socket; once nothing is queued in it either, the kernel has every byte.
+        item.done(link.tcp?.socket.writableLength === 0);
+        this.#dataDone();
+      },
       (e: unknown) => {
+        item.done(false);
         if (link.live && !this.closedSignal.aborted) this.reportError(e);
         this.#dataDone();
       },
@@ -217,10 +243,12 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
 
   protected override onLinkLost(_link: LinkSession): void {
     // A frame waiting for a link that is gone would reach a server that never asked for it.
+    this.#dataWaiting?.done(true);
     this.#dataWaiting = undefined;
   }
 
   protected override onClose(): void {
+    this.#dataWaiting?.done(true);
     this.#dataWaiting = undefined;
     for (const check of [...this.#writtenWaiters]) check();
   }

@@ -44,7 +44,7 @@ import { commandBytes } from './command-bytes';
 import { CLIENT_TYPES, ClientCommand, type ClientType, grabDimOf, ServerCommand } from './commands';
 import { ClientTypeError, generationsToTry, HandshakeRejectedError, TranslationError } from './errors';
 import { PymodaqServer, type ServerRole, serverInternals } from './server';
-import type { ServerSession } from './server-session';
+import { RESOLVED, type ServerSession } from './server-session';
 
 export interface PymodaqBridgeOptions {
   /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
@@ -216,6 +216,21 @@ class Instrument {
     this.closed = true;
     for (const w of [...this.#waiters]) w();
   }
+}
+
+/** The memory of the large arrays of `data` (each whole buffer once), for recycling. */
+function largeBuffers(data: DataToExport): Uint8Array[] {
+  const seen = new Set<ArrayBufferLike>();
+  const out: Uint8Array[] = [];
+  for (const dwa of data.data) {
+    for (const array of dwa.data) {
+      const buffer = array.data.buffer;
+      if (array.data.length < 256 * 1024 || seen.has(buffer)) continue;
+      seen.add(buffer);
+      out.push(new Uint8Array(buffer));
+    }
+  }
+  return out;
 }
 
 /** A copy of an axis small enough to keep (never a view that would pin a whole received frame). */
@@ -469,9 +484,12 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
   /** Hands a message to an instrument; a full queue or a gone session is reported. */
   #toClient(i: Instrument, parts: readonly Uint8Array[]): void {
     if (i.closed) return;
-    i.unwritten++;
     this.counters.toClients++;
-    i.session.send(parts).then(
+    const sent = i.session.send(parts);
+    // Written at once (the common case): nothing to wait for.
+    if (sent === RESOLVED) return;
+    i.unwritten++;
+    sent.then(
       () => i.written(),
       (e: unknown) => {
         i.written();
@@ -504,7 +522,13 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
   }
 
   #data(i: Instrument, data: DataToExport): void {
-    const pushed = i.upstream.pushData((link) => this.#dataMessages(i, data, link));
+    const pushed = i.upstream.pushData({
+      messages: (link) => this.#dataMessages(i, data, link),
+      // The memory the frame arrived in comes back for the next one (no page faults in a stream).
+      done: (released) => {
+        if (released && !i.closed) for (const buffer of largeBuffers(data)) i.session.recycle(buffer);
+      },
+    });
     if (pushed === 'sent' || pushed === 'waiting') return;
     if (pushed === 'replaced') this.counters.framesReplaced++;
     else this.counters.droppedNoServer++;

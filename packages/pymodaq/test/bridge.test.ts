@@ -222,6 +222,38 @@ describe('reconnects and several instruments', () => {
       expect(instrumentDrops).toBe(0);
     }));
 
+  it('a server that is not up yet: the instrument waits at the bridge, which links once the server listens', () =>
+    withCleanup(async (track) => {
+      // A port that was free a moment ago (nothing listens on it now).
+      const probe = await startServer(track, 'D');
+      const serverPort = probe.port;
+      await probe.server.close();
+      const { bridge, port } = await startBridge(track, {
+        clientProtocol: 'C3',
+        serverProtocol: 'D',
+        serverPort,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+      });
+      const stage = new SimulatedStage({ speed: 10_000, units: 'mm' });
+      const actuator = track(
+        new PymodaqActuator({
+          protocol: 'C3',
+          port,
+          units: 'mm',
+          reconnect: false,
+          handlers: stage.handlers(),
+        }),
+      );
+      await actuator.connect({ timeoutMs: 10_000 });
+      await sleep(500);
+      expect(bridge.clients[0]!.serverLinked).toBe(false);
+      const linked = nextEvent(bridge, 'serverConnected', () => true, 20_000);
+      const { server } = await startServer(track, 'D', serverPort, 'actuator');
+      await linked;
+      await server.waitForClient('ACTUATOR', { timeoutMs: 10_000 });
+      expect(await server.moveAbs(4)).toEqual({ value: 4, units: 'mm' });
+    }));
+
   it('an instrument that vanishes (no Quit) ends its server link with Quit; it may come back', () =>
     withCleanup(async (track) => {
       const { server, port: serverPort } = await startServer(track, 'C4', 0, 'detector');

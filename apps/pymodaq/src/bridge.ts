@@ -61,7 +61,8 @@ function describe(generation: Generation): string {
 /** Runs `pymodaq bridge` until the signal; resolves with the exit status. */
 export async function runBridge(options: BridgeOptions, io: PymodaqIo): Promise<number> {
   const { server } = options;
-  if (server.port === options.port && isLoopback(server.host) && isLoopback(options.host)) {
+  const here = (host: string) => isLoopback(host) || host === '0.0.0.0' || host === '::';
+  if (server.port === options.port && isLoopback(server.host) && here(options.host)) {
     throw new InvalidArgumentError(
       `the bridge would connect to itself: it listens on port ${options.port} and the server is ${server.host}:${server.port}`,
     );

@@ -155,14 +155,17 @@ async function detectorChain(placement: Placement | 'none') {
   };
 }
 
-/** A 2-D float64 frame whose first pixel holds `index` (it names itself on arrival). */
+/**
+ * A 2-D float64 frame of `pixels` (sent by reference) that names itself on arrival: its DataToExport
+ * timestamp is `index` (C4 and D carry it), whatever became of the pixels meanwhile.
+ */
 function frame(pixels: Float64Array, width: number, index: number): DataToExport {
-  pixels[0] = index;
   const camera = dataFromPlugins({
     name: 'camera',
+    timestamp: index,
     data: [NdArray.fromTyped(pixels, [pixels.length / width, width])],
   });
-  return dataToExport({ name: 'camera', data: [camera] });
+  return dataToExport({ name: 'camera', timestamp: index, data: [camera] });
 }
 
 function quantile(sorted: readonly number[], q: number): number {
@@ -197,14 +200,13 @@ async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
   const seconds = streamSeconds();
   const window = Math.min(10, seconds / 3) * 1000;
   const chain = await detectorChain(placement);
-  // A ring of frames: a buffer is written again only long after it went out (by reference), even with a
-  // second of frames queued behind a stalled link.
-  const ring = Array.from({ length: 32 }, () => new Float64Array(512 * 256));
+  // A ring of pixel buffers (sent by reference); the frames name themselves by their timestamp.
+  const ring = Array.from({ length: 8 }, () => new Float64Array(512 * 256));
   const sentAt: number[] = [];
   const latency: { at: number; ms: number }[] = [];
   chain.server.on('data', (e) => {
     const now = performance.now();
-    const index = Number(e.data.data[0]!.data[0]!.get(0));
+    const index = e.data.timestamp;
     if (index >= 0) latency.push({ at: sentAt[index]!, ms: now - sentAt[index]! });
   });
   const period = 1000 / 30;

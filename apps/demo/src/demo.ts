@@ -2,9 +2,10 @@
 // ephemeral ports. Returns a report; the CLI prints it as a table or JSON.
 
 import type { Writable } from 'node:stream';
+import { InstrumentSim } from '@labwire/bus/simulator';
+import { terminalWidth } from '@labwire/cli-kit';
 import { OptoMmpClient } from '@labwire/optommp';
 import { EpicSimulator } from '@labwire/optommp/simulator';
-import { InstrumentSim } from '@labwire/tcpbus-app';
 import { busSteps } from './bus-steps';
 import { type Narrator, silentNarrator, textNarrator } from './narrator';
 import { optommpSteps } from './optommp-steps';
@@ -19,13 +20,16 @@ export interface DemoOptions {
   progress?: boolean;
   out?: Writable;
   err?: Writable;
+  /** Columns to fit the narration to. Default: the terminal's, else $COLUMNS, else 80. */
+  width?: number;
 }
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const progress = options.progress ?? (!options.json && (err as { isTTY?: boolean }).isTTY === true);
-  const narrator: Narrator = options.json ? silentNarrator(err) : textNarrator(out, err, progress);
+  const width = options.width ?? terminalWidth(out as { isTTY?: boolean; columns?: number });
+  const narrator: Narrator = options.json ? silentNarrator(err) : textNarrator(out, err, progress, width);
   const records: StepRecord[] = [];
   const t0 = performance.now();
 
@@ -46,7 +50,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     port: epic.current.port,
     timeoutMs: 2_000,
     connectTimeoutMs: 1_000,
-    reconnect: { initialDelayMs: 50, maxDelayMs: 400, stableAfterMs: 1_000 },
+    reconnect: { initialDelayMs: 50, maxDelayMs: 400 },
   });
   try {
     await optommpSteps(records, narrator, client, endpoints['groov EPIC simulator (OptoMMP)']);

@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// `pnpm demo`: the labwire demo. `--json` prints the report as JSON instead of narrating.
+// labwire-demo (`pnpm demo`): every labwire layer on embedded simulators. `--json` prints the report as
+// JSON instead of narrating.
 
-import { Command } from 'commander';
-import { runDemo } from './demo';
-import { formatSummary } from './report';
+import { createProgram, ExitCode, readPackageVersion, runProgram, terminalWidth } from '@labwire/cli-kit';
 
-const program = new Command()
-  .name('labwire-demo')
-  .description('Walks through every labwire layer on embedded simulators (127.0.0.1 only).')
-  .option('--json', 'print the report as JSON instead of narrating')
+const io = { stdout: process.stdout, stderr: process.stderr };
+let status: number = ExitCode.Ok;
+const program = createProgram({
+  name: 'labwire-demo',
+  description:
+    'Walks through every labwire layer (OptoMMP, PyMoDAQ, the cmd_tcp bus, a device restarted mid-run) on ' +
+    'embedded simulators, 127.0.0.1 only. Exit status 0 when every step passed.',
+  version: readPackageVersion(new URL('../package.json', import.meta.url)),
+  io,
+})
   .option('--no-progress', 'no progress bars')
-  .parse();
+  .action(async (opts: { json?: boolean; progress: boolean }) => {
+    const { runDemo } = await import('./demo');
+    const { formatSummary } = await import('./report');
+    const report = await runDemo({
+      json: opts.json === true,
+      ...(opts.progress === false ? { progress: false } : {}),
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else
+      process.stdout.write(`\nSummary\n═══════\n${formatSummary(report, terminalWidth(process.stdout))}\n`);
+    status = report.ok ? ExitCode.Ok : ExitCode.Failure;
+  });
 
-const opts = program.opts<{ json?: boolean; progress: boolean }>();
-const report = await runDemo({
-  json: opts.json ?? false,
-  ...(opts.progress === false ? { progress: false } : {}),
-});
-if (opts.json) {
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-} else {
-  process.stdout.write(`\nSummary\n═══════\n${formatSummary(report)}\n`);
-}
-process.exitCode = report.ok ? 0 : 1;
+process.exitCode = await runProgram(program, process.argv.slice(2), { io, status: () => status });

@@ -1,7 +1,9 @@
 // Where the demo's words go: narration to stdout in text mode, nothing in JSON mode (the report is printed
-// at the end). Progress bars go to stderr, only on a terminal.
+// at the end). Progress bars go to stderr, only on a terminal. Lines wrap to the terminal's width, and
+// what the simulators sent (an identification, a scratch pad string) is escaped on the way.
 
 import type { Writable } from 'node:stream';
+import { escapeControl, wrapText } from '@labwire/cli-kit';
 
 export interface Narrator {
   /** A section heading. */
@@ -17,21 +19,31 @@ export interface Narrator {
   readonly err: Writable;
 }
 
-export function textNarrator(out: Writable, err: Writable, progress: boolean): Narrator {
+export function textNarrator(out: Writable, err: Writable, progress: boolean, width = 80): Narrator {
+  const write = (text: string, indent = '') => {
+    for (const paragraph of text.split('\n')) {
+      const lines = wrapText(escapeControl(paragraph), Math.max(20, width - indent.length - 2));
+      lines.forEach((l, i) => {
+        out.write(`${i === 0 ? indent : `${indent}  `}${l}\n`);
+      });
+    }
+  };
   return {
     progress,
     err,
     section(title, blurb) {
-      out.write(`\n${title}\n${'═'.repeat(title.length)}\n${blurb}\n`);
+      out.write(`\n${title}\n${'═'.repeat(Math.min(title.length, width))}\n`);
+      write(blurb);
     },
     step(title) {
-      out.write(`\n▶ ${title}\n`);
+      out.write('\n');
+      write(`▶ ${title}`);
     },
     say(line) {
-      out.write(`  ${line}\n`);
+      write(line, '  ');
     },
     done(ok, result, ms) {
-      out.write(`  ${ok ? '✓' : '✗'} ${result} (${ms.toFixed(0)} ms)\n`);
+      write(`${ok ? '✓' : '✗'} ${result} (${ms.toFixed(0)} ms)`, '  ');
     },
   };
 }

@@ -1,6 +1,7 @@
 // OptoMMP against the embedded groov EPIC simulator: the three jobs of Opto 22's Python examples
 // (uptime, read a digital point, write one), a scratch pad string round trip, and a watch.
 
+import { formatFloat32 } from '@labwire/cli-kit';
 import type { OptoMmpClient } from '@labwire/optommp';
 import type { Narrator } from './narrator';
 import type { StepRecord } from './report';
@@ -66,7 +67,7 @@ export async function optommpSteps(
     if (back !== text) throw new Error(`read back "${back}"`);
     await client.setScratchPadFloatArea(7, 3.25, { signal });
     const f = await client.getScratchPadFloatArea(7, { signal });
-    say(`float scratch pad [7] = ${f}`);
+    say(`float scratch pad [7] = ${formatFloat32(f)}`);
     return `"${back}" survived the round trip`;
   });
 
@@ -80,11 +81,9 @@ export async function optommpSteps(
       ],
       { intervalMs: 100, count: 3, signal },
     )) {
+      // The analog input is a float32: shown at float32 precision.
       const line = sample.values
-        .map(
-          (v) =>
-            `${v.name} = ${typeof v.value === 'number' && !Number.isInteger(v.value) ? v.value.toFixed(3) : v.value}`,
-        )
+        .map((v) => `${v.name} = ${v.point.kind === 'analog' ? formatFloat32(v.value as number) : v.value}`)
         .join(', ');
       say(`#${sample.sequence}: ${line}`);
       samples.push(line);

@@ -40,6 +40,30 @@ function camera(stage: SimulatedStage) {
   };
 }
 
+/** `promise`, or a rejection after `ms` or when `signal` aborts. */
+function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 async function scan(protocol: string, label: string, ctx: StepContext): Promise<string> {
   const { say, signal, narrator } = ctx;
   await using actuatorServer = new PymodaqServer({ protocol, role: 'actuator', port: 0 });
@@ -47,6 +71,12 @@ async function scan(protocol: string, label: string, ctx: StepContext): Promise<
   const a = await actuatorServer.listen({ signal });
   const d = await detectorServer.listen({ signal });
   say(`PyMoDAQ ${label} servers: actuator on ${a.host}:${a.port}, detector on ${d.host}:${d.port}`);
+  // The actuator's unit arrives in its Infos XML, after it identified: wait for that message.
+  const infos = new Promise<string | undefined>((resolve) => {
+    actuatorServer.on('infos', (e) => {
+      if (e.client.type === 'ACTUATOR') resolve(e.units);
+    });
+  });
 
   const stage = new SimulatedStage({ speed: 40, units: 'mm' });
   await using actuator = new PymodaqActuator({
@@ -62,6 +92,7 @@ async function scan(protocol: string, label: string, ctx: StepContext): Promise<
     detectorServer.waitForClient('GRABBER', { signal }),
   ]);
   say(`clients identified: ${act.type} and ${det.type}`);
+  const units = await within(infos, 5_000, signal, 'no Infos from the actuator');
 
   const bar = narrator.progress
     ? new cliProgress.SingleBar(
@@ -94,7 +125,7 @@ async function scan(protocol: string, label: string, ctx: StepContext): Promise<
   bar?.stop();
   say(
     `${POSITIONS.length} moves answered with move_done, ${POSITIONS.length} images (${(bytes / 1024).toFixed(0)} KiB) received; ` +
-      `actuator units "${act.units ?? ''}" (from its Infos XML)`,
+      `actuator units "${units ?? act.units ?? ''}" (from its Infos XML)`,
   );
   if (best.position !== BEAM_AT_MM)
     throw new Error(`the scan peaked at ${best.position} mm, expected ${BEAM_AT_MM} mm`);

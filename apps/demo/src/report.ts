@@ -1,4 +1,7 @@
-// The demo's record of what happened: one row per step, printed as a table or as JSON.
+// The demo's record of what happened: one row per step, printed as a table that fits the terminal (or
+// as blocks below 100 columns), or as JSON.
+
+import { escapeControl, formatTable } from '@labwire/cli-kit';
 
 export interface StepRecord {
   /** Which layer or package the step shows. */
@@ -21,27 +24,23 @@ export interface DemoReport {
   endpoints: Record<string, string>;
 }
 
-function truncate(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
-}
-
-/** The closing summary: step, result, time. */
-export function formatSummary(report: DemoReport): string {
+/** The closing summary: step, time, result, fitted to `width` columns. */
+export function formatSummary(report: DemoReport, width = 80): string {
+  // The result goes last: it is the column that wraps when the terminal is narrow.
   const rows = report.steps.map((s) => [
     s.ok ? '✓' : '✗',
     `${s.section}: ${s.step}`,
-    truncate(s.ok ? s.result : `FAILED: ${s.error?.message ?? s.result}`, 72),
     `${s.ms.toFixed(0)} ms`,
+    escapeControl(s.ok ? s.result : `FAILED: ${s.error?.message ?? s.result}`),
   ]);
-  const head = ['', 'step', 'result', 'time'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   const passed = report.steps.filter((s) => s.ok).length;
   return [
-    line(head),
-    widths.map((w) => '─'.repeat(w)).join('  '),
-    ...rows.map(line),
+    formatTable(rows, {
+      head: ['', 'step', 'time', 'result'],
+      align: ['left', 'left', 'right', 'left'],
+      width,
+      titleColumns: 2,
+    }),
     '',
     `${passed} of ${report.steps.length} steps passed in ${(report.totalMs / 1000).toFixed(1)} s`,
   ].join('\n');

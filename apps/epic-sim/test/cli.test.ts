@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { builtMain, runApp, startApp } from '@labwire/cli-kit/testing';
 import { OptoMmpClient } from '@labwire/optommp';
 import type { EpicSimulator } from '@labwire/optommp/simulator';
+import { waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
 import { runEpicSim } from '../src/cli';
 
@@ -20,7 +21,7 @@ async function withSim(argv: string[], fn: (sim: EpicSimulator) => Promise<void>
   const stop = new AbortController();
   let listening!: (sim: EpicSimulator) => void;
   const ready = new Promise<EpicSimulator>((resolve) => (listening = resolve));
-  const exit = runEpicSim(argv, { stdout, stderr, signal: stop.signal, onListening: listening });
+  const exit = runEpicSim(argv, { stdout, stderr, env: {}, signal: stop.signal, onListening: listening });
   const sim = await Promise.race([ready, exit.then(() => undefined)]);
   if (sim !== undefined) {
     try {
@@ -87,35 +88,89 @@ describe('epic-sim (in-process)', () => {
   });
 });
 
-describe('epic-sim (spawned)', () => {
-  it('runs as a program and stops cleanly on SIGTERM', async () => {
-    const main = path.resolve(import.meta.dirname, '../src/main.ts');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@labwire/source', main, '--port', '0'],
-      {
-        cwd: path.resolve(import.meta.dirname, '..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+const appDir = path.resolve(import.meta.dirname, '..');
+const noStack = /\n\s+at /;
+
+describe('epic-sim, the built program (dist/main.js through its shebang, no tsx)', () => {
+  it('runs, serves, and stops cleanly on SIGTERM', async () => {
+    const app = startApp(builtMain(appDir), ['--port', '0']);
     try {
-      const lines = readline.createInterface({ input: child.stdout });
-      const first = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no output within 15 s')), 15_000);
-        lines.once('line', (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        });
-      });
-      const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
+      const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(await app.firstLine());
       expect(m).not.toBeNull();
       await using client = new OptoMmpClient({ host: '127.0.0.1', port: Number(m![1]) });
       expect(await client.firmwareVersion()).toBe('R4.1c');
-      lines.close();
     } finally {
-      child.kill('SIGTERM');
+      expect(await app.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     }
-    expect(await exited).toBe(0);
+  });
+
+  it('--version', async () => {
+    const version = JSON.parse(await fs.readFile(path.join(appDir, 'package.json'), 'utf8')).version;
+    expect(await runApp(builtMain(appDir), ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+});
+
+describe('rough edges (issue 13)', () => {
+  it('a non-loopback --host is refused without --allow-remote: exit 2, one line, no stack', async () => {
+    const r = await withSim(['--host', '0.0.0.0', '--port', '0'], async () => {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'epic-sim: refusing to listen on 0.0.0.0: not a loopback address. Pass --allow-remote',
+    );
+    expect(r.stderr).not.toMatch(noStack);
+    expect(r.stdout).toBe('');
+    const ok = await withSim(['--host', '127.0.0.1', '--allow-remote', '--port', '0'], async () => {});
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).not.toContain('warning');
+  });
+
+  it('a busy port: exit 1, says so, no stack', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const r = await withSim(['--port', String(port)], async () => {});
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `epic-sim: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)\n`,
+      );
+      const j = await withSim(['--json', '--port', String(port)], async () => {});
+      expect(JSON.parse(j.stderr)).toMatchObject({ error: { kind: 'failure', code: 'EADDRINUSE' } });
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('--json: the first line says where it listens, as JSON', async () => {
+    const r = await withSim(['--json', '--port', '0', '--udp'], async () => {});
+    const first = JSON.parse(r.stdout.split('\n')[0]!);
+    expect(first).toMatchObject({ listening: { host: '127.0.0.1' }, udp: { host: '127.0.0.1' } });
+    expect(first.rack).toHaveLength(4);
+    expect((await withSim(['--json', '--port', 'x'], async () => {})).stderr).toMatch(/"kind":"usage"/);
+  });
+
+  it('killing the PID of `pnpm epic-sim` leaves no server behind', async () => {
+    const root = path.resolve(appDir, '../..');
+    // pnpm runs the root script, which execs scripts/run-app.mjs: the app runs in the process pnpm
+    // started and gets the SIGTERM pnpm passes on. (No build from here: turbo built it before the tests.)
+    const pnpm = startApp('pnpm', ['-s', 'epic-sim', '--port', '0'], {
+      cwd: root,
+      env: { ...process.env, LABWIRE_NO_BUILD: '1' },
+    });
+    const m = /^listening on 127\.0\.0\.1:(\d+)$/.exec(await pnpm.firstLine());
+    expect(m, pnpm.stderr()).not.toBeNull();
+    const port = Number(m![1]);
+    pnpm.child.kill('SIGTERM'); // the PID of `pnpm`, as `kill <pid>` would
+    await pnpm.exited;
+    const refused = () =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(false);
+        });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+      });
+    await waitFor(refused, { timeoutMs: 10_000, intervalMs: 50, message: 'the port to be closed' });
   });
 });

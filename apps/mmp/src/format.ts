@@ -1,6 +1,15 @@
 // Human-readable renderings for the mmp commands.
 
-import type { DescribeResult } from '@labwire/optommp/codec';
+import {
+  escapeControl,
+  formatFloat32,
+  formatKeyValues,
+  formatTable,
+  quote,
+  wrapText,
+} from '@labwire/cli-kit';
+import { type DeviceStatus, describeLastError, formatAddress } from '@labwire/optommp';
+import { type DescribeResult, STATUS_FIELDS } from '@labwire/optommp/codec';
 
 /** `F030010C  00 00 01 23 …  |...#|`, 16 bytes a line. */
 export function hexDump(address: number, bytes: Uint8Array): string {
@@ -24,23 +33,49 @@ export function formatUptime(ms: number): string {
   return `${ms} ms (${d} d ${p(h)}:${p(m)}:${p(s)}.${p(ms % 1000, 3)})`;
 }
 
-/** Aligned `key  value` lines. */
-export function keyValues(rows: readonly (readonly [string, string])[]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+/** The status area as `key  value` lines that fit `width` (strings from the device quoted and escaped). */
+export function formatStatus(s: DeviceStatus, width: number): string {
+  const rows: [string, string][] = [];
+  for (const field of STATUS_FIELDS) {
+    const v = s[field.key];
+    if (v === undefined) continue;
+    let text = String(v);
+    if (field.key === 'lastErrorCode') text = describeLastError(v as number);
+    else if (
+      field.key === 'lastErrorAddress' ||
+      field.key === 'unitType' ||
+      field.key === 'smartModulesPresent'
+    ) {
+      text = `0x${formatAddress(v as number)}`;
+    } else if (field.key === 'uptimeMs') text = formatUptime(v as number);
+    else if (field.type === 'ascii') text = quote(String(v));
+    else if (field.type === 'f32' && typeof v === 'number') text = formatFloat32(v);
+    rows.push([field.title, escapeControl(text)]);
+  }
+  if (s.eth1) {
+    rows.push(['IPv4 address (eth1)', s.eth1.ipAddress]);
+    rows.push(['subnet mask (eth1)', s.eth1.subnetMask]);
+    rows.push(['default gateway (eth1)', s.eth1.defaultGateway]);
+    rows.push(['DNS server (eth1)', s.eth1.dnsServer]);
+    rows.push(['MAC address (eth1)', s.eth1.macAddress]);
+  }
+  return formatKeyValues(rows, width);
 }
 
-/** The explanation of `mmp decode`. */
-export function formatDecode(result: DescribeResult): string {
+/** The explanation of `mmp decode`: per packet a summary and its fields as a table that fits `width`. */
+export function formatDecode(result: DescribeResult, width: number): string {
   const out: string[] = [];
   result.packets.forEach((p, i) => {
-    out.push(`packet ${i + 1} (${p.length} bytes at offset ${p.at}): ${p.summary}`);
-    const rw = Math.max(...p.fields.map((f) => f.range.length));
-    const hw = Math.min(24, Math.max(...p.fields.map((f) => f.hex.length)));
-    const fw = Math.max(...p.fields.map((f) => f.field.length));
-    for (const f of p.fields) {
-      out.push(`  ${f.range.padEnd(rw)}  ${f.hex.padEnd(hw)}  ${f.field.padEnd(fw)}  ${f.meaning}`);
-    }
+    const summary = escapeControl(`packet ${i + 1} (${p.length} bytes at offset ${p.at}): ${p.summary}`);
+    wrapText(summary, width - 2).forEach((l, k) => {
+      out.push(k === 0 ? l : `  ${l}`);
+    });
+    // A field per line with its meaning wrapped reads better than blocks, down to 60 columns.
+    const table = formatTable(
+      p.fields.map((f) => [f.range, f.hex, f.field, escapeControl(f.meaning)]),
+      { width: width - 2, verticalBelow: 60, labels: ['bytes', 'hex', 'field', 'meaning'] },
+    );
+    for (const line of table.split('\n')) out.push(`  ${line}`);
   });
   if (result.leftover.length > 0) {
     out.push(
@@ -49,14 +84,4 @@ export function formatDecode(result: DescribeResult): string {
   }
   if (out.length === 0) out.push('no bytes');
   return out.join('\n');
-}
-
-/** JSON that can hold bigints (as decimal strings) and bytes (as hex). */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Uint8Array) return Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-    return v;
-  });
 }

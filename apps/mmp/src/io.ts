@@ -1,14 +1,10 @@
 // Where mmp writes: process streams in main.ts, buffers in tests.
 
-export interface CliOutput {
-  write(text: string): unknown;
-  /** True when the output is a terminal (watch draws a live table then). */
-  isTTY?: boolean;
-}
+import type { CliIo, CliOutput } from '@labwire/cli-kit';
 
-export interface MmpIo {
-  stdout: CliOutput;
-  stderr: CliOutput;
-  /** Stops a running `watch` (main.ts wires SIGINT to it). */
-  signal?: AbortSignal;
+export type { CliOutput };
+
+export interface MmpIo extends CliIo {
+  /** Stops a running `watch` (main.ts wires SIGINT/SIGTERM/SIGHUP to it). */
+  signal?: AbortSignal | undefined;
 }

@@ -1,13 +1,11 @@
-#!/usr/bin/env -S npx tsx --conditions=@labwire/source
-// mmp entry point: `mmp [--host H] [--port P] [--timeout MS] [--json] COMMAND`.
+#!/usr/bin/env node
+// mmp entry point: `mmp [--host H] [--port P] [--timeout MS] [--json] COMMAND` (see cli.ts).
 
+import { stopOnSignals } from '@labwire/cli-kit';
 import { runMmp } from './cli';
-
-const stop = new AbortController();
-process.once('SIGINT', () => stop.abort());
 
 process.exitCode = await runMmp(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
-  signal: stop.signal,
+  signal: stopOnSignals(),
 });

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { builtMain, runApp } from '@labwire/cli-kit/testing';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMmp } from '../src/cli';
@@ -10,12 +11,21 @@ function capture(isTTY = false) {
   return { isTTY, write: (s: string) => chunks.push(s), text: () => chunks.join('') };
 }
 
-async function mmp(argv: string[], options: { tty?: boolean; signal?: AbortSignal } = {}) {
+async function mmp(
+  argv: string[],
+  options: { tty?: boolean; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+) {
   const stdout = capture(options.tty);
   const stderr = capture();
-  const code = await runMmp(argv, { stdout, stderr, signal: options.signal });
+  const code = await runMmp(argv, { stdout, stderr, signal: options.signal, env: options.env ?? {} });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
+
+const appDir = path.resolve(import.meta.dirname, '..');
+const version = (
+  JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8')) as { version: string }
+).version;
+const noStack = /\n\s+at /;
 
 let sim: EpicSimulator;
 let at: string[];
@@ -163,7 +173,7 @@ describe('the other commands', () => {
   });
 
   it('decode explains a packet field by field, without a device', async () => {
-    const r = await mmp(['decode', '000000500000fffff030010c00040000']);
+    const r = await mmp(['decode', '000000500000fffff030010c00040000'], { env: { COLUMNS: '160' } });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('read block request, tl 0, F030010C (milliseconds since power-up), 4 byte(s)');
@@ -211,26 +221,89 @@ describe('errors and the embedded simulator', () => {
   });
 });
 
-describe('mmp (spawned)', () => {
-  it('mmp uptime runs as a program on the embedded simulator', async () => {
-    const main = path.resolve(import.meta.dirname, '../src/main.ts');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@labwire/source', main, 'uptime'],
-      {
-        cwd: path.resolve(import.meta.dirname, '..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+describe('mmp, the built program (dist/main.js through its shebang, no tsx)', () => {
+  it('--version, and uptime on the embedded simulator', async () => {
+    const main = builtMain(appDir);
+    const v = await runApp(main, ['--version']);
+    expect(v).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const r = await runApp(main, ['uptime']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^uptime \d+ ms/);
+    expect(r.stderr).toContain('embedded groov EPIC simulator');
+  });
+
+  it('exit status 2 and a JSON error for a usage mistake under --json; no stack trace', async () => {
+    const r = await runApp(builtMain(appDir), ['--json', 'digital', 'read', '64', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({
+      error: { kind: 'usage', code: 'commander.invalidArgument' },
+    });
+    expect(r.stderr).not.toMatch(noStack);
+  });
+});
+
+describe('rough edges (issue 13)', () => {
+  it('--version prints the package version', async () => {
+    expect(await mmp(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('usage errors are JSON under --json, whatever found them', async () => {
+    for (const argv of [
+      ['--json', 'bogus'],
+      ['--json', 'read', 'F0'],
+      ['--json', 'decode', 'xyz'],
+      ['--json'],
+    ]) {
+      const r = await mmp(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(r.stderr).error.kind).toBe('usage');
+    }
+  });
+
+  it('float32 values at float32 precision: analog read, scratch pad floats, watch, human and JSON', async () => {
+    await mmp([...at, 'scratchpad', 'set', 'float', '9', '3.476798']);
+    expect((await mmp([...at, 'scratchpad', 'get', 'float', '9'])).stdout).toBe('float[9] = 3.476798\n');
+    const j = JSON.parse((await mmp([...at, '--json', 'scratchpad', 'get', 'float', '9'])).stdout);
+    expect(j.values).toEqual([3.476798]);
+    await mmp([...at, 'analog', 'write', '3', '2', '6.978075']);
+    expect((await mmp([...at, 'analog', 'read', '3', '2'])).stdout).toMatch(/: 6\.978075 \(/);
+    expect(JSON.parse((await mmp([...at, '--json', 'analog', 'read', '3', '2'])).stdout).value).toBe(
+      6.978075,
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    clearTimeout(timer);
-    expect(code).toBe(0);
-    expect(out).toMatch(/^uptime \d+ ms/);
-    expect(err).toContain('embedded groov EPIC simulator');
+    const w = await mmp([...at, 'watch', 'float:9', 'a:3/2', '--interval', '5', '--count', '1']);
+    expect(JSON.parse(w.stdout).values).toEqual({ 'float32[9]': 3.476798, 'analog 3/2': 6.978075 });
+    const t = await mmp([...at, 'watch', 'float:9', '--interval', '5', '--count', '1'], { tty: true });
+    expect(t.stdout).toContain('3.476798\n');
+    expect(t.stdout).not.toContain('3.4767980575');
+  });
+
+  it('--port without --host talks to 127.0.0.1 on that port (no embedded simulator)', async () => {
+    const r = await mmp(['--port', String(sim.port), 'scratchpad', 'get', 'int', '3']);
+    expect(r).toEqual({ code: 0, stdout: 'int[3] = 4242\n', stderr: '' });
+  });
+
+  it('strings from the device are escaped in human output, exact in JSON', async () => {
+    await mmp([...at, 'scratchpad', 'set', 'string', '7', 'evil\x1b]0;owned\x07\x1b[2J\u009b']);
+    const h = await mmp([...at, 'scratchpad', 'get', 'string', '7']);
+    expect(h.stdout).toBe('string[7] = "evil\\x1b]0;owned\\x07\\x1b[2J\\x9b"\n');
+    const j = JSON.parse((await mmp([...at, '--json', 'scratchpad', 'get', 'string', '7'])).stdout);
+    expect(j.values).toEqual(['evil\x1b]0;owned\x07\x1b[2J\u009b']);
+  });
+
+  it('status and decode fit the terminal (or $COLUMNS)', async () => {
+    for (const columns of [100, 60]) {
+      const env = { COLUMNS: String(columns) };
+      const s = await mmp([...at, 'status'], { env });
+      const d = await mmp(
+        ['decode', '000000500000fffff030010c00040000', '00001c60', '000050000000000000000000'],
+        { env },
+      );
+      for (const text of [s.stdout, d.stdout]) {
+        const widest = Math.max(...text.split('\n').map((l) => l.length));
+        expect(widest, text).toBeLessThanOrEqual(columns);
+      }
+      expect(s.stdout).toContain('R4.1c');
+    }
   });
 });

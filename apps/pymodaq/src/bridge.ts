@@ -2,6 +2,7 @@
 // (PymodaqBridge from @labwire/pymodaq). Prints what happens, one line per event (every string that came
 // from the network escaped), or JSON lines with --json; runs until the signal.
 
+import { checkListenHost, escapeControl, UsageError } from '@labwire/cli-kit';
 import {
   type BridgeClientInfo,
   type Generation,
@@ -9,8 +10,7 @@ import {
   resolveProfile,
   type ServerRole,
 } from '@labwire/pymodaq';
-import { InvalidArgumentError } from 'commander';
-import { escapeControl } from './escape';
+import { isLocalHost } from './endpoint';
 import { formatError } from './format';
 import { line, type PymodaqIo } from './io';
 
@@ -23,29 +23,17 @@ export interface BridgeOptions {
   server: { host: string; port: number };
   /** Where instruments connect. */
   host: string;
+  /** The user allowed a non-loopback --host (--allow-remote). */
+  allowRemote?: boolean;
   port: number;
   role: ServerRole;
   maxClients: number;
+  /** One JSON object per event (the program's --json). */
   json: boolean;
 }
 
 /** How often dropped frames are summed up in a line (human output). */
 const DROPS_EVERY_MS = 5000;
-
-/** `host:port`, `[v6]:port`, or `host` (port 6341). */
-export function parseEndpoint(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d+))?$/.exec(text.trim());
-  const port = m?.[3] === undefined ? 6341 : Number(m[3]);
-  if (m === null || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new InvalidArgumentError(`expected host:port (port 1..65535), got ${JSON.stringify(text)}`);
-  }
-  return { host: m[1] ?? m[2]!, port };
-}
-
-/** 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 function errorJson(error: unknown): { code?: string; message: string } {
   const e = error as { code?: unknown; message?: unknown };
@@ -61,9 +49,11 @@ function describe(generation: Generation): string {
 /** Runs `pymodaq bridge` until the signal; resolves with the exit status. */
 export async function runBridge(options: BridgeOptions, io: PymodaqIo): Promise<number> {
   const { server } = options;
-  const here = (host: string) => isLoopback(host) || host === '0.0.0.0' || host === '::';
-  if (server.port === options.port && isLoopback(server.host) && here(options.host)) {
-    throw new InvalidArgumentError(
+  // Usage mistakes first, before anything listens or connects.
+  const warning = await checkListenHost(options.host, { allowRemote: options.allowRemote === true });
+  const anyAddress = options.host === '0.0.0.0' || options.host === '::';
+  if (server.port === options.port && isLocalHost(server.host) && (anyAddress || isLocalHost(options.host))) {
+    throw new UsageError(
       `the bridge would connect to itself: it listens on port ${options.port} and the server is ${server.host}:${server.port}`,
     );
   }
@@ -82,18 +72,22 @@ export async function runBridge(options: BridgeOptions, io: PymodaqIo): Promise<
         line(io.stdout, JSON.stringify({ event, ...fields }))
     : undefined;
   const out = (text: string) => line(io.stdout, escapeControl(text));
-  if (!isLoopback(options.host)) {
-    line(
-      io.stderr,
-      `warning: listening on ${escapeControl(options.host)}: instruments on the network can connect`,
-    );
+  let address: { host: string; port: number };
+  try {
+    address = await bridge.listen();
+  } catch (error) {
+    await bridge.close();
+    const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const code = e.code === 'EADDRINUSE' || e.cause?.code === 'EADDRINUSE' ? 'EADDRINUSE' : e.code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message;
+    throw Object.assign(new Error(`cannot listen on ${options.host}:${options.port}: ${why}`), { code });
   }
-  if (!isLoopback(server.host)) {
-    line(io.stderr, `note: the server ${escapeControl(server.host)} is not on this machine`);
+  if (warning !== undefined) line(io.stderr, `pymodaq: ${warning}`);
+  if (!isLocalHost(server.host)) {
+    line(io.stderr, `pymodaq: note: the server ${escapeControl(server.host)} is not on this machine`);
   }
   const stopDrops = report(bridge, options, say, out);
   try {
-    const address = await bridge.listen();
     if (say) {
       say('listening', {
         ...address,

@@ -1,10 +1,12 @@
-// One-line descriptions of what comes back from PyMoDAQ clients, for the console.
+// One-line descriptions of what comes back from PyMoDAQ clients, for the console. Every string that came
+// from a client (names, labels, units, messages) is escaped for the terminal.
 
+import { escapeControl } from '@labwire/cli-kit';
 import { LabwireError } from '@labwire/framing';
 import type { DataToExport, NdArray, Position, PymodaqServerClient } from '@labwire/pymodaq';
 
 export function formatPosition(p: Position): string {
-  return p.units ? `${p.value} ${p.units}` : String(p.value);
+  return p.units ? `${p.value} ${escapeControl(p.units)}` : String(p.value);
 }
 
 function stats(a: NdArray): string {
@@ -31,14 +33,14 @@ export function formatData(data: DataToExport): string[] {
   const lines: string[] = [];
   for (const channel of data.data) {
     channel.data.forEach((a, i) => {
-      const label = channel.labels[i] ?? `CH${String(i).padStart(2, '0')}`;
-      const units = channel.units ? ` ${channel.units}` : '';
+      const label = escapeControl(channel.labels[i] ?? `CH${String(i).padStart(2, '0')}`);
+      const units = channel.units ? ` ${escapeControl(channel.units)}` : '';
       lines.push(
-        `${channel.name}: ${label} ${channel.dim} ${a.dtype} [${a.shape.join('x')}]${units} ${stats(a)}`,
+        `${escapeControl(channel.name)}: ${label} ${channel.dim} ${a.dtype} [${a.shape.join('x')}]${units} ${stats(a)}`,
       );
     });
   }
-  return lines.length > 0 ? lines : [`${data.name}: no data`];
+  return lines.length > 0 ? lines : [`${escapeControl(data.name)}: no data`];
 }
 
 export function formatClient(c: PymodaqServerClient): string {
@@ -46,6 +48,6 @@ export function formatClient(c: PymodaqServerClient): string {
 }
 
 export function formatError(e: unknown): string {
-  if (LabwireError.isInstance(e)) return `${e.code}: ${e.message}`;
-  return e instanceof Error ? e.message : String(e);
+  if (LabwireError.isInstance(e)) return escapeControl(`${e.code}: ${e.message}`);
+  return escapeControl(e instanceof Error ? e.message : String(e));
 }

@@ -1,15 +1,13 @@
-#!/usr/bin/env -S npx tsx --conditions=@labwire/source
+#!/usr/bin/env node
 // pymodaq entry point: serve, client, decode (see cli.ts).
 
+import { stopOnSignals } from '@labwire/cli-kit';
 import { runPymodaq } from './cli';
-
-const stop = new AbortController();
-process.once('SIGINT', () => stop.abort());
-process.once('SIGTERM', () => stop.abort());
 
 process.exitCode = await runPymodaq(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
-  stdin: process.argv.includes('serve') && !process.argv.includes('--script') ? process.stdin : undefined,
-  signal: stop.signal,
+  // Only `serve` reads commands; the other commands leave stdin alone.
+  stdin: process.argv.includes('serve') ? process.stdin : undefined,
+  signal: stopOnSignals(),
 });

@@ -2,10 +2,10 @@
 // @labwire/pymodaq), with the evidence: each handshake tried and what the server did with it. Exit 0 when
 // a PyMoDAQ server was recognised, 1 otherwise.
 
+import { escapeControl } from '@labwire/cli-kit';
 import { toHex } from '@labwire/framing';
 import { type ProbeResult, type ProbeStep, probePymodaq } from '@labwire/pymodaq';
-import { isLoopback } from './bridge';
-import { escapeControl } from './escape';
+import { isLocalHost } from './endpoint';
 import { line, type PymodaqIo } from './io';
 
 export interface ProbeCliOptions {
@@ -44,8 +44,8 @@ function advice(result: ProbeResult): string | undefined {
 
 /** Runs `pymodaq probe`; resolves with the exit status. */
 export async function runProbe(options: ProbeCliOptions, io: PymodaqIo): Promise<number> {
-  if (!isLoopback(options.host) && !options.json) {
-    line(io.stderr, `note: probing ${escapeControl(options.host)}, which is not this machine`);
+  if (!isLocalHost(options.host) && !options.json) {
+    line(io.stderr, `pymodaq: note: probing ${escapeControl(options.host)}, which is not this machine`);
   }
   const result = await probePymodaq({
     host: options.host,

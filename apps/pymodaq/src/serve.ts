@@ -1,9 +1,20 @@
-// `pymodaq serve`: a PyMoDAQ TCP server driven from a prompt or a script. Every command waits for a
+// `pymodaq serve`: a PyMoDAQ TCP server driven from a console or a script. Every command waits for a
 // client of the type it needs (so a script may start before the instruments connect) and prints what
-// comes back; events from the clients (connects, Infos, pushed data, errors) are printed as they come.
+// comes back; events from the clients (connects, Infos, pushed data, errors) are printed as they come,
+// above the prompt. The console is @labwire/cli-kit's InteractiveShell: prompt, line editing, history,
+// Tab completion; Ctrl-C cancels the running command (or clears the line), Ctrl-D leaves. Strings from
+// the clients are escaped before they are printed.
 
 import fs from 'node:fs/promises';
-import readline from 'node:readline';
+import {
+  checkListenHost,
+  escapeControl,
+  formatTable,
+  InteractiveShell,
+  ShellInterrupt,
+  terminalWidth,
+  UsageError,
+} from '@labwire/cli-kit';
 import {
   type ClientType,
   GRAB_DIMS,
@@ -20,6 +31,12 @@ export interface ServeOptions {
   protocol: string;
   host: string;
   port: number;
+  /** The user allowed a non-loopback host (--allow-remote). */
+  allowRemote?: boolean;
+  /** Read no commands: serve until the signal (--no-console). */
+  console?: boolean;
+  /** Keep the console history in this file. */
+  history?: string | undefined;
   /** Run these commands, then stop (instead of reading a prompt). */
   script?: string | undefined;
   /** Deadline of each command, including the wait for a client (ms). */
@@ -133,7 +150,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       const list = c.server.clients;
       return list.length === 0
         ? ['no clients']
-        : list.map((x) => `${formatClient(x)}${x.units ? ` units=${x.units}` : ''}`);
+        : list.map((x) => `${formatClient(x)}${x.units ? ` units=${escapeControl(x.units)}` : ''}`);
     },
   },
   wait: {
@@ -156,7 +173,11 @@ const COMMANDS: Record<string, CommandSpec> = {
   help: {
     usage: 'help',
     help: 'this list',
-    run: async () => Object.values(COMMANDS).map((s) => `${s.usage.padEnd(58)} ${s.help}`),
+    run: async (c) =>
+      formatTable(
+        Object.values(COMMANDS).map((s) => [s.usage, s.help]),
+        { width: c.width, verticalBelow: 0 },
+      ).split('\n'),
   },
   quit: {
     usage: 'quit',
@@ -176,21 +197,27 @@ export class ServeConsole {
   readonly server: PymodaqServer;
   readonly timeoutMs: number;
   readonly moveTimeoutMs: number;
+  /** Columns of the terminal, for tables. */
+  readonly width: number;
   readonly #signal: AbortSignal | undefined;
+  #command: AbortSignal | undefined;
 
   constructor(
     server: PymodaqServer,
-    options: { timeoutMs: number; moveTimeoutMs: number; signal?: AbortSignal | undefined },
+    options: { timeoutMs: number; moveTimeoutMs: number; signal?: AbortSignal | undefined; width?: number },
   ) {
     this.server = server;
     this.timeoutMs = options.timeoutMs;
     this.moveTimeoutMs = options.moveTimeoutMs;
+    this.width = options.width ?? 80;
     this.#signal = options.signal;
   }
 
-  /** Per-call options: a deadline and the console's signal. */
+  /** Per-call options: a deadline, and a signal for the console's end and the running command's Ctrl-C. */
   call(timeoutMs: number): { timeoutMs: number; signal?: AbortSignal } {
-    return this.#signal ? { timeoutMs, signal: this.#signal } : { timeoutMs };
+    const signals = [this.#signal, this.#command].filter((s): s is AbortSignal => s !== undefined);
+    if (signals.length === 0) return { timeoutMs };
+    return { timeoutMs, signal: signals.length === 1 ? signals[0]! : AbortSignal.any(signals) };
   }
 
   /** Waits (bounded) until a client of `type` is connected. */
@@ -202,46 +229,76 @@ export class ServeConsole {
     await this.server.waitForClient(type, this.call(this.timeoutMs));
   }
 
-  /** Runs one line; returns the lines to print, or 'quit'. Empty lines and `#` comments do nothing. */
-  async execute(text: string): Promise<string[] | 'quit'> {
+  /**
+   * Runs one line; returns the lines to print, or 'quit'. Empty lines and `#` comments do nothing.
+   * `signal` cancels this command only (Ctrl-C).
+   */
+  async execute(text: string, signal?: AbortSignal): Promise<string[] | 'quit'> {
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return [];
     const [word, ...args] = trimmed.split(/\s+/);
     const name = ALIASES[word!.toLowerCase()] ?? word!.toLowerCase();
     const spec = COMMANDS[name];
     if (spec === undefined) throw new Error(`unknown command ${JSON.stringify(word)}; try help`);
-    return spec.run(this, args);
+    this.#command = signal;
+    try {
+      return await spec.run(this, args);
+    } finally {
+      this.#command = undefined;
+    }
   }
 }
 
-function printEvents(server: PymodaqServer, io: PymodaqIo): void {
-  const out = (text: string) => line(io.stdout, text);
+/** Console words for Tab completion. */
+const WORDS = [...Object.keys(COMMANDS), ...Object.keys(ALIASES)].sort();
+
+function complete(line: string): [string[], string] {
+  const word = line.trimStart();
+  if (word.includes(' ')) return [[], line];
+  const hits = WORDS.filter((w) => w.startsWith(word));
+  return [hits.length > 0 ? hits : WORDS, line];
+}
+
+function printEvents(server: PymodaqServer, out: (text: string) => void): void {
   server.on('client', (c) => out(`+ client ${formatClient(c)}`));
-  server.on('clientClosed', (e) => out(`- client ${e.client.id} left (${e.reason})`));
+  server.on('clientClosed', (e) => out(`- client ${e.client.id} left (${escapeControl(e.reason)})`));
   server.on('rejected', (e) => out(`! rejected ${e.remoteAddress}:${e.remotePort}: ${formatError(e.error)}`));
   server.on('clientError', (e) => out(`! ${e.client.id}: ${formatError(e.error)}`));
   server.on('infos', (e) =>
     out(
-      `  infos ${e.client.id}: ${e.settings.children.map((p) => (p.value === undefined ? p.name : `${p.name}=${p.value}`)).join(', ') || '(empty)'}`,
+      `  infos ${e.client.id}: ${escapeControl(e.settings.children.map((p) => (p.value === undefined ? p.name : `${p.name}=${p.value}`)).join(', ')) || '(empty)'}`,
     ),
   );
-  server.on('info', (e) => out(`  info ${e.client.id}: ${e.name} = ${e.value}`));
+  server.on('info', (e) => out(`  info ${e.client.id}: ${escapeControl(`${e.name} = ${e.value}`)}`));
   server.on('infoXml', (e) =>
-    out(`  info_xml ${e.client.id}: ${e.path.join('/')} = ${e.parameter.value ?? ''}`),
+    out(`  info_xml ${e.client.id}: ${escapeControl(`${e.path.join('/')} = ${e.parameter.value ?? ''}`)}`),
   );
   server.on('data', (e) => {
     if (e.solicited) return;
-    out(`  data ${e.client.id} (pushed) ${e.data.name}`);
+    out(`  data ${e.client.id} (pushed) ${escapeControl(e.data.name)}`);
     for (const l of formatData(e.data)) out(`    ${l}`);
   });
   server.on('position', (e) => {
     if (!e.solicited) out(`  ${e.kind} ${e.client.id} (unrequested) ${formatPosition(e.position)}`);
   });
-  server.on('axis', (e) => out(`  ${e.which} ${e.client.id}: ${e.label} (${e.units})`));
+  server.on('axis', (e) => out(`  ${e.which} ${e.client.id}: ${escapeControl(`${e.label} (${e.units})`)}`));
 }
 
 /** Runs `pymodaq serve`; resolves with the exit status. */
 export async function serve(options: ServeOptions, io: PymodaqIo): Promise<number> {
+  const warning = await checkListenHost(options.host, { allowRemote: options.allowRemote === true });
+  // Read the script first: a missing file is the user's mistake, found before anything listens.
+  let script: string | undefined;
+  if (options.script !== undefined) {
+    try {
+      script = await fs.readFile(options.script, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `cannot read the script ${options.script}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      );
+    }
+  }
   const server = new PymodaqServer({
     protocol: options.protocol,
     role: options.role,
@@ -250,41 +307,63 @@ export async function serve(options: ServeOptions, io: PymodaqIo): Promise<numbe
     timeoutMs: options.timeoutMs,
     moveTimeoutMs: options.moveTimeoutMs,
   });
-  const address = await server.listen();
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen();
+  } catch (error) {
+    await server.close();
+    const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const code = e.code === 'EADDRINUSE' || e.cause?.code === 'EADDRINUSE' ? 'EADDRINUSE' : e.code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : e.message;
+    throw Object.assign(new Error(`cannot listen on ${options.host}:${options.port}: ${why}`), { code });
+  }
+  if (warning !== undefined) line(io.stderr, `pymodaq: ${warning}`);
   line(io.stdout, `listening on ${address.host}:${address.port}`);
   line(io.stdout, `role ${options.role}, protocol ${server.profile.description}`);
-  printEvents(server, io);
-  const shell = new ServeConsole(server, { ...options, signal: io.signal });
+  const commands = new ServeConsole(server, {
+    ...options,
+    signal: io.signal,
+    width: terminalWidth(io.stdout, io.env),
+  });
   let status = 0;
-  const run = async (text: string): Promise<boolean> => {
+  const run = async (text: string, signal?: AbortSignal): Promise<boolean> => {
     try {
-      const result = await shell.execute(text);
+      const result = await commands.execute(text, signal);
       if (result === 'quit') return false;
-      for (const l of result) line(io.stdout, l);
+      for (const l of result) print(l);
     } catch (e) {
       status = 1;
-      line(io.stderr, `error: ${formatError(e)}`);
+      const cancelled = signal?.aborted && signal.reason instanceof ShellInterrupt;
+      line(io.stderr, cancelled ? 'cancelled (Ctrl-C)' : `error: ${formatError(e)}`);
     }
     return !io.signal?.aborted;
   };
+  let shell: InteractiveShell | undefined;
+  const print = (text: string) => (shell ? shell.print(text) : line(io.stdout, text));
+  printEvents(server, print);
   try {
-    if (options.script !== undefined) {
-      const text = await fs.readFile(options.script, 'utf8');
-      for (const l of text.split(/\r?\n/)) {
-        if (l.trim() !== '' && !l.trim().startsWith('#')) line(io.stdout, `> ${l.trim()}`);
+    if (script !== undefined) {
+      for (const l of script.split(/\r?\n/)) {
+        if (l.trim() !== '' && !l.trim().startsWith('#')) line(io.stdout, `> ${escapeControl(l.trim())}`);
         if (!(await run(l))) break;
       }
-    } else if (io.stdin !== undefined) {
-      const rl = readline.createInterface({ input: io.stdin, terminal: false });
-      const stop = () => rl.close();
+    } else if (io.stdin !== undefined && options.console !== false) {
+      shell = new InteractiveShell({
+        input: io.stdin,
+        output: io.stdout as unknown as NodeJS.WritableStream,
+        prompt: 'pymodaq> ',
+        terminal: io.terminal ?? (io.stdin as { isTTY?: boolean }).isTTY === true,
+        historyFile: options.history,
+        completer: complete,
+        run: async (text, signal) => ((await run(text, signal)) ? undefined : 'quit'),
+      });
+      const stop = () => shell?.close();
       io.signal?.addEventListener('abort', stop, { once: true });
       try {
-        for await (const l of rl) {
-          if (!(await run(l))) break;
-        }
+        await shell.run();
       } finally {
         io.signal?.removeEventListener('abort', stop);
-        rl.close();
+        shell = undefined;
       }
     } else if (io.signal !== undefined && !io.signal.aborted) {
       await new Promise((resolve) => io.signal!.addEventListener('abort', resolve, { once: true }));

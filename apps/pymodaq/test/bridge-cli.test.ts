@@ -6,7 +6,6 @@ import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { LoopbackServer, waitFor } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPymodaq } from '../src/cli';
-import { escapeControl } from '../src/escape';
 
 function capture() {
   const chunks: string[] = [];
@@ -43,18 +42,6 @@ async function start(argv: string[]) {
 const RAW_CONTROL =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
-
-describe('escapeControl', () => {
-  it('shows every control character as an escape and leaves the rest', () => {
-    expect(escapeControl('a\u001b[31mb\u0007\n\t\r\u009b\u202eé日')).toBe(
-      'a\\x1b[31mb\\x07\\n\\t\\r\\x9b\\u{202e}é日',
-    );
-    for (let c = 0; c < 0x2100; c++) {
-      const s = escapeControl(String.fromCharCode(c));
-      expect(RAW_CONTROL.test(s)).toBe(false);
-    }
-  });
-});
 
 describe('pymodaq bridge', () => {
   it('bridges C4 instruments to a D server until stopped; prints the events', async () => {
@@ -153,9 +140,10 @@ describe('pymodaq bridge', () => {
     expect(out).toContain('\\x9b31m');
   });
 
-  it('--json: one JSON object per line', async () => {
+  it('--json (the program option): one JSON object per line', async () => {
     const { port: serverPort } = await server('C4', 'detector');
     const b = await start([
+      '--json',
       'bridge',
       '--client-protocol',
       'B',
@@ -165,7 +153,6 @@ describe('pymodaq bridge', () => {
       `127.0.0.1:${serverPort}`,
       '--port',
       '0',
-      '--json',
     ]);
     const first = JSON.parse(b.stdout.text().split('\n')[0]!) as { event: string; port: number };
     expect(first).toMatchObject({ event: 'listening', clientProtocol: 'B', serverProtocol: 'C4' });
@@ -188,12 +175,91 @@ describe('pymodaq bridge', () => {
     expect(events).toEqual(['listening', 'client', 'serverConnected', 'clientClosed', 'closed']);
   });
 
-  it('usage errors exit 2: a bridge to itself, a bad endpoint, a missing protocol', async () => {
-    const run = async (argv: string[]) => runPymodaq(argv, { stdout: capture(), stderr: capture() });
+  it('usage errors exit 2: a bridge to itself, a bad endpoint, a missing or unknown protocol', async () => {
+    const run = async (argv: string[]) => {
+      const stderr = capture();
+      const code = await runPymodaq(argv, { stdout: capture(), stderr, env: {} });
+      return { code, stderr: stderr.text() };
+    };
     const base = ['bridge', '--client-protocol', 'B', '--server-protocol', 'D'];
-    expect(await run([...base, '--server', '127.0.0.1:6341'])).toBe(2);
-    expect(await run([...base, '--server', 'host:99999', '--port', '0'])).toBe(2);
-    expect(await run(['bridge', '--server-protocol', 'D', '--server', '127.0.0.1:1'])).toBe(2);
+    const itself = await run([...base, '--server', '127.0.0.1:6341']);
+    expect(itself).toMatchObject({ code: 2 });
+    expect(itself.stderr).toContain('pymodaq: the bridge would connect to itself');
+    const anyAddress = await run([...base, '--server', 'localhost', '--host', '0.0.0.0', '--allow-remote']);
+    expect(anyAddress.code).toBe(2);
+    expect(anyAddress.stderr).toContain('connect to itself');
+    expect((await run([...base, '--server', 'host:99999', '--port', '0'])).code).toBe(2);
+    expect((await run(['bridge', '--server-protocol', 'D', '--server', '127.0.0.1:1'])).code).toBe(2);
+    const unknown = await run([
+      'bridge',
+      '--client-protocol',
+      'E',
+      '--server-protocol',
+      'D',
+      '--server',
+      '127.0.0.1:1',
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--client-protocol');
+    const json = await run(['--json', ...base, '--server', '127.0.0.1:6341']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { kind: 'usage' } });
+    for (const r of [itself, unknown, json]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--host: a non-loopback address needs --allow-remote, and then prints the warning', async () => {
+    const { port: serverPort } = await server('D', 'actuator');
+    const argv = [
+      'bridge',
+      '--client-protocol',
+      'C4',
+      '--server-protocol',
+      'D',
+      '--server',
+      `127.0.0.1:${serverPort}`,
+      '--port',
+      '0',
+      '--host',
+      '0.0.0.0',
+    ];
+    const refused = capture();
+    const listening = capture();
+    expect(await runPymodaq(argv, { stdout: listening, stderr: refused, env: {} })).toBe(2);
+    expect(refused.text()).toContain(
+      'refusing to listen on 0.0.0.0: not a loopback address. Pass --allow-remote',
+    );
+    expect(listening.text()).toBe('');
+    const b = await start([...argv, '--allow-remote']);
+    expect(b.stdout.text()).toMatch(/^listening on 0\.0\.0\.0:\d+\n/);
+    expect(b.stderr.text()).toContain(
+      'pymodaq: warning: listening on 0.0.0.0, which is not a loopback address',
+    );
+    b.stop.abort();
+    expect(await b.run).toBe(0);
+  });
+
+  it('a port in use is a failure at run time (exit 1), said in one line', async () => {
+    const { port: busy } = await server('C4', 'actuator');
+    const { port: serverPort } = await server('D', 'actuator');
+    const stderr = capture();
+    const code = await runPymodaq(
+      [
+        'bridge',
+        '--client-protocol',
+        'C4',
+        '--server-protocol',
+        'D',
+        '--server',
+        `127.0.0.1:${serverPort}`,
+        '--port',
+        String(busy),
+      ],
+      { stdout: capture(), stderr, env: {} },
+    );
+    expect(code).toBe(1);
+    expect(stderr.text()).toBe(
+      `pymodaq: cannot listen on 127.0.0.1:${busy}: the port is in use (EADDRINUSE)\n`,
+    );
   });
 });
 
@@ -209,7 +275,7 @@ describe('pymodaq probe', () => {
     expect(stdout.text()).toContain('use: --protocol C4 (or C3, C2, C1, B, A');
     const json = capture();
     expect(
-      await runPymodaq(['probe', `127.0.0.1:${port}`, '--wait', '600', '--json'], {
+      await runPymodaq(['--json', 'probe', `127.0.0.1:${port}`, '--wait', '600'], {
         stdout: json,
         stderr: capture(),
       }),
@@ -244,12 +310,34 @@ describe('pymodaq client against a server that rejects its handshake', () => {
       stdout,
       stderr,
       signal: stop.signal,
+      env: {},
     });
     expect(code).toBe(1);
     const said = stderr.text().match(/rejected the handshake/g) ?? [];
     expect(said).toHaveLength(1);
+    expect(stderr.text()).toMatch(/^pymodaq: HandshakeRejected: the PyMoDAQ server rejected the handshake/);
     expect(stderr.text()).toContain('try C4 (PyMoDAQ 4.4)');
     expect(stdout.text()).not.toContain('reconnecting');
     expect(s.clients).toHaveLength(0);
+  });
+
+  it('--json: the rejection is one JSON error object with the generations to try', async () => {
+    const { port } = await server('B', 'detector');
+    const stderr = capture();
+    const stop = new AbortController();
+    cleanup.push(async () => stop.abort());
+    const code = await runPymodaq(
+      ['--json', 'client', 'detector', '--protocol', 'D', '--port', String(port)],
+      { stdout: capture(), stderr, signal: stop.signal, env: {} },
+    );
+    expect(code).toBe(1);
+    const lines = stderr.text().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const error = (
+      JSON.parse(lines[0]!) as { error: { kind: string; code: string; suggestedGenerations: string[] } }
+    ).error;
+    expect(error.kind).toBe('failure');
+    expect(error.code).toBe('HandshakeRejected');
+    expect(error.suggestedGenerations[0]).toBe('C4');
   });
 });

@@ -1,11 +1,12 @@
 // The pymodaq app end to end: serve (script and prompt), client, decode, usage errors; one run of the real
 // entry point in a child process.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { builtMain, runApp, startApp } from '@labwire/cli-kit/testing';
 import {
   GaussianDetector,
   PymodaqActuator,
@@ -31,7 +32,7 @@ function capture() {
 async function pymodaq(argv: string[]) {
   const stdout = capture();
   const stderr = capture();
-  const code = await runPymodaq(argv, { stdout, stderr });
+  const code = await runPymodaq(argv, { stdout, stderr, env: {} });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
@@ -225,52 +226,143 @@ describe('pymodaq decode', () => {
 
   it('reports bad hex, truncated frames and usage errors', async () => {
     const bad = await pymodaq(['decode', '--protocol', 'D', 'zz']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/InvalidHex|hex/i);
+    expect(bad.code).toBe(2); // a usage mistake, like every other bad argument
+    expect(bad.stderr).toMatch(/bad hex/i);
     const truncated = await pymodaq(['decode', '--protocol', 'D', vector('v5_int').slice(0, 20)]);
     expect(truncated.code).toBe(1);
     expect(JSON.parse(truncated.stdout).error).toBeDefined();
     expect((await pymodaq(['decode', vector('v5_int')])).code).toBe(2);
     expect((await pymodaq(['serve', '--protocol', 'D'])).code).toBe(2);
     expect((await pymodaq(['client', 'stage', '--protocol', 'D'])).code).toBe(2);
-    expect((await pymodaq(['decode', '--protocol', 'E', '00'])).code).toBe(1);
+    expect((await pymodaq(['decode', '--protocol', 'E', '00'])).code).toBe(2);
     expect((await pymodaq(['--help'])).code).toBe(0);
   });
 });
 
-describe('the entry point', () => {
+const appDir = path.resolve(import.meta.dirname, '..');
+const noStack = /\n\s+at /;
+
+describe('the built program (dist/main.js through its shebang, no tsx)', () => {
   it('prints `listening on 127.0.0.1:<port>` first and quits on request', async () => {
-    const root = path.resolve(import.meta.dirname, '../../..');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--conditions=@labwire/source',
-        'apps/pymodaq/src/main.ts',
-        'serve',
-        '--role',
-        'detector',
-        '--protocol',
-        'D',
-        '--port',
-        '0',
-      ],
-      { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] },
+    const app = startApp(
+      builtMain(appDir),
+      ['serve', '--role', 'detector', '--protocol', 'D', '--port', '0'],
+      {
+        stdin: 'pipe',
+      },
     );
     cleanup.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await app.stop('SIGKILL');
     });
+    expect(await app.firstLine()).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
+    app.child.stdin!.end('clients\nquit\n');
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(app.stdout()).toContain('no clients');
+    expect(app.stdout()).toContain('server closed');
+  });
+
+  it('--version, and decode from the bin', async () => {
+    const main = builtMain(appDir);
+    const version = JSON.parse(fs.readFileSync(path.join(appDir, 'package.json'), 'utf8')).version;
+    expect(await runApp(main, ['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const r = await runApp(main, ['decode', '--protocol', 'D', vector('v5_seq_move_abs')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).messages[0].value).toBe('move_abs');
+  });
+});
+
+describe('rough edges (issue 13)', () => {
+  it('decode names every field, the framing ones included', async () => {
+    const d = JSON.parse((await pymodaq(['decode', '--protocol', 'D', vector('v5_seq_move_abs')])).stdout);
+    const names = (d.fields as { field: string }[]).map((f) => f.field);
+    expect(names.filter((n) => n === '')).toEqual([]);
+    expect(names.slice(0, 5)).toEqual([
+      'messages[0].frame_length',
+      'messages[0].type',
+      'messages[0].value',
+      'messages[1].frame_length',
+      'messages[1].type',
+    ]);
+    const c = JSON.parse((await pymodaq(['decode', '--protocol', '4.4', vector('v4_seq_done_dte')])).stdout);
+    expect((c.fields as { field: string }[]).map((f) => f.field).slice(0, 3)).toEqual([
+      'command',
+      'detector.class',
+      'DataToExport.timestamp',
+    ]);
+  });
+
+  it('serve: a non-loopback --host, a busy port and a missing script fail in one line, no stack', async () => {
+    const remote = await pymodaq(['serve', '--role', 'actuator', '--protocol', 'D', '--host', '0.0.0.0']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain(
+      'refusing to listen on 0.0.0.0: not a loopback address. Pass --allow-remote',
+    );
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => busy.close(resolve)));
+    const port = (busy.address() as net.AddressInfo).port;
+    const inUse = await pymodaq(['serve', '--role', 'actuator', '--protocol', 'D', '--port', String(port)]);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toBe(
+      `pymodaq: cannot listen on 127.0.0.1:${port}: the port is in use (EADDRINUSE)\n`,
+    );
+    const missing = await pymodaq([
+      'serve',
+      '--role',
+      'both',
+      '--protocol',
+      'D',
+      '--script',
+      '/nonexistent/x',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read the script /nonexistent/x: no such file');
+    const json = await pymodaq(['--json', 'serve', '--protocol', 'D']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr).error.kind).toBe('usage');
+    for (const r of [remote, inUse, missing, json]) expect(r.stderr).not.toMatch(noStack);
+  });
+
+  it('the console on a terminal: events above the prompt, Ctrl-C cancels a command, Ctrl-D leaves; client strings escaped', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
+    stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    await waitFor(() => out.includes('\n'), { timeoutMs: 15_000, message: 'the first line' });
-    expect(out.split('\n')[0]).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
-    child.stdin.end('clients\nquit\n');
-    expect(await exited).toBe(0);
-    expect(out).toContain('no clients');
+    const stderr = capture();
+    const run = runPymodaq(
+      ['serve', '--role', 'actuator', '--protocol', 'D', '--port', '0', '--timeout', '60000'],
+      { stdout, stderr, stdin, terminal: true, env: {} },
+    );
+    await waitFor(() => out.includes('pymodaq> '), { message: 'the prompt' });
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    stdin.write('move_abs 1\r'); // waits up to 60 s for an actuator
+    await waitFor(() => out.includes('move_abs 1'));
+    stdin.write('\x03');
+    await waitFor(() => stderr.text().includes('cancelled (Ctrl-C)'), { message: 'the cancel' });
+    stdin.write('cli');
+    // A client connects while "cli" is half typed: its line appears above the prompt, "cli" stays.
+    const actuator = new PymodaqActuator({
+      protocol: 'D',
+      port,
+      units: 'mm\x1b[2J\u009b',
+      reconnect: false,
+      handlers: new SimulatedStage({ speed: 1000 }).handlers(),
+    });
+    cleanup.push(() => actuator.close());
+    await actuator.connect();
+    await waitFor(() => /\+ client c1 ACTUATOR/.test(out), { message: 'the client event' });
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI sequences start with ESC
+    const plain = () => out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    await waitFor(() => plain().endsWith('pymodaq> cli'), { message: 'the redrawn line' });
+    stdin.write('ents\r');
+    await waitFor(() => /c1 ACTUATOR 127\.0\.0\.1:\d+ units=mm\\x1b\[2J\\x9b/.test(out), {
+      message: 'clients',
+    });
+    stdin.write('\x04');
+    expect(await run).toBe(1); // the cancelled command counts as a failure
     expect(out).toContain('server closed');
-  }, 20_000);
+    expect(out.includes('\x1b[2J')).toBe(false); // the client's own escape sequence never got through
+  });
 });

@@ -1,7 +1,11 @@
+export { CancellableBus } from './cancellable-bus';
+export { runTcpbus, type TcpbusIo } from './cli';
 export {
+  createCmdTcp,
   formatResult,
   helpText,
   type LineOutcome,
+  resultJson,
   runLine,
   runScript,
   type ScriptOptions,
@@ -11,4 +15,3 @@ export {
   tokenize,
 } from './runner';
 export { runShell, type ShellOptions } from './shell';
-export { InstrumentSim, type InstrumentSimOptions } from './sim';

@@ -6,7 +6,9 @@
 // `write_tcp 1 "VOLT 1.5\n"`; `""` is an empty argument. Inside quotes a backslash keeps the next
 // character in the argument (so `\"` does not end it). Lines starting with `#` and blank lines are skipped.
 
-import { CMD_TCP_API, type CmdTcp, type PyrameResult, pyrameResult } from '@labwire/bus';
+import { CMD_TCP_API, CmdTcp, type PyrameResult, pyrameResult } from '@labwire/bus';
+import { escapeControl, safeText, wrapText } from '@labwire/cli-kit';
+import { CancellableBus } from './cancellable-bus';
 
 export class ScriptSyntaxError extends Error {
   override readonly name = 'ScriptSyntaxError';
@@ -49,9 +51,28 @@ export function tokenize(line: string): string[] {
   return words;
 }
 
-/** `1 <message>` or `0 <message>`. */
-export function formatResult(result: PyrameResult): string {
-  return `${result.retcode} ${result.message}`;
+/**
+ * `1 <message>` or `0 <message>`, for a terminal: the message comes from the device (or names its
+ * bytes), so control characters are escaped (`\x1b`, `\x07`, …). Only getapi_tcp's list, which is ours,
+ * keeps its line breaks.
+ */
+export function formatResult(result: PyrameResult, name?: string): string {
+  const message = name === 'getapi_tcp' ? safeText(result.message) : escapeControl(result.message);
+  return `${result.retcode} ${message}`;
+}
+
+/** A cmd_tcp façade on a bus whose calls the shell can cancel (Ctrl-C). */
+export function createCmdTcp(defaultTimeoutMs?: number): CmdTcp {
+  return new CmdTcp(new CancellableBus(defaultTimeoutMs === undefined ? {} : { defaultTimeoutMs }));
+}
+
+/** Why a connect failed, in cmd_tcp's ` <- reason` style: connection refused, no answer, … */
+function connectReason(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; timeoutMs?: unknown } })?.cause;
+  if (cause === undefined) return undefined;
+  if (cause.code === 'ConnectRefused') return 'connection refused (nothing listens there)';
+  if (cause.code === 'ConnectTimeout') return `no answer within ${String(cause.timeoutMs)} ms`;
+  return typeof cause.message === 'string' ? cause.message : undefined;
 }
 
 const EXAMPLES: Readonly<Record<string, string>> = {
@@ -85,8 +106,9 @@ export function helpText(topic?: string): string {
       ...CMD_TCP_API.map((f) => `  ${f.name.padEnd(width)}  ${f.params.join(' ')}`),
       '  help [command]   this list, or one command in detail',
       '  quit             leave (also exit, or Ctrl-D)',
-      'Arguments are separated by spaces; quote one with spaces: "VOLT 1.5\\n". Escapes (\\n \\r \\t \\e \\xHH)',
-      'are decoded by the bus. timeout is in seconds; undef (the default) means the link timeout.',
+      'Arguments are separated by spaces; quote one with spaces: "VOLT 1.5\\n".',
+      'Escapes (\\n \\r \\t \\e \\xHH) are decoded by the bus. timeout is in seconds;',
+      'undef (the default) means the link timeout. Ctrl-C cancels a running call.',
     ].join('\n');
   }
   const fn = CMD_TCP_API.find((f) => f.name === topic || f.name === `${topic}_tcp`);
@@ -98,7 +120,7 @@ export function helpText(topic?: string): string {
   const optional = fn.params.slice(fn.required).map((p) => `[${p}]`);
   return [
     `${fn.name} ${[...fn.params.slice(0, fn.required), ...optional].join(' ')}`.trimEnd(),
-    `  ${fn.doc}`,
+    ...wrapText(fn.doc, 76).map((l) => `  ${l}`),
     `  example: ${EXAMPLES[fn.name] ?? fn.name}`,
   ].join('\n');
 }
@@ -106,24 +128,47 @@ export function helpText(topic?: string): string {
 /** What one line did: nothing (blank, comment), a command's result, help text, or a request to quit. */
 export type LineOutcome =
   | { kind: 'empty' }
-  | { kind: 'result'; result: PyrameResult }
+  | { kind: 'result'; name: string; result: PyrameResult }
   | { kind: 'help'; text: string }
   | { kind: 'quit' };
 
-/** Runs one line against the façade. Syntax errors become a `0 <error>` result. */
-export async function runLine(cmd: CmdTcp, line: string): Promise<LineOutcome> {
+/**
+ * Runs one line against the façade. Syntax errors become a `0 <error>` result. With a bus made by
+ * createCmdTcp, `signal` cancels the call (its result is then a `0 …` failure).
+ */
+export async function runLine(cmd: CmdTcp, line: string, signal?: AbortSignal): Promise<LineOutcome> {
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('#')) return { kind: 'empty' };
   let words: string[];
   try {
     words = tokenize(trimmed);
   } catch (e) {
-    return { kind: 'result', result: pyrameResult(0, (e as Error).message) };
+    return { kind: 'result', name: '', result: pyrameResult(0, (e as Error).message) };
   }
   const [name, ...args] = words as [string, ...string[]];
   if (name === 'help' || name === '?') return { kind: 'help', text: helpText(args[0]) };
   if (name === 'quit' || name === 'exit') return { kind: 'quit' };
-  return { kind: 'result', result: await cmd.call(name, args) };
+  const bus = cmd.bus instanceof CancellableBus ? cmd.bus : undefined;
+  if (bus === undefined) return { kind: 'result', name, result: await cmd.call(name, args) };
+  let result = await bus.during(signal, () => cmd.call(name, args));
+  if (result.retcode === 0 && signal?.aborted) result = pyrameResult(0, `${result.message} (cancelled)`);
+  const reason =
+    name === 'config_tcp' && result.retcode === 0 ? connectReason(bus.lastConfigError) : undefined;
+  if (reason !== undefined) result = pyrameResult(0, `${result.message} <- ${reason}`);
+  return { kind: 'result', name, result };
+}
+
+/** One result as a JSON line (for --json). */
+export function resultJson(outcome: LineOutcome, line?: number): string {
+  if (outcome.kind === 'result')
+    return JSON.stringify({
+      ...(line === undefined ? {} : { line }),
+      call: outcome.name,
+      retcode: outcome.result.retcode,
+      message: outcome.result.message,
+    });
+  if (outcome.kind === 'help') return JSON.stringify({ help: outcome.text });
+  return JSON.stringify({ [outcome.kind]: true });
 }
 
 export interface ScriptOptions {
@@ -131,6 +176,10 @@ export interface ScriptOptions {
   strict?: boolean;
   /** Where output lines go. */
   write: (line: string) => void;
+  /** Results as JSON lines. */
+  json?: boolean;
+  /** Stops the script (the running call is cancelled). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface ScriptSummary {
@@ -150,14 +199,15 @@ export async function runScript(
   let number = 0;
   for await (const line of lines) {
     number++;
-    const outcome = await runLine(cmd, line);
+    if (options.signal?.aborted) break;
+    const outcome = await runLine(cmd, line, options.signal);
     if (outcome.kind === 'empty') continue;
     if (outcome.kind === 'quit') break;
     if (outcome.kind === 'help') {
-      options.write(outcome.text);
+      options.write(options.json ? resultJson(outcome) : outcome.text);
       continue;
     }
-    options.write(formatResult(outcome.result));
+    options.write(options.json ? resultJson(outcome, number) : formatResult(outcome.result, outcome.name));
     if (outcome.result.retcode === 1) summary.ok++;
     else {
       summary.failed++;

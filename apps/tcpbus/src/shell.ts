@@ -1,10 +1,9 @@
-// The interactive shell: node:readline with history (optionally kept in a file), completion of command
-// names, `help` and `help <command>`. Every line goes through the same runner as scripts.
+// The interactive shell: @labwire/cli-kit's InteractiveShell (prompt, line editing, history, completion;
+// Ctrl-C clears the line or cancels the running call, Ctrl-D leaves) running the same lines as scripts.
 
-import fs from 'node:fs';
-import readline from 'node:readline';
 import type { CmdTcp } from '@labwire/bus';
-import { formatResult, runLine, SHELL_WORDS } from './runner';
+import { InteractiveShell } from '@labwire/cli-kit';
+import { formatResult, resultJson, runLine, SHELL_WORDS } from './runner';
 
 export interface ShellOptions {
   input: NodeJS.ReadableStream;
@@ -13,18 +12,12 @@ export interface ShellOptions {
   historyFile?: string | undefined;
   /** Lines kept in the history. Default 1 000. */
   historySize?: number;
-  /** Treat the streams as a terminal (prompt, line editing). Default: what `output.isTTY` says. */
+  /** Treat the streams as a terminal (prompt, line editing, keys). Default: what `output.isTTY` says. */
   terminal?: boolean;
-}
-
-function loadHistory(file: string | undefined): string[] {
-  if (file === undefined) return [];
-  try {
-    // readline wants the most recent entry first.
-    return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).reverse();
-  } catch {
-    return [];
-  }
+  /** Results as JSON lines. */
+  json?: boolean;
+  /** Ends the shell (SIGTERM, SIGHUP). */
+  signal?: AbortSignal | undefined;
 }
 
 function complete(line: string): [string[], string] {
@@ -41,47 +34,37 @@ function complete(line: string): [string[], string] {
   return [hits.length > 0 ? hits : [...SHELL_WORDS], line];
 }
 
-/** Runs the shell until `quit`, `exit` or the end of input. Resolves with the number of failed commands. */
+/** Runs the shell until `quit`, `exit`, Ctrl-D or the end of input. Resolves with the number of failed calls. */
 export async function runShell(cmd: CmdTcp, options: ShellOptions): Promise<number> {
-  const historySize = options.historySize ?? 1000;
-  const rl = readline.createInterface({
+  const say = (text: string) => options.output.write(`${text}\n`);
+  let failed = 0;
+  const shell = new InteractiveShell({
     input: options.input,
     output: options.output,
     prompt: 'tcpbus> ',
-    history: loadHistory(options.historyFile),
-    historySize,
-    removeHistoryDuplicates: true,
+    ...(options.terminal === undefined ? {} : { terminal: options.terminal }),
+    historyFile: options.historyFile,
+    ...(options.historySize === undefined ? {} : { historySize: options.historySize }),
     completer: complete,
-    terminal: options.terminal ?? (options.output as { isTTY?: boolean }).isTTY === true,
+    run: async (line, signal) => {
+      const outcome = await runLine(cmd, line, signal);
+      if (outcome.kind === 'quit') return 'quit';
+      if (outcome.kind === 'empty') return undefined;
+      if (options.json) say(resultJson(outcome));
+      else if (outcome.kind === 'help') say(outcome.text);
+      else say(formatResult(outcome.result, outcome.name));
+      if (outcome.kind === 'result' && outcome.result.retcode === 0) failed++;
+      return undefined;
+    },
   });
-  let history: string[] = [];
-  rl.on('history', (h: string[]) => {
-    history = h;
-  });
-  const say = (text: string) => options.output.write(`${text}\n`);
-  let failed = 0;
-  say('tcpbus: Pyrame cmd_tcp calls, one per line; help for the list, quit to leave.');
-  rl.prompt();
+  if (!options.json)
+    say('tcpbus: Pyrame cmd_tcp calls, one per line. help lists them; Ctrl-D or quit leaves.');
+  const stop = () => shell.close();
+  options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    for await (const line of rl) {
-      const outcome = await runLine(cmd, line);
-      if (outcome.kind === 'quit') break;
-      if (outcome.kind === 'help') say(outcome.text);
-      else if (outcome.kind === 'result') {
-        say(formatResult(outcome.result));
-        if (outcome.result.retcode === 0) failed++;
-      }
-      rl.prompt();
-    }
+    await shell.run();
   } finally {
-    rl.close();
-    if (options.historyFile !== undefined && history.length > 0) {
-      try {
-        fs.writeFileSync(options.historyFile, `${[...history].reverse().slice(-historySize).join('\n')}\n`);
-      } catch (e) {
-        say(`tcpbus: could not save the history: ${(e as Error).message}`);
-      }
-    }
+    options.signal?.removeEventListener('abort', stop);
   }
   return failed;
 }

@@ -2,9 +2,9 @@
 
 import { PassThrough } from 'node:stream';
 import { CmdTcp } from '@labwire/bus';
+import { InstrumentSim } from '@labwire/bus/simulator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { helpText, runLine, runScript, runShell, ScriptSyntaxError, tokenize } from '../src/index';
-import { InstrumentSim } from '../src/sim';
 
 let sim: InstrumentSim;
 let cmd: CmdTcp;
@@ -136,7 +136,7 @@ describe('runShell', () => {
     expect(text).toContain('0 tcp: link_id 2 has not been found in the pool');
   });
 
-  it('keeps its history in a file when asked', async () => {
+  it('keeps its history in a file when asked (runShell directly)', async () => {
     const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');

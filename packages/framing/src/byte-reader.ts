@@ -7,12 +7,14 @@
 //   never interleave.
 // - The buffer is one growable contiguous region: appends are amortised O(1) and searches resume where the
 //   last one stopped, so a delimiter at the end of 1 MiB delivered in 1-byte chunks costs linear time.
-// - Large reads (>= 64 KiB) return a view of the buffer and the reader moves on to a fresh one, so a big
-//   frame is copied exactly once, from the socket's chunk into its final place.
+// - Large reads (>= 64 KiB) are copied exactly once, from the socket's chunk into their final place: one
+//   still on its way is received straight into memory of its own size (or the caller's `into`); one that
+//   arrived whole is returned as a view of the buffer, and the reader moves on to a fresh one.
 
 import { concatBytes, toBytes } from './bytes';
 import { checkTimeout, type OperationOptions } from './deadline';
 import { AbortedError, ClosedError, EofError, LimitExceededError, StreamError, TimeoutError } from './errors';
+import { type ChunkSink, takeChunks } from './onread-source';
 
 /** Where a ByteReader takes bytes from: any async iterable of chunks, or a Node Readable (net.Socket). */
 export type ByteSource = AsyncIterable<Uint8Array> | ReadableLike;
@@ -83,8 +85,13 @@ export interface DrainOptions extends OperationOptions {
   quietMs?: number;
 }
 
-/** Reads at or above this size are returned as a view of the buffer instead of a copy. */
-const ALIAS_THRESHOLD = 64 * 1024;
+/**
+ * Reads at or above this size are received straight into memory of their own when they are still on
+ * their way, and returned as a view of the buffer (not a second copy) when they arrived whole.
+ */
+const LARGE_READ = 64 * 1024;
+/** Microtask turns lent bytes wait for a read before they are copied into the reader's memory. */
+const ADOPT_TURNS = 4;
 const MIN_CAPACITY = 16 * 1024;
 export const FRAME_HEADER_BYTES = 4;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
@@ -160,10 +167,17 @@ export class ByteReader implements AsyncDisposable {
   readonly #maxFrame: number;
 
   // The buffered bytes are #buf[#start, #end). #view is a Buffer over the same memory, for native indexOf.
+  // #buf is the reader's own memory (#own) or, while #lent, a chunk its source lent (see "buffer" below).
   #buf: Uint8Array = new Uint8Array(0);
   #view: Buffer = Buffer.alloc(0);
   #start = 0;
   #end = 0;
+  #own: Uint8Array = this.#buf;
+  #ownView: Buffer = this.#view;
+  #lent = false;
+  #lentFrom: Uint8Array | undefined;
+  #lentView: Buffer = this.#view;
+  #adoptTurns = 0;
 
   readonly #queue: PendingRead[] = [];
   #ended = false;
@@ -443,8 +457,11 @@ export class ByteReader implements AsyncDisposable {
   #attempt(op: PendingRead): boolean {
     switch (op.kind) {
       case Kind.Exactly: {
+        if (op.direct) return this.#fillDirect(op, op.direct.dest, op.n, EMPTY);
         if (op.into) return this.#fillDirect(op, op.into, op.n, EMPTY);
         if (this.buffered < op.n) {
+          // A large read still on its way goes straight into memory of its own, copied once.
+          if (op.n >= LARGE_READ) return this.#fillDirect(op, allocate(op.n), op.n, EMPTY);
           this.#reserve(op.n);
           return false;
         }
@@ -531,6 +548,12 @@ export class ByteReader implements AsyncDisposable {
       return this.#fillDirect(op, op.into, length, prefix);
     }
     if (this.buffered < op.total) {
+      if (length >= LARGE_READ) {
+        // The payload goes straight into memory of its own size, copied once from the socket's chunks
+        // (allocated only now that the length passed the limit).
+        const prefix = this.#consume(FRAME_HEADER_BYTES, true);
+        return this.#fillDirect(op, allocate(length), length, prefix);
+      }
       this.#reserve(op.total);
       return false;
     }
@@ -613,7 +636,7 @@ export class ByteReader implements AsyncDisposable {
       d.dest.set(this.#buf.subarray(this.#start, this.#start + take), d.filled);
       d.filled += take;
       this.#start += take;
-      if (this.#start === this.#end) this.#start = this.#end = 0;
+      if (this.#start === this.#end) this.#empty();
     }
     if (d.filled < d.want) return false;
     op.direct = undefined;
@@ -647,10 +670,18 @@ export class ByteReader implements AsyncDisposable {
   }
 
   // --- buffer ------------------------------------------------------------------------------------------
+  //
+  // The buffered bytes are #buf[#start, #end). Usually #buf is the reader's own memory. When a source
+  // lends its chunks (an OnreadSource: one landing buffer that the socket fills again on its next read)
+  // and nothing is buffered, #buf borrows the chunk itself: the reads that complete while it is lent copy
+  // straight from it into their result (or their caller's memory), and what no read took is copied into
+  // the reader's own memory before the socket can read again (#adoptSoon). Node runs the microtasks
+  // queued by a socket read before it reads again, so a read issued by the code that awaited the previous
+  // one (the next frame of a stream) still finds the bytes where they landed: they are copied once.
 
   #consume(n: number, forceCopy = false): Uint8Array {
     const from = this.#start;
-    if (n >= ALIAS_THRESHOLD && !forceCopy) {
+    if (n >= LARGE_READ && !forceCopy && !this.#lent) {
       // Hand out a view and move the remainder (at most a chunk or two) to a fresh buffer, so the view's
       // memory is never written again.
       const out = this.#buf.subarray(from, from + n);
@@ -662,30 +693,58 @@ export class ByteReader implements AsyncDisposable {
     }
     const out = this.#buf.slice(from, from + n);
     this.#start += n;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
+    if (this.#start === this.#end) this.#empty();
     return out;
   }
 
-  #discardAll(): void {
+  /** Nothing is buffered any more: start again at the front of the reader's own memory. */
+  #empty(): void {
+    if (this.#lent) {
+      this.#lent = false;
+      this.#buf = this.#own;
+      this.#view = this.#ownView;
+    }
     this.#start = this.#end = 0;
   }
 
+  #discardAll(): void {
+    this.#empty();
+  }
+
+  /** Replaces the reader's own memory (nothing buffered yet). */
   #setBuffer(buf: Uint8Array): void {
-    this.#buf = buf;
-    this.#view = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#lent = false;
+    this.#buf = this.#own = buf;
+    this.#view = this.#ownView = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#start = 0;
     this.#end = 0;
   }
 
   /** Makes room for `total` bytes from #start, so a large read fills its final place directly. */
   #reserve(total: number): void {
-    if (this.#buf.length - this.#start >= total) return;
+    if (!this.#lent && this.#buf.length - this.#start >= total) return;
     this.#grow(total - this.buffered, total);
   }
 
+  /** Room for `extra` more bytes (or `reserve` bytes in all) in the reader's own memory. */
   #grow(extra: number, reserve = 0): void {
     const live = this.buffered;
     const needed = Math.max(live + extra, reserve);
+    if (this.#lent) {
+      // Take the lent bytes home: into the reader's own memory when it is large enough.
+      const home = this.#own.length >= needed ? this.#own : allocate(Math.max(needed, MIN_CAPACITY));
+      home.set(this.#buf.subarray(this.#start, this.#end), 0);
+      if (home === this.#own) {
+        this.#lent = false;
+        this.#buf = home;
+        this.#view = this.#ownView;
+      } else {
+        this.#setBuffer(home);
+      }
+      this.#start = 0;
+      this.#end = live;
+      return;
+    }
     if (needed <= this.#buf.length && live <= this.#buf.length >>> 1) {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#start = 0;
@@ -696,32 +755,82 @@ export class ByteReader implements AsyncDisposable {
     const old = this.#buf.subarray(this.#start, this.#end);
     const next = allocate(capacity);
     next.set(old, 0);
-    this.#buf = next;
-    this.#view = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
-    this.#start = 0;
+    this.#setBuffer(next);
     this.#end = live;
   }
 
-  #push(chunk: Uint8Array): void {
-    if (this.#closed || chunk.length === 0) return;
-    this.#bytesRead += chunk.length;
+  /** Copies lent bytes into the reader's own memory (the source is about to reuse the chunk). */
+  #adopt(): void {
+    if (this.#lent) this.#grow(0);
+  }
+
+  /**
+   * Adopts the lent bytes at the end of the current microtask queue, a few turns late so that a read
+   * issued by the code that awaited the last one (through an async function or two) can take its bytes
+   * first. Every turn runs before the socket reads again.
+   */
+  #adoptSoon(): void {
+    if (this.#adoptTurns > 0) return;
+    this.#adoptTurns = ADOPT_TURNS;
+    queueMicrotask(this.#adoptLater);
+  }
+
+  readonly #adoptLater = (): void => {
+    if (this.#lent && --this.#adoptTurns > 0) {
+      queueMicrotask(this.#adoptLater);
+      return;
+    }
+    this.#adoptTurns = 0;
+    this.#adopt();
+  };
+
+  /** A Buffer over a lent chunk, for native indexOf; sources lend the same landing buffer every time. */
+  #viewOfLent(bytes: Uint8Array): Buffer {
+    if (this.#lentFrom !== bytes) {
+      this.#lentFrom = bytes;
+      this.#lentView = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    return this.#lentView;
+  }
+
+  /**
+   * New bytes: `bytes[0, length)`. `lent` when the memory is the source's and valid only until the
+   * microtasks queued meanwhile have run (an OnreadSource's landing buffer); otherwise it is never
+   * written again.
+   */
+  #push(bytes: Uint8Array, length: number, lent: boolean): void {
+    if (this.#closed || length === 0) return;
+    // A lent chunk is always adopted before the source reads again; this only guards a source that
+    // breaks that promise from corrupting what is buffered.
+    this.#adopt();
+    this.#bytesRead += length;
+    let at = 0;
     const direct = this.#queue[0]?.direct;
-    if (direct !== undefined && this.buffered === 0) {
+    if (direct !== undefined && this.#start === this.#end) {
       // The head read fills caller memory: copy the part of the chunk it wants straight there.
-      const take = Math.min(chunk.length, direct.want - direct.filled);
-      direct.dest.set(take === chunk.length ? chunk : chunk.subarray(0, take), direct.filled);
-      direct.filled += take;
-      chunk = chunk.subarray(take);
-      if (chunk.length === 0) {
+      at = Math.min(length, direct.want - direct.filled);
+      direct.dest.set(at === bytes.length ? bytes : bytes.subarray(0, at), direct.filled);
+      direct.filled += at;
+      if (at === length) {
         this.#process();
         return;
       }
     }
-    if (this.#end + chunk.length > this.#buf.length) this.#grow(chunk.length);
-    this.#buf.set(chunk, this.#end);
-    this.#end += chunk.length;
+    if (lent && this.#start === this.#end) {
+      this.#lent = true;
+      this.#buf = bytes;
+      this.#view = this.#viewOfLent(bytes);
+      this.#start = at;
+      this.#end = length;
+    } else {
+      const n = length - at;
+      if (this.#end + n > this.#buf.length) this.#grow(n);
+      this.#buf.set(at === 0 && length === bytes.length ? bytes : bytes.subarray(at, length), this.#end);
+      this.#end += n;
+    }
     if (this.#queue.length > 0) this.#process();
     else this.#updateFlow();
+    if (this.#lent) this.#adoptSoon();
   }
 
   #finishSource(failure?: unknown): void {
@@ -752,16 +861,26 @@ export class ByteReader implements AsyncDisposable {
   }
 
   #attachReadable(source: ReadableLike): void {
-    const onData = (chunk: Uint8Array) => this.#push(chunk);
+    const onData = (chunk: Uint8Array) => this.#push(chunk, chunk.length, false);
     const onEnd = () => this.#finishSource();
     const onError = (err: Error) => this.#finishSource(err);
-    source.on('data', onData);
+    // An OnreadSource lends its landing buffer to the reader directly: no event, no view per read.
+    const lender = (source as Partial<Record<typeof takeChunks, (sink: ChunkSink | undefined) => void>>)[
+      takeChunks
+    ];
+    if (typeof lender === 'function') lender.call(source, (bytes, length) => this.#push(bytes, length, true));
+    else source.on('data', onData);
     source.on('end', onEnd);
     source.on('close', onEnd);
     source.on('error', onError);
     this.#pauseSource = () => source.pause();
     this.#resumeSource = () => source.resume();
     this.#detach = () => {
+      if (typeof lender === 'function') {
+        // Bytes still lent are the reader's to keep (a pending peek or error may show them).
+        this.#adopt();
+        lender.call(source, undefined);
+      }
       source.off('data', onData);
       source.off('end', onEnd);
       source.off('close', onEnd);
@@ -792,7 +911,7 @@ export class ByteReader implements AsyncDisposable {
           }
           const step = await iterator.next();
           if (step.done || stopped) break;
-          this.#push(step.value);
+          this.#push(step.value, step.value.length, false);
         }
         this.#finishSource();
       } catch (e) {

@@ -3,7 +3,7 @@
 import { FRAME_HEADER_BYTES } from './byte-reader';
 import type { OperationOptions } from './deadline';
 import { EofError, LimitExceededError } from './errors';
-import { sendAll, type WritableLike } from './send-all';
+import { sendAll, sendWithHead, type WritableLike } from './send-all';
 
 export const MAX_FRAME_LENGTH = 0xffff_ffff;
 
@@ -32,18 +32,19 @@ const COALESCE_LIMIT = 64 * 1024;
  * Writes one frame with backpressure and a deadline. Small frames go out in a single write; large ones
  * as header + payload under cork(), so the payload is never copied.
  */
-export async function writeFrame(
+export function writeFrame(
   writable: WritableLike,
   payload: Uint8Array,
   options: OperationOptions = {},
 ): Promise<void> {
   if (payload.length <= COALESCE_LIMIT) return sendAll(writable, encodeFrame(payload), options);
-  const header = encodeFrameHeader(payload.length);
-  writable.cork?.();
-  const first = sendAll(writable, header, options);
-  const rest = sendAll(writable, payload, options);
-  writable.uncork?.();
-  await Promise.all([first, rest]);
+  let header: Uint8Array;
+  try {
+    header = encodeFrameHeader(payload.length);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return sendWithHead(writable, header, payload, options);
 }
 
 export interface FrameDecoderOptions {

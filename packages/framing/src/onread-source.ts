@@ -6,11 +6,20 @@
 //   const socket = net.connect({ host, port, onread: source.onread });
 //   const reader = new ByteReader(source.attach(socket));
 //
-// The chunks it emits are views of the landing buffer, valid only until the next read: a ByteReader
-// copies them synchronously, which is the only consumer this adapter is for.
+// The chunks it emits are views of the landing buffer, valid only until the next read. A ByteReader
+// attached to it does not listen to 'data' at all: it takes each read straight from the callback (no
+// event, no view object per read) and may serve reads from the landing buffer itself until the
+// microtasks queued by that read have run (Node runs them before the socket reads again), copying only
+// the bytes no read took by then.
 
 import { EventEmitter } from 'node:events';
 import type { ReadableLike } from './byte-reader';
+
+/** Receives `bytes[0, length)`; the memory is valid until the microtasks queued meanwhile have run. */
+export type ChunkSink = (bytes: Uint8Array, length: number) => void;
+
+/** How a ByteReader takes chunks from an OnreadSource without 'data' events (internal to framing). */
+export const takeChunks: unique symbol = Symbol('labwire.framing.takeChunks');
 
 /** The part of a net.Socket an OnreadSource listens to. */
 export interface OnreadSocketLike {
@@ -32,6 +41,7 @@ export class OnreadSource extends EventEmitter implements ReadableLike {
   #socket: OnreadSocketLike | undefined;
   #paused = false;
   #detach: () => void = () => {};
+  #sink: ChunkSink | undefined;
 
   constructor(landingBytes = DEFAULT_LANDING_BYTES) {
     super();
@@ -39,10 +49,20 @@ export class OnreadSource extends EventEmitter implements ReadableLike {
     this.onread = {
       buffer: landing,
       callback: (bytesRead, buffer) => {
-        this.emit('data', buffer.subarray(0, bytesRead));
+        const sink = this.#sink;
+        if (sink !== undefined) sink(buffer, bytesRead);
+        else this.emit('data', buffer.subarray(0, bytesRead));
         return !this.#paused;
       },
     };
+  }
+
+  /**
+   * Hands every read to `sink` instead of emitting 'data' (undefined: back to 'data' events). For
+   * ByteReader, which is the one consumer of a source.
+   */
+  [takeChunks](sink: ChunkSink | undefined): void {
+    this.#sink = sink;
   }
 
   /** Forwards the socket's end, close and error events and its flow control. Returns this. */

@@ -45,6 +45,19 @@ export function sendAll(
   data: Uint8Array,
   options: OperationOptions = {},
 ): Promise<void> {
+  return sendWithHead(writable, undefined, data, options);
+}
+
+/**
+ * sendAll of `data` preceded by `head` (a frame header): the head and the first slice leave together
+ * under cork(), so the payload is never copied to join them. One call, one wait for 'drain'.
+ */
+export function sendWithHead(
+  writable: WritableLike,
+  head: Uint8Array | undefined,
+  data: Uint8Array,
+  options: OperationOptions,
+): Promise<void> {
   if (writable.destroyed || writable.writableEnded) return Promise.reject(new ClosedError('sendAll'));
   if (options.signal?.aborted) return Promise.reject(new AbortedError('sendAll', options.signal.reason));
   let timeoutMs: number;
@@ -58,11 +71,17 @@ export function sendAll(
     let failed: Error | undefined;
     let ok: boolean;
     try {
+      if (head !== undefined) {
+        writable.cork?.();
+        writable.write(head);
+      }
       ok = writable.write(data, (err) => {
         if (err) failed = err;
       });
     } catch (e) {
       return Promise.reject(new StreamError('sendAll', e));
+    } finally {
+      if (head !== undefined) writable.uncork?.();
     }
     if (ok && failed === undefined) return Promise.resolve();
     if (failed !== undefined) return Promise.reject(new StreamError('sendAll', failed));
@@ -75,10 +94,17 @@ export function sendAll(
       if (options.signal?.aborted) throw new AbortedError('sendAll', options.signal.reason);
       const end = Math.min(data.length, offset + SEND_SLICE_BYTES);
       let ok: boolean;
+      const first = offset === 0 && head !== undefined;
       try {
+        if (first) {
+          writable.cork?.();
+          writable.write(head);
+        }
         ok = writable.write(data.subarray(offset, end));
       } catch (e) {
         throw new StreamError('sendAll', e);
+      } finally {
+        if (first) writable.uncork?.();
       }
       offset = end;
       if (!ok) {

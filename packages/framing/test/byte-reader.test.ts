@@ -289,6 +289,36 @@ describe('readFrame', () => {
     expect(second.every((b) => b === 7)).toBe(true);
     expect(first).toEqual(big);
   });
+
+  it('a large frame or read still on its way fills memory of exactly its size; on abort every byte is given back', async () => {
+    const big = new Uint8Array(150_000).map((_, i) => (i * 13) & 0xff);
+    const framed = encodeFrame(big);
+    const src = new ManualSource();
+    const r = reader(src, { maxFrame: 1 << 20 });
+    const ac = new AbortController();
+    const reading = r.readFrame({ signal: ac.signal });
+    src.push(framed.subarray(0, 70_000));
+    await tick(1);
+    ac.abort(new Error('stop'));
+    await expect(reading).rejects.toSatisfy((e: unknown) => AbortedError.isInstance(e));
+    expect(r.buffered).toBe(70_000);
+    expect(Array.from(r.peek(8))).toEqual(Array.from(framed.subarray(0, 8)));
+    const again = r.readFrame();
+    src.push(framed.subarray(70_000));
+    const frame = await again;
+    expect(frame).toEqual(big);
+    expect(frame.byteOffset).toBe(0);
+    expect(frame.buffer.byteLength).toBe(big.length);
+
+    const exact = r.readExactly(100_000);
+    src.push(big.subarray(0, 60_000));
+    await tick(1);
+    src.push(big.subarray(60_000));
+    const got = await exact;
+    expect(got).toEqual(big.subarray(0, 100_000));
+    expect(got.buffer.byteLength).toBe(100_000);
+    expect(Array.from(await r.readExactly(50_000))).toEqual(Array.from(big.subarray(100_000)));
+  });
 });
 
 describe('expect', () => {

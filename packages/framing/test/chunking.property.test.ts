@@ -1,10 +1,10 @@
 // G1: framing is chunking-invariant. For any byte stream and any split into chunks (1-byte chunks
 // included), a sequence of reads returns exactly what a reference parser computes on the whole stream.
 
-import { ByteReader, EofError, encodeFrame, LimitExceededError } from '@labwire/framing';
+import { ByteReader, EofError, encodeFrame, LimitExceededError, OnreadSource } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, splitAt } from './helpers';
+import { chunksOf, LendingSocket, splitAt } from './helpers';
 
 type Op =
   | { t: 'exact'; n: number }
@@ -103,8 +103,21 @@ function reference(stream: Uint8Array, ops: readonly Op[]): Outcome[] {
   return out;
 }
 
-async function actual(chunks: Uint8Array[], ops: readonly Op[]): Promise<Outcome[]> {
-  const reader = new ByteReader(chunksOf(chunks), { timeoutMs: 5_000, maxBuffer: 48 });
+/**
+ * Runs `ops` on a reader fed with `chunks`: from an async iterable, or (`landingBytes`) through an
+ * OnreadSource whose one landing buffer every read reuses (the reader borrows it; see LendingSocket).
+ */
+async function actual(chunks: Uint8Array[], ops: readonly Op[], landingBytes?: number): Promise<Outcome[]> {
+  let socket: LendingSocket | undefined;
+  let reader: ByteReader;
+  if (landingBytes === undefined) {
+    reader = new ByteReader(chunksOf(chunks), { timeoutMs: 5_000, maxBuffer: 48 });
+  } else {
+    const source = new OnreadSource(landingBytes);
+    socket = new LendingSocket();
+    reader = new ByteReader(source.attach(socket), { timeoutMs: 5_000, maxBuffer: 48 });
+    void socket.feed(source, chunks);
+  }
   const out: Outcome[] = [];
   for (const op of ops) {
     try {
@@ -128,6 +141,7 @@ async function actual(chunks: Uint8Array[], ops: readonly Op[]): Promise<Outcome
     }
   }
   reader.close();
+  socket?.destroy();
   return out;
 }
 
@@ -206,6 +220,17 @@ describe('G1: every read primitive is chunking-invariant', () => {
         expect(split).toEqual(expected);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('holds when the chunks are lent from one reused landing buffer (OnreadSource), 500 cases', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.integer({ min: 1, max: 40 }), async ({ stream, ops, cuts }, landing) => {
+        const expected = reference(stream, ops);
+        const chunks = cuts === 'bytes' ? [stream] : splitAt(stream, cuts);
+        expect(await actual(chunks, ops, landing)).toEqual(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 });

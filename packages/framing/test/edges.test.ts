@@ -9,6 +9,7 @@ import {
   ClosedError,
   checkTimeout,
   EofError,
+  encodeFrame,
   LimitExceededError,
   OnreadSource,
   readAll,
@@ -16,9 +17,10 @@ import {
   sendAll,
   TimeoutError,
   type WritableLike,
+  writeFrame,
 } from '@labwire/framing';
 import { describe, expect, it, vi } from 'vitest';
-import { bytes, chunksOf, ManualSource, socketPair, text, tick } from './helpers';
+import { bytes, chunksOf, LendingSocket, ManualSource, socketPair, text, tick } from './helpers';
 
 type Read = (r: ByteReader, o: { signal?: AbortSignal; timeoutMs?: number }) => Promise<unknown>;
 const reads: [string, Read][] = [
@@ -108,6 +110,57 @@ class ScriptedWritable extends EventEmitter implements WritableLike {
     return this.onWrite(chunk, cb);
   }
 }
+
+describe('writeFrame writes', () => {
+  /** Records cork/uncork and every write; write() reports backpressure past 16 KiB, 'drain' follows. */
+  class RecordingWritable extends EventEmitter implements WritableLike {
+    log: (string | Uint8Array)[] = [];
+    cork(): void {
+      this.log.push('cork');
+    }
+    uncork(): void {
+      this.log.push('uncork');
+    }
+    write(chunk: Uint8Array): boolean {
+      this.log.push(chunk);
+      if (chunk.length <= 16 * 1024) return true;
+      setImmediate(() => this.emit('drain'));
+      return false;
+    }
+  }
+
+  it('a large frame leaves as its header and the payload itself (never copied), joined under one cork', async () => {
+    const w = new RecordingWritable();
+    const payload = new Uint8Array(300_000).fill(5);
+    await writeFrame(w, payload);
+    expect(w.log.length).toBe(4);
+    expect(w.log[0]).toBe('cork');
+    expect(Array.from(w.log[1] as Uint8Array)).toEqual([0x00, 0x04, 0x93, 0xe0]);
+    expect(w.log[2]).toBe(payload);
+    expect(w.log[3]).toBe('uncork');
+  });
+
+  it('a frame above one slice: the header goes with the first 1 MiB slice, the rest in slices after drain', async () => {
+    const w = new RecordingWritable();
+    const payload = new Uint8Array(2.5 * 1024 * 1024);
+    await writeFrame(w, payload);
+    const writes = w.log.filter((x): x is Uint8Array => typeof x !== 'string');
+    expect(w.log.slice(0, 4).map((x) => (typeof x === 'string' ? x : x.length))).toEqual([
+      'cork',
+      4,
+      1024 * 1024,
+      'uncork',
+    ]);
+    expect(writes.map((x) => x.length)).toEqual([4, 1024 * 1024, 1024 * 1024, 512 * 1024]);
+    expect(writes[1]!.buffer).toBe(payload.buffer);
+  });
+
+  it('a small frame is one write of header and payload together', async () => {
+    const w = new RecordingWritable();
+    await writeFrame(w, Uint8Array.of(1, 2, 3));
+    expect(w.log.map((x) => (typeof x === 'string' ? x : Array.from(x)))).toEqual([[0, 0, 0, 3, 1, 2, 3]]);
+  });
+});
 
 describe('sendAll edges', () => {
   it('an already aborted signal rejects before writing', async () => {
@@ -206,6 +259,66 @@ describe('OnreadSource edges', () => {
     source.pause();
     expect(source.onread.callback(1, source.onread.buffer)).toBe(false);
     expect(got).toEqual([[7, 8], [7]]);
+  });
+});
+
+describe('OnreadSource lending its landing buffer to a ByteReader', () => {
+  const frameOf = (length: number, fill: number) => encodeFrame(new Uint8Array(length).fill(fill));
+
+  it('large reads served from a lent chunk are copies, never views of the landing buffer', async () => {
+    const source = new OnreadSource(300_000);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000, maxFrame: 1 << 20 });
+    // Two 70 000-byte frames and 100 000 loose bytes arrive in one read.
+    const loose = new Uint8Array(100_000).fill(3);
+    const chunk = Uint8Array.from([...frameOf(70_000, 1), ...frameOf(70_000, 2), ...loose]);
+    const fed = socket.feed(source, [chunk]);
+    const a = await r.readFrame();
+    const b = await r.readFrame();
+    const c = await r.readExactly(100_000);
+    await fed; // the landing buffer has been scribbled over since
+    expect(a.every((x) => x === 1) && a.length === 70_000).toBe(true);
+    expect(b.every((x) => x === 2) && b.length === 70_000).toBe(true);
+    expect(c.every((x) => x === 3)).toBe(true);
+    expect(r.bytesRead).toBe(chunk.length);
+    await expect(r.readExactly(1)).rejects.toSatisfy((e: unknown) => EofError.isInstance(e));
+  });
+
+  it('bytes left when the reader closes, peeks and EOF partials survive the reuse of the landing buffer', async () => {
+    const source = new OnreadSource(64);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000 });
+    const fed = socket.feed(source, [bytes('HEAD'), bytes('tail-without-end')]);
+    expect(text(await r.readExactly(4))).toBe('HEAD');
+    await expect(r.readUntil('\n')).rejects.toSatisfy(
+      (e: unknown) => EofError.isInstance(e) && text(e.partial) === 'tail-without-end',
+    );
+    await fed;
+    const again = new OnreadSource(64);
+    const other = new LendingSocket();
+    const r2 = new ByteReader(again.attach(other), { timeoutMs: 5000 });
+    await other.feed(again, [bytes('kept')]);
+    expect(text(r2.peek())).toBe('kept');
+    r2.close();
+    // After close the source emits 'data' again, to whoever listens.
+    const seen: string[] = [];
+    again.on('data', (c: Uint8Array) => seen.push(text(c)));
+    again.onread.buffer.set(bytes('x'));
+    again.onread.callback(1, again.onread.buffer);
+    expect(seen).toEqual(['x']);
+  });
+
+  it('a read that waits for more than the lent chunk moves its bytes into the reader and completes', async () => {
+    const source = new OnreadSource(16);
+    const socket = new LendingSocket();
+    const r = new ByteReader(source.attach(socket), { timeoutMs: 5000 });
+    const payload = new Uint8Array(100).map((_, i) => i);
+    const framed = encodeFrame(payload);
+    const reading = r.readFrame();
+    const exact = r.readExactly(3);
+    await socket.feed(source, [framed, Uint8Array.from([7, 8, 9])]);
+    expect(Array.from(await reading)).toEqual(Array.from(payload));
+    expect(Array.from(await exact)).toEqual([7, 8, 9]);
   });
 });
 

@@ -1,6 +1,8 @@
 // Test helpers for framing (framing cannot use @labwire/testkit: testkit depends on framing).
 
+import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import type { OnreadSource } from '@labwire/framing';
 
 /** An async iterable that yields the given chunks, one per turn of the event loop's microtask queue. */
 export async function* chunksOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -89,4 +91,53 @@ export async function socketPair(onread?: net.OnReadOpts): Promise<{
       await new Promise<void>((r) => srv.close(() => r()));
     },
   };
+}
+
+/**
+ * Plays a socket read through `onread`, the way Node does it, for an OnreadSource: each chunk is copied
+ * into the one landing buffer (cut to its size) and handed to the callback; the microtasks that read
+ * queued run before the next read, and then the landing buffer is scribbled over (0xEE) so that a reader
+ * keeping a view of it shows wrong bytes. Honours pause (the callback returning false) and resume; emits
+ * 'end' and 'close' after the last chunk.
+ */
+export class LendingSocket extends EventEmitter {
+  readableEnded = false;
+  destroyed = false;
+  #paused = false;
+  #wake: (() => void) | undefined;
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#wake?.();
+  }
+
+  /** Stops feeding (a paused feed returns). */
+  destroy(): void {
+    this.destroyed = true;
+    this.#wake?.();
+  }
+
+  async feed(source: OnreadSource, chunks: readonly Uint8Array[]): Promise<void> {
+    const landing = source.onread.buffer;
+    const macrotask = () => new Promise<void>((r) => setImmediate(r));
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; ) {
+        while (this.#paused && !this.destroyed) await new Promise<void>((r) => (this.#wake = r));
+        if (this.destroyed) return;
+        const n = Math.min(landing.length, chunk.length - at);
+        landing.set(chunk.subarray(at, at + n));
+        at += n;
+        if (!source.onread.callback(n, landing)) this.#paused = true;
+        await macrotask();
+        landing.fill(0xee);
+      }
+    }
+    this.readableEnded = true;
+    this.emit('end');
+    this.emit('close');
+  }
 }

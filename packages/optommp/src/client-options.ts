@@ -1,7 +1,6 @@
 // Options of OptoMmpClient.
 
-import type { Logger } from '@labwire/framing';
-import type { TcpInterfaceOptions } from '@labwire/tcp';
+import type { LoggerLike, TcpInterfaceOptions } from '@labwire/tcp';
 import type { MmpTransport } from './transport';
 
 /** The default OptoMMP port (TCP and UDP). */
@@ -33,9 +32,18 @@ export interface OptoMmpClientOptions {
   autoPuc?: boolean;
   /** Largest data block of one packet; longer reads and writes are split. Default 1 024 (the SDK's). */
   maxBlockBytes?: number;
+  /**
+   * TCP: requests in flight at once. 1 (default) sends one request at a time, as every known client
+   * does. 2…32 pipelines: concurrent calls (and the chunks of one long transfer) share the connection,
+   * replies are matched by transaction label, and a reply that belongs to no request in flight replaces
+   * the connection with a fresh one (`PipelineDesyncError`). Whether a device copes is not documented:
+   * ask `probePipelining()` first.
+   */
+  window?: number;
   /** TCP: reconnect with backoff when the link drops, or false (reconnect on the next call). */
   reconnect?: TcpInterfaceOptions['reconnect'];
   /** Further TcpInterface options (desync policy, keepalive, …). */
   tcp?: Omit<TcpInterfaceOptions, 'logger' | 'timeoutMs' | 'connectTimeoutMs' | 'reconnect'>;
-  logger?: Logger;
+  /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
+  logger?: LoggerLike;
 }

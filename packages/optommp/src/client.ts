@@ -3,7 +3,8 @@
 // analog points, packed states and quality, scratch pad (bits, int32, float, strings, int64), SNAP banks,
 // raw block and quadlet access, Powerup Clear, and polling.
 
-import { type Logger, type OperationOptions, silentLogger, toHex, viewOf } from '@labwire/framing';
+import { type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
+import { toLogger } from '@labwire/tcp';
 import { Budget } from './budget';
 import {
   DEFAULT_MAX_BLOCK_BYTES,
@@ -35,7 +36,9 @@ import {
   scratchPadRuns,
   scratchPadStringAddress,
 } from './codec/addresses';
+import type { RequestInit } from './codec/encode';
 import { DeviceError } from './codec/errors';
+import { OFFSET_PREFIX } from './codec/packet';
 import {
   decodeEth1Block,
   decodeStatusArea,
@@ -45,7 +48,6 @@ import {
   STATUS_AREA_START,
 } from './codec/status-area';
 import { MAX_DATA_LENGTH } from './codec/tcode';
-import type { ResponseExpectation } from './codec/validate';
 import {
   decodeAsciiz,
   decodeFirmwareVersion,
@@ -63,6 +65,7 @@ import {
   readU32,
   readU64,
 } from './codec/values';
+import { type PipeliningProbe, type ProbeOptions, probePipelining } from './probe';
 import { TcpTransport } from './tcp-transport';
 import type { MmpTransport } from './transport';
 import type {
@@ -95,60 +98,6 @@ function checkSpan(address: number, length: number): void {
   }
 }
 
-/** Bytes 0–11 of every request the client sends: the common header and the destination offset. */
-function writeRequestHeader(
-  b: Uint8Array,
-  tcode: Tcode,
-  tl: number,
-  sourceId: number,
-  address: number,
-): void {
-  b[0] = 0; // destination_ID
-  b[1] = 0;
-  b[2] = tl << 2; // rt 0
-  b[3] = tcode << 4; // pri 0
-  b[4] = sourceId >>> 8;
-  b[5] = sourceId & 0xff;
-  b[6] = 0xff; // destination_offset: FFFF + 32-bit address (spec §2.3)
-  b[7] = 0xff;
-  b[8] = address >>> 24;
-  b[9] = (address >>> 16) & 0xff;
-  b[10] = (address >>> 8) & 0xff;
-  b[11] = address & 0xff;
-}
-
-/** The 16-byte read block request, built directly: the hot path of every typed read. */
-function readBlockRequest(tl: number, sourceId: number, address: number, length: number): Uint8Array {
-  // From Node's Buffer pool (no zero fill, no new backing store): every byte is written here.
-  const b = Buffer.allocUnsafe(16);
-  writeRequestHeader(b, 5, tl, sourceId, address);
-  b[12] = length >>> 8;
-  b[13] = length & 0xff;
-  b[14] = 0; // extended_tcode
-  b[15] = 0;
-  return b;
-}
-
-/** tcode 1 (data_length + data) or tcode 0 (4 data bytes); tcode 4 is 12 bytes. */
-function writeRequest(
-  tcode: 0 | 1 | 4,
-  tl: number,
-  sourceId: number,
-  address: number,
-  data: Uint8Array,
-): Uint8Array {
-  const size = tcode === 4 ? 12 : 16 + (tcode === 1 ? data.length : 0);
-  const b = Buffer.alloc(size);
-  writeRequestHeader(b, tcode, tl, sourceId, address);
-  if (tcode === 0) b.set(data, 12);
-  if (tcode === 1) {
-    b[12] = data.length >>> 8;
-    b[13] = data.length & 0xff;
-    b.set(data, 16);
-  }
-  return b;
-}
-
 export class OptoMmpClient implements AsyncDisposable {
   /** The transport requests travel over. */
   readonly transport: MmpTransport;
@@ -158,7 +107,7 @@ export class OptoMmpClient implements AsyncDisposable {
   readonly #autoPuc: boolean;
   readonly #maxBlock: number;
   readonly #log: Logger;
-  #tl = 0;
+  readonly #pipelined: boolean;
   #pucChecked = false;
   #pucCheck: Promise<void> | undefined;
   #requests = 0;
@@ -175,7 +124,7 @@ export class OptoMmpClient implements AsyncDisposable {
     if (!Number.isInteger(this.#maxBlock) || this.#maxBlock < 4 || this.#maxBlock > MAX_DATA_LENGTH) {
       throw new RangeError(`maxBlockBytes must be 4..${MAX_DATA_LENGTH}, got ${options.maxBlockBytes}`);
     }
-    this.#log = options.logger ?? silentLogger;
+    this.#log = toLogger(options.logger);
     if (typeof options.transport === 'object') {
       this.transport = options.transport;
     } else {
@@ -187,12 +136,14 @@ export class OptoMmpClient implements AsyncDisposable {
           ? new UdpTransport(host, port, { timeoutMs: this.#timeoutMs, logger: this.#log })
           : new TcpTransport(host, port, {
               ...options.tcp,
+              window: options.window,
               timeoutMs: this.#timeoutMs,
               connectTimeoutMs: options.connectTimeoutMs,
               reconnect: options.reconnect ?? false,
               logger: this.#log,
             });
     }
+    this.#pipelined = this.transport instanceof TcpTransport && this.transport.pipeline !== undefined;
     // A device may have rebooted while the link was down: check Powerup Clear again after every connect.
     this.transport.onConnected(() => {
       this.#pucChecked = false;
@@ -220,61 +171,82 @@ export class OptoMmpClient implements AsyncDisposable {
     await this.close();
   }
 
+  /**
+   * Whether the device answers pipelined requests correctly (all answered, in order, each reply with its
+   * own label), and a recommended `window`: a burst of reads on a connection of its own, then the read
+   * rate at a few windows. TCP only; the client's own connection is not touched.
+   */
+  async probePipelining(options: ProbeOptions = {}): Promise<PipeliningProbe> {
+    const t = this.transport;
+    if (!(t instanceof TcpTransport)) throw new TypeError('probePipelining needs the TCP transport');
+    return probePipelining(t.tcp.host, t.tcp.port, { logger: this.#log, ...options });
+  }
+
   /** Sends the Powerup Clear: the quadlet 00000001 written to F0380000 (spec §2.8, vector V39). */
   async powerupClear(options: OperationOptions = {}): Promise<void> {
     const b = new Budget('powerupClear', options, this.#timeoutMs);
-    await this.#send(0, Address.StatusWriteOperation, encodeInt32(StatusOperation.PowerupClear), b);
+    await this.#send(0, Address.StatusWriteOperation, encodeInt32(StatusOperation.PowerupClear), b, ignore);
     this.#pucChecked = true;
   }
 
   /** True when the device asks for a Powerup Clear (u32 at F0300004 ≠ 0). Status reads work without one. */
   async powerupClearNeeded(options: OperationOptions = {}): Promise<boolean> {
     const b = new Budget('powerupClearNeeded', options, this.#timeoutMs);
-    return readU32(await this.#send(5, Address.PowerupClearFlag, 4, b)) !== 0;
+    return (await this.#send(5, Address.PowerupClearFlag, 4, b, readU32)) !== 0;
   }
 
   // --- the request core ----------------------------------------------------------------------------------
 
-  /** One packet: a fresh tl (1…63, then 0, like the SDK), send, check the response (spec §2.9, §2.11). */
-  #send(tcode: Tcode, address: number, payload: Uint8Array | number, b: Budget): Promise<Uint8Array> {
-    this.#tl = (this.#tl + 1) & 63;
-    const tl = this.#tl;
-    const length = typeof payload === 'number' ? payload : payload.length;
-    const request =
-      tcode === 5
-        ? readBlockRequest(tl, this.#sourceId, address, length)
-        : writeRequest(tcode, tl, this.#sourceId, address, payload as Uint8Array);
-    const expect: ResponseExpectation = {
-      requestTcode: tcode,
-      tl,
-      sourceId: this.#verifySourceId ? this.#sourceId : undefined,
-      dataLength: tcode === 5 ? length : undefined,
-      address,
-    };
-    this.#requests++;
-    const timeoutMs = b.next();
-    return this.transport.exchange(request, expect, {
-      signal: b.signal,
-      timeoutMs,
-      idempotent: tcode === 4 || tcode === 5,
-    });
-  }
-
-  /** #send, with the automatic Powerup Clear around it when enabled. Not async on the plain path (speed). */
-  #request(tcode: Tcode, address: number, payload: Uint8Array | number, b: Budget): Promise<Uint8Array> {
-    if (!this.#autoPuc) return this.#send(tcode, address, payload, b);
-    return this.#requestWithPuc(tcode, address, payload, b);
-  }
-
-  async #requestWithPuc(
+  /**
+   * One packet: the transport labels it, sends what the codec encodes and checks the response (§2.11);
+   * `decode` turns the response data into the result while the transport still owns the memory.
+   */
+  #send<T>(
     tcode: Tcode,
     address: number,
     payload: Uint8Array | number,
     b: Budget,
-  ): Promise<Uint8Array> {
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    const offset = OFFSET_PREFIX + address;
+    const sourceId = this.#sourceId;
+    const request: RequestInit =
+      tcode === 5
+        ? { tcode, offset, sourceId, dataLength: payload as number }
+        : tcode === 4
+          ? { tcode, offset, sourceId }
+          : { tcode, offset, sourceId, data: payload as Uint8Array };
+    this.#requests++;
+    const timeoutMs = b.next();
+    return this.transport.exchange(
+      request,
+      { signal: b.signal, timeoutMs, verifySourceId: this.#verifySourceId },
+      decode,
+    );
+  }
+
+  /** #send, with the automatic Powerup Clear around it when enabled. Not async on the plain path (speed). */
+  #request<T>(
+    tcode: Tcode,
+    address: number,
+    payload: Uint8Array | number,
+    b: Budget,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    if (!this.#autoPuc) return this.#send(tcode, address, payload, b, decode);
+    return this.#requestWithPuc(tcode, address, payload, b, decode);
+  }
+
+  async #requestWithPuc<T>(
+    tcode: Tcode,
+    address: number,
+    payload: Uint8Array | number,
+    b: Budget,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
     if (!this.#pucChecked) await this.#ensurePuc(b);
     try {
-      return await this.#send(tcode, address, payload, b);
+      return await this.#send(tcode, address, payload, b, decode);
     } catch (error) {
       if (!DeviceError.isInstance(error) || error.rcode !== 4) throw error;
       this.#log.info(
@@ -282,7 +254,7 @@ export class OptoMmpClient implements AsyncDisposable {
       );
       this.#pucChecked = false;
       await this.#ensurePuc(b);
-      return this.#send(tcode, address, payload, b);
+      return this.#send(tcode, address, payload, b, decode);
     }
   }
 
@@ -290,10 +262,11 @@ export class OptoMmpClient implements AsyncDisposable {
   #ensurePuc(b: Budget): Promise<void> {
     this.#pucCheck ??= (async () => {
       try {
-        const flag = readU32(await this.#send(5, Address.PowerupClearFlag, 4, b));
+        const flag = await this.#send(5, Address.PowerupClearFlag, 4, b, readU32);
         if (flag !== 0) {
           this.#log.info('optommp: Powerup Clear pending; sending it');
-          await this.#send(0, Address.StatusWriteOperation, encodeInt32(StatusOperation.PowerupClear), b);
+          const puc = encodeInt32(StatusOperation.PowerupClear);
+          await this.#send(0, Address.StatusWriteOperation, puc, b, ignore);
         }
         this.#pucChecked = true;
       } finally {
@@ -303,31 +276,73 @@ export class OptoMmpClient implements AsyncDisposable {
     return this.#pucCheck;
   }
 
-  /** Callers are async, so a RangeError thrown here becomes their rejection. */
-  #read(address: number, length: number, b: Budget): Promise<Uint8Array> {
-    checkSpan(address, length);
-    if (length <= this.#maxBlock) return this.#request(5, address, length, b);
-    return this.#readChunks(address, length, b);
+  /**
+   * #readAs with its budget, for the methods that are not async themselves (one promise less per call):
+   * a bad argument becomes a rejection, never a synchronous throw.
+   */
+  #readTyped<T>(
+    operation: string,
+    address: number,
+    length: number,
+    options: OperationOptions,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    try {
+      return this.#readAs(address, length, this.#budget(operation, options), decode);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async #readChunks(address: number, length: number, b: Budget): Promise<Uint8Array> {
-    // Longer transfers are split, each chunk its own packet and tl (spec §2.7).
+  /** `length` bytes from `address`, as a copy the caller owns. */
+  #read(address: number, length: number, b: Budget): Promise<Uint8Array> {
+    return this.#readAs(address, length, b, copy);
+  }
+
+  /**
+   * `length` bytes from `address`, decoded by `decode` (which sees them only while it runs). Callers are
+   * async, so a RangeError thrown here becomes their rejection.
+   */
+  #readAs<T>(address: number, length: number, b: Budget, decode: (data: Uint8Array) => T): Promise<T> {
+    checkSpan(address, length);
+    if (length <= this.#maxBlock) return this.#request(5, address, length, b, decode);
+    return this.#readChunks(address, length, b, decode);
+  }
+
+  async #readChunks<T>(
+    address: number,
+    length: number,
+    b: Budget,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    // Longer transfers are split, each chunk its own packet and tl (spec §2.7). On a pipelined link the
+    // chunks are in flight together.
     const out = new Uint8Array(length);
-    for (let at = 0; at < length; at += this.#maxBlock) {
-      const n = Math.min(this.#maxBlock, length - at);
-      out.set(await this.#request(5, address + at, n, b), at);
+    if (this.#pipelined) {
+      const parts: Promise<void>[] = [];
+      for (let at = 0; at < length; at += this.#maxBlock) {
+        const n = Math.min(this.#maxBlock, length - at);
+        parts.push(this.#request(5, address + at, n, b, (data) => out.set(data, at)));
+      }
+      await Promise.all(parts);
+    } else {
+      for (let at = 0; at < length; at += this.#maxBlock) {
+        const n = Math.min(this.#maxBlock, length - at);
+        await this.#request(5, address + at, n, b, (data) => out.set(data, at));
+      }
     }
-    return out;
+    return decode(out);
   }
 
   async #write(address: number, data: Uint8Array, b: Budget): Promise<void> {
     checkSpan(address, data.length);
     if (data.length <= this.#maxBlock) {
-      await this.#request(1, address, data, b);
+      await this.#request(1, address, data, b, ignore);
       return;
     }
     for (let at = 0; at < data.length; at += this.#maxBlock) {
-      await this.#request(1, address + at, data.subarray(at, Math.min(data.length, at + this.#maxBlock)), b);
+      const chunk = data.subarray(at, Math.min(data.length, at + this.#maxBlock));
+      await this.#request(1, address + at, chunk, b, ignore);
     }
   }
 
@@ -342,6 +357,20 @@ export class OptoMmpClient implements AsyncDisposable {
     return this.#read(address, length, this.#budget('readBlock', options));
   }
 
+  /**
+   * Reads `length` bytes from `address` and returns what `decode` makes of them. `decode` sees the bytes
+   * only while it runs (they may sit in memory the transport reuses), so nothing is copied or allocated
+   * for them: the way to turn a large block into values.
+   */
+  readBlockAs<T>(
+    address: number,
+    length: number,
+    decode: (data: Uint8Array) => T,
+    options: OperationOptions = {},
+  ): Promise<T> {
+    return this.#readTyped('readBlockAs', address, length, options, decode);
+  }
+
   /** Writes `data` at `address` with write block requests of at most `maxBlockBytes` each. */
   async writeBlock(address: number, data: Uint8Array, options: OperationOptions = {}): Promise<void> {
     return this.#write(address, data, this.#budget('writeBlock', options));
@@ -350,7 +379,7 @@ export class OptoMmpClient implements AsyncDisposable {
   /** A real read quadlet request (tcode 4 → 6): 4 bytes. */
   async readQuadlet(address: number, options: OperationOptions = {}): Promise<Uint8Array> {
     checkSpan(address, 4);
-    return this.#request(4, address, 4, this.#budget('readQuadlet', options));
+    return this.#request(4, address, 4, this.#budget('readQuadlet', options), copy);
   }
 
   /** A real write quadlet request (tcode 0 → 2). A number is written as a 32-bit integer. */
@@ -362,19 +391,19 @@ export class OptoMmpClient implements AsyncDisposable {
     checkSpan(address, 4);
     const data = typeof value === 'number' ? encodeInt32(value) : value;
     if (data.length !== 4) throw new RangeError(`a quadlet is 4 bytes, got ${data.length}`);
-    await this.#request(0, address, data, this.#budget('writeQuadlet', options));
+    await this.#request(0, address, data, this.#budget('writeQuadlet', options), ignore);
   }
 
-  async readUint32(address: number, options: OperationOptions = {}): Promise<number> {
-    return readU32(await this.#read(address, 4, this.#budget('readUint32', options)));
+  readUint32(address: number, options: OperationOptions = {}): Promise<number> {
+    return this.#readTyped('readUint32', address, 4, options, readU32);
   }
 
-  async readInt32(address: number, options: OperationOptions = {}): Promise<number> {
-    return readI32(await this.#read(address, 4, this.#budget('readInt32', options)));
+  readInt32(address: number, options: OperationOptions = {}): Promise<number> {
+    return this.#readTyped('readInt32', address, 4, options, readI32);
   }
 
-  async readFloat32(address: number, options: OperationOptions = {}): Promise<number> {
-    return readF32(await this.#read(address, 4, this.#budget('readFloat32', options)));
+  readFloat32(address: number, options: OperationOptions = {}): Promise<number> {
+    return this.#readTyped('readFloat32', address, 4, options, readF32);
   }
 
   /** Writes a 32-bit integer: −2³¹ … 2³² − 1 (unsigned values allowed for masks). */
@@ -388,13 +417,13 @@ export class OptoMmpClient implements AsyncDisposable {
   }
 
   async readInt32Array(address: number, count: number, options: OperationOptions = {}): Promise<number[]> {
-    const bytes = await this.#read(address, 4 * count, this.#budget('readInt32Array', options));
-    return valuesOf(bytes, count, 0, 'i32');
+    const b = this.#budget('readInt32Array', options);
+    return this.#readAs(address, 4 * count, b, (data) => valuesOf(data, count, 0, 'i32'));
   }
 
   async readFloat32Array(address: number, count: number, options: OperationOptions = {}): Promise<number[]> {
-    const bytes = await this.#read(address, 4 * count, this.#budget('readFloat32Array', options));
-    return valuesOf(bytes, count, 0, 'f32');
+    const b = this.#budget('readFloat32Array', options);
+    return this.#readAs(address, 4 * count, b, (data) => valuesOf(data, count, 0, 'f32'));
   }
 
   async writeInt32Array(
@@ -476,7 +505,7 @@ export class OptoMmpClient implements AsyncDisposable {
     const area = decodeStatusArea(bytes);
     let eth1: DeviceStatus['eth1'];
     try {
-      eth1 = decodeEth1Block(await this.#read(ETH1_BLOCK.start, ETH1_BLOCK.size, b));
+      eth1 = await this.#readAs(ETH1_BLOCK.start, ETH1_BLOCK.size, b, decodeEth1Block);
     } catch (error) {
       if (!DeviceError.isInstance(error) || error.rcode !== 5) throw error;
     }
@@ -494,13 +523,13 @@ export class OptoMmpClient implements AsyncDisposable {
   }
 
   /** Milliseconds since power-up, u32 at F030010C (the seed's uptime script; vectors V01, V36). */
-  async uptime(options: OperationOptions = {}): Promise<number> {
-    return this.readUint32(Address.Uptime, options);
+  uptime(options: OperationOptions = {}): Promise<number> {
+    return this.#readTyped('readUint32', Address.Uptime, 4, options, readU32);
   }
 
   /** Milliseconds since power-up, u64 at F0300228. */
   async uptime64(options: OperationOptions = {}): Promise<bigint> {
-    return readU64(await this.#read(Address.Uptime64, 8, this.#budget('uptime64', options)));
+    return await this.#readAs(Address.Uptime64, 8, this.#budget('uptime64', options), readU64);
   }
 
   /** The last error code at F030000C: `0x0000E00n`, 0 = none (python `LastError()`; see formatDeviceCode). */
@@ -515,13 +544,16 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** Firmware version from its 4 bytes, e.g. `R4.1c` (python `FirmwareVersion()`, broken on Python 3, D1). */
   async firmwareVersion(options: OperationOptions = {}): Promise<string> {
-    return decodeFirmwareVersion(
-      await this.#read(Address.FirmwareVersion, 4, this.#budget('firmwareVersion', options)),
+    return await this.#readAs(
+      Address.FirmwareVersion,
+      4,
+      this.#budget('firmwareVersion', options),
+      decodeFirmwareVersion,
     );
   }
 
   async loaderVersion(options: OperationOptions = {}): Promise<string> {
-    return decodeFirmwareVersion(await this.#read(0xf030_0018, 4, this.#budget('loaderVersion', options)));
+    return await this.#readAs(0xf030_0018, 4, this.#budget('loaderVersion', options), decodeFirmwareVersion);
   }
 
   async memoryMapVersion(options: OperationOptions = {}): Promise<number> {
@@ -538,28 +570,28 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** The part number, all 32 bytes read and cut at the first NUL (python `UnitDescription()`, D11). */
   async unitDescription(options: OperationOptions = {}): Promise<string> {
-    return decodeAsciiz(await this.#read(Address.PartNumber, 32, this.#budget('unitDescription', options)));
+    return await this.#readAs(Address.PartNumber, 32, this.#budget('unitDescription', options), decodeAsciiz);
   }
 
   async ipAddressE0(options: OperationOptions = {}): Promise<string> {
-    return decodeIPv4(await this.#read(Address.IpAddressEth0, 4, this.#budget('ipAddressE0', options)));
+    return await this.#readAs(Address.IpAddressEth0, 4, this.#budget('ipAddressE0', options), decodeIPv4);
   }
 
   async ipAddressE1(options: OperationOptions = {}): Promise<string> {
-    return decodeIPv4(await this.#read(Address.IpAddressEth1, 4, this.#budget('ipAddressE1', options)));
+    return await this.#readAs(Address.IpAddressEth1, 4, this.#budget('ipAddressE1', options), decodeIPv4);
   }
 
   async macAddressE0(options: OperationOptions = {}): Promise<string> {
-    return decodeMac(await this.#read(Address.MacAddressEth0, 6, this.#budget('macAddressE0', options)));
+    return await this.#readAs(Address.MacAddressEth0, 6, this.#budget('macAddressE0', options), decodeMac);
   }
 
   async macAddressE1(options: OperationOptions = {}): Promise<string> {
-    return decodeMac(await this.#read(Address.MacAddressEth1, 6, this.#budget('macAddressE1', options)));
+    return await this.#readAs(Address.MacAddressEth1, 6, this.#budget('macAddressE1', options), decodeMac);
   }
 
   /** The device's date and time, `YYYY-MM-DD HH:MM:SS:hh` (F0350000). */
   async readDateTime(options: OperationOptions = {}): Promise<string> {
-    return decodeAsciiz(await this.#read(Address.DateTime, 23, this.#budget('readDateTime', options)));
+    return await this.#readAs(Address.DateTime, 23, this.#budget('readDateTime', options), decodeAsciiz);
   }
 
   /** Sets the device's date and time (a Date is written in UTC). */
@@ -586,7 +618,7 @@ export class OptoMmpClient implements AsyncDisposable {
     options: OperationOptions = {},
   ): Promise<boolean> {
     const address = epicDigitalReadAddress(module, channel);
-    return readU32(await this.#read(address, 4, this.#budget('getDigitalPointState', options))) !== 0;
+    return (await this.#readAs(address, 4, this.#budget('getDigitalPointState', options), readU32)) !== 0;
   }
 
   /** Turns a digital output on or off: `00000001` / `00000000` to the EPIC digital write area (V10). */
@@ -646,7 +678,7 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** Module quality mask (F1002000, 8 bytes): bit m is module m. */
   async readModuleQuality(options: OperationOptions = {}): Promise<bigint> {
-    return readU64(await this.#read(EpicArea.ModuleQuality, 8, this.#budget('readModuleQuality', options)));
+    return await this.#readAs(EpicArea.ModuleQuality, 8, this.#budget('readModuleQuality', options), readU64);
   }
 
   /** The 64 channel-quality words of a module (F1002080 + m·0x100). */
@@ -716,19 +748,23 @@ export class OptoMmpClient implements AsyncDisposable {
     }
     const base = epicAnalogReadAddress(module, 0);
     const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
-    const b = await this.#read(base, size, this.#budget('readAnalogModule', options));
-    const v = viewOf(b);
-    const out = new Array<AnalogPoint>(channels);
-    for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
-    return out;
+    return this.#readAs(base, size, this.#budget('readAnalogModule', options), (data) => {
+      const v = viewOf(data);
+      const out = new Array<AnalogPoint>(channels);
+      for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
+      return out;
+    });
   }
 
   // --- scratch pad -----------------------------------------------------------------------------------------
 
   /** int32 element 0…10 239, in whichever of the three areas it lives (python D4 fixed; V17, V22). */
   async getScratchPadIntegerArea(index: number, options: OperationOptions = {}): Promise<number> {
-    return readI32(
-      await this.#read(scratchPadInt32Address(index), 4, this.#budget('getScratchPadIntegerArea', options)),
+    return await this.#readAs(
+      scratchPadInt32Address(index),
+      4,
+      this.#budget('getScratchPadIntegerArea', options),
+      readI32,
     );
   }
 
@@ -746,8 +782,11 @@ export class OptoMmpClient implements AsyncDisposable {
   }
 
   async getScratchPadFloatArea(index: number, options: OperationOptions = {}): Promise<number> {
-    return readF32(
-      await this.#read(scratchPadFloat32Address(index), 4, this.#budget('getScratchPadFloatArea', options)),
+    return await this.#readAs(
+      scratchPadFloat32Address(index),
+      4,
+      this.#budget('getScratchPadFloatArea', options),
+      readF32,
     );
   }
 
@@ -803,8 +842,10 @@ export class OptoMmpClient implements AsyncDisposable {
   ): Promise<number[]> {
     const out: number[] = [];
     for (const run of scratchPadRuns(kind, index, count)) {
-      const bytes = await this.#read(run.address, 4 * run.count, b);
-      out.push(...valuesOf(bytes, run.count, 0, kind === 'int32' ? 'i32' : 'f32'));
+      const type = kind === 'int32' ? 'i32' : 'f32';
+      out.push(
+        ...(await this.#readAs(run.address, 4 * run.count, b, (d) => valuesOf(d, run.count, 0, type))),
+      );
     }
     return out;
   }
@@ -879,8 +920,11 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** int64 element 0…1023 at F0DE0000 + 8·i (experimental: the SDK's layout is inconsistent, spec §3.3). */
   async getScratchPadInt64(index: number, options: OperationOptions = {}): Promise<bigint> {
-    return readI64(
-      await this.#read(scratchPadInt64Address(index), 8, this.#budget('getScratchPadInt64', options)),
+    return await this.#readAs(
+      scratchPadInt64Address(index),
+      8,
+      this.#budget('getScratchPadInt64', options),
+      readI64,
     );
   }
 
@@ -894,7 +938,7 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** The 64 scratch-pad bits (F0D80000): bit n of the result is bit n. */
   async getScratchPadBits(options: OperationOptions = {}): Promise<bigint> {
-    return readU64(await this.#read(ScratchPad.Bits, 8, this.#budget('getScratchPadBits', options)));
+    return await this.#readAs(ScratchPad.Bits, 8, this.#budget('getScratchPadBits', options), readU64);
   }
 
   /** Overwrites all 64 bits. */
@@ -924,14 +968,14 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** The SNAP 64-point digital bank (F0400000): states, latches, active counters and the 64 counters. */
   async readDigitalBank(options: OperationOptions = {}): Promise<DigitalBank> {
-    const b = await this.#read(SnapArea.DigitalBankRead, 0x200, this.#budget('readDigitalBank', options));
-    return {
+    const budget = this.#budget('readDigitalBank', options);
+    return this.#readAs(SnapArea.DigitalBankRead, 0x200, budget, (b) => ({
       states: readU64(b, 0),
       onLatches: readU64(b, 8),
       offLatches: readU64(b, 0x10),
       activeCounters: readU64(b, 0x18),
       counters: valuesOf(b, 64, 0x100, 'u32'),
-    };
+    }));
   }
 
   /** Turns on the points in `on` and off the points in `off` in one write (F0500000, as the SDK does). */
@@ -947,13 +991,13 @@ export class OptoMmpClient implements AsyncDisposable {
 
   /** The SNAP 64-point analog bank (F0600000): values, counts, min, max. */
   async readAnalogBank(options: OperationOptions = {}): Promise<AnalogBank> {
-    const b = await this.#read(SnapArea.AnalogBankRead, 0x400, this.#budget('readAnalogBank', options));
-    return {
+    const budget = this.#budget('readAnalogBank', options);
+    return this.#readAs(SnapArea.AnalogBankRead, 0x400, budget, (b) => ({
       values: valuesOf(b, 64, 0, 'f32'),
       counts: valuesOf(b, 64, 0x100, 'u32'),
       min: valuesOf(b, 64, 0x200, 'f32'),
       max: valuesOf(b, 64, 0x300, 'f32'),
-    };
+    }));
   }
 
   /** Writes up to 64 analog bank values (F0700000); NaN leaves a channel unchanged on firmware ≥ R9.4d. */
@@ -1007,24 +1051,32 @@ export class OptoMmpClient implements AsyncDisposable {
   async #readPoint(p: WatchPoint, b: Budget): Promise<number | boolean> {
     switch (p.kind) {
       case 'digital':
-        return readU32(await this.#read(epicDigitalReadAddress(p.module, p.channel), 4, b)) !== 0;
+        return (await this.#readAs(epicDigitalReadAddress(p.module, p.channel), 4, b, readU32)) !== 0;
       case 'analog':
-        return readF32(await this.#read(epicAnalogReadAddress(p.module, p.channel), 4, b));
+        return await this.#readAs(epicAnalogReadAddress(p.module, p.channel), 4, b, readF32);
       case 'int32':
-        return readI32(await this.#read(scratchPadInt32Address(p.index), 4, b));
+        return await this.#readAs(scratchPadInt32Address(p.index), 4, b, readI32);
       case 'float32':
-        return readF32(await this.#read(scratchPadFloat32Address(p.index), 4, b));
+        return await this.#readAs(scratchPadFloat32Address(p.index), 4, b, readF32);
       case 'uptime':
-        return readU32(await this.#read(Address.Uptime, 4, b));
+        return await this.#readAs(Address.Uptime, 4, b, readU32);
       case 'u32':
-        return readU32(await this.#read(p.address, 4, b));
+        return await this.#readAs(p.address, 4, b, readU32);
       case 'i32':
-        return readI32(await this.#read(p.address, 4, b));
+        return await this.#readAs(p.address, 4, b, readI32);
       case 'f32':
-        return readF32(await this.#read(p.address, 4, b));
+        return await this.#readAs(p.address, 4, b, readF32);
     }
   }
 }
+
+/** Response data the caller keeps: a copy (the transport may reuse its memory). */
+function copy(data: Uint8Array): Uint8Array {
+  return data.slice();
+}
+
+/** Write responses carry no data. */
+function ignore(): void {}
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts; never leaves a timer behind. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {

@@ -25,7 +25,34 @@ export {
   type StatusArea,
   Tcode,
 } from './codec/index';
-export { TcpTransport } from './tcp-transport';
+export { PipelineDesyncError } from './errors';
+export { MAX_WINDOW, type PipelineStats } from './pipeline';
+export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
+export {
+  checkFleetConfig,
+  type FleetConfig,
+  FleetFileError,
+  type FleetFilePoint,
+  loadFleetFile,
+  parseFleetFile,
+  type ScanDeviceConfig,
+  type ScanGroupConfig,
+  type ScanPoint,
+} from './scanner/fleet-file';
+export type { Quantiles } from './scanner/histogram';
+export {
+  type DeviceHealth,
+  type DeviceScanStats,
+  type HealthEvent,
+  type HealthState,
+  Scanner,
+  type ScannerEvents,
+  type ScannerOptions,
+  type ScannerStats,
+  type ScanReport,
+  type ScanValue,
+} from './scanner/scanner';
+export { TcpTransport, type TcpTransportOptions } from './tcp-transport';
 export type { ExchangeOptions, MmpTransport } from './transport';
 export type {
   AnalogBank,
@@ -36,7 +63,7 @@ export type {
   PackedDigital,
   RawType,
 } from './types';
-export { UdpTransport, type UdpTransportOptions } from './udp-transport';
+export { type UdpDropCounts, UdpTransport, type UdpTransportOptions } from './udp-transport';
 export {
   type WatchOptions,
   type WatchPoint,

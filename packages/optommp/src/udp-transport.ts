@@ -15,8 +15,9 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import { decodePacket } from './codec/decode';
+import type { RequestInit } from './codec/encode';
 import { checkResponse, type ResponseExpectation } from './codec/validate';
-import type { ExchangeOptions, MmpTransport } from './transport';
+import { type ExchangeOptions, LabelCounter, labelRequest, type MmpTransport } from './transport';
 
 export interface UdpTransportOptions {
   /** Default deadline of one exchange, ms. Default 2 000. */
@@ -24,10 +25,37 @@ export interface UdpTransportOptions {
   logger?: Logger;
 }
 
+/** Datagrams the transport received and dropped, by reason (since construction). */
+export interface UdpDropCounts {
+  /** Arrived while no request was waiting: late answers to timed-out requests, or strays. */
+  unsolicited: number;
+  /** Carried another transaction label than the request waiting for its answer. */
+  wrongLabel: number;
+  /** Were not exactly one OptoMMP packet. */
+  undecodable: number;
+}
+
 interface Waiter {
   expect: ResponseExpectation;
+  /** Datagrams dropped while this request waited, for its timeout message. */
+  wrongLabels: number;
+  lastWrongLabel: number;
+  undecodable: number;
   resolve(data: Uint8Array): void;
   reject(error: unknown): void;
+}
+
+/** "2 datagrams dropped meanwhile: 2 with transaction label 5 (awaiting 7)", or "" when none. */
+function dropsWhileWaiting(w: Waiter): string {
+  const parts: string[] = [];
+  if (w.wrongLabels > 0) {
+    parts.push(
+      `${w.wrongLabels} with another transaction label (last ${w.lastWrongLabel}, awaiting ${w.expect.tl})`,
+    );
+  }
+  if (w.undecodable > 0) parts.push(`${w.undecodable} not an OptoMMP packet`);
+  const n = w.wrongLabels + w.undecodable;
+  return n === 0 ? '' : ` (${n} datagram${n === 1 ? '' : 's'} dropped meanwhile: ${parts.join(', ')})`;
 }
 
 export class UdpTransport implements MmpTransport {
@@ -44,6 +72,8 @@ export class UdpTransport implements MmpTransport {
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
+  readonly #labels = new LabelCounter();
+  readonly #dropped: UdpDropCounts = { unsolicited: 0, wrongLabel: 0, undecodable: 0 };
 
   constructor(host: string, port: number, options: UdpTransportOptions = {}) {
     this.#host = host;
@@ -61,6 +91,14 @@ export class UdpTransport implements MmpTransport {
       this.#waiter = undefined;
       w?.reject(new StreamError(`OptoMMP over ${this.endpoint}`, error));
     });
+  }
+
+  /**
+   * Datagrams received and dropped so far, by reason. A timeout says how many were dropped while its
+   * request waited (a device answering with the wrong labels shows up here, not as "nothing received").
+   */
+  get dropped(): UdpDropCounts {
+    return { ...this.#dropped };
   }
 
   connect(options: OperationOptions = {}): Promise<void> {
@@ -100,8 +138,9 @@ export class UdpTransport implements MmpTransport {
     this.#connectedListeners.push(listener);
   }
 
-  exchange(request: Uint8Array, expect: ResponseExpectation, options: ExchangeOptions): Promise<Uint8Array> {
-    const run = this.#chain.then(() => this.#exchangeNow(request, expect, options));
+  exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
+    const { bytes, expect } = labelRequest(request, this.#labels.next(), options.verifySourceId);
+    const run = this.#chain.then(() => this.#exchangeNow(bytes, expect, options)).then(decode);
     this.#chain = run.catch(() => {});
     return run;
   }
@@ -120,8 +159,10 @@ export class UdpTransport implements MmpTransport {
         timeoutMs,
         options.signal,
         () => {
+          const w = this.#waiter;
           this.#waiter = undefined;
-          reject(new TimeoutError(`OptoMMP request over ${this.endpoint}`, timeoutMs));
+          const drops = w === undefined ? '' : dropsWhileWaiting(w);
+          reject(new TimeoutError(`OptoMMP request over ${this.endpoint}${drops}`, timeoutMs));
         },
         (reason) => {
           this.#waiter = undefined;
@@ -130,6 +171,9 @@ export class UdpTransport implements MmpTransport {
       );
       this.#waiter = {
         expect,
+        wrongLabels: 0,
+        lastWrongLabel: 0,
+        undecodable: 0,
         resolve: (data) => {
           deadline.clear();
           resolve(data);
@@ -152,6 +196,7 @@ export class UdpTransport implements MmpTransport {
   #onMessage(datagram: Uint8Array): void {
     const w = this.#waiter;
     if (w === undefined) {
+      this.#dropped.unsolicited++;
       this.#log.debug('optommp/udp: datagram with no request waiting, dropped', { bytes: datagram.length });
       return;
     }
@@ -159,11 +204,20 @@ export class UdpTransport implements MmpTransport {
     try {
       packet = decodePacket(datagram);
     } catch (error) {
+      this.#dropped.undecodable++;
+      w.undecodable++;
       this.#log.warn('optommp/udp: undecodable datagram dropped', { error: (error as Error).message });
       return;
     }
     if (packet.tl !== w.expect.tl) {
-      this.#log.debug('optommp/udp: late datagram dropped', { tl: packet.tl, awaiting: w.expect.tl });
+      // A late answer to an earlier, timed-out request, or a device that does not echo labels.
+      this.#dropped.wrongLabel++;
+      w.wrongLabels++;
+      w.lastWrongLabel = packet.tl;
+      this.#log.debug('optommp/udp: datagram with another label dropped', {
+        tl: packet.tl,
+        awaiting: w.expect.tl,
+      });
       return;
     }
     this.#waiter = undefined;

@@ -2,7 +2,7 @@
 
 import dgram from 'node:dgram';
 import { AbortedError, ClosedError, LabwireError, TimeoutError } from '@labwire/framing';
-import { OptoMmpClient } from '@labwire/optommp';
+import { OptoMmpClient, type UdpTransport } from '@labwire/optommp';
 import { decodePacket, encodeInt32, encodeReadBlockResponse } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,33 @@ describe('OptoMmpClient over UDP', () => {
     extra.push(() => client.close());
     expect(TimeoutError.isInstance(await errorOf(client.uptime()))).toBe(true);
     expect(await client.uptime({ timeoutMs: 1000 })).toBe(222);
+    // The late answer was counted, by reason.
+    expect((client.transport as UdpTransport).dropped).toEqual({
+      unsolicited: 0,
+      wrongLabel: 1,
+      undecodable: 0,
+    });
+  });
+
+  it('a device answering with the wrong labels: the timeout says how many datagrams were dropped and why', async () => {
+    current = await rig(
+      {
+        tcp: false,
+        udp: true,
+        faults: (_req, res) => {
+          const bad = Uint8Array.from(res);
+          bad[2] = (((bad[2]! >> 2) + 1) & 63) << 2;
+          return { kind: 'replace', bytes: bad };
+        },
+      },
+      { transport: 'udp', timeoutMs: 300 },
+    );
+    const e = await errorOf(current.client.uptime());
+    expect(TimeoutError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toMatch(
+      /1 datagram dropped meanwhile: 1 with another transaction label \(last 2, awaiting 1\)/,
+    );
+    expect((current.client.transport as UdpTransport).dropped.wrongLabel).toBe(1);
   });
 
   it('an absent device is a typed error', async () => {

@@ -69,6 +69,34 @@ describe('TCP and UDP servers', () => {
   });
 });
 
+describe('response buffers', () => {
+  it('a client that reads late still gets every response intact (the reused buffer is never overwritten)', async () => {
+    await using sim = await EpicSimulator.start(vectorDeviceOptions({ maxBlockBytes: 4096 }));
+    // Distinct contents per block, so a response built in a buffer the socket still holds would show.
+    const pattern = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+    sim.device.poke(0xf0da0000, pattern);
+    await using peer = await RawTcpPeer.connect(sim.port);
+    // ~15 MB of responses, more than the kernel's socket buffers and the reader's 1 MiB hold: the
+    // server's writes back up and are queued while it keeps building responses.
+    const sizes = Array.from({ length: 5000 }, (_, i) => 2048 + ((i * 977) % 2048));
+    const offsets = sizes.map((_, i) => (i * 131) % (60 * 1024));
+    for (let i = 0; i < sizes.length; i++) {
+      peer.write(
+        encodeReadBlockRequest({
+          tl: i & 63,
+          offset: offsetOf(0xf0da0000 + offsets[i]!),
+          dataLength: sizes[i]!,
+        }),
+      );
+    }
+    for (let i = 0; i < sizes.length; i++) {
+      const res = await peer.readRaw();
+      expect(res[2]! >> 2).toBe(i & 63);
+      expect(toHex(res.subarray(16))).toBe(toHex(pattern.subarray(offsets[i]!, offsets[i]! + sizes[i]!)));
+    }
+  });
+});
+
 describe('fault hooks', () => {
   it('replace, drop and truncate replies', async () => {
     let mode: 'replace' | 'drop' | 'truncate' | undefined;

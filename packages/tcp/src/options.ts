@@ -47,11 +47,6 @@ export interface ReconnectOptions extends ReconnectPolicyOptions {
    * the backoff window allows.
    */
   auto?: boolean;
-  /**
-   * @deprecated Ignored. The attempt counter now resets when a link proves healthy (a completed request,
-   * or `markHealthy()`), never on time alone.
-   */
-  stableAfterMs?: number;
 }
 
 /** Reads the reply of a request from the connection's ByteReader, within `options` (pass them on). */

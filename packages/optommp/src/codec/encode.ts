@@ -161,6 +161,27 @@ export function encodeUndefinedTcodePacket(p: HeaderInit & { tcode: number; offs
   return out;
 }
 
+/** A request to encode: one of the four request packets, header fields and `extendedTcode` defaulting to 0. */
+export type RequestInit =
+  | ({ tcode: 0 } & Init<WriteQuadletRequest>)
+  | ({ tcode: 1 } & Init<WriteBlockRequest>)
+  | ({ tcode: 4 } & Init<ReadQuadletRequest>)
+  | ({ tcode: 5 } & Init<ReadBlockRequest>);
+
+/** Encodes any of the four request packets (what a client sends). */
+export function encodeRequest(request: RequestInit): Uint8Array {
+  switch (request.tcode) {
+    case 0:
+      return encodeWriteQuadletRequest(request);
+    case 1:
+      return encodeWriteBlockRequest(request);
+    case 4:
+      return encodeReadQuadletRequest(request);
+    case 5:
+      return encodeReadBlockRequest(request);
+  }
+}
+
 /** Encodes any packet. Header fields out of range throw RangeError; nothing is silently truncated. */
 export function encodePacket(packet: OptoMmpPacket | UndefinedTcodePacket): Uint8Array {
   if ('undefinedTcode' in packet) return encodeUndefinedTcodePacket(packet);

@@ -57,10 +57,12 @@ export {
   encodeReadBlockResponse,
   encodeReadQuadletRequest,
   encodeReadQuadletResponse,
+  encodeRequest,
   encodeUndefinedTcodePacket,
   encodeWriteBlockRequest,
   encodeWriteQuadletRequest,
   encodeWriteResponse,
+  type RequestInit,
 } from './encode';
 export { DeviceError, type ResponseField, ResponseMismatchError } from './errors';
 export {
@@ -95,9 +97,9 @@ export {
   type WriteQuadletRequest,
   type WriteResponse,
 } from './packet';
-export { PacketDecoder } from './packet-decoder';
+export { PacketDecoder, type PacketDecoderOptions } from './packet-decoder';
 export { formatDeviceCode, RCODES, Rcode, type RcodeInfo, rcodeInfo } from './rcode';
-export { readPacket } from './read-packet';
+export { type ReadPacketOptions, type ReadProgress, readPacket } from './read-packet';
 export {
   decodeEth1Block,
   decodeStatusArea,
@@ -132,7 +134,12 @@ export {
   Tcode,
   tcodeName,
 } from './tcode';
-export { checkResponse, expectationFor, type ResponseExpectation } from './validate';
+export {
+  checkResponse,
+  checkResponseHeader,
+  expectationFor,
+  type ResponseExpectation,
+} from './validate';
 export {
   decodeAsciiz,
   decodeFirmwareVersion,

@@ -20,14 +20,25 @@ const MIN_CAPACITY = 4096;
  * same error until the caller resynchronises with `skip(n)` or `reset()`. Packets completed before the bad
  * header in the same `push` are returned first; the error comes with the next call.
  */
+export interface PacketDecoderOptions extends DecodeOptions {
+  /**
+   * Return packets whose data are views of the pushed chunk or of the decoder's buffer instead of copies:
+   * no allocation per packet, but the data are valid only until the next `push` (use them at once).
+   * Default false.
+   */
+  views?: boolean;
+}
+
 export class PacketDecoder {
   readonly #options: DecodeOptions;
+  readonly #copy: boolean;
   #buf = new Uint8Array(0);
   #start = 0;
   #end = 0;
 
-  constructor(options: DecodeOptions = {}) {
+  constructor(options: PacketDecoderOptions = {}) {
     this.#options = options;
+    this.#copy = options.views !== true;
   }
 
   /** Bytes buffered for packets not yet complete. */
@@ -63,7 +74,7 @@ export class PacketDecoder {
           return packets;
         }
         if (length < 0 || chunk.length - at < length) break;
-        packets.push(decodePacketAt(chunk, at, length));
+        packets.push(decodePacketAt(chunk, at, length, this.#copy));
         at += length;
       }
       if (at === chunk.length) return packets;
@@ -92,7 +103,7 @@ export class PacketDecoder {
     const view = this.#view();
     const m = measurePacket(view, 0, this.#options);
     if (!m.complete) return undefined;
-    const packet = decodePacketAt(view, 0, m.length);
+    const packet = decodePacketAt(view, 0, m.length, this.#copy);
     this.#start += m.length;
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return packet;

@@ -65,6 +65,16 @@ export interface EpicDeviceOptions {
   seed?: number;
   /** Largest block accepted; larger requests are NAKed with rcode 6 (spec §2.7 [sim]). Default 2048. */
   maxBlockBytes?: number;
+  /**
+   * How often drifting analog inputs are sampled, in ms of `clock`: a read within one scan of the last
+   * sample returns the same values, as a real I/O unit's scan does. 0 samples on every read. Default 1.
+   */
+  inputScanMs?: number;
+  /**
+   * Shifts the time drifting analog inputs and toggling digital inputs follow, ms, so that devices built
+   * from the same rack do not move in lockstep (a simulated fleet gives each device its own). Default 0.
+   */
+  inputOffsetMs?: number;
   /** Extra ranges NAKed with rcode 5 although mapped (vector V31 uses F0D81024–F0D81027). */
   unmapped?: readonly AddressRange[];
   /**
@@ -190,6 +200,10 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   readonly #log: Logger;
   readonly #digitalInputs: DigitalInputState[] = [];
   readonly #analogInputs: RackModule[] = [];
+  /** Clock time of each analog input module's last sample (same order as #analogInputs). */
+  readonly #analogSampledAt: number[] = [];
+  readonly #inputScanMs: number;
+  readonly #inputOffsetMs: number;
   /** Analog channels whose value was set (written or configured): they no longer drift. */
   readonly #frozen = new Set<number>();
   readonly #mapAll: boolean;
@@ -202,6 +216,8 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     this.rack = options.rack ?? DEFAULT_RACK;
     this.identity = resolveIdentity(options.identityBase ?? DEFAULT_IDENTITY, options.identity);
     this.maxBlockBytes = options.maxBlockBytes ?? 2048;
+    this.#inputScanMs = Math.max(0, options.inputScanMs ?? 1);
+    this.#inputOffsetMs = options.inputOffsetMs ?? 0;
     this.#clock = options.clock ?? (() => performance.now());
     this.#bootAt = this.#clock();
     this.#random = prng(options.seed ?? 1);
@@ -305,9 +321,11 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   /**
    * Answers one request packet with the response bytes. Every request gets exactly one response, shaped as
    * real devices send them (spec §2.6): a NAKed block read is a bare 16-byte header, a NAKed quadlet read
-   * has zero data, a write NAK is the 12-byte write response.
+   * has zero data, a write NAK is the 12-byte write response. With `into`, an ACK that fits is written
+   * there and a view of it is returned (no allocation per request: the servers reuse one buffer per
+   * connection); otherwise the response is fresh memory.
    */
-  handle(request: DecodedPacket): Uint8Array {
+  handle(request: DecodedPacket, into?: Uint8Array): Uint8Array {
     this.#requests++;
     // The device records the last label and source_ID of every request (spec §2.9, F0300010/12).
     this.memory.setU16(0xf030_0010, request.tl);
@@ -333,7 +351,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
                 ? encodeReadQuadletResponse({ ...replyHeader(request), rcode, data: new Uint8Array(4) })
                 : encodeReadBlockResponse({ ...replyHeader(request), rcode, data: new Uint8Array(0) });
           } else {
-            response = this.#readResponse(request.tcode, request.sourceId, request.tl, address, length);
+            response = this.#readResponse(request.tcode, request.sourceId, request.tl, address, length, into);
           }
           break;
         }
@@ -345,14 +363,17 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
           else this.#applyWrite(address, request.data);
           response =
             rcode === 0
-              ? ackWrite(request.sourceId, request.tl)
+              ? ackWrite(request.sourceId, request.tl, into)
               : encodeWriteResponse({ ...replyHeader(request), rcode });
           break;
         }
       }
     }
     if (rcode !== 0) this.#log.debug('epic-sim: NAK', { tcode: request.tcode, tl: request.tl, rcode });
-    if (this.listenerCount('request') > 0) this.emit('request', { request, rcode, response });
+    if (this.listenerCount('request') > 0) {
+      // Listeners may keep the bytes: never hand them the caller's reusable buffer.
+      this.emit('request', { request, rcode, response: into === undefined ? response : response.slice() });
+    }
     return response;
   }
 
@@ -360,11 +381,19 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
    * An ACKed read response built in place: header, then the memory copied straight into it. tl and
    * source_ID are echoed; [sim] bytes 0–1 carry the requester's source_ID, 1394 style (spec §2.10).
    */
-  #readResponse(tcode: 4 | 5, sourceId: number, tl: number, address: number, length: number): Uint8Array {
+  #readResponse(
+    tcode: 4 | 5,
+    sourceId: number,
+    tl: number,
+    address: number,
+    length: number,
+    into: Uint8Array | undefined,
+  ): Uint8Array {
     this.#refresh(address, length);
-    // A Buffer, so the socket write needs no conversion; small ones come from Node's pool (every byte
-    // is written below: the header, reserved zeros, then the data).
-    const out = Buffer.allocUnsafe(tcode === 5 ? 16 + length : 16);
+    // Every byte is written below (the header, reserved zeros, then the data), so the memory may hold
+    // anything: the caller's buffer, or a Buffer from Node's pool (no conversion when it is written).
+    const size = tcode === 5 ? 16 + length : 16;
+    const out = into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
     out.fill(0, 6, 16);
     out[0] = sourceId >>> 8;
     out[1] = sourceId & 0xff;
@@ -577,7 +606,9 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
       this.memory.setU32(Address.PowerupClearFlag, this.#pucPending ? 1 : 0);
       this.memory.setU32(Address.Uptime, uptime % 0x1_0000_0000);
       this.memory.setU32(0xf030_0160, Math.floor(uptime / 1000) % 0x1_0000_0000);
-      this.memory.setU64(Address.Uptime64, BigInt(uptime));
+      // The u64 as two u32 halves: no BigInt per request.
+      this.memory.setU32(Address.Uptime64, Math.floor(uptime / 0x1_0000_0000));
+      this.memory.setU32(Address.Uptime64 + 4, uptime % 0x1_0000_0000);
     }
     if (overlaps(address, span, Address.DateTime, DATE_TIME_BYTES)) {
       const text = latin1Bytes(formatDeviceTime(Date.now() + this.#dateOffsetMs));
@@ -585,7 +616,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
       field.set(text);
       this.memory.write(Address.DateTime, field);
     }
-    const now = this.#clock() - this.#bootAt;
+    const now = this.#clock() - this.#bootAt + this.#inputOffsetMs;
     for (const input of this.#digitalInputs) {
       const m = input.module;
       if (
@@ -609,9 +640,13 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
         this.memory.setU32(base + DigitalReadField.FeatureValue, Math.floor((now / half + 1) / 2));
       }
     }
-    for (const m of this.#analogInputs) {
+    for (let i = 0; i < this.#analogInputs.length; i++) {
+      const m = this.#analogInputs[i]!;
       if (!overlaps(address, span, EpicArea.AnalogRead + m.slot * EPIC_MODULE_STRIDE, EPIC_MODULE_STRIDE))
         continue;
+      const last = this.#analogSampledAt[i]!;
+      if (now >= last && now - last < this.#inputScanMs) continue;
+      this.#analogSampledAt[i] = now;
       const s = m.signal ?? {};
       for (let c = 0; c < m.channels; c++) {
         if (this.#frozen.has(m.slot * 64 + c)) continue;
@@ -700,7 +735,10 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
           last: new Array<number>(m.channels).fill(0),
         });
       }
-      if (m.kind === 'analog-input' && (m.drift ?? true)) this.#analogInputs.push(m);
+      if (m.kind === 'analog-input' && (m.drift ?? true)) {
+        this.#analogInputs.push(m);
+        this.#analogSampledAt.push(Number.NEGATIVE_INFINITY);
+      }
       for (const init of m.initial ?? []) {
         if (init.state !== undefined) {
           this.memory.setU32(epicDigitalReadAddress(m.slot, init.channel), init.state);
@@ -749,8 +787,8 @@ function replyHeader(request: DecodedPacket): { destinationId: number; tl: numbe
 }
 
 /** The 12-byte ACK write response (tcode 2, rcode 0), tl and source_ID echoed. */
-function ackWrite(sourceId: number, tl: number): Uint8Array {
-  const out = Buffer.allocUnsafe(12);
+function ackWrite(sourceId: number, tl: number, into: Uint8Array | undefined): Uint8Array {
+  const out = into !== undefined && into.length >= 12 ? into.subarray(0, 12) : Buffer.allocUnsafe(12);
   out.fill(0, 6, 12);
   out[0] = sourceId >>> 8;
   out[1] = sourceId & 0xff;

@@ -2,10 +2,10 @@
 
 import { EpicDevice, type EpicDeviceOptions } from './device';
 import type { FaultHook } from './faults';
-import { type BoundAddress, OptoMmpTcpServer } from './tcp-server';
+import { type AnswerBehaviour, type BoundAddress, OptoMmpTcpServer } from './tcp-server';
 import { OptoMmpUdpServer } from './udp-server';
 
-export interface EpicSimulatorOptions extends EpicDeviceOptions {
+export interface EpicSimulatorOptions extends EpicDeviceOptions, AnswerBehaviour {
   /** Default 127.0.0.1. */
   host?: string;
   /** TCP port; 0 (default) picks a free one. OptoMMP devices listen on 2001. */
@@ -15,8 +15,13 @@ export interface EpicSimulatorOptions extends EpicDeviceOptions {
   /** Serve UDP too: on `udpPort`, or on the TCP port number when TCP is served (spec §1), else a free one. */
   udp?: boolean;
   udpPort?: number;
-  /** Connections served at once. Default 64. */
+  /**
+   * TCP connections served at once; at capacity a newcomer takes the slot of the connection idle the
+   * longest. Default 64.
+   */
   maxConnections?: number;
+  /** A TCP connection that completes no request for this long is closed, ms; 0 never. Default 60 000. */
+  idleTimeoutMs?: number;
   faults?: FaultHook;
   /** Use this device instead of building one from the options. */
   device?: EpicDevice;
@@ -41,7 +46,14 @@ export class EpicSimulator implements AsyncDisposable {
   static async start(options: EpicSimulatorOptions = {}): Promise<EpicSimulator> {
     const device = options.device ?? new EpicDevice(options);
     const host = options.host ?? '127.0.0.1';
-    const common = { host, faults: options.faults, logger: options.logger };
+    const common = {
+      host,
+      faults: options.faults,
+      logger: options.logger,
+      latencyMs: options.latencyMs,
+      jitterMs: options.jitterMs,
+      random: options.random,
+    };
     let tcp: OptoMmpTcpServer | undefined;
     let udp: OptoMmpUdpServer | undefined;
     try {
@@ -50,6 +62,8 @@ export class EpicSimulator implements AsyncDisposable {
           ...common,
           port: options.port ?? 0,
           maxConnections: options.maxConnections,
+          idleTimeoutMs: options.idleTimeoutMs,
+          pipelining: options.pipelining,
         });
         await tcp.listen();
       }

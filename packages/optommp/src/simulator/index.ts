@@ -12,6 +12,7 @@ export {
 } from './device';
 export { EpicSimulator, type EpicSimulatorOptions } from './epic-simulator';
 export type { FaultHook, ReplyFault } from './faults';
+export { SimulatedFleet, type SimulatedFleetOptions } from './fleet';
 export {
   BLANK_IDENTITY,
   DEFAULT_IDENTITY,
@@ -32,5 +33,12 @@ export {
   type RackModule,
 } from './rack';
 export { SparseMemory } from './sparse-memory';
-export { type BoundAddress, OptoMmpTcpServer, type SimulatorServerOptions } from './tcp-server';
+export {
+  type AnswerBehaviour,
+  type BoundAddress,
+  OptoMmpTcpServer,
+  type PipeliningBehaviour,
+  type SimulatorServerOptions,
+  type SimulatorServerStats,
+} from './tcp-server';
 export { OptoMmpUdpServer, type UdpServerOptions } from './udp-server';

@@ -14,13 +14,29 @@ interface Page {
 
 export class SparseMemory {
   readonly #pages = new Map<number, Page>();
+  // The last page looked up: a request touches one or two pages many times (status fields, a module).
+  #lastIndex = -1;
+  #last: Page | undefined;
+
+  /** The page, or undefined when it was never written (reads as zero). */
+  #find(page: number): Page | undefined {
+    if (page === this.#lastIndex) return this.#last;
+    const p = this.#pages.get(page);
+    if (p !== undefined) {
+      this.#lastIndex = page;
+      this.#last = p;
+    }
+    return p;
+  }
 
   #page(page: number): Page {
-    let p = this.#pages.get(page);
+    let p = this.#find(page);
     if (p === undefined) {
       const bytes = new Uint8Array(PAGE_SIZE);
       p = { bytes, view: new DataView(bytes.buffer) };
       this.#pages.set(page, p);
+      this.#lastIndex = page;
+      this.#last = p;
     }
     return p;
   }
@@ -41,7 +57,7 @@ export class SparseMemory {
       const page = Math.floor(at / PAGE_SIZE);
       const within = at - page * PAGE_SIZE;
       const take = Math.min(PAGE_SIZE - within, length - done);
-      const source = this.#pages.get(page)?.bytes ?? ZERO_PAGE;
+      const source = this.#find(page)?.bytes ?? ZERO_PAGE;
       out.set(source.subarray(within, within + take), done);
       done += take;
     }
@@ -68,7 +84,7 @@ export class SparseMemory {
     const page = Math.floor(address / PAGE_SIZE);
     const within = address - page * PAGE_SIZE;
     if (within + size > PAGE_SIZE) return false;
-    this.#view = forWrite ? this.#page(page).view : (this.#pages.get(page)?.view ?? ZERO_VIEW);
+    this.#view = forWrite ? this.#page(page).view : (this.#find(page)?.view ?? ZERO_VIEW);
     this.#at = within;
     return true;
   }

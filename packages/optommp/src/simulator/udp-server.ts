@@ -7,9 +7,9 @@ import { type Logger, silentLogger } from '@labwire/framing';
 import { PacketDecoder } from '../codec/packet-decoder';
 import type { EpicDevice } from './device';
 import type { FaultHook } from './faults';
-import type { BoundAddress } from './tcp-server';
+import type { AnswerBehaviour, BoundAddress } from './tcp-server';
 
-export interface UdpServerOptions {
+export interface UdpServerOptions extends Omit<AnswerBehaviour, 'pipelining'> {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (a free port). */
@@ -25,6 +25,7 @@ export class OptoMmpUdpServer implements AsyncDisposable {
   readonly #log: Logger;
   #address: BoundAddress | undefined;
   #closing: Promise<void> | undefined;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(device: EpicDevice, options: UdpServerOptions = {}) {
     this.device = device;
@@ -74,13 +75,27 @@ export class OptoMmpUdpServer implements AsyncDisposable {
             : fault.kind === 'truncate'
               ? response.subarray(0, fault.bytes)
               : undefined;
-      if (bytes !== undefined) this.#socket.send(bytes, rinfo.port, rinfo.address);
+      if (bytes === undefined) continue;
+      const delay =
+        (this.#options.latencyMs ?? 0) +
+        (this.#options.random ?? Math.random)() * (this.#options.jitterMs ?? 0);
+      if (delay <= 0) {
+        this.#socket.send(bytes, rinfo.port, rinfo.address);
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        this.#socket.send(bytes, rinfo.port, rinfo.address);
+      }, delay);
+      this.#timers.add(timer);
     }
   }
 
   /** Closes the socket. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
+      for (const timer of this.#timers) clearTimeout(timer);
+      this.#timers.clear();
       if (this.#address === undefined) {
         try {
           this.#socket.close(() => resolve());

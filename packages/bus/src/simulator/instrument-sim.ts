@@ -1,7 +1,8 @@
-// A line-oriented, SCPI-like instrument on 127.0.0.1 for trying the bus (and for tests, benchmarks and the
-// demo, which start it in-process). Commands end with LF (a CR before it is ignored); queries answer one
-// line ending with LF; set commands answer nothing, as SCPI instruments do. Unknown commands answer nothing
-// and queue an error for SYST:ERR?.
+// A line-oriented, SCPI-like instrument for trying the bus, and for tests, benchmarks and demos that start
+// it in-process (the `tcpbus sim` command runs it as a program). It listens on 127.0.0.1 unless told
+// otherwise. Commands end with LF (a CR before it is ignored); queries answer one line ending with LF; set
+// commands answer nothing, as SCPI instruments do. Unknown commands answer nothing and queue an error for
+// SYST:ERR?.
 //
 //   *IDN?                 identification: LABWIRE,TCPBUS-SIM,<serial>,1.0
 //   *RST                  value 0, stream off, prompt off, error queue cleared
@@ -10,14 +11,28 @@
 //   MEAS?                 a measurement: the value plus a small deterministic ripple
 //   STREAM ON|OFF         send "MEAS <reading>" lines every `streamIntervalMs` (at most `maxStreamLines`)
 //   PROMPT ON|OFF         send the prompt ("> ", no newline) after every command, and at once when enabled
-//   ECHO <text>           answers <text>
+//   ECHO <bytes>          answers the bytes after "ECHO ", unchanged (any byte but LF; a final CR is the
+//                         line end's)
 //   SYST:ERR?             the oldest queued error, or 0,"No error"
+//
+// Bytes, not text: a line is read as latin1 (one character per byte) and replies are written as latin1,
+// so ECHO gives back exactly the bytes it got (0xff stays 0xff).
+//
+// No client can make it hoard memory: when a client does not read its replies (the socket's write buffer
+// is over its high-water mark), the simulator stops reading that client's commands and resumes on
+// `drain`; the client's further bytes wait in the kernel, and TCP flow control stops the sender. What the
+// simulator holds per client is bounded by one input chunk (or one line) plus the socket's buffer. A
+// measurement stream skips its lines while the client is not reading. A line longer than `maxLineBytes`
+// is dropped (with an error), never buffered.
 
 import net from 'node:net';
 
 export interface InstrumentSimOptions {
-  /** `127.0.0.1` (default) or `::1`; the simulator only listens on loopback. */
-  host?: '127.0.0.1' | '::1';
+  /**
+   * Where to listen. Default `127.0.0.1`. Anything but a loopback address exposes the simulator to the
+   * network: that is the caller's decision (the `tcpbus sim` command asks for --allow-remote).
+   */
+  host?: string;
   /** Default 0: an ephemeral port. */
   port?: number;
   /** The serial number in *IDN?. Default `0001`. */
@@ -34,6 +49,13 @@ export interface InstrumentSimOptions {
 
 interface Session {
   readonly socket: net.Socket;
+  /** Received bytes (latin1) not yet handled, from `at` on. */
+  pending: string;
+  at: number;
+  /** Dropping the rest of an over-long line, up to its LF. */
+  discarding: boolean;
+  /** Reading is paused until the socket drains. */
+  blocked: boolean;
   value: number;
   prompt: boolean;
   errors: string[];
@@ -55,14 +77,29 @@ function nr3(value: number): string {
     .replace(/E([+-])(\d)$/, 'E$10$2');
 }
 
+/** What a simulator holds for its clients right now, and the most it ever held for one. */
+export interface InstrumentSimStats {
+  /** Open connections. */
+  open: number;
+  /** Connections whose commands are not read because their replies have not drained. */
+  paused: number;
+  /** The most bytes held for one connection since start: unhandled input plus unsent replies. */
+  peakBufferedBytes: number;
+  /** Stream lines skipped because their client was not reading. */
+  droppedStreamLines: number;
+}
+
 export class InstrumentSim implements AsyncDisposable {
-  readonly host: '127.0.0.1' | '::1';
+  readonly host: string;
   readonly #server: net.Server;
   readonly #sessions = new Set<Session>();
   readonly #options: Required<Omit<InstrumentSimOptions, 'host' | 'port'>>;
   #port = 0;
   #commands = 0;
   #accepts = 0;
+  #paused = 0;
+  #peakBuffered = 0;
+  #droppedStreamLines = 0;
   #closing: Promise<void> | undefined;
 
   private constructor(options: InstrumentSimOptions) {
@@ -115,6 +152,16 @@ export class InstrumentSim implements AsyncDisposable {
     return this.#accepts;
   }
 
+  /** Open and paused connections, and the most bytes ever held for one (see the file comment). */
+  get stats(): InstrumentSimStats {
+    return {
+      open: this.#sessions.size,
+      paused: this.#paused,
+      peakBufferedBytes: this.#peakBuffered,
+      droppedStreamLines: this.#droppedStreamLines,
+    };
+  }
+
   /** Stops listening, closes every connection and stops every stream. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
@@ -133,6 +180,10 @@ export class InstrumentSim implements AsyncDisposable {
     socket.setNoDelay(true);
     const session: Session = {
       socket,
+      pending: '',
+      at: 0,
+      discarding: false,
+      blocked: false,
       value: 0,
       prompt: false,
       errors: [],
@@ -141,39 +192,76 @@ export class InstrumentSim implements AsyncDisposable {
       measurements: 0,
     };
     this.#sessions.add(session);
-    let pending = '';
-    let discarding = false;
     socket.on('error', () => {});
     socket.on('close', () => this.#end(session));
-    socket.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('latin1');
-      let at = pending.indexOf('\n');
-      while (at >= 0) {
-        const line = pending.slice(0, at);
-        pending = pending.slice(at + 1);
-        if (discarding) discarding = false;
-        else if (line.length > this.#options.maxLineBytes) this.#error(session, ERR_TOO_LONG);
-        else this.#handle(session, line.endsWith('\r') ? line.slice(0, -1) : line);
-        at = pending.indexOf('\n');
-      }
-      if (pending.length > this.#options.maxLineBytes) {
-        // Refuse to buffer an endless line: drop it up to its LF and remember why.
-        pending = '';
-        discarding = true;
-        this.#error(session, ERR_TOO_LONG);
-      }
+    socket.on('drain', () => {
+      if (!session.blocked) return;
+      session.blocked = false;
+      this.#paused--;
+      socket.resume();
+      this.#pump(session);
     });
+    socket.on('data', (chunk: Buffer) => {
+      session.pending = session.pending.slice(session.at) + chunk.toString('latin1');
+      session.at = 0;
+      this.#pump(session);
+    });
+  }
+
+  /** Handles the complete lines received, until they run out or the client stops reading replies. */
+  #pump(session: Session): void {
+    const max = this.#options.maxLineBytes;
+    let lf = session.pending.indexOf('\n', session.at);
+    while (lf >= 0 && !session.blocked && !session.socket.destroyed) {
+      const line = session.pending.slice(session.at, lf);
+      session.at = lf + 1;
+      if (session.discarding) session.discarding = false;
+      else if (line.length > max) this.#error(session, ERR_TOO_LONG);
+      else this.#handle(session, line.endsWith('\r') ? line.slice(0, -1) : line);
+      lf = session.pending.indexOf('\n', session.at);
+    }
+    if (session.at > 0 && (lf < 0 || session.at === session.pending.length)) {
+      session.pending = session.pending.slice(session.at);
+      session.at = 0;
+    }
+    if (lf < 0 && session.pending.length - session.at > max) {
+      // Refuse to buffer an endless line: drop it up to its LF and remember why.
+      session.pending = '';
+      session.at = 0;
+      session.discarding = true;
+      this.#error(session, ERR_TOO_LONG);
+    }
+    this.#measure(session);
+  }
+
+  #measure(session: Session): void {
+    const held = session.pending.length - session.at + session.socket.writableLength;
+    if (held > this.#peakBuffered) this.#peakBuffered = held;
   }
 
   #end(session: Session): void {
     if (session.stream !== undefined) clearInterval(session.stream);
     session.stream = undefined;
+    if (session.blocked) {
+      session.blocked = false;
+      this.#paused--;
+    }
+    session.pending = '';
+    session.at = 0;
     this.#sessions.delete(session);
     session.socket.destroy();
   }
 
+  /** Writes a reply (latin1: byte for byte); a full write buffer pauses reading until `drain`. */
   #send(session: Session, text: string): void {
-    if (!session.socket.destroyed && session.socket.writable) session.socket.write(text);
+    const socket = session.socket;
+    if (socket.destroyed || !socket.writable) return;
+    const flushed = socket.write(text, 'latin1');
+    this.#measure(session);
+    if (flushed || session.blocked) return;
+    session.blocked = true;
+    this.#paused++;
+    socket.pause();
   }
 
   #error(session: Session, error: string): void {
@@ -188,10 +276,12 @@ export class InstrumentSim implements AsyncDisposable {
 
   #handle(session: Session, line: string): void {
     this.#commands++;
-    const text = line.trim();
+    // Only ASCII blanks separate words: trim() would also eat bytes such as 0xa0 (NBSP in latin1).
+    const text = line.replace(/^[ \t]+/, '');
     const space = text.indexOf(' ');
-    const header = (space < 0 ? text : text.slice(0, space)).toUpperCase();
-    const arg = space < 0 ? '' : text.slice(space + 1).trim();
+    const header = (space < 0 ? text.replace(/[ \t]+$/, '') : text.slice(0, space)).toUpperCase();
+    const raw = space < 0 ? '' : text.slice(space + 1);
+    const arg = raw.replace(/^[ \t]+|[ \t]+$/g, '');
     switch (header) {
       case '':
         break;
@@ -232,7 +322,7 @@ export class InstrumentSim implements AsyncDisposable {
         else this.#error(session, ERR_DATA);
         break;
       case 'ECHO':
-        this.#send(session, `${arg}\n`);
+        this.#send(session, `${raw}\n`);
         break;
       case 'SYST:ERR?':
         this.#send(session, `${session.errors.shift() ?? '0,"No error"'}\n`);
@@ -259,6 +349,11 @@ export class InstrumentSim implements AsyncDisposable {
       if (session.streamed++ >= this.#options.maxStreamLines) {
         clearInterval(session.stream);
         session.stream = undefined;
+        return;
+      }
+      // A client that does not read loses stream lines rather than piling them up here.
+      if (session.blocked || session.socket.writableNeedDrain) {
+        this.#droppedStreamLines++;
         return;
       }
       this.#send(session, `MEAS ${this.#reading(session)}\n`);

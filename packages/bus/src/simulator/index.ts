@@ -1,0 +1,3 @@
+// `@labwire/bus/simulator`: a SCPI-like instrument on loopback to try the bus against (tests, benchmarks,
+// demos; the tcpbus app's `tcpbus sim` runs it as a program).
+export { InstrumentSim, type InstrumentSimOptions, type InstrumentSimStats } from './instrument-sim';

@@ -1,0 +1,34 @@
+export { escapeControl, quote, safeText } from './escape';
+export { ExitCode, isCommanderError, isUsageError, UsageError } from './exit-codes';
+export { float32Shortest, formatFloat32 } from './float32';
+export {
+  ALLOW_REMOTE_FLAG,
+  ALLOW_REMOTE_HELP,
+  checkListenHost,
+  isLoopbackAddress,
+  type ListenCheckOptions,
+} from './listen';
+export {
+  type CliIo,
+  type CliOutput,
+  createProgram,
+  describeError,
+  type ProgramOptions,
+  printResult,
+  type RunOptions,
+  reportError,
+  runProgram,
+  toJson,
+} from './program';
+export { InteractiveShell, ShellInterrupt, type ShellOptions } from './shell';
+export { type SignalSource, STOP_SIGNALS, stopOnSignals } from './signals';
+export {
+  displayWidth,
+  formatKeyValues,
+  formatTable,
+  type TableOptions,
+  terminalWidth,
+  type WidthSource,
+  wrapText,
+} from './table';
+export { readPackageVersion } from './version';

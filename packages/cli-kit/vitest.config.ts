@@ -1,0 +1,3 @@
+import { labwireVitest } from '@labwire/vitest-config';
+
+export default labwireVitest(import.meta.dirname);

@@ -1,0 +1,606 @@
+// Pipelined requests on one TCP connection (opt-in: a window above 1). Up to `window` requests are in
+// flight at once, written together when they are made together; replies are read one by one by the
+// codec's pull reader into one reused buffer, matched to their requests by transaction label and checked
+// by the codec's validator (tcode partner, data_length, …).
+//
+// Labels belong to the link (spec §2.9). A request that ended without its reply (timeout, abort) keeps its
+// label until the late reply arrives and is dropped, or the link is replaced, so a late reply is never
+// taken for another request's. By default replies must come in the order the requests went out (what a
+// correct device does, and the only way to notice a device that mislabels): a reply that answers no
+// outstanding request, or not the oldest one, or with the wrong tcode, means the stream is out of step.
+// Every request in flight then fails with PipelineDesyncError, nothing is delivered to another caller,
+// and the connection is replaced before anything else is sent. With `ordered: false` replies are matched
+// by label alone (devices that answer out of order).
+//
+// The writes go through the interface's queue (`send`), so they stay whole and in order; the replies are
+// read from the connection's reader by one loop per connection.
+
+import {
+  AbortedError,
+  type ByteReader,
+  ClosedError,
+  checkTimeout,
+  DecodeError,
+  LimitExceededError,
+  type Logger,
+  TimeoutError,
+} from '@labwire/framing';
+import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '@labwire/tcp';
+import type { DecodedPacket } from './codec/decode';
+import { encodePacket, type RequestInit } from './codec/encode';
+import { ResponseMismatchError } from './codec/errors';
+import { readPacket } from './codec/read-packet';
+import { tcodeName } from './codec/tcode';
+import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
+import { PipelineDesyncError } from './errors';
+import { type ExchangeOptions, labelRequest } from './transport';
+
+/** The most requests in flight on one link (labels are 6 bits; half stay free for late replies). */
+export const MAX_WINDOW = 32;
+/** Requests in a row that time out before the link is taken for half-open and replaced. */
+const MAX_CONSECUTIVE_TIMEOUTS = 3;
+const EMPTY = new Uint8Array(0);
+
+/** Running totals of a pipelined link. */
+export interface PipelineStats {
+  /** Requests sent. */
+  sent: number;
+  /** Writes that carried them (requests made together leave in one write). */
+  writes: number;
+  /** Replies delivered to their requests (NAKs included). */
+  answered: number;
+  /** Replies that came back in another order than their requests went out. */
+  outOfOrder: number;
+  /** Replies to requests that had already timed out or been aborted: dropped. */
+  lateReplies: number;
+  /** Requests that timed out. */
+  timeouts: number;
+  /** Times the link was replaced because it went out of step. */
+  desyncs: number;
+  /** The most requests that were in flight at once. */
+  maxInFlight: number;
+}
+
+/** Requests that leave together in one write. */
+interface Batch {
+  readonly entries: Entry[];
+}
+
+interface Entry {
+  readonly request: RequestInit;
+  readonly verifySourceId: boolean;
+  readonly decode: (data: Uint8Array) => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timeoutMs: number;
+  readonly deadlineAt: number;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** -1 until sent. */
+  tl: number;
+  expect: ResponseExpectation | undefined;
+  /** The write that carries it (several requests leave in one write). */
+  batch: Batch | undefined;
+  /** The interface took the bytes: a reply is due (or the link goes down). */
+  written: boolean;
+  /** Its reply came (or the link that carried it is gone): no longer outstanding. */
+  done: boolean;
+  /** Order in which requests went out. */
+  seq: number;
+  /** The caller has its answer or error. */
+  settled: boolean;
+}
+
+export interface PipelineOptions {
+  /** Requests in flight at once: 2…32. */
+  window: number;
+  /** Replies must come in the order the requests went out. Default true. */
+  ordered?: boolean;
+  /** Deadline of a request that brings none of its own, ms. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+export class Pipeline {
+  readonly #tcp: TcpInterface;
+  readonly #window: number;
+  readonly #ordered: boolean;
+  readonly #defaultTimeoutMs: number;
+  readonly #log: Logger;
+  /** Every request with a reply due, by label: in flight, or ended early and waiting for its late reply. */
+  readonly #outstanding = new Map<number, Entry>();
+  /** The same requests in the order they went out (done ones are skipped lazily). */
+  readonly #order: Entry[] = [];
+  #orderHead = 0;
+  /** Requests in flight whose callers still wait (what the window counts). */
+  #active = 0;
+  readonly #queue: Entry[] = [];
+  #queueHead = 0;
+  #tl = 0;
+  #seq = 0;
+  #lastAnsweredSeq = -1;
+  #generation = 0;
+  #consecutiveTimeouts = 0;
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  #watchdogAt = Number.POSITIVE_INFINITY;
+  #closed = false;
+  #pumping = false;
+  #pumpScheduled = false;
+  /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
+  #largestReply = 4096;
+  readonly #stats: PipelineStats = {
+    sent: 0,
+    writes: 0,
+    answered: 0,
+    outOfOrder: 0,
+    lateReplies: 0,
+    timeouts: 0,
+    desyncs: 0,
+    maxInFlight: 0,
+  };
+  readonly #onConnected = () => this.#startReading();
+  readonly #onDisconnected = (e: DisconnectedEvent) => this.#linkDown(e);
+
+  constructor(tcp: TcpInterface, options: PipelineOptions) {
+    const window = options.window;
+    if (!Number.isInteger(window) || window < 2 || window > MAX_WINDOW) {
+      throw new RangeError(`a pipelined window must be 2..${MAX_WINDOW}, got ${window}`);
+    }
+    this.#tcp = tcp;
+    this.#window = window;
+    this.#ordered = options.ordered ?? true;
+    this.#defaultTimeoutMs = options.timeoutMs;
+    this.#log = options.logger;
+    tcp.on('connected', this.#onConnected);
+    tcp.on('disconnected', this.#onDisconnected);
+    if (tcp.connected) this.#startReading();
+  }
+
+  get window(): number {
+    return this.#window;
+  }
+
+  /** Requests sent whose callers wait for the reply. */
+  get inFlight(): number {
+    return this.#active;
+  }
+
+  get stats(): PipelineStats {
+    return { ...this.#stats };
+  }
+
+  exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedError('request'));
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    return new Promise<T>((resolve, reject) => {
+      const entry: Entry = {
+        request,
+        verifySourceId: options.verifySourceId === true,
+        decode,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timeoutMs,
+        deadlineAt: Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY,
+        signal,
+        onAbort: undefined,
+        tl: -1,
+        expect: undefined,
+        batch: undefined,
+        written: false,
+        done: false,
+        seq: -1,
+        settled: false,
+      };
+      if (signal !== undefined) {
+        entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
+      this.#queue.push(entry);
+      this.#pump();
+    });
+  }
+
+  /** Fails everything pending with ClosedError and lets go of the interface. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#generation++;
+    this.#tcp.off('connected', this.#onConnected);
+    this.#tcp.off('disconnected', this.#onDisconnected);
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const pending = [...this.#outstanding.values(), ...this.#queue.slice(this.#queueHead)];
+    this.#outstanding.clear();
+    this.#order.length = 0;
+    this.#orderHead = 0;
+    this.#active = 0;
+    this.#queue.length = 0;
+    this.#queueHead = 0;
+    for (const entry of pending) this.#settle(entry, new ClosedError('request'));
+  }
+
+  // --- sending -------------------------------------------------------------------------------------------
+
+  /**
+   * Sends what the window allows, soon: requests made in the same turn (concurrent calls, the chunks of a
+   * long read, the callers freed by one batch of replies) leave together in one write.
+   */
+  #pump(): void {
+    if (this.#pumpScheduled || this.#closed) return;
+    this.#pumpScheduled = true;
+    // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
+    // replies that have arrived are all handled and their callers have asked again: one write then carries
+    // every new request, instead of one write (and one wake-up of the device) per reply.
+    if (this.#active === 0) queueMicrotask(this.#pumpNow);
+    else setImmediate(this.#pumpNow);
+  }
+
+  readonly #pumpNow = (): void => {
+    this.#pumpScheduled = false;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#send();
+    } finally {
+      this.#pumping = false;
+    }
+  };
+
+  #send(): void {
+    const entries: Entry[] = [];
+    const packets: Uint8Array[] = [];
+    let size = 0;
+    let lastDeadline = 0;
+    const batch: Batch = { entries };
+    while (this.#active < this.#window && this.#queueHead < this.#queue.length && !this.#closed) {
+      const entry = this.#queue[this.#queueHead]!;
+      if (entry.settled) {
+        this.#queueHead++;
+        continue;
+      }
+      let tl = this.#freeLabel();
+      if (tl < 0) {
+        // Every label is held by a request in flight or a reply that never came: only a fresh link frees
+        // them (the requests in flight fail with the desync).
+        this.#desync(
+          `all 64 transaction labels held (${this.#outstanding.size - this.#active} replies never came)`,
+        );
+        tl = this.#freeLabel();
+      }
+      this.#queueHead++;
+      const { bytes, expect } = labelRequest(entry.request, tl, entry.verifySourceId);
+      const reply = expectedResponseBytes(expect);
+      if (reply > this.#largestReply) this.#largestReply = reply;
+      entry.tl = tl;
+      entry.expect = expect;
+      entry.seq = this.#seq++;
+      entry.batch = batch;
+      this.#outstanding.set(tl, entry);
+      if (this.#order.length >= 256) this.#compactOrder();
+      this.#order.push(entry);
+      this.#active++;
+      this.#stats.sent++;
+      if (this.#active > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#active;
+      entries.push(entry);
+      packets.push(bytes);
+      size += bytes.length;
+      if (entry.deadlineAt > lastDeadline) lastDeadline = entry.deadlineAt;
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024) {
+      this.#queue.splice(0, this.#queueHead);
+      this.#queueHead = 0;
+    }
+    if (entries.length === 0) return;
+    let bytes = packets[0]!;
+    if (packets.length > 1) {
+      bytes = new Uint8Array(size);
+      let at = 0;
+      for (const p of packets) {
+        bytes.set(p, at);
+        at += p.length;
+      }
+    }
+    const left = lastDeadline - performance.now();
+    this.#stats.writes++;
+    this.#tcp.send(bytes, { timeoutMs: Number.isFinite(left) ? Math.max(1, left) : left }).then(
+      () => {
+        for (const entry of entries) if (entry.batch === batch) entry.written = true;
+      },
+      (error: unknown) => {
+        // Requests moved to a new connection meanwhile are not concerned.
+        for (const entry of entries) if (entry.batch === batch) this.#sendFailed(entry, error);
+      },
+    );
+  }
+
+  /** The next label (1…63, then 0) not held by an outstanding request; -1 when none is free. */
+  #freeLabel(): number {
+    for (let i = 0; i < 64; i++) {
+      this.#tl = (this.#tl + 1) & 63;
+      if (!this.#outstanding.has(this.#tl)) return this.#tl;
+    }
+    return -1;
+  }
+
+  /** The write failed or was cancelled before it left (a write that failed half way drops the link). */
+  #sendFailed(entry: Entry, error: unknown): void {
+    this.#retire(entry);
+    this.#settle(entry, error);
+  }
+
+  // --- receiving -----------------------------------------------------------------------------------------
+
+  #startReading(): void {
+    const reader = this.#tcp.reader;
+    if (reader === undefined || this.#closed) return;
+    // Requests of the previous connection were settled when it went down; what is outstanding now was
+    // queued for this one.
+    const generation = ++this.#generation;
+    void this.#readLoop(reader, generation);
+  }
+
+  /**
+   * Reads the connection until it goes down (its reader closes) or is replaced: one packet at a time with
+   * the codec's pull reader, into one reused buffer (a reply's data is decoded before the next read).
+   */
+  async #readLoop(reader: ByteReader, generation: number): Promise<void> {
+    const read = { timeoutMs: Number.POSITIVE_INFINITY, into: new Uint8Array(4096) };
+    try {
+      while (generation === this.#generation) {
+        let packet: DecodedPacket;
+        try {
+          packet = await readPacket(reader, read);
+        } catch (error) {
+          if (!DecodeError.isInstance(error) && !LimitExceededError.isInstance(error)) throw error;
+          if (generation === this.#generation) {
+            this.#desync('bytes that do not start an OptoMMP packet', undefined, error);
+          }
+          return;
+        }
+        if (generation !== this.#generation) return;
+        this.#dispatch(packet);
+        // Room for the largest reply due (a larger one gets memory of its own from the reader).
+        if (read.into.length < this.#largestReply) read.into = new Uint8Array(this.#largestReply);
+      }
+    } catch (error) {
+      // The link went down; #linkDown fails what was in flight.
+      this.#log.debug('optommp/pipeline: reader ended', { error: (error as Error).message });
+    }
+  }
+
+  /** Keeps only the outstanding requests in the send-order list (at most 64: one per label). */
+  #compactOrder(): void {
+    let j = 0;
+    for (let i = this.#orderHead; i < this.#order.length; i++) {
+      const e = this.#order[i]!;
+      if (!e.done) this.#order[j++] = e;
+    }
+    this.#order.length = j;
+    this.#orderHead = 0;
+  }
+
+  /** The oldest outstanding request, skipping ones already done. */
+  #oldest(): Entry | undefined {
+    while (this.#orderHead < this.#order.length) {
+      const e = this.#order[this.#orderHead]!;
+      if (!e.done) {
+        if (this.#orderHead > 64) {
+          // Drop the done ones from the front now and then: the list stays as long as what is outstanding.
+          this.#order.splice(0, this.#orderHead);
+          this.#orderHead = 0;
+        }
+        return e;
+      }
+      this.#orderHead++;
+    }
+    this.#order.length = 0;
+    this.#orderHead = 0;
+    return undefined;
+  }
+
+  #dispatch(packet: DecodedPacket): void {
+    const entry = this.#outstanding.get(packet.tl);
+    if (entry === undefined) {
+      this.#desync(
+        `a reply with transaction label ${packet.tl} answers no request outstanding`,
+        encodePacket(packet),
+      );
+      return;
+    }
+    if (this.#ordered) {
+      const oldest = this.#oldest();
+      if (oldest !== entry) {
+        this.#desync(
+          `a reply with transaction label ${packet.tl} came before the reply to label ${oldest?.tl} (sent first)`,
+          encodePacket(packet),
+        );
+        return;
+      }
+    }
+    let data: Uint8Array | undefined;
+    let error: unknown;
+    try {
+      data = checkResponse(packet, entry.expect!);
+    } catch (e) {
+      if (ResponseMismatchError.isInstance(e) && e.field === 'tcode') {
+        this.#desync(
+          `label ${packet.tl} answered with a ${tcodeName(packet.tcode)}, not the partner of a ${tcodeName(entry.request.tcode)}`,
+          encodePacket(packet),
+          e,
+        );
+        return;
+      }
+      // A NAK, or a data_length / source_ID that does not fit: that request fails, the stream is in step.
+      error = e;
+    }
+    const late = entry.settled;
+    this.#retire(entry);
+    if (late) {
+      this.#stats.lateReplies++;
+      this.#log.debug('optommp/pipeline: late reply dropped', { tl: packet.tl });
+      return;
+    }
+    this.#stats.answered++;
+    this.#consecutiveTimeouts = 0;
+    if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
+    else this.#lastAnsweredSeq = entry.seq;
+    if (error === undefined) {
+      try {
+        this.#settle(entry, undefined, entry.decode(data!));
+      } catch (e) {
+        this.#settle(entry, e);
+      }
+    } else {
+      this.#settle(entry, error);
+    }
+  }
+
+  // --- ending requests -----------------------------------------------------------------------------------
+
+  /** The request is no longer outstanding: its label is free, its window slot too. */
+  #retire(entry: Entry): void {
+    if (entry.done || entry.tl < 0) return;
+    entry.done = true;
+    if (this.#outstanding.get(entry.tl) === entry) this.#outstanding.delete(entry.tl);
+    if (!entry.settled) this.#active--;
+  }
+
+  /** Ends a request without its reply (timeout, abort); once sent, it keeps its label until the late reply. */
+  #end(entry: Entry, error: unknown): void {
+    if (entry.settled) return;
+    // Sent (or about to leave in its batch): the window slot is free, the label stays held until the late
+    // reply comes (settled below).
+    if (entry.tl >= 0 && !entry.done) this.#active--;
+    const counts = TimeoutError.isInstance(error) && entry.tl >= 0;
+    this.#settle(entry, error);
+    if (TimeoutError.isInstance(error)) this.#stats.timeouts++;
+    if (counts && ++this.#consecutiveTimeouts >= MAX_CONSECUTIVE_TIMEOUTS) {
+      this.#consecutiveTimeouts = 0;
+      this.#desync(`${MAX_CONSECUTIVE_TIMEOUTS} requests in a row timed out (half-open link?)`);
+    }
+  }
+
+  #settle(entry: Entry, error: unknown, value?: unknown): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (error === undefined) entry.resolve(value);
+    else entry.reject(error);
+    this.#pump();
+  }
+
+  /**
+   * Forgets the outstanding requests whose bytes went out on the link that is gone or being replaced, and
+   * returns those whose callers still wait. Requests not written yet either stay queued in the interface
+   * for the next connection (`requeue` false: the link went down on its own), or are withdrawn and sent
+   * again first once the connection has been replaced (`requeue` true: their writes would otherwise still
+   * go out on the old one).
+   */
+  #forgetOutstanding(requeue: boolean): Entry[] {
+    const lost: Entry[] = [];
+    const again: Entry[] = [];
+    for (let i = this.#orderHead; i < this.#order.length; i++) {
+      const entry = this.#order[i]!;
+      if (entry.done) continue;
+      const unwritten = !entry.written;
+      if (unwritten && !requeue) continue;
+      this.#outstanding.delete(entry.tl);
+      // Not written yet, its write is queued ahead of the reconnect and will still leave on the old
+      // connection: a read is sent again on the new one (reads are harmless to repeat); a write fails
+      // below, since whether the device executed it cannot be known.
+      if (unwritten && !entry.settled && (entry.request.tcode === 4 || entry.request.tcode === 5)) {
+        entry.batch = undefined;
+        this.#active--;
+        entry.tl = -1;
+        entry.seq = -1;
+        again.push(entry);
+        continue;
+      }
+      entry.batch = undefined;
+      entry.done = true;
+      if (!entry.settled) {
+        this.#active--;
+        lost.push(entry);
+      }
+    }
+    const kept = this.#order.filter((e, i) => i >= this.#orderHead && !e.done && e.tl >= 0 && !e.written);
+    this.#order.length = 0;
+    this.#orderHead = 0;
+    for (const e of kept) this.#order.push(e);
+    if (again.length > 0) this.#queue.splice(this.#queueHead, 0, ...again);
+    return lost;
+  }
+
+  /** The link is out of step: fail what is in flight, replace the connection, send the rest on the new one. */
+  #desync(reason: string, packet?: Uint8Array, cause?: unknown): void {
+    this.#stats.desyncs++;
+    this.#log.warn('optommp/pipeline: link out of step, reconnecting', { reason });
+    const error = new PipelineDesyncError(reason, packet, { cause });
+    this.#generation++;
+    const lost = this.#forgetOutstanding(true);
+    if (this.#tcp.connected) {
+      // The interface's own desync rule replaces the connection before its next write: a request whose
+      // reply reader reports an abort after writing nothing. Queued first, so that requests sent from
+      // here on go out on the new connection.
+      this.#tcp
+        .request(EMPTY, () => Promise.reject(new AbortedError('optommp pipeline resynchronisation')), {
+          timeoutMs: Math.max(1000, this.#defaultTimeoutMs),
+        })
+        .catch(() => {});
+    }
+    for (const entry of lost) this.#settle(entry, error);
+  }
+
+  #linkDown(event: DisconnectedEvent): void {
+    this.#generation++;
+    const lost = this.#forgetOutstanding(false);
+    if (lost.length === 0) return;
+    const error = new ConnectionLostError({
+      op: 'request',
+      host: this.#tcp.host,
+      port: this.#tcp.port,
+      cause: event.error,
+    });
+    for (const entry of lost) this.#settle(entry, error);
+  }
+
+  // --- deadlines -----------------------------------------------------------------------------------------
+
+  #armWatchdog(at: number): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdogAt = at;
+    this.#watchdog = setTimeout(() => this.#checkDeadlines(), Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /** One timer for every deadline: times out what has expired and re-arms for the next one. */
+  #checkDeadlines(): void {
+    this.#watchdog = undefined;
+    this.#watchdogAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    const expired: Entry[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    const look = (entry: Entry) => {
+      if (entry.settled) return;
+      if (entry.deadlineAt <= now) expired.push(entry);
+      else if (entry.deadlineAt < next) next = entry.deadlineAt;
+    };
+    for (const entry of this.#outstanding.values()) look(entry);
+    for (let i = this.#queueHead; i < this.#queue.length; i++) look(this.#queue[i]!);
+    for (const entry of expired) {
+      const what = entry.tl >= 0 ? `OptoMMP request (label ${entry.tl})` : 'OptoMMP request (window full)';
+      this.#end(entry, new TimeoutError(what, entry.timeoutMs));
+    }
+    if (next < this.#watchdogAt && !this.#closed) this.#armWatchdog(next);
+  }
+}

@@ -18,7 +18,7 @@
 // §9 f): a link that ends within `handshakeRejectWindowMs` of the identification, before a single byte came
 // back, is reported once as a HandshakeRejectedError naming the generations worth trying.
 
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   AbortedError,
   armDeadline,
@@ -134,6 +134,9 @@ export class LinkSession {
 
   constructor(tcp?: Link) {
     this.tcp = tcp;
+    // Every message still being written holds one listener here (see `send`), removed when it is out: a
+    // producer ahead of a slow link (pushed frames) has more than Node's warning threshold of 10.
+    setMaxListeners(0, this.abort.signal);
   }
   identified = false;
   /** performance.now() when the identification went out (see handshakeRejectWindowMs). */

@@ -5,7 +5,7 @@
 // offline.ts, loaded when the command runs, so `--help` and `--version` start without loading the
 // OptoMMP library.
 
-import { createProgram, readPackageVersion, runProgram } from '@labwire/cli-kit';
+import { createProgram, readPackageVersion, runProgram, UsageError } from '@labwire/cli-kit';
 import type { Command } from 'commander';
 import type { DeviceContext } from './device';
 import type { MmpIo } from './io';
@@ -18,6 +18,7 @@ import {
   onOff,
   type ScratchPadType,
   scratchPadType,
+  windowList,
 } from './parse';
 
 interface GlobalOptions {
@@ -62,6 +63,7 @@ export async function runMmp(argv: readonly string[], io: MmpIo): Promise<number
   };
   const device = () => import('./device');
   const offline = () => import('./offline');
+  const scanner = () => import('./scan');
 
   program
     .command('uptime')
@@ -164,6 +166,45 @@ export async function runMmp(argv: readonly string[], io: MmpIo): Promise<number
     );
 
   program
+    .command('scan')
+    .description(
+      'read a fleet of devices as a fleet file (YAML or JSON) says: a live table on a terminal, JSON lines ' +
+        'otherwise; Ctrl-C, --duration or --count stop it and print the statistics',
+    )
+    .argument('<fleet-file>', 'devices, point groups and periods (.json as JSON, anything else as YAML)')
+    .option('--duration <ms>', 'stop after this long', integer('duration', 1, Number.MAX_SAFE_INTEGER))
+    .option(
+      '--count <n>',
+      'stop once every group had n scans (failed, missed and skipped ones count)',
+      integer('count', 1, Number.MAX_SAFE_INTEGER),
+    )
+    .action(async (file: string, opts: { duration?: number; count?: number }) => {
+      // The fleet file names the devices and their settings; the device options would be ignored.
+      for (const name of ['host', 'port', 'udp', 'autoPuc', 'timeout'] as const) {
+        if (program.getOptionValueSource(name) === 'cli') {
+          const flag = `--${name.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}`;
+          throw new UsageError(
+            `${flag} does not apply to scan: the fleet file names the devices and their settings (TCP)`,
+          );
+        }
+      }
+      await (await scanner()).scan({ io, json: program.opts<GlobalOptions>().json === true }, file, opts);
+    });
+
+  program
+    .command('probe')
+    .description(
+      'does the device answer pipelined requests correctly (all answered, in order, right labels)? ' +
+        'Measures the read rate at a few windows and recommends one',
+    )
+    .option('--burst <n>', 'pipelined requests in the test burst', integer('burst', 2, 16), 8)
+    .option('--windows <list>', 'windows whose rates are measured, e.g. 1,2,4,8,16', windowList)
+    .option('--requests <n>', 'reads per window for the rates', integer('requests', 1, 100_000), 64)
+    .action(async (opts: { burst: number; windows?: number[]; requests: number }) =>
+      (await device()).probe(context(), opts),
+    );
+
+  program
     .command('decode <hex...>')
     .description('explain OptoMMP packets field by field (no device needed); spaces and colons are ignored')
     .action(async (hex: string[]) => (await offline()).decode(context(), hex.join('')));
@@ -172,12 +213,19 @@ export async function runMmp(argv: readonly string[], io: MmpIo): Promise<number
   return runProgram(program, argv, {
     io,
     // The OptoMMP client checks its arguments with RangeError (an address beyond 32 bits, …).
-    usage: (e) => e instanceof RangeError,
+    // A fleet file with bad fields (FleetFileError, each with its path) is the user's to fix.
+    usage: (e) => e instanceof RangeError || (e as { code?: unknown })?.code === 'FleetFileInvalid',
     errorFields: (e) => {
-      const deviceCode = (e as { deviceCode?: unknown })?.deviceCode;
-      return typeof deviceCode === 'number'
-        ? { deviceCode: deviceCode.toString(16).toUpperCase().padStart(4, '0') }
-        : {};
+      const x = e as { deviceCode?: unknown; issues?: unknown; dropped?: unknown } | undefined;
+      return {
+        ...(typeof x?.deviceCode === 'number'
+          ? { deviceCode: x.deviceCode.toString(16).toUpperCase().padStart(4, '0') }
+          : {}),
+        // FleetFileError: every bad field with its path.
+        ...(Array.isArray(x?.issues) ? { issues: x.issues } : {}),
+        // UdpTimeoutError: the datagrams that arrived while the request waited, and why each was dropped.
+        ...(typeof x?.dropped === 'object' && x.dropped !== null ? { dropped: x.dropped } : {}),
+      };
     },
   });
 }

@@ -9,9 +9,9 @@ import {
   terminalWidth,
   UsageError,
 } from '@labwire/cli-kit';
-import { formatAddress, OptoMmpClient, type WatchPoint } from '@labwire/optommp';
+import { formatAddress, OptoMmpClient, type UdpTransport, type WatchPoint } from '@labwire/optommp';
 import { EpicSimulator } from '@labwire/optommp/simulator';
-import { formatStatus, formatUptime, hexDump } from './format';
+import { formatProbe, formatStatus, formatUdpDrops, formatUptime, hexDump } from './format';
 import { parseHex } from './hex';
 import type { MmpIo } from './io';
 import { integer, number, type ScratchPadType, watchPoint } from './parse';
@@ -51,6 +51,12 @@ async function withClient(c: DeviceContext, fn: (client: OptoMmpClient) => Promi
   });
   try {
     await fn(client);
+    if (c.udp && !c.json) {
+      // Datagrams that came and were dropped (late answers, wrong labels) even though the command
+      // succeeded: said, not hidden. (A timeout says the same in its error.)
+      const note = formatUdpDrops((client.transport as UdpTransport).dropped);
+      if (note !== undefined) c.io.stderr.write(`mmp: note: ${note}\n`);
+    }
   } finally {
     await client.close();
     await sim?.close();
@@ -242,5 +248,24 @@ export function watch(
       clearTimeout(timer);
       c.io.signal?.removeEventListener('abort', onAbort);
     }
+  });
+}
+
+export function probe(
+  c: DeviceContext,
+  opts: { burst?: number | undefined; windows?: number[] | undefined; requests?: number | undefined },
+): Promise<void> {
+  if (c.udp) throw new UsageError('probe tests pipelining on a TCP connection: leave out --udp');
+  return withClient(c, async (client) => {
+    const result = await client.probePipelining({
+      burst: opts.burst,
+      windows: opts.windows,
+      requestsPerWindow: opts.requests,
+      timeoutMs: c.timeoutMs,
+      burstTimeoutMs: c.timeoutMs,
+      signal: c.io.signal,
+    });
+    const endpoint = client.transport.endpoint;
+    print(c, formatProbe(endpoint, result, terminalWidth(c.io.stdout, c.io.env)), { endpoint, ...result });
   });
 }

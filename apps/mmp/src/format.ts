@@ -8,7 +8,13 @@ import {
   quote,
   wrapText,
 } from '@labwire/cli-kit';
-import { type DeviceStatus, describeLastError, formatAddress } from '@labwire/optommp';
+import {
+  type DeviceStatus,
+  describeLastError,
+  formatAddress,
+  type PipeliningProbe,
+  type UdpDropCounts,
+} from '@labwire/optommp';
 import { type DescribeResult, STATUS_FIELDS } from '@labwire/optommp/codec';
 
 /** `F030010C  00 00 01 23 …  |...#|`, 16 bytes a line. */
@@ -84,4 +90,51 @@ export function formatDecode(result: DescribeResult, width: number): string {
   }
   if (out.length === 0) out.push('no bytes');
   return out.join('\n');
+}
+
+/** The answer of `mmp probe`: safe or not and why, the rates measured, the window to use. */
+export function formatProbe(endpoint: string, r: PipeliningProbe, width: number): string {
+  const lines: string[] = [];
+  const text = (t: string, indent = '') =>
+    wrapText(t, width - indent.length).forEach((l, k) => {
+      lines.push(k === 0 ? `${indent}${l}` : `${indent}  ${l}`);
+    });
+  if (r.ok) {
+    text(
+      `pipelining on ${endpoint}: safe (${r.answered} of ${r.sent} pipelined requests answered, in order, each with its own label)`,
+    );
+  } else {
+    text(`pipelining on ${endpoint}: NOT safe (${r.answered} of ${r.sent} pipelined requests answered)`);
+    for (const p of r.problems) text(`- ${escapeControl(p)}`, '  ');
+  }
+  if (r.rates.length > 0) {
+    const best = Math.max(...r.rates.map((x) => x.perSecond));
+    lines.push(
+      formatTable(
+        r.rates.map((x) => [
+          String(x.window),
+          x.perSecond.toFixed(0),
+          best > 0 ? `${((100 * x.perSecond) / best).toFixed(0)} %` : '-',
+        ]),
+        { head: ['window', 'reads/s', 'of best'], align: ['right', 'right', 'right'], width },
+      ),
+    );
+  }
+  text(
+    r.recommendedWindow === 1
+      ? 'recommended window: 1 (one request at a time)'
+      : `recommended window: ${r.recommendedWindow} (the client option \`window\`, the fleet file field \`window\`)`,
+  );
+  return lines.join('\n');
+}
+
+/** "2 datagrams arrived over UDP and were dropped: 2 with another transaction label", or undefined. */
+export function formatUdpDrops(d: UdpDropCounts): string | undefined {
+  const n = d.unsolicited + d.wrongLabel + d.undecodable;
+  if (n === 0) return undefined;
+  const parts: string[] = [];
+  if (d.wrongLabel > 0) parts.push(`${d.wrongLabel} with another transaction label (late answers)`);
+  if (d.unsolicited > 0) parts.push(`${d.unsolicited} while no request was waiting`);
+  if (d.undecodable > 0) parts.push(`${d.undecodable} not an OptoMMP packet`);
+  return `${n} datagram${n === 1 ? '' : 's'} arrived over UDP and ${n === 1 ? 'was' : 'were'} dropped: ${parts.join(', ')}`;
 }

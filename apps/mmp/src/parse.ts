@@ -36,6 +36,18 @@ export function number(name: string): (text: string) => number {
 }
 
 export const moduleNumber = integer('module', 0, 63);
+
+/** `1,2,4,8`: pipelining windows 1…32. */
+export function windowList(text: string): number[] {
+  const window = integer('a window', 1, 32);
+  const parts = text.split(',').map((t) => t.trim());
+  if (parts.length === 0 || parts.length > 16 || parts.some((t) => t === '')) {
+    throw new InvalidArgumentError(
+      `windows are 1 to 16 numbers 1..32 separated by commas, got ${JSON.stringify(text)}`,
+    );
+  }
+  return parts.map(window);
+}
 export const channelNumber = integer('channel', 0, 63);
 
 export function onOff(text: string): boolean {

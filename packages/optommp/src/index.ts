@@ -25,7 +25,7 @@ export {
   type StatusArea,
   Tcode,
 } from './codec/index';
-export { PipelineDesyncError } from './errors';
+export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
 export { MAX_WINDOW, type PipelineStats } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {
@@ -43,6 +43,7 @@ export type { Quantiles } from './scanner/histogram';
 export {
   type DeviceHealth,
   type DeviceScanStats,
+  type GroupScanStats,
   type HealthEvent,
   type HealthState,
   Scanner,

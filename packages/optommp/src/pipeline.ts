@@ -39,7 +39,6 @@ import { type ExchangeOptions, labelRequest } from './transport';
 export const MAX_WINDOW = 32;
 /** Requests in a row that time out before the link is taken for half-open and replaced. */
 const MAX_CONSECUTIVE_TIMEOUTS = 3;
-const EMPTY = new Uint8Array(0);
 
 /** Running totals of a pipelined link. */
 export interface PipelineStats {
@@ -550,14 +549,17 @@ export class Pipeline {
     this.#generation++;
     const lost = this.#forgetOutstanding(true);
     if (this.#tcp.connected) {
-      // The interface's own desync rule replaces the connection before its next write: a request whose
-      // reply reader reports an abort after writing nothing. Queued first, so that requests sent from
-      // here on go out on the new connection.
+      // The interface's queued reconnect: writes queued before it still leave on the old connection (the
+      // reads among them were withdrawn above and are sent again), everything sent from here on waits
+      // for the new one. The policy paces it (at once after a link that had proved healthy). A failure to
+      // get the next link is left to the requests that wait for it (their own deadlines).
       this.#tcp
-        .request(EMPTY, () => Promise.reject(new AbortedError('optommp pipeline resynchronisation')), {
-          timeoutMs: Math.max(1000, this.#defaultTimeoutMs),
-        })
-        .catch(() => {});
+        .reconnect({ reason: 'desync', timeoutMs: Math.max(1000, this.#defaultTimeoutMs) })
+        .catch((e: unknown) =>
+          this.#log.debug('optommp/pipeline: reconnect after a desync failed', {
+            error: (e as Error).message,
+          }),
+        );
     }
     for (const entry of lost) this.#settle(entry, error);
   }

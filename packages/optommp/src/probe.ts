@@ -5,7 +5,7 @@
 // data_length of a reply tells which request it answers whatever its label says, so a device that
 // mislabels is caught even when the wrong label belongs to another request of the burst.
 
-import { type Logger, type OperationOptions, silentLogger } from '@labwire/framing';
+import { AbortedError, type Logger, type OperationOptions, silentLogger } from '@labwire/framing';
 import { TcpInterface } from '@labwire/tcp';
 import { Address } from './codec/addresses';
 import type { DecodedPacket } from './codec/decode';
@@ -173,8 +173,13 @@ async function measure(
     logger: log,
     timeoutMs: options.timeoutMs ?? 5_000,
   });
+  // One listener on the caller's signal for the whole measurement (not one per request in flight): an
+  // abort closes the transport, which settles every request.
+  const signal = options.signal;
+  const onAbort = () => void transport.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await transport.connect({ signal: options.signal, timeoutMs: options.timeoutMs ?? 5_000 });
+    await transport.connect({ signal, timeoutMs: options.timeoutMs ?? 5_000 });
     const request = { tcode: 5 as const, offset: offsetOf(Address.Uptime), dataLength: 4 };
     const ignore = () => undefined;
     const t0 = performance.now();
@@ -182,12 +187,18 @@ async function measure(
     const worker = async () => {
       while (next < count) {
         next++;
-        await transport.exchange(request, { signal: options.signal }, ignore);
+        await transport.exchange(request, {}, ignore);
       }
     };
-    await Promise.all(Array.from({ length: window }, worker));
+    try {
+      await Promise.all(Array.from({ length: window }, worker));
+    } catch (error) {
+      if (signal?.aborted) throw new AbortedError('probePipelining', signal.reason);
+      throw error;
+    }
     return count / ((performance.now() - t0) / 1000);
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     await transport.close();
   }
 }

@@ -17,6 +17,7 @@ import {
 import { decodePacket } from './codec/decode';
 import type { RequestInit } from './codec/encode';
 import { checkResponse, type ResponseExpectation } from './codec/validate';
+import { UdpTimeoutError } from './errors';
 import { type ExchangeOptions, LabelCounter, labelRequest, type MmpTransport } from './transport';
 
 export interface UdpTransportOptions {
@@ -37,25 +38,12 @@ export interface UdpDropCounts {
 
 interface Waiter {
   expect: ResponseExpectation;
-  /** Datagrams dropped while this request waited, for its timeout message. */
+  /** Datagrams dropped while this request waited, for its timeout error. */
   wrongLabels: number;
-  lastWrongLabel: number;
+  lastWrongLabel: number | undefined;
   undecodable: number;
   resolve(data: Uint8Array): void;
   reject(error: unknown): void;
-}
-
-/** "2 datagrams dropped meanwhile: 2 with transaction label 5 (awaiting 7)", or "" when none. */
-function dropsWhileWaiting(w: Waiter): string {
-  const parts: string[] = [];
-  if (w.wrongLabels > 0) {
-    parts.push(
-      `${w.wrongLabels} with another transaction label (last ${w.lastWrongLabel}, awaiting ${w.expect.tl})`,
-    );
-  }
-  if (w.undecodable > 0) parts.push(`${w.undecodable} not an OptoMMP packet`);
-  const n = w.wrongLabels + w.undecodable;
-  return n === 0 ? '' : ` (${n} datagram${n === 1 ? '' : 's'} dropped meanwhile: ${parts.join(', ')})`;
 }
 
 export class UdpTransport implements MmpTransport {
@@ -86,10 +74,14 @@ export class UdpTransport implements MmpTransport {
       this.#onMessage(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)),
     );
     // A connected UDP socket reports ICMP port-unreachable as an error (nothing listens there).
-    this.#socket.on('error', (error) => {
+    this.#socket.on('error', (error: NodeJS.ErrnoException) => {
       const w = this.#waiter;
       this.#waiter = undefined;
-      w?.reject(new StreamError(`OptoMMP over ${this.endpoint}`, error));
+      const what =
+        error.code === 'ECONNREFUSED'
+          ? `OptoMMP over ${this.endpoint} (port unreachable: nothing listens there)`
+          : `OptoMMP over ${this.endpoint}`;
+      w?.reject(new StreamError(what, error));
     });
   }
 
@@ -161,8 +153,14 @@ export class UdpTransport implements MmpTransport {
         () => {
           const w = this.#waiter;
           this.#waiter = undefined;
-          const drops = w === undefined ? '' : dropsWhileWaiting(w);
-          reject(new TimeoutError(`OptoMMP request over ${this.endpoint}${drops}`, timeoutMs));
+          reject(
+            new UdpTimeoutError(this.endpoint, timeoutMs, {
+              wrongLabel: w?.wrongLabels ?? 0,
+              lastWrongLabel: w?.lastWrongLabel,
+              undecodable: w?.undecodable ?? 0,
+              awaitedLabel: expect.tl,
+            }),
+          );
         },
         (reason) => {
           this.#waiter = undefined;
@@ -172,7 +170,7 @@ export class UdpTransport implements MmpTransport {
       this.#waiter = {
         expect,
         wrongLabels: 0,
-        lastWrongLabel: 0,
+        lastWrongLabel: undefined,
         undecodable: 0,
         resolve: (data) => {
           deadline.clear();

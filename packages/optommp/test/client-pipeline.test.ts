@@ -105,6 +105,8 @@ describe('devices that get pipelining wrong', () => {
         return { kind: 'replace', bytes: bad };
       },
     });
+    const reasons: string[] = [];
+    (c.transport as TcpTransport).tcp.on('disconnected', (e) => reasons.push(e.reason));
     const results = await readAll(c, 16);
     for (const r of results) {
       // Never another request's value: either a typed error, or (impossible here) the right value.
@@ -117,6 +119,9 @@ describe('devices that get pipelining wrong', () => {
     const after = await readAll(c, 16, 100);
     expectValues(after, (i) => (100 + i) * 7 + 1);
     expect((c.transport as TcpTransport).tcp.counters.connects).toBeGreaterThanOrEqual(2);
+    // The link was replaced by the interface's explicit reconnect, which names why.
+    expect(reasons.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(reasons)).toEqual(new Set(['desync']));
   });
 
   it('drops all but the first outstanding request: typed errors, the link replaced, one-at-a-time still works', async () => {

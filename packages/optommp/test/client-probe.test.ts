@@ -36,6 +36,27 @@ describe('probePipelining', () => {
     expect(result.recommendedWindow).toBe(8);
   });
 
+  it('an abort during the rate measurement: AbortedError, and one listener on the signal however wide the window', async () => {
+    const ac = new AbortController();
+    let most = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    let listening = 0;
+    ac.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      most = Math.max(most, ++listening);
+      add(...args);
+    }) as typeof ac.signal.addEventListener;
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+      listening--;
+      remove(...args);
+    }) as typeof ac.signal.removeEventListener;
+    // Answers take 20 ms: the measurement at window 16 (128 reads) is still running when the abort comes.
+    const pending = probe({ latencyMs: 20 }, { windows: [16], requestsPerWindow: 128, signal: ac.signal });
+    setTimeout(() => ac.abort(), 150);
+    await expect(pending).rejects.toMatchObject({ code: 'Aborted' });
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
   it('a device that answers one at a time: correct, so pipelining is safe (if useless)', async () => {
     const result = await probe({ pipelining: 'serial', latencyMs: 2 }, { windows: [1, 4] });
     expect(result).toMatchObject({ ok: true, answered: 8, inOrder: true, rightLabels: true });

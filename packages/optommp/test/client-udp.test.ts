@@ -2,7 +2,7 @@
 
 import dgram from 'node:dgram';
 import { AbortedError, ClosedError, LabwireError, TimeoutError } from '@labwire/framing';
-import { OptoMmpClient, type UdpTransport } from '@labwire/optommp';
+import { OptoMmpClient, UdpTimeoutError, type UdpTransport } from '@labwire/optommp';
 import { decodePacket, encodeInt32, encodeReadBlockResponse } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -40,7 +40,9 @@ describe('OptoMmpClient over UDP', () => {
       { transport: 'udp', timeoutMs: 80 },
     );
     const c = current.client;
-    expect(TimeoutError.isInstance(await errorOf(c.uptime()))).toBe(true);
+    const silent = await errorOf(c.uptime());
+    expect(TimeoutError.isInstance(silent)).toBe(true);
+    expect((silent as Error).message).toMatch(/timed out after 80 ms: no datagram arrived$/);
     const ac = new AbortController();
     const aborted = errorOf(c.uptime({ signal: ac.signal, timeoutMs: 5000 }));
     setTimeout(() => ac.abort(), 10);
@@ -105,10 +107,16 @@ describe('OptoMmpClient over UDP', () => {
       { transport: 'udp', timeoutMs: 300 },
     );
     const e = await errorOf(current.client.uptime());
-    expect(TimeoutError.isInstance(e)).toBe(true);
+    expect(TimeoutError.isInstance(e) && UdpTimeoutError.isInstance(e)).toBe(true);
     expect((e as Error).message).toMatch(
-      /1 datagram dropped meanwhile: 1 with another transaction label \(last 2, awaiting 1\)/,
+      /timed out after 300 ms: 1 datagram arrived and was dropped: 1 with another transaction label \(last 2, awaiting 1\)$/,
     );
+    expect((e as UdpTimeoutError).dropped).toEqual({
+      wrongLabel: 1,
+      lastWrongLabel: 2,
+      undecodable: 0,
+      awaitedLabel: 1,
+    });
     expect((current.client.transport as UdpTransport).dropped.wrongLabel).toBe(1);
   });
 
@@ -119,6 +127,9 @@ describe('OptoMmpClient over UDP', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const client = new OptoMmpClient({ host: '127.0.0.1', port, transport: 'udp', timeoutMs: 300 });
     extra.push(() => client.close());
-    expect(LabwireError.isInstance(await errorOf(client.uptime()))).toBe(true);
+    const e = await errorOf(client.uptime());
+    expect(LabwireError.isInstance(e)).toBe(true);
+    // Loopback delivers the ICMP port-unreachable at once: said in words, not as a bare errno.
+    expect((e as Error).message).toContain('port unreachable: nothing listens there');
   });
 });

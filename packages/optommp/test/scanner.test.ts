@@ -99,6 +99,8 @@ describe('schedule', () => {
     expect(stats.duration.p50).toBeGreaterThanOrEqual(3);
     // Reply times follow the slots: 3 ms after each 10 ms step.
     expect(reports[57]!.time - reports[0]!.time).toBe(570);
+    expect(stats.devices.d!.groups).toEqual({ g: { scans: 100, failed: 0, missed: 0, skipped: 0 } });
+    expect(scanner.completedRounds()).toBe(100);
   });
 
   it('a scan that overruns: the slot that came meanwhile starts when it ends, the ones after are missed', async () => {
@@ -123,6 +125,10 @@ describe('schedule', () => {
     // Every slot is accounted for: scanned, missed, or the last ones still pending.
     expect(stats.scans + stats.missed).toBeGreaterThanOrEqual(sequences.at(-1)!);
     expect(stats.missed).toBeGreaterThanOrEqual(9);
+    // Per group, each slot lands in exactly one count; the rounds are the slots whose scan has ended.
+    const g = stats.devices.d!.groups.g!;
+    expect(g).toMatchObject({ scans: 20, failed: 0, skipped: 0, missed: stats.missed });
+    expect(scanner.completedRounds()).toBe(g.scans + g.missed);
     // A waiting slot starts at most a period and a scan late, never later: the lag does not grow.
     expect(stats.lateness.max).toBeLessThanOrEqual(15);
   });
@@ -210,6 +216,9 @@ describe('health over real sockets', () => {
     // Fifty slots passed; the backoff (≤ 400 ms) allowed only a handful of attempts.
     expect(down.failed - failedAtStop).toBeLessThanOrEqual(12);
     expect(down.skipped).toBeGreaterThan(0);
+    // The group's slots: every failed scan and every skipped slot (a connect failure at start is the
+    // device's, not a slot's, and none happened here).
+    expect(down.groups.g).toMatchObject({ failed: down.failed, skipped: down.skipped });
     await fleet.start(0);
     await waitFor(() => scanner.health().d0?.state === 'ok', { timeoutMs: 5_000 });
     // The other device never left ok.
@@ -217,5 +226,33 @@ describe('health over real sockets', () => {
       { device: 'd1', state: 'ok', cause: undefined },
     ]);
     expect(scanner.stats().devices.d1!.failed).toBe(0);
+  });
+
+  it('a device that never answers is heard of: one health event with the cause of its first failure', async () => {
+    const fleet = await SimulatedFleet.start({ count: 1 });
+    const port = fleet.ports[0]!;
+    await fleet.close(); // nothing listens there any more
+    const scanner = new Scanner(
+      [
+        {
+          name: 'gone',
+          host: '127.0.0.1',
+          port,
+          groups: [{ name: 'g', periodMs: 20, points: [{ kind: 'uptime' }] }],
+        },
+      ],
+      { backoff: { initialDelayMs: 20, maxDelayMs: 40 } },
+    );
+    cleanup.push(() => scanner.stop());
+    const events: { previous: string; state: string; cause?: string }[] = [];
+    scanner.on('health', (e) =>
+      events.push({ previous: e.previous, state: e.health.state, cause: e.health.cause?.name }),
+    );
+    scanner.start();
+    await waitFor(() => scanner.stats().devices.gone!.failed >= 3, { timeoutMs: 5_000 });
+    // It starts out reconnecting (not connected yet); the first failure says why, the later ones do not repeat it.
+    expect(events).toEqual([
+      { previous: 'reconnecting', state: 'reconnecting', cause: 'ConnectRefusedError' },
+    ]);
   });
 });

@@ -58,6 +58,7 @@ export type {
   DropReason,
   HeartbeatOptions,
   QueueCounters,
+  QueuedReconnectOptions,
   ReconnectOptions,
   ReconnectScheduledEvent,
   ReconnectStoppedEvent,

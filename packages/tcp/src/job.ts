@@ -1,7 +1,7 @@
 // One queued operation of a RequestQueue: a write, a read, or a write plus the read of its reply.
 // A plain class (no per-operation closures besides the promise executor) keeps the request path lean.
 
-import type { ReplyReader } from './options';
+import type { DropReason, ReplyReader } from './options';
 
 export class Job {
   /** The settle callbacks of the caller's promise. */
@@ -22,6 +22,8 @@ export class Job {
   heartbeat = false;
   /** `reconnect()`: drops the link and waits for the next one. */
   reconnect = false;
+  /** `reconnect()`: the reason the drop reports. */
+  dropReason: DropReason = 'dropped';
 
   constructor(
     /** The operation name used in errors: `request`, `send`, `recv`, `readExactly`, … */

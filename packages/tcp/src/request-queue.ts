@@ -41,8 +41,10 @@ import type {
   ConnectionEvents,
   DesyncPolicy,
   DisconnectedEvent,
+  DropReason,
   HeartbeatOptions,
   QueueCounters,
+  QueuedReconnectOptions,
   RecvOptions,
   ReplyReader,
   RequestOptions,
@@ -229,10 +231,19 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   /**
    * In FIFO order: drops the current link on purpose (what it buffered is discarded) and resolves once the
    * next one is up, within the deadline. The reconnect policy paces it: at once when the link had proved
-   * healthy, after the backoff window otherwise (SOCS `_reset()`, without the storm).
+   * healthy, after the backoff window otherwise (SOCS `_reset()`, without the storm). `opts.reason` is what
+   * the `disconnected` event reports (default `'dropped'`).
    */
-  reconnect(opts: OperationOptions = {}): Promise<void> {
-    return this.#enqueue('reconnect', undefined, undefined, opts, false, RECONNECT) as Promise<void>;
+  reconnect(opts: QueuedReconnectOptions = {}): Promise<void> {
+    return this.#enqueue(
+      'reconnect',
+      undefined,
+      undefined,
+      opts,
+      false,
+      RECONNECT,
+      opts.reason,
+    ) as Promise<void>;
   }
 
   /**
@@ -257,6 +268,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
     opts: OperationOptions,
     idempotent: boolean,
     flags = 0,
+    dropReason?: DropReason,
   ): Promise<unknown> {
     if (this.#closed || this.connection.state === 'closed') return Promise.reject(this.#closedError(op));
     let timeoutMs: number;
@@ -297,6 +309,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
       job.resetOnError = (flags & RESET_ON_ERROR) !== 0;
       job.heartbeat = (flags & HEARTBEAT) !== 0;
       job.reconnect = (flags & RECONNECT) !== 0;
+      if (dropReason !== undefined) job.dropReason = dropReason;
     }
     const promise = new Promise<unknown>((resolve, reject) => {
       job.resolve = resolve;
@@ -437,7 +450,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
     if (this.#resync !== undefined) await this.#resync;
     if (job.settled) return;
     const link = this.connection.link;
-    if (link !== undefined) this.#replaceLine(link, 'dropped');
+    if (link !== undefined) link.drop(job.dropReason, undefined, true);
     const next = await this.#acquireLink(job);
     if (next !== undefined) this.#settle(job, undefined, undefined);
   }

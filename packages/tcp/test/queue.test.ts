@@ -53,6 +53,24 @@ describe('reconnect() in the queue (SOCS _reset, paced)', () => {
     expect(latin1(await after)).toBe('stale 2');
   });
 
+  it('reports the reason it is given (a protocol above that found the line out of step says desync)', async () => {
+    await using server = await startEchoServer();
+    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    const { reasons } = record(tcp);
+    expect(latin1(await tcp.request(fromLatin1('ping'), (r, o) => r.readExactly(4, o)))).toBe('ping');
+    const scheduled: number[] = [];
+    tcp.on('reconnectScheduled', (e) => scheduled.push(e.delayMs));
+    // Writes queued before it still leave on the old link; the reconnect runs behind them.
+    const before = tcp.send(fromLatin1('old'));
+    await tcp.reconnect({ reason: 'desync', timeoutMs: 5_000 });
+    await before;
+    expect(reasons).toEqual(['desync']);
+    // A deliberate drop of a healthy link: back at once, and the new link serves the next request.
+    expect(scheduled).toEqual([0]);
+    expect(latin1(await tcp.request(fromLatin1('new!'), (r, o) => r.readExactly(4, o)))).toBe('new!');
+    await waitFor(() => server.accepts === 2);
+  });
+
   it('on a link that proved nothing it waits for the backoff window, within its deadline', async () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, {

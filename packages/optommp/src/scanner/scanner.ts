@@ -88,8 +88,21 @@ export interface DeviceScanStats {
   windowFallbacks: number;
 }
 
+/** What became of a group's schedule slots: each slot ends up in exactly one of the four. */
+export interface GroupScanStats {
+  /** Scans that completed with values. */
+  scans: number;
+  /** Scans that failed. */
+  failed: number;
+  /** Slots that passed without a scan (see DeviceScanStats.missed). */
+  missed: number;
+  /** Slots not attempted while the device waited out a reconnect backoff. */
+  skipped: number;
+}
+
 export interface ScannerStats extends DeviceScanStats {
-  devices: Record<string, DeviceScanStats>;
+  /** Per device, with its groups' slot counts. */
+  devices: Record<string, DeviceScanStats & { groups: Record<string, GroupScanStats> }>;
 }
 
 export interface ScannerEvents {
@@ -142,6 +155,7 @@ interface GroupState {
   /** Sequence and reply time of the last completed scan; -1 before the first. */
   latestSequence: number;
   latestTime: number;
+  readonly counts: GroupScanStats;
 }
 
 interface DeviceState {
@@ -267,6 +281,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
           booleans: g.points.map((p) => p.kind === 'digital'),
           latestSequence: -1,
           latestTime: 0,
+          counts: { scans: 0, failed: 0, missed: 0, skipped: 0 },
         };
         device.groups.push(group);
         this.#groups.push(group);
@@ -340,7 +355,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   stats(): ScannerStats {
     const lateness = new Histogram();
     const duration = new Histogram();
-    const devices: Record<string, DeviceScanStats> = {};
+    const devices: ScannerStats['devices'] = {};
     const total = {
       scans: 0,
       failed: 0,
@@ -352,12 +367,32 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
       windowFallbacks: 0,
     };
     for (const d of this.#devices) {
-      devices[d.config.name] = { ...d.stats, lateness: d.lateness.summary(), duration: d.duration.summary() };
+      devices[d.config.name] = {
+        ...d.stats,
+        lateness: d.lateness.summary(),
+        duration: d.duration.summary(),
+        groups: Object.fromEntries(d.groups.map((g) => [g.config.name, { ...g.counts }])),
+      };
       for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += d.stats[k];
       lateness.merge(d.lateness);
       duration.merge(d.duration);
     }
     return { ...total, lateness: lateness.summary(), duration: duration.summary(), devices };
+  }
+
+  /**
+   * How many schedule slots every group has been through: the fewest of any group, counting a slot once
+   * its scan completed or failed, or once it was missed or skipped. Cheap (no statistics are built): a
+   * caller that wants "n scans of everything" polls it.
+   */
+  completedRounds(): number {
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const g of this.#groups) {
+      const c = g.counts;
+      const n = c.scans + c.failed + c.missed + c.skipped;
+      if (n < fewest) fewest = n;
+    }
+    return this.#groups.length === 0 ? 0 : fewest;
   }
 
   // --- schedule ------------------------------------------------------------------------------------------
@@ -393,19 +428,26 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     const d = g.device;
     // Slots that passed entirely while the process was busy are missed; the latest one is served now.
     const passed = Math.floor((now - g.nextDue) / g.periodMs);
-    if (passed > 0) d.stats.missed += passed;
+    if (passed > 0) {
+      d.stats.missed += passed;
+      g.counts.missed += passed;
+    }
     const slot = g.k + passed;
     const dueAt = g.t0 + slot * g.periodMs;
     g.k = slot + 1;
     g.nextDue = g.t0 + g.k * g.periodMs;
     if (d.health.state === 'reconnecting' && now < d.retryAt) {
       d.stats.skipped++;
+      g.counts.skipped++;
       return;
     }
     if (g.running) {
       // The previous scan overran: this slot waits for it (one slot at most; an older waiting one is
       // missed, the newest is served).
-      if (g.owedSlot >= 0) d.stats.missed++;
+      if (g.owedSlot >= 0) {
+        d.stats.missed++;
+        g.counts.missed++;
+      }
       g.owedSlot = slot;
       g.owedDue = dueAt;
       return;
@@ -428,6 +470,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     const d = g.device;
     if (d.health.state === 'reconnecting' && performance.now() < d.retryAt) {
       d.stats.skipped++;
+      g.counts.skipped++;
       return;
     }
     this.#begin(g, slot, g.owedDue);
@@ -451,6 +494,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
       g.running = false;
       d.stats.requests += client.requestCount - requestsBefore;
       if (this.#stopping !== undefined) return;
+      g.counts.failed++;
       this.#failed(d, client, error as Error);
       this.#next(g);
       return;
@@ -459,6 +503,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     if (this.#stopping !== undefined) return;
     const end = performance.now();
     d.stats.scans++;
+    g.counts.scans++;
     d.stats.requests += client.requestCount - requestsBefore;
     for (const block of g.blocks) d.stats.bytes += 16 + block.length;
     d.duration.record(end - started);
@@ -538,8 +583,11 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
 
   #setHealth(d: DeviceState, state: HealthState, cause: Error | undefined): void {
     const previous = d.health.state;
+    // A device starts out `reconnecting` without a cause (not connected yet): its first failure is news
+    // too, or a device that never answers would never be heard of.
+    const firstCause = previous === state && d.health.cause === undefined && cause !== undefined;
     d.health = { ...d.health, state, cause, since: previous === state ? d.health.since : Date.now() };
-    if (previous !== state) {
+    if (previous !== state || firstCause) {
       this.#log.info('optommp/scanner: device health', {
         device: d.config.name,
         state,

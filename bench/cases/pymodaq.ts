@@ -24,6 +24,7 @@ import {
 import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { joinSmallParts, MiB, rawBulkReply, rawExchange } from '../baselines';
 import { type BenchCase, rssSampler, runChild } from '../harness';
+import { bridgeCases } from '../pymodaq-bridge';
 
 const PROTOCOL = 'D';
 const SIDE = 2048;
@@ -240,6 +241,8 @@ export const cases: BenchCase[] = [
   // C4 and D positions are DataActuators (163 and 265 bytes), encoded and decoded four times per round trip.
   moveCase('C4', 'DataActuator positions'),
   moveCase('D', 'DataActuator frames'),
+  // Issue 16: the generation bridge (bench/pymodaq-bridge.ts).
+  ...bridgeCases,
 ];
 
 if (process.argv.includes('--rss-child')) await rssChild(process.argv.includes('--first-frame'));

@@ -2,6 +2,8 @@
 //   pymodaq serve --role actuator|detector|both --protocol P [--port N] [--script FILE]
 //   pymodaq client actuator|detector --host H --port N --protocol P
 //   pymodaq decode --protocol P <hex>
+//   pymodaq bridge --client-protocol X --server-protocol Y --server host:port [--port N]
+//   pymodaq probe host:port
 // This file defines the command line; each command's code loads when it runs.
 
 import {
@@ -12,6 +14,7 @@ import {
   UsageError,
 } from '@labwire/cli-kit';
 import { InvalidArgumentError, Option } from 'commander';
+import { parseEndpoint } from './endpoint';
 import type { PymodaqIo } from './io';
 
 function integer(what: string, min: number, max: number) {
@@ -158,15 +161,84 @@ export async function runPymodaq(argv: readonly string[], io: PymodaqIo): Promis
       status = explanation.error === undefined ? 0 : 1;
     });
 
-  return runProgram(program, argv, { io, status: () => status });
+  program
+    .command('bridge')
+    .description(
+      'let instruments of one PyMoDAQ generation talk to a server of another; runs until SIGINT/SIGTERM',
+    )
+    .requiredOption('--client-protocol <P>', `what the instruments speak: ${PROTOCOL_HELP}`)
+    .requiredOption('--server-protocol <P>', `what the PyMoDAQ server speaks: ${PROTOCOL_HELP}`)
+    .requiredOption('--server <host:port>', 'the PyMoDAQ server (its TCPServer plugin)', parseEndpoint)
+    .option(
+      '--host <host>',
+      'address instruments connect to (a loopback address unless --allow-remote)',
+      '127.0.0.1',
+    )
+    .option('--allow-remote', ALLOW_REMOTE_HELP)
+    .option(
+      '--port <N>',
+      'port instruments connect to (0 picks a free one)',
+      integer('port', 0, 65_535),
+      6341,
+    )
+    .addOption(
+      new Option('--role <role>', 'which instruments to take')
+        .choices(['actuator', 'detector', 'both'])
+        .default('both'),
+    )
+    .option(
+      '--max-clients <n>',
+      'instruments at once (each has its own server link)',
+      integer('max clients', 1, 1024),
+      16,
+    )
+    .action(
+      async (o: {
+        clientProtocol: string;
+        serverProtocol: string;
+        server: { host: string; port: number };
+        host: string;
+        allowRemote?: boolean;
+        port: number;
+        role: 'actuator' | 'detector' | 'both';
+        maxClients: number;
+      }) => {
+        await checkProtocol(o.clientProtocol, '--client-protocol');
+        await checkProtocol(o.serverProtocol, '--server-protocol');
+        const { runBridge } = await import('./bridge');
+        status = await runBridge({ ...o, allowRemote: o.allowRemote === true, json: json() }, io);
+      },
+    );
+
+  program
+    .command('probe')
+    .description('tell which PyMoDAQ generation (and role) a server speaks, from the handshakes it refuses')
+    .argument('<host:port>', 'the PyMoDAQ server (port 6341 if left out)', parseEndpoint)
+    .option('--wait <ms>', 'how long to watch each handshake', integer('wait', 50, 60_000), 1500)
+    .action(async (endpoint: { host: string; port: number }, o: { wait: number }) => {
+      const { runProbe } = await import('./probe');
+      status = await runProbe({ ...endpoint, waitMs: o.wait, json: json() }, io);
+    });
+
+  return runProgram(program, argv, {
+    io,
+    status: () => status,
+    // A rejected handshake (HandshakeRejectedError) names the generations to try.
+    errorFields: (e) => {
+      const suggested = (e as { suggestedGenerations?: unknown } | undefined)?.suggestedGenerations;
+      return Array.isArray(suggested) ? { suggestedGenerations: suggested } : {};
+    },
+  });
 }
 
 /** An unknown --protocol is a usage error, found before anything listens or connects. */
-async function checkProtocol(protocol: string): Promise<void> {
+async function checkProtocol(protocol: string, option = '--protocol'): Promise<void> {
   const { resolveProfile } = await import('@labwire/pymodaq/codec');
   try {
     resolveProfile(protocol);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(
+      option === '--protocol' ? (e as Error).message : `${option}: ${(e as Error).message}`,
+    );
   }
 }

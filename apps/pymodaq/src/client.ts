@@ -1,11 +1,13 @@
 // `pymodaq client actuator|detector`: a simulated instrument that connects to a PyMoDAQ server (a real
 // PyMoDAQ TCPServer plugin or `pymodaq serve`): a stage moving at a finite speed, or a camera returning a
-// noisy 2-D gaussian. Runs until the signal; says Quit before leaving.
+// noisy 2-D gaussian. Runs until the signal; says Quit before leaving. A server that rejects the
+// handshake (another generation or role) ends it: the error is reported once, exit status 1.
 
 import type { EventEmitter } from 'node:events';
 import { escapeControl } from '@labwire/cli-kit';
 import {
   GaussianDetector,
+  HandshakeRejectedError,
   PymodaqActuator,
   type PymodaqClientEvents,
   PymodaqDetector,
@@ -52,12 +54,14 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     role = detector;
   }
   // Both roles share these events.
+  let rejected = false;
   const events = role as unknown as EventEmitter<PymodaqClientEvents>;
   events.on('connected', (e) =>
     out(`connected to ${e.remoteAddress}:${e.remotePort} as ${role.type} (${role.profile.description})`),
   );
   events.on('disconnected', (e) => {
-    if (!io.signal?.aborted) out(`disconnected (${escapeControl(String(e.reason))}); reconnecting`);
+    if (!io.signal?.aborted && !rejected)
+      out(`disconnected (${escapeControl(String(e.reason))}); reconnecting`);
   });
   events.on('command', (e) => {
     if (e.command === 'stop_motion' || e.command === 'get_actuator_value' || e.command === 'check_position') {
@@ -68,17 +72,30 @@ export async function runClient(options: ClientOptions, io: PymodaqIo): Promise<
     out(`set_info ${escapeControl(`${e.path.join('/')} = ${e.parameter.value ?? ''}`)}`),
   );
   events.on('serverQuit', () => out('the server said Quit'));
-  events.on('error', (e) => line(io.stderr, `error: ${formatError(e)}`));
+  // A rejected handshake ends the run (the client would only back off and retry): the error goes to the
+  // program's error report, said once (as JSON under --json), exit status 1.
+  let rejection: HandshakeRejectedError | undefined;
+  const stopped = new Promise<void>((resolve) => {
+    events.once('handshakeRejected', (e) => {
+      rejected = true;
+      rejection = e;
+      resolve();
+    });
+    io.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  events.on('error', (e) => {
+    if (!HandshakeRejectedError.isInstance(e)) line(io.stderr, `error: ${formatError(e)}`);
+  });
   try {
     await role.connect();
   } catch (e) {
-    // The connection keeps being retried in the background (backoff up to 5 s).
-    line(io.stderr, `error: ${formatError(e)}; retrying`);
+    // The connection keeps being retried in the background (backoff up to 5 s), unless the server
+    // rejected the handshake (said below, once).
+    if (!HandshakeRejectedError.isInstance(e)) line(io.stderr, `error: ${formatError(e)}; retrying`);
   }
-  if (io.signal !== undefined && !io.signal.aborted) {
-    await new Promise((resolve) => io.signal!.addEventListener('abort', resolve, { once: true }));
-  }
+  if ((io.signal !== undefined && !io.signal.aborted) || rejected) await stopped;
   await role.close();
+  if (rejection !== undefined) throw rejection;
   out('closed (Quit sent)');
   return 0;
 }

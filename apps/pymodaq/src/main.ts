@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pymodaq entry point: serve, client, decode (see cli.ts).
+// pymodaq entry point: serve, client, decode, bridge, probe (see cli.ts).
 
 import { stopOnSignals } from '@labwire/cli-kit';
 import { runPymodaq } from './cli';

@@ -13,8 +13,12 @@
 // proves the peer only when a well-formed command arrives (`markHealthy()`); a peer that accepts and then
 // sends garbage, another service's banner, or closes on our type string never proves anything, and every
 // drop of its links backs off further.
+//
+// A server that does not accept the type string closes the connection at once without a word (spec §8.5,
+// §9 f): a link that ends within `handshakeRejectWindowMs` of the identification, before a single byte came
+// back, is reported once as a HandshakeRejectedError naming the generations worth trying.
 
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   AbortedError,
   armDeadline,
@@ -44,7 +48,7 @@ import {
 import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
-import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
+import { HandlerError, HandshakeRejectedError, ProtocolError, UnknownCommandError } from './errors';
 import {
   applyParameter,
   type ParameterNode,
@@ -79,6 +83,12 @@ export interface PymodaqClientOptions {
   limits?: Partial<CodecLimits>;
   /** A handler (hardware call) that takes longer than this is aborted through its signal. Default 60 000 ms. */
   handlerTimeoutMs?: number;
+  /**
+   * A link the server ends (EOF or reset) within this many ms of the identification, before sending a
+   * single byte, counts as a rejected handshake (HandshakeRejectedError, reported once). PyMoDAQ's server
+   * closes within a few hundred ms of reading an unknown type string. Default 3000.
+   */
+  handshakeRejectWindowMs?: number;
   /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
   logger?: LoggerLike;
 }
@@ -98,6 +108,12 @@ export interface PymodaqClientEvents {
   setInfo: [{ path: string[]; parameter: ParameterNode; xml: string }];
   /** The server said `Quit` (labwire servers do before closing). */
   serverQuit: [];
+  /**
+   * The server closed the connection right after the identification without a byte: it does not take
+   * this generation or this type (spec §9 f). Emitted once per series of rejected links (again only after
+   * a link proved the server); the client backs off per the reconnect policy. Also reported as `error`.
+   */
+  handshakeRejected: [HandshakeRejectedError];
   /** A bad message, a failing handler, a failed reply. The client keeps serving. */
   error: [unknown];
 }
@@ -107,7 +123,7 @@ const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
   | { command: 'move_abs' | 'move_rel'; position: Position }
-  | { command: 'set_info'; path: string[]; xml: string }
+  | { command: 'set_info'; path: string[]; xml: string; root: string }
   | { command: string };
 
 /** One connection's life: replies to its commands go nowhere else. */
@@ -118,8 +134,13 @@ export class LinkSession {
 
   constructor(tcp?: Link) {
     this.tcp = tcp;
+    // Every message still being written holds one listener here (see `send`), removed when it is out: a
+    // producer ahead of a slow link (pushed frames) has more than Node's warning threshold of 10.
+    setMaxListeners(0, this.abort.signal);
   }
   identified = false;
+  /** performance.now() when the identification went out (see handshakeRejectWindowMs). */
+  identifiedAt = 0;
   /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
   readonly #controllers = new Map<string, AbortController>();
 
@@ -161,6 +182,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   readonly #connection: Connection;
   readonly #settings: ParameterNode;
   readonly #closed = new AbortController();
+  readonly #rejectWindowMs: number;
+  /** A rejected handshake was reported and no link has proved the server since (say it once). */
+  #rejectionReported = false;
   #link: LinkSession | undefined;
   #identifiedWaiters = new Set<() => void>();
   #closing: Promise<void> | undefined;
@@ -174,6 +198,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     this.timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.handlerTimeoutMs = checkTimeout(options.handlerTimeoutMs, 60_000);
     this.#settings = options.settings ?? defaultSettings;
+    this.#rejectWindowMs = checkTimeout(options.handshakeRejectWindowMs, 3000);
     this.#connection = new Connection(options.host ?? '127.0.0.1', options.port ?? 6341, {
       autoConnect: false,
       timeoutMs: this.timeoutMs,
@@ -304,6 +329,10 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   }
 
   /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (spec §9 n). */
+  protected textForWire(xml: string): string | Uint8Array {
+    return this.#textForWire(xml);
+  }
+
   #textForWire(xml: string): string | Uint8Array {
     return this.profile.generation === 'D' ? new TextEncoder().encode(xml) : xml;
   }
@@ -402,7 +431,10 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     }
   }
 
-  /** The Infos XML and its identification messages (type string first, spec §8.1). */
+  /**
+   * The messages sent on every new connection, in order: the type string first (spec §8.1), then `Infos`
+   * with the settings XML.
+   */
   protected identification(): Uint8Array[][] {
     const p = this.profile;
     return [
@@ -422,6 +454,20 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   protected onClose(): void {}
   /** The link dropped: replies for it are void. */
   protected onLinkLost(_link: LinkSession): void {}
+  /**
+   * `set_info` from the server (path below the root; `root` is the first element the server sent). The
+   * default applies it to `settings` and emits `setInfo`.
+   */
+  protected onSetInfo(message: { path: string[]; xml: string; root: string }, _link: LinkSession): void {
+    this.#applySetInfo(message);
+  }
+  /**
+   * Awaited before each server message is read (when it returns a promise): a subclass that cannot take
+   * more right now (its own consumer is slow) holds the server back through TCP backpressure.
+   */
+  protected readGate(_link: LinkSession): Promise<void> | undefined {
+    return undefined;
+  }
 
   // --- connection --------------------------------------------------------------------------------------
 
@@ -441,11 +487,11 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     remotePort: number | undefined,
   ): Promise<void> {
     try {
-      const [type, infos] = this.identification();
-      const first = this.send(type!, {}, link);
-      await Promise.all([first, this.send(infos!, {}, link)]);
+      // Every message is queued at once (the link keeps them in order), then awaited together.
+      await Promise.all(this.identification().map((message) => this.send(message, {}, link)));
       if (!link.live) return;
       link.identified = true;
+      link.identifiedAt = performance.now();
       this.logger.info('pymodaq client identified', { type: this.type, protocol: this.profile.generation });
       this.emitEvent('connected', { remoteAddress, remotePort });
     } catch (e) {
@@ -462,13 +508,50 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     // Everything still queued for the old connection is withdrawn before a new one can take it.
     link.end(error ?? new Error(reason));
     this.onLinkLost(link);
+    // A refusal is said first, so a listener of `disconnected` already knows why the link ended.
+    this.#checkRejection(link, reason, error);
     if (link.identified) this.emitEvent('disconnected', error === undefined ? { reason } : { reason, error });
+  }
+
+  /**
+   * A link that the server ended soon after the identification, having sent nothing at all, was refused
+   * (spec §9 f). Said once; the reconnect policy already backs off (the link never proved healthy).
+   */
+  #checkRejection(link: LinkSession, reason: string, error: unknown): void {
+    const tcp = link.tcp;
+    if (
+      tcp === undefined ||
+      !link.identified ||
+      (reason !== 'eof' && reason !== 'reset') ||
+      tcp.healthy ||
+      tcp.socket.bytesRead !== 0 ||
+      performance.now() - link.identifiedAt > this.#rejectWindowMs ||
+      this.#closed.signal.aborted
+    ) {
+      return;
+    }
+    const rejected = new HandshakeRejectedError(
+      { clientType: this.type, generation: this.profile.generation, closedBy: reason as 'eof' | 'reset' },
+      { cause: error },
+    );
+    if (this.#rejectionReported) {
+      this.logger.debug('pymodaq client: handshake rejected again', { type: this.type });
+      return;
+    }
+    this.#rejectionReported = true;
+    this.emitEvent('handshakeRejected', rejected);
+    this.reportError(rejected);
   }
 
   async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
     while (link.live && !this.#closed.signal.aborted) {
       let message: ServerMessage | undefined;
       try {
+        const gate = this.readGate(link);
+        if (gate !== undefined) {
+          await gate;
+          if (!link.live || this.#closed.signal.aborted) return;
+        }
         message = await this.#readMessage(reader, link);
       } catch (e) {
         if (!link.live || this.#closed.signal.aborted || reader.ended) return;
@@ -486,6 +569,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
         // reply, spec §8.1), so this link proved the peer and the reconnect backoff starts over.
         link.tcp?.markHealthy();
+        this.#rejectionReported = false;
         this.#dispatch(message, link);
       }
     }
@@ -498,7 +582,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     }
     if (this.listenerCount('command' as never) > 0) this.emitEvent('command', { command: message.command });
     if (message.command === ServerCommand.setInfo)
-      this.#applySetInfo(message as { path: string[]; xml: string });
+      this.onSetInfo(message as { path: string[]; xml: string; root: string }, link);
     else this.handle(message, link);
   }
 
@@ -530,9 +614,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         }
         case ServerCommand.setInfo: {
           // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).
-          const path = (await p.readPath(reader, opts)).slice(1);
+          const [root = '', ...path] = await p.readPath(reader, opts);
           const xml = await p.readString(reader, opts);
-          return { command, path, xml };
+          return { command, path, xml, root };
         }
         default:
           if (SERVER_COMMANDS.includes(command) || grabDimOf(command) !== undefined) return { command };

@@ -1,5 +1,6 @@
 // @labwire/pymodaq: PyMoDAQ's TCP/IP remote control for every wire generation (A, B, C1–C4, D):
-// actuator and detector client roles, a server, and the codec (also at `@labwire/pymodaq/codec`).
+// actuator and detector client roles, a server, a bridge between generations, a probe, and the codec
+// (also at `@labwire/pymodaq/codec`).
 
 export {
   type ActuatorHandlers,
@@ -9,6 +10,15 @@ export {
   type PymodaqActuatorEvents,
   type PymodaqActuatorOptions,
 } from './actuator';
+export {
+  type BridgeClientInfo,
+  type BridgeClientState,
+  type BridgeCounters,
+  type FrameDropReason,
+  PymodaqBridge,
+  type PymodaqBridgeEvents,
+  type PymodaqBridgeOptions,
+} from './bridge';
 export {
   defaultSettings,
   type PymodaqClientEvents,
@@ -47,10 +57,14 @@ export {
 } from './detector';
 export {
   ClientTypeError,
+  generationsToTry,
   HandlerError,
+  HandshakeRejectedError,
   NoClientError,
   PeerGoneError,
   ProtocolError,
+  type RejectionSign,
+  TranslationError,
   UnknownCommandError,
   XmlError,
 } from './errors';
@@ -63,6 +77,13 @@ export {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
+export {
+  generationsOfServerBytes,
+  type ProbeOptions,
+  type ProbeResult,
+  type ProbeStep,
+  probePymodaq,
+} from './probe';
 export {
   PymodaqServer,
   type PymodaqServerEvents,

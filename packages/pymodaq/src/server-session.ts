@@ -117,6 +117,11 @@ export interface SessionConfig {
   readonly listened: (event: keyof SessionEvents) => boolean;
   /** Asked when a client identifies: an error refuses it (no identified slot is free). */
   readonly admit: (session: ServerSession) => Error | undefined;
+  /**
+   * Awaited (when it returns a promise) before the next message of an identified client is read: whoever
+   * consumes the messages (a bridge forwarding them) holds a client back while it cannot take more.
+   */
+  readonly readGate?: (session: ServerSession) => Promise<void> | undefined;
 }
 
 /** A message to send: its parts, or a function that encodes them when the message's turn comes. */
@@ -139,7 +144,7 @@ const FAIR_SHARE_MS = 8;
 const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
 
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
-const RESOLVED: Promise<void> = Promise.resolve();
+export const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A request waiting for its reply. */
 interface Waiter extends Expiring {
@@ -227,6 +232,14 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     this.#config.logger.warn('pymodaq connection rejected', { remote: this.remoteAddress, error });
     this.emit('rejected', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, error });
     void this.close(reason, { quit: false, error });
+  }
+
+  /**
+   * Hands back the memory of a large message whose data nobody refers to any more (PymodaqBridge, once it
+   * forwarded a frame): the next frame of the stream is received into it (see SpareBuffer).
+   */
+  recycle(buffer: Uint8Array): void {
+    this.#spare.recycle(buffer);
   }
 
   /** Starts the handshake and the read loop (once the listeners are attached). */
@@ -537,6 +550,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
+        const gate = this.#config.readGate?.(this);
+        if (gate !== undefined) {
+          await gate;
+          if (this.#stop.signal.aborted) break;
+        }
         // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
         const deadline = Date.now() + readTimeoutMs;
         // A message that has arrived whole is read without a turn of the event loop (moves are a hot path).
@@ -684,14 +702,12 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         return;
       }
       case ClientCommand.done: {
-        // Gen D: a stream's frame is received into a pre-faulted buffer when one of its size is ready
-        // (see SpareBuffer) and decoded in place (the arrays are views of it).
+        // A stream's frame is received into a pre-faulted buffer when one of its size is ready (see
+        // SpareBuffer) and decoded in place (the arrays are views of it).
+        // Gen A–C: the array block of such a stream lands in that buffer the same way.
         const start = this.#consumed();
-        const data = await profile.readDetectorData(
-          reader,
-          profile.framed ? { ...opts(), into: this.#spare.take() } : opts(),
-        );
-        if (profile.framed) this.#spare.prepare(this.#consumed() - start - 4);
+        const data = await profile.readDetectorData(reader, { ...opts(), into: this.#spare.take() });
+        this.#spare.prepare(this.#consumed() - start - (profile.framed ? 4 : 0));
         const solicited = this.#settle('Done', data);
         this.emit('data', { client: this.info(), data, solicited });
         return;

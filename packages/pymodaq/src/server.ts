@@ -118,6 +118,21 @@ export interface ServerCallOptions extends OperationOptions {
 
 export type { PymodaqServerEvents };
 
+/**
+ * What PymodaqBridge needs beyond the public API: the session of a client (to forward commands to it
+ * without waiting for a reply) and a gate on reading clients. Internal: not exported by the package.
+ */
+export interface ServerInternals {
+  session(id: string): ServerSession | undefined;
+  readGate: ((session: ServerSession) => Promise<void> | undefined) | undefined;
+}
+const INTERNALS = new WeakMap<PymodaqServer, ServerInternals>();
+
+/** @internal The internals of a server (for PymodaqBridge). */
+export function serverInternals(server: PymodaqServer): ServerInternals {
+  return INTERNALS.get(server)!;
+}
+
 const DEFAULT_PORT = 6341;
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_INFOS_BYTES = 1024 * 1024;
@@ -178,7 +193,16 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       maxQueuedMessages: options.maxQueuedMessages ?? 32,
       listened: (event) => this.listenerCount(event) > 0,
       admit: (session) => this.#admit(session),
+      readGate: (session) => internals.readGate?.(session),
     };
+    const internals: ServerInternals = {
+      session: (id) => {
+        const s = this.#sessions.get(id);
+        return s?.identified ? s : undefined;
+      },
+      readGate: undefined,
+    };
+    INTERNALS.set(this, internals);
     this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 60_000);
   }
 

@@ -1,25 +1,27 @@
-// A pre-faulted buffer for the next large message. A fresh 32 MiB allocation is cheap, but the first
+// Pre-faulted buffers for the next large messages. A fresh 32 MiB allocation is cheap, but the first
 // write to each of its 8192 pages faults, and those faults (plus the garbage collection the external
 // memory triggers) cost a streaming receiver as much as the transfer itself. Once two large frames of
 // the same size arrived in a row (a stream), the next buffer of that size is allocated and touched in
-// idle time (setImmediate), and the next frame is received straight into it. The buffer is then given away with the data, never reused, so no
-// decoded array ever sees its memory overwritten.
+// idle time (setImmediate), and the next frame is received straight into it. A buffer is then given away
+// with the data, never reused by the receiver, so no decoded array ever sees its memory overwritten; only
+// the owner of the data may hand it back (`recycle`) once nothing refers to it any more (a bridge that has
+// forwarded the frame). Handed-back buffers cost no page faults at all.
 
 /** Frames below this size are received into the reader's own buffer as usual. */
 const MIN_SPARE_BYTES = 256 * 1024;
+/** Buffers kept ready at most (one being filled while the one before is still forwarded). */
+const MAX_SPARES = 2;
 
 export class SpareBuffer {
-  #spare: Uint8Array | undefined;
+  readonly #spares: Uint8Array[] = [];
   #scheduled: ReturnType<typeof setImmediate> | undefined;
   #disposed = false;
   /** Length of the last large frame: a buffer is prepared only once a second one shows a stream. */
   #lastLength = 0;
 
-  /** The prepared buffer, if any (the caller owns it from now on). */
+  /** A prepared buffer, if any (the caller owns it from now on). */
   take(): Uint8Array | undefined {
-    const spare = this.#spare;
-    this.#spare = undefined;
-    return spare;
+    return this.#spares.pop();
   }
 
   /** Prepares a buffer of `length` bytes for the next frame, off the critical path. */
@@ -28,20 +30,35 @@ export class SpareBuffer {
     // A lone large frame (a single grab) costs no second buffer; two of the same size in a row are a stream.
     const streaming = this.#lastLength === length;
     this.#lastLength = length;
-    if (!streaming) return;
-    if (this.#spare?.length === length) return;
+    if (!streaming) {
+      this.#spares.length = 0;
+      return;
+    }
+    if (this.#spares.length > 0) return;
     this.#scheduled = setImmediate(() => {
       this.#scheduled = undefined;
-      if (this.#disposed) return;
+      // A buffer handed back meanwhile makes a new one unnecessary.
+      if (this.#disposed || this.#spares.length > 0) return;
       const b = Buffer.allocUnsafeSlow(length);
       b.fill(0);
-      this.#spare = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      this.#spares.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     });
+  }
+
+  /**
+   * Takes back a buffer the data of an earlier frame lived in, once nothing refers to it any more: it
+   * becomes a next frame's buffer when it fits the stream's frames (and is not too large to keep).
+   */
+  recycle(buffer: Uint8Array): void {
+    const want = this.#lastLength;
+    if (this.#disposed || this.#spares.length >= MAX_SPARES || want < MIN_SPARE_BYTES) return;
+    if (buffer.length < want || buffer.length > 2 * want) return;
+    this.#spares.push(buffer);
   }
 
   dispose(): void {
     this.#disposed = true;
-    this.#spare = undefined;
+    this.#spares.length = 0;
     if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
   }

@@ -29,6 +29,24 @@ export function closeAfterEach(): <T extends { close(): unknown }>(x: T) => T {
   };
 }
 
+/**
+ * Runs `body` with a `track` of its own (for concurrent tests, which cannot share closeAfterEach's list):
+ * everything tracked is closed, newest first, when the body ends either way.
+ */
+export async function withCleanup<T>(
+  body: (track: <U extends { close(): unknown }>(x: U) => U) => Promise<T>,
+): Promise<T> {
+  const open: { close(): unknown }[] = [];
+  try {
+    return await body((x) => {
+      open.push(x);
+      return x;
+    });
+  } finally {
+    for (const x of open.splice(0).reverse()) await x.close();
+  }
+}
+
 /** Every generation, in spec order. */
 export const ALL: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'];
 

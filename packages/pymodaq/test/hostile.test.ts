@@ -15,7 +15,7 @@ import {
 } from '@labwire/pymodaq';
 import { dataFromPlugins, MessageInterruptedError, resolveProfile } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
-import { closeAfterEach, nextEvent, RawClient, startServer } from './helpers';
+import { closeAfterEach, image, nextEvent, RawClient, startServer } from './helpers';
 
 const track = closeAfterEach();
 
@@ -244,6 +244,30 @@ describe('deadlines', () => {
     c.write(Buffer.from('0006737472696e67', 'hex'));
     expect(LimitExceededError.isInstance((await refused).error)).toBe(true);
     // The pending grab ends with the connection, not with its own 20 s deadline.
+    expect(PeerGoneError.isInstance(await grab)).toBe(true);
+  });
+
+  it('C4: a malformed Info, then the grab reply: the desync is caught at the next command', async () => {
+    const { server, port } = await startServer('C4', { role: 'detector', readTimeoutMs: 30_000 });
+    track(server);
+    const c = await RawClient.connect(port, 'C4');
+    track({ close: () => c.destroy() });
+    c.identify('GRABBER');
+    await server.waitForClient('GRABBER');
+    const grab = server.grab('2D', { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    const refused = nextEvent(server, 'clientError');
+    // Info whose value announces 4 bytes and carries 6: the server reads "21.5", and the 2 bytes left
+    // over (00 06) plus the first 2 of the reply's command length (00 00) read as a command of
+    // 0x00060000 = 393 216 bytes: under the 1 MiB message limit, far over the 4 KiB command cap.
+    const value = Buffer.concat([Buffer.from([0, 0, 0, 4]), Buffer.from('21.5'), Buffer.from([0, 6])]);
+    c.write(c.command('Info'), c.profile.encodeString('temperature'), value);
+    c.write(c.command('Done'), c.profile.encodeDetectorData(image()));
+    const { error } = await refused;
+    expect(LimitExceededError.isInstance(error)).toBe(true);
+    expect((error as LimitExceededError).limit).toBe(4096);
+    // Refused from the length alone: nothing of the bogus command was waited for.
+    expect((error as LimitExceededError).actual).toBe(0x00060000);
+    // The grab ends with the connection, not with its own deadline (its reply had arrived, unread).
     expect(PeerGoneError.isInstance(await grab)).toBe(true);
   });
 });

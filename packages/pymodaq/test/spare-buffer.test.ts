@@ -33,4 +33,26 @@ describe('SpareBuffer', () => {
     await idle();
     expect(spare.take()).toBeUndefined();
   });
+
+  it('takes back buffers of a stream (at most two, not too small or too large); they need no preparation', async () => {
+    const spare = new SpareBuffer();
+    const frame = 4 * MiB;
+    // Nothing is a stream yet: nothing is taken back.
+    spare.recycle(new Uint8Array(frame));
+    expect(spare.take()).toBeUndefined();
+    spare.prepare(frame);
+    const back = [new Uint8Array(frame), new Uint8Array(frame + 16), new Uint8Array(frame)];
+    spare.recycle(new Uint8Array(frame - 1));
+    spare.recycle(new Uint8Array(3 * frame));
+    for (const b of back) spare.recycle(b);
+    // A second frame of the size: a buffer is at hand, none is allocated.
+    spare.prepare(frame);
+    await idle();
+    expect(spare.take()).toBe(back[1]);
+    expect(spare.take()).toBe(back[0]);
+    expect(spare.take()).toBeUndefined();
+    spare.dispose();
+    spare.recycle(new Uint8Array(frame));
+    expect(spare.take()).toBeUndefined();
+  });
 });

@@ -262,9 +262,15 @@ function waitTurn(
 
 /** Options of a message read. */
 export interface ReadOnReaderOptions extends OperationOptions {
-  /** The first frame (gen D) is received into this memory when it fits (see ReadDetectorOptions). */
+  /**
+   * The first frame (gen D), or the first request of at least INTO_MIN_BYTES (an array block in A–C), is
+   * received into this memory when it fits (see ReadDetectorOptions).
+   */
   into?: Uint8Array;
 }
+
+/** Requests below this size are not worth caller memory (headers, small arrays): the reader's buffer. */
+export const INTO_MIN_BYTES = 256 * 1024;
 
 /** How a message read uses its reader (see runOnReader). */
 export interface ReadPlan {
@@ -511,7 +517,14 @@ class MessageRead<T> {
         ctx.offset += 4 + input.length;
         return input;
       }
-      const input = await reader.readExactly(n, { signal, timeoutMs });
+      // A large block (gen A–C array data) lands straight in caller memory when it fits.
+      const into =
+        this.#into !== undefined && n >= INTO_MIN_BYTES && n <= this.#into.length ? this.#into : undefined;
+      if (into !== undefined) this.#into = undefined;
+      const input = await reader.readExactly(
+        n,
+        into === undefined ? { signal, timeoutMs } : { signal, timeoutMs, into },
+      );
       this.#took(input);
       ctx.offset += n;
       return input;

@@ -38,8 +38,9 @@ export interface ReadStringOptions extends OperationOptions {
 /** Options of `readDetectorData`. */
 export interface ReadDetectorOptions extends OperationOptions {
   /**
-   * Gen D: receive the frame straight into this caller-owned memory when it fits (the decoded arrays are
-   * then views of it; a larger frame is read the usual way). Ignored by A–C.
+   * Receive the bulk of the message straight into this caller-owned memory when it fits (the decoded
+   * arrays are then views of it): gen D the frame, gen A–C the first array block of at least 256 KiB that
+   * has not arrived yet. What does not fit is read the usual way.
    */
   into?: Uint8Array;
 }

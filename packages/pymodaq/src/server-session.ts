@@ -292,12 +292,14 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
     if (this.#outgoing.length === 0 && !this.#writing && !this.#socket.writableNeedDrain) {
-      let chunks: Uint8Array[];
+      let given: readonly Uint8Array[];
       try {
-        chunks = coalesce(typeof parts === 'function' ? parts() : parts);
+        given = typeof parts === 'function' ? parts() : parts;
       } catch (e) {
         return Promise.reject(e);
       }
+      // A message of one small part (a move) is written as it is; others are joined first.
+      const chunks = given.length === 1 ? given : coalesce(given);
       if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
         this.#lastActivity = Date.now();
         this.#socket.write(chunks[0]!);

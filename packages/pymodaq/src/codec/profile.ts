@@ -214,6 +214,30 @@ export class PymodaqProfile implements WireProfile {
     return undefined;
   }
 
+  /** @internal Largest command frame payload: the `maxBytes` of a command's readFrame. */
+  get maxCommandFrame(): number {
+    return this.#maxCommandFrame;
+  }
+
+  /**
+   * @internal
+   * The command held by a command frame's payload (what `readFrame({ maxBytes: maxCommandFrame })` gave).
+   * For a read loop that reads the frame itself; throws PymodaqDecodeError like readCommand.
+   */
+  commandOfFrame(frame: Uint8Array): string {
+    return this.#commandOf(frame);
+  }
+
+  /**
+   * @internal
+   * The position at the head of the reader when it has arrived whole, no read is in line and it matches
+   * the template of the units last read: consumed at once, lean (`{ value, units }`, no DataActuator).
+   * Otherwise undefined, nothing consumed (then readPosition).
+   */
+  positionAtHand(reader: ByteReader): Position | undefined {
+    return this.#templates.readAtHand(reader, true);
+  }
+
   /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
   #consume(reader: ByteReader, n: number): boolean {
     const before = reader.buffered;

@@ -149,6 +149,7 @@ class PendingRead {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: OperationOptions = Object.freeze({});
 
 /** Uninitialised memory (no zero fill): only bytes below #end are ever read. */
 function allocate(size: number): Uint8Array {
@@ -222,6 +223,19 @@ export class ByteReader implements AsyncDisposable {
   peek(max = Number.POSITIVE_INFINITY): Uint8Array {
     const n = Math.min(max, this.buffered);
     return this.#buf.slice(this.#start, this.#start + n);
+  }
+
+  /**
+   * Consumes `n` buffered bytes at once, without copying them, when no read is in line and the reader is
+   * open; returns false (nothing consumed) otherwise. For decoders that looked at the bytes with `peek`
+   * and now take them.
+   */
+  discard(n: number): boolean {
+    if (!Number.isInteger(n) || n < 0 || !this.#atHand(n, NO_OPTIONS)) return false;
+    this.#start += n;
+    if (this.#start === this.#end) this.#empty();
+    this.#updateFlow();
+    return true;
   }
 
   /** Reads exactly `n` bytes. EOF first raises EofError with the bytes that did arrive. */

@@ -489,9 +489,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   }
 
   /** Hands a reply to the oldest waiting request; returns false when it is unsolicited or late. */
-  #settle(kind: ReplyKind, value: unknown): boolean {
+  #settle(kind: ReplyKind, value: unknown, now = Date.now()): boolean {
     const owed = this.#owed[kind];
-    const now = Date.now();
     while (owed.length > 0 && owed[0]! < now) owed.shift();
     if (owed.length > 0) {
       owed.shift();
@@ -598,10 +597,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
 
   /** `move_done` / `position_is` + its position: settles the oldest call waiting for it. */
   #position(kind: 'move_done' | 'position_is', read: Position): void {
-    this.#lastActivity = Date.now();
+    const now = Date.now();
+    this.#lastActivity = now;
     const position: Position = { value: read.value, units: read.units ?? this.#units };
     if (read.units !== undefined && read.units !== '') this.#units = read.units;
-    const solicited = this.#settle(kind, position);
+    const solicited = this.#settle(kind, position, now);
     if (this.#config.listened('position'))
       this.emit('position', { client: this.info(), kind, position, solicited });
   }

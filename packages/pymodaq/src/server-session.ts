@@ -132,6 +132,9 @@ interface Outgoing {
   reject(error: unknown): void;
 }
 
+/** Replies settled from one socket event, at most (more wake the read loop, which is fair to others). */
+const REPLIES_AT_HAND = 16;
+
 /** A session that has run this long since its last I/O event lets the event loop turn first. */
 const FAIR_SHARE_MS = 8;
 
@@ -536,6 +539,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
           this.#turnStart = performance.now();
         }
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
+        const failed = this.#failedAtHand;
+        if (failed !== undefined) {
+          this.#failedAtHand = undefined;
+          throw failed.error;
+        }
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
         // The whole message is due within readTimeoutMs of its first byte (every part under one deadline).
@@ -647,9 +655,37 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   #wakeUp = (): void => {
     this.#turnStart = performance.now();
     const wake = this.#wake;
+    if (wake === undefined) return;
+    // Replies to moves and position queries that arrived whole are settled here, without a turn of the
+    // read loop (moves are a hot path); the loop wakes for anything else, for the end, or for a failure.
+    if (this.#repliesAtHand() && this.#reader.buffered === 0 && !this.#reader.ended) return;
     this.#wake = undefined;
-    wake?.();
+    wake();
   };
+
+  /** An error met by #repliesAtHand, for the read loop to handle as its own. */
+  #failedAtHand: { error: unknown } | undefined;
+
+  /** Settles the position replies buffered whole (at most a few); true when it took any. */
+  #repliesAtHand(): boolean {
+    if (this.#stop.signal.aborted || this.#socket.writableNeedDrain) return false;
+    const profile = this.#config.profile;
+    const atHand = this.#atHand;
+    let took = false;
+    try {
+      for (let i = 0; i < REPLIES_AT_HAND; i++) {
+        const command = profile.positionReplyAtHand(this.#reader, atHand);
+        if (command === undefined) break;
+        took = true;
+        this.#position(command as 'move_done' | 'position_is', atHand.position!);
+      }
+    } catch (e) {
+      // A throwing `position` listener: the loop reports it as it would have.
+      this.#failedAtHand = { error: e };
+      return false;
+    }
+    return took;
+  }
 
   async #dispatch(command: string, deadline: number): Promise<void> {
     const { profile, maxInfosBytes } = this.#config;

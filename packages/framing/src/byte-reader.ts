@@ -149,6 +149,7 @@ class PendingRead {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: OperationOptions = Object.freeze({});
 
 /** Uninitialised memory (no zero fill): only bytes below #end are ever read. */
 function allocate(size: number): Uint8Array {
@@ -224,6 +225,19 @@ export class ByteReader implements AsyncDisposable {
     return this.#buf.slice(this.#start, this.#start + n);
   }
 
+  /**
+   * Consumes `n` buffered bytes at once, without copying them, when no read is in line and the reader is
+   * open; returns false (nothing consumed) otherwise. For decoders that looked at the bytes with `peek`
+   * and now take them.
+   */
+  discard(n: number): boolean {
+    if (!Number.isInteger(n) || n < 0 || !this.#atHand(n, NO_OPTIONS)) return false;
+    this.#start += n;
+    if (this.#start === this.#end) this.#empty();
+    this.#updateFlow();
+    return true;
+  }
+
   /** Reads exactly `n` bytes. EOF first raises EofError with the bytes that did arrive. */
   readExactly(n: number, options: ReadExactlyOptions = {}): Promise<Uint8Array> {
     if (!Number.isInteger(n) || n < 0)
@@ -231,6 +245,19 @@ export class ByteReader implements AsyncDisposable {
     const into = options.into;
     if (into && into.length < n) {
       return Promise.reject(new LimitExceededError('readExactly: destination too small', into.length, n));
+    }
+    // Buffered already with no read in line: taken at once (no queued read, no timer, no listener).
+    if (this.#atHand(n, options)) {
+      let out: Uint8Array;
+      if (into === undefined) out = this.#consume(n);
+      else {
+        into.set(this.#buf.subarray(this.#start, this.#start + n), 0);
+        this.#start += n;
+        if (this.#start === this.#end) this.#empty();
+        out = into.subarray(0, n);
+      }
+      this.#updateFlow();
+      return Promise.resolve(out);
     }
     const op = this.#create(Kind.Exactly, 'readExactly', options);
     if (op === undefined) return this.#refuse('readExactly', options);
@@ -266,6 +293,20 @@ export class ByteReader implements AsyncDisposable {
 
   /** Reads one frame with a u32 big-endian length prefix and returns its payload. */
   readFrame(options: ReadFrameOptions = {}): Promise<Uint8Array> {
+    if (options.into === undefined && this.#atHand(FRAME_HEADER_BYTES, options)) {
+      // A small frame buffered whole with no read in line: taken at once.
+      const length = this.#view.readUInt32BE(this.#start);
+      if (
+        length <= (options.maxBytes ?? this.#maxFrame) &&
+        length < LARGE_READ &&
+        this.#atHand(FRAME_HEADER_BYTES + length, options)
+      ) {
+        this.#start += FRAME_HEADER_BYTES;
+        const payload = this.#consume(length);
+        this.#updateFlow();
+        return Promise.resolve(payload);
+      }
+    }
     const op = this.#create(Kind.Frame, 'readFrame', options);
     if (op === undefined) return this.#refuse('readFrame', options);
     op.maxBytes = options.maxBytes ?? this.#maxFrame;
@@ -333,6 +374,17 @@ export class ByteReader implements AsyncDisposable {
   }
 
   // --- queue -------------------------------------------------------------------------------------------
+
+  /**
+   * Whether a read of `n` bytes can complete at once: nothing queued, `n` bytes buffered, the reader
+   * open, the options valid. Such a read needs no queue entry, deadline or abort listener.
+   */
+  #atHand(n: number, options: OperationOptions): boolean {
+    if (this.#queue.length > 0 || this.#end - this.#start < n || this.#closed) return false;
+    if (options.signal?.aborted) return false;
+    const t = options.timeoutMs;
+    return t === undefined || t >= 0;
+  }
 
   /** A new read, or undefined when it must be refused at once (closed, aborted, bad timeout). */
   #create(kind: Kind, name: string, options: OperationOptions): PendingRead | undefined {

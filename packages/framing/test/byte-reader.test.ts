@@ -52,6 +52,48 @@ describe('readExactly', () => {
     await expect(r.readExactly(-1)).rejects.toThrow(RangeError);
     await expect(r.readExactly(1.5)).rejects.toThrow(RangeError);
   });
+
+  it('a read whose bytes are buffered completes at once, in order with reads issued before and after', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    src.push('abcdefgh');
+    await tick(1);
+    const into = new Uint8Array(4);
+    const first = r.readExactly(3);
+    const second = r.readExactly(2, { into });
+    const third = r.readExactly(5);
+    expect(r.pending).toBe(1);
+    expect(text(await first)).toBe('abc');
+    const got = await second;
+    expect(text(got)).toBe('de');
+    expect(got.buffer).toBe(into.buffer);
+    src.push('ijk');
+    expect(text(await third)).toBe('fghij');
+    expect(text(r.peek())).toBe('k');
+  });
+});
+
+describe('discard', () => {
+  it('consumes buffered bytes at once, only when no read is in line and enough are buffered', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    src.push('abcdef');
+    await tick(1);
+    expect(r.discard(7)).toBe(false);
+    expect(r.discard(-1)).toBe(false);
+    expect(r.discard(1.5)).toBe(false);
+    expect(r.discard(2)).toBe(true);
+    expect(text(r.peek())).toBe('cdef');
+    const waiting = r.readExactly(6);
+    expect(r.discard(1)).toBe(false);
+    expect(r.buffered).toBe(4);
+    src.push('gh');
+    expect(text(await waiting)).toBe('cdefgh');
+    src.push('xy');
+    await tick(1);
+    r.close();
+    expect(r.discard(1)).toBe(false);
+  });
 });
 
 describe('EOF in the middle of each primitive carries the partial bytes', () => {

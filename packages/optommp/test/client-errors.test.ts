@@ -119,8 +119,9 @@ describe('truncated responses and dead devices', () => {
     expect(TimeoutError.isInstance(e)).toBe(true);
     expect((e as TimeoutError).received.length).toBe(5);
     state.fault = undefined;
-    // The desync policy reconnected: the late bytes never reach the next caller.
-    expect(await client.getScratchPadIntegerArea(3)).toBe(4242);
+    // The desync policy reconnected: the late bytes never reach the next caller. (This request waits for
+    // the reconnect's backoff, so it gets a deadline of its own rather than the 150 ms meant for the fault.)
+    expect(await client.getScratchPadIntegerArea(3, { timeoutMs: 10_000 })).toBe(4242);
   });
 
   it('a silent device: TimeoutError within the deadline; an abort: AbortedError', async () => {

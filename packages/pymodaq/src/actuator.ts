@@ -15,6 +15,7 @@ import {
   type PymodaqClientEvents,
   type PymodaqClientOptions,
   PymodaqClientRole,
+  SENT,
   type ServerMessage,
 } from './client-role';
 import type { Position } from './codec';
@@ -260,10 +261,12 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       {},
       job.link,
     );
+    const listened = this.listenerCount('moveDone') > 0;
+    if (sent === SENT && !listened) return;
     const failed = (e: unknown) => {
       if (job.link.live) this.reportError(e);
     };
-    if (this.listenerCount('moveDone') === 0) sent.catch(failed);
+    if (!listened) sent.catch(failed);
     else
       sent.then(
         () => this.emitSafe('moveDone', { command: job.command, target: job.value, position }),

@@ -45,6 +45,7 @@ import {
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
+import { readerIdle } from './codec/pull';
 import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
@@ -119,6 +120,9 @@ export interface PymodaqClientEvents {
 }
 
 const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
+
+/** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
+export const SENT: Promise<void> = Promise.resolve();
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
@@ -351,12 +355,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     if (link === undefined || !link.live || tcp === undefined) {
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
-    const chunks = coalesce(parts);
+    const chunks = parts.length === 1 ? parts : coalesce(parts);
     const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
       // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
       // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
-      if (tcp.trySend(chunks[0]!)) return Promise.resolve();
+      if (tcp.trySend(chunks[0]!)) return SENT;
       return tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
@@ -544,6 +548,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   }
 
   async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
+    const p = this.profile;
+    const commandRead = { timeoutMs: Number.POSITIVE_INFINITY, maxBytes: p.maxCommandFrame };
     while (link.live && !this.#closed.signal.aborted) {
       let message: ServerMessage | undefined;
       try {
@@ -552,7 +558,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
           await gate;
           if (!link.live || this.#closed.signal.aborted) return;
         }
-        message = await this.#readMessage(reader, link);
+        // With no message read in line, a command is one frame (every generation), and what follows it
+        // has usually arrived with it: one await per message on the hot path (moves).
+        if (readerIdle(reader)) {
+          const read = this.#messageAfter(await reader.readFrame(commandRead), reader, link);
+          message = read instanceof Promise ? await read : read;
+        } else {
+          message = await this.#readMessage(reader, link);
+        }
       } catch (e) {
         if (!link.live || this.#closed.signal.aborted || reader.ended) return;
         // The stream is out of step (gen A–C: an unknown command, a stalled or undecodable payload):
@@ -603,6 +616,42 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       this.reportError(e);
       return undefined;
     }
+    return this.#readPayload(command, reader, link);
+  }
+
+  /**
+   * The message whose command frame was just read: at once when its payload is a position that has
+   * arrived whole (a move), else through #readPayload.
+   */
+  #messageAfter(
+    frame: Uint8Array,
+    reader: ByteReader,
+    link: LinkSession,
+  ): ServerMessage | undefined | Promise<ServerMessage | undefined> {
+    const p = this.profile;
+    let command: string;
+    try {
+      command = p.commandOfFrame(frame);
+    } catch (e) {
+      // As in #readMessage: an undecodable gen D command frame was consumed whole.
+      if (!p.framed || !PymodaqDecodeError.isInstance(e)) throw e;
+      this.reportError(e);
+      return undefined;
+    }
+    if (command === ServerCommand.moveAbs || command === ServerCommand.moveRel) {
+      const position = p.positionAtHand(reader);
+      if (position !== undefined) return { command, position };
+    }
+    return this.#readPayload(command, reader, link);
+  }
+
+  /** The payload of `command`, read whole (undefined after a gen D frame that could not be used). */
+  async #readPayload(
+    command: string,
+    reader: ByteReader,
+    link: LinkSession,
+  ): Promise<ServerMessage | undefined> {
+    const p = this.profile;
     // Once the command is in, the rest of the message is due within the deadline.
     const opts = { signal: link.abort.signal, timeoutMs: this.timeoutMs };
     try {

@@ -137,6 +137,9 @@ interface Outgoing {
   reject(error: unknown): void;
 }
 
+/** Replies settled from one socket event, at most (more wake the read loop, which is fair to others). */
+const REPLIES_AT_HAND = 16;
+
 /** A session that has run this long since its last I/O event lets the event loop turn first. */
 const FAIR_SHARE_MS = 8;
 
@@ -305,12 +308,14 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
     if (this.#outgoing.length === 0 && !this.#writing && !this.#socket.writableNeedDrain) {
-      let chunks: Uint8Array[];
+      let given: readonly Uint8Array[];
       try {
-        chunks = coalesce(typeof parts === 'function' ? parts() : parts);
+        given = typeof parts === 'function' ? parts() : parts;
       } catch (e) {
         return Promise.reject(e);
       }
+      // A message of one small part (a move) is written as it is; others are joined first.
+      const chunks = given.length === 1 ? given : coalesce(given);
       if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
         this.#lastActivity = Date.now();
         this.#socket.write(chunks[0]!);
@@ -500,9 +505,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   }
 
   /** Hands a reply to the oldest waiting request; returns false when it is unsolicited or late. */
-  #settle(kind: ReplyKind, value: unknown): boolean {
+  #settle(kind: ReplyKind, value: unknown, now = Date.now()): boolean {
     const owed = this.#owed[kind];
-    const now = Date.now();
     while (owed.length > 0 && owed[0]! < now) owed.shift();
     if (owed.length > 0) {
       owed.shift();
@@ -548,6 +552,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
           this.#turnStart = performance.now();
         }
         if (reader.buffered === 0 && !(await this.#waitForMessage())) break;
+        const failed = this.#failedAtHand;
+        if (failed !== undefined) {
+          this.#failedAtHand = undefined;
+          throw failed.error;
+        }
         // Backpressure: a client that does not read what it is sent is not read from either.
         if (this.#socket.writableNeedDrain && !(await this.#drained())) break;
         const gate = this.#config.readGate?.(this);
@@ -614,10 +623,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
 
   /** `move_done` / `position_is` + its position: settles the oldest call waiting for it. */
   #position(kind: 'move_done' | 'position_is', read: Position): void {
-    this.#lastActivity = Date.now();
+    const now = Date.now();
+    this.#lastActivity = now;
     const position: Position = { value: read.value, units: read.units ?? this.#units };
     if (read.units !== undefined && read.units !== '') this.#units = read.units;
-    const solicited = this.#settle(kind, position);
+    const solicited = this.#settle(kind, position, now);
     if (this.#config.listened('position'))
       this.emit('position', { client: this.info(), kind, position, solicited });
   }
@@ -663,9 +673,37 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   #wakeUp = (): void => {
     this.#turnStart = performance.now();
     const wake = this.#wake;
+    if (wake === undefined) return;
+    // Replies to moves and position queries that arrived whole are settled here, without a turn of the
+    // read loop (moves are a hot path); the loop wakes for anything else, for the end, or for a failure.
+    if (this.#repliesAtHand() && this.#reader.buffered === 0 && !this.#reader.ended) return;
     this.#wake = undefined;
-    wake?.();
+    wake();
   };
+
+  /** An error met by #repliesAtHand, for the read loop to handle as its own. */
+  #failedAtHand: { error: unknown } | undefined;
+
+  /** Settles the position replies buffered whole (at most a few); true when it took any. */
+  #repliesAtHand(): boolean {
+    if (this.#stop.signal.aborted || this.#socket.writableNeedDrain) return false;
+    const profile = this.#config.profile;
+    const atHand = this.#atHand;
+    let took = false;
+    try {
+      for (let i = 0; i < REPLIES_AT_HAND; i++) {
+        const command = profile.positionReplyAtHand(this.#reader, atHand);
+        if (command === undefined) break;
+        took = true;
+        this.#position(command as 'move_done' | 'position_is', atHand.position!);
+      }
+    } catch (e) {
+      // A throwing `position` listener: the loop reports it as it would have.
+      this.#failedAtHand = { error: e };
+      return false;
+    }
+    return took;
+  }
 
   async #dispatch(command: string, deadline: number): Promise<void> {
     const { profile, maxInfosBytes } = this.#config;

@@ -2,7 +2,7 @@
 // half-finished clients, hostile lengths and XML, unknown commands. Each is a clear typed error on that
 // one connection; the server keeps serving the others (spec §9 a, d, e, f, g, i).
 
-import { EofError, encodeFrameHeader, LimitExceededError, TimeoutError } from '@labwire/framing';
+import { concatBytes, EofError, encodeFrameHeader, LimitExceededError, TimeoutError } from '@labwire/framing';
 import {
   ClientTypeError,
   NoClientError,
@@ -92,6 +92,47 @@ describe.each(ALL)('generation %s: server robustness', (gen) => {
     await expect(pending).rejects.toSatisfy((e) => PeerGoneError.isInstance(e));
     expect((await left).reason).toMatch(/without Quit|connection lost/);
     await stillServes(server);
+  });
+
+  it('settles replies that arrive together or split, in order, and reports each position', async () => {
+    const { server, port } = await startServer(gen);
+    track(server);
+    const raw = await RawClient.connect(port, gen);
+    const joined = nextEvent(server, 'client', (c) => c.type === 'ACTUATOR');
+    raw.identify('ACTUATOR');
+    const client = await joined;
+    const seen: { value: number; solicited: boolean }[] = [];
+    server.on('position', (e) => seen.push({ value: e.position.value, solicited: e.solicited }));
+    const moves = [1.5, -2.25, 3].map((v) => server.moveAbs(v, { client: client.id }));
+    const asked = async () => {
+      expect(await raw.profile.readCommand(raw.reader)).toBe('move_abs');
+      return (await raw.profile.readPosition(raw.reader)).value;
+    };
+    for (const v of [1.5, -2.25, 3]) expect(await asked()).toBe(v);
+    const reply = (v: number) => concatBytes([raw.command('move_done'), raw.profile.encodePosition(v)]);
+    const third = reply(3);
+    // Two whole replies and part of the third in one write, the rest of the third later.
+    raw.write(reply(1.5), reply(-2.25), third.subarray(0, 7));
+    expect((await moves[0]!).value).toBe(1.5);
+    expect((await moves[1]!).value).toBe(-2.25);
+    raw.write(third.subarray(7));
+    expect((await moves[2]!).value).toBe(3);
+    // A reply nobody asked for is reported as unsolicited, and the next call still gets its own.
+    const unsolicited = nextEvent(server, 'position', (e) => !e.solicited);
+    raw.write(reply(9));
+    expect((await unsolicited).position.value).toBe(9);
+    const next = server.moveAbs(4, { client: client.id });
+    expect(await asked()).toBe(4);
+    raw.write(reply(4));
+    expect((await next).value).toBe(4);
+    expect(seen).toEqual([
+      { value: 1.5, solicited: true },
+      { value: -2.25, solicited: true },
+      { value: 3, solicited: true },
+      { value: 9, solicited: false },
+      { value: 4, solicited: true },
+    ]);
+    raw.destroy();
   });
 
   it('reports a message cut short by EOF with the bytes that arrived', async () => {

@@ -351,7 +351,9 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         this.#start(job);
       }
       if (this.#queueHead === this.#queue.length && this.#queueHead > 0) {
-        this.#queue.length = 0;
+        // pop() for the usual one or two slots: setting `length` is a runtime call in V8 (~10× slower).
+        if (this.#queueHead <= 4) for (let i = this.#queueHead; i > 0; i--) this.#queue.pop();
+        else this.#queue.length = 0;
         this.#queueHead = 0;
       }
     } finally {

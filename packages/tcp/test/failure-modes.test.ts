@@ -64,6 +64,9 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
     await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 120 : 0) });
     await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, desync: 'reconnect' });
     const { reasons } = record(tcp);
+    // Connected first: the 40 ms deadline is for the reply, not for a connect on a loaded machine (a
+    // request that timed out before its write desynchronises nothing).
+    await tcp.connect({ timeoutMs: 10_000 });
     const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
     expect(codeOf(a)).toBe('Timeout');
     const b = await tcp.request(taggedRequest(2), reply24);
@@ -79,6 +82,7 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
       desync: 'drain',
       drainQuietMs: 150,
     });
+    await tcp.connect({ timeoutMs: 10_000 });
     const a = await settle(tcp.request(taggedRequest(1), reply24, { timeoutMs: 40 }));
     expect(codeOf(a)).toBe('Timeout');
     const b = await tcp.request(taggedRequest(2), reply24);

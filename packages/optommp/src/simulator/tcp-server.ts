@@ -378,7 +378,9 @@ export class OptoMmpTcpServer implements AsyncDisposable {
       if (c.blocked) break;
     }
     if (c.queueHead === c.queue.length) {
-      c.queue.length = 0;
+      // pop() for the usual one or two slots: setting `length` is a runtime call in V8 (~10× slower).
+      if (c.queueHead <= 4) for (let i = c.queueHead; i > 0; i--) c.queue.pop();
+      else c.queue.length = 0;
       c.queueHead = 0;
     } else if (c.queueHead > 1024) {
       c.queue.splice(0, c.queueHead);

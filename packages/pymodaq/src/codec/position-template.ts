@@ -75,13 +75,13 @@ export class PositionTemplates {
   /**
    * The position at the head of the reader, when it is there whole, no other read is in line, and it
    * matches the expected template; it is then consumed. Otherwise undefined and nothing is consumed.
-   * The result is what the general decoder makes of the same bytes.
+   * The result is what the general decoder makes of the same bytes (`lean`: only `{ value, units }`).
    */
-  readAtHand(reader: ByteReader): Position | undefined {
+  readAtHand(reader: ByteReader, lean = false): Position | undefined {
     const n = this.expectedLength();
     if (n === 0 || !readerIdle(reader) || reader.buffered < n) return undefined;
     const got = reader.peek(n);
-    const position = this.match(got, 0, false);
+    const position = this.match(got, 0, lean);
     if (position === undefined) return undefined;
     const before = reader.buffered;
     const consuming = consumePeeked(reader, n);

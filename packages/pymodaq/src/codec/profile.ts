@@ -214,6 +214,57 @@ export class PymodaqProfile implements WireProfile {
     return undefined;
   }
 
+  /**
+   * @internal
+   * A command of `out.positionAfter` and its position, when both are buffered whole, no read is in line
+   * and the position matches its template: consumed together, the position in `out.position`. Anything
+   * else (another command, a partial message, bytes that do not decode) consumes nothing and returns
+   * undefined, for the general read to handle. Never throws.
+   */
+  positionReplyAtHand(reader: ByteReader, out: CommandAtHand): string | undefined {
+    out.position = undefined;
+    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    const src = reader.peek(PEEK_MESSAGE_BYTES);
+    const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
+    if (length > this.#maxCommandFrame || 4 + length > src.length) return undefined;
+    const used = 4 + length;
+    let command: string;
+    try {
+      command = this.#commandOf(src.subarray(4, used));
+    } catch {
+      return undefined;
+    }
+    if (!out.positionAfter.has(command)) return undefined;
+    const position = this.#templates.match(src, used, true);
+    if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
+    out.position = position;
+    return command;
+  }
+
+  /** @internal Largest command frame payload: the `maxBytes` of a command's readFrame. */
+  get maxCommandFrame(): number {
+    return this.#maxCommandFrame;
+  }
+
+  /**
+   * @internal
+   * The command held by a command frame's payload (what `readFrame({ maxBytes: maxCommandFrame })` gave).
+   * For a read loop that reads the frame itself; throws PymodaqDecodeError like readCommand.
+   */
+  commandOfFrame(frame: Uint8Array): string {
+    return this.#commandOf(frame);
+  }
+
+  /**
+   * @internal
+   * The position at the head of the reader when it has arrived whole, no read is in line and it matches
+   * the template of the units last read: consumed at once, lean (`{ value, units }`, no DataActuator).
+   * Otherwise undefined, nothing consumed (then readPosition).
+   */
+  positionAtHand(reader: ByteReader): Position | undefined {
+    return this.#templates.readAtHand(reader, true);
+  }
+
   /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
   #consume(reader: ByteReader, n: number): boolean {
     const before = reader.buffered;

@@ -320,8 +320,13 @@ const AT_ONCE = { timeoutMs: Number.POSITIVE_INFINITY };
  * needs no allocation). With nothing queued before it, the reader takes them at once.
  */
 export function consumePeeked(reader: ByteReader, n: number): Promise<Uint8Array> {
+  // Taken at once and without a copy when nothing is in line (the usual case); else queued as a read.
+  if (reader.discard(n)) return PEEKED;
   return reader.readExactly(n, n <= SINK.length ? INTO_SINK : AT_ONCE);
 }
+
+/** What consumePeeked returns when the reader took the bytes at once (nobody reads its value). */
+const PEEKED: Promise<Uint8Array> = Promise.resolve(new Uint8Array(0));
 
 /**
  * Runs a decoder over a ByteReader under one deadline (`timeoutMs` counts for the whole message, waiting

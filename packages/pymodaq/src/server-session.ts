@@ -25,7 +25,7 @@ import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
-import { SpareBuffer } from './spare-buffer';
+import { largestArrayBytes, SpareBuffer } from './spare-buffer';
 import { coalesce, writeMessage } from './write-message';
 
 /** A connected, identified client as the server's events and `clients` show it. */
@@ -745,7 +745,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         // Gen A–C: the array block of such a stream lands in that buffer the same way.
         const start = this.#consumed();
         const data = await profile.readDetectorData(reader, { ...opts(), into: this.#spare.take() });
-        this.#spare.prepare(this.#consumed() - start - (profile.framed ? 4 : 0));
+        // Gen D: the frame lands in the buffer; A–C: the array block (what a handed-back buffer must fit).
+        this.#spare.prepare(profile.framed ? this.#consumed() - start - 4 : largestArrayBytes(data));
         const solicited = this.#settle('Done', data);
         this.emit('data', { client: this.info(), data, solicited });
         return;

@@ -1,7 +1,7 @@
 // The pre-faulted receive buffer is prepared only for streams: two large frames of the same size in a row.
 
 import { describe, expect, it } from 'vitest';
-import { SpareBuffer } from '../src/spare-buffer';
+import { largestArrayBytes, SpareBuffer } from '../src/spare-buffer';
 
 const idle = () => new Promise((r) => setImmediate(r));
 const MiB = 1024 * 1024;
@@ -54,5 +54,29 @@ describe('SpareBuffer', () => {
     spare.dispose();
     spare.recycle(new Uint8Array(frame));
     expect(spare.take()).toBeUndefined();
+  });
+
+  it('once the owner hands buffers back, a stream prepares none of its own (they would fault in for nothing)', async () => {
+    const spare = new SpareBuffer();
+    const frame = 4 * MiB;
+    spare.prepare(frame);
+    const back = new Uint8Array(frame);
+    spare.recycle(back);
+    spare.prepare(frame);
+    await idle();
+    expect(spare.take()).toBe(back);
+    // The frame received into it is still being forwarded: nothing is at hand, and nothing is allocated.
+    spare.prepare(frame);
+    await idle();
+    expect(spare.take()).toBeUndefined();
+    spare.recycle(back);
+    expect(spare.take()).toBe(back);
+    spare.dispose();
+  });
+
+  it('largestArrayBytes: the largest array block of a message (what a gen A–C frame receives into)', () => {
+    const array = (bytes: number) => ({ data: new Uint8Array(bytes) });
+    const data = { data: [{ data: [array(16), array(3 * MiB)] }, { data: [array(MiB)] }] };
+    expect(largestArrayBytes(data as unknown as Parameters<typeof largestArrayBytes>[0])).toBe(3 * MiB);
   });
 });

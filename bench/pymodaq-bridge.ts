@@ -17,9 +17,9 @@
 // (c) a stream of 32 MiB frames (2048 x 2048 <f8, at most two on their way: one being forwarded, the next
 //     arriving) against a raw frame stream of the same frame size, written as writeFrame writes and
 //     received through 'data' events (as the server's accepted socket must) into a fresh buffer per frame
-//     (the server keeps each frame) (target >= 0.60). Bridge as its own process: a bridge forwards each byte twice (in, out), so in one thread
-//     with both peers it cannot pass 0.5 of a single raw transfer by construction; the in-process figure
-//     is reported too.
+//     (the server keeps each frame) (target >= 0.60). Bridge as its own process: a bridge forwards each
+//     byte twice (in, out), so in one thread with both peers it cannot pass 0.5 of a single raw transfer
+//     by construction; the in-process figure is reported too.
 //
 // This file doubles as the bridge process: `node … bench/pymodaq-bridge.ts --bridge-child <serverPort>`
 // prints `{"port":N}` once listening and runs until its stdin closes.

@@ -1,5 +1,9 @@
 import { labwireLibrary } from '@labwire/tsup-config';
 import type { Options } from 'tsup';
 
-const config: Options = labwireLibrary({ index: 'src/index.ts', codec: 'src/codec/index.ts', simulator: 'src/simulator/index.ts' });
+const config: Options = labwireLibrary({
+  index: 'src/index.ts',
+  codec: 'src/codec/index.ts',
+  simulator: 'src/simulator/index.ts',
+});
 export default config;

@@ -19,6 +19,7 @@ import {
   type OperationOptions,
   type ReadUntilResult,
   TimeoutError,
+  withDeadline,
 } from '@labwire/framing';
 import { ConnectionLostError, type LoggerLike, NotConnectedError, toLogger } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
@@ -1046,27 +1047,6 @@ function within(
   deadlineAt: number,
   signal: AbortSignal | undefined,
   op: string,
-): Promise<void> {
-  const timeoutMs = remaining(deadlineAt);
-  return new Promise<void>((resolve, reject) => {
-    let done = false;
-    const finish = (error?: unknown) => {
-      if (done) return;
-      done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => finish(new TimeoutError(op, timeoutMs)), timeoutMs)
-      : undefined;
-    const onAbort = () => finish(new AbortedError(op, signal?.reason));
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    promise.then(() => finish(), finish);
-  });
+): Promise<unknown> {
+  return withDeadline(promise, op, remaining(deadlineAt), signal);
 }

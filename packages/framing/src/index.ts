@@ -15,8 +15,28 @@ export {
   type ReadUntilResult,
   readAll,
 } from './byte-reader';
-export { bytesEqual, concatBytes, fromLatin1, hexExcerpt, latin1, toBytes, viewOf } from './bytes';
-export { armDeadline, checkTimeout, type Deadline, type OperationOptions } from './deadline';
+export {
+  bytesEqual,
+  concatBytes,
+  fromLatin1,
+  hexExcerpt,
+  latin1,
+  readU32BE,
+  splitAt,
+  toBytes,
+  viewOf,
+  writeU32BE,
+} from './bytes';
+export { type CombinedSignal, combineSignals } from './combined-signal';
+export {
+  armDeadline,
+  checkTimeout,
+  type Deadline,
+  delay,
+  type OperationOptions,
+  withDeadline,
+} from './deadline';
+export { DeadlineTimer, type Expiring } from './deadline-timer';
 export {
   AbortedError,
   brandError,
@@ -47,6 +67,7 @@ export {
   sendAll,
   type WritableLike,
 } from './send-all';
+export { COALESCE_BYTES, coalesce, sendParts } from './send-parts';
 
 /** A logger a library may be given; labwire never writes to the console itself. */
 export interface Logger {

@@ -4,7 +4,8 @@
 import { ByteReader, EofError, encodeFrame, LimitExceededError, OnreadSource } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, LendingSocket, splitAt } from './helpers';
+import { splitAt } from '../src/bytes';
+import { chunksOf, LendingSocket } from './helpers';
 
 type Op =
   | { t: 'exact'; n: number }

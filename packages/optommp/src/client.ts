@@ -3,7 +3,7 @@
 // analog points, packed states and quality, scratch pad (bits, int32, float, strings, int64), SNAP banks,
 // raw block and quadlet access, Powerup Clear, and polling.
 
-import { type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
+import { delay, type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
 import { toLogger } from '@labwire/tcp';
 import { Budget } from './budget';
 import {
@@ -1044,7 +1044,7 @@ export class OptoMmpClient implements AsyncDisposable {
       if (options.count !== undefined && sequence + 1 >= options.count) return;
       // Fixed rate: the next sample starts at started + (k+1)·interval; a late round starts at once.
       const wait = started + (sequence + 1) * intervalMs - performance.now();
-      if (wait > 0 && !(await sleep(wait, options.signal))) return;
+      if (wait > 0 && !(await delay(wait, options.signal))) return;
     }
   }
 
@@ -1077,25 +1077,6 @@ function copy(data: Uint8Array): Uint8Array {
 
 /** Write responses carry no data. */
 function ignore(): void {}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts; never leaves a timer behind. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function analogPointOf(v: DataView, at: number): AnalogPoint {
   return {

@@ -21,6 +21,8 @@ import {
   type ByteReader,
   ClosedError,
   checkTimeout,
+  coalesce,
+  combineSignals,
   type Logger,
   type OperationOptions,
   TimeoutError,
@@ -41,7 +43,6 @@ import {
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
-import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, ProtocolError, UnknownCommandError } from './errors';
@@ -52,7 +53,6 @@ import {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-import { coalesce } from './write-message';
 
 export interface PymodaqClientOptions {
   /** The wire generation (`'A'`, `'B'`, `'C1'`…`'C4'`, `'D'`) or the server's PyMoDAQ version (`'4.4'`, `'5.0'`). */

@@ -9,24 +9,26 @@ import {
   AbortedError,
   ByteReader,
   ClosedError,
+  coalesce,
+  DeadlineTimer,
   EofError,
+  type Expiring,
   LabwireError,
   LimitExceededError,
   type Logger,
   type OperationOptions,
   SEND_SLICE_BYTES,
   StreamError,
+  sendParts,
   TimeoutError,
 } from '@labwire/framing';
 import type { DataToExport, Position, PymodaqProfile } from './codec';
 import type { CommandAtHand } from './codec/profile';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
-import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
 import { SpareBuffer } from './spare-buffer';
-import { coalesce, writeMessage } from './write-message';
 
 /** A connected, identified client as the server's events and `clients` show it. */
 export interface PymodaqServerClient {
@@ -348,7 +350,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
           continue;
         }
         try {
-          await writeMessage(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
+          await sendParts(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
           this.#lastActivity = Date.now();
           m.resolve();
         } catch (e) {
@@ -420,7 +422,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         const quit = commandBytes(this.#config.profile, ClientCommand.quit);
         // After what is being written (a message is never cut); what was still queued is dropped below.
         for (let i = 0; i < 100 && this.#writing; i++) await new Promise((r) => setTimeout(r, 10));
-        if (!this.#writing) await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
+        if (!this.#writing) await sendParts(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
         // The peer may already be gone; closing goes ahead regardless.
       }

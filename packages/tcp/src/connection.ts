@@ -25,6 +25,7 @@ import {
   OnreadSource,
   type OperationOptions,
   TimeoutError,
+  withDeadline,
 } from '@labwire/framing';
 import {
   ConnectFailedError,
@@ -641,25 +642,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncD
 
   /** Waits for `attempt` within a deadline and a signal; the attempt itself goes on. */
   #within(attempt: Promise<Link>, timeoutMs: number, signal: AbortSignal | undefined): Promise<Link> {
-    return new Promise<Link>((resolve, reject) => {
-      let done = false;
-      const finish = (error: unknown, link?: Link) => {
-        if (done) return;
-        done = true;
-        deadline.clear();
-        if (error === undefined) resolve(link!);
-        else reject(this.#stamp(error, 'connect'));
-      };
-      const deadline = armDeadline(
-        timeoutMs,
-        signal,
-        () => finish(new TimeoutError('connect', timeoutMs)),
-        (reason) => finish(new AbortedError('connect', reason)),
-      );
-      attempt.then(
-        (link) => finish(undefined, link),
-        (error: unknown) => finish(error),
-      );
+    return withDeadline(attempt, 'connect', timeoutMs, signal).catch((error: unknown) => {
+      throw this.#stamp(error, 'connect');
     });
   }
 

@@ -8,7 +8,7 @@
 //   nothing consumed) anything else, which then goes the general path, so errors stay those of `readX`;
 // - `xSync` = `xNow ?? readX` over a complete buffer (gen D payloads), where running out is a TruncatedError.
 
-import { hexExcerpt, LimitExceededError } from '@labwire/framing';
+import { hexExcerpt, LimitExceededError, readU32BE } from '@labwire/framing';
 import type { Check } from './checks';
 import { type DtypeInfo, parseDtype, readElement, viewFor } from './dtype';
 import { UnsupportedValueError } from './errors';
@@ -21,10 +21,6 @@ import { strBytes, strRuns, type WireWriter } from './wire-writer';
 // numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
 const MAX_DTYPE_BYTES = 32;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function be32(b: Uint8Array): number {
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-}
 
 function u32At(src: Uint8Array, p: number): number {
   return ((src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!) >>> 0;
@@ -60,7 +56,7 @@ export function asciiAt(src: Uint8Array, from: number, to: number): string | und
 
 export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
   const at = ctx.offset;
-  const value = be32(ctx.take(4) ?? (yield 4));
+  const value = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `${meaning} ${value}`);
   return value;
 }
@@ -68,7 +64,7 @@ export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
 /** A list/container count, checked against maxListItems before anything is read. */
 export function* readCount(ctx: PullContext, what = 'items'): Pull<number> {
   const at = ctx.offset;
-  const count = be32(ctx.take(4) ?? (yield 4));
+  const count = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `u32 ${count} (${what})`);
   if (count > ctx.limits.maxListItems) {
     throw new LimitExceededError(
@@ -86,7 +82,7 @@ export function* readLengthPrefixed(
   maxBytes = ctx.limits.maxStringBytes,
 ): Pull<Uint8Array> {
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   if (n > maxBytes) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
@@ -112,7 +108,7 @@ export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): str
 
 export function* readStr(ctx: PullContext): Pull<string> {
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   if (n > ctx.limits.maxStringBytes) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
@@ -156,7 +152,7 @@ function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
 export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
   const info = yield* readDtype(ctx);
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `nbytes ${n}`);
   if (n !== info.itemsize) {
     // numpy would take the first item of a longer block and fail on a shorter one; labwire wants exactly one.
@@ -216,7 +212,7 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
   const shapeAt = ctx.offset;
   const dims = ctx.take(4 * ndim) ?? (yield 4 * ndim);
   const shape: number[] = [];
-  for (let i = 0; i < ndim; i++) shape.push(be32(dims.subarray(4 * i, 4 * i + 4)));
+  for (let i = 0; i < ndim; i++) shape.push(readU32BE(dims, 4 * i));
   ctx.note(shapeAt, 4 * ndim, () => `shape [${shape.join(', ')}]`);
   if (shapeProduct(shape) * info.itemsize !== nbytes) {
     throw ctx.error(

@@ -7,6 +7,7 @@
 // overlap, so writers may be nested or interleaved (a writer abandoned without release() only strands its
 // region until the arena is replaced); a message that outgrows its region moves to memory of its own.
 
+import { writeU32BE } from '@labwire/framing';
 import { UnsupportedValueError } from './errors';
 
 const ARENA_BYTES = 64 * 1024;
@@ -28,7 +29,7 @@ const encoder = new TextEncoder();
 export function strBytes(text: string): Uint8Array {
   const body = encoder.encode(text);
   const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, false);
+  writeU32BE(out, 0, body.length);
   out.set(body, 4);
   return out;
 }

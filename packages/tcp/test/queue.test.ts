@@ -166,7 +166,7 @@ describe('link sends at the edges', () => {
     await using conn = new Connection('127.0.0.1', server.port, quick);
     const link = await conn.connect();
     const r = await settle(link.send(new Uint8Array(32 * 1024 * 1024), { timeoutMs: 100 }));
-    expect(codeOf(r)).toBe('Timeout');
+    expect(codeOf(r)).toBe('SendTimeout');
     expect(link.downReason).toBe('desync');
   });
 });

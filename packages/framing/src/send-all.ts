@@ -1,6 +1,7 @@
 // sendAll: the `check_sended` of the Python seeds, done with backpressure and a deadline.
 // Node's write() never blocks: it queues in user space and returns false above the high-water mark.
-// Ignoring that grows memory without bound against a peer that does not read (F8), so sendAll writes
+// Ignoring that grows memory without bound against a peer that does not read
+// (docs/protocols/tcpinterface.md F8), so sendAll writes
 // in bounded slices and waits for 'drain' between them, under one deadline for the whole call.
 
 import { armDeadline, checkTimeout, type OperationOptions } from './deadline';

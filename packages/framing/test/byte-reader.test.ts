@@ -96,7 +96,7 @@ describe('EOF in the middle of each primitive carries the partial bytes', () => 
   });
 });
 
-describe('a read that times out or is aborted consumes nothing (G2)', () => {
+describe('a read that times out or is aborted consumes nothing (docs/protocols/tcpinterface.md G2)', () => {
   const primitives: [
     string,
     (r: ByteReader, o: { timeoutMs?: number; signal?: AbortSignal }) => Promise<unknown>,

@@ -1,10 +1,10 @@
-// TcpBus: Pyrame's cmd_tcp bus as a library (cmd_tcp.md §2, §4–§9). A registry of links keyed by
+// TcpBus: Pyrame's cmd_tcp bus as a library (docs/protocols/cmd_tcp.md §2, §4–§9). A registry of links keyed by
 // caller-chosen ids; `init` parses and stores (no I/O), `config` resolves and connects, `inval` undoes
 // config, `deinit` forgets. Links whose endpoints resolve to the same canonical key share one connection,
 // reference-counted (Q4 kept; Q2 and Q3 fixed: the key is computed per link, the last `inval` closes).
 // Every I/O call has one deadline (Q5), EOF is an error with the bytes that arrived (Q1), a timed-out read
 // consumes nothing (Q10), and `wrnrd*` is one atomic request per link, so concurrent callers each get their
-// own reply (tcpinterface.md G8).
+// own reply (docs/protocols/tcpinterface.md G8).
 
 import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
@@ -947,7 +947,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     return mapped;
   }
 
-  /** A transport error as a bus error with Pyrame's message (cmd_tcp.md §5). */
+  /** A transport error as a bus error with Pyrame's message (docs/protocols/cmd_tcp.md §5). */
   #failure(
     error: unknown,
     link: Link,

@@ -1,4 +1,4 @@
-// The `tcp` link kind: cmd_tcp's parameters (cmd_tcp.md §3.3) and a channel over a Connection and a
+// The `tcp` link kind: cmd_tcp's parameters (docs/protocols/cmd_tcp.md §3.3) and a channel over a Connection and a
 // RequestQueue of @labwire/tcp.
 //
 // conf_string keys: host, port (required); timeout (seconds, `undef` = the bus default, 60 s); and, as

@@ -1,20 +1,9 @@
 // @labwire/pymodaq: PyMoDAQ's TCP/IP remote control for every wire generation (A, B, C1–C4, D):
 // actuator and detector client roles, a server, and the codec (also at `@labwire/pymodaq/codec`).
 
-export {
-  type ActuatorHandlers,
-  type MoveContext,
-  type MoveResult,
-  PymodaqActuator,
-  type PymodaqActuatorEvents,
-  type PymodaqActuatorOptions,
-} from './actuator';
-export {
-  defaultSettings,
-  type PymodaqClientEvents,
-  type PymodaqClientOptions,
-  type ServerMessage,
-} from './client-role';
+export type { MoveResult, PymodaqActuatorEvents, PymodaqActuatorOptions } from './actuator';
+export { type ActuatorHandlers, type MoveContext, PymodaqActuator } from './actuator';
+export type { LinkSession, PymodaqClientEvents, ServerMessage } from './client-role';
 export {
   type CodecLimits,
   type DataDim,
@@ -24,27 +13,18 @@ export {
   NdArray,
   type Position,
   type PymodaqProfile,
-  type PyValue,
   resolveProfile,
-  type TypedArray,
   type WireProfile,
 } from './codec';
-export {
-  CLIENT_COMMANDS,
-  CLIENT_TYPES,
-  ClientCommand,
-  type ClientType,
-  GRAB_DIMS,
-  type GrabDim,
-  SERVER_COMMANDS,
-  ServerCommand,
-} from './commands';
-export {
-  type DetectorHandlers,
-  PymodaqDetector,
-  type PymodaqDetectorEvents,
-  type PymodaqDetectorOptions,
-} from './detector';
+export type { MessageCodec } from './codec/messages';
+export type { TypedArray } from './codec/nd-array';
+export type { CommandAtHand } from './codec/profile';
+export type { Pull, PullContext, TraceEntry } from './codec/pull';
+export type { PyDict, PyScalar, PyTuple, PyValue } from './codec/values';
+export type { FrameMark, WireWriter } from './codec/wire-writer';
+export { type ClientType, GRAB_DIMS, type GrabDim } from './commands';
+export type { DetectorHandlers, PymodaqDetectorEvents, PymodaqDetectorOptions } from './detector';
+export { PymodaqDetector } from './detector';
 export {
   ClientTypeError,
   HandlerError,
@@ -54,22 +34,19 @@ export {
   UnknownCommandError,
   XmlError,
 } from './errors';
+export type { ParameterXmlLimits } from './parameter-xml';
 export {
   applyParameter,
   findParameter,
   type ParameterNode,
-  type ParameterXmlLimits,
   parameter,
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-export {
-  PymodaqServer,
-  type PymodaqServerEvents,
-  type PymodaqServerOptions,
-  type ServerCallOptions,
-  type ServerRole,
-} from './server';
+export type { PymodaqServerEvents, PymodaqServerOptions, ServerCallOptions } from './server';
+export { PymodaqServer, type ServerRole } from './server';
 export type { PymodaqServerClient } from './server-session';
-export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
-export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';
+export type { GaussianDetectorOptions } from './sim/gaussian-detector';
+export { GaussianDetector } from './sim/gaussian-detector';
+export type { SimulatedStageOptions } from './sim/simulated-stage';
+export { SimulatedStage } from './sim/simulated-stage';

@@ -1,4 +1,4 @@
-// Ways to cut a byte stream into chunks, for chunking-invariance tests (spec G1, F1).
+// Ways to cut a byte stream into chunks, for chunking-invariance tests (docs/protocols/tcpinterface.md G1, F1).
 
 import type net from 'node:net';
 import { randomInt } from './random';

@@ -1,4 +1,4 @@
-// Primitives shared by every generation (spec §2): u32 BE lengths, UTF-8 strings, numeric blocks and
+// Primitives shared by every generation (docs/protocols/pymodaq.md §2): u32 BE lengths, UTF-8 strings, numeric blocks and
 // array blocks. Each decoder checks a length against its limit before requesting the bytes.
 //
 // Every read primitive comes in up to three forms:
@@ -148,7 +148,7 @@ function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
   return info;
 }
 
-/** Numeric block (spec §2): `str dtype` + `u32 nbytes` + the value. A `|b1` scalar becomes a boolean. */
+/** Numeric block (docs/protocols/pymodaq.md §2): `str dtype` + `u32 nbytes` + the value. A `|b1` scalar becomes a boolean. */
 export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
   const info = yield* readDtype(ctx);
   const at = ctx.offset;
@@ -194,7 +194,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * Array block, gen B–D (spec §2): dtype, nbytes, ndim, dims, data. Gen B squeezes, gen C/D apply
+ * Array block, gen B–D (docs/protocols/pymodaq.md §2): dtype, nbytes, ndim, dims, data. Gen B squeezes, gen C/D apply
  * atleast_1d; the wire shape is kept in `wireShape` when that changes it.
  */
 export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): Pull<NdArray> {
@@ -230,7 +230,7 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
 }
 
 /**
- * Array block, gen A (spec §3): dtype, nbytes, nrow, ncol, data. The receiver reshapes to (nrow, ncol)
+ * Array block, gen A (docs/protocols/pymodaq.md §3): dtype, nbytes, nrow, ncol, data. The receiver reshapes to (nrow, ncol)
  * when ncol is not 0, then squeezes.
  */
 export function* readArrayA(ctx: PullContext): Pull<NdArray> {
@@ -383,7 +383,7 @@ export function plainItemNow(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
   return value;
 }
 
-/** The kinds every generation reads alike (spec §2): `string`, `bytes`, `scalar`; undefined for others. */
+/** The kinds every generation reads alike (docs/protocols/pymodaq.md §2): `string`, `bytes`, `scalar`; undefined for others. */
 export function readPlainKind(ctx: PullContext, kind: string | undefined): Pull<PyValue> | undefined {
   switch (kind) {
     case 'string':
@@ -501,7 +501,7 @@ export const bytesSync = (ctx: PullContext): Uint8Array => pullNow(ctx, readByte
 
 export type ScalarRule = 'any' | 'python';
 
-// What a Python int / float / bool / complex becomes through np.array([x]) (spec §2): numpy picks <i8
+// What a Python int / float / bool / complex becomes through np.array([x]) (docs/protocols/pymodaq.md §2): numpy picks <i8
 // (<i4 on Windows with numpy < 2) or <u8 for 2^63..2^64-1, <f8, |b1, <c16. Big-endian hosts give `>`.
 const PYTHON_SCALAR_DTYPES = new Set([
   '<i8',

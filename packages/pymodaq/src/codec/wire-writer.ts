@@ -105,7 +105,7 @@ export class WireWriter {
     this.#cap = this.#pos;
   }
 
-  /** Spec §2: every length, count and dimension is a u32 big-endian; negative values are refused. */
+  /** docs/protocols/pymodaq.md §2: every length, count and dimension is a u32 big-endian; negative values are refused. */
   u32(value: number, what = 'u32'): this {
     if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
       throw new UnsupportedValueError(`${what} ${value} does not fit a u32 (0..${U32_MAX})`);
@@ -180,7 +180,7 @@ export class WireWriter {
     return this;
   }
 
-  /** `str`: `u32 n` + UTF-8, where n counts bytes (spec §2). */
+  /** `str`: `u32 n` + UTF-8, where n counts bytes (docs/protocols/pymodaq.md §2). */
   str(text: string): this {
     const n = text.length;
     if (n <= 64) {

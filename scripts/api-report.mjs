@@ -94,14 +94,17 @@ for (const e of entryPoints()) {
   });
   const report = path.relative(root, path.join(reportFolder, `${e.entry}.api.md`));
   if (result.apiReportChanged && check) stale.push(report);
-  else if (!result.succeeded) failed.push(`${e.pkg} ${e.entry}: api-extractor failed (${result.errorCount} errors)`);
+  else if (!result.succeeded)
+    failed.push(`${e.pkg} ${e.entry}: api-extractor failed (${result.errorCount} errors)`);
   else if (result.apiReportChanged) console.log(`api: updated ${report}`);
 }
 fs.rmSync(temp, { recursive: true, force: true });
 
 for (const f of failed) console.error(`api: ${f}`);
 if (stale.length > 0) {
-  console.error(`api: ${stale.length} report(s) differ from the built surface (run pnpm build && pnpm api, review, commit):`);
+  console.error(
+    `api: ${stale.length} report(s) differ from the built surface (run pnpm build && pnpm api, review, commit):`,
+  );
   for (const s of stale) console.error(`  ${s}`);
 }
 process.exit(stale.length > 0 || failed.length > 0 ? 1 : 0);

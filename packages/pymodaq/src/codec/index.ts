@@ -2,7 +2,7 @@
 // sockets). See docs/codec.md.
 
 export type { MessagePart, MessageParts } from './decode';
-export { decodeMessage, decodeValue, MessageDecoder } from './decode';
+export { decodeFramePayload, decodeMessage, decodeValue, MessageDecoder } from './decode';
 export type { Complex, DtypeInfo, DtypeKind, Element } from './dtype';
 export type { PymodaqDecodeErrorOptions } from './errors';
 export {
@@ -22,6 +22,7 @@ export {
   explainFrame,
 } from './explain';
 export type { JsonValue } from './json';
+export { toJsonValue } from './json';
 export type { CodecLimits } from './limits';
 export type { Position } from './messages';
 export type { TypedArray } from './nd-array';
@@ -37,6 +38,9 @@ export type {
   DteClass,
   DwaClass,
   ExtraAttribute,
+  PyDict,
+  PyScalar,
+  PyTuple,
   PyValue,
 } from './values';
 export {
@@ -50,10 +54,19 @@ export {
   type DataWithAxes,
   DTE_CLASSES,
   DWA_CLASSES,
+  dataActuator,
   dataFromPlugins,
   dataToExport,
+  dataWithAxes,
   isDataToExport,
   type ParameterWithPath,
+  parameterWithPath,
+  pyComplex,
+  pyDict,
+  pyFloat,
+  pyInt,
+  pyScalar,
+  pyTuple,
 } from './values';
 export type { ReadDetectorOptions, ReadStringOptions, ReadValueOptions, ValueKind } from './wire-profile';
 export { type EncodeOptions, GENERATIONS, type Generation, type WireProfile } from './wire-profile';

@@ -46,6 +46,12 @@ const DEFAULT_DOC = [
   ['bench/cases/pymodaq.', 'pymodaq'],
 ];
 
+/**
+ * Files that cite a published external specification by its own section numbers, not a doc of ours:
+ * Sparkplug B 3.0 (Eclipse Foundation), cited as "§6.4.17" by the sparkplug package and the gateway.
+ */
+const EXTERNAL_SPEC = ['packages/sparkplug/', 'apps/gateway/'];
+
 const defaultDoc = (file) => DEFAULT_DOC.find(([prefix]) => file.startsWith(prefix))?.[1];
 
 // --- files and the regions of them that may hold citations --------------------------------------------
@@ -123,13 +129,13 @@ const TOKEN = new RegExp(
   [
     String.raw`(?<doc>(?<![\w./-])(?<prefix>docs/protocols/)?(?<docName>${DOC_NAMES.join('|')})\.md\b)`,
     String.raw`(?<spec>\b[Ss]pec\b)`,
-    String.raw`(?<sec>§(?<num>${NUM})(?:\s*[–-]\s*§?(?<numTo>${NUM}))?(?:\s+(?<letters>[a-z](?:,\s*[a-z])*)(?=[)\],.;:'"\`]|\s*$))?)`,
-    String.raw`(?<id>(?<![\w:-])(?!F(?:16|32|64)\b)(?<idKind>[FGQD])(?<idNum>\d{1,2})(?:\s*[–-]\s*\k<idKind>?(?<idTo>\d{1,2}))?(?![\w\\[=(]))`,
+    String.raw`(?<sec>(?<!RFC \d{3,5} )§(?<num>${NUM})(?:\s*[–-]\s*§?(?<numTo>${NUM}))?(?:\s+(?<letters>[a-z](?:,\s*[a-z])*)(?=[)\],.;:'"\`]|\s*$))?)`,
+    String.raw`(?<id>(?<![\w:-])(?!F(?:16|32|64)\b)(?<idKind>[FGQD])(?<idNum>[1-9]\d?)(?:\s*[–-]\s*\k<idKind>?(?<idTo>\d{1,2}))?(?![\w\\[=(]))`,
     String.raw`(?<bug>\bbug (?<bugLetter>[a-n])\b(?![\w-]))`,
   ].join('|'),
   'g',
 );
-// In TOKEN, `id` skips F16/F32/F64 (float widths, not failure modes) and ids glued to `:`, `\`, `[`, `=`,
+// In TOKEN, `sec` skips sections of RFCs ("RFC 4253 §4.2"); `id` skips F0 (an address) and F16/F32/F64 (float widths, not failure modes) and ids glued to `:`, `\`, `[`, `=`,
 // `(` (test data and code such as 'R:Q2', 'Q2\n', F64[0]).
 /** What may stand between two parts of one citation run ("cmd_tcp.md §5, Q4", "G7, G14", "§5.5 and §6.4"). */
 const RUN_GAP = /^[\s,;/–`-]*(?:(?:and|or|goals?)\s+)?$/;
@@ -269,6 +275,7 @@ const usage = new Map(); // "doc key" -> count
 const unnamed = []; // files whose citations are all bare: the reader is not told which doc they mean
 
 for (const file of listFiles()) {
+  if (EXTERNAL_SPEC.some((prefix) => file.startsWith(prefix))) continue;
   const { text, cites, edits } = scanFile(file);
   for (const c of cites) {
     citeCount++;

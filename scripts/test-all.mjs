@@ -60,6 +60,11 @@ const steps = [
   ['promise safety and import cycles (eslint, typed)', 'pnpm', ['exec', 'eslint', '.']],
   ['layer boundaries (turbo)', 'pnpm', ['exec', 'turbo', 'boundaries']],
   [
+    'protocol citations resolve to docs/protocols (none left to rewrite)',
+    'node',
+    ['scripts/cite-protocol-docs.mjs', '--check', '--strict'],
+  ],
+  [
     'changesets parse into a release plan',
     'pnpm',
     ['exec', 'changeset', 'status', '--verbose', `--since=${changesetBase()}`],
@@ -79,6 +84,9 @@ const steps = [
       '--output-logs=new-only',
     ],
   ],
+  // The reports are read from dist/*.d.ts: every package built (cached by turbo after package-check).
+  ['build every package (turbo)', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']],
+  ['API reports match the built surface (api-extractor)', 'node', ['scripts/api-report.mjs', '--check']],
   ...(skipRelease || !fs.existsSync(path.join(root, 'scripts/release-check.mjs'))
     ? []
     : [['release check (pack, install, import)', 'node', ['scripts/release-check.mjs']]]),

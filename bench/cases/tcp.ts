@@ -34,7 +34,7 @@ async function tcpPingPong(count: number): Promise<number> {
   return count / seconds;
 }
 
-// --- latency (spec G11) and deadline overshoot (spec G3) ----------------------------------------------
+// --- latency (docs/protocols/tcpinterface.md G11) and deadline overshoot (docs/protocols/tcpinterface.md G3) ----------------------------------------------
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;

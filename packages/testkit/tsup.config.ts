@@ -1,11 +1,5 @@
-import { defineConfig } from 'tsup';
+import { labwireLibrary } from '@labwire/tsup-config';
+import type { Options } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-});
+const config: Options = labwireLibrary({ index: 'src/index.ts' });
+export default config;

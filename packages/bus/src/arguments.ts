@@ -1,4 +1,4 @@
-// Pyrame passes every argument as a string (cmd_tcp.md §1). These turn the string forms of timeouts and byte
+// Pyrame passes every argument as a string (docs/protocols/cmd_tcp.md §1). These turn the string forms of timeouts and byte
 // counts into numbers with Python's parsing rules, and refuse what would make an operation wait forever or
 // behave oddly (Q21).
 
@@ -23,7 +23,7 @@ export function pythonInt(text: string): number {
 
 /**
  * A per-call timeout in milliseconds. `'undef'`, `''` and undefined mean `defaultMs` (the link's timeout,
- * cmd_tcp.md §6). 0 means "only bytes already buffered". Negative, infinite and non-numeric values raise
+ * docs/protocols/cmd_tcp.md §6). 0 means "only bytes already buffered". Negative, infinite and non-numeric values raise
  * InvalidArgumentError.
  */
 export function timeoutArgMs(timeout: TimeoutArg, defaultMs: number): number {

@@ -1,4 +1,4 @@
-// Hex ("bin") data of the `_bin` functions (cmd_tcp.md §7.3). Reads encode each byte as two lowercase hex
+// Hex ("bin") data of the `_bin` functions (docs/protocols/cmd_tcp.md §7.3). Reads encode each byte as two lowercase hex
 // digits, high nibble first, in stream order (the docstrings' "little endian" phrase describes exactly this).
 // Writes are strict (Q13): an even number of hex digits, nothing else; Pyrame's `int(pair, 16)` also takes
 // " 1" and "+1", and Node's Buffer.from(s, 'hex') silently stops at the first bad pair.

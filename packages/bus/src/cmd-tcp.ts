@@ -1,5 +1,5 @@
 // The Pyrame-compatible façade: cmd_tcp's functions by their own names, string arguments, and Pyrame's
-// `(retcode, message)` results (cmd_tcp.md §1, §5): 1 = success with the result, 0 = failure with
+// `(retcode, message)` results (docs/protocols/cmd_tcp.md §1, §5): 1 = success with the result, 0 = failure with
 // `tcp: <message>`, the messages being cmd_tcp's own. Code written against cmd_tcp can call these as it is.
 
 import { BusError, InvalidIdError } from './errors';
@@ -38,7 +38,7 @@ export interface CmdTcpFunction {
   readonly doc: string;
 }
 
-/** cmd_tcp's API (cmd_tcp.md §5), in its own words; `init_tcp` also takes the 2.1.3 form without id. */
+/** cmd_tcp's API (docs/protocols/cmd_tcp.md §5), in its own words; `init_tcp` also takes the 2.1.3 form without id. */
 export const CMD_TCP_API: readonly CmdTcpFunction[] = [
   {
     name: 'init_tcp',
@@ -135,7 +135,7 @@ export const CMD_TCP_API: readonly CmdTcpFunction[] = [
 
 const API_BY_NAME = new Map(CMD_TCP_API.map((f) => [f.name, f]));
 
-type Arg = string | number;
+export type Arg = string | number;
 
 /** Calls of code written against cmd_tcp, on a TcpBus. Every method resolves; none rejects. */
 export class CmdTcp implements AsyncDisposable {

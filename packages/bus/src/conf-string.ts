@@ -1,5 +1,5 @@
 // Pyrame conf_strings: `name(key=value,key=value,…)`, where a value may be one nested conf_string
-// (cmd_tcp.md §3; Pyrame 2.1.3 conf_strings/conf_strings.py). A port of Pyrame's grammar with its exact
+// (docs/protocols/cmd_tcp.md §3; Pyrame 2.1.3 conf_strings/conf_strings.py). A port of Pyrame's grammar with its exact
 // error messages, including their spelling ("paretheses" sic). Deliberate differences (Q16):
 //   - a `)` before its `(` is an error (Pyrame reads `tcp(host=a)(port=1)` as host `a)(port=1`);
 //   - a parenthesised group that does not directly follow `key=value` text is an error (Pyrame silently

@@ -1,4 +1,4 @@
-// End-of-transmission lists (cmd_tcp.md §8). An eot argument is a comma-separated list of patterns, split
+// End-of-transmission lists (docs/protocols/cmd_tcp.md §8). An eot argument is a comma-separated list of patterns, split
 // on `,` before the escapes are decoded (so a literal comma is written `\x2c`). The first pattern to end in
 // the stream wins; on a tie, the first in list order (`\r\n,\n` on `…\r\n` removes `\r\n`).
 // Fixed on purpose (Q14): an empty pattern is an error; Pyrame accepts it and then matches erratically.

@@ -1,4 +1,4 @@
-// The bus's error family. Every error carries a stable `code` (cmd_tcp.md §11, tcpinterface.md G13), the
+// The bus's error family. Every error carries a stable `code` (docs/protocols/cmd_tcp.md §11, docs/protocols/tcpinterface.md G13), the
 // link and operation it happened on when there was one, and `pyrameMessage`: the text cmd_tcp would have
 // answered (without the `tcp: ` prefix the façade adds), so the Pyrame façade never guesses.
 
@@ -40,7 +40,7 @@ export class BusError extends LabwireError {
 }
 brandError(BusError);
 
-/** A conf_string that does not follow the grammar, or parameters the link kind refuses (cmd_tcp.md §3). */
+/** A conf_string that does not follow the grammar, or parameters the link kind refuses (docs/protocols/cmd_tcp.md §3). */
 export class InvalidConfError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.InvalidConfError');
   /** The conf_string as given. */
@@ -57,7 +57,7 @@ export class InvalidConfError extends BusError {
 }
 brandError(InvalidConfError);
 
-/** No link with this id (cmd_tcp.md §4: `id N has not been found in the pool`). */
+/** No link with this id (docs/protocols/cmd_tcp.md §4: `id N has not been found in the pool`). */
 export class UnknownIdError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.UnknownIdError');
   constructor(linkId: string, options: BusErrorOptions = {}) {
@@ -119,7 +119,7 @@ export class AlreadyConfiguredError extends BusError {
 }
 brandError(AlreadyConfiguredError);
 
-/** A backslash escape Python's `string_escape` refuses (cmd_tcp.md §7.1). */
+/** A backslash escape Python's `string_escape` refuses (docs/protocols/cmd_tcp.md §7.1). */
 export class InvalidEscapeError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.InvalidEscapeError');
   /** Index in the text of the backslash that starts the bad escape. */
@@ -136,7 +136,7 @@ export class InvalidEscapeError extends BusError {
 }
 brandError(InvalidEscapeError);
 
-/** Hex data for a `_bin` write that is not strict hex (cmd_tcp.md §7.3, Q13). */
+/** Hex data for a `_bin` write that is not strict hex (docs/protocols/cmd_tcp.md §7.3, Q13). */
 export class InvalidBinDataError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.InvalidBinDataError');
   /** Index of the first offending character (or the length, for an odd length). */
@@ -148,7 +148,7 @@ export class InvalidBinDataError extends BusError {
 }
 brandError(InvalidBinDataError);
 
-/** An eot list that is missing or has an empty pattern (cmd_tcp.md §8, Q14). */
+/** An eot list that is missing or has an empty pattern (docs/protocols/cmd_tcp.md §8, Q14). */
 export class InvalidEotError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.InvalidEotError');
   constructor(pyrameMessage: string, detail: string, options: BusErrorOptions = {}) {
@@ -216,7 +216,7 @@ export class ConnectError extends BusError {
 }
 brandError(ConnectError);
 
-/** Two links to one endpoint with different default timeouts (cmd_tcp.md §5, Q4: kept). */
+/** Two links to one endpoint with different default timeouts (docs/protocols/cmd_tcp.md §5, Q4: kept). */
 export class TimeoutMismatchError extends BusError {
   static override readonly brand: symbol = Symbol.for('labwire.error.TimeoutMismatchError');
   constructor(key: string, existingMs: number, wantedMs: number, options: BusErrorOptions = {}) {

@@ -1,4 +1,4 @@
-// Backslash escapes in write data, eot patterns and expect patterns (cmd_tcp.md §7.1). Pyrame decodes them
+// Backslash escapes in write data, eot patterns and expect patterns (docs/protocols/cmd_tcp.md §7.1). Pyrame decodes them
 // with Python 2's `string_escape` codec; this is the same decoder, plus `\e` = 0x1B, which Pyrame documents
 // but does not implement (Q7: labwire is a superset). Characters that are not part of an escape are written
 // as UTF-8 (identical to ASCII for instrument commands).

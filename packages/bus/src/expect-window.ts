@@ -1,4 +1,4 @@
-// Pyrame's expect (cmd_tcp.md §9; buses.py expect): a window of k bytes, k = pattern length, starts as k NUL
+// Pyrame's expect (docs/protocols/cmd_tcp.md §9; buses.py expect): a window of k bytes, k = pattern length, starts as k NUL
 // bytes; each byte read that is not NUL is shifted in; the match is window == pattern, tested before the
 // first read and after every byte. So:
 //   - an empty pattern, or one made only of NULs, matches at once without reading;

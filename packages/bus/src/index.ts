@@ -1,31 +1,14 @@
-export { byteCountArg, pythonFloat, pythonInt, type TimeoutArg, timeoutArgMs } from './arguments';
+export type { TimeoutArg } from './arguments';
 export { decodeBinData, encodeBinData } from './bin-data';
-export {
-  CMD_TCP_API,
-  CMD_TCP_PREFIX,
-  CmdTcp,
-  type CmdTcpFunction,
-  type PyrameResult,
-  type PyrameRetcode,
-  pyrameResult,
-  pyrameText,
-} from './cmd-tcp';
-export {
-  CONF_COUNT_MESSAGE,
-  CONF_END_MESSAGE,
-  CONF_EQUAL_MESSAGE,
-  CONF_FORM_MESSAGE,
-  CONF_INDEX_MESSAGE,
-  type ConfString,
-  confString,
-  parseConfString,
-  unparseConfString,
-} from './conf-string';
-export { EOT_NEEDED_MESSAGE, type Eot, parseEotList } from './eot';
+export type { Arg, CmdTcpFunction, PyrameRetcode } from './cmd-tcp';
+export { CMD_TCP_API, CmdTcp, type PyrameResult, pyrameResult } from './cmd-tcp';
+export type { ConfString } from './conf-string';
+export { confString, parseConfString, unparseConfString } from './conf-string';
+export { type Eot, parseEotList } from './eot';
+export type { BusErrorOptions } from './errors';
 export {
   AlreadyConfiguredError,
   BusError,
-  type BusErrorOptions,
   ConnectError,
   IdInUseError,
   InvalidArgumentError,
@@ -43,15 +26,10 @@ export {
   UnknownIdError,
   UnknownKindError,
 } from './errors';
-export {
-  decodeEscapes,
-  type EscapeOptions,
-  encodeEscapes,
-  INVALID_X_ESCAPE_MESSAGE,
-  TRAILING_BACKSLASH_MESSAGE,
-} from './escapes';
-export { classifyExpectPattern, type ExpectPatternKind, ExpectWindow, pyrameExpect } from './expect-window';
-export { canonicalLinkId, integerLinkId, type LinkId } from './link-id';
+export type { EscapeOptions } from './escapes';
+export { decodeEscapes, encodeEscapes } from './escapes';
+export { ExpectWindow, pyrameExpect } from './expect-window';
+export type { LinkId } from './link-id';
 export type {
   Channel,
   DesyncPolicy,
@@ -61,21 +39,7 @@ export type {
   ReplyReader,
   ResolvedEndpoint,
 } from './link-kind';
-export {
-  type BusCallOptions,
-  type ConnectionEvent,
-  type LinkInfo,
-  type LinkState,
-  PYRAME_DEFAULT_TIMEOUT_MS,
-  TcpBus,
-  type TcpBusEvents,
-  type TcpBusOptions,
-} from './tcp-bus';
-export {
-  REQUIRED_PARAMETER_MESSAGE,
-  TcpChannel,
-  type TcpEndpoint,
-  type TcpLinkParams,
-  tcpKind,
-} from './tcp-kind';
+export type { ConnectionEvent, LinkInfo, TcpBusEvents } from './tcp-bus';
+export { type BusCallOptions, type LinkState, TcpBus, type TcpBusOptions } from './tcp-bus';
+export { type TcpLinkParams, tcpKind } from './tcp-kind';
 export { stripTextMode, textModeString } from './text-mode';

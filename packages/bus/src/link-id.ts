@@ -1,4 +1,4 @@
-// Link ids (cmd_tcp.md §4). Pyrame's pool keys are `int(id)`, so "7", " 7", "+7" and "007" are one link.
+// Link ids (docs/protocols/cmd_tcp.md §4). Pyrame's pool keys are `int(id)`, so "7", " 7", "+7" and "007" are one link.
 // labwire also takes names ("dmm"): any other non-empty string is an id as it stands.
 
 import { InvalidIdError } from './errors';

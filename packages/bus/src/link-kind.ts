@@ -1,7 +1,7 @@
 // Link kinds. The conf_string's name selects the kind (`tcp(...)`, and whatever else is registered:
 // serial ports, GPIB adapters, …); callers of the bus never change. A kind validates its parameters at
 // `init` (no I/O), resolves the endpoint at `config` into a canonical key (links with the same key share one
-// channel, cmd_tcp.md §5 and Q4), and opens the channel. The bus owns the registry of links, the sharing and
+// channel, docs/protocols/cmd_tcp.md §5 and Q4), and opens the channel. The bus owns the registry of links, the sharing and
 // reference counting, the Pyrame semantics and the error messages; a channel only moves bytes.
 
 import type { LookupFunction } from 'node:net';

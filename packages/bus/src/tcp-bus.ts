@@ -1,10 +1,10 @@
-// TcpBus: Pyrame's cmd_tcp bus as a library (cmd_tcp.md §2, §4–§9). A registry of links keyed by
+// TcpBus: Pyrame's cmd_tcp bus as a library (docs/protocols/cmd_tcp.md §2, §4–§9). A registry of links keyed by
 // caller-chosen ids; `init` parses and stores (no I/O), `config` resolves and connects, `inval` undoes
 // config, `deinit` forgets. Links whose endpoints resolve to the same canonical key share one connection,
 // reference-counted (Q4 kept; Q2 and Q3 fixed: the key is computed per link, the last `inval` closes).
 // Every I/O call has one deadline (Q5), EOF is an error with the bytes that arrived (Q1), a timed-out read
 // consumes nothing (Q10), and `wrnrd*` is one atomic request per link, so concurrent callers each get their
-// own reply (tcpinterface.md G8).
+// own reply (docs/protocols/tcpinterface.md G8).
 
 import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
@@ -19,6 +19,7 @@ import {
   type OperationOptions,
   type ReadUntilResult,
   TimeoutError,
+  withDeadline,
 } from '@labwire/framing';
 import { ConnectionLostError, type LoggerLike, NotConnectedError, toLogger } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
@@ -946,7 +947,7 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
     return mapped;
   }
 
-  /** A transport error as a bus error with Pyrame's message (cmd_tcp.md §5). */
+  /** A transport error as a bus error with Pyrame's message (docs/protocols/cmd_tcp.md §5). */
   #failure(
     error: unknown,
     link: Link,
@@ -1046,27 +1047,6 @@ function within(
   deadlineAt: number,
   signal: AbortSignal | undefined,
   op: string,
-): Promise<void> {
-  const timeoutMs = remaining(deadlineAt);
-  return new Promise<void>((resolve, reject) => {
-    let done = false;
-    const finish = (error?: unknown) => {
-      if (done) return;
-      done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const timer = Number.isFinite(timeoutMs)
-      ? setTimeout(() => finish(new TimeoutError(op, timeoutMs)), timeoutMs)
-      : undefined;
-    const onAbort = () => finish(new AbortedError(op, signal?.reason));
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    promise.then(() => finish(), finish);
-  });
+): Promise<unknown> {
+  return withDeadline(promise, op, remaining(deadlineAt), signal);
 }

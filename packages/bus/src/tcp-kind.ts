@@ -1,4 +1,4 @@
-// The `tcp` link kind: cmd_tcp's parameters (cmd_tcp.md §3.3) and a channel over a Connection and a
+// The `tcp` link kind: cmd_tcp's parameters (docs/protocols/cmd_tcp.md §3.3) and a channel over a Connection and a
 // RequestQueue of @labwire/tcp.
 //
 // conf_string keys: host, port (required); timeout (seconds, `undef` = the bus default, 60 s); and, as
@@ -15,7 +15,7 @@ import {
   type OperationOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
-  TimeoutError,
+  withDeadline,
 } from '@labwire/framing';
 import { Connection, DELIBERATE_REASONS, RequestQueue } from '@labwire/tcp';
 import { pythonFloat, pythonInt } from './arguments';
@@ -113,26 +113,16 @@ async function resolveTcp(
   }
   // dns.lookup cannot be cancelled; the deadline stops waiting for it.
   const timeoutMs = options.timeoutMs ?? params.connectTimeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError('resolve', timeoutMs)), timeoutMs);
-    onAbort = () => reject(new AbortedError('resolve', options.signal?.reason));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-  });
   try {
     if (options.signal?.aborted) throw new AbortedError('resolve', options.signal.reason);
     const asked =
       defaults.lookup === undefined
         ? lookup(params.host, { family: params.family })
         : lookupWith(defaults.lookup, params.host, params.family);
-    const found = await Promise.race([asked, stop]);
+    const found = await withDeadline(asked, 'resolve', timeoutMs, options.signal);
     return { address: found.address, port: params.port, canonical: `${found.address},${params.port}` };
   } catch (e) {
     throw new ResolveError(params.host, e);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -1,4 +1,4 @@
-// Text mode of the non-bin reads (cmd_tcp.md §7.2, Q11: kept): every NUL, LF and CR byte is deleted,
+// Text mode of the non-bin reads (docs/protocols/cmd_tcp.md §7.2, Q11: kept): every NUL, LF and CR byte is deleted,
 // wherever it is, not only at the ends. The bin forms return the exact bytes.
 
 import { latin1 } from '@labwire/framing';

@@ -1,5 +1,5 @@
 // The Pyrame façade: cmd_tcp's functions, string arguments, `(retcode, message)` results with `tcp: `
-// failure prefixes and cmd_tcp's own messages (cmd_tcp.md §1–§10).
+// failure prefixes and cmd_tcp's own messages (docs/protocols/cmd_tcp.md §1–§10).
 
 import { CMD_TCP_API, CmdTcp, pyrameResult, TcpBus } from '@labwire/bus';
 import { afterEach, describe, expect, it } from 'vitest';

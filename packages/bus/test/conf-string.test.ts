@@ -1,3 +1,6 @@
+import { confString, InvalidConfError, parseConfString, unparseConfString } from '@labwire/bus';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   CONF_COUNT_MESSAGE,
   CONF_END_MESSAGE,
@@ -5,13 +8,7 @@ import {
   CONF_FORM_MESSAGE,
   CONF_INDEX_MESSAGE,
   type ConfString,
-  confString,
-  InvalidConfError,
-  parseConfString,
-  unparseConfString,
-} from '@labwire/bus';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+} from '../src/conf-string';
 
 function params(text: string): Record<string, string> {
   return Object.fromEntries(parseConfString(text).params);
@@ -27,7 +24,7 @@ function failure(text: string): InvalidConfError {
   throw new Error(`parsed without error: ${text}`);
 }
 
-describe('parseConfString: cmd_tcp.md §3.2 table (Pyrame 2.1.3)', () => {
+describe('parseConfString: docs/protocols/cmd_tcp.md §3.2 table (Pyrame 2.1.3)', () => {
   it('a plain tcp conf_string', () => {
     const c = parseConfString('tcp(host=10.220.0.3,port=2300,timeout=2.5)');
     expect(c.name).toBe('tcp');

@@ -1,4 +1,4 @@
-// Deliberate differences from Pyrame 2.1.3 not covered elsewhere (cmd_tcp.md §11), and the link-kind
+// Deliberate differences from Pyrame 2.1.3 not covered elsewhere (docs/protocols/cmd_tcp.md §11), and the link-kind
 // registry. The others have their tests beside the behaviour they change:
 //   Q1 EOF -> io.test.ts "EOF is an error…"; Q2/Q3/Q4 -> sharing.test.ts; Q5/Q10/Q17 -> io.test.ts;
 //   Q7/Q8/Q13/Q14 -> encodings.test.ts and io.test.ts; Q16 -> conf-string.test.ts; Q19/Q20/Q21 ->

@@ -1,14 +1,9 @@
 import {
-  byteCountArg,
-  canonicalLinkId,
-  classifyExpectPattern,
   decodeBinData,
   decodeEscapes,
-  EOT_NEEDED_MESSAGE,
   ExpectWindow,
   encodeBinData,
   encodeEscapes,
-  INVALID_X_ESCAPE_MESSAGE,
   InvalidArgumentError,
   InvalidBinDataError,
   InvalidEotError,
@@ -17,18 +12,21 @@ import {
   parseEotList,
   pyrameExpect,
   stripTextMode,
-  TRAILING_BACKSLASH_MESSAGE,
   textModeString,
-  timeoutArgMs,
 } from '@labwire/bus';
 import { fromLatin1, latin1 } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { byteCountArg, timeoutArgMs } from '../src/arguments';
+import { EOT_NEEDED_MESSAGE } from '../src/eot';
+import { INVALID_X_ESCAPE_MESSAGE, TRAILING_BACKSLASH_MESSAGE } from '../src/escapes';
+import { classifyExpectPattern } from '../src/expect-window';
+import { canonicalLinkId } from '../src/link-id';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => fromLatin1(s);
 
-describe('decodeEscapes: Python 2 string_escape (cmd_tcp.md §7.1)', () => {
+describe('decodeEscapes: Python 2 string_escape (docs/protocols/cmd_tcp.md §7.1)', () => {
   it.each([
     ['TEST', 'TEST'],
     ['*IDN?\\n', '*IDN?\n'],
@@ -114,7 +112,7 @@ describe('decodeEscapes: Python 2 string_escape (cmd_tcp.md §7.1)', () => {
   });
 });
 
-describe('bin data (cmd_tcp.md §7.3, Q13)', () => {
+describe('bin data (docs/protocols/cmd_tcp.md §7.3, Q13)', () => {
   it('encodes lowercase, high nibble first, in stream order', () => {
     expect(encodeBinData(ascii('TESTTEST\n'))).toBe('54455354544553540a');
     expect(encodeBinData(bytes(0xab, 0x01))).toBe('ab01');
@@ -191,7 +189,7 @@ describe('bin data (cmd_tcp.md §7.3, Q13)', () => {
   });
 });
 
-describe('text mode (cmd_tcp.md §7.2, Q11)', () => {
+describe('text mode (docs/protocols/cmd_tcp.md §7.2, Q11)', () => {
   it('deletes every NUL, LF and CR, wherever they are', () => {
     expect(textModeString(ascii('\x00A\r\nB\nC\r\x00'))).toBe('ABC');
     expect(textModeString(ascii('TESTTEST\n'))).toBe('TESTTEST');
@@ -212,7 +210,7 @@ describe('text mode (cmd_tcp.md §7.2, Q11)', () => {
   });
 });
 
-describe('eot lists (cmd_tcp.md §8)', () => {
+describe('eot lists (docs/protocols/cmd_tcp.md §8)', () => {
   it('splits on "," before unescaping; a literal comma is \\x2c', () => {
     expect(parseEotList('\\r\\n,\\n')).toEqual([bytes(13, 10), bytes(10)]);
     expect(parseEotList('E')).toEqual([ascii('E')]);
@@ -257,7 +255,7 @@ describe('eot lists (cmd_tcp.md §8)', () => {
   });
 });
 
-describe("expect window: Pyrame's matcher (cmd_tcp.md §9)", () => {
+describe("expect window: Pyrame's matcher (docs/protocols/cmd_tcp.md §9)", () => {
   it('an empty pattern and an all-NUL pattern match before reading', () => {
     expect(pyrameExpect(bytes(), ascii('xyz'))).toBe(0);
     expect(pyrameExpect(bytes(0, 0), ascii('xyz'))).toBe(0);

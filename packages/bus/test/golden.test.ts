@@ -1,4 +1,4 @@
-// Pyrame's own unit test (bus/cmd_tcp/unit_test.sh, cmd_tcp.md §10) against a real loopback listener:
+// Pyrame's own unit test (bus/cmd_tcp/unit_test.sh, docs/protocols/cmd_tcp.md §10) against a real loopback listener:
 // each case runs init, config, the calls, inval, deinit on a fresh listener that plays the device (`nc -l`).
 
 import { TcpBus } from '@labwire/bus';

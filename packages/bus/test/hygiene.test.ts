@@ -1,4 +1,4 @@
-// Resource hygiene and settling (tcpinterface.md G7, G14): close/deinit settle every pending call, leave no
+// Resource hygiene and settling (docs/protocols/tcpinterface.md G7, G14): close/deinit settle every pending call, leave no
 // socket or timer behind, and nothing ends up as an unhandled rejection.
 
 import { TcpBus } from '@labwire/bus';

@@ -95,7 +95,7 @@ describe('wrnrd is atomic per link (G8)', () => {
   });
 });
 
-describe('deadlines (Q5: one deadline per operation)', () => {
+describe('deadlines (docs/protocols/cmd_tcp.md Q5: one deadline per operation)', () => {
   it('a device that trickles bytes without an eot cannot stretch read_until past its timeout', async () => {
     const { bus } = await link(({ socket }) => {
       const timer = setInterval(() => socket.writable && socket.write('x'), 10);

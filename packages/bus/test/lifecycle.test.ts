@@ -1,4 +1,4 @@
-// Phases and the link pool (cmd_tcp.md §2–§4): init never touches the network, config connects,
+// Phases and the link pool (docs/protocols/cmd_tcp.md §2–§4): init never touches the network, config connects,
 // inval/deinit are idempotent, ids, conf validation with Pyrame's messages.
 
 import {
@@ -7,7 +7,6 @@ import {
   IdInUseError,
   InvalidConfError,
   NotConfiguredError,
-  REQUIRED_PARAMETER_MESSAGE,
   ResolveError,
   TcpBus,
   UnknownIdError,
@@ -15,6 +14,7 @@ import {
 } from '@labwire/bus';
 import { LoopbackServer } from '@labwire/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { REQUIRED_PARAMETER_MESSAGE } from '../src/tcp-kind';
 import { type Device, pause, rejection, startDevice, thrown } from './helpers';
 
 let device: Device;

@@ -1,5 +1,5 @@
 // The bus link's reconnects against peers that accept and then speak garbage (issue 10). A bus link never
-// reconnects on its own (Q18); its desync policy replaces the line after a failed wrnrd, and the reconnect
+// reconnects on its own (docs/protocols/cmd_tcp.md Q18); its desync policy replaces the line after a failed wrnrd, and the reconnect
 // policy of @labwire/tcp paces that: a link that never proved the peer backs off (100 ms … 5 s, equal
 // jitter: six retries in a row take at least 3.15 s), so at most 6 connections happen in 3 s.
 import { TcpBus } from '@labwire/bus';

@@ -1,4 +1,4 @@
-// Links to the same resolved address and port share one connection, reference-counted (cmd_tcp.md §5,
+// Links to the same resolved address and port share one connection, reference-counted (docs/protocols/cmd_tcp.md §5,
 // Q2–Q4): the server counts accepts.
 
 import { TcpBus, TimeoutMismatchError } from '@labwire/bus';

@@ -11,7 +11,7 @@
 //   still on its way is received straight into memory of its own size (or the caller's `into`); one that
 //   arrived whole is returned as a view of the buffer, and the reader moves on to a fresh one.
 
-import { concatBytes, toBytes } from './bytes';
+import { concatBytes, readU32BE, toBytes } from './bytes';
 import { checkTimeout, type OperationOptions } from './deadline';
 import { AbortedError, ClosedError, EofError, LimitExceededError, StreamError, TimeoutError } from './errors';
 import { type ChunkSink, takeChunks } from './onread-source';
@@ -584,7 +584,7 @@ export class ByteReader implements AsyncDisposable {
   #attemptFrame(op: PendingRead): boolean {
     if (op.direct) return this.#fillDirect(op, op.direct.dest, op.direct.want, op.direct.prefix);
     if (this.buffered < FRAME_HEADER_BYTES) return false;
-    const length = this.#view.readUInt32BE(this.#start);
+    const length = readU32BE(this.#buf, this.#start);
     if (length > op.maxBytes) {
       // Checked before any allocation: a hostile prefix (0xFFFFFFFF) costs nothing.
       this.#reject(op, new LimitExceededError('readFrame: length prefix', op.maxBytes, length));

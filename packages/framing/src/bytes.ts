@@ -55,3 +55,35 @@ export function hexExcerpt(bytes: Uint8Array, max = 24): string {
   if (bytes.length > max) s += ` … (+${bytes.length - max} bytes)`;
   return s === '' ? '(empty)' : s;
 }
+
+/**
+ * The u32 big-endian at `at` (a length prefix, a count). The caller checks that four bytes are there;
+ * plain byte arithmetic, so it reads a Uint8Array at any byteOffset without a DataView.
+ */
+export function readU32BE(bytes: Uint8Array, at = 0): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Writes `value` (0..0xFFFFFFFF, checked by the caller) as a u32 big-endian at `at`. */
+export function writeU32BE(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
+/**
+ * Cuts `bytes` at the given offsets (any order; duplicates and offsets outside 1..length-1 are ignored).
+ * The pieces are views of `bytes` (no copy). Used by chunking tests in every layer.
+ */
+export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const p of points) {
+    out.push(bytes.subarray(from, p));
+    from = p;
+  }
+  out.push(bytes.subarray(from));
+  return out;
+}

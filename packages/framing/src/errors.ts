@@ -54,10 +54,10 @@ export class TimeoutError extends LabwireError {
     operation: string,
     timeoutMs: number,
     received: Uint8Array = new Uint8Array(0),
-    options?: LabwireErrorOptions,
+    options?: LabwireErrorOptions & { code?: string },
   ) {
     super(
-      'Timeout',
+      options?.code ?? 'Timeout',
       `${operation} timed out after ${timeoutMs} ms` +
         (received.length > 0 ? `; buffered so far: ${hexExcerpt(received)}` : '; nothing received'),
       options,

@@ -1,9 +1,11 @@
 // Length-prefixed frames: a u32 big-endian byte count, then that many payload bytes.
 
 import { FRAME_HEADER_BYTES } from './byte-reader';
+import { readU32BE, writeU32BE } from './bytes';
 import type { OperationOptions } from './deadline';
 import { EofError, LimitExceededError } from './errors';
 import { sendAll, sendWithHead, type WritableLike } from './send-all';
+import { COALESCE_BYTES } from './send-parts';
 
 export const MAX_FRAME_LENGTH = 0xffff_ffff;
 
@@ -13,31 +15,29 @@ export function encodeFrameHeader(length: number): Uint8Array {
     throw new RangeError(`frame length must be 0..${MAX_FRAME_LENGTH}, got ${length}`);
   }
   const header = new Uint8Array(FRAME_HEADER_BYTES);
-  new DataView(header.buffer).setUint32(0, length, false);
+  writeU32BE(header, 0, length);
   return header;
 }
 
 /** Header and payload in one new buffer. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length, false);
+  writeU32BE(out, 0, payload.length);
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 
-/** Frames up to this size are copied into one buffer so they leave in a single write. */
-const COALESCE_LIMIT = 64 * 1024;
-
 /**
- * Writes one frame with backpressure and a deadline. Small frames go out in a single write; large ones
- * as header + payload under cork(), so the payload is never copied.
+ * Writes one frame with backpressure and a deadline. Frames up to COALESCE_BYTES are copied into one
+ * buffer and go out in a single write; larger ones as header + payload under cork(), so the payload is
+ * never copied.
  */
 export function writeFrame(
   writable: WritableLike,
   payload: Uint8Array,
   options: OperationOptions = {},
 ): Promise<void> {
-  if (payload.length <= COALESCE_LIMIT) return sendAll(writable, encodeFrame(payload), options);
+  if (payload.length <= COALESCE_BYTES) return sendAll(writable, encodeFrame(payload), options);
   let header: Uint8Array;
   try {
     header = encodeFrameHeader(payload.length);
@@ -95,8 +95,7 @@ export class FrameDecoder {
       if (this.#payload === undefined) {
         // Fast path: a whole header (and maybe the whole payload) inside this chunk.
         if (this.#headerFill === 0 && n - at >= FRAME_HEADER_BYTES) {
-          const length =
-            ((chunk[at]! << 24) | (chunk[at + 1]! << 16) | (chunk[at + 2]! << 8) | chunk[at + 3]!) >>> 0;
+          const length = readU32BE(chunk, at);
           this.#checkLength(length);
           at += FRAME_HEADER_BYTES;
           if (n - at >= length) {
@@ -112,8 +111,7 @@ export class FrameDecoder {
         this.#headerFill += take;
         at += take;
         if (this.#headerFill < FRAME_HEADER_BYTES) break;
-        const h = this.#header;
-        const length = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+        const length = readU32BE(this.#header);
         this.#checkLength(length);
         this.#headerFill = 0;
         if (length === 0) {

@@ -1,22 +1,37 @@
 export {
   ByteReader,
-  type ByteReaderOptions,
-  type ByteSource,
   DEFAULT_MAX_BUFFER,
   DEFAULT_MAX_FRAME,
-  DEFAULT_READ_TIMEOUT_MS,
   type DrainOptions,
   type ExpectOptions,
-  FRAME_HEADER_BYTES,
-  type ReadableLike,
   type ReadExactlyOptions,
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
   readAll,
 } from './byte-reader';
-export { bytesEqual, concatBytes, fromLatin1, hexExcerpt, latin1, toBytes, viewOf } from './bytes';
-export { armDeadline, checkTimeout, type Deadline, type OperationOptions } from './deadline';
+export {
+  bytesEqual,
+  concatBytes,
+  fromLatin1,
+  hexExcerpt,
+  latin1,
+  readU32BE,
+  splitAt,
+  toBytes,
+  viewOf,
+  writeU32BE,
+} from './bytes';
+export { type CombinedSignal, combineSignals } from './combined-signal';
+export {
+  armDeadline,
+  checkTimeout,
+  type Deadline,
+  delay,
+  type OperationOptions,
+  withDeadline,
+} from './deadline';
+export { DeadlineTimer, type Expiring } from './deadline-timer';
 export {
   AbortedError,
   brandError,
@@ -30,23 +45,11 @@ export {
   StreamError,
   TimeoutError,
 } from './errors';
-export {
-  encodeFrame,
-  encodeFrameHeader,
-  FrameDecoder,
-  type FrameDecoderOptions,
-  MAX_FRAME_LENGTH,
-  writeFrame,
-} from './frame';
-export { type FromHexOptions, fromHex, isHex, toHex } from './hex';
-export { DEFAULT_LANDING_BYTES, type OnreadSocketLike, OnreadSource } from './onread-source';
-export {
-  DEFAULT_SEND_TIMEOUT_MS,
-  SEND_SLICE_BYTES,
-  SendTimeoutError,
-  sendAll,
-  type WritableLike,
-} from './send-all';
+export { encodeFrame, encodeFrameHeader, FrameDecoder, writeFrame } from './frame';
+export { fromHex, isHex, toHex } from './hex';
+export { OnreadSource } from './onread-source';
+export { SEND_SLICE_BYTES, SendTimeoutError, sendAll, type WritableLike } from './send-all';
+export { COALESCE_BYTES, coalesce, sendParts } from './send-parts';
 
 /** A logger a library may be given; labwire never writes to the console itself. */
 export interface Logger {
@@ -58,3 +61,7 @@ export interface Logger {
 
 /** A logger that drops everything (the default). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export type { ByteReaderOptions, ByteSource, ReadableLike } from './byte-reader';
+export type { FrameDecoderOptions } from './frame';
+export type { FromHexOptions } from './hex';
+export type { ChunkSink, OnreadSocketLike } from './onread-source';

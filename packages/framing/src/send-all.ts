@@ -1,10 +1,11 @@
 // sendAll: the `check_sended` of the Python seeds, done with backpressure and a deadline.
 // Node's write() never blocks: it queues in user space and returns false above the high-water mark.
-// Ignoring that grows memory without bound against a peer that does not read (F8), so sendAll writes
+// Ignoring that grows memory without bound against a peer that does not read
+// (docs/protocols/tcpinterface.md F8), so sendAll writes
 // in bounded slices and waits for 'drain' between them, under one deadline for the whole call.
 
 import { armDeadline, checkTimeout, type OperationOptions } from './deadline';
-import { AbortedError, ClosedError, LabwireError, StreamError, TimeoutError } from './errors';
+import { AbortedError, brandError, ClosedError, LabwireError, StreamError, TimeoutError } from './errors';
 
 /** The part of a Node `Writable` (net.Socket) that sendAll uses. */
 export interface WritableLike {
@@ -24,14 +25,19 @@ export interface WritableLike {
 export const SEND_SLICE_BYTES = 1024 * 1024;
 export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
+/** sendAll's deadline passed while the peer was not reading (code `SendTimeout`, its own brand). */
 export class SendTimeoutError extends TimeoutError {
+  static override readonly brand: symbol = Symbol.for('labwire.error.SendTimeoutError');
   /** Bytes handed to the writable before the deadline (the peer may have received fewer). */
   readonly bytesWritten: number;
   constructor(timeoutMs: number, bytesWritten: number, total: number) {
-    super(`sendAll (${bytesWritten} of ${total} bytes written)`, timeoutMs);
+    super(`sendAll (${bytesWritten} of ${total} bytes written)`, timeoutMs, undefined, {
+      code: 'SendTimeout',
+    });
     this.bytesWritten = bytesWritten;
   }
 }
+brandError(SendTimeoutError);
 
 /**
  * Writes every byte of `data` (one write() call when it fits in a slice, so a request leaves in one

@@ -1,10 +1,11 @@
-// G1: framing is chunking-invariant. For any byte stream and any split into chunks (1-byte chunks
+// docs/protocols/tcpinterface.md G1: framing is chunking-invariant. For any byte stream and any split into chunks (1-byte chunks
 // included), a sequence of reads returns exactly what a reference parser computes on the whole stream.
 
 import { ByteReader, EofError, encodeFrame, LimitExceededError, OnreadSource } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, LendingSocket, splitAt } from './helpers';
+import { splitAt } from '../src/bytes';
+import { chunksOf, LendingSocket } from './helpers';
 
 type Op =
   | { t: 'exact'; n: number }

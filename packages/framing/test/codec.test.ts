@@ -20,7 +20,7 @@ import {
 } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitAt } from './helpers';
+import { splitAt } from '../src/bytes';
 
 describe('strict hex', () => {
   it('round-trips any bytes, lowercase, identical to Buffer for valid input', () => {

@@ -9,19 +9,6 @@ export async function* chunksOf(chunks: readonly Uint8Array[]): AsyncGenerator<U
   for (const c of chunks) yield c;
 }
 
-/** Splits `bytes` at the given cut points (sorted, deduplicated, within range). */
-export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let last = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(last, p));
-    last = p;
-  }
-  out.push(bytes.subarray(last));
-  return out;
-}
-
 /** An async iterable fed by hand: push chunks, end, or fail, whenever the test wants. */
 export class ManualSource implements AsyncIterable<Uint8Array> {
   #queue: Uint8Array[] = [];

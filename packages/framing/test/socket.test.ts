@@ -108,7 +108,7 @@ describe('ByteReader over net.Socket', () => {
 });
 
 describe('sendAll', () => {
-  it('against a peer that never reads: rejects at its deadline with bounded user-space buffering (G5)', async () => {
+  it('against a peer that never reads: rejects at its deadline with bounded user-space buffering (docs/protocols/tcpinterface.md G5)', async () => {
     const { client, server } = await pair();
     server.pause(); // the peer never reads: kernel buffers fill, then write() returns false
     const payload = new Uint8Array(64 << 20);

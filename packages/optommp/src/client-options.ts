@@ -7,7 +7,7 @@ import type { MmpTransport } from './transport';
 export const OPTOMMP_PORT = 2001;
 /** The default per-call deadline, ms. The C++ SDK waits 1 000 ms per response; calls here may span chunks. */
 export const DEFAULT_TIMEOUT_MS = 2000;
-/** The C++ SDK never puts more than 1 024 bytes in one packet (SIOMM_BLOCK_MAX_BYTES, spec §2.7). */
+/** The C++ SDK never puts more than 1 024 bytes in one packet (SIOMM_BLOCK_MAX_BYTES, docs/protocols/optommp.md §2.7). */
 export const DEFAULT_MAX_BLOCK_BYTES = 1024;
 
 export interface OptoMmpClientOptions {
@@ -27,7 +27,7 @@ export interface OptoMmpClientOptions {
   verifySourceId?: boolean;
   /**
    * Do what the C++ SDK does on open: read F0300004 and, when non-zero, send a Powerup Clear; and when a
-   * request is refused with 0xE004, clear and send it once more. Default false (spec §2.8).
+   * request is refused with 0xE004, clear and send it once more. Default false (docs/protocols/optommp.md §2.8).
    */
   autoPuc?: boolean;
   /** Largest data block of one packet; longer reads and writes are split. Default 1 024 (the SDK's). */

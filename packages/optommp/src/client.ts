@@ -1,9 +1,9 @@
-// OptoMmpClient: every O22MMP method of the python `optommp` package, done right (spec §4), plus what the
-// C++ SDK offers users of groov EPIC and SNAP PAC (spec §5.1): the whole status area, EPIC digital and
+// OptoMmpClient: every O22MMP method of the python `optommp` package, done right (docs/protocols/optommp.md §4), plus what the
+// C++ SDK offers users of groov EPIC and SNAP PAC (docs/protocols/optommp.md §5.1): the whole status area, EPIC digital and
 // analog points, packed states and quality, scratch pad (bits, int32, float, strings, int64), SNAP banks,
 // raw block and quadlet access, Powerup Clear, and polling.
 
-import { type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
+import { delay, type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
 import { toLogger } from '@labwire/tcp';
 import { Budget } from './budget';
 import {
@@ -182,7 +182,7 @@ export class OptoMmpClient implements AsyncDisposable {
     return probePipelining(t.tcp.host, t.tcp.port, { logger: this.#log, ...options });
   }
 
-  /** Sends the Powerup Clear: the quadlet 00000001 written to F0380000 (spec §2.8, vector V39). */
+  /** Sends the Powerup Clear: the quadlet 00000001 written to F0380000 (docs/protocols/optommp.md §2.8, vector V39). */
   async powerupClear(options: OperationOptions = {}): Promise<void> {
     const b = new Budget('powerupClear', options, this.#timeoutMs);
     await this.#send(0, Address.StatusWriteOperation, encodeInt32(StatusOperation.PowerupClear), b, ignore);
@@ -315,7 +315,7 @@ export class OptoMmpClient implements AsyncDisposable {
     b: Budget,
     decode: (data: Uint8Array) => T,
   ): Promise<T> {
-    // Longer transfers are split, each chunk its own packet and tl (spec §2.7). On a pipelined link the
+    // Longer transfers are split, each chunk its own packet and tl (docs/protocols/optommp.md §2.7). On a pipelined link the
     // chunks are in flight together.
     const out = new Uint8Array(length);
     if (this.#pipelined) {
@@ -918,7 +918,7 @@ export class OptoMmpClient implements AsyncDisposable {
     return this.#write(scratchPadStringAddress(slot), data, this.#budget('setScratchPadStringArea', options));
   }
 
-  /** int64 element 0…1023 at F0DE0000 + 8·i (experimental: the SDK's layout is inconsistent, spec §3.3). */
+  /** int64 element 0…1023 at F0DE0000 + 8·i (experimental: the SDK's layout is inconsistent, docs/protocols/optommp.md §3.3). */
   async getScratchPadInt64(index: number, options: OperationOptions = {}): Promise<bigint> {
     return await this.#readAs(
       scratchPadInt64Address(index),
@@ -1044,7 +1044,7 @@ export class OptoMmpClient implements AsyncDisposable {
       if (options.count !== undefined && sequence + 1 >= options.count) return;
       // Fixed rate: the next sample starts at started + (k+1)·interval; a late round starts at once.
       const wait = started + (sequence + 1) * intervalMs - performance.now();
-      if (wait > 0 && !(await sleep(wait, options.signal))) return;
+      if (wait > 0 && !(await delay(wait, options.signal))) return;
     }
   }
 
@@ -1077,25 +1077,6 @@ function copy(data: Uint8Array): Uint8Array {
 
 /** Write responses carry no data. */
 function ignore(): void {}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts; never leaves a timer behind. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve(false);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function analogPointOf(v: DataView, at: number): AnalogPoint {
   return {

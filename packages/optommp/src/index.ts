@@ -1,13 +1,11 @@
 // @labwire/optommp: an OptoMMP client for Opto 22 groov EPIC and SNAP PAC devices.
 // The wire format lives in `@labwire/optommp/codec`, the device simulator in `@labwire/optommp/simulator`.
 
-export { OptoMmpClient, type RawValue } from './client';
-export {
-  DEFAULT_MAX_BLOCK_BYTES,
-  DEFAULT_TIMEOUT_MS,
-  OPTOMMP_PORT,
-  type OptoMmpClientOptions,
-} from './client-options';
+export type { RawValue } from './client';
+export { OptoMmpClient } from './client';
+export type { OptoMmpClientOptions } from './client-options';
+export { DEFAULT_TIMEOUT_MS, OPTOMMP_PORT } from './client-options';
+export type { ResponseField } from './codec/errors';
 export {
   Address,
   addressOf,
@@ -15,24 +13,20 @@ export {
   describeLastError,
   formatAddress,
   formatDeviceCode,
-  type NetworkInterfaceStatus,
   offsetOf,
   RCODES,
-  type RcodeInfo,
-  type ResponseExpectation,
-  type ResponseField,
   ResponseMismatchError,
-  type StatusArea,
-  Tcode,
 } from './codec/index';
+export type { RcodeInfo } from './codec/rcode';
+export type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
 export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
-export { MAX_WINDOW, type PipelineStats } from './pipeline';
+export type { PipelineOptions, PipelineStats } from './pipeline';
+export { MAX_WINDOW, Pipeline } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {
   checkFleetConfig,
   type FleetConfig,
   FleetFileError,
-  type FleetFilePoint,
   loadFleetFile,
   parseFleetFile,
   type ScanDeviceConfig,
@@ -40,20 +34,18 @@ export {
   type ScanPoint,
 } from './scanner/fleet-file';
 export type { Quantiles } from './scanner/histogram';
+export type { DeviceScanStats, HealthState, ScannerEvents, ScanValue } from './scanner/scanner';
 export {
   type DeviceHealth,
-  type DeviceScanStats,
   type GroupScanStats,
   type HealthEvent,
-  type HealthState,
   Scanner,
-  type ScannerEvents,
   type ScannerOptions,
   type ScannerStats,
   type ScanReport,
-  type ScanValue,
 } from './scanner/scanner';
-export { TcpTransport, type TcpTransportOptions } from './tcp-transport';
+export type { TcpTransportOptions } from './tcp-transport';
+export { TcpTransport } from './tcp-transport';
 export type { ExchangeOptions, MmpTransport } from './transport';
 export type {
   AnalogBank,
@@ -64,11 +56,7 @@ export type {
   PackedDigital,
   RawType,
 } from './types';
-export { type UdpDropCounts, UdpTransport, type UdpTransportOptions } from './udp-transport';
-export {
-  type WatchOptions,
-  type WatchPoint,
-  type WatchSample,
-  type WatchValue,
-  watchPointName,
-} from './watch';
+export type { UdpTransportOptions } from './udp-transport';
+export { type UdpDropCounts, UdpTransport } from './udp-transport';
+export type { WatchValue } from './watch';
+export { type WatchOptions, type WatchPoint, type WatchSample, watchPointName } from './watch';

@@ -3,7 +3,7 @@
 // codec's pull reader into one reused buffer, matched to their requests by transaction label and checked
 // by the codec's validator (tcode partner, data_length, …).
 //
-// Labels belong to the link (spec §2.9). A request that ended without its reply (timeout, abort) keeps its
+// Labels belong to the link (docs/protocols/optommp.md §2.9). A request that ended without its reply (timeout, abort) keeps its
 // label until the late reply arrives and is dropped, or the link is replaced, so a late reply is never
 // taken for another request's. By default replies must come in the order the requests went out (what a
 // correct device does, and the only way to notice a device that mislabels): a reply that answers no

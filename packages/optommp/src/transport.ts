@@ -18,7 +18,7 @@ export interface MmpTransport extends AsyncDisposable {
   readonly endpoint: string;
   /**
    * Gives `request` a transaction label (its own `tl` is ignored), sends it, and once the response passed
-   * the checks of spec §2.11 resolves with what `decode` makes of its data (empty for writes). `decode` runs
+   * the checks of docs/protocols/optommp.md §2.11 resolves with what `decode` makes of its data (empty for writes). `decode` runs
    * synchronously and `data` is valid only during that call (the transport may reuse the memory), so a
    * typed value costs no allocation for the bytes; return `data.slice()` to keep them. Reads (tcodes 4 and
    * 5) may be sent again on a new connection when the link drops; writes never are. Rejects with
@@ -59,7 +59,7 @@ export function labelRequest(request: RequestInit, tl: number, verifySourceId = 
   return { bytes: encodeRequest(packet), expect: expectationFor(packet, verifySourceId) };
 }
 
-/** Transaction labels 1…63, then 0, like the C++ SDK (spec §2.9). */
+/** Transaction labels 1…63, then 0, like the C++ SDK (docs/protocols/optommp.md §2.9). */
 export class LabelCounter {
   #tl = 0;
 

@@ -2,7 +2,7 @@
 
 import type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
 
-/** An EPIC digital channel block (F01E0000 + m·0x1000 + c·0x40, spec §3.4). */
+/** An EPIC digital channel block (F01E0000 + m·0x1000 + c·0x40, docs/protocols/optommp.md §3.4). */
 export interface DigitalPoint {
   state: boolean;
   onLatch: boolean;
@@ -14,7 +14,7 @@ export interface DigitalPoint {
   quality: number;
 }
 
-/** An EPIC analog channel block (F0260000 + m·0x1000 + c·0x40, spec §3.4). */
+/** An EPIC analog channel block (F0260000 + m·0x1000 + c·0x40, docs/protocols/optommp.md §3.4). */
 export interface AnalogPoint {
   /** Engineering units. */
   value: number;

@@ -1,4 +1,4 @@
-// OptoMMP over UDP: one request per datagram, one response datagram back (spec §1; the SDK's
+// OptoMMP over UDP: one request per datagram, one response datagram back (docs/protocols/optommp.md §1; the SDK's
 // OpenEnet2(…, SIOMM_UDP), OmmpNET). Requests are sent one at a time. A datagram whose tl is not the one
 // awaited is a late answer to an earlier, timed-out request: it is dropped, not taken for this answer.
 

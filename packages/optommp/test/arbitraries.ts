@@ -1,7 +1,7 @@
 // fast-check arbitraries for OptoMMP packets.
 
-import type { OptoMmpPacket } from '@labwire/optommp/codec';
 import fc from 'fast-check';
+import type { OptoMmpPacket } from '../src/codec/packet';
 
 const header = {
   destinationId: fc.integer({ min: 0, max: 0xffff }),

@@ -5,9 +5,10 @@
 import net from 'node:net';
 import { AbortedError, EofError, LabwireError, TimeoutError } from '@labwire/framing';
 import { DeviceError, OptoMmpClient, ResponseMismatchError } from '@labwire/optommp';
-import { EpicSimulator, type ReplyFault, vectorDeviceOptions } from '@labwire/optommp/simulator';
+import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { ConnectionLostError, ConnectRefusedError } from '@labwire/tcp';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ReplyFault } from '../src/simulator/faults';
 import { errorOf } from './client-helpers';
 
 let cleanup: (() => Promise<void>)[] = [];

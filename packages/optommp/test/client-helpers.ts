@@ -2,9 +2,11 @@
 // every request the device sees recorded.
 
 import { toHex } from '@labwire/framing';
-import { OptoMmpClient, type OptoMmpClientOptions } from '@labwire/optommp';
-import { type DecodedPacket, encodePacket } from '@labwire/optommp/codec';
+import { OptoMmpClient } from '@labwire/optommp';
+import { encodePacket } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
+import type { OptoMmpClientOptions } from '../src/client-options';
+import type { DecodedPacket } from '../src/codec/decode';
 
 export interface Rig {
   sim: EpicSimulator;

@@ -4,15 +4,11 @@
 // delivered to the wrong caller.
 
 import { AbortedError, TimeoutError } from '@labwire/framing';
-import {
-  OptoMmpClient,
-  type OptoMmpClientOptions,
-  PipelineDesyncError,
-  TcpTransport,
-} from '@labwire/optommp';
+import { OptoMmpClient, PipelineDesyncError, TcpTransport } from '@labwire/optommp';
 import { scratchPadInt32Address } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { OptoMmpClientOptions } from '../src/client-options';
 import { errorOf } from './client-helpers';
 
 const cleanup: (() => Promise<void>)[] = [];

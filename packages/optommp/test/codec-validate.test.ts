@@ -1,4 +1,4 @@
-// The one validator (spec §2.11) at its two entry points: a header as it arrives (checkResponseHeader, used
+// The one validator (docs/protocols/optommp.md §2.11) at its two entry points: a header as it arrives (checkResponseHeader, used
 // by the pull reader before any data is read) and a decoded packet (checkResponse). Both must give the same
 // verdict for every response and expectation; the pull reader with an expectation must read a matching
 // response whatever the chunking and stop at the header when it does not match.
@@ -10,20 +10,18 @@ import {
   DeviceError,
   decodePacket,
   encodePacket,
-  encodeReadBlockResponse,
-  encodeReadQuadletResponse,
   encodeRequest,
-  encodeWriteResponse,
   expectationFor,
-  type OptoMmpResponse,
   offsetOf,
-  type ReadProgress,
   type RequestInit,
   ResponseMismatchError,
   readPacket,
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { encodeReadBlockResponse, encodeReadQuadletResponse, encodeWriteResponse } from '../src/codec/encode';
+import type { OptoMmpResponse } from '../src/codec/packet';
+import type { ReadProgress } from '../src/codec/read-packet';
 import { cut } from './arbitraries';
 
 async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {

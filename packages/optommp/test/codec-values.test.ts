@@ -2,35 +2,39 @@ import { toHex } from '@labwire/framing';
 import {
   DeviceError,
   decodeFirmwareVersion,
-  decodeIPv4,
   decodeMac,
   decodeStatusArea,
   describePackets,
   encodeFloat32,
   encodeInt32,
-  encodeInt64,
-  encodeIPv4,
-  encodeMac,
   epicAnalogReadAddress,
-  epicDigitalWriteAddress,
   findMemoryArea,
   formatDeviceCode,
   MEMORY_MAP,
   RCODES,
   ResponseMismatchError,
-  readF32,
-  readI32,
-  readI64,
   readU32,
-  STATUS_AREA_BYTES,
   STATUS_FIELDS,
-  scratchPadFloat32Address,
   scratchPadInt32Address,
   scratchPadRuns,
-  scratchPadStringAddress,
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  epicDigitalWriteAddress,
+  scratchPadFloat32Address,
+  scratchPadStringAddress,
+} from '../src/codec/addresses';
+import { STATUS_AREA_BYTES } from '../src/codec/status-area';
+import {
+  decodeIPv4,
+  encodeInt64,
+  encodeIPv4,
+  encodeMac,
+  readF32,
+  readI32,
+  readI64,
+} from '../src/codec/values';
 import { bytesOf, vector } from './vectors';
 
 describe('typed values (python defects D1–D3)', () => {
@@ -96,7 +100,7 @@ describe('typed values (python defects D1–D3)', () => {
   });
 });
 
-describe('addresses (spec §3)', () => {
+describe('addresses (docs/protocols/optommp.md §3)', () => {
   it('maps scratch-pad indexes across the three areas (D4, V22)', () => {
     expect(scratchPadInt32Address(3)).toBe(0xf0d8100c);
     expect(scratchPadInt32Address(1023)).toBe(0xf0d81ffc);

@@ -1,24 +1,23 @@
 import { toHex } from '@labwire/framing';
 import {
   checkResponse,
-  type DecodedPacket,
   DeviceError,
   decodePacket,
   encodePacket,
   encodeReadBlockRequest,
-  encodeReadQuadletRequest,
-  encodeWriteBlockRequest,
-  encodeWriteQuadletRequest,
   expectationFor,
-  isRequest,
-  type OptoMmpPacket,
-  type OptoMmpRequest,
   offsetOf,
-  readF32,
-  readI32,
   readU32,
 } from '@labwire/optommp/codec';
 import { describe, expect, it } from 'vitest';
+import type { DecodedPacket } from '../src/codec/decode';
+import {
+  encodeReadQuadletRequest,
+  encodeWriteBlockRequest,
+  encodeWriteQuadletRequest,
+} from '../src/codec/encode';
+import { isRequest, type OptoMmpPacket, type OptoMmpRequest } from '../src/codec/packet';
+import { readF32, readI32 } from '../src/codec/values';
 import { type AnnotatedPacket, annotations, bytesOf, vector, vectors } from './vectors';
 
 function expectMatches(packet: DecodedPacket, a: AnnotatedPacket, bytes: Uint8Array): void {
@@ -71,7 +70,7 @@ describe('every shared vector: parse, generate, mirror', () => {
         it('mirrors the response byte for byte', () => {
           expect(toHex(encodePacket(decodePacket(response)))).toBe(v.response_hex);
         });
-        it('validates the response against its request as spec §2.11 says', () => {
+        it('validates the response against its request as docs/protocols/optommp.md §2.11 says', () => {
           const req = decodePacket(request, { undefinedTcodes: 'header' });
           const res = decodePacket(response);
           if (!('undefinedTcode' in req) && isRequest(req)) {

@@ -3,7 +3,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { ByteReader } from '@labwire/framing';
-import { type DecodedPacket, readPacket } from '@labwire/optommp/codec';
+import { readPacket } from '@labwire/optommp/codec';
+import type { DecodedPacket } from '../src/codec/decode';
 
 export class RawTcpPeer implements AsyncDisposable {
   readonly socket: net.Socket;

@@ -3,14 +3,13 @@
 
 import { checkFleetConfig, FleetFileError, parseFleetFile, type ScanPoint } from '@labwire/optommp';
 import {
-  EPIC_CHANNEL_STRIDE,
   epicAnalogReadAddress,
   epicDigitalReadAddress,
-  scratchPadFloat32Address,
   scratchPadInt32Address,
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EPIC_CHANNEL_STRIDE, scratchPadFloat32Address } from '../src/codec/addresses';
 import { Histogram } from '../src/scanner/histogram';
 import { locate, planBlocks } from '../src/scanner/plan';
 

@@ -6,34 +6,30 @@ import {
   decodePacket,
   encodeFloat32,
   encodeInt32,
-  encodeMask64,
   encodeReadBlockRequest,
+  epicAnalogReadAddress,
+  epicDigitalReadAddress,
+  offsetOf,
+  readU32,
+} from '@labwire/optommp/codec';
+import { DEFAULT_RACK, EpicDevice, parseRackConfig } from '@labwire/optommp/simulator';
+import { describe, expect, it } from 'vitest';
+import {
+  epicAnalogWriteAddress,
+  epicDigitalWriteAddress,
+  epicPackedDigitalAddress,
+  ScratchPad,
+  SnapArea,
+} from '../src/codec/addresses';
+import {
   encodeReadQuadletRequest,
   encodeUndefinedTcodePacket,
   encodeWriteBlockRequest,
   encodeWriteQuadletRequest,
   encodeWriteResponse,
-  epicAnalogReadAddress,
-  epicAnalogWriteAddress,
-  epicDigitalReadAddress,
-  epicDigitalWriteAddress,
-  epicPackedDigitalAddress,
-  latin1Bytes,
-  offsetOf,
-  readF32,
-  readU32,
-  readU64,
-  ScratchPad,
-  SnapArea,
-} from '@labwire/optommp/codec';
-import {
-  DEFAULT_RACK,
-  EpicDevice,
-  type EpicDeviceOptions,
-  formatDeviceTime,
-  parseRackConfig,
-} from '@labwire/optommp/simulator';
-import { describe, expect, it } from 'vitest';
+} from '../src/codec/encode';
+import { encodeMask64, latin1Bytes, readF32, readU64 } from '../src/codec/values';
+import { type EpicDeviceOptions, formatDeviceTime } from '../src/simulator/device';
 
 function device(options: EpicDeviceOptions = {}) {
   let now = 0;
@@ -53,7 +49,7 @@ function device(options: EpicDeviceOptions = {}) {
   return { d, ask, read, write, advance: (ms: number) => (now += ms) };
 }
 
-describe('NAK shapes and last-error status (spec §2.6)', () => {
+describe('NAK shapes and last-error status (docs/protocols/optommp.md §2.6)', () => {
   it('a NAKed block read is a bare 16-byte header; the block start becomes the last error address', () => {
     const { d } = device();
     const res = d.handle(
@@ -118,7 +114,7 @@ describe('NAK shapes and last-error status (spec §2.6)', () => {
   });
 });
 
-describe('Powerup Clear gating (spec §2.8)', () => {
+describe('Powerup Clear gating (docs/protocols/optommp.md §2.8)', () => {
   it('NAKs everything but status reads with rcode 4 until 1 is written to F0380000', () => {
     const { ask, read, write, d } = device({ powerupClearPending: true });
     expect(readU32(read(0xf0300004, 4))).toBe(1);

@@ -6,12 +6,12 @@ import {
   addressOf,
   decodePacket,
   encodeReadBlockRequest,
-  encodeReadQuadletRequest,
   offsetOf,
   type ReadBlockRequest,
 } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeReadQuadletRequest } from '../src/codec/encode';
 import { RawTcpPeer, udpExchange } from './raw-client';
 import { type Vector, vectors } from './vectors';
 

@@ -1,6 +1,6 @@
 // PymodaqActuator: the remote side of PyMoDAQ's DAQ_Move_TCPServer. It identifies as `ACTUATOR`, sends
-// `Infos` with a `units` child (PyMoDAQ 4.4.3+ takes the axis unit from it, spec §8.1), and runs the
-// user's hardware handlers for the server's commands (spec §8.2):
+// `Infos` with a `units` child (PyMoDAQ 4.4.3+ takes the axis unit from it, docs/protocols/pymodaq.md §8.1), and runs the
+// user's hardware handlers for the server's commands (docs/protocols/pymodaq.md §8.2):
 //   move_abs / move_rel / move_home → move_done + position, for every move (the server does not poll
 //     TCP actuators, §9 j), also when a move is stopped or fails;
 //   get_actuator_value / check_position → position_is + position;
@@ -107,7 +107,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     this.#handlers = options.handlers;
     this.#maxPendingMoves = options.maxPendingMoves ?? 64;
     this.#units = units;
-    // A user-supplied settings tree gets the units child PyMoDAQ 4.4.3+ reads (spec §9 m).
+    // A user-supplied settings tree gets the units child PyMoDAQ 4.4.3+ reads (docs/protocols/pymodaq.md §9 m).
     const root = this.settings;
     const existing = findParameter(root, ['units']);
     if (existing === undefined)
@@ -286,7 +286,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
       case 'move_rel':
         if (h.moveRel) result = h.moveRel(job.value!, context);
         else {
-          // The client computes the new absolute position (spec §8.2).
+          // The client computes the new absolute position (docs/protocols/pymodaq.md §8.2).
           const here = h.getActuatorValue({ signal });
           result =
             here instanceof Promise

@@ -1,6 +1,6 @@
 // The part PymodaqActuator and PymodaqDetector share: one Connection (@labwire/tcp) to the PyMoDAQ
 // server, the identification after every (re)connect, the read loop over the server's commands, ordered
-// sends, and `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, spec §9 a).
+// sends, and `Quit` before closing (PyMoDAQ's server spins on a silent disconnect, docs/protocols/pymodaq.md §9 a).
 //
 // The server sends commands whenever it likes while the client answers, pushes data and sends settings,
 // so reading and writing must not wait for each other: the protocol is full duplex, and a request queue
@@ -9,7 +9,7 @@
 // (ordered, never into a later link). The next command is awaited with one atomic readFrame (a command is
 // a `str`, i.e. u32 n + n bytes, in gen A–C and a frame in gen D): nothing is consumed until it is whole.
 //
-// Reconnects follow the tcp reconnect policy. The server sends no greeting (spec §8.1), so the link
+// Reconnects follow the tcp reconnect policy. The server sends no greeting (docs/protocols/pymodaq.md §8.1), so the link
 // proves the peer only when a well-formed command arrives (`markHealthy()`); a peer that accepts and then
 // sends garbage, another service's banner, or closes on our type string never proves anything, and every
 // drop of its links backs off further.
@@ -25,6 +25,8 @@ import {
   type ByteReader,
   ClosedError,
   checkTimeout,
+  coalesce,
+  combineSignals,
   type Logger,
   type OperationOptions,
   TimeoutError,
@@ -46,7 +48,6 @@ import {
   resolveProfile,
 } from './codec';
 import { readerIdle } from './codec/pull';
-import { combineSignals } from './combined-signal';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 import { HandlerError, HandshakeRejectedError, ProtocolError, UnknownCommandError } from './errors';
@@ -57,7 +58,6 @@ import {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-import { coalesce } from './write-message';
 
 export interface PymodaqClientOptions {
   /** The wire generation (`'A'`, `'B'`, `'C1'`…`'C4'`, `'D'`) or the server's PyMoDAQ version (`'4.4'`, `'5.0'`). */
@@ -67,7 +67,7 @@ export interface PymodaqClientOptions {
   /** Default 6341, PyMoDAQ's. */
   port?: number;
   /**
-   * The settings tree sent with `Infos` after identifying. The server keeps the root's children (spec
+   * The settings tree sent with `Infos` after identifying. The server keeps the root's children (docs/protocols/pymodaq.md
    * §8.1). Default: an empty group `settings`; an actuator adds a `units` child.
    */
   settings?: ParameterNode;
@@ -270,7 +270,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
 
   /**
    * Changes one of this client's parameters and tells the server (`Info_xml`, path prefixed with the
-   * root name, which the server drops, spec §8.4). `path` is below the root and ends with the parameter.
+   * root name, which the server drops, docs/protocols/pymodaq.md §8.4). `path` is below the root and ends with the parameter.
    */
   async updateSetting(
     path: readonly string[],
@@ -332,7 +332,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     return this.#link;
   }
 
-  /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (spec §9 n). */
+  /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (docs/protocols/pymodaq.md §9 n). */
   protected textForWire(xml: string): string | Uint8Array {
     return this.#textForWire(xml);
   }
@@ -436,8 +436,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   }
 
   /**
-   * The messages sent on every new connection, in order: the type string first (spec §8.1), then `Infos`
-   * with the settings XML.
+   * The messages sent on every new connection, in order: the type string first
+   * (docs/protocols/pymodaq.md §8.1), then `Infos` with the settings XML.
    */
   protected identification(): Uint8Array[][] {
     const p = this.profile;
@@ -580,7 +580,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       }
       if (message !== undefined) {
         // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
-        // reply, spec §8.1), so this link proved the peer and the reconnect backoff starts over.
+        // reply, docs/protocols/pymodaq.md §8.1), so this link proved the peer and the reconnect backoff starts over.
         link.tcp?.markHealthy();
         this.#rejectionReported = false;
         this.#dispatch(message, link);
@@ -601,7 +601,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
 
   /**
    * Reads one whole message, or returns undefined after a gen D frame that could not be used (it was
-   * consumed whole, so the stream stays in step, spec §6.3).
+   * consumed whole, so the stream stays in step, docs/protocols/pymodaq.md §6.3).
    */
   async #readMessage(reader: ByteReader, link: LinkSession): Promise<ServerMessage | undefined> {
     // No deadline while waiting: the server sends when it likes. The reader is closed when the link
@@ -715,7 +715,7 @@ export function defaultSettings(children: ParameterNode[] = []): ParameterNode {
 }
 
 /**
- * The attributes PyMoDAQ's own `parameter_to_xml_string` writes on every element (spec §7, vector
+ * The attributes PyMoDAQ's own `parameter_to_xml_string` writes on every element (docs/protocols/pymodaq.md §7, vector
  * v5_bytes_xml); a real server's XML reader finds what it expects.
  */
 export const PYMODAQ_FLAGS: Readonly<Record<string, string>> = Object.freeze({

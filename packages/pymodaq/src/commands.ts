@@ -1,9 +1,9 @@
-// The command strings of PyMoDAQ's TCP/IP remote control (spec §7). Every message starts with one of
+// The command strings of PyMoDAQ's TCP/IP remote control (docs/protocols/pymodaq.md §7). Every message starts with one of
 // them (a `str` in gen A–C, a `str`-tagged frame in gen D); the payload that follows depends on it.
 
 import type { Generation } from './codec';
 
-/** What a client declares itself as, in its first message (spec §8.1). Matched exactly. */
+/** What a client declares itself as, in its first message (docs/protocols/pymodaq.md §8.1). Matched exactly. */
 export type ClientType = 'GRABBER' | 'ACTUATOR';
 export const CLIENT_TYPES: readonly ClientType[] = ['GRABBER', 'ACTUATOR'];
 
@@ -65,5 +65,5 @@ export function positionQueryFor(generation: Generation): string {
   return generation === 'A' ? ServerCommand.checkPosition : ServerCommand.getActuatorValue;
 }
 
-/** The first element of every `set_info` path sent by a server (spec §8.4); the client drops it. */
+/** The first element of every `set_info` path sent by a server (docs/protocols/pymodaq.md §8.4); the client drops it. */
 export const SERVER_SETTINGS_ROOT = 'settings_client';

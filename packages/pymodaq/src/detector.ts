@@ -1,5 +1,5 @@
 // PymodaqDetector: the remote side of PyMoDAQ's DAQ_xDViewer_TCPServer. It identifies as `GRABBER`,
-// sends `Infos`, answers `Send Data 0D|1D|2D|ND` with `Done` + data (spec §8.3) from the user's grab
+// sends `Infos`, answers `Send Data 0D|1D|2D|ND` with `Done` + data (docs/protocols/pymodaq.md §8.3) from the user's grab
 // handler, and can push data unsolicited (what PyMoDAQ's examples/tcp_client.py does). Grabs run one at
 // a time in arrival order.
 //
@@ -24,7 +24,7 @@ import { ProtocolError } from './errors';
 export interface DetectorHandlers {
   /**
    * Acquires data for `Send Data <dim>`. Gen C/D send the DataToExport as it is (use DataFromPlugins
-   * inside for PyMoDAQ 5, spec §9 c); gen A/B send the arrays of its DataWithAxes as a list.
+   * inside for PyMoDAQ 5, docs/protocols/pymodaq.md §9 c); gen A/B send the arrays of its DataWithAxes as a list.
    */
   grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DataToExport> | DataToExport;
 }

@@ -6,7 +6,7 @@ import type { Generation } from './codec';
 
 /**
  * The peer sent a command this side does not know, or one it may not send in this generation. In gen A–C
- * the payload of an unknown command cannot be skipped (there is no outer frame, spec §9 e), so the
+ * the payload of an unknown command cannot be skipped (there is no outer frame, docs/protocols/pymodaq.md §9 e), so the
  * connection is closed; in gen D the frame is skipped.
  */
 export class UnknownCommandError extends LabwireError {
@@ -24,7 +24,7 @@ export class UnknownCommandError extends LabwireError {
 }
 brandError(UnknownCommandError);
 
-/** A client identified itself with a type the server does not accept (spec §8.1, §9 f). */
+/** A client identified itself with a type the server does not accept (docs/protocols/pymodaq.md §8.1, §9 f). */
 export class ClientTypeError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ClientTypeError');
   /** What the client sent instead of `GRABBER` / `ACTUATOR`. */
@@ -39,7 +39,7 @@ export class ClientTypeError extends LabwireError {
 }
 brandError(ClientTypeError);
 
-/** Settings XML that is malformed, too large, or declares a DOCTYPE/ENTITY (never expanded, spec §9 i). */
+/** Settings XML that is malformed, too large, or declares a DOCTYPE/ENTITY (never expanded, docs/protocols/pymodaq.md §9 i). */
 export class XmlError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.XmlError');
   constructor(message: string, options?: LabwireErrorOptions) {
@@ -79,7 +79,7 @@ export class HandlerError extends LabwireError {
 }
 brandError(HandlerError);
 
-/** A message that is well-formed but not allowed here (e.g. `x_axis` under gen C/D, spec §9 g). */
+/** A message that is well-formed but not allowed here (e.g. `x_axis` under gen C/D, docs/protocols/pymodaq.md §9 g). */
 export class ProtocolError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ProtocolError');
   constructor(message: string, options?: LabwireErrorOptions) {

@@ -21,6 +21,7 @@ export {
 } from './bridge';
 export {
   defaultSettings,
+  type LinkSession,
   type PymodaqClientEvents,
   type PymodaqClientOptions,
   type ServerMessage,
@@ -34,27 +35,18 @@ export {
   NdArray,
   type Position,
   type PymodaqProfile,
-  type PyValue,
   resolveProfile,
-  type TypedArray,
   type WireProfile,
 } from './codec';
-export {
-  CLIENT_COMMANDS,
-  CLIENT_TYPES,
-  ClientCommand,
-  type ClientType,
-  GRAB_DIMS,
-  type GrabDim,
-  SERVER_COMMANDS,
-  ServerCommand,
-} from './commands';
-export {
-  type DetectorHandlers,
-  PymodaqDetector,
-  type PymodaqDetectorEvents,
-  type PymodaqDetectorOptions,
-} from './detector';
+export type { MessageCodec } from './codec/messages';
+export type { TypedArray } from './codec/nd-array';
+export type { CommandAtHand } from './codec/profile';
+export type { Pull, PullContext, TraceEntry } from './codec/pull';
+export type { PyDict, PyScalar, PyTuple, PyValue } from './codec/values';
+export type { FrameMark, WireWriter } from './codec/wire-writer';
+export { type ClientType, GRAB_DIMS, type GrabDim } from './commands';
+export type { DetectorHandlers, PymodaqDetectorEvents, PymodaqDetectorOptions } from './detector';
+export { PymodaqDetector } from './detector';
 export {
   ClientTypeError,
   generationsToTry,
@@ -68,11 +60,11 @@ export {
   UnknownCommandError,
   XmlError,
 } from './errors';
+export type { ParameterXmlLimits } from './parameter-xml';
 export {
   applyParameter,
   findParameter,
   type ParameterNode,
-  type ParameterXmlLimits,
   parameter,
   parseParameterXml,
   toParameterXml,
@@ -92,5 +84,7 @@ export {
   type ServerRole,
 } from './server';
 export type { PymodaqServerClient } from './server-session';
-export { GaussianDetector, type GaussianDetectorOptions } from './sim/gaussian-detector';
-export { SimulatedStage, type SimulatedStageOptions } from './sim/simulated-stage';
+export type { GaussianDetectorOptions } from './sim/gaussian-detector';
+export { GaussianDetector } from './sim/gaussian-detector';
+export type { SimulatedStageOptions } from './sim/simulated-stage';
+export { SimulatedStage } from './sim/simulated-stage';

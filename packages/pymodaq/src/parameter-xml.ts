@@ -1,10 +1,10 @@
-// PyMoDAQ parameter trees as XML (`Infos`, `Info_xml`, `set_info`; spec §7, §8.4).
+// PyMoDAQ parameter trees as XML (`Infos`, `Info_xml`, `set_info`; docs/protocols/pymodaq.md §7, §8.4).
 //
 // PyMoDAQ writes one element per parameter: the element name is the parameter name, the attributes are
 // `title`, `type`, `visible`, `removable`, `readonly` (and more per type), the value is the text, and
 // groups have child elements, e.g.
 //   <exposure title="Exposure" type="float" visible="1" removable="0" readonly="0">0.1</exposure>
-// PyMoDAQ's reader eval()s the values of `list`, `table` and `itemselect` parameters (spec §9 i). Here a
+// PyMoDAQ's reader eval()s the values of `list`, `table` and `itemselect` parameters (docs/protocols/pymodaq.md §9 i). Here a
 // value is only ever a string. The parser is sax in strict mode (well-formedness checked, the five
 // predefined entities and character references decoded once, any other entity an error, nothing ever
 // expanded); a document carrying a DOCTYPE or ENTITY declaration is refused before parsing (billion

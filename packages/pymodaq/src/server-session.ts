@@ -1,6 +1,6 @@
 // One client connection of a PymodaqServer: the handshake, the read loop that dispatches what the
-// client sends (spec §8.5), the requests waiting for a reply, and the close. Every failure stays
-// inside its session: the server keeps serving the others (spec §9 a, d).
+// client sends (docs/protocols/pymodaq.md §8.5), the requests waiting for a reply, and the close. Every failure stays
+// inside its session: the server keeps serving the others (docs/protocols/pymodaq.md §9 a, d).
 
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
@@ -9,24 +9,26 @@ import {
   AbortedError,
   ByteReader,
   ClosedError,
+  coalesce,
+  DeadlineTimer,
   EofError,
+  type Expiring,
   LabwireError,
   LimitExceededError,
   type Logger,
   type OperationOptions,
   SEND_SLICE_BYTES,
   StreamError,
+  sendParts,
   TimeoutError,
 } from '@labwire/framing';
 import type { DataToExport, Position, PymodaqProfile } from './codec';
 import type { CommandAtHand } from './codec/profile';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
-import { DeadlineTimer, type Expiring } from './deadline-timer';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
 import { largestArrayBytes, SpareBuffer } from './spare-buffer';
-import { coalesce, writeMessage } from './write-message';
 
 /** A connected, identified client as the server's events and `clients` show it. */
 export interface PymodaqServerClient {
@@ -39,7 +41,7 @@ export interface PymodaqServerClient {
   readonly identifiedAt: number;
   /** The root of the last `Infos` the client sent (its children are PyMoDAQ's `settings_client`). */
   readonly settings: ParameterNode | undefined;
-  /** The actuator unit from the `units` child of `Infos` (spec §8.1 step 3), or from the last position. */
+  /** The actuator unit from the `units` child of `Infos` (docs/protocols/pymodaq.md §8.1 step 3), or from the last position. */
   readonly units: string | undefined;
 }
 
@@ -366,7 +368,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
           continue;
         }
         try {
-          await writeMessage(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
+          await sendParts(this.#socket, chunks, { signal: m.signal, timeoutMs: left });
           this.#lastActivity = Date.now();
           m.resolve();
         } catch (e) {
@@ -423,7 +425,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   }
 
   /**
-   * Ends the session: optionally says `Quit` first (labwire extension, spec §9 k), rejects every waiting
+   * Ends the session: optionally says `Quit` first (labwire extension, docs/protocols/pymodaq.md §9 k), rejects every waiting
    * request, closes the socket. Idempotent; resolves when the socket is closed.
    */
   close(reason: string, options: { quit: boolean; error?: unknown }): Promise<void> {
@@ -438,7 +440,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         const quit = commandBytes(this.#config.profile, ClientCommand.quit);
         // After what is being written (a message is never cut); what was still queued is dropped below.
         for (let i = 0; i < 100 && this.#writing; i++) await new Promise((r) => setTimeout(r, 10));
-        if (!this.#writing) await writeMessage(this.#socket, [quit], { timeoutMs: 1000 });
+        if (!this.#writing) await sendParts(this.#socket, [quit], { timeoutMs: 1000 });
       } catch {
         // The peer may already be gone; closing goes ahead regardless.
       }
@@ -580,7 +582,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       } catch (e) {
         if (this.#stop.signal.aborted) break;
         if (EofError.isInstance(e) && e.partial.length === 0 && command === undefined) {
-          // A silent disconnect (no Quit) between messages: PyMoDAQ spins here (spec §9 a).
+          // A silent disconnect (no Quit) between messages: PyMoDAQ spins here (docs/protocols/pymodaq.md §9 a).
           void this.close('disconnected without Quit', { quit: false });
           break;
         }
@@ -644,7 +646,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
 
   /**
    * Whether the stream is still in step after `error`. Settings XML that failed to parse was read whole.
-   * Gen D: a frame that failed to decode was consumed whole (spec §6.3), so the next frame starts a
+   * Gen D: a frame that failed to decode was consumed whole (docs/protocols/pymodaq.md §6.3), so the next frame starts a
    * message; a length prefix over the limit consumed nothing and cannot be skipped.
    */
   #recoverable(error: unknown, before: number): boolean {
@@ -715,7 +717,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         return;
       case ClientCommand.infos: {
         const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
-        // The server keeps the root's children as settings_client (spec §8.1, §9 m). Parsed in slices, so
+        // The server keeps the root's children as settings_client (docs/protocols/pymodaq.md §8.1, §9 m). Parsed in slices, so
         // a large tree never holds the other clients up.
         const root = await parseParameterXmlSliced(xml, xmlLimits);
         this.#settings = root;
@@ -730,7 +732,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         return;
       }
       case ClientCommand.infoXml: {
-        // The first path element is the client's root name; the receiver drops it (spec §8.4, §9 l).
+        // The first path element is the client's root name; the receiver drops it (docs/protocols/pymodaq.md §8.4, §9 l).
         const path = (await profile.readPath(reader, opts())).slice(1);
         const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
         const parameter = await parseParameterXmlSliced(xml, xmlLimits);
@@ -757,7 +759,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         return;
       case ClientCommand.xAxis:
       case ClientCommand.yAxis: {
-        // Sent by 1.6.4–4.0.x clients; PyMoDAQ 4.1+ drops a client that sends them (spec §9 g).
+        // Sent by 1.6.4–4.0.x clients; PyMoDAQ 4.1+ drops a client that sends them (docs/protocols/pymodaq.md §9 g).
         if (profile.generation !== 'A' && profile.generation !== 'B') {
           throw new ProtocolError(
             `${command} is not part of PyMoDAQ ≥ 4.1 (generation ${profile.generation})`,

@@ -1,6 +1,6 @@
 // PymodaqServer: what PyMoDAQ's TCPServer plugins (DAQ_Move_TCPServer, DAQ_xDViewer_TCPServer) do, as a
 // library: listen, accept GRABBER/ACTUATOR clients, send them commands and await their replies.
-// Differences from upstream, each from spec §9: no 100 ms pacing per message; EOF is a disconnect, never
+// Differences from upstream, each from docs/protocols/pymodaq.md §9: no 100 ms pacing per message; EOF is a disconnect, never
 // a spin (a); one client's error never stops the others (d); an unknown command closes that client in
 // gen A–C and skips the frame in gen D (e); XML is parsed without entity expansion and never evaluated
 // (i); every call has a deadline, moves included (j); close() says `Quit` to every client first (k).
@@ -53,7 +53,7 @@ export interface PymodaqServerOptions {
   protocol: Generation | string;
   /** Default `'both'`. PyMoDAQ's plugins are one or the other. */
   role?: ServerRole;
-  /** Default `127.0.0.1` (PyMoDAQ's default is a lab address, 10.47.0.39; spec §1). */
+  /** Default `127.0.0.1` (PyMoDAQ's default is a lab address, 10.47.0.39; docs/protocols/pymodaq.md §1). */
   host?: string;
   /** Default 6341, PyMoDAQ's. Use 0 for an ephemeral port. */
   port?: number;
@@ -111,7 +111,7 @@ export interface PymodaqServerOptions {
 export interface ServerCallOptions extends OperationOptions {
   /**
    * The id of the client to address. Default: the client of the needed type that identified last
-   * ("last client of each type wins", PyMoDAQ's rule, spec §1).
+   * ("last client of each type wins", PyMoDAQ's rule, docs/protocols/pymodaq.md §1).
    */
   client?: string | undefined;
 }
@@ -353,7 +353,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
 
   /**
    * `set_info`: changes one client parameter. `path` is below the client's settings root; the server
-   * prefixes `settings_client`, which the client drops (spec §8.4). Gen D sends the XML as bytes, as
+   * prefixes `settings_client`, which the client drops (docs/protocols/pymodaq.md §8.4). Gen D sends the XML as bytes, as
    * PyMoDAQ 5 does.
    */
   async setInfo(

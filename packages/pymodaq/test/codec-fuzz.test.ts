@@ -9,16 +9,11 @@ import {
   LabwireError,
   LimitExceededError,
 } from '@labwire/framing';
-import {
-  decodeMessage,
-  type Generation,
-  type MessagePart,
-  type ReadValueOptions,
-  resolveProfile,
-  TruncatedError,
-} from '@labwire/pymodaq/codec';
+import { decodeMessage, type Generation, resolveProfile, TruncatedError } from '@labwire/pymodaq/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { MessagePart } from '../src/codec/decode';
+import type { ReadValueOptions } from '../src/codec/wire-profile';
 import { loadVectors, VALUE_CASES } from './fixtures/codec-vectors';
 
 const vectors = new Map(loadVectors().map((v) => [v.name, v]));

@@ -3,27 +3,29 @@
 import { fromHex, toHex } from '@labwire/framing';
 import {
   axis,
-  dataActuator,
   dataToExport,
-  dataWithAxes,
-  decodeFramePayload,
   decodeMessage,
   decodeValue,
   explainFrame,
   GENERATIONS,
   NdArray,
-  type PyScalar,
-  parseDtype,
-  pyDict,
-  pyInt,
-  pyScalar,
-  pyTuple,
   resolveProfile,
   UnknownProfileError,
   UnknownTagError,
   UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
+import { decodeFramePayload } from '../src/codec/decode';
+import { parseDtype } from '../src/codec/dtype';
+import {
+  dataActuator,
+  dataWithAxes,
+  type PyScalar,
+  pyDict,
+  pyInt,
+  pyScalar,
+  pyTuple,
+} from '../src/codec/values';
 import { loadVectors } from './fixtures/codec-vectors';
 
 const vectors = new Map(loadVectors().map((v) => [v.name, v]));

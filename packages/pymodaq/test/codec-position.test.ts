@@ -6,15 +6,14 @@
 import { PassThrough } from 'node:stream';
 import { ByteReader, concatBytes, toHex } from '@labwire/framing';
 import {
-  dataActuator,
   decodeMessage,
   type PymodaqProfile,
-  pyInt,
   resolveProfile,
   UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { dataActuator, pyInt } from '../src/codec/values';
 
 const GENERATIONS = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'] as const;
 const arbUnits = fc.oneof(

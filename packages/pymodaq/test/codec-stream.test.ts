@@ -23,12 +23,12 @@ import {
   PymodaqDecodeError,
   resolveProfile,
   TruncatedError,
-  toJsonValue,
   UnexpectedValueError,
   UnknownTagError,
 } from '@labwire/pymodaq/codec';
 import { chunkEvery, splitAt } from '@labwire/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { toJsonValue } from '../src/codec/json';
 import { loadVectors, VALUE_CASES } from './fixtures/codec-vectors';
 
 const vectors = new Map(loadVectors().map((v) => [v.name, v]));
@@ -148,7 +148,7 @@ describe('message parts through a ByteReader, every generation', () => {
     }
   });
 
-  it('D: text arrives as str or bytes (spec §9 n)', async () => {
+  it('D: text arrives as str or bytes (docs/protocols/pymodaq.md §9 n)', async () => {
     const d = resolveProfile('D');
     const xml = '<units type="str">µm</units>';
     const r = readerOf([d.encodeString(xml), d.encodeString(new TextEncoder().encode(xml))]);

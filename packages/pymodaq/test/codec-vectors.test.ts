@@ -8,12 +8,12 @@ import {
   decodeMessage,
   decodeValue,
   NdArray,
-  type PyValue,
   resolveProfile,
-  toJsonValue,
   UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
+import { toJsonValue } from '../src/codec/json';
+import type { PyValue } from '../src/codec/values';
 import { loadVectors, REFUSED_CASES, SEQUENCE_NAMES, VALUE_CASES } from './fixtures/codec-vectors';
 
 const vectors = loadVectors();

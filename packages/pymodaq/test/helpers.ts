@@ -3,16 +3,10 @@
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ByteReader, concatBytes } from '@labwire/framing';
-import {
-  type DataToExport,
-  type Generation,
-  NdArray,
-  PymodaqServer,
-  type PymodaqServerOptions,
-  resolveProfile,
-} from '@labwire/pymodaq';
+import { type DataToExport, type Generation, NdArray, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
 import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { afterEach } from 'vitest';
+import type { PymodaqServerOptions } from '../src/server';
 
 /**
  * Registers an afterEach that closes, newest first, everything passed to the returned `track` during the

@@ -1,6 +1,6 @@
 // What a real PyMoDAQ server receives from our actuator: the type string, then `Infos` with the settings
-// XML as PyMoDAQ writes it (title, type, visible, removable, readonly on every element, spec §7) and the
-// `units` child that PyMoDAQ 4.4.3+ reads (spec §8.1), then `Quit` before closing (bug a).
+// XML as PyMoDAQ writes it (title, type, visible, removable, readonly on every element, docs/protocols/pymodaq.md §7) and the
+// `units` child that PyMoDAQ 4.4.3+ reads (docs/protocols/pymodaq.md §8.1), then `Quit` before closing (bug a).
 
 import net from 'node:net';
 import { PymodaqActuator, parseParameterXml, SimulatedStage } from '@labwire/pymodaq';

@@ -13,7 +13,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-// From the spec (§7, vector v5_bytes_xml): one element per parameter, the value as text.
+// From docs/protocols/pymodaq.md §7 (vector v5_bytes_xml): one element per parameter, the value as text.
 const EXPOSURE =
   '<exposure title="Exposure" type="float" visible="1" removable="0" readonly="0">0.1</exposure>';
 

@@ -1,5 +1,5 @@
 // The actuator and detector clients against the server, over loopback, for every wire generation and
-// every command of spec §7.
+// every command of docs/protocols/pymodaq.md §7.
 
 import {
   type DataToExport,
@@ -76,7 +76,7 @@ describe.each(ALL)('generation %s: clients against the server', (gen) => {
     const abs = await server.moveAbs(1.5);
     expect(abs.value).toBe(1.5);
     expect(abs.units).toBe('mm');
-    // move_rel: the client computes the new absolute position (spec §8.2).
+    // move_rel: the client computes the new absolute position (docs/protocols/pymodaq.md §8.2).
     const rel = await server.moveRel(0.5);
     expect(rel.value).toBe(2);
     expect(stage.position).toBe(2);
@@ -148,7 +148,7 @@ describe.each(ALL)('generation %s: clients against the server', (gen) => {
     expect(got.dtype).toBe(original.dtype);
     expect(got.size).toBe(original.size);
     expect(Buffer.from(got.data).equals(Buffer.from(original.data))).toBe(true);
-    // A/B squeeze (a single value arrives 0-d); C/D apply atleast_1d (spec §2).
+    // A/B squeeze (a single value arrives 0-d); C/D apply atleast_1d (docs/protocols/pymodaq.md §2).
     if (dim === '0D') expect(got.shape).toEqual(gen === 'A' || gen === 'B' ? [] : [1]);
     else expect(got.shape).toEqual(original.shape);
     if (gen !== 'A' && gen !== 'B') expect(data.data[0]!.dim).toBe(`Data${dim}`);

@@ -1,6 +1,6 @@
 // The server against hand-driven clients (plain sockets speaking codec bytes): wrong types, silent and
 // half-finished clients, hostile lengths and XML, unknown commands. Each is a clear typed error on that
-// one connection; the server keeps serving the others (spec §9 a, d, e, f, g, i).
+// one connection; the server keeps serving the others (docs/protocols/pymodaq.md §9 a, d, e, f, g, i).
 
 import { concatBytes, EofError, encodeFrameHeader, LimitExceededError, TimeoutError } from '@labwire/framing';
 import {

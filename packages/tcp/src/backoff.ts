@@ -1,4 +1,4 @@
-// Reconnect delays: exponential backoff with jitter and a cap (spec F5/G6).
+// Reconnect delays: exponential backoff with jitter and a cap (docs/protocols/tcpinterface.md F5/G6).
 //
 // The window of attempt n is [floor, ceiling) with ceiling = min(cap, initial * 2^n). Jitter spreads the
 // reconnects of many clients over the window instead of synchronising them on the same instants:
@@ -9,7 +9,7 @@
 // - 'full' (AWS "full jitter"): floor = 0. The best spread, but no bound: a run of small random numbers
 //   reconnects as fast as the peer answers. Use it when many clients share one server and a rate bound per
 //   client matters less than spreading them.
-// `minDelayMs` raises the floor of every attempt (devices that cannot take rapid reconnects, spec F15).
+// `minDelayMs` raises the floor of every attempt (devices that cannot take rapid reconnects, docs/protocols/tcpinterface.md F15).
 
 /** How much of the window is random. */
 export type Jitter = 'equal' | 'full';
@@ -19,7 +19,7 @@ export interface BackoffOptions {
   initialDelayMs?: number;
   /** Cap on every delay, in ms. Default 5 000. */
   maxDelayMs?: number;
-  /** Floor on every delay, for devices that cannot take rapid reconnects (spec F15). Default 0. */
+  /** Floor on every delay, for devices that cannot take rapid reconnects (docs/protocols/tcpinterface.md F15). Default 0. */
   minDelayMs?: number;
   /** `'equal'` (default): the delay is in [ceiling/2, ceiling); `'full'`: in [0, ceiling). */
   jitter?: Jitter;

@@ -1,4 +1,4 @@
-// Connection: one TCP link to host:port and its whole life (spec tcpinterface.md §1.7, goals G6, G10-G14).
+// Connection: one TCP link to host:port and its whole life (docs/protocols/tcpinterface.md §1.7, goals G6, G10-G14).
 //
 // - One connect in flight at a time, with a deadline that destroys the socket (F11).
 // - Every end of a link, and every failed connect, goes through the reconnect policy (reconnect-policy.ts):
@@ -25,6 +25,7 @@ import {
   OnreadSource,
   type OperationOptions,
   TimeoutError,
+  withDeadline,
 } from '@labwire/framing';
 import {
   ConnectFailedError,
@@ -402,7 +403,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncD
           ? new ConnectRefusedError(this.#context('connect', error))
           : new ConnectFailedError(this.#context('connect', error)),
       );
-    // The deadline covers DNS and the handshake; Node has none of its own (spec F11).
+    // The deadline covers DNS and the handshake; Node has none of its own (docs/protocols/tcpinterface.md F11).
     const timer = setTimeout(
       () => finish(new ConnectTimeoutError(this.#connectTimeoutMs, this.#context('connect'))),
       this.#connectTimeoutMs,
@@ -641,29 +642,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncD
 
   /** Waits for `attempt` within a deadline and a signal; the attempt itself goes on. */
   #within(attempt: Promise<Link>, timeoutMs: number, signal: AbortSignal | undefined): Promise<Link> {
-    return new Promise<Link>((resolve, reject) => {
-      let done = false;
-      const finish = (error: unknown, link?: Link) => {
-        if (done) return;
-        done = true;
-        deadline.clear();
-        if (error === undefined) resolve(link!);
-        else reject(this.#stamp(error, 'connect'));
-      };
-      const deadline = armDeadline(
-        timeoutMs,
-        signal,
-        () => finish(new TimeoutError('connect', timeoutMs)),
-        (reason) => finish(new AbortedError('connect', reason)),
-      );
-      attempt.then(
-        (link) => finish(undefined, link),
-        (error: unknown) => finish(error),
-      );
+    return withDeadline(attempt, 'connect', timeoutMs, signal).catch((error: unknown) => {
+      throw this.#stamp(error, 'connect');
     });
   }
 
-  /** Keeps an error listener on every socket for its whole life (no unhandled 'error', spec F13). */
+  /** Keeps an error listener on every socket for its whole life (no unhandled 'error', docs/protocols/tcpinterface.md F13). */
   #track(socket: net.Socket): void {
     this.#sockets.add(socket);
     socket.on('error', noop);
@@ -704,7 +688,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncD
     }
   }
 
-  /** 'error' is emitted only to listeners: without one, EventEmitter would throw (spec F13). */
+  /** 'error' is emitted only to listeners: without one, EventEmitter would throw (docs/protocols/tcpinterface.md F13). */
   #emitError(error: Error): void {
     if (this.listenerCount('error') === 0) return;
     try {

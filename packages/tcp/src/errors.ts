@@ -1,4 +1,4 @@
-// The @labwire/tcp error family. Every error has a stable `code` (spec G13), the operation that failed
+// The @labwire/tcp error family. Every error has a stable `code` (docs/protocols/tcpinterface.md G13), the operation that failed
 // (`op`), the endpoint, the link id when one was configured, and the original error as `cause`.
 // Errors that come from @labwire/framing (TimeoutError, EofError, LimitExceededError, ClosedError, …)
 // pass through unchanged except that TcpInterface stamps the same `op`/`linkId` fields on them.

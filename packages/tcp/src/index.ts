@@ -8,21 +8,10 @@ export {
   StreamError,
   TimeoutError,
 } from '@labwire/framing';
-export {
-  type BackoffOptions,
-  backoffCeiling,
-  backoffDelay,
-  backoffFloor,
-  DEFAULT_INITIAL_DELAY_MS,
-  DEFAULT_MAX_DELAY_MS,
-  type Jitter,
-} from './backoff';
-export {
-  Connection,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_KEEPALIVE_INITIAL_DELAY_MS,
-  DEFAULT_TIMEOUT_MS,
-} from './connection';
+export type { Jitter } from './backoff';
+export { type BackoffOptions, backoffCeiling, backoffDelay, backoffFloor } from './backoff';
+export { Connection, DEFAULT_TIMEOUT_MS } from './connection';
+export type { TcpErrorOptions } from './errors';
 export {
   ConnectFailedError,
   ConnectionError,
@@ -32,18 +21,10 @@ export {
   ConnectTimeoutError,
   NotConnectedError,
   TcpError,
-  type TcpErrorContext,
-  type TcpErrorOptions,
 } from './errors';
 export { Link } from './link';
-export {
-  type FieldsFirstLogger,
-  fieldsFirst,
-  isFieldsFirstLogger,
-  type LogFields,
-  type LoggerLike,
-  toLogger,
-} from './logger';
+export type { FieldsFirstLogger, FieldsFirstMethod } from './logger';
+export { fieldsFirst, type LoggerLike, toLogger } from './logger';
 export type {
   ConnectedEvent,
   ConnectingEvent,
@@ -51,7 +32,6 @@ export type {
   ConnectionEvents,
   ConnectionHeartbeat,
   ConnectionOptions,
-  ConnectionState,
   DesyncPolicy,
   DisconnectedEvent,
   DisconnectReason,
@@ -68,20 +48,16 @@ export type {
   RequestQueueOptions,
   SendOptions,
   TcpCounters,
-  TcpInterfaceEvents,
   TcpInterfaceOptions,
   TcpState,
 } from './options';
-export {
-  DELIBERATE_REASONS,
-  decideReconnect,
-  type LinkEnd,
-  linkEndOf,
-  RECONNECT_TABLE,
-  type ReconnectDecision,
-  type ReconnectInput,
-  type ReconnectPolicyOptions,
-  type RetryStrategy,
+export type {
+  LinkEnd,
+  ReconnectDecision,
+  ReconnectInput,
+  ReconnectPolicyOptions,
+  RetryStrategy,
 } from './reconnect-policy';
-export { DEFAULT_OFFLINE_QUEUE, DEFAULT_RECV_BYTES, RequestQueue } from './request-queue';
+export { DELIBERATE_REASONS, decideReconnect } from './reconnect-policy';
+export { RequestQueue } from './request-queue';
 export { TcpInterface } from './tcp-interface';

@@ -8,7 +8,6 @@ import {
   armDeadline,
   type ByteReader,
   checkTimeout,
-  LabwireError,
   type OnreadSource,
   type OperationOptions,
   sendAll,
@@ -235,7 +234,7 @@ export class Link {
   /** A write that failed after it started: the link (if still up) now holds part of a message. */
   #writeFailed(error: unknown): unknown {
     if (this.#down) return new ConnectionLostError(this.#owner.context('send', this.#error ?? error));
-    if (LabwireError.isInstance(error) && (error.code === 'Timeout' || error.code === 'Aborted')) {
+    if (TimeoutError.isInstance(error) || AbortedError.isInstance(error)) {
       this.drop('desync', error);
       return error;
     }

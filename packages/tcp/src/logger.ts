@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from '@labwire/framing';
 
 export type LogFields = Record<string, unknown>;
 
-type FieldsFirstMethod = (fields: object, message?: string) => void;
+export type FieldsFirstMethod = (fields: object, message?: string) => void;
 
 /** A logger whose methods take `(fields, message)`: pino, bunyan. */
 export interface FieldsFirstLogger {

@@ -70,13 +70,13 @@ export interface ConnectionOptions {
   timeoutMs?: number;
   /** Deadline of one connect attempt (DNS included); the socket is destroyed when it passes. Default 5 000. */
   connectTimeoutMs?: number;
-  /** 0 (any; both families are tried, spec F12), 4 or 6. Default 0. */
+  /** 0 (any; both families are tried, docs/protocols/tcpinterface.md F12), 4 or 6. Default 0. */
   family?: 0 | 4 | 6;
   /** A custom resolver (as `net.connect`'s `lookup`). Default: the system resolver. */
   lookup?: LookupFunction;
-  /** TCP_NODELAY: small requests leave at once instead of waiting for an ACK (spec F7). Default true. */
+  /** TCP_NODELAY: small requests leave at once instead of waiting for an ACK (docs/protocols/tcpinterface.md F7). Default true. */
   noDelay?: boolean;
-  /** TCP keepalive probes on idle links (spec F4). Default true. */
+  /** TCP keepalive probes on idle links (docs/protocols/tcpinterface.md F4). Default true. */
   keepAlive?: boolean;
   /** Idle time before the first keepalive probe, in ms. Default 1 000 (then libuv probes every 1 s, 10 times). */
   keepAliveInitialDelayMs?: number;

@@ -1,5 +1,5 @@
 // RequestQueue: FIFO operations over a Connection, the half of the SOCS TCPInterface contract that is about
-// requests (spec §1.7, goals G3, G7-G9).
+// requests (docs/protocols/tcpinterface.md §1.7, goals G3, G7-G9).
 //
 // - Every operation (send, recv, the reads, request, reconnect) is a Job in one FIFO: only the head
 //   touches the link, so concurrent callers never interleave (F3). A request is its write plus the read
@@ -121,7 +121,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         (this.emit as (event: string, payload: unknown) => boolean)(name, payload);
       });
     }
-    // Forwarded only to listeners: without one, EventEmitter would throw (spec F13).
+    // Forwarded only to listeners: without one, EventEmitter would throw (docs/protocols/tcpinterface.md F13).
     connection.on('error', (error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });
@@ -417,7 +417,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         if (job.data !== undefined) {
           job.written = true;
           if (!link.trySend(job.data)) {
-            // Backpressure (spec F8), large payloads in bounded slices (G5). No deadline here: the
+            // Backpressure (docs/protocols/tcpinterface.md F8), large payloads in bounded slices (G5). No deadline here: the
             // watchdog enforces the Job's, and a Job that times out while writing drops the link.
             job.writing = true;
             await link.send(job.data, { timeoutMs: Number.POSITIVE_INFINITY });

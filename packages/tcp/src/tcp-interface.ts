@@ -1,4 +1,4 @@
-// TcpInterface: the `socs.tcp.TCPInterface` contract done right (spec tcpinterface.md §1.7, G3-G16), as
+// TcpInterface: the `socs.tcp.TCPInterface` contract done right (docs/protocols/tcpinterface.md §1.7, G3-G16), as
 // the composition of a Connection (one link's life: connect, backoff, keepalive, heartbeat, events) and a
 // RequestQueue on top (FIFO, deadlines, desync, replay). Everything the queue does is inherited; what is
 // added here is the construction from host and port and a few views of the connection.

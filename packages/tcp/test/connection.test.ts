@@ -1,14 +1,7 @@
 // Connection on its own: one link's life for full-duplex owners (links, ordered sends, health, explicit
 // drop/reconnect, the policy's pacing, maxAttempts/retryStrategy, the heartbeat probe, close).
 import { ClosedError, fromLatin1, latin1 } from '@labwire/framing';
-import {
-  Connection,
-  type DisconnectedEvent,
-  type Link,
-  NotConnectedError,
-  type ReconnectScheduledEvent,
-  type ReconnectStoppedEvent,
-} from '@labwire/tcp';
+import { Connection, type DisconnectedEvent, type Link, NotConnectedError } from '@labwire/tcp';
 import {
   activeResources,
   LoopbackServer,
@@ -19,6 +12,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import type { ReconnectScheduledEvent, ReconnectStoppedEvent } from '../src/options';
 import { codeOf, freePort } from './helpers';
 
 const quick = { connectTimeoutMs: 1_000, timeoutMs: 2_000 };

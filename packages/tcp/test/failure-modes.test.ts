@@ -1,4 +1,4 @@
-// One test (or a few) per failure mode of spec §3 that concerns a TCP client, through real loopback
+// One test (or a few) per failure mode of docs/protocols/tcpinterface.md §3 that concerns a TCP client, through real loopback
 // sockets and the in-process fault proxy.
 import dns from 'node:dns/promises';
 import { EofError, fromLatin1, latin1, viewOf } from '@labwire/framing';
@@ -291,7 +291,7 @@ describe('F5 reconnect storms', () => {
     await server.restart();
     const failuresAtRestart = tcp.counters.connectFailures;
     if (tcp.state !== 'connected') await nextEvent(tcp, 'connected', 5_000);
-    // Event-based bound (spec G6): at most the attempt already in flight failed, then the next one
+    // Event-based bound (docs/protocols/tcpinterface.md G6): at most the attempt already in flight failed, then the next one
     // connected; no delay on the way exceeded the cap.
     expect(tcp.counters.connectFailures - failuresAtRestart).toBeLessThanOrEqual(1);
     expect(Math.max(...scheduled)).toBeLessThan(maxDelayMs);

@@ -1,4 +1,4 @@
-// The SOCS contract (spec G16) and the basic life cycle, on real loopback sockets.
+// The SOCS contract (docs/protocols/tcpinterface.md G16) and the basic life cycle, on real loopback sockets.
 import { fromLatin1, latin1 } from '@labwire/framing';
 import {
   ClosedError,
@@ -178,7 +178,7 @@ describe('framing reads on the connection', () => {
     expect(latin1(await tcp.readExactly(3))).toBe('abc');
   });
 
-  it('readUntil over the limit raises LimitExceeded (spec F9) and leaves the data', async () => {
+  it('readUntil over the limit raises LimitExceeded (docs/protocols/tcpinterface.md F9) and leaves the data', async () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
     await tcp.send(fromLatin1('0123456789'));
@@ -188,7 +188,7 @@ describe('framing reads on the connection', () => {
     expect(latin1(await tcp.readExactly(10))).toBe('0123456789');
   });
 
-  it('a wrong terminator times out and the error shows the bytes received (spec F14)', async () => {
+  it('a wrong terminator times out and the error shows the bytes received (docs/protocols/tcpinterface.md F14)', async () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
     await tcp.connect();

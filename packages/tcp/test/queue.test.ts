@@ -1,13 +1,6 @@
 // RequestQueue over a Connection built by hand, the queued reconnect(), and the link edges a queue meets.
 import { fromLatin1, latin1 } from '@labwire/framing';
-import {
-  Connection,
-  type ConnectionOptions,
-  isFieldsFirstLogger,
-  RequestQueue,
-  TcpInterface,
-  toLogger,
-} from '@labwire/tcp';
+import { Connection, RequestQueue, TcpInterface, toLogger } from '@labwire/tcp';
 import {
   LoopbackServer,
   nextEvent,
@@ -19,6 +12,8 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import { isFieldsFirstLogger } from '../src/logger';
+import type { ConnectionOptions } from '../src/options';
 import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 /** The connection half of `fast`. */
@@ -184,7 +179,7 @@ describe('link sends at the edges', () => {
     await using conn = new Connection('127.0.0.1', server.port, quick);
     const link = await conn.connect();
     const r = await settle(link.send(new Uint8Array(32 * 1024 * 1024), { timeoutMs: 100 }));
-    expect(codeOf(r)).toBe('Timeout');
+    expect(codeOf(r)).toBe('SendTimeout');
     expect(link.downReason).toBe('desync');
   });
 });

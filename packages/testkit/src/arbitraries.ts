@@ -1,7 +1,7 @@
 // fast-check arbitraries shared by the labwire test suites.
 
+import { splitAt } from '@labwire/framing';
 import fc from 'fast-check';
-import { splitAt } from './chunkers';
 
 /** Bytes of a bounded length. */
 export function arbBytes(options: { minLength?: number; maxLength?: number } = {}): fc.Arbitrary<Uint8Array> {

@@ -1,20 +1,7 @@
-// Ways to cut a byte stream into chunks, for chunking-invariance tests (spec G1, F1).
+// Ways to cut a byte stream into chunks, for chunking-invariance tests (docs/protocols/tcpinterface.md G1, F1).
 
 import type net from 'node:net';
 import { randomInt } from './random';
-
-/** Cuts `bytes` at the given offsets (any order, duplicates and out-of-range offsets ignored). */
-export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(bytes.subarray(from, p));
-    from = p;
-  }
-  if (from < bytes.length || bytes.length === 0) out.push(bytes.subarray(from));
-  return out;
-}
 
 /** Chunks of `size` bytes (the last one shorter). */
 export function chunkEvery(bytes: Uint8Array, size: number): Uint8Array[] {

@@ -1,4 +1,4 @@
-// An in-process fault proxy on 127.0.0.1 between a client and a server (the toxiproxy toxics of spec
+// An in-process fault proxy on 127.0.0.1 between a client and a server (the toxiproxy toxics of docs/protocols/tcpinterface.md
 // §3.1, in-process so tests stay fast and need no extra service): slicing into 1..k-byte pieces,
 // latency, blackhole (half-open), RST, close after N bytes, slow close, stop/restart, accept counting.
 

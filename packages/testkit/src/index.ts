@@ -1,3 +1,4 @@
+export { splitAt } from '@labwire/framing';
 export {
   arbBytes,
   arbChunkedBytes,
@@ -7,7 +8,7 @@ export {
   arbDelimiter,
   arbFaultTiming,
 } from './arbitraries';
-export { chunkEvery, randomChunks, splitAt, streamOf, writeChunks } from './chunkers';
+export { chunkEvery, randomChunks, streamOf, writeChunks } from './chunkers';
 export { FaultProxy, type FaultProxyOptions, type FaultSettings } from './fault-proxy';
 export { type HangingLookup, hangingLookup, staticLookup } from './hanging-lookup';
 export {

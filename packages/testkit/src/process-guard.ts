@@ -1,5 +1,5 @@
 // Records unhandled rejections and uncaught exceptions (an unhandled 'error' event on an EventEmitter
-// becomes one) so a test suite can fail on them (spec G14).
+// becomes one) so a test suite can fail on them (docs/protocols/tcpinterface.md G14).
 
 export interface ProcessGuard {
   /** What was recorded since the last call, then cleared. */

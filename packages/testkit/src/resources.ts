@@ -1,4 +1,4 @@
-// Resource hygiene checks (spec G14): what `process.getActiveResourcesInfo()` says is still alive.
+// Resource hygiene checks (docs/protocols/tcpinterface.md G14): what `process.getActiveResourcesInfo()` says is still alive.
 
 /** Resource kinds a transport can leave behind. */
 export const TRANSPORT_RESOURCES: readonly string[] = ['TCPSocketWrap', 'TCPServerWrap', 'Timeout'];

@@ -1,5 +1,5 @@
 // Ready-made loopback servers: echo, and a tagging server that answers every fixed-size request with a
-// reply naming the request, so a test can tell which caller got which reply (spec G8, G9).
+// reply naming the request, so a test can tell which caller got which reply (docs/protocols/tcpinterface.md G8, G9).
 
 import { viewOf } from '@labwire/framing';
 import { LoopbackServer, type LoopbackServerOptions, type ServerConnection } from './loopback-server';

@@ -1,6 +1,7 @@
 // Bounded waiting helpers for tests: every wait has a deadline, so a broken test fails instead of hanging.
 
 import type { EventEmitter } from 'node:events';
+import { withDeadline as withDeadlineOf } from '@labwire/framing';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,26 +55,9 @@ export function nextEvent<T = unknown>(
   });
 }
 
-/** Races `promise` against a deadline; the error names `what`. The timer is always cleared. */
-export async function withDeadline<T>(
-  promise: Promise<T>,
-  timeoutMs: number,
-  what = 'operation',
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what} did not settle within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Races `promise` against a deadline (framing's withDeadline: a TimeoutError naming `what`). */
+export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what = 'operation'): Promise<T> {
+  return withDeadlineOf(promise, what, timeoutMs);
 }
 
 /** Settles to `{ ok, value | error }` so a test can inspect a rejection without an unhandled rejection. */

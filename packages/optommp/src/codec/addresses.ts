@@ -1,4 +1,4 @@
-// Addresses of the OptoMMP memory map that code computes (spec §3). Every helper range-checks its
+// Addresses of the OptoMMP memory map that code computes (docs/protocols/optommp.md §3). Every helper range-checks its
 // arguments and throws RangeError, so a bad module number never becomes a write to the wrong place.
 
 function checkIndex(what: string, value: number, count: number): void {
@@ -7,13 +7,13 @@ function checkIndex(what: string, value: number, count: number): void {
   }
 }
 
-// --- status area (spec §3.1, §3.2) --------------------------------------------------------------------
+// --- status area (docs/protocols/optommp.md §3.1, §3.2) --------------------------------------------------------------------
 
 /** Well-known single addresses. */
 export const Address = {
   /** u32 memory-map version. */
   MemoryMapVersion: 0xf030_0000,
-  /** u32 Powerup Clear flag: non-zero means a PUC is required (spec §2.8). */
+  /** u32 Powerup Clear flag: non-zero means a PUC is required (docs/protocols/optommp.md §2.8). */
   PowerupClearFlag: 0xf030_0004,
   /** i32 last error code `0000E00n`. */
   LastError: 0xf030_000c,
@@ -37,13 +37,13 @@ export const Address = {
   IpAddressEth1: 0xffff_f050,
   /** 6-byte eth1 MAC (python package, vector V08). */
   MacAddressEth1: 0xffff_f060,
-  /** u32 status-write operation code; 1 = Powerup Clear (spec §3.2, vector V39). */
+  /** u32 status-write operation code; 1 = Powerup Clear (docs/protocols/optommp.md §3.2, vector V39). */
   StatusWriteOperation: 0xf038_0000,
   /** 23-byte ASCII date and time `YYYY-MM-DD HH:MM:SS:00`. */
   DateTime: 0xf035_0000,
 } as const;
 
-/** Status-write operation codes at F0380000 (only 1 is confirmed by several sources, spec §3.2). */
+/** Status-write operation codes at F0380000 (only 1 is confirmed by several sources, docs/protocols/optommp.md §3.2). */
 export const StatusOperation = {
   PowerupClear: 1,
   ResetToDefaults: 2,
@@ -52,7 +52,7 @@ export const StatusOperation = {
   ResetHardware: 5,
 } as const;
 
-// --- groov EPIC I/O (spec §3.4) ------------------------------------------------------------------------
+// --- groov EPIC I/O (docs/protocols/optommp.md §3.4) ------------------------------------------------------------------------
 
 /** Modules per rack and channels per module addressable by the EPIC I/O areas. */
 export const EPIC_MODULES = 64;
@@ -143,7 +143,7 @@ export function epicPointConfigurationAddress(module: number, channel: number): 
   return EpicArea.PointConfiguration + (module * EPIC_CHANNELS + channel) * 0xc0;
 }
 
-// --- scratch pad (spec §3.3) ---------------------------------------------------------------------------
+// --- scratch pad (docs/protocols/optommp.md §3.3) ---------------------------------------------------------------------------
 
 export const ScratchPad = {
   Bits: 0xf0d8_0000,
@@ -162,10 +162,10 @@ export const ScratchPad = {
 export const SCRATCH_PAD_ELEMENTS = 10_240;
 export const SCRATCH_PAD_AREA1_ELEMENTS = 1024;
 export const SCRATCH_PAD_STRING_SLOTS = 64;
-/** A string slot: u16 BE length, then 128 data bytes (stride 0x82, spec §3.3). */
+/** A string slot: u16 BE length, then 128 data bytes (stride 0x82, docs/protocols/optommp.md §3.3). */
 export const SCRATCH_PAD_STRING_SLOT_BYTES = 0x82;
 export const SCRATCH_PAD_STRING_MAX = 128;
-/** int64 elements (8 bytes each, experimental: the SDK's stride is inconsistent, spec §3.3). */
+/** int64 elements (8 bytes each, experimental: the SDK's stride is inconsistent, docs/protocols/optommp.md §3.3). */
 export const SCRATCH_PAD_INT64_ELEMENTS = 1024;
 
 /** A run of contiguous scratch-pad elements: area 1 and area 2 are not adjacent. */
@@ -230,7 +230,7 @@ export function scratchPadInt64Address(index: number): number {
   return ScratchPad.Int64 + 8 * index;
 }
 
-// --- SNAP PAC 64-point banks (spec §3.5) ---------------------------------------------------------------
+// --- SNAP PAC 64-point banks (docs/protocols/optommp.md §3.5) ---------------------------------------------------------------
 
 export const SnapArea = {
   DigitalBankRead: 0xf040_0000,

@@ -1,6 +1,6 @@
 // Decoding OptoMMP packets from bytes. The length of a packet comes from its header alone: byte 3 >> 4 is
-// the tcode, the size table of spec §2.2 applies, and tcodes 1 and 7 add data_length (bytes 12–13). There is
-// no envelope, so this is also how a TCP stream is cut into packets (spec §1; Wireshark does the same).
+// the tcode, the size table of docs/protocols/optommp.md §2.2 applies, and tcodes 1 and 7 add data_length (bytes 12–13). There is
+// no envelope, so this is also how a TCP stream is cut into packets (docs/protocols/optommp.md §1; Wireshark does the same).
 
 import { DecodeError, LimitExceededError } from '@labwire/framing';
 import type { OptoMmpPacket, UndefinedTcode, UndefinedTcodePacket } from './packet';

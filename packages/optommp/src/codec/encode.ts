@@ -1,5 +1,5 @@
-// Encoders for every OptoMMP packet. Multi-byte fields are big-endian (spec §1); reserved response bytes
-// are written as zero (spec §2.4).
+// Encoders for every OptoMMP packet. Multi-byte fields are big-endian (docs/protocols/optommp.md §1); reserved response bytes
+// are written as zero (docs/protocols/optommp.md §2.4).
 
 import type {
   HeaderInit,
@@ -74,7 +74,7 @@ function checkBlock(data: Uint8Array): void {
   }
 }
 
-type Init<T extends PacketHeader> = HeaderInit &
+export type Init<T extends PacketHeader> = HeaderInit &
   Omit<T, keyof PacketHeader | 'tcode' | 'extendedTcode'> & {
     extendedTcode?: number;
   };

@@ -6,7 +6,7 @@ import { tcodeName } from './tcode';
 
 /**
  * The device answered with a NAK: rcode ≠ 0. `deviceCode` is 0xE000 + rcode, the number the C++ SDK
- * reports and the device stores at F030000C (spec §2.5).
+ * reports and the device stores at F030000C (docs/protocols/optommp.md §2.5).
  */
 export class DeviceError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.DeviceError');
@@ -45,13 +45,13 @@ export class DeviceError extends LabwireError {
 }
 brandError(DeviceError);
 
-/** Which check of spec §2.11 a response failed. */
+/** Which check of docs/protocols/optommp.md §2.11 a response failed. */
 export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
 
 /**
  * A response that does not belong to the request: wrong tcode partner, wrong transaction label, wrong
  * data_length or (when checked) wrong source_ID. The stream is out of step after this; the connection
- * must be drained or reset (spec §2.9).
+ * must be drained or reset (docs/protocols/optommp.md §2.9).
  */
 export class ResponseMismatchError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ResponseMismatchError');

@@ -1,163 +1,51 @@
 // @labwire/optommp/codec: the OptoMMP wire format without sockets (packets, tcodes, rcodes, memory map).
 
+export type { ScratchPadRun } from './addresses';
 export {
   Address,
-  AnalogReadField,
-  AnalogWriteField,
-  DigitalReadField,
-  EPIC_CHANNEL_STRIDE,
-  EPIC_CHANNELS,
-  EPIC_MODULE_STRIDE,
-  EPIC_MODULES,
-  EpicArea,
   epicAnalogReadAddress,
-  epicAnalogWriteAddress,
-  epicChannelAddress,
-  epicChannelQualityAddress,
   epicDigitalReadAddress,
-  epicDigitalWriteAddress,
-  epicPackedDigitalAddress,
-  epicPointConfigurationAddress,
-  PACKED_DIGITAL_MODULES,
-  SCRATCH_PAD_AREA1_ELEMENTS,
-  SCRATCH_PAD_ELEMENTS,
-  SCRATCH_PAD_INT64_ELEMENTS,
-  SCRATCH_PAD_STRING_MAX,
-  SCRATCH_PAD_STRING_SLOT_BYTES,
-  SCRATCH_PAD_STRING_SLOTS,
-  ScratchPad,
-  type ScratchPadRun,
-  SNAP_POINTS,
-  SnapArea,
-  StatusOperation,
-  scratchPadFloat32Address,
   scratchPadInt32Address,
-  scratchPadInt64Address,
   scratchPadRuns,
-  scratchPadStringAddress,
 } from './addresses';
-export {
-  type DecodedPacket,
-  type DecodeOptions,
-  decodePacket,
-  decodePacketAt,
-  measurePacket,
-  type PacketMeasure,
-} from './decode';
-export {
-  type DescribedField,
-  type DescribeResult,
-  describeAddress,
-  describePackets,
-  type PacketDescription,
-} from './describe';
-export {
-  encodePacket,
-  encodeReadBlockRequest,
-  encodeReadBlockResponse,
-  encodeReadQuadletRequest,
-  encodeReadQuadletResponse,
-  encodeRequest,
-  encodeUndefinedTcodePacket,
-  encodeWriteBlockRequest,
-  encodeWriteQuadletRequest,
-  encodeWriteResponse,
-  type RequestInit,
-} from './encode';
-export { DeviceError, type ResponseField, ResponseMismatchError } from './errors';
-export {
-  type AreaAccess,
-  findMemoryArea,
-  formatAddress,
-  MEMORY_MAP,
-  type MemoryArea,
-  memoryArea,
-} from './memory-map';
+export type { DecodedPacket, PacketMeasure } from './decode';
+export { type DecodeOptions, decodePacket, decodePacketAt, measurePacket } from './decode';
+export type { DescribedField, PacketDescription } from './describe';
+export { type DescribeResult, describePackets } from './describe';
+export type { Init } from './encode';
+export { encodePacket, encodeReadBlockRequest, encodeRequest, type RequestInit } from './encode';
+export type { ResponseField } from './errors';
+export { DeviceError, ResponseMismatchError } from './errors';
+export type { AreaAccess, MemoryArea } from './memory-map';
+export { findMemoryArea, formatAddress, MEMORY_MAP } from './memory-map';
+export type {
+  HeaderInit,
+  OptoMmpPacket,
+  OptoMmpRequest,
+  OptoMmpResponse,
+  PacketHeader,
+  UndefinedTcodePacket,
+} from './packet';
 export {
   addressOf,
-  type HeaderInit,
-  isRequest,
-  isResponse,
-  MAX_OFFSET,
-  OFFSET_PREFIX,
-  type OptoMmpPacket,
-  type OptoMmpRequest,
-  type OptoMmpResponse,
   offsetOf,
-  offsetPrefixOf,
-  type PacketHeader,
   type ReadBlockRequest,
   type ReadBlockResponse,
   type ReadQuadletRequest,
   type ReadQuadletResponse,
-  splitDestinationId,
   type UndefinedTcode,
-  type UndefinedTcodePacket,
   type WriteBlockRequest,
   type WriteQuadletRequest,
   type WriteResponse,
 } from './packet';
-export { PacketDecoder, type PacketDecoderOptions } from './packet-decoder';
-export { formatDeviceCode, RCODES, Rcode, type RcodeInfo, rcodeInfo } from './rcode';
-export { type ReadPacketOptions, type ReadProgress, readPacket } from './read-packet';
-export {
-  decodeEth1Block,
-  decodeStatusArea,
-  decodeStatusField,
-  describeLastError,
-  ETH1_BLOCK,
-  ETH1_FIELDS,
-  type NetworkInterfaceStatus,
-  STATUS_AREA_B3000_BYTES,
-  STATUS_AREA_BYTES,
-  STATUS_AREA_START,
-  STATUS_FIELDS,
-  type StatusArea,
-  type StatusField,
-  type StatusFieldType,
-  type StatusValue,
-} from './status-area';
-export {
-  BLOCK_HEADER_BYTES,
-  COMMON_HEADER_BYTES,
-  fixedPacketBytes,
-  hasDataBlock,
-  isDefinedTcode,
-  isRequestTcode,
-  isResponseTcode,
-  MAX_DATA_LENGTH,
-  MIN_PACKET_BYTES,
-  type RequestTcode,
-  type ResponseTcode,
-  responseTcodeFor,
-  TCODE_NAMES,
-  Tcode,
-  tcodeName,
-} from './tcode';
-export {
-  checkResponse,
-  checkResponseHeader,
-  expectationFor,
-  type ResponseExpectation,
-} from './validate';
-export {
-  decodeAsciiz,
-  decodeFirmwareVersion,
-  decodeIPv4,
-  decodeMac,
-  encodeFloat32,
-  encodeInt32,
-  encodeInt64,
-  encodeIPv4,
-  encodeMac,
-  encodeMask64,
-  latin1Bytes,
-  latin1Of,
-  readF32,
-  readI32,
-  readI64,
-  readMask64,
-  readU16,
-  readU32,
-  readU64,
-} from './values';
+export type { PacketDecoderOptions } from './packet-decoder';
+export { PacketDecoder } from './packet-decoder';
+export type { RcodeInfo } from './rcode';
+export { formatDeviceCode, RCODES, rcodeInfo } from './rcode';
+export type { ReadPacketOptions, ReadProgress } from './read-packet';
+export { readPacket } from './read-packet';
+export type { StatusArea, StatusField, StatusFieldType } from './status-area';
+export { decodeStatusArea, describeLastError, STATUS_FIELDS } from './status-area';
+export type { ResponseExpectation } from './validate';
+export { checkResponse, checkResponseHeader, expectationFor } from './validate';
+export { decodeFirmwareVersion, decodeMac, encodeFloat32, encodeInt32, readU32 } from './values';

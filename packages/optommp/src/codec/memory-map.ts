@@ -1,4 +1,4 @@
-// The OptoMMP memory map as a typed table (spec §3). Sizes of areas the sources do not bound are the
+// The OptoMMP memory map as a typed table (docs/protocols/optommp.md §3). Sizes of areas the sources do not bound are the
 // extent the sources use. `family` groups the areas; `device` says which hardware has them.
 
 import {
@@ -31,7 +31,7 @@ export interface MemoryArea {
   readonly size: number;
   readonly access: AreaAccess;
   readonly family: 'status' | 'network' | 'epic' | 'snap' | 'scratch-pad' | 'configuration' | 'other';
-  /** Short source key of spec §9, and `unverified` when only one secondary source has it. */
+  /** Short source key of docs/protocols/optommp.md §9, and `unverified` when only one secondary source has it. */
   readonly source: string;
 }
 

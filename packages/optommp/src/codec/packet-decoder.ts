@@ -1,5 +1,5 @@
 // Push-style OptoMMP stream decoder: feed it chunks as they arrive (a socket's 'data' events), get whole
-// packets back. Each packet's length comes from its own header (spec §1).
+// packets back. Each packet's length comes from its own header (docs/protocols/optommp.md §1).
 
 import { EofError } from '@labwire/framing';
 import {

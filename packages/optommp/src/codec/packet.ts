@@ -1,4 +1,4 @@
-// The seven OptoMMP packets as data (spec §2). Field names follow the Wireshark dissector and the 1394
+// The seven OptoMMP packets as data (docs/protocols/optommp.md §2). Field names follow the Wireshark dissector and the 1394
 // heritage: destination_ID, tl, rt, tcode, pri, source_ID, destination_offset, data_length, extended_tcode,
 // rcode.
 
@@ -77,7 +77,7 @@ export interface ReadBlockResponse extends PacketHeader {
 
 /**
  * A packet with a tcode OptoMMP does not define (3, 8–15). Its length is unknowable; labwire reads it as a
- * 12-byte header + offset, the simulator's convention (spec §2.6, vector V46). Decoded only on request.
+ * 12-byte header + offset, the simulator's convention (docs/protocols/optommp.md §2.6, vector V46). Decoded only on request.
  */
 export interface UndefinedTcodePacket extends PacketHeader {
   readonly tcode: UndefinedTcode;
@@ -95,7 +95,7 @@ export type OptoMmpPacket = OptoMmpRequest | OptoMmpResponse;
 /** Header fields every builder accepts; all default to 0. */
 export type HeaderInit = Partial<PacketHeader>;
 
-/** The high 16 bits of every destination offset real clients send (spec §2.3). */
+/** The high 16 bits of every destination offset real clients send (docs/protocols/optommp.md §2.3). */
 export const OFFSET_PREFIX = 0xffff_0000_0000;
 /** The largest 48-bit offset. */
 export const MAX_OFFSET = 0xffff_ffff_ffff;

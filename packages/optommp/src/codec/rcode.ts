@@ -1,5 +1,5 @@
 // OptoMMP response codes (byte 6, bits 7–4 of every response). rcode 0 is ACK; a NAK is reported by the
-// C++ SDK as 0xE000 + rcode, the same number the device stores as its last error at F030000C (spec §2.5).
+// C++ SDK as 0xE000 + rcode, the same number the device stores as its last error at F030000C (docs/protocols/optommp.md §2.5).
 
 export interface RcodeInfo {
   /** 0–15. */

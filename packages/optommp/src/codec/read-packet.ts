@@ -1,6 +1,6 @@
 // The pull reader: one OptoMMP packet from a framing ByteReader. The length comes from the header alone
-// (`packetLengthAt`, the rule the push decoder uses too, spec §2.2); with an expectation the header is
-// checked against the request (spec §2.11) before any data is read.
+// (`packetLengthAt`, the rule the push decoder uses too, docs/protocols/optommp.md §2.2); with an expectation the header is
+// checked against the request (docs/protocols/optommp.md §2.11) before any data is read.
 
 import { type ByteReader, EofError, type OperationOptions } from '@labwire/framing';
 import { type DecodedPacket, type DecodeOptions, decodePacketAt, packetLengthAt } from './decode';

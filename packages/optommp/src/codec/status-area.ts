@@ -1,4 +1,4 @@
-// The status area F0300000–F030024F field by field (spec §3.1), and the eth1 fields of the IP-settings
+// The status area F0300000–F030024F field by field (docs/protocols/optommp.md §3.1), and the eth1 fields of the IP-settings
 // area. `decodeStatusArea` turns one block read of the area into named values.
 
 import { Address } from './addresses';
@@ -39,7 +39,7 @@ export interface StatusField {
 export const STATUS_AREA_START = 0xf030_0000;
 /** Bytes of the status area in newer maps (up to F030024F). */
 export const STATUS_AREA_BYTES = 0x250;
-/** Bytes a SNAP-B3000-ENET serves: it NAKs everything above F030007C (spec §2.6). */
+/** Bytes a SNAP-B3000-ENET serves: it NAKs everything above F030007C (docs/protocols/optommp.md §2.6). */
 export const STATUS_AREA_B3000_BYTES = 0x80;
 
 const SIZES: Record<StatusFieldType, number> = {

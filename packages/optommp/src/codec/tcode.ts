@@ -1,4 +1,4 @@
-// OptoMMP transaction codes (byte 3, bits 7–4) and the packet sizes they imply (spec §2.2).
+// OptoMMP transaction codes (byte 3, bits 7–4) and the packet sizes they imply (docs/protocols/optommp.md §2.2).
 
 /** The seven transaction codes OptoMMP defines. 3 and 8–15 are not used by the protocol. */
 export const Tcode = {
@@ -54,7 +54,7 @@ export const COMMON_HEADER_BYTES = 6;
 export const MIN_PACKET_BYTES = 12;
 /** Header size of the block packets (tcodes 1 and 7); `data_length` data bytes follow. */
 export const BLOCK_HEADER_BYTES = 16;
-/** Largest `data_length` a packet can state: the field is a u16 (spec §2.7). */
+/** Largest `data_length` a packet can state: the field is a u16 (docs/protocols/optommp.md §2.7). */
 export const MAX_DATA_LENGTH = 0xffff;
 
 /**

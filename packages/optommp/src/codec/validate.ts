@@ -1,4 +1,4 @@
-// The checks a client performs on every response (spec §2.11): tcode partner, tl, optional source_ID,
+// The checks a client performs on every response (docs/protocols/optommp.md §2.11): tcode partner, tl, optional source_ID,
 // rcode, and for block reads the data_length. Extended tcode, reserved bytes, pri, rt and destination_ID
 // are ignored. One rule, two entry points: `checkResponseHeader` on the bytes of a header as it arrives
 // (a stream reader calls it before reading any data), `checkResponse` on a decoded packet.
@@ -14,7 +14,7 @@ export interface ResponseExpectation {
   /** The request's tcode (0, 1, 4 or 5). */
   readonly requestTcode: 0 | 1 | 4 | 5;
   readonly tl: number;
-  /** Checked only when set (devices are expected to echo it, spec §2.10). */
+  /** Checked only when set (devices are expected to echo it, docs/protocols/optommp.md §2.10). */
   readonly sourceId?: number | undefined;
   /** For read block requests: the data_length asked for. */
   readonly dataLength?: number | undefined;
@@ -45,7 +45,7 @@ export function expectedResponseBytes(expect: ResponseExpectation): number {
 /**
  * The rule itself, on header fields: which field does not belong to the request, or undefined.
  * `dataLength` is -1 when it is not known yet (or the packet has none). A NAKed block read is a bare header
- * (data_length 0, spec §2.6); one that states data is accepted as long as it is not longer than what was
+ * (data_length 0, docs/protocols/optommp.md §2.6); one that states data is accepted as long as it is not longer than what was
  * asked for, so a stream stays in step by reading it.
  */
 function mismatchOf(
@@ -99,7 +99,7 @@ const EMPTY = new Uint8Array(0);
 /**
  * Checks a decoded response and returns its data (4 bytes for a read quadlet, data_length bytes for a read
  * block, empty for a write). Throws ResponseMismatchError, or DeviceError for a NAK (a NAKed response
- * carries no value: zero data for a quadlet, none for a block, spec §2.6).
+ * carries no value: zero data for a quadlet, none for a block, docs/protocols/optommp.md §2.6).
  */
 export function checkResponse(response: DecodedPacket, expect: ResponseExpectation): Uint8Array {
   if ('undefinedTcode' in response || !isResponse(response)) {

@@ -1,5 +1,5 @@
-// Typed values in OptoMMP memory: every number is big-endian, floats are IEEE-754 binary32 (spec §1).
-// These replace the python package's broken packers (spec §4, D1–D3, D11).
+// Typed values in OptoMMP memory: every number is big-endian, floats are IEEE-754 binary32 (docs/protocols/optommp.md §1).
+// These replace the python package's broken packers (docs/protocols/optommp.md §4, D1–D3, D11).
 
 /** u32 from 4 bytes at `at`. */
 export function readU32(bytes: Uint8Array, at = 0): number {
@@ -74,7 +74,7 @@ const RELEASE_TYPES = ['A', 'B', 'R', 'S'];
 
 /**
  * Firmware / loader version from `[major, minor, release type, build]`: release type 0 A, 1 B, 2 R, 3 S;
- * build 0 'a', 1 'b', … So `04 01 02 02` is "R4.1c" (spec §3.1; the python package gets this wrong on
+ * build 0 'a', 1 'b', … So `04 01 02 02` is "R4.1c" (docs/protocols/optommp.md §3.1; the python package gets this wrong on
  * Python 3, D1).
  */
 export function decodeFirmwareVersion(bytes: Uint8Array, at = 0): string {
@@ -101,7 +101,7 @@ export function encodeIPv4(text: string): Uint8Array {
   return Uint8Array.from(parts.map(Number));
 }
 
-/** Six bytes as two-digit uppercase hex joined by `-` (the Opto 22 style, spec D1). */
+/** Six bytes as two-digit uppercase hex joined by `-` (the Opto 22 style, docs/protocols/optommp.md D1). */
 export function decodeMac(bytes: Uint8Array, at = 0): string {
   const out: string[] = [];
   for (let i = 0; i < 6; i++) out.push(bytes[at + i]!.toString(16).toUpperCase().padStart(2, '0'));
@@ -117,7 +117,7 @@ export function encodeMac(text: string): Uint8Array {
   return Uint8Array.from(parts.map((p) => Number.parseInt(p, 16)));
 }
 
-/** Latin-1 text up to the first NUL (part numbers and dates are NUL-padded, spec D11). */
+/** Latin-1 text up to the first NUL (part numbers and dates are NUL-padded, docs/protocols/optommp.md D11). */
 export function decodeAsciiz(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
   return latin1Of(end < 0 ? bytes : bytes.subarray(0, end));

@@ -1,5 +1,5 @@
 // A groov EPIC device model behind the OptoMMP protocol: memory map, status area, scratch pad, a rack of I/O
-// modules, and the error behaviour of spec §2.6. It answers decoded packets and knows nothing of sockets;
+// modules, and the error behaviour of docs/protocols/optommp.md §2.6. It answers decoded packets and knows nothing of sockets;
 // the TCP and UDP servers feed it.
 
 import { EventEmitter } from 'node:events';
@@ -57,13 +57,13 @@ export interface EpicDeviceOptions {
   identity?: DeviceIdentityInit;
   /** The identity the `identity` fields are merged over. Default DEFAULT_IDENTITY. */
   identityBase?: DeviceIdentity;
-  /** Start with a Powerup Clear pending (spec §2.8): every request but status reads is NAKed with rcode 4. */
+  /** Start with a Powerup Clear pending (docs/protocols/optommp.md §2.8): every request but status reads is NAKed with rcode 4. */
   powerupClearPending?: boolean;
   /** Milliseconds clock for uptime, drift and toggling. Default `performance.now()`. */
   clock?: () => number;
   /** Seed of the analog noise. Default 1. */
   seed?: number;
-  /** Largest block accepted; larger requests are NAKed with rcode 6 (spec §2.7 [sim]). Default 2048. */
+  /** Largest block accepted; larger requests are NAKed with rcode 6 (docs/protocols/optommp.md §2.7 [sim]). Default 2048. */
   maxBlockBytes?: number;
   /**
    * How often drifting analog inputs are sampled, in ms of `clock`: a read within one scan of the last
@@ -141,7 +141,7 @@ const SIMULATED_AREAS = new Set([
   'ip-settings',
 ]);
 
-/** Status-write operation codes the simulator accepts (spec §3.2); others are NAKed with rcode 5. */
+/** Status-write operation codes the simulator accepts (docs/protocols/optommp.md §3.2); others are NAKed with rcode 5. */
 const OPERATION_CODES = new Set([...Array.from({ length: 16 }, (_, i) => i + 1), 0x8765_4321]);
 
 /** Status-write fields mirrored into the status area (write address → read address). */
@@ -155,7 +155,7 @@ const STATUS_WRITE_MIRROR: readonly [number, number][] = [
   [0xf038_0020, 0xf030_006c], // TCP idle timeout
 ];
 
-/** F0350000: `YYYY-MM-DD HH:MM:SS:hh` (22 characters) and a NUL, 23 bytes (spec §3.2). */
+/** F0350000: `YYYY-MM-DD HH:MM:SS:hh` (22 characters) and a NUL, 23 bytes (docs/protocols/optommp.md §3.2). */
 const DATE_TIME_BYTES = 23;
 const DATE_TIME_CHARS = 22;
 
@@ -320,14 +320,14 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
 
   /**
    * Answers one request packet with the response bytes. Every request gets exactly one response, shaped as
-   * real devices send them (spec §2.6): a NAKed block read is a bare 16-byte header, a NAKed quadlet read
+   * real devices send them (docs/protocols/optommp.md §2.6): a NAKed block read is a bare 16-byte header, a NAKed quadlet read
    * has zero data, a write NAK is the 12-byte write response. With `into`, an ACK that fits is written
    * there and a view of it is returned (no allocation per request: the servers reuse one buffer per
    * connection); otherwise the response is fresh memory.
    */
   handle(request: DecodedPacket, into?: Uint8Array): Uint8Array {
     this.#requests++;
-    // The device records the last label and source_ID of every request (spec §2.9, F0300010/12).
+    // The device records the last label and source_ID of every request (docs/protocols/optommp.md §2.9, F0300010/12).
     this.memory.setU16(0xf030_0010, request.tl);
     this.memory.setU16(0xf030_0012, request.sourceId);
     let rcode = 0;
@@ -379,7 +379,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
 
   /**
    * An ACKed read response built in place: header, then the memory copied straight into it. tl and
-   * source_ID are echoed; [sim] bytes 0–1 carry the requester's source_ID, 1394 style (spec §2.10).
+   * source_ID are echoed; [sim] bytes 0–1 carry the requester's source_ID, 1394 style (docs/protocols/optommp.md §2.10).
    */
   #readResponse(
     tcode: 4 | 5,
@@ -424,7 +424,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
       offsetPrefixOf(offset) === 0xffff &&
       address === Address.StatusWriteOperation &&
       length === 4;
-    // Until a Powerup Clear, everything but status-area reads is refused with rcode 4 (spec §2.8).
+    // Until a Powerup Clear, everything but status-area reads is refused with rcode 4 (docs/protocols/optommp.md §2.8).
     if (this.#pucPending && !inStatusRead && !isPuc) return Rcode.PowerupClearExpected;
     if (length > this.maxBlockBytes) return Rcode.InvalidLength;
     if (offsetPrefixOf(offset) !== 0xffff) return Rcode.InvalidAddress;
@@ -484,7 +484,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   }
 
   #recordError(rcode: number, address: number): void {
-    // After any NAK: F030000C = 0000E00n and F0300014 = the failing (block start) address (spec §2.6).
+    // After any NAK: F030000C = 0000E00n and F0300014 = the failing (block start) address (docs/protocols/optommp.md §2.6).
     this.memory.setU32(Address.LastError, 0xe000 + rcode);
     this.memory.setU32(Address.LastErrorAddress, address);
   }
@@ -513,7 +513,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
     }
     for (const [from, to] of STATUS_WRITE_MIRROR) if (covers(from)) this.memory.setU32(to, u32(from));
 
-    // EPIC write areas are mirrored into the read areas so that read-after-write works (spec §3.4, V11).
+    // EPIC write areas are mirrored into the read areas so that read-after-write works (docs/protocols/optommp.md §3.4, V11).
     if (overlaps(address, data.length, EpicArea.DigitalWrite, 64 * EPIC_MODULE_STRIDE)) {
       this.#forEachChannel(EpicArea.DigitalWrite, address, end, (m, c, base) => {
         if (covers(base)) {
@@ -529,14 +529,14 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
           this.memory.setU32(epicAnalogReadAddress(m, c) + AnalogReadField.Counts, u32(base + 4));
       });
     }
-    // Scratch-pad bit masks: turn-on ORs into the bits, turn-off clears them (spec §3.3).
+    // Scratch-pad bit masks: turn-on ORs into the bits, turn-off clears them (docs/protocols/optommp.md §3.3).
     if (covers(ScratchPad.BitsTurnOn, 8)) {
       this.memory.setU64(ScratchPad.Bits, this.memory.getU64(ScratchPad.Bits) | u64(ScratchPad.BitsTurnOn));
     }
     if (covers(ScratchPad.BitsTurnOff, 8)) {
       this.memory.setU64(ScratchPad.Bits, this.memory.getU64(ScratchPad.Bits) & ~u64(ScratchPad.BitsTurnOff));
     }
-    // SNAP digital bank write masks (+0 on, +8 off) act on the bank states (spec §3.5).
+    // SNAP digital bank write masks (+0 on, +8 off) act on the bank states (docs/protocols/optommp.md §3.5).
     if (covers(SnapArea.DigitalBankWrite, 8) || covers(SnapArea.DigitalBankWrite + 8, 8)) {
       let states = this.memory.getU64(SnapArea.DigitalBankRead);
       const before = states;
@@ -781,7 +781,7 @@ export class EpicDevice extends EventEmitter<EpicDeviceEvents> {
   }
 }
 
-/** Header fields of a response: tl and source_ID echoed, bytes 0–1 = the source_ID ([sim], spec §2.10). */
+/** Header fields of a response: tl and source_ID echoed, bytes 0–1 = the source_ID ([sim], docs/protocols/optommp.md §2.10). */
 function replyHeader(request: DecodedPacket): { destinationId: number; tl: number; sourceId: number } {
   return { destinationId: request.sourceId, tl: request.tl, sourceId: request.sourceId };
 }
@@ -805,7 +805,7 @@ function fixedAscii(text: string, size: number): Uint8Array {
   return out;
 }
 
-/** `YYYY-MM-DD HH:MM:SS:00` (spec §3.2), UTC. */
+/** `YYYY-MM-DD HH:MM:SS:00` (docs/protocols/optommp.md §3.2), UTC. */
 export function formatDeviceTime(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');

@@ -12,7 +12,7 @@ export interface EpicSimulatorOptions extends EpicDeviceOptions, AnswerBehaviour
   port?: number;
   /** Serve TCP (default true). */
   tcp?: boolean;
-  /** Serve UDP too: on `udpPort`, or on the TCP port number when TCP is served (spec §1), else a free one. */
+  /** Serve UDP too: on `udpPort`, or on the TCP port number when TCP is served (docs/protocols/optommp.md §1), else a free one. */
   udp?: boolean;
   udpPort?: number;
   /**

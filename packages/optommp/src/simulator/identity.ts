@@ -1,4 +1,4 @@
-// What the simulated device says about itself in the status area (spec §3.1) and the IP-settings area.
+// What the simulated device says about itself in the status area (docs/protocols/optommp.md §3.1) and the IP-settings area.
 
 export interface NetworkIdentity {
   ipAddress: string;

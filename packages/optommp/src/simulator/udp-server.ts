@@ -1,5 +1,5 @@
 // The simulator's UDP server: one request per datagram, one response datagram back to the sender
-// (spec §1: the SDK's OpenEnet2(…, SIOMM_UDP), OmmpNET).
+// (docs/protocols/optommp.md §1: the SDK's OpenEnet2(…, SIOMM_UDP), OmmpNET).
 
 import dgram from 'node:dgram';
 import net from 'node:net';

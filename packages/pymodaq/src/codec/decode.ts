@@ -10,7 +10,7 @@ import { FRAME, type Pull, type PullContext, runSync } from './pull';
 import type { DataToExport, PyValue } from './values';
 import type { ReadValueOptions, WireProfile } from './wire-profile';
 
-/** The message parts of spec §7, as named by the WireProfile read methods. */
+/** The message parts of docs/protocols/pymodaq.md §7, as named by the WireProfile read methods. */
 export interface MessageParts {
   command: string;
   string: string;

@@ -1,4 +1,4 @@
-// Detector data after `Done` (spec §7, §8.3) is a DataToExport in every generation. C/D carry one on the
+// Detector data after `Done` (docs/protocols/pymodaq.md §7, §8.3) is a DataToExport in every generation. C/D carry one on the
 // wire; A/B carry a list of arrays, which the decoder turns into a DataToExport of one DataFromPlugins per
 // array (PyMoDAQ's CH00, CH01, … names and labels) and the encoder flattens back into that list.
 

@@ -1,5 +1,5 @@
 // numpy dtype strings as PyMoDAQ sends them: `dtype.descr[0][1]`, i.e. a byte-order character (`<` little,
-// `>` big, `|` not applicable), a kind character and the item size in bytes (spec §2). The string is kept
+// `>` big, `|` not applicable), a kind character and the item size in bytes (docs/protocols/pymodaq.md §2). The string is kept
 // exactly as received so that a value re-encodes byte for byte.
 
 export type DtypeKind = 'b' | 'i' | 'u' | 'f' | 'c';

@@ -37,7 +37,7 @@ export class PymodaqDecodeError extends DecodeError {
 brandError(PymodaqDecodeError);
 
 /**
- * A type tag this profile does not know (spec §5.3, §6.2). labwire matches tags exactly, where PyMoDAQ 5
+ * A type tag this profile does not know (docs/protocols/pymodaq.md §5.3, §6.2). labwire matches tags exactly, where PyMoDAQ 5
  * does a substring test. In gen D the frame holding it has been consumed, so the stream stays in step.
  */
 export class UnknownTagError extends PymodaqDecodeError {

@@ -1,6 +1,6 @@
 // explainFrame(): a captured message explained as JSON, field by field (what `pymodaq decode` prints).
 // Gen D frames describe themselves. Gen A–C carry no types, so the explainer reads a command and then the
-// payload that command takes (spec §7); a message that starts with a class name (DataToExport, a
+// payload that command takes (docs/protocols/pymodaq.md §7); a message that starts with a class name (DataToExport, a
 // DataWithAxes flavour, Axis) is read as that object.
 
 import { LabwireError, toHex } from '@labwire/framing';
@@ -52,7 +52,7 @@ export interface Explanation {
   unexplained?: { offset: number; length: number; hex: string };
 }
 
-/** Payload each command takes (spec §7): parts read after it, in order. */
+/** Payload each command takes (docs/protocols/pymodaq.md §7): parts read after it, in order. */
 const COMMAND_PAYLOAD: Record<string, readonly (MessagePart | ValueKind)[]> = {
   Done: ['detector'],
   Infos: ['string'],

@@ -1,4 +1,4 @@
-// Generation A (PyMoDAQ 1.6.0–2.0.0, `tcpip_utils.py`, spec §3): strings, scalars, rows x cols arrays and
+// Generation A (PyMoDAQ 1.6.0–2.0.0, `tcpip_utils.py`, docs/protocols/pymodaq.md §3): strings, scalars, rows x cols arrays and
 // lists whose items carry no type tag, so the receiver must be told the item kind.
 
 import { anyValue } from './checks';

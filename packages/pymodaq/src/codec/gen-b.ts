@@ -1,5 +1,5 @@
 // Generation B (PyMoDAQ 2.0.1–4.0.x, class `Socket` in tcp_server_client.py, and the LabVIEW example
-// client; spec §4): N-d arrays with ndim + shape (squeezed by the receiver) and lists whose items carry a
+// client; docs/protocols/pymodaq.md §4): N-d arrays with ndim + shape (squeezed by the receiver) and lists whose items carry a
 // type tag `array`, `string` or `scalar`.
 
 import { anyValue } from './checks';

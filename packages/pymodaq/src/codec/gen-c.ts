@@ -1,4 +1,4 @@
-// Generation C (PyMoDAQ 4.1.0–4.4.x, `pymodaq.utils.tcp_ip.serializer`, spec §5): no outer frame and no
+// Generation C (PyMoDAQ 4.1.0–4.4.x, `pymodaq.utils.tcp_ip.serializer`, docs/protocols/pymodaq.md §5): no outer frame and no
 // top-level tag (the command tells the receiver what follows); list items are tagged objects; Axis,
 // DataWithAxes and DataToExport start with their class-name string. The DataWithAxes layout changed three
 // times (C1–C4) and cannot be told apart from the bytes.
@@ -52,7 +52,7 @@ import {
 import type { ValueKind } from './wire-profile';
 import { strRuns, type WireWriter } from './wire-writer';
 
-/** What distinguishes the four gen C layouts (spec §5.3, §5.5). */
+/** What distinguishes the four gen C layouts (docs/protocols/pymodaq.md §5.3, §5.5). */
 export interface LayoutC {
   readonly name: 'C1' | 'C2' | 'C3' | 'C4';
   /** Tags a list item may carry. */
@@ -187,7 +187,7 @@ export function* readDwaC(ctx: PullContext, layout: LayoutC): Pull<DataWithAxes>
   ctx.down();
   const type = (yield* className(ctx, DWA_CLASSES_C)) as DwaClass;
   ctx.enter(type);
-  // The fields in wire order (spec §5.5); a field the layout lacks takes its default. Each is taken from
+  // The fields in wire order (docs/protocols/pymodaq.md §5.5); a field the layout lacks takes its default. Each is taken from
   // the bytes at hand when it is there whole, else read the general way.
   const dwa: DataWithAxes = {
     type,

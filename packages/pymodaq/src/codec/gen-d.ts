@@ -1,4 +1,4 @@
-// Generation D (PyMoDAQ 5.x, pymodaq_utils `SerializableFactory`, spec §6): every message is a u32-length
+// Generation D (PyMoDAQ 5.x, pymodaq_utils `SerializableFactory`, docs/protocols/pymodaq.md §6): every message is a u32-length
 // frame holding one tagged object; the tag is the Python class name and every field inside carries its
 // own tag. labwire matches tags exactly (upstream does a substring test) and a frame that fails to decode
 // is consumed whole, so the stream stays in step.
@@ -55,7 +55,7 @@ import {
 } from './values';
 import { strRuns, type WireWriter } from './wire-writer';
 
-/** Every tag labwire registers eagerly (upstream registers some lazily, spec §9 c). */
+/** Every tag labwire registers eagerly (upstream registers some lazily, docs/protocols/pymodaq.md §9 c). */
 export const TAGS_D = [
   'str',
   'bytes',
@@ -210,7 +210,7 @@ function readExtrasD(ctx: PullContext): ExtraAttribute[] {
 function readDwaD(ctx: PullContext, type: DwaClass): DataWithAxes {
   ctx.down();
   ctx.enter(type);
-  // The fields in wire order (spec §6.1): `units` comes after `data` in gen D (§6.3).
+  // The fields in wire order (docs/protocols/pymodaq.md §6.1): `units` comes after `data` in gen D (§6.3).
   const dwa: DataWithAxes = {
     type,
     timestamp: timestamp(ctx),

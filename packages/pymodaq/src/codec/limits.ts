@@ -1,4 +1,4 @@
-// Size limits the decoder checks before it allocates what a length prefix claims (spec §2: every length
+// Size limits the decoder checks before it allocates what a length prefix claims (docs/protocols/pymodaq.md §2: every length
 // is a u32, so a hostile peer can claim up to 4 GiB per field).
 
 import { LimitExceededError } from '@labwire/framing';

@@ -1,4 +1,4 @@
-// The message parts of spec §7 for each generation: what follows a command, how it is read and written.
+// The message parts of docs/protocols/pymodaq.md §7 for each generation: what follows a command, how it is read and written.
 // A–C write plain values one after the other; D writes each part as its own frame.
 
 import { viewOf } from '@labwire/framing';
@@ -69,7 +69,7 @@ function strings(ctx: PullContext, items: readonly PyValue[], at: number): strin
   });
 }
 
-/** A/B position: a scalar (spec §3, §4). */
+/** A/B position: a scalar (docs/protocols/pymodaq.md §3, §4). */
 function* scalarPosition(ctx: PullContext): Pull<Position> {
   const at = ctx.offset;
   const v = numericNow(ctx) ?? (yield* readNumeric(ctx));
@@ -79,7 +79,7 @@ function* scalarPosition(ctx: PullContext): Pull<Position> {
 }
 
 function positionOf(ctx: PullContext, dwa: DataWithAxes, at: number, withUnits: boolean): Position {
-  // The server uses data[0][0] as the position (spec §8.2).
+  // The server uses data[0][0] as the position (docs/protocols/pymodaq.md §8.2).
   const first = dwa.data[0];
   const v = first && first.size > 0 ? first.get(0) : undefined;
   if (typeof v !== 'number' && typeof v !== 'bigint') {
@@ -94,7 +94,7 @@ const ONE_LABEL: readonly string[] = Object.freeze(['CH00']);
 const NONE: readonly never[] = Object.freeze([]);
 
 /**
- * What `dataActuator(value, { units, timestamp })` builds, for writing a position (spec §8.2): the empty
+ * What `dataActuator(value, { units, timestamp })` builds, for writing a position (docs/protocols/pymodaq.md §8.2): the empty
  * fields share one frozen array, so a position costs one object and its array.
  */
 function actuatorPosition(value: number, units = '', timestamp = nowSeconds()): DataWithAxes {
@@ -146,7 +146,7 @@ export const MESSAGES_A: MessageCodec = {
   },
   *info(ctx) {
     const name = yield* readStr(ctx);
-    // Spec §3: `str name` + u32 byte count (8) + raw big-endian float64, no dtype string.
+    // docs/protocols/pymodaq.md §3: `str name` + u32 byte count (8) + raw big-endian float64, no dtype string.
     const at = ctx.offset;
     const n = yield* readU32(ctx, 'nbytes');
     if (n !== 8)
@@ -255,7 +255,7 @@ function frame(w: WireWriter, value: PyValue): void {
   w.endFrame(mark);
 }
 
-/** A frame that must hold a `str` (or, for text, `bytes` decoded as UTF-8: spec §9 n). */
+/** A frame that must hold a `str` (or, for text, `bytes` decoded as UTF-8: docs/protocols/pymodaq.md §9 n). */
 function* textFrame(ctx: PullContext, acceptBytes: boolean): Pull<string> {
   const at = ctx.offset;
   const v = yield* readFrameD(ctx);

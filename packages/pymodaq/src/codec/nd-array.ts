@@ -1,5 +1,5 @@
 // NdArray: a numpy array as it travels: the dtype string kept exactly, the shape, and the raw data bytes in
-// C (row-major) order and in the dtype's byte order (spec §2). Elements are read through a DataView, so
+// C (row-major) order and in the dtype's byte order (docs/protocols/pymodaq.md §2). Elements are read through a DataView, so
 // big-endian and unaligned data work; `typed()` gives a typed-array view when the layout allows one.
 
 import { viewOf } from '@labwire/framing';

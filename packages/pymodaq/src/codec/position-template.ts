@@ -1,6 +1,6 @@
 // Positions are an actuator's hot path (move_abs → move_done, as fast as the stage answers). For one
 // command and one unit, the bytes of a position differ only in its float64 fields: in gen A/B the scalar
-// `<f8` value (spec §3, §4), in C1–C4 and D a DataActuator's timestamp and value (§5.5 and §6.4 byte
+// `<f8` value (docs/protocols/pymodaq.md §3, §4), in C1–C4 and D a DataActuator's timestamp and value (§5.5 and §6.4 byte
 // walks). So the first position of a (command, units) pair is written by the general encoder, which notes
 // where those fields went, and later positions copy those bytes and write the fields. A template is only
 // used after its fields were found holding exactly what was written there, so its bytes are the general
@@ -109,7 +109,7 @@ export class PositionTemplates {
     const { bytes, timestampAt, valueAt } = template;
     const n = bytes.length;
     if (src.length - at < n) return undefined;
-    // Everything but the fields (a DataActuator's timestamp comes first, spec §5.5, §6.1).
+    // Everything but the fields (a DataActuator's timestamp comes first, docs/protocols/pymodaq.md §5.5, §6.1).
     if (
       !same(src, at, bytes, 0, timestampAt) ||
       !same(src, at, bytes, timestampAt + 8, valueAt) ||

@@ -1,4 +1,4 @@
-// Primitives shared by every generation (spec §2): u32 BE lengths, UTF-8 strings, numeric blocks and
+// Primitives shared by every generation (docs/protocols/pymodaq.md §2): u32 BE lengths, UTF-8 strings, numeric blocks and
 // array blocks. Each decoder checks a length against its limit before requesting the bytes.
 //
 // Every read primitive comes in up to three forms:
@@ -8,7 +8,7 @@
 //   nothing consumed) anything else, which then goes the general path, so errors stay those of `readX`;
 // - `xSync` = `xNow ?? readX` over a complete buffer (gen D payloads), where running out is a TruncatedError.
 
-import { hexExcerpt, LimitExceededError } from '@labwire/framing';
+import { hexExcerpt, LimitExceededError, readU32BE } from '@labwire/framing';
 import type { Check } from './checks';
 import { type DtypeInfo, parseDtype, readElement, viewFor } from './dtype';
 import { UnsupportedValueError } from './errors';
@@ -21,10 +21,6 @@ import { strBytes, strRuns, type WireWriter } from './wire-writer';
 // numpy dtype strings are a few characters (`<c16`); anything long is not a dtype.
 const MAX_DTYPE_BYTES = 32;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function be32(b: Uint8Array): number {
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-}
 
 function u32At(src: Uint8Array, p: number): number {
   return ((src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!) >>> 0;
@@ -60,7 +56,7 @@ export function asciiAt(src: Uint8Array, from: number, to: number): string | und
 
 export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
   const at = ctx.offset;
-  const value = be32(ctx.take(4) ?? (yield 4));
+  const value = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `${meaning} ${value}`);
   return value;
 }
@@ -68,7 +64,7 @@ export function* readU32(ctx: PullContext, meaning = 'u32'): Pull<number> {
 /** A list/container count, checked against maxListItems before anything is read. */
 export function* readCount(ctx: PullContext, what = 'items'): Pull<number> {
   const at = ctx.offset;
-  const count = be32(ctx.take(4) ?? (yield 4));
+  const count = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `u32 ${count} (${what})`);
   if (count > ctx.limits.maxListItems) {
     throw new LimitExceededError(
@@ -86,7 +82,7 @@ export function* readLengthPrefixed(
   maxBytes = ctx.limits.maxStringBytes,
 ): Pull<Uint8Array> {
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   if (n > maxBytes) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
@@ -112,7 +108,7 @@ export function decodeUtf8(bytes: Uint8Array, ctx: PullContext, at: number): str
 
 export function* readStr(ctx: PullContext): Pull<string> {
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   if (n > ctx.limits.maxStringBytes) {
     throw new LimitExceededError(
       `pymodaq ${ctx.field || 'string'} at offset ${at}: length prefix`,
@@ -152,11 +148,11 @@ function* readDtype(ctx: PullContext): Pull<DtypeInfo> {
   return info;
 }
 
-/** Numeric block (spec §2): `str dtype` + `u32 nbytes` + the value. A `|b1` scalar becomes a boolean. */
+/** Numeric block (docs/protocols/pymodaq.md §2): `str dtype` + `u32 nbytes` + the value. A `|b1` scalar becomes a boolean. */
 export function* readNumeric(ctx: PullContext): Pull<PyScalar | boolean> {
   const info = yield* readDtype(ctx);
   const at = ctx.offset;
-  const n = be32(ctx.take(4) ?? (yield 4));
+  const n = readU32BE(ctx.take(4) ?? (yield 4));
   ctx.note(at, 4, () => `nbytes ${n}`);
   if (n !== info.itemsize) {
     // numpy would take the first item of a longer block and fail on a shorter one; labwire wants exactly one.
@@ -198,7 +194,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * Array block, gen B–D (spec §2): dtype, nbytes, ndim, dims, data. Gen B squeezes, gen C/D apply
+ * Array block, gen B–D (docs/protocols/pymodaq.md §2): dtype, nbytes, ndim, dims, data. Gen B squeezes, gen C/D apply
  * atleast_1d; the wire shape is kept in `wireShape` when that changes it.
  */
 export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'): Pull<NdArray> {
@@ -216,7 +212,7 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
   const shapeAt = ctx.offset;
   const dims = ctx.take(4 * ndim) ?? (yield 4 * ndim);
   const shape: number[] = [];
-  for (let i = 0; i < ndim; i++) shape.push(be32(dims.subarray(4 * i, 4 * i + 4)));
+  for (let i = 0; i < ndim; i++) shape.push(readU32BE(dims, 4 * i));
   ctx.note(shapeAt, 4 * ndim, () => `shape [${shape.join(', ')}]`);
   if (shapeProduct(shape) * info.itemsize !== nbytes) {
     throw ctx.error(
@@ -234,7 +230,7 @@ export function* readArrayND(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
 }
 
 /**
- * Array block, gen A (spec §3): dtype, nbytes, nrow, ncol, data. The receiver reshapes to (nrow, ncol)
+ * Array block, gen A (docs/protocols/pymodaq.md §3): dtype, nbytes, nrow, ncol, data. The receiver reshapes to (nrow, ncol)
  * when ncol is not 0, then squeezes.
  */
 export function* readArrayA(ctx: PullContext): Pull<NdArray> {
@@ -387,7 +383,7 @@ export function plainItemNow(ctx: PullContext, receiver: 'squeeze' | 'atleast1d'
   return value;
 }
 
-/** The kinds every generation reads alike (spec §2): `string`, `bytes`, `scalar`; undefined for others. */
+/** The kinds every generation reads alike (docs/protocols/pymodaq.md §2): `string`, `bytes`, `scalar`; undefined for others. */
 export function readPlainKind(ctx: PullContext, kind: string | undefined): Pull<PyValue> | undefined {
   switch (kind) {
     case 'string':
@@ -505,7 +501,7 @@ export const bytesSync = (ctx: PullContext): Uint8Array => pullNow(ctx, readByte
 
 export type ScalarRule = 'any' | 'python';
 
-// What a Python int / float / bool / complex becomes through np.array([x]) (spec §2): numpy picks <i8
+// What a Python int / float / bool / complex becomes through np.array([x]) (docs/protocols/pymodaq.md §2): numpy picks <i8
 // (<i4 on Windows with numpy < 2) or <u8 for 2^63..2^64-1, <f8, |b1, <c16. Big-endian hosts give `>`.
 const PYTHON_SCALAR_DTYPES = new Set([
   '<i8',

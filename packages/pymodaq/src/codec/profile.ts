@@ -1,5 +1,5 @@
 // WireProfile implementation and resolveProfile(): a generation letter or a PyMoDAQ version in, the
-// codec for that wire generation out (spec §0, §10). Nothing is ever detected from the bytes.
+// codec for that wire generation out (docs/protocols/pymodaq.md §0, §10). Nothing is ever detected from the bytes.
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import { PymodaqDecodeError, UnexpectedValueError, UnknownProfileError } from './errors';
@@ -198,7 +198,7 @@ export class PymodaqProfile implements WireProfile {
     try {
       command = this.#commandOf(src.subarray(4, used));
     } catch (e) {
-      // An undecodable gen D frame is consumed whole (spec §6.3), as by readCommand.
+      // An undecodable gen D frame is consumed whole (docs/protocols/pymodaq.md §6.3), as by readCommand.
       if (this.framed) this.#consume(reader, used);
       throw e;
     }
@@ -278,7 +278,7 @@ export class PymodaqProfile implements WireProfile {
   /** The command held by a frame payload (A–C: UTF-8 text; D: a tagged `str`). */
   #commandOf(frame: Uint8Array): string {
     const n = frame.length;
-    // Commands are short ASCII: A–C the bytes themselves; D `u32 3` "str" `u32 n` + the bytes (spec §6.1).
+    // Commands are short ASCII: A–C the bytes themselves; D `u32 3` "str" `u32 n` + the bytes (docs/protocols/pymodaq.md §6.1).
     const fast = !this.framed
       ? asciiAt(frame, 0, n)
       : n >= 11 &&
@@ -415,7 +415,7 @@ export function implOf(profile: WireProfile): PymodaqProfile {
 
 type Placement = { generation: Generation; layout?: LayoutC } | { ambiguous: string };
 
-/** Places a PyMoDAQ version (spec §0 table; §5.3 for the 4.2 / 4.3 list tags). */
+/** Places a PyMoDAQ version (docs/protocols/pymodaq.md §0 table; §5.3 for the 4.2 / 4.3 list tags). */
 function place(major: number, minor: number | undefined, patch: number | undefined): Placement | undefined {
   if (major === 1) {
     if (minor === undefined) return { ambiguous: '1.x before 1.6 is not covered; 1.6+ is generation A' };

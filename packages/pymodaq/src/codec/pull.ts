@@ -7,15 +7,14 @@
 // - pushed chunk by chunk (`MessageDecoder`, which can report how many bytes it still needs).
 
 import {
-  AbortedError,
-  armDeadline,
   type ByteReader,
   concatBytes,
   EofError,
   encodeFrameHeader,
   LimitExceededError,
   type OperationOptions,
-  TimeoutError,
+  readU32BE,
+  withDeadline,
 } from '@labwire/framing';
 import {
   MessageInterruptedError,
@@ -34,10 +33,6 @@ export type Pull<T> = Generator<number, T, Uint8Array>;
 
 /** Request for one u32-BE-length frame; the decoder receives its payload (ctx.offset moves by 4 + length). */
 export const FRAME = -1;
-
-function frameLength(header: Uint8Array): number {
-  return ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
-}
 
 function checkFrameLength(ctx: PullContext, length: number, at: number): void {
   if (length > ctx.limits.maxFrameBytes) {
@@ -92,7 +87,7 @@ export class PullContext {
   takeFrame(): Uint8Array | undefined {
     const src = this.src;
     if (src === undefined || this.pos + 4 > src.length) return undefined;
-    const length = frameLength(src.subarray(this.pos, this.pos + 4));
+    const length = readU32BE(src, this.pos);
     checkFrameLength(this, length, this.offset);
     if (this.pos + 4 + length > src.length) return undefined;
     const out = src.subarray(this.pos + 4, this.pos + 4 + length);
@@ -156,7 +151,7 @@ export class PullContext {
     const left = src.length - this.pos;
     let needed = n - left;
     if (n === FRAME) {
-      needed = left < 4 ? 4 - left : 4 + frameLength(src.subarray(this.pos, this.pos + 4)) - left;
+      needed = left < 4 ? 4 - left : 4 + readU32BE(src, this.pos) - left;
     }
     return new TruncatedError(needed, this.offset, this.field || undefined);
   }
@@ -229,7 +224,7 @@ export function bytesAtHand(reader: ByteReader, n: number): boolean {
 /** Whether a whole u32-length frame is buffered with no read queued before it. */
 export function frameAtHand(reader: ByteReader): boolean {
   if (!bytesAtHand(reader, 4)) return false;
-  return 4 + frameLength(reader.peek(4)) <= reader.buffered;
+  return 4 + readU32BE(reader.peek(4)) <= reader.buffered;
 }
 
 /** How much of the reader's buffer a decode looks at without consuming it (small messages need no more). */
@@ -245,19 +240,7 @@ function waitTurn(
   timeoutMs: number | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  if (signal?.aborted) return Promise.reject(new AbortedError(operation, signal.reason));
-  return new Promise<void>((resolve, reject) => {
-    const deadline = armDeadline(
-      timeoutMs ?? Number.POSITIVE_INFINITY,
-      signal,
-      () => reject(new TimeoutError(operation, timeoutMs ?? 0)),
-      (reason) => reject(new AbortedError(operation, reason)),
-    );
-    void previous.then(() => {
-      deadline.clear();
-      resolve();
-    });
-  });
+  return withDeadline(previous, operation, timeoutMs ?? Number.POSITIVE_INFINITY, signal);
 }
 
 /** Options of a message read. */

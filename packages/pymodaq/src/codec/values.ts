@@ -25,7 +25,7 @@ export interface PyDict {
   readonly entries: readonly (readonly [PyValue, PyValue])[];
 }
 
-/** pymodaq `Axis` (spec §5.4, §6.1). */
+/** pymodaq `Axis` (docs/protocols/pymodaq.md §5.4, §6.1). */
 export interface Axis {
   readonly type: 'Axis';
   readonly label: string;
@@ -61,7 +61,7 @@ export interface ExtraAttribute {
   readonly value: PyValue;
 }
 
-/** pymodaq DataWithAxes and its flavours (spec §5.5, §6.1). */
+/** pymodaq DataWithAxes and its flavours (docs/protocols/pymodaq.md §5.5, §6.1). */
 export interface DataWithAxes {
   readonly type: DwaClass;
   /** Seconds since the epoch (a float on the wire). */
@@ -88,7 +88,7 @@ export const DTE_CLASSES = ['DataToExport', 'DataScan', 'DataToActuators'] as co
 /** DataToExport and its gen D subclasses. */
 export type DteClass = (typeof DTE_CLASSES)[number];
 
-/** pymodaq DataToExport (spec §5.6, §6.1). */
+/** pymodaq DataToExport (docs/protocols/pymodaq.md §5.6, §6.1). */
 export interface DataToExport {
   readonly type: DteClass;
   readonly timestamp: number;
@@ -269,7 +269,7 @@ export function dataWithAxes(type: DwaClass, init: DataWithAxesInit): DataWithAx
   };
 }
 
-/** `DataActuator(data=value, units=…)`: name `actuator`, one 1-element `<f8` array (spec §5.5 byte walk). */
+/** `DataActuator(data=value, units=…)`: name `actuator`, one 1-element `<f8` array (docs/protocols/pymodaq.md §5.5 byte walk). */
 export function dataActuator(
   value: number | NdArray,
   init: Omit<Partial<DataWithAxesInit>, 'data'> = {},
@@ -279,7 +279,7 @@ export function dataActuator(
 
 /**
  * `DataFromPlugins`: PyMoDAQ always gives it the extra attributes `do_plot` and `do_save` (True), which
- * travel in layouts C2+ and D (spec §5.5, `v4_seq_done_dte`).
+ * travel in layouts C2+ and D (docs/protocols/pymodaq.md §5.5, `v4_seq_done_dte`).
  */
 export function dataFromPlugins(init: DataWithAxesInit): DataWithAxes {
   return dataWithAxes('DataFromPlugins', {

@@ -1,12 +1,12 @@
 // The contract every generation's profile fulfils. PyMoDAQ's generations cannot be negotiated or detected
-// from the bytes (spec §0, §10), so the caller picks one with resolveProfile().
+// from the bytes (docs/protocols/pymodaq.md §0, §10), so the caller picks one with resolveProfile().
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import type { CodecLimits } from './limits';
 import type { DataToExport, DataWithAxes, PyValue } from './values';
 
 /**
- * Wire generations (spec §0): A 1.6.0–2.0.0, B 2.0.1–4.0.x (and the LabVIEW client), C1 4.1.0–4.1.2,
+ * Wire generations (docs/protocols/pymodaq.md §0): A 1.6.0–2.0.0, B 2.0.1–4.0.x (and the LabVIEW client), C1 4.1.0–4.1.2,
  * C2 4.1.3–4.1.5, C3 4.2.0–4.3.x, C4 4.4.x, D 5.x.
  */
 export type Generation = 'A' | 'B' | 'C1' | 'C2' | 'C3' | 'C4' | 'D';
@@ -15,7 +15,7 @@ export const GENERATIONS: readonly Generation[] = ['A', 'B', 'C1', 'C2', 'C3', '
 
 /**
  * What to read where the stream carries no type (gen A–C have no top-level tag; the receiver knows from
- * the command what follows, spec §5.1). Gen D frames are self-describing and ignore it.
+ * the command what follows, docs/protocols/pymodaq.md §5.1). Gen D frames are self-describing and ignore it.
  * - `string`, `bytes`, `scalar` (numeric block), `array`, `list`
  * - `tagged`: a list item with its tag (B: array/string/scalar; C: §5.3)
  * - `axis`, `dwa`, `dte` (gen C objects starting with their class-name string)
@@ -75,7 +75,7 @@ export interface WireProfile {
   readCommand(reader: ByteReader, opts?: OperationOptions): Promise<string>;
   /** XML and other text. D: a string travels tagged `str`, a Uint8Array tagged `bytes` (PyMoDAQ 5 XML). */
   encodeString(text: string | Uint8Array): Uint8Array;
-  /** D accepts tagged `str` or tagged `bytes` (spec §9 n). Invalid UTF-8 is a decode error. */
+  /** D accepts tagged `str` or tagged `bytes` (docs/protocols/pymodaq.md §9 n). Invalid UTF-8 is a decode error. */
   readString(reader: ByteReader, opts?: ReadStringOptions): Promise<string>;
   /** A: untagged list of str; B/C: items tagged `string`; D: a frame holding a `list` of `str`. */
   encodePath(path: readonly string[]): Uint8Array;
@@ -90,7 +90,7 @@ export interface WireProfile {
     opts?: OperationOptions,
   ): Promise<{ value: number; units?: string; data?: DataWithAxes }>;
   /**
-   * The data after `Done`. C/D: the DataToExport as it is (PyMoDAQ 5 wants DataFromPlugins inside, spec
+   * The data after `Done`. C/D: the DataToExport as it is (PyMoDAQ 5 wants DataFromPlugins inside, docs/protocols/pymodaq.md
    * §9 c); A: an untagged list of the arrays of every DataWithAxes; B: a list of `array` items.
    */
   encodeDetectorData(data: DataToExport): Uint8Array;

@@ -7,6 +7,7 @@
 // overlap, so writers may be nested or interleaved (a writer abandoned without release() only strands its
 // region until the arena is replaced); a message that outgrows its region moves to memory of its own.
 
+import { writeU32BE } from '@labwire/framing';
 import { UnsupportedValueError } from './errors';
 
 const ARENA_BYTES = 64 * 1024;
@@ -28,7 +29,7 @@ const encoder = new TextEncoder();
 export function strBytes(text: string): Uint8Array {
   const body = encoder.encode(text);
   const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, false);
+  writeU32BE(out, 0, body.length);
   out.set(body, 4);
   return out;
 }
@@ -104,7 +105,7 @@ export class WireWriter {
     this.#cap = this.#pos;
   }
 
-  /** Spec §2: every length, count and dimension is a u32 big-endian; negative values are refused. */
+  /** docs/protocols/pymodaq.md §2: every length, count and dimension is a u32 big-endian; negative values are refused. */
   u32(value: number, what = 'u32'): this {
     if (!Number.isInteger(value) || value < 0 || value > U32_MAX) {
       throw new UnsupportedValueError(`${what} ${value} does not fit a u32 (0..${U32_MAX})`);
@@ -179,7 +180,7 @@ export class WireWriter {
     return this;
   }
 
-  /** `str`: `u32 n` + UTF-8, where n counts bytes (spec §2). */
+  /** `str`: `u32 n` + UTF-8, where n counts bytes (docs/protocols/pymodaq.md §2). */
   str(text: string): this {
     const n = text.length;
     if (n <= 64) {

@@ -2,25 +2,17 @@
 
 export { PayloadDecodeError, PayloadEncodeError, TopicError } from '../errors';
 export { MetricCatalog } from './catalog';
-export {
-  DataType,
-  type DataTypeName,
-  dataTypeName,
-  isArrayDataType,
-  isBasicDataType,
-  isDataType,
-  isPropertyDataType,
-} from './datatypes';
+export { DataType } from './datatypes';
 export { type DecodeOptions, decodePayload } from './decode';
-export { type DatatypeLookup, type EncodeOptions, encodePayload } from './encode';
-export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './scan';
+export type { DatatypeLookup } from './encode';
+export { type EncodeOptions, encodePayload } from './encode';
+export type { DecodeLimits } from './scan';
+export type { DeviceMessageType, NodeMessageType } from './topic';
 export {
   checkId,
-  type DeviceMessageType,
   deviceTopic,
   type MessageType,
   NAMESPACE,
-  type NodeMessageType,
   nodeTopic,
   parseTopic,
   type SparkplugTopic,

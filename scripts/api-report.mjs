@@ -1,0 +1,110 @@
+// API reports: one `packages/<pkg>/api/<entry>.api.md` per entry point of every package's exports map,
+// written by @microsoft/api-extractor from the built .d.ts files (run `pnpm build` first).
+//
+//   node scripts/api-report.mjs           rewrite the reports (`pnpm api`)
+//   node scripts/api-report.mjs --check   exit 1 when a report differs from the built surface, naming it
+//
+// A change to a package's public surface therefore shows up in review as a diff of its report.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const check = process.argv.includes('--check');
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'labwire-api-'));
+
+/** Every entry point: package dir, entry name (`index`, `codec`, …) and the .d.ts it is typed by. */
+function entryPoints() {
+  const out = [];
+  for (const name of fs.readdirSync(path.join(root, 'packages')).sort()) {
+    const dir = path.join(root, 'packages', name);
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+      if (subpath === './package.json' || typeof target !== 'object') continue;
+      const types = target.import?.types ?? target.types;
+      if (typeof types !== 'string') continue;
+      const entry = subpath === '.' ? 'index' : subpath.slice(2).replaceAll('/', '-');
+      out.push({ pkg: pkg.name, dir, entry, dts: path.join(dir, types) });
+    }
+  }
+  return out;
+}
+
+const stale = [];
+const failed = [];
+for (const e of entryPoints()) {
+  if (!fs.existsSync(e.dts)) {
+    failed.push(`${e.pkg} ${e.entry}: ${path.relative(root, e.dts)} missing (run pnpm build)`);
+    continue;
+  }
+  const reportFolder = path.join(e.dir, 'api');
+  fs.mkdirSync(reportFolder, { recursive: true });
+  const config = ExtractorConfig.prepare({
+    configObject: {
+      projectFolder: e.dir,
+      mainEntryPointFilePath: e.dts,
+      compiler: {
+        overrideTsconfig: {
+          compilerOptions: {
+            target: 'ES2022',
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            lib: ['ES2023'],
+            types: ['node'],
+            skipLibCheck: true,
+            strict: true,
+          },
+          files: [e.dts],
+        },
+      },
+      apiReport: {
+        enabled: true,
+        reportFileName: `${e.entry}.api.md`,
+        reportFolder,
+        reportTempFolder: temp,
+      },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        compilerMessageReporting: { default: { logLevel: 'warning' } },
+        extractorMessageReporting: {
+          default: { logLevel: 'warning', addToApiReportFile: true },
+          // labwire marks no release stages (@public/@beta): every exported name is public.
+          'ae-missing-release-tag': { logLevel: 'none', addToApiReportFile: false },
+        },
+        tsdocMessageReporting: { default: { logLevel: 'none', addToApiReportFile: false } },
+      },
+    },
+    configObjectFullPath: path.join(e.dir, 'api-extractor.json'),
+    packageJsonFullPath: path.join(e.dir, 'package.json'),
+  });
+  const result = Extractor.invoke(config, {
+    localBuild: !check,
+    showVerboseMessages: false,
+    messageCallback(message) {
+      // Findings go into the report itself (addToApiReportFile); the console stays quiet.
+      if (message.logLevel !== ExtractorLogLevel.Error) message.handled = true;
+    },
+  });
+  const report = path.relative(root, path.join(reportFolder, `${e.entry}.api.md`));
+  if (result.apiReportChanged && check) stale.push(report);
+  else if (!result.succeeded)
+    failed.push(`${e.pkg} ${e.entry}: api-extractor failed (${result.errorCount} errors)`);
+  else if (result.apiReportChanged) console.log(`api: updated ${report}`);
+}
+fs.rmSync(temp, { recursive: true, force: true });
+
+for (const f of failed) console.error(`api: ${f}`);
+if (stale.length > 0) {
+  console.error(
+    `api: ${stale.length} report(s) differ from the built surface (run pnpm build && pnpm api, review, commit):`,
+  );
+  for (const s of stale) console.error(`  ${s}`);
+}
+process.exit(stale.length > 0 || failed.length > 0 ? 1 : 0);

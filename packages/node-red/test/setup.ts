@@ -1,4 +1,4 @@
-// Fails the test during which an unhandled rejection or an uncaught exception happened (spec G14). An
+// Fails the test during which an unhandled rejection or an uncaught exception happened (docs/protocols/tcpinterface.md G14). An
 // unhandled 'error' event on an EventEmitter throws, so it lands here as an uncaught exception.
 import { installProcessGuard } from '@labwire/testkit';
 import { afterAll, afterEach } from 'vitest';

@@ -25,7 +25,7 @@ export function carriesUnits(generation: Generation): boolean {
   return generation === 'C4' || generation === 'D';
 }
 
-/** x_axis / y_axis as sent by a gen A/B instrument (spec §4, 1.6.4 – 4.0.x), in PyMoDAQ's terms. */
+/** x_axis / y_axis as sent by a gen A/B instrument (docs/protocols/pymodaq.md §4, 1.6.4 – 4.0.x), in PyMoDAQ's terms. */
 export interface AxisMessage {
   readonly values: NdArray;
   readonly label: string;
@@ -47,7 +47,7 @@ export interface DataTranslation {
   readonly axes: ViewerAxes;
 }
 
-/** PyMoDAQ gives every DataFromPlugins `do_plot` and `do_save` (spec §5.5): no loss when they go. */
+/** PyMoDAQ gives every DataFromPlugins `do_plot` and `do_save` (docs/protocols/pymodaq.md §5.5): no loss when they go. */
 function isDefaultAttribute(a: ExtraAttribute): boolean {
   return (a.name === 'do_plot' || a.name === 'do_save') && a.value === true;
 }
@@ -204,7 +204,7 @@ export function translateDetectorData(
 
 /**
  * The command that asks an instrument of `generation` for its position: `check_position` for A and B (every
- * B client knows it; `get_actuator_value` came with 3.6.3, spec §7), `get_actuator_value` for C and D.
+ * B client knows it; `get_actuator_value` came with 3.6.3, docs/protocols/pymodaq.md §7), `get_actuator_value` for C and D.
  */
 export function positionQueryOf(generation: Generation): string {
   return isListGeneration(generation) ? ServerCommand.checkPosition : ServerCommand.getActuatorValue;

@@ -213,7 +213,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
     ];
   }
 
-  /** The instrument's type, its `Infos` and the settings it changed since (spec §8.1). */
+  /** The instrument's type, its `Infos` and the settings it changed since (docs/protocols/pymodaq.md §8.1). */
   protected override identification(): Uint8Array[][] {
     const p = this.profile;
     const messages: Uint8Array[][] = [[commandBytes(p, this.type)]];

@@ -259,7 +259,7 @@ function suggestionsFor(error: unknown, listening: Generation): Generation[] {
 const TAG_LENGTH_GRAB = 0x47524142;
 const TAG_LENGTH_ACTU = 0x41435455;
 
-/** A gen D type frame's payload (`u32 3` "str" `u32 n` TYPE, spec §6.1) as a gen A–C reader sees it. */
+/** A gen D type frame's payload (`u32 3` "str" `u32 n` TYPE, docs/protocols/pymodaq.md §6.1) as a gen A–C reader sees it. */
 function isTypeFrameD(text: string): boolean {
   return CLIENT_TYPES.some(
     (type) =>
@@ -358,8 +358,8 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
   }
 
   /**
-   * Stops listening, closes every server link (each says `Quit` first, spec §9 a) and every instrument
-   * connection (a `Quit` first, the labwire extension of spec §9 k). Idempotent.
+   * Stops listening, closes every server link (each says `Quit` first, docs/protocols/pymodaq.md §9 a) and every instrument
+   * connection (a `Quit` first, the labwire extension of docs/protocols/pymodaq.md §9 k). Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -418,7 +418,7 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     });
     s.on('infoXml', (e) => {
       const i = this.#instruments.get(e.client.id);
-      // The instrument's own root name (spec §8.4: the receiver drops it, so any name works; keep its own).
+      // The instrument's own root name (docs/protocols/pymodaq.md §8.4: the receiver drops it, so any name works; keep its own).
       const root = i?.session.settings?.name ?? 'settings';
       if (i?.upstream.setInfoXml(root, e.path, e.xml)) this.counters.toServer++;
     });

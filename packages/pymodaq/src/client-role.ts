@@ -14,7 +14,7 @@
 // sends garbage, another service's banner, or closes on our type string never proves anything, and every
 // drop of its links backs off further.
 //
-// A server that does not accept the type string closes the connection at once without a word (spec §8.5,
+// A server that does not accept the type string closes the connection at once without a word (docs/protocols/pymodaq.md §8.5,
 // §9 f): a link that ends within `handshakeRejectWindowMs` of the identification, before a single byte came
 // back, is reported once as a HandshakeRejectedError naming the generations worth trying.
 
@@ -111,7 +111,7 @@ export interface PymodaqClientEvents {
   serverQuit: [];
   /**
    * The server closed the connection right after the identification without a byte: it does not take
-   * this generation or this type (spec §9 f). Emitted once per series of rejected links (again only after
+   * this generation or this type (docs/protocols/pymodaq.md §9 f). Emitted once per series of rejected links (again only after
    * a link proved the server); the client backs off per the reconnect policy. Also reported as `error`.
    */
   handshakeRejected: [HandshakeRejectedError];
@@ -519,7 +519,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
 
   /**
    * A link that the server ended soon after the identification, having sent nothing at all, was refused
-   * (spec §9 f). Said once; the reconnect policy already backs off (the link never proved healthy).
+   * (docs/protocols/pymodaq.md §9 f). Said once; the reconnect policy already backs off (the link never proved healthy).
    */
   #checkRejection(link: LinkSession, reason: string, error: unknown): void {
     const tcp = link.tcp;

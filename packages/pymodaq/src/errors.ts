@@ -103,7 +103,7 @@ const DESCRIBE: Record<Generation, string> = {
 
 /**
  * The generations to try after a server rejected this generation's handshake. The type string is a bare
- * `str` in A–C and a tagged frame in D (spec §6.1, §8.1): the bytes differ only between those two families,
+ * `str` in A–C and a tagged frame in D (docs/protocols/pymodaq.md §6.1, §8.1): the bytes differ only between those two families,
  * so a rejected D client should try the 4.x family (newest first) and a rejected A–C client should try D.
  */
 export function generationsToTry(generation: Generation): Generation[] {
@@ -112,7 +112,7 @@ export function generationsToTry(generation: Generation): Generation[] {
 
 /**
  * The server closed the connection right after this client identified, without sending a byte: what a
- * PyMoDAQ server does with a type string it does not accept (spec §8.5, §9 f: it logs "… is not a valid
+ * PyMoDAQ server does with a type string it does not accept (docs/protocols/pymodaq.md §8.5, §9 f: it logs "… is not a valid
  * type" and closes). Either the server speaks another generation (its reader sees a different string), or it
  * serves the other role (a DAQ_Viewer server takes GRABBER, a DAQ_Move server ACTUATOR), or it had no free
  * slot. Reported once per series of rejected links; the client backs off per the reconnect policy.

@@ -1,7 +1,7 @@
 // Which wire generation does a PyMoDAQ server speak? Nothing on the wire says so and the server sends
-// nothing until it has a client (spec §0, §8.1), but the generations split in two families at the very
-// first message: the type string is a bare `str` in A–C and a tagged frame in D (spec §6.1). A server closes
-// the connection on a type string it does not take (spec §8.5, §9 f). So the probe identifies, and
+// nothing until it has a client (docs/protocols/pymodaq.md §0, §8.1), but the generations split in two families at the very
+// first message: the type string is a bare `str` in A–C and a tagged frame in D (docs/protocols/pymodaq.md §6.1). A server closes
+// the connection on a type string it does not take (docs/protocols/pymodaq.md §8.5, §9 f). So the probe identifies, and
 // watches whether the server keeps the connection.
 //
 // Order matters. A 4.x (or older) server reads a gen D type frame as a 19-byte string, logs "… is not a
@@ -93,7 +93,7 @@ const FAMILY_AC: readonly Generation[] = ['C4', 'C3', 'C2', 'C1', 'B', 'A'];
 
 /**
  * The generations whose server could have sent `bytes` as its first message to a client: a command (a
- * known server command, spec §7) and, for moves and set_info, the payload that follows. Gen D frames name
+ * known server command, docs/protocols/pymodaq.md §7) and, for moves and set_info, the payload that follows. Gen D frames name
  * themselves; A–C are told apart by the payload only (a scalar position is A or B, a DataActuator C1–C4
  * by its layout, a set_info path A or B–C). Empty when no generation reads the bytes as a server message.
  */
@@ -186,7 +186,7 @@ function attempt(
       const bytes = new Uint8Array(Buffer.concat(chunks));
       const step: ProbeStep = { sent, outcome, afterMs: Math.round(performance.now() - started), bytes };
       if (say && !socket.destroyed) {
-        // Said before closing: PyMoDAQ's server spins on a client that leaves without Quit (spec §9 a).
+        // Said before closing: PyMoDAQ's server spins on a client that leaves without Quit (docs/protocols/pymodaq.md §9 a).
         socket.end(quit);
         setTimeout(() => socket.destroy(), 500).unref();
       } else socket.destroy();

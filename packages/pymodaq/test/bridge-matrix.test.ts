@@ -1,5 +1,5 @@
 // The bridge matrix (issue 16): instruments of every generation, through a PymodaqBridge, to a server of
-// every other generation; every command of spec §7 both ways and a 2-D image, values compared on both
+// every other generation; every command of docs/protocols/pymodaq.md §7 both ways and a 2-D image, values compared on both
 // ends. One process, loopback, ephemeral ports; every wait is event-based with a generous deadline.
 
 import {

@@ -1,6 +1,6 @@
 // Issue 16: a client of the wrong generation used to print `connected`, then `disconnected (reset);
 // reconnecting` forever. A PyMoDAQ server that does not take the type string closes at once without a
-// word (spec §8.5, §9 f), so a link that ends right after the identification with nothing received is a
+// word (docs/protocols/pymodaq.md §8.5, §9 f), so a link that ends right after the identification with nothing received is a
 // rejected handshake: said once (HandshakeRejectedError, with the generations to try), then the client
 // backs off per the reconnect policy.
 
@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { nextEvent, startServer, withCleanup } from './helpers';
 
 /**
- * What PyMoDAQ 4.4.5's TCPServer does with a new connection (spec §8.5): read one `str`; a type it does
+ * What PyMoDAQ 4.4.5's TCPServer does with a new connection (docs/protocols/pymodaq.md §8.5): read one `str`; a type it does
  * not take is logged ("… is not a valid type") and the socket closed. The client's Infos is still unread
  * then, so the kernel answers with a reset; `end: 'fin'` closes cleanly instead.
  */

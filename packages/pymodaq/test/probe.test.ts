@@ -38,7 +38,7 @@ describe('probePymodaq', () => {
         accepts: ['ACTUATOR'],
       });
       expect(result.steps.map((x) => `${x.sent}: ${x.outcome}`)).toEqual(['D ACTUATOR: silent']);
-      // The probe left with Quit (a PyMoDAQ server spins on a silent disconnect, spec §9 a), and no
+      // The probe left with Quit (a PyMoDAQ server spins on a silent disconnect, docs/protocols/pymodaq.md §9 a), and no
       // connection ended without a handshake.
       expect((await left).reason).toBe('Quit');
       expect(refused).toBe(0);

@@ -162,6 +162,9 @@ function isReadableLike(source: ByteSource): source is ReadableLike {
   return typeof s.on === 'function' && typeof s.pause === 'function' && typeof s.resume === 'function';
 }
 
+/** The 'error' listener a detached reader leaves on its source (no unhandled 'error' event). */
+function ignoreLateError(): void {}
+
 export class ByteReader implements AsyncDisposable {
   readonly #timeoutMs: number;
   readonly #maxBuffer: number;
@@ -937,9 +940,11 @@ export class ByteReader implements AsyncDisposable {
       source.off('end', onEnd);
       source.off('close', onEnd);
       // A no-op listener stays so that a late 'error' never becomes an unhandled error event; the owner
-      // of the source is told through its own listeners.
+      // of the source is told through its own listeners. One shared no-op, at most once per source: a
+      // source read by one reader after another (drains after timeouts) must not collect listeners.
       source.off('error', onError);
-      source.on('error', () => {});
+      source.off('error', ignoreLateError);
+      source.on('error', ignoreLateError);
     };
     if (source.readableEnded || source.destroyed) queueMicrotask(() => this.#finishSource());
   }

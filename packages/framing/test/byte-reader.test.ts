@@ -497,3 +497,21 @@ describe('queueing and lifecycle', () => {
     r.close();
   });
 });
+
+describe('a source read by one reader after another', () => {
+  it('keeps one late-error listener, however many readers it had', async () => {
+    const { PassThrough } = await import('node:stream');
+    const source = new PassThrough();
+    const before = source.listenerCount('error');
+    for (let i = 0; i < 50; i++) {
+      const r = new ByteReader(source, { timeoutMs: 2_000 });
+      source.write(Uint8Array.of(i));
+      expect(Array.from(await r.readExactly(1))).toEqual([i]);
+      r.close();
+    }
+    expect(source.listenerCount('error')).toBe(before + 1);
+    // A late error after the last reader left is absorbed, not thrown as an unhandled 'error' event.
+    source.emit('error', new Error('late'));
+    source.destroy();
+  });
+});

@@ -140,6 +140,26 @@ for (const { pkg } of packages.filter(({ pkg }) => !isApp(pkg))) {
   }
 }
 
+// CommonJS bundles each entry point apart: a value made through one must still be accepted by the other.
+{
+  const cjs = `const { NdArray } = require('@labwire/pymodaq/codec'); const { resolveProfile } = require('@labwire/pymodaq');
+const a = new NdArray('<f8', [2], new Uint8Array(16));
+if (!(a instanceof require('@labwire/pymodaq').NdArray)) { console.error('not an NdArray to the other entry point'); process.exit(1); }
+resolveProfile('D').encodeValue(a); console.log('ok');`;
+  try {
+    capture(process.execPath, ['-e', cjs], { cwd: consumer });
+    console.log('  @labwire/pymodaq require: an NdArray from ./codec encodes through the main entry: ok');
+  } catch (e) {
+    fail(
+      `@labwire/pymodaq: an NdArray from ./codec is refused by the main entry (CommonJS): ${
+        String(e.stderr ?? e.message)
+          .trim()
+          .split('\n')[0]
+      }`,
+    );
+  }
+}
+
 checkNodeRedModules(consumer);
 checkNode10Types(consumer);
 await checkApps(consumer);

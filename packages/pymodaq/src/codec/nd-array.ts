@@ -84,7 +84,21 @@ function dtypeOfTyped(typed: TypedArray): string {
   return '|u1';
 }
 
+/**
+ * Marks every NdArray, whichever copy of this module made it: the CommonJS builds of `@labwire/pymodaq`
+ * and `@labwire/pymodaq/codec` are two bundles, each with its own class, and an array made through one
+ * entry point must still be an NdArray to the other.
+ */
+const NDARRAY: unique symbol = Symbol.for('@labwire/pymodaq.NdArray');
+
 export class NdArray {
+  /** `value instanceof NdArray` holds for an NdArray from any copy of this module (see NDARRAY). */
+  static [Symbol.hasInstance](value: unknown): value is NdArray {
+    return (
+      typeof value === 'object' && value !== null && (value as { [NDARRAY]?: unknown })[NDARRAY] === true
+    );
+  }
+
   /** Discriminator shared by every PyValue object. */
   readonly type = 'ndarray' as const;
   /** numpy dtype string exactly as on the wire (`<f8`, `>f8`, `|b1`, `<c16`, …). */
@@ -286,6 +300,7 @@ export class NdArray {
     return `NdArray(${this.dtype}, [${this.shape.join(', ')}], ${values})`;
   }
 }
+Object.defineProperty(NdArray.prototype, NDARRAY, { value: true });
 
 export function formatElement(v: Element): string {
   if (typeof v === 'object') return `${v.re}${v.im < 0 || Object.is(v.im, -0) ? '-' : '+'}${Math.abs(v.im)}j`;

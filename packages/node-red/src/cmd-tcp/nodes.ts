@@ -3,6 +3,7 @@
 // `_bin` hex forms).
 
 import type { TcpBus } from '@labwire/bus';
+import { onClose } from '../close';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError, textSetting } from '../config';
 import { nodeLogger } from '../logger';
 import {
@@ -133,15 +134,15 @@ export function registerCmdTcpNodes(RED: NodeAPI): void {
       node.settingsError = error;
       node.error(`conf_string: ${reasonOf(error)}`);
     }
-    node.on('close', (_removed, done) => {
-      const link = node.link;
-      node.link = undefined;
-      if (link === undefined) return done();
-      link.close().then(done, (error: unknown) => {
-        node.warn(`closing: ${reasonOf(error)}`);
-        done();
-      });
-    });
+    onClose(
+      node,
+      () => {
+        const link = node.link;
+        node.link = undefined;
+        return link?.close();
+      },
+      { clearStatus: false },
+    );
   });
 
   registerNode<RedNode, NodeDefinition>(RED, CMDTCP, (node, config) => {
@@ -208,11 +209,10 @@ export function registerCmdTcpNodes(RED: NodeAPI): void {
           },
         );
     });
-    node.on('close', (_removed, done) => {
+    onClose(node, () => {
       closing.abort();
       unwatch();
-      node.status({});
-      done();
+      return undefined;
     });
   });
 }

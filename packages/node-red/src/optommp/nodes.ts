@@ -2,6 +2,7 @@
 // `labwire-mmp-scan` (reports point groups at a period), `labwire-mmp-read` and `labwire-mmp-write`.
 
 import { OPTOMMP_PORT } from '@labwire/optommp';
+import { onClose } from '../close';
 import { booleanSetting, choiceSetting, numberSetting, textSetting } from '../config';
 import { nodeLogger } from '../logger';
 import {
@@ -92,16 +93,17 @@ export function registerOptommpNodes(RED: NodeAPI): void {
       node.settingsError = error as Error;
       node.error(`device settings: ${reasonOf(error)}`);
     }
-    node.on('close', (removed, done) => {
-      const device = node.device;
-      node.device = undefined;
-      if (device === undefined) return done();
-      node.debug(removed ? 'removed: closing the device links' : 'restarting: closing the device links');
-      device.close().then(done, (error: unknown) => {
-        node.warn(`closing: ${reasonOf(error)}`);
-        done();
-      });
-    });
+    onClose(
+      node,
+      (removed) => {
+        const device = node.device;
+        node.device = undefined;
+        if (device === undefined) return undefined;
+        node.debug(removed ? 'removed: closing the device links' : 'restarting: closing the device links');
+        return device.close();
+      },
+      { clearStatus: false },
+    );
   });
 
   registerNode<RedNode, NodeDefinition>(RED, MMP_SCAN, (node, config) => {
@@ -143,10 +145,9 @@ export function registerOptommpNodes(RED: NodeAPI): void {
         node.status(statusOf(state));
       },
     });
-    node.on('close', (_removed, done) => {
+    onClose(node, () => {
       remove();
-      node.status({});
-      done();
+      return undefined;
     });
   });
 
@@ -207,11 +208,10 @@ export function registerOptommpNodes(RED: NodeAPI): void {
             },
           );
       });
-      node.on('close', (_removed, done) => {
+      onClose(node, () => {
         closing.abort();
         unwatch();
-        node.status({});
-        done();
+        return undefined;
       });
     });
   ioNode(MMP_READ, readPoint, false);

@@ -18,6 +18,7 @@ import {
   PymodaqDetector,
   resolveProfile,
 } from '@labwire/pymodaq';
+import { onClose } from '../close';
 import { choiceSetting, numberSetting, textSetting } from '../config';
 import { nodeLogger } from '../logger';
 import { type NodeAPI, type NodeDefinition, type NodeMessage, type RedNode, registerNode } from '../red';
@@ -141,20 +142,9 @@ function followClient(node: RedNode, client: PymodaqActuator | PymodaqDetector, 
 }
 
 function closeOnRedeploy(node: RedNode, client: PymodaqActuator | PymodaqDetector): void {
-  node.on('close', (_removed, done) => {
-    // close() says Quit (PyMoDAQ's server spins on a silent disconnect), aborts every handler and with it
-    // every request still waiting for the flow.
-    client.close().then(
-      () => {
-        node.status({});
-        done();
-      },
-      (error: unknown) => {
-        node.warn(`closing: ${reasonOf(error)}`);
-        done();
-      },
-    );
-  });
+  // close() says Quit (PyMoDAQ's server spins on a silent disconnect), aborts every handler and with it
+  // every request still waiting for the flow.
+  onClose(node, () => client.close());
 }
 
 function positionOf(msg: NodeMessage): number | undefined {

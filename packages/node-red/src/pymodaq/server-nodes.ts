@@ -16,6 +16,7 @@ import {
   type ServerRole,
   SimulatedStage,
 } from '@labwire/pymodaq';
+import { onClose } from '../close';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError, textSetting } from '../config';
 import { nodeLogger } from '../logger';
 import {
@@ -223,15 +224,15 @@ export function registerServerNodes(RED: NodeAPI): void {
       node.settingsError = error;
       node.error(`settings: ${reasonOf(error)}`);
     }
-    node.on('close', (_removed, done) => {
-      const handle = node.handle;
-      node.handle = undefined;
-      if (handle === undefined) return done();
-      handle.close().then(done, (error: unknown) => {
-        node.warn(`closing: ${reasonOf(error)}`);
-        done();
-      });
-    });
+    onClose(
+      node,
+      () => {
+        const handle = node.handle;
+        node.handle = undefined;
+        return handle?.close();
+      },
+      { clearStatus: false },
+    );
   });
 
   registerNode<RedNode, NodeDefinition>(RED, PYMODAQ_COMMAND, (node, config) => {
@@ -283,11 +284,10 @@ export function registerServerNodes(RED: NodeAPI): void {
           },
         );
     });
-    node.on('close', (_removed, done) => {
+    onClose(node, () => {
       closing.abort();
       unwatch();
-      node.status({});
-      done();
+      return undefined;
     });
   });
 }

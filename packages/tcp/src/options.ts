@@ -158,23 +158,6 @@ export interface SendOptions extends OperationOptions {
   idempotent?: boolean;
 }
 
-export type RequestOptions = SendOptions;
-
-/** Options of the queued `reconnect()`. */
-export interface QueuedReconnectOptions extends OperationOptions {
-  /**
-   * Why the link is replaced, as the `disconnected` event reports it: `'dropped'` (default) or, say,
-   * `'desync'` when the owner found the line out of step. Every reason an owner may give is a deliberate
-   * drop for the reconnect policy.
-   */
-  reason?: DropReason;
-}
-
-export interface RecvOptions extends OperationOptions {
-  /** On any failure (timeout included) drop the connection and open a new one, then rethrow (SOCS `reset_on_error`). */
-  resetOnError?: boolean;
-}
-
 export interface ConnectingEvent {
   /** 0 for the first connect, then the attempt counter (retries in a row without a healthy link). */
   attempt: number;

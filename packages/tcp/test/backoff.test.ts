@@ -1,9 +1,10 @@
 // The reconnect schedule (docs/protocols/tcpinterface.md G6): the pure function property-tested, then the interface's use of it
 // under fake timers (real refused connects, virtual delays).
-import { backoffCeiling, backoffDelay, backoffFloor, TcpInterface } from '@labwire/tcp';
+import { backoffDelay, TcpInterface } from '@labwire/tcp';
 import { LoopbackServer, seededRandom, waitFor } from '@labwire/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { backoffCeiling, backoffFloor } from '../src/backoff';
 import type { ReconnectScheduledEvent } from '../src/options';
 
 const arbOptions = fc

@@ -1,8 +1,7 @@
 export { escapeControl, quote, safeText } from './escape';
-export { ExitCode, isCommanderError, isUsageError, UsageError } from './exit-codes';
+export { ExitCode, UsageError } from './exit-codes';
 export { float32Shortest, formatFloat32 } from './float32';
 export {
-  ALLOW_REMOTE_FLAG,
   ALLOW_REMOTE_HELP,
   checkListenHost,
   isLoopbackAddress,
@@ -12,7 +11,6 @@ export {
   type CliIo,
   type CliOutput,
   createProgram,
-  describeError,
   type ProgramOptions,
   printResult,
   type RunOptions,
@@ -21,7 +19,7 @@ export {
   toJson,
 } from './program';
 export { InteractiveShell, ShellInterrupt, type ShellOptions } from './shell';
-export { type SignalSource, STOP_SIGNALS, stopOnSignals } from './signals';
+export { type SignalSource, stopOnSignals } from './signals';
 export {
   displayWidth,
   formatKeyValues,

@@ -19,8 +19,6 @@ export { Link } from './link';
 export type { FieldsFirstLogger } from './logger';
 export { fieldsFirst, type LoggerLike, toLogger } from './logger';
 export type {
-  ConnectedEvent,
-  ConnectingEvent,
   ConnectionCounters,
   ConnectionEvents,
   ConnectionHeartbeat,
@@ -32,8 +30,6 @@ export type {
   HeartbeatOptions,
   QueueCounters,
   ReconnectOptions,
-  ReconnectScheduledEvent,
-  ReconnectStoppedEvent,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,

@@ -5,7 +5,7 @@ import { LoopbackServer, seededRandom, waitFor } from '@labwire/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffCeiling, backoffFloor } from '../src/backoff';
-import type { ReconnectScheduledEvent } from '../src/options';
+import type { ConnectionEvents } from '../src/options';
 
 const arbOptions = fc
   .record({
@@ -113,7 +113,7 @@ describe('the reconnect schedule under fake timers', () => {
           random: seededRandom(seed),
         };
         const expected = seededRandom(seed);
-        const scheduled: ReconnectScheduledEvent[] = [];
+        const scheduled: ConnectionEvents['reconnectScheduled'][0][] = [];
         let connecting = 0;
         const tcp = new TcpInterface('127.0.0.1', port, { connectTimeoutMs: 10_000, reconnect: options });
         tcp.on('reconnectScheduled', (e) => scheduled.push(e));
@@ -154,7 +154,7 @@ describe('the reconnect schedule under fake timers', () => {
       c.socket.on('data', (d: Uint8Array) => c.write(d));
     });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const scheduled: ReconnectScheduledEvent[] = [];
+    const scheduled: ConnectionEvents['reconnectScheduled'][0][] = [];
     const tcp = new TcpInterface('127.0.0.1', server.port, {
       connectTimeoutMs: 10_000,
       timeoutMs: 60_000,

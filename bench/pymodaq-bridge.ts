@@ -18,14 +18,17 @@
 // (c) a stream of 32 MiB frames (2048 x 2048 <f8, at most two on their way: one being forwarded, the next
 //     arriving) against a raw frame stream of the same frame size, written as writeFrame writes and
 //     received through 'data' events (as the server's accepted socket must) into one reused buffer (the
-//     server's user hands each frame back, so the server receives into reused memory too) (target >= 0.60). Bridge as its own process: a bridge forwards each
-//     byte twice (in, out), so in one thread with both peers it cannot pass 0.5 of a single raw transfer
-//     by construction; the in-process figure is reported too.
+//     server's user hands each frame back, so the server receives into reused memory too) (target
+//     >= 0.60). Bridge as its own process, on a CPU of its own when the run is pinned (see bridgeCpu): a
+//     bridge forwards each byte twice (in, out), so on one CPU with both peers it cannot pass 0.5 of a
+//     single raw transfer by construction; the in-process figure is reported too.
 //
 // This file doubles as the bridge process: `node … bench/pymodaq-bridge.ts --bridge-child <serverPort>`
 // prints `{"port":N}` once listening and runs until its stdin closes.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   type DataToExport,
@@ -80,9 +83,11 @@ async function startBridge(
     return { port, close: () => bridge.close() };
   }
   const root = path.resolve(import.meta.dirname, '..');
+  const cpu = bridgeCpu();
   const child = spawn(
-    process.execPath,
+    cpu === undefined ? process.execPath : 'taskset',
     [
+      ...(cpu === undefined ? [] : ['-c', cpu, process.execPath]),
       '--import',
       'tsx',
       ...process.execArgv.filter((a) => a.startsWith('--conditions')),
@@ -114,6 +119,25 @@ async function startBridge(
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * Where the bridge process runs when this process is pinned to one CPU (`--pin`): on another CPU, as a
+ * bridge in a lab runs beside the instrument and the viewer rather than on their CPU. A bridge forwards
+ * every byte twice (in and out); sharing one CPU with both peers it could never reach 0.5 of a single
+ * raw transfer, whatever its own cost. Unpinned, the kernel places it. Undefined: no taskset needed.
+ */
+function bridgeCpu(): string | undefined {
+  let allowed: string | undefined;
+  try {
+    allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+  const pinned = allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
+  const cpus = os.availableParallelism();
+  if (pinned === undefined || cpus < 2) return undefined;
+  return String(pinned === 0 ? 1 : pinned - 1);
 }
 
 async function runBridgeChild(serverPort: number): Promise<void> {
@@ -380,7 +404,7 @@ function moveCase(placement: Placement): BenchCase {
 function imageCase(placement: Placement): BenchCase {
   return {
     name: placement === 'process' ? 'pymodaq.bridge-image-32MiB' : 'pymodaq.bridge-image-32MiB-in-process',
-    metric: `stream of 2048x2048 <f8 frames through the bridge (${CLIENTS} -> ${SERVER}; bridge ${placement === 'process' ? 'a process of its own' : 'in-process'}), steady state`,
+    metric: `stream of 2048x2048 <f8 frames through the bridge (${CLIENTS} -> ${SERVER}; bridge ${placement === 'process' ? 'a process of its own, on a CPU of its own when pinned' : 'in-process'}), steady state`,
     unit: 'MiB/s',
     target: 0.6,
     compare: 'ratio>=',

@@ -92,8 +92,14 @@ async function imageLink(data: DataToExport) {
   };
 }
 
-/** Images timed per run, each after STREAM_PAUSE_MS of idle time (one 32 MiB transfer is too short to time once). */
-const TIMED_IMAGES = 3;
+/**
+ * Images timed per run, each after STREAM_PAUSE_MS of idle time. One 32 MiB transfer is too short to time
+ * once, and three were too few: both sides receive on an accepted socket (a fresh 64 KiB buffer per read,
+ * 512 per image), and V8 collects those two or three times per image on either side (the raw baseline:
+ * 32 collections, 300-600 ms, over 12 images on the shared machine), inside whichever transfer happens to
+ * run then; with three timed images a pair's ratio swung with where those fell.
+ */
+const TIMED_IMAGES = 8;
 /** Idle time before each timed image, as a stream has between frames (the server prepares its next buffer). */
 const STREAM_PAUSE_MS = 50;
 

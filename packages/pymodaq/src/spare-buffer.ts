@@ -4,11 +4,12 @@
 // the same size arrived in a row (a stream), the next buffer of that size is allocated and touched in
 // idle time (setImmediate), and the next frame is received straight into it. A buffer is then given away
 // with the data, never reused by the receiver, so no decoded array ever sees its memory overwritten; only
-// the owner of the data may hand it back (`recycle`) once nothing refers to it any more (a bridge that has
-// forwarded the frame). Handed-back buffers cost no page faults at all: in this VM a fresh 32 MiB buffer
-// costs about 130 ms of CPU in page faults, a reused one 2.5 ms to fill. Once an owner has handed a buffer
-// back, no buffer is prepared any more: the frames' own buffers come back (a bridge holds at most two: one
-// being forwarded, one arriving), and a buffer prepared in the meantime would be faulted in for nothing.
+// the user of the data may hand it back (`PymodaqServer.release` → `recycle`) once nothing refers to it
+// any more (a viewer that drew the frame, a bridge that forwarded it). Handed-back buffers cost no page
+// faults at all: in this VM a fresh 32 MiB buffer costs about 130 ms of CPU in page faults, a reused one
+// 2.5 ms to fill. Once a user has handed a buffer back, no buffer is prepared any more: the frames' own
+// buffers come back (at most two: one being drawn or forwarded, one arriving), and a buffer prepared in
+// the meantime would be faulted in for nothing.
 
 import type { DataToExport } from './codec';
 

@@ -6,9 +6,9 @@
 //   taskset -c 1 node --trace-gc --import tsx bench/diag/stream-hops.ts none 20    # on the built packages
 //
 // Env: RELEASE=1 makes the server's `data` listener hand each frame back (`server.release`), as a viewer
-// does; WARM=N warm-up frames (default 60). Hops: `push` (the detector's push() resolved: the frame is in
-// the socket), `bridgeIn` (the bridge's instrument side emitted it; on the sources only, where the session
-// class can be watched), `serverIn` (the server's `data` event). Frames slower than 10 ms are listed.
+// does; WARM=N warm-up frames (default 60). Per frame: `push` (the detector's push() resolved: the frame
+// is in its socket) and `serverIn` (the server's `data` event), from the moment it was pushed. Frames
+// slower than 10 ms are listed.
 
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { NdArray, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
@@ -35,23 +35,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-const hops = { push: [] as number[], bridgeIn: [] as number[], serverIn: [] as number[] };
-let bridgeSidePort = -1;
-
-// On the sources, watch the sessions of the bridge's instrument side (the bridge emits nothing per frame).
-if (process.execArgv.some((a) => a.includes('@labwire/source'))) {
-  const { ServerSession } = await import('../../packages/pymodaq/src/server-session');
-  type Emit = (this: { remotePort: number }, event: string, ...args: unknown[]) => boolean;
-  const proto = ServerSession.prototype as unknown as { emit: Emit };
-  const emit = proto.emit;
-  proto.emit = function (event, ...args) {
-    if (event === 'data' && this.remotePort === bridgeSidePort) {
-      const index = (args[0] as { data: { timestamp: number } }).data.timestamp;
-      if (index >= 0) hops.bridgeIn[index] = performance.now();
-    }
-    return emit.call(this, event, ...args);
-  };
-}
+const hops = { push: [] as number[], serverIn: [] as number[] };
 
 const server = new PymodaqServer({ protocol: 'D', role: 'detector', port: 0, maxMessageBytes: 64 << 20 });
 const { port: serverPort } = await server.listen();
@@ -70,14 +54,8 @@ const detector = new PymodaqDetector({
     },
   },
 });
-detector.once('connected', () => {});
 await detector.connect({ timeoutMs: 30_000 });
 await server.waitForClient('GRABBER', { timeoutMs: 30_000 });
-if (bridge !== undefined) {
-  // The detector's own port is the remote port of its session on the bridge.
-  const local = bridge.clients[0]?.remotePort;
-  if (local !== undefined) bridgeSidePort = local;
-}
 server.on('data', (e) => {
   const index = e.data.timestamp;
   if (index >= 0) hops.serverIn[index] = performance.now();
@@ -154,6 +132,6 @@ console.log(`frames over 10 ms or lost: ${slow.length}`);
 for (const i of slow.slice(0, 30)) {
   const t = sent[i]!;
   console.log(
-    `  #${i} at ${f(t - sent[0]!)} ms: push ${f(hops.push[i]! - t)} bridgeIn ${f(hops.bridgeIn[i]! - t)} serverIn ${f(hops.serverIn[i]! - t)}`,
+    `  #${i} at ${f(t - sent[0]!)} ms: push ${f(hops.push[i]! - t)} serverIn ${f(hops.serverIn[i]! - t)}`,
   );
 }

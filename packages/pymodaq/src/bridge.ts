@@ -218,21 +218,6 @@ class Instrument {
   }
 }
 
-/** The memory of the large arrays of `data` (each whole buffer once), for recycling. */
-function largeBuffers(data: DataToExport): Uint8Array[] {
-  const seen = new Set<ArrayBufferLike>();
-  const out: Uint8Array[] = [];
-  for (const dwa of data.data) {
-    for (const array of dwa.data) {
-      const buffer = array.data.buffer;
-      if (array.data.length < 256 * 1024 || seen.has(buffer)) continue;
-      seen.add(buffer);
-      out.push(new Uint8Array(buffer));
-    }
-  }
-  return out;
-}
-
 /** A copy of an axis small enough to keep (never a view that would pin a whole received frame). */
 function keepAxis(values: NdArray, label: string, units: string): AxisMessage {
   return { values: new NdArray(values.dtype, values.shape, values.data.slice()), label, units };
@@ -526,7 +511,7 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       messages: (link) => this.#dataMessages(i, data, link),
       // The memory the frame arrived in comes back for the next one (no page faults in a stream).
       done: (released) => {
-        if (released && !i.closed) for (const buffer of largeBuffers(data)) i.session.recycle(buffer);
+        if (released && !i.closed) this.#server.release(data);
       },
     });
     if (pushed === 'sent' || pushed === 'waiting') return;

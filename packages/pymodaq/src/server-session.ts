@@ -28,7 +28,7 @@ import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
-import { largestArrayBytes, SpareBuffer } from './spare-buffer';
+import { largeBuffers, largestArrayBytes, SpareBuffer } from './spare-buffer';
 
 /** A connected, identified client as the server's events and `clients` show it. */
 export interface PymodaqServerClient {
@@ -148,6 +148,21 @@ const FAIR_SHARE_MS = 8;
 /** Client commands followed by a position. */
 const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
 
+/** The session each detector message came from while its memory may still be handed back. */
+const receivedBy = new WeakMap<DataToExport, ServerSession>();
+
+/**
+ * Hands the memory of received detector data back to the session that received it (PymodaqServer.release),
+ * when `owns` says that session is the caller's. False when the data did not come from such a session, was
+ * handed back already, or its memory is not kept.
+ */
+export function releaseReceived(data: DataToExport, owns: (session: ServerSession) => boolean): boolean {
+  const session = receivedBy.get(data);
+  if (session === undefined || !owns(session)) return false;
+  receivedBy.delete(data);
+  return session.release(data);
+}
+
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -176,6 +191,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
   readonly #spare = new SpareBuffer();
+  /** The memory of the large arrays of received detector data not handed back yet (see release). */
+  readonly #handedOut = new WeakSet<ArrayBufferLike>();
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
@@ -240,11 +257,18 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   }
 
   /**
-   * Hands back the memory of a large message whose data nobody refers to any more (PymodaqBridge, once it
-   * forwarded a frame): the next frame of the stream is received into it (see SpareBuffer).
+   * Takes back the memory of detector data this session received (PymodaqServer.release): the next frames
+   * of the stream are received into it (see SpareBuffer). Only memory this session handed out and has not
+   * taken back yet is accepted, so a frame handed back twice can never be received into twice. Returns
+   * whether any memory was kept for the next frames.
    */
-  recycle(buffer: Uint8Array): void {
-    this.#spare.recycle(buffer);
+  release(data: DataToExport): boolean {
+    let kept = false;
+    for (const buffer of largeBuffers(data)) {
+      if (!this.#handedOut.delete(buffer.buffer)) continue;
+      if (this.#spare.recycle(buffer)) kept = true;
+    }
+    return kept;
   }
 
   /** Starts the handshake and the read loop (once the listeners are attached). */
@@ -749,6 +773,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         const data = await profile.readDetectorData(reader, { ...opts(), into: this.#spare.take() });
         // Gen D: the frame lands in the buffer; A–C: the array block (what a handed-back buffer must fit).
         this.#spare.prepare(profile.framed ? this.#consumed() - start - 4 : largestArrayBytes(data));
+        for (const buffer of largeBuffers(data)) this.#handedOut.add(buffer.buffer);
+        receivedBy.set(data, this);
         const solicited = this.#settle('Done', data);
         this.emit('data', { client: this.info(), data, solicited });
         return;

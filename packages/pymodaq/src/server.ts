@@ -40,6 +40,7 @@ import {
   type PymodaqServerClient,
   type PymodaqServerEvents,
   type ReplyKind,
+  releaseReceived,
   SESSION_EVENTS,
   ServerSession,
   type SessionConfig,
@@ -374,6 +375,23 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       ],
       this.#callOptions(options, this.#timeoutMs),
     );
+  }
+
+  /**
+   * Hands back the memory that received detector data (a `data` event's `data`, or what `grab()`
+   * resolved with) lives in, once nothing refers to its arrays any more: the client's next frames of the
+   * same size are received into it instead of into fresh memory. A viewer showing a stream calls it once
+   * a frame is drawn (or copied); a stream whose frames are handed back runs on one or two buffers, with
+   * no page faults and no garbage per frame. Without it every frame lands in memory of its own, which the
+   * listener may keep for good.
+   *
+   * After the call the arrays of `data` are overwritten by later frames: do not read them again. Only the
+   * large arrays (256 KiB and more) are concerned; smaller ones are copies and stay valid. Handing back
+   * data twice, data of another server, or data of a client that has left is harmless and returns false.
+   * Returns whether memory was kept for the next frames.
+   */
+  release(data: DataToExport): boolean {
+    return releaseReceived(data, (session) => this.#sessions.get(session.id) === session);
   }
 
   /**

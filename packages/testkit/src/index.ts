@@ -29,7 +29,11 @@ export {
   mosquittoBinary,
   startMosquitto,
 } from './mosquitto';
-export { installProcessGuard, type ProcessGuard } from './process-guard';
+export {
+  failOnUnhandled,
+  installProcessGuard,
+  type ProcessGuard,
+} from './process-guard';
 export { randomInt, seededRandom } from './random';
 export { activeResources, resourcesLeftOver, TRANSPORT_RESOURCES } from './resources';
 export {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { ByteReader, concatBytes } from '@labwire/framing';
 import {
   chunkEvery,
+  failOnUnhandled,
   installProcessGuard,
   randomChunks,
   seededRandom,
@@ -87,5 +88,23 @@ describe('staticLookup and the process guard', () => {
     } finally {
       guard.dispose();
     }
+  });
+
+  it('failOnUnhandled fails the test after which something was unhandled, and only that one', async () => {
+    const each: (() => Promise<void>)[] = [];
+    const all: (() => void)[] = [];
+    failOnUnhandled({ afterEach: (fn) => each.push(fn), afterAll: (fn) => all.push(fn) });
+    expect([each.length, all.length]).toEqual([1, 1]);
+    try {
+      await each[0]!(); // nothing happened
+      process.emit('unhandledRejection', new Error('lost'), Promise.resolve());
+      await expect(each[0]!()).rejects.toThrow(/unhandled during the test: unhandledRejection: Error: lost/);
+      await each[0]!(); // recorded once, then cleared
+    } finally {
+      all[0]!();
+    }
+    const before = process.listenerCount('unhandledRejection');
+    failOnUnhandled({ afterEach: () => undefined, afterAll: (fn) => fn() });
+    expect(process.listenerCount('unhandledRejection')).toBe(before);
   });
 });

@@ -35,6 +35,7 @@ export {
   type ProcessGuard,
 } from './process-guard';
 export { randomInt, seededRandom } from './random';
+export { type ReadmeExample, readmeExamples, runReadmeExample } from './readme-examples';
 export { activeResources, resourcesLeftOver, TRANSPORT_RESOURCES } from './resources';
 export {
   startEchoServer,

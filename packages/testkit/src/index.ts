@@ -45,4 +45,5 @@ export {
   taggedRequest,
   tagOf,
 } from './servers';
+export { type StormWatch, watchForStorm } from './storm-watch';
 export { nextEvent, settle, sleep, type WaitForOptions, waitFor, withDeadline } from './wait';

@@ -12,6 +12,7 @@ import {
   streamOf,
   taggedRequest,
   tagOf,
+  watchForStorm,
 } from '@labwire/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -106,5 +107,31 @@ describe('staticLookup and the process guard', () => {
     const before = process.listenerCount('unhandledRejection');
     failOnUnhandled({ afterEach: () => undefined, afterAll: (fn) => fn() });
     expect(process.listenerCount('unhandledRejection')).toBe(before);
+  });
+
+  it('watchForStorm: a caller in a loop until close() resolved, and what the peer saw', async () => {
+    const peer = { accepts: 0 };
+    let closed = false;
+    let callsAfterClose = 0;
+    const watch = await watchForStorm({
+      peer,
+      watchMs: 50,
+      call: async () => {
+        if (closed) callsAfterClose++;
+        peer.accepts++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      close: async () => {
+        closed = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    expect(watch.calls).toBeGreaterThan(1);
+    expect(watch.accepts).toBeGreaterThan(0);
+    expect(watch.acceptsAfterClose).toBe(peer.accepts);
+    expect(watch.acceptsAfterClose - watch.accepts).toBeLessThanOrEqual(1 + callsAfterClose);
+    expect(watch.closeMs).toBeGreaterThanOrEqual(4);
+    const idle = await watchForStorm({ peer: { accepts: 3 }, watchMs: 1, close: async () => {} });
+    expect([idle.calls, idle.accepts, idle.acceptsAfterClose]).toEqual([0, 3, 3]);
   });
 });

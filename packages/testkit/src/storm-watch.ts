@@ -2,6 +2,7 @@
 // against a peer that speaks garbage for a while, then is closed. What must hold (few connections,
 // none after close, a close that does not wait out a backoff delay) is asserted by each test.
 
+/** What watchForStorm saw. */
 export interface StormWatch {
   /** Calls `call` made (0 without one). */
   calls: number;

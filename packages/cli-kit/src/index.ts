@@ -8,6 +8,7 @@ export {
   isLoopbackAddress,
   type ListenCheckOptions,
 } from './listen';
+export { LiveBlock } from './live-block';
 export {
   type CliIo,
   type CliOutput,
@@ -24,6 +25,7 @@ export { InteractiveShell, ShellInterrupt, type ShellOptions } from './shell';
 export { type SignalSource, STOP_SIGNALS, stopOnSignals } from './signals';
 export {
   displayWidth,
+  fitWidth,
   formatKeyValues,
   formatTable,
   type TableOptions,

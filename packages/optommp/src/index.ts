@@ -27,6 +27,7 @@ export {
   checkFleetConfig,
   type FleetConfig,
   FleetFileError,
+  fleetFileIssues,
   loadFleetFile,
   parseFleetFile,
   type ScanDeviceConfig,

@@ -135,8 +135,17 @@ export function serverInternals(server: PymodaqServer): ServerInternals {
 }
 
 const DEFAULT_PORT = 6341;
-const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** @internal Also the bridge's. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_INFOS_BYTES = 1024 * 1024;
+/** @internal `maxQueuedMessages` (the server's and the bridge's), checked: a whole number >= 1. Default 32. */
+export function checkMaxQueuedMessages(value: number | undefined): number {
+  const max = value ?? 32;
+  if (!Number.isInteger(max) || max < 1)
+    throw new RangeError(`maxQueuedMessages must be a whole number >= 1, got ${max}`);
+  return max;
+}
+
 const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   actuator: ['ACTUATOR'],
   detector: ['GRABBER'],
@@ -191,7 +200,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
       maxMessageBytes,
       maxInfosBytes: options.maxInfosBytes ?? DEFAULT_MAX_INFOS_BYTES,
-      maxQueuedMessages: options.maxQueuedMessages ?? 32,
+      maxQueuedMessages: checkMaxQueuedMessages(options.maxQueuedMessages),
       listened: (event) => this.listenerCount(event) > 0,
       admit: (session) => this.#admit(session),
       readGate: (session) => internals.readGate?.(session),

@@ -114,6 +114,9 @@ interface DirectFill {
  * One queued read. A single monomorphic class for every kind (no per-read closures besides the promise
  * executor): reads sit on the hot path of every request/response exchange.
  */
+const NO_NEEDLES: readonly Buffer[] = Object.freeze([]);
+const NO_DELIMITERS: readonly Uint8Array[] = Object.freeze([]);
+
 class PendingRead {
   settled = false;
   resolve!: (value: never) => void;
@@ -127,8 +130,9 @@ class PendingRead {
   into: Uint8Array | undefined = undefined;
   maxBytes = 0;
   /** Until: delimiters as Buffers (native indexOf); Expect: the pattern in needles[0]. */
-  needles: Buffer[] = [];
-  delimiters: Uint8Array[] = [];
+  // Shared empty lists until readUntil / expect set their own (no two arrays per read of another kind).
+  needles: readonly Buffer[] = NO_NEEDLES;
+  delimiters: readonly Uint8Array[] = NO_DELIMITERS;
   longest = 0;
   include = false;
   /** Until/Expect: bytes already searched, relative to the start of the buffer: a search resumes here. */
@@ -226,6 +230,17 @@ export class ByteReader implements AsyncDisposable {
   peek(max = Number.POSITIVE_INFINITY): Uint8Array {
     const n = Math.min(max, this.buffered);
     return this.#buf.slice(this.#start, this.#start + n);
+  }
+
+  /**
+   * Copies up to `into.length` buffered bytes into `into`, without consuming them, and returns how many
+   * it copied. Like `peek` without allocating: a decoder that looks at every small message reuses one
+   * scratch buffer (a fresh copy of more than 64 bytes costs about a microsecond on Node 20).
+   */
+  peekInto(into: Uint8Array): number {
+    const n = Math.min(into.length, this.#end - this.#start);
+    into.set(this.#buf.subarray(this.#start, this.#start + n), 0);
+    return n;
   }
 
   /**

@@ -74,6 +74,29 @@ describe('readExactly', () => {
   });
 });
 
+describe('peekInto', () => {
+  it('copies what is buffered into caller memory without consuming it, at most its length', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    const into = new Uint8Array(4).fill(0x2e);
+    expect(r.peekInto(into)).toBe(0);
+    src.push('ab');
+    await tick(1);
+    expect(r.peekInto(into)).toBe(2);
+    expect(text(into)).toBe('ab..');
+    src.push('cdefg');
+    await tick(1);
+    expect(r.peekInto(into)).toBe(4);
+    expect(text(into)).toBe('abcd');
+    expect(r.buffered).toBe(7);
+    expect(r.discard(3)).toBe(true);
+    expect(r.peekInto(into)).toBe(4);
+    expect(text(into)).toBe('defg');
+    expect(text(await r.readExactly(4))).toBe('defg');
+    expect(r.peekInto(into)).toBe(0);
+  });
+});
+
 describe('discard', () => {
   it('consumes buffered bytes at once, only when no read is in line and enough are buffered', async () => {
     const src = new ManualSource();

@@ -12,8 +12,8 @@ import type { ByteReader } from '@labwire/framing';
 import { HOST_LITTLE_ENDIAN } from './dtype';
 import type { MessageCodec, Position } from './messages';
 import { NdArray } from './nd-array';
-import { consumePeeked, readerIdle } from './pull';
-import type { DataWithAxes } from './values';
+import { consumePeeked, PEEK_SCRATCH, readerIdle } from './pull';
+import { type DataWithAxes, nowSeconds } from './values';
 import { WireWriter } from './wire-writer';
 
 interface PositionTemplate {
@@ -79,9 +79,10 @@ export class PositionTemplates {
    */
   readAtHand(reader: ByteReader, lean = false): Position | undefined {
     const n = this.expectedLength();
-    if (n === 0 || !readerIdle(reader) || reader.buffered < n) return undefined;
-    const got = reader.peek(n);
-    const position = this.match(got, 0, lean);
+    if (n === 0 || n > PEEK_SCRATCH.length || !readerIdle(reader) || reader.buffered < n) return undefined;
+    // Looked at in a scratch copy (no allocation); the result refers to none of its bytes.
+    const got = reader.peekInto(PEEK_SCRATCH);
+    const position = this.match(PEEK_SCRATCH, 0, lean, got);
     if (position === undefined) return undefined;
     const before = reader.buffered;
     const consuming = consumePeeked(reader, n);
@@ -95,20 +96,37 @@ export class PositionTemplates {
 
   /** Bytes of a position that matches the expected template (0: no template). */
   expectedLength(): number {
-    return this.#get('', false, this.#expectedUnits)?.bytes.length ?? 0;
+    return this.#expected()?.bytes.length ?? 0;
   }
+
+  /** The template of a position in the units last read (looked up once per change of units). */
+  #expected(): PositionTemplate | undefined {
+    const units = this.#expectedUnits;
+    if (this.#expectedFor !== units) {
+      this.#expectedTemplate = this.#get('', false, units);
+      this.#expectedFor = units;
+    }
+    return this.#expectedTemplate;
+  }
+  #expectedFor: string | undefined;
+  #expectedTemplate: PositionTemplate | undefined;
+  /** The key, units and template encode() used last, for the same again (a stream of moves). */
+  #lastKey: string | undefined;
+  #lastUnits: string | undefined;
+  #lastTemplate: PositionTemplate | undefined;
 
   /**
    * The position at `src[at…]` when it matches the expected template (`expectedLength()` bytes), else
    * undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no more).
+   * Only `src[0, end)` holds bytes (a scratch buffer may be longer); the result never refers to `src`.
    */
-  match(src: Uint8Array, at: number, lean: boolean): Position | undefined {
+  match(src: Uint8Array, at: number, lean: boolean, end = src.length): Position | undefined {
     const units = this.#expectedUnits;
-    const template = this.#get('', false, units);
+    const template = this.#expected();
     if (template === undefined) return undefined;
     const { bytes, timestampAt, valueAt } = template;
     const n = bytes.length;
-    if (src.length - at < n) return undefined;
+    if (end - at < n) return undefined;
     // Everything but the fields (a DataActuator's timestamp comes first, docs/protocols/pymodaq.md §5.5, §6.1).
     if (
       !same(src, at, bytes, 0, timestampAt) ||
@@ -129,7 +147,8 @@ export class PositionTemplates {
       source: 'raw',
       dim: 'Data0D',
       distribution: 'uniform',
-      data: [new NdArray('<f8', ONE, src.subarray(at + valueAt, at + valueAt + 8))],
+      // A copy of the eight bytes: `src` may be scratch memory that the next message overwrites.
+      data: [new NdArray('<f8', ONE, src.slice(at + valueAt, at + valueAt + 8))],
       labels: ['CH00'],
       origin: '',
       navIndexes: [],
@@ -148,15 +167,22 @@ export class PositionTemplates {
     command: string | undefined,
     value: number,
     units: string,
-    timestamp: number,
+    timestamp: number | undefined,
     transient: boolean,
   ): Uint8Array | undefined {
-    const template = this.#get(command ?? '', command !== undefined, units);
+    const key = command ?? '';
+    if (this.#lastKey !== key || this.#lastUnits !== units) {
+      this.#lastTemplate = this.#get(key, command !== undefined, units);
+      this.#lastKey = key;
+      this.#lastUnits = units;
+    }
+    const template = this.#lastTemplate;
     if (template === undefined) return undefined;
     const n = template.bytes.length;
     const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
     out.set(template.bytes, 0);
-    if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp);
+    // A scalar carries no timestamp (and needs no clock read); a DataActuator's is now unless given.
+    if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp ?? nowSeconds());
     putF64LE(out, template.valueAt, value);
     return out;
   }

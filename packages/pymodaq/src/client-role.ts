@@ -141,6 +141,13 @@ export class LinkSession {
     // Every message still being written holds one listener here (see `send`), removed when it is out: a
     // producer ahead of a slow link (pushed frames) has more than Node's warning threshold of 10.
     setMaxListeners(0, this.abort.signal);
+    this.abort.signal.addEventListener(
+      'abort',
+      () => {
+        this.#live = false;
+      },
+      { once: true },
+    );
   }
   identified = false;
   /** performance.now() when the identification went out (see handshakeRejectWindowMs). */
@@ -148,9 +155,11 @@ export class LinkSession {
   /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
   readonly #controllers = new Map<string, AbortController>();
 
+  /** False once the link ended (a plain field: read several times per message, cheaper than the signal). */
   get live(): boolean {
-    return !this.abort.signal.aborted;
+    return this.#live;
   }
+  #live = true;
 
   /**
    * The controller behind the signal handlers of `kind` get on this link. It is shared by successive
@@ -169,6 +178,7 @@ export class LinkSession {
   }
 
   end(reason?: unknown): void {
+    this.#live = false;
     this.abort.abort(reason);
     for (const c of this.#controllers.values()) c.abort(reason);
   }
@@ -315,6 +325,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         this.logger.debug('pymodaq client: Quit could not be sent', { error: e });
       }
     }
+    this.#isClosed = true;
     this.#closed.abort();
     link?.end(new ClosedError('PymodaqClient'));
     this.onClose();
@@ -326,6 +337,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   protected get closedSignal(): AbortSignal {
     return this.#closed.signal;
   }
+
+  /** Whether close() has begun (closedSignal.aborted as a plain field, for the per-message paths). */
+  protected get isClosed(): boolean {
+    return this.#isClosed;
+  }
+  #isClosed = false;
 
   /** The current connection, if identified. */
   protected get link(): LinkSession | undefined {
@@ -350,13 +367,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     options: OperationOptions = {},
     link = this.#link,
   ): Promise<void> {
-    if (this.#closed.signal.aborted) return Promise.reject(new ClosedError('send'));
+    if (this.#isClosed) return Promise.reject(new ClosedError('send'));
     const tcp = link?.tcp;
     if (link === undefined || !link.live || tcp === undefined) {
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
     const chunks = parts.length === 1 ? parts : coalesce(parts);
-    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.timeoutMs : checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
       // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
       // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
@@ -550,13 +568,13 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
     const p = this.profile;
     const commandRead = { timeoutMs: Number.POSITIVE_INFINITY, maxBytes: p.maxCommandFrame };
-    while (link.live && !this.#closed.signal.aborted) {
+    while (link.live && !this.#isClosed) {
       let message: ServerMessage | undefined;
       try {
         const gate = this.readGate(link);
         if (gate !== undefined) {
           await gate;
-          if (!link.live || this.#closed.signal.aborted) return;
+          if (!link.live || this.#isClosed) return;
         }
         // With no message read in line, a command is one frame (every generation), and what follows it
         // has usually arrived with it: one await per message on the hot path (moves).

@@ -18,6 +18,8 @@ import { WireWriter } from './wire-writer';
 
 interface PositionTemplate {
   readonly bytes: Uint8Array;
+  /** `bytes` as a Buffer (one native compare per message, see match()). */
+  readonly view: Buffer;
   /** Where the DataActuator timestamp goes (-8 for a scalar position, which has none). */
   readonly timestampAt: number;
   readonly valueAt: number;
@@ -46,10 +48,9 @@ function getF64LE(bytes: Uint8Array, at: number): number {
   return F64[0]!;
 }
 
-/** Whether `src[at + i] === template[i]` for i in [from, to). */
-function same(src: Uint8Array, at: number, template: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (src[at + i] !== template[i]) return false;
-  return true;
+/** `to[at…at+8) = from[start…start+8)`. */
+function copy8(from: Uint8Array, start: number, to: Uint8Array, at: number): void {
+  for (let i = 0; i < 8; i++) to[at + i] = from[start + i]!;
 }
 
 const ONE: readonly number[] = Object.freeze([1]);
@@ -119,6 +120,8 @@ export class PositionTemplates {
    * The position at `src[at…]` when it matches the expected template (`expectedLength()` bytes), else
    * undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no more).
    * Only `src[0, end)` holds bytes (a scratch buffer may be longer); the result never refers to `src`.
+   * `src` is the caller's copy of the bytes (a peek): its field bytes are overwritten with the template's,
+   * so that one native compare checks all the rest.
    */
   match(src: Uint8Array, at: number, lean: boolean, end = src.length): Position | undefined {
     const units = this.#expectedUnits;
@@ -127,28 +130,28 @@ export class PositionTemplates {
     const { bytes, timestampAt, valueAt } = template;
     const n = bytes.length;
     if (end - at < n) return undefined;
-    // Everything but the fields (a DataActuator's timestamp comes first, docs/protocols/pymodaq.md §5.5, §6.1).
-    if (
-      !same(src, at, bytes, 0, timestampAt) ||
-      !same(src, at, bytes, timestampAt + 8, valueAt) ||
-      !same(src, at, bytes, valueAt + 8, n)
-    ) {
-      return undefined;
-    }
+    const scalar = this.#form === 'scalar';
+    // The fields are read first, then replaced by the template's (a DataActuator's timestamp comes first,
+    // docs/protocols/pymodaq.md §5.5, §6.1): everything else must equal the template.
     const value = getF64LE(src, at + valueAt);
-    if (this.#form === 'scalar') return { value };
+    const timestamp = scalar ? 0 : getF64LE(src, at + timestampAt);
+    const valueBytes = lean || scalar ? undefined : src.slice(at + valueAt, at + valueAt + 8);
+    copy8(bytes, valueAt, src, at + valueAt);
+    if (!scalar) copy8(bytes, timestampAt, src, at + timestampAt);
+    if (template.view.compare(src, at, at + n, 0, n) !== 0) return undefined;
+    if (scalar) return { value };
     const withUnits = this.#form === 'actuator-units';
     if (lean) return withUnits ? { value, units } : { value };
     const data: DataWithAxes = {
       type: 'DataActuator',
-      timestamp: getF64LE(src, at + timestampAt),
+      timestamp,
       name: 'actuator',
       units: withUnits ? units : '',
       source: 'raw',
       dim: 'Data0D',
       distribution: 'uniform',
       // A copy of the eight bytes: `src` may be scratch memory that the next message overwrites.
-      data: [new NdArray('<f8', ONE, src.slice(at + valueAt, at + valueAt + 8))],
+      data: [new NdArray('<f8', ONE, valueBytes!)],
       labels: ['CH00'],
       origin: '',
       navIndexes: [],
@@ -223,7 +226,12 @@ export class PositionTemplates {
       ) {
         return null;
       }
-      return { bytes, timestampAt, valueAt };
+      return {
+        bytes,
+        view: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        timestampAt,
+        valueAt,
+      };
     } catch {
       // Units the general encoder refuses: it refuses them again, with its error, on every call.
       return null;

@@ -47,6 +47,7 @@ import {
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
+import type { CommandAtHand } from './codec/profile';
 import { readerIdle } from './codec/pull';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
@@ -121,6 +122,11 @@ export interface PymodaqClientEvents {
 
 const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
 
+/** Server commands followed by a position: taken whole in the reader's arrival callback (moves). */
+const MOVE_COMMANDS: ReadonlySet<string> = new Set([ServerCommand.moveAbs, ServerCommand.moveRel]);
+/** Moves handled per arrival of bytes, at most (more wake the read loop, which lets the event loop turn). */
+const MOVES_AT_HAND = 16;
+
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 export const SENT: Promise<void> = Promise.resolve();
 
@@ -145,9 +151,20 @@ export class LinkSession {
       'abort',
       () => {
         this.#live = false;
+        this.wakeReadLoop();
       },
       { once: true },
     );
+  }
+
+  /** Set while the read loop waits for the server's next message (see PymodaqClientRole #readLoop). */
+  wake: (() => void) | undefined = undefined;
+
+  /** Wakes the read loop if it waits. */
+  wakeReadLoop(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
   identified = false;
   /** performance.now() when the identification went out (see handshakeRejectWindowMs). */
@@ -181,6 +198,7 @@ export class LinkSession {
     this.#live = false;
     this.abort.abort(reason);
     for (const c of this.#controllers.values()) c.abort(reason);
+    this.wakeReadLoop();
   }
 }
 
@@ -565,9 +583,28 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     this.reportError(rejected);
   }
 
+  /**
+   * Reads the server's messages on one link. With nothing buffered the loop waits for the next message
+   * without a queued read: the reader calls #arrival when bytes come, which takes the moves that arrived
+   * whole (command and position) right there, in the socket's own callback, and wakes the loop only for
+   * anything else (moves are the hot path: no read object, promise or turn of the event loop per move).
+   */
   async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
     const p = this.profile;
     const commandRead = { timeoutMs: Number.POSITIVE_INFINITY, maxBytes: p.maxCommandFrame };
+    reader.onArrival(() => this.#arrival(link, reader));
+    try {
+      await this.#readMessages(link, reader, commandRead);
+    } finally {
+      reader.onArrival(undefined);
+    }
+  }
+
+  async #readMessages(
+    link: LinkSession,
+    reader: ByteReader,
+    commandRead: { timeoutMs: number; maxBytes: number },
+  ): Promise<void> {
     while (link.live && !this.#isClosed) {
       let message: ServerMessage | undefined;
       try {
@@ -577,8 +614,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
           if (!link.live || this.#isClosed) return;
         }
         // With no message read in line, a command is one frame (every generation), and what follows it
-        // has usually arrived with it: one await per message on the hot path (moves).
+        // has usually arrived with it: one await per message that #arrival did not take.
         if (readerIdle(reader)) {
+          if (reader.buffered === 0 && !reader.ended) {
+            await new Promise<void>((resolve) => {
+              link.wake = resolve;
+            });
+            continue;
+          }
           const read = this.#messageAfter(await reader.readFrame(commandRead), reader, link);
           message = read instanceof Promise ? await read : read;
         } else {
@@ -596,15 +639,50 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         this.#dropLink(link, e);
         return;
       }
-      if (message !== undefined) {
-        // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
-        // reply, docs/protocols/pymodaq.md §8.1), so this link proved the peer and the reconnect backoff starts over.
-        link.tcp?.markHealthy();
-        this.#rejectionReported = false;
-        this.#dispatch(message, link);
-      }
+      if (message !== undefined) this.#accept(message, link);
     }
   }
+
+  /** A well-formed message from the server, read whole: handled. */
+  #accept(message: ServerMessage, link: LinkSession): void {
+    // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
+    // reply, docs/protocols/pymodaq.md §8.1), so this link proved the peer and the reconnect backoff starts over.
+    link.tcp?.markHealthy();
+    this.#rejectionReported = false;
+    this.#dispatch(message, link);
+  }
+
+  /**
+   * Bytes arrived on `link` (called by the reader, synchronously). While the read loop waits, moves that
+   * arrived whole are handled here, at most MOVES_AT_HAND per call and only while the read gate is open;
+   * the loop wakes for anything else (another command, a partial message, the end of the stream).
+   */
+  #arrival(link: LinkSession, reader: ByteReader): void {
+    if (link.wake === undefined) return;
+    if (link.live && !this.#isClosed && !reader.ended) {
+      const p = this.profile;
+      const atHand = this.#movesAtHand;
+      let took = false;
+      try {
+        for (let i = 0; i < MOVES_AT_HAND; i++) {
+          if (this.readGate(link) !== undefined) break;
+          const command = p.positionReplyAtHand(reader, atHand);
+          if (command === undefined) break;
+          took = true;
+          this.#accept({ command: command as 'move_abs' | 'move_rel', position: atHand.position! }, link);
+          if (link.wake === undefined) return;
+        }
+      } catch (e) {
+        // handle() must not throw; should it, the error is reported and the loop takes over.
+        this.reportError(e);
+      }
+      if (took && reader.buffered === 0 && link.live && !this.#isClosed) return;
+    }
+    link.wakeReadLoop();
+  }
+
+  /** What #arrival matches: a move command and its position (lean: value and units). */
+  readonly #movesAtHand: CommandAtHand = { positionAfter: MOVE_COMMANDS, position: undefined };
 
   #dispatch(message: ServerMessage, link: LinkSession): void {
     if (message.command === ServerCommand.quit) {

@@ -175,6 +175,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   readonly #socket: net.Socket;
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
+  /** `#stop.signal.aborted` as a plain field (read on every arrival of bytes). */
+  #stopped = false;
   readonly #spare = new SpareBuffer();
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
@@ -458,6 +460,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         // The peer may already be gone; closing goes ahead regardless.
       }
     }
+    this.#stopped = true;
     this.#stop.abort();
     this.#spare.dispose();
     this.#reader.close();
@@ -709,7 +712,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
 
   /** Settles the position replies buffered whole (at most a few); true when it took any. */
   #repliesAtHand(): boolean {
-    if (this.#stop.signal.aborted || this.#socket.writableNeedDrain) return false;
+    if (this.#stopped || this.#socket.writableNeedDrain) return false;
     const profile = this.#config.profile;
     const atHand = this.#atHand;
     let took = false;

@@ -80,7 +80,7 @@ export class PositionTemplates {
    */
   readAtHand(reader: ByteReader, lean = false): Position | undefined {
     const n = this.expectedLength();
-    if (n === 0 || n > PEEK_SCRATCH.length || !readerIdle(reader) || reader.buffered < n) return undefined;
+    if (n === 0 || n > PEEK_SCRATCH.length || reader.buffered < n || !readerIdle(reader)) return undefined;
     // Looked at in a scratch copy (no allocation); the result refers to none of its bytes.
     const got = reader.peekInto(PEEK_SCRATCH);
     const position = this.match(PEEK_SCRATCH, 0, lean, got);

@@ -189,7 +189,7 @@ export class PymodaqProfile implements WireProfile {
    */
   readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
     if (out !== undefined) out.position = undefined;
-    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    if (reader.buffered < 4 || !readerIdle(reader)) return undefined;
     // One copy of what a small message needs (command and position), looked at without consuming.
     const src = reader.peek(PEEK_MESSAGE_BYTES);
     const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
@@ -224,7 +224,7 @@ export class PymodaqProfile implements WireProfile {
    */
   positionReplyAtHand(reader: ByteReader, out: CommandAtHand): string | undefined {
     out.position = undefined;
-    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    if (reader.buffered < 4 || !readerIdle(reader)) return undefined;
     // Looked at in scratch memory (no allocation per reply); nothing returned refers to it.
     const src = PEEK_SCRATCH;
     const got = reader.peekInto(src);

@@ -157,10 +157,10 @@ export class LinkSession {
     );
   }
 
-  /** Set while the read loop waits for the server's next message (see PymodaqClientRole #readLoop). */
+  /** @internal Set while the read loop waits for the server's next message (the role's #readLoop). */
   wake: (() => void) | undefined = undefined;
 
-  /** Wakes the read loop if it waits. */
+  /** @internal Wakes the read loop if it waits. */
   wakeReadLoop(): void {
     const wake = this.wake;
     this.wake = undefined;

@@ -216,8 +216,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       maxFrame: config.maxMessageBytes,
       maxBuffer: 1024 * 1024,
     });
-    // Registered after the reader's own listeners, so a chunk is buffered by the time the loop wakes.
-    socket.on('data', this.#wakeUp);
+    // The reader calls #wakeUp once a chunk is buffered and no read waits for it (the loop waits for the
+    // next message without one): one 'data' listener on the socket, the reader's, so Node calls it
+    // directly instead of copying a list of listeners per chunk.
+    this.#reader.onArrival(this.#wakeUp);
     socket.on('end', this.#wakeUp);
     socket.on('close', this.#wakeUp);
     this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });

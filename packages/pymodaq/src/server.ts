@@ -192,6 +192,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
     this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.#moveTimeoutMs = checkTimeout(options.moveTimeoutMs, 60_000);
+    this.#moveCallOptions = Object.freeze({ signal: undefined, timeoutMs: this.#moveTimeoutMs });
     this.#sessionConfig = {
       profile: this.profile,
       logger,
@@ -428,11 +429,31 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
     this.#server = undefined;
   }
 
+  /**
+   * A move (the hot path of an actuator server): no closure and, without a signal or a deadline of its
+   * own, no options object per call.
+   */
   #move(command: string, value: number, options: ServerCallOptions & { units?: string }): Promise<Position> {
-    return this.#request<Position>('ACTUATOR', 'move_done', command, options, this.#moveTimeoutMs, (s) => [
-      this.profile.encodeCommandPosition(command, value, options.units ?? s.units),
-    ]);
+    let session: ServerSession;
+    let message: Uint8Array[];
+    try {
+      session = this.#select('ACTUATOR', options.client);
+      message = [this.profile.encodeCommandPosition(command, value, options.units ?? session.units)];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return session.request<Position>(
+      'move_done',
+      message,
+      command,
+      options.signal === undefined && options.timeoutMs === undefined
+        ? this.#moveCallOptions
+        : this.#callOptions(options, this.#moveTimeoutMs),
+    );
   }
+
+  /** The call options of a move without a signal or a deadline of its own (shared by every such move). */
+  readonly #moveCallOptions: OperationOptions & { timeoutMs: number };
 
   #request<T>(
     type: ClientType,

@@ -4,8 +4,9 @@
 //
 // (a) a 30 Hz stream of 1 MiB 2-D frames for 60 s (`--bridge-seconds=N` or LABWIRE_BENCH_BRIDGE_SECONDS
 //     for a shorter development run), bridge in-process, after 2 s of the same stream to warm up (receive
-//     buffers of the stream's size, compiled code): end-to-end latency from push() to the server's `data`
-//     event, p99 of the frames that arrived (target <= 10 ms), the share of frames that arrived (target
+//     buffers of the stream's size, compiled code) and until the warm-up's frames have arrived: end-to-end
+//     latency from push() to the server's `data` event (whose listener hands each frame back with
+//     `server.release`, as a viewer does once it drew it), p99 of the frames that arrived (target <= 10 ms), the share of frames that arrived (target
 //     >= 0.99: latest wins may replace frames only when the server falls behind), and drift: the median of
 //     the last 10 s against the first 10 s (target <= 1 ms). The same stream without a bridge is reported
 //     beside it (what the machine gives).
@@ -16,15 +17,18 @@
 //     bridge-process figure is reported too.
 // (c) a stream of 32 MiB frames (2048 x 2048 <f8, at most two on their way: one being forwarded, the next
 //     arriving) against a raw frame stream of the same frame size, written as writeFrame writes and
-//     received through 'data' events (as the server's accepted socket must) into a fresh buffer per frame
-//     (the server keeps each frame) (target >= 0.60). Bridge as its own process: a bridge forwards each
-//     byte twice (in, out), so in one thread with both peers it cannot pass 0.5 of a single raw transfer
-//     by construction; the in-process figure is reported too.
+//     received through 'data' events (as the server's accepted socket must) into one reused buffer (the
+//     server's user hands each frame back, so the server receives into reused memory too) (target
+//     >= 0.60). Bridge as its own process, on a CPU of its own when the run is pinned (see bridgeCpu): a
+//     bridge forwards each byte twice (in, out), so on one CPU with both peers it cannot pass 0.5 of a
+//     single raw transfer by construction; the in-process figure is reported too.
 //
 // This file doubles as the bridge process: `node … bench/pymodaq-bridge.ts --bridge-child <serverPort>`
 // prints `{"port":N}` once listening and runs until its stdin closes.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   type DataToExport,
@@ -79,9 +83,11 @@ async function startBridge(
     return { port, close: () => bridge.close() };
   }
   const root = path.resolve(import.meta.dirname, '..');
+  const cpu = bridgeCpu();
   const child = spawn(
-    process.execPath,
+    cpu === undefined ? process.execPath : 'taskset',
     [
+      ...(cpu === undefined ? [] : ['-c', cpu, process.execPath]),
       '--import',
       'tsx',
       ...process.execArgv.filter((a) => a.startsWith('--conditions')),
@@ -113,6 +119,25 @@ async function startBridge(
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * Where the bridge process runs when this process is pinned to one CPU (`--pin`): on another CPU, as a
+ * bridge in a lab runs beside the instrument and the viewer rather than on their CPU. A bridge forwards
+ * every byte twice (in and out); sharing one CPU with both peers it could never reach 0.5 of a single
+ * raw transfer, whatever its own cost. Unpinned, the kernel places it. Undefined: no taskset needed.
+ */
+function bridgeCpu(): string | undefined {
+  let allowed: string | undefined;
+  try {
+    allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+  const pinned = allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
+  const cpus = os.availableParallelism();
+  if (pinned === undefined || cpus < 2) return undefined;
+  return String(pinned === 0 ? 1 : pinned - 1);
 }
 
 async function runBridgeChild(serverPort: number): Promise<void> {
@@ -213,24 +238,41 @@ async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
   const ring = Array.from({ length: 8 }, () => new Float64Array(512 * 256));
   const sentAt: number[] = [];
   const latency: { at: number; ms: number }[] = [];
+  let lastWarmup = Number.NEGATIVE_INFINITY;
   chain.server.on('data', (e) => {
     const now = performance.now();
     const index = e.data.timestamp;
     if (index >= 0) latency.push({ at: sentAt[index]!, ms: now - sentAt[index]! });
+    else lastWarmup = Math.max(lastWarmup, index);
+    // The viewer is done with the frame (it would have drawn it): its memory takes the next one.
+    chain.server.release(e.data);
   });
   const period = 1000 / 30;
   const warmup = 60;
   const total = Math.round(seconds * 30);
-  const t0 = performance.now() + 100;
-  for (let i = -warmup; i < total; i++) {
-    const wait = t0 + i * period - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    // Warm-up frames carry negative indexes: not recorded.
-    const data = frame(ring[(i + warmup) % ring.length]!, 256, i);
-    if (i >= 0) sentAt[i] = performance.now();
+  const pace = async (from: number, to: number, send: (i: number) => void) => {
+    const t0 = performance.now() + 100;
+    for (let i = from; i < to; i++) {
+      const wait = t0 + (i - from) * period - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      send(i);
+    }
+  };
+  // Warm-up frames carry negative indexes (not recorded). The measured stream starts once the last of
+  // them arrived (or was replaced: at most 5 s): a backlog the warm-up's first frames built up while
+  // nothing was compiled or faulted in yet is start-up, not the steady state the targets are about.
+  await pace(-warmup, 0, (i) => {
+    chain.detector.push(frame(ring[(i + warmup) % ring.length]!, 256, i)).catch(() => {});
+  });
+  for (let waited = 0; lastWarmup < -1 && waited < 5000; waited += 10) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await pace(0, total, (i) => {
+    const data = frame(ring[i % ring.length]!, 256, i);
+    sentAt[i] = performance.now();
     // A push still queued when the stream is closed is aborted: that frame counts as never arrived.
     chain.detector.push(data).catch(() => {});
-  }
+  });
   await new Promise((r) => setTimeout(r, 1000));
   await chain.close();
   const start = sentAt[0]!;
@@ -292,8 +334,11 @@ async function bridgedImages(placement: Placement): Promise<number> {
   const ring = [0, 1, 2].map(() => new Float64Array(IMAGE_SIDE * IMAGE_SIDE));
   let arrived = 0;
   let wake: (() => void) | undefined;
-  chain.server.on('data', () => {
+  chain.server.on('data', (e) => {
     arrived++;
+    // Done with it, as a viewer is: the server receives the next frame into its memory (the baseline's
+    // reused destination).
+    chain.server.release(e.data);
     wake?.();
   });
   const until = (n: number) =>
@@ -359,17 +404,17 @@ function moveCase(placement: Placement): BenchCase {
 function imageCase(placement: Placement): BenchCase {
   return {
     name: placement === 'process' ? 'pymodaq.bridge-image-32MiB' : 'pymodaq.bridge-image-32MiB-in-process',
-    metric: `stream of 2048x2048 <f8 frames through the bridge (${CLIENTS} -> ${SERVER}; bridge ${placement === 'process' ? 'a process of its own' : 'in-process'}), steady state`,
+    metric: `stream of 2048x2048 <f8 frames through the bridge (${CLIENTS} -> ${SERVER}; bridge ${placement === 'process' ? 'a process of its own, on a CPU of its own when pinned' : 'in-process'}), steady state`,
     unit: 'MiB/s',
     target: 0.6,
     compare: 'ratio>=',
     informational: placement === 'in-process',
-    // The server hands every frame to its 'data' listener to keep, so each frame lands in memory of its
-    // own: the baseline receives into a fresh allocation per frame too (same kind of destination).
+    // The server's user hands every frame back (`release`), so the server receives into reused memory:
+    // the baseline receives into one reused destination too.
     baselineName:
-      "raw net frame stream, same frame size and writes, received through 'data' events (what the accepting server socket has) into a fresh buffer per frame (the server keeps every frame)",
+      "raw net frame stream, same frame size and writes, received through 'data' events (what the accepting server socket has) into one reused buffer",
     baseline: () =>
-      rawFrameStream({ payload: rawPayload(), count: STREAM_FRAMES, into: 'fresh', receive: 'data' }),
+      rawFrameStream({ payload: rawPayload(), count: STREAM_FRAMES, into: 'reused', receive: 'data' }),
     run: () => bridgedImages(placement),
     runs: 3,
   };

@@ -4,7 +4,8 @@
 //   `Send Data 2D` request, the connecting side answers with the same reply bytes written the same way
 //   (small parts joined, the array in 1 MiB slices), the accepting side receives them into a reused
 //   buffer ('data' events: an accepted socket cannot take `onread`), timed on an established link after
-//   the same two warm-up exchanges (target >= 0.70);
+//   the same two warm-up exchanges (target >= 0.70). The server's user hands each image back
+//   (`server.release`) once it checked it, so the server too receives into reused memory;
 // - the peak RSS growth of that transfer, in a fresh process, relative to the payload (target <= 3);
 // - sequential `move_abs` round trips server → actuator client → server, against raw round trips with the
 //   same message sizes (target >= 0.75; PyMoDAQ's own server manages about 10 messages per second), in
@@ -80,6 +81,8 @@ async function imageLink(data: DataToExport) {
       const seconds = (performance.now() - t0) / 1000;
       const array = got.data[0]!.data[0]!;
       if (array.data.length !== IMAGE_BYTES) throw new Error(`received ${array.data.length} bytes`);
+      // Done with the frame, as a viewer is once it drew it: the next one is received into its memory.
+      server.release(got);
       return seconds;
     },
     async close() {
@@ -89,15 +92,22 @@ async function imageLink(data: DataToExport) {
   };
 }
 
-/** Images timed per run, each after STREAM_PAUSE_MS of idle time (one 32 MiB transfer is too short to time once). */
-const TIMED_IMAGES = 3;
+/**
+ * Images timed per run, each after STREAM_PAUSE_MS of idle time. One 32 MiB transfer is too short to time
+ * once, and three were too few: both sides receive on an accepted socket (a fresh 64 KiB buffer per read,
+ * 512 per image), and V8 collects those two or three times per image on either side (the raw baseline:
+ * 32 collections, 300-600 ms, over 12 images on the shared machine), inside whichever transfer happens to
+ * run then; with three timed images a pair's ratio swung with where those fell.
+ */
+const TIMED_IMAGES = 8;
 /** Idle time before each timed image, as a stream has between frames (the server prepares its next buffer). */
 const STREAM_PAUSE_MS = 50;
 
 /**
- * Steady state of a stream of images on an established link: two untimed frames (a stream is two frames
- * of one size in a row: the server then prepares a pre-faulted buffer for the next one), then
- * TIMED_IMAGES frames, each after a pause. MiB/s over the timed frames.
+ * Steady state of a stream of images on an established link: two untimed frames, then TIMED_IMAGES
+ * frames, each after a pause. The server's user hands every frame back once it has looked at it
+ * (`server.release`), as a long-running viewer does, so from the second frame on each one is received
+ * into the memory of the one before: the baseline's reused destination. MiB/s over the timed frames.
  */
 async function imageThroughput(): Promise<number> {
   const link = await imageLink(IMAGE);

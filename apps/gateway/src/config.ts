@@ -23,17 +23,18 @@
 // Everything is checked with valibot, like the fleet file: every mistake is reported with the path of the
 // field (`devices[1].groups[0].points[2].writable: uptime is read-only`), and the program exits with 2.
 
-import fs from 'node:fs/promises';
 import {
   checkFleetConfig,
   FleetFileError,
+  fleetFileIssues,
+  loadFleetFile,
+  parseFleetFile,
   type ScanDeviceConfig,
   type ScanPoint,
   watchPointName,
 } from '@labwire/optommp';
 import { BDSEQ_METRIC, DataType, REBIRTH_METRIC } from '@labwire/sparkplug';
 import * as v from 'valibot';
-import YAML from 'yaml';
 import { type ConfigIssue, GatewayConfigError } from './errors';
 
 export { type ConfigIssue, GatewayConfigError };
@@ -158,21 +159,6 @@ const deviceExtras = {
   shard: v.optional(int(1, 1024)),
 };
 
-function pathOf(issue: v.BaseIssue<unknown>, prefix = ''): string {
-  let out = prefix;
-  for (const item of issue.path ?? []) {
-    const key = item.key as string | number;
-    out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-function describe(issue: v.BaseIssue<unknown>): string {
-  const got = issue.received === undefined ? '' : `, got ${issue.received}`;
-  if (issue.message.startsWith('Invalid')) return `expected ${issue.expected ?? 'something else'}${got}`;
-  return issue.message;
-}
-
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -211,7 +197,7 @@ export function checkGatewayConfig(input: unknown, source?: string): GatewayConf
   const issues: ConfigIssue[] = [];
   // Every problem is reported at once: the top level's, the sparkplug section's and the devices'.
   const top = v.safeParse(fileSchema, input);
-  if (!top.success) issues.push(...top.issues.map((i) => ({ path: pathOf(i), message: describe(i) })));
+  if (!top.success) issues.push(...fleetFileIssues(top.issues));
   if (!isObject(input)) {
     if (issues.length === 0)
       issues.push({
@@ -232,9 +218,7 @@ export function checkGatewayConfig(input: unknown, source?: string): GatewayConf
         if (!isObject(d)) return d;
         const { deviceId, shard, ...rest } = d;
         const extras = v.safeParse(v.object(deviceExtras), { deviceId, shard });
-        if (!extras.success)
-          for (const issue of extras.issues)
-            issues.push({ path: pathOf(issue, `devices[${i}]`), message: describe(issue) });
+        if (!extras.success) issues.push(...fleetFileIssues(extras.issues, `devices[${i}]`));
         if (!Array.isArray(rest.groups)) return rest;
         return {
           ...rest,
@@ -352,28 +336,27 @@ export function parseGatewayConfig(
   text: string,
   options: { format?: 'json' | 'yaml'; source?: string } = {},
 ): GatewayConfig {
-  let input: unknown;
   try {
-    input = options.format === 'json' ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
+    return parseFleetFile(text, { ...options, check: checkGatewayConfig });
   } catch (error) {
-    throw new GatewayConfigError(
-      [{ path: '', message: (error as Error).message.split('\n')[0]! }],
-      options.source,
-      { cause: error },
-    );
+    throw asConfigError(error, options.source);
   }
-  return checkGatewayConfig(input, options.source);
 }
 
 /** Reads and checks a configuration file (`.json` as JSON, anything else as YAML). */
 export async function loadGatewayConfig(file: string): Promise<GatewayConfig> {
-  let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
+    return await loadFleetFile(file, { check: checkGatewayConfig });
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.message;
-    throw new GatewayConfigError([{ path: '', message: `cannot read it: ${why}` }], file, { cause: error });
+    throw asConfigError(error, file);
   }
-  return parseGatewayConfig(text, { format: /\.json$/i.test(file) ? 'json' : 'yaml', source: file });
+}
+
+/**
+ * A file that cannot be read or does not parse (optommp's FleetFileError, from reading it the fleet file's
+ * way) as the gateway's error; checkGatewayConfig throws GatewayConfigError itself.
+ */
+function asConfigError(error: unknown, source: string | undefined): unknown {
+  if (!FleetFileError.isInstance(error)) return error;
+  return new GatewayConfigError([...error.issues], source, { cause: error.cause });
 }

@@ -19,7 +19,6 @@ import { type Logger, silentLogger } from '@labwire/framing';
 import {
   type HealthEvent,
   OptoMmpClient,
-  type ScanDeviceConfig,
   Scanner,
   type ScannerOptions,
   type ScannerStats,
@@ -226,18 +225,8 @@ export class Gateway extends EventEmitter<GatewayEvents> implements AsyncDisposa
         ...options.scanner,
         logger: log,
         // The scanner's connection to a device is also the one writes go through (see points.ts).
-        createClient: (d: ScanDeviceConfig, window: number) => {
-          const client = new OptoMmpClient({
-            host: d.host,
-            port: d.port,
-            window,
-            maxBlockBytes: d.maxBlockBytes,
-            timeoutMs: d.timeoutMs ?? 1_000,
-            connectTimeoutMs: d.connectTimeoutMs ?? 2_000,
-            sourceId: d.sourceId,
-            reconnect: false,
-            logger: clientLogger,
-          });
+        createClient: (d, _window, defaults) => {
+          const client = new OptoMmpClient({ ...defaults, logger: clientLogger });
           const device = this.#byScanName.get(d.name);
           if (device) device.client = client;
           return client;

@@ -10,8 +10,10 @@ import {
   type CliOutput,
   displayWidth,
   escapeControl,
+  fitWidth,
   float32Shortest,
   formatFloat32,
+  LiveBlock,
   terminalWidth,
   toJson,
 } from '@labwire/cli-kit';
@@ -41,20 +43,6 @@ export function showValue(value: MetricValue | undefined, datatype?: DataType): 
   if (value instanceof Uint8Array) return `<${value.length} bytes>`;
   if (value instanceof Date) return value.toISOString();
   return Array.isArray(value) ? `[${value.length} values]` : '{…}';
-}
-
-/** `text` cut to `width` terminal cells, with … when cut. */
-export function fit(text: string, width: number): string {
-  if (displayWidth(text) <= width) return text;
-  let out = '';
-  let w = 0;
-  for (const c of text) {
-    const cw = displayWidth(c);
-    if (w + cw > width - 1) break;
-    out += c;
-    w += cw;
-  }
-  return `${out}…`;
 }
 
 function metricList(metrics: readonly MonitoredMetric[]): string {
@@ -107,7 +95,7 @@ export class LiveView {
   readonly #env: NodeJS.ProcessEnv | undefined;
   readonly #header: string[];
   readonly #recent: string[] = [];
-  #drawn = 0;
+  readonly #live: LiveBlock;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -122,6 +110,7 @@ export class LiveView {
     this.#monitor = monitor;
     this.#env = options.env;
     this.#header = options.header ?? [];
+    this.#live = new LiveBlock(out);
     monitor.on('message', (m) => this.#message(m));
     if (mode === 'tty') this.#schedule();
   }
@@ -135,7 +124,8 @@ export class LiveView {
     if (this.#closed) return;
     if (this.#mode === 'json')
       this.#out.write(`${toJson({ event: json.event, time: new Date().toISOString(), ...json })}\n`);
-    else if (this.#mode === 'lines') this.#out.write(`${fit(`${clock(Date.now())} ${text}`, this.#width)}\n`);
+    else if (this.#mode === 'lines')
+      this.#out.write(`${fitWidth(`${clock(Date.now())} ${text}`, this.#width)}\n`);
     else this.#remember(`${clock(Date.now())} ${text}`);
   }
 
@@ -154,7 +144,7 @@ export class LiveView {
       return;
     }
     if (this.#mode === 'lines') {
-      this.#out.write(`${fit(messageLine(m), this.#width)}\n`);
+      this.#out.write(`${fitWidth(messageLine(m), this.#width)}\n`);
       return;
     }
     const notable = m.type !== 'DDATA' && m.type !== 'NDATA';
@@ -184,12 +174,12 @@ export class LiveView {
   /** The terminal screen as lines (exported through render() for tests). */
   render(): string[] {
     const width = Math.max(40, this.#width);
-    const lines: string[] = [...this.#header.map((h) => fit(h, width))];
+    const lines: string[] = [...this.#header.map((h) => fitWidth(h, width))];
     const counts = Object.entries(this.#monitor.counts)
       .map(([type, n]) => `${type} ${n}`)
       .join('  ');
     lines.push(
-      fit(
+      fitWidth(
         `messages: ${counts || 'none yet'}${this.#monitor.problems ? `  problems ${this.#monitor.problems}` : ''}`,
         width,
       ),
@@ -197,7 +187,7 @@ export class LiveView {
     for (const node of this.#monitor.nodes.values()) {
       const online = [...node.devices.values()].filter((d) => d.state === 'online').length;
       lines.push(
-        fit(
+        fitWidth(
           `${escapeControl(`${node.groupId}/${node.edgeNodeId}`)}  ${node.state}  bdSeq ${node.bdSeq ?? '-'}  seq ${node.seq ?? '-'}  ` +
             `devices ${online}/${node.devices.size} online  messages ${node.messages}  metrics ${node.metrics}` +
             (node.seqGaps ? `  seq gaps ${node.seqGaps}` : ''),
@@ -217,9 +207,9 @@ export class LiveView {
               `${escapeControl(name)}=${showValue(v, node.catalog.datatypes({ name }) as DataType)}`,
           )
           .join(' ');
-        const id = fit(escapeControl(d.deviceId), idWidth).padEnd(idWidth);
+        const id = fitWidth(escapeControl(d.deviceId), idWidth).padEnd(idWidth);
         lines.push(
-          fit(
+          fitWidth(
             `  ${id}  ${d.state.padEnd(7)}  births ${d.births}  msgs ${String(d.messages).padStart(5)}  ${values}`,
             width,
           ),
@@ -228,17 +218,12 @@ export class LiveView {
     }
     if (this.#recent.length > 0) {
       lines.push('recent:');
-      for (const r of this.#recent) lines.push(fit(`  ${r}`, width));
+      for (const r of this.#recent) lines.push(fitWidth(`  ${r}`, width));
     }
     return lines;
   }
 
   #draw(): void {
-    const lines = this.render();
-    // Up over the previous screen, clear to the end, draw again.
-    let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A\r\x1b[J` : '';
-    text += lines.map((l) => `${l}\n`).join('');
-    this.#drawn = lines.length;
-    this.#out.write(text);
+    this.#live.draw(this.render(), this.#width);
   }
 }

@@ -7,6 +7,7 @@
 import {
   displayWidth,
   escapeControl,
+  fitWidth,
   float32Shortest,
   formatFloat32,
   formatTable,
@@ -20,7 +21,6 @@ import type {
   ScanPoint,
   ScanReport,
 } from '@labwire/optommp';
-import type { CliOutput } from './io';
 
 const isFloat32 = (p: ScanPoint) => p.kind === 'analog' || p.kind === 'float32' || p.kind === 'f32';
 
@@ -155,21 +155,6 @@ function ms(value: number | undefined): string {
   return `${Math.round(value / 60_000)} min`;
 }
 
-/** Cuts `text` to `width` terminal cells, ending in `…` when it was longer. */
-export function cut(text: string, width: number): string {
-  if (width <= 0) return '';
-  if (displayWidth(text) <= width) return text;
-  let out = '';
-  let w = 0;
-  for (const c of text) {
-    const cw = displayWidth(c);
-    if (w + cw > width - 1) break;
-    out += c;
-    w += cw;
-  }
-  return `${out}…`;
-}
-
 interface Column {
   title: string;
   /** Lower goes first when the terminal is too narrow. */
@@ -233,13 +218,15 @@ export function renderTable(frame: TableFrame): string[] {
   const widths = columns.map(widthOf);
   const valuesWidth = Math.max(0, width - fixed());
   const line = (cells: string[], values: string) => {
-    const fixedPart = cells.map((t, i) => pad(cut(t, widths[i]!), widths[i]!, columns[i]!.align)).join(GAP);
+    const fixedPart = cells
+      .map((t, i) => pad(fitWidth(t, widths[i]!), widths[i]!, columns[i]!.align))
+      .join(GAP);
     return valuesWidth > 0
-      ? `${fixedPart}${GAP}${cut(values, valuesWidth)}`.trimEnd()
-      : cut(fixedPart, width);
+      ? `${fixedPart}${GAP}${fitWidth(values, valuesWidth)}`.trimEnd()
+      : fitWidth(fixedPart, width);
   };
   const out = [
-    cut(frame.title, width),
+    fitWidth(frame.title, width),
     line(
       columns.map((c) => c.title),
       'values',
@@ -261,35 +248,9 @@ export function renderTable(frame: TableFrame): string[] {
   if (shownRows.length < rows.length) {
     const hidden = rows.slice(shownRows.length);
     const notOk = hidden.filter((r) => r.health.state !== 'ok').length;
-    out.push(cut(`… ${hidden.length} more device(s)${notOk > 0 ? `, ${notOk} not ok` : ''}`, width));
+    out.push(fitWidth(`… ${hidden.length} more device(s)${notOk > 0 ? `, ${notOk} not ok` : ''}`, width));
   }
   return out;
-}
-
-/** Redraws a block of lines in place on a terminal (cursor up, clear each line, clear below). */
-export class LiveBlock {
-  readonly #out: CliOutput;
-  #drawn = 0;
-  #width: number | undefined;
-
-  constructor(out: CliOutput) {
-    this.#out = out;
-  }
-
-  /**
-   * Draws `lines` over the previous drawing. `width`: the terminal's width now; when it changed, the
-   * lines drawn before may have been re-wrapped by the terminal, so moving up by their count would miss:
-   * the screen is cleared instead (cursor home, erase display).
-   */
-  draw(lines: readonly string[], width?: number): void {
-    const resized = width !== undefined && this.#width !== undefined && width !== this.#width;
-    if (width !== undefined) this.#width = width;
-    let text = this.#drawn === 0 ? '' : resized ? '\x1b[H\x1b[2J' : `\x1b[${this.#drawn}A\r`;
-    for (const l of lines) text += `\x1b[2K${l}\n`;
-    text += '\x1b[J';
-    this.#drawn = lines.length;
-    this.#out.write(text);
-  }
 }
 
 // --- the statistics on a terminal ---------------------------------------------------------------------------
@@ -351,7 +312,7 @@ export function formatStats(s: ScanSummary, width: number): string {
   ];
   for (const [name, h] of Object.entries(s.health)) {
     if (h.state !== 'ok' && h.cause !== undefined) {
-      lines.push(cut(`${escapeControl(name)}: ${h.state}: ${causeText(h.cause)}`, width));
+      lines.push(fitWidth(`${escapeControl(name)}: ${h.state}: ${causeText(h.cause)}`, width));
     }
   }
   // Faults of pipelining are not in the table's columns: said per device.

@@ -2,7 +2,7 @@
 // --duration or --count, then prints the statistics. Loaded on first use.
 
 import fs from 'node:fs/promises';
-import { terminalWidth, UsageError } from '@labwire/cli-kit';
+import { LiveBlock, terminalWidth, UsageError } from '@labwire/cli-kit';
 import { type FleetConfig, parseFleetFile, Scanner, watchPointName } from '@labwire/optommp';
 import type { MmpIo } from './io';
 import {
@@ -10,7 +10,6 @@ import {
   float32Names,
   formatStats,
   healthLine,
-  LiveBlock,
   renderTable,
   type ScanSummary,
   statsLine,

@@ -2,7 +2,7 @@
 // (analog channels, float scratch pad, f32 addresses) show at float32 precision, in both forms; point
 // names are escaped for the terminal.
 
-import { escapeControl, float32Shortest, formatFloat32 } from '@labwire/cli-kit';
+import { escapeControl, float32Shortest, formatFloat32, LiveBlock } from '@labwire/cli-kit';
 import type { WatchPoint, WatchSample } from '@labwire/optommp';
 import type { CliOutput } from './io';
 
@@ -16,11 +16,12 @@ function show(point: WatchPoint, value: number | boolean): string {
 export class WatchView {
   readonly #out: CliOutput;
   readonly #tty: boolean;
-  #drawn = 0;
+  readonly #live: LiveBlock;
 
   constructor(out: CliOutput, tty: boolean) {
     this.#out = out;
     this.#tty = tty;
+    this.#live = new LiveBlock(out);
   }
 
   sample(s: WatchSample): void {
@@ -40,10 +41,6 @@ export class WatchView {
       `${'point'.padEnd(width)}  value        (sample ${s.sequence + 1}, ${new Date(s.time).toISOString().slice(11, 23)})`,
       ...s.values.map((v, i) => `${names[i]!.padEnd(width)}  ${show(v.point, v.value)}`),
     ];
-    // Move up over the previous table and redraw every line (ESC[nA up, ESC[2K clear line).
-    let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
-    for (const line of lines) text += `\r\x1b[2K${line}\n`;
-    this.#drawn = lines.length;
-    this.#out.write(text);
+    this.#live.draw(lines);
   }
 }

@@ -7,6 +7,7 @@ export {
   isLoopbackAddress,
   type ListenCheckOptions,
 } from './listen';
+export { LiveBlock } from './live-block';
 export {
   type CliIo,
   type CliOutput,
@@ -19,9 +20,10 @@ export {
   toJson,
 } from './program';
 export { InteractiveShell, ShellInterrupt, type ShellOptions } from './shell';
-export { type SignalSource, stopOnSignals } from './signals';
+export { type SignalSource, STOP_SIGNALS, stopOnSignals } from './signals';
 export {
   displayWidth,
+  fitWidth,
   formatKeyValues,
   formatTable,
   type TableOptions,

@@ -41,6 +41,21 @@ export function displayWidth(text: string): number {
   return w;
 }
 
+/** `text` cut to `width` terminal cells, ending in `…` when it was longer (`''` for a width below 1). */
+export function fitWidth(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (displayWidth(text) <= width) return text;
+  let out = '';
+  let w = 0;
+  for (const c of text) {
+    const cw = displayWidth(c);
+    if (w + cw > width - 1) break;
+    out += c;
+    w += cw;
+  }
+  return `${out}…`;
+}
+
 function pad(text: string, width: number, align: 'left' | 'right'): string {
   const fill = ' '.repeat(Math.max(0, width - displayWidth(text)));
   return align === 'right' ? fill + text : text + fill;

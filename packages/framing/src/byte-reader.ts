@@ -114,6 +114,9 @@ interface DirectFill {
  * One queued read. A single monomorphic class for every kind (no per-read closures besides the promise
  * executor): reads sit on the hot path of every request/response exchange.
  */
+const NO_NEEDLES: readonly Buffer[] = Object.freeze([]);
+const NO_DELIMITERS: readonly Uint8Array[] = Object.freeze([]);
+
 class PendingRead {
   settled = false;
   resolve!: (value: never) => void;
@@ -127,8 +130,9 @@ class PendingRead {
   into: Uint8Array | undefined = undefined;
   maxBytes = 0;
   /** Until: delimiters as Buffers (native indexOf); Expect: the pattern in needles[0]. */
-  needles: Buffer[] = [];
-  delimiters: Uint8Array[] = [];
+  // Shared empty lists until readUntil / expect set their own (no two arrays per read of another kind).
+  needles: readonly Buffer[] = NO_NEEDLES;
+  delimiters: readonly Uint8Array[] = NO_DELIMITERS;
   longest = 0;
   include = false;
   /** Until/Expect: bytes already searched, relative to the start of the buffer: a search resumes here. */
@@ -226,6 +230,41 @@ export class ByteReader implements AsyncDisposable {
   peek(max = Number.POSITIVE_INFINITY): Uint8Array {
     const n = Math.min(max, this.buffered);
     return this.#buf.slice(this.#start, this.#start + n);
+  }
+
+  /**
+   * Sets the one arrival listener (undefined clears it): called synchronously, inside the source's own
+   * callback, whenever bytes arrive and no read is in line to take them, and once more when the stream
+   * ends or fails or the reader is closed. A consumer that waits for the next message this way, instead
+   * of with a queued read, can take a message that arrived whole (`peekInto`, `discard`) without a queued
+   * read, a promise or a turn of the event loop. The listener must not throw (what it throws is
+   * swallowed) and may start reads of its own.
+   */
+  onArrival(listener: (() => void) | undefined): void {
+    this.#arrival = listener;
+  }
+
+  #arrival: (() => void) | undefined;
+
+  #arrived(): void {
+    const listener = this.#arrival;
+    if (listener === undefined) return;
+    try {
+      listener();
+    } catch {
+      // Documented: an arrival listener must not throw; the reader's state is unaffected.
+    }
+  }
+
+  /**
+   * Copies up to `into.length` buffered bytes into `into`, without consuming them, and returns how many
+   * it copied. Like `peek` without allocating: a decoder that looks at every small message reuses one
+   * scratch buffer (a fresh copy of more than 64 bytes costs about a microsecond on Node 20).
+   */
+  peekInto(into: Uint8Array): number {
+    const n = Math.min(into.length, this.#end - this.#start);
+    into.set(this.#buf.subarray(this.#start, this.#start + n), 0);
+    return n;
   }
 
   /**
@@ -370,6 +409,7 @@ export class ByteReader implements AsyncDisposable {
     const pending = this.#queue.splice(0);
     for (const op of pending) this.#reject(op, new ClosedError(op.name));
     this.#flowWaiter?.();
+    this.#arrived();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -884,7 +924,10 @@ export class ByteReader implements AsyncDisposable {
       this.#end += n;
     }
     if (this.#queue.length > 0) this.#process();
-    else this.#updateFlow();
+    else {
+      this.#updateFlow();
+      this.#arrived();
+    }
     if (this.#lent) this.#adoptSoon();
   }
 
@@ -894,6 +937,7 @@ export class ByteReader implements AsyncDisposable {
     this.#failure = failure;
     this.#detach();
     this.#process();
+    if (this.#queue.length === 0) this.#arrived();
   }
 
   // --- flow control ------------------------------------------------------------------------------------

@@ -74,6 +74,64 @@ describe('readExactly', () => {
   });
 });
 
+describe('onArrival', () => {
+  it('is called in the source callback when no read is in line, and at the end; never for a queued read', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    const seen: string[] = [];
+    r.onArrival(() => {
+      seen.push(`${r.buffered}${r.ended ? ' end' : ''}`);
+      // It may take what arrived whole at once.
+      if (r.buffered >= 3) r.discard(3);
+    });
+    src.push('ab');
+    src.push('cd');
+    await tick(1);
+    expect(seen).toEqual(['2', '4']);
+    expect(text(r.peek())).toBe('d');
+    const waiting = r.readExactly(2);
+    src.push('e');
+    expect(text(await waiting)).toBe('de');
+    expect(seen).toEqual(['2', '4']);
+    r.onArrival(() => {
+      throw new Error('swallowed');
+    });
+    src.push('f');
+    await tick(1);
+    expect(r.buffered).toBe(1);
+    r.onArrival(() => seen.push(`${r.buffered}${r.ended ? ' end' : ''}`));
+    src.end();
+    await tick(1);
+    expect(seen).toEqual(['2', '4', '1 end']);
+    r.onArrival(undefined);
+    r.close();
+    expect(seen).toHaveLength(3);
+  });
+});
+
+describe('peekInto', () => {
+  it('copies what is buffered into caller memory without consuming it, at most its length', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    const into = new Uint8Array(4).fill(0x2e);
+    expect(r.peekInto(into)).toBe(0);
+    src.push('ab');
+    await tick(1);
+    expect(r.peekInto(into)).toBe(2);
+    expect(text(into)).toBe('ab..');
+    src.push('cdefg');
+    await tick(1);
+    expect(r.peekInto(into)).toBe(4);
+    expect(text(into)).toBe('abcd');
+    expect(r.buffered).toBe(7);
+    expect(r.discard(3)).toBe(true);
+    expect(r.peekInto(into)).toBe(4);
+    expect(text(into)).toBe('defg');
+    expect(text(await r.readExactly(4))).toBe('defg');
+    expect(r.peekInto(into)).toBe(0);
+  });
+});
+
 describe('discard', () => {
   it('consumes buffered bytes at once, only when no read is in line and enough are buffered', async () => {
     const src = new ManualSource();

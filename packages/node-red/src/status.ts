@@ -2,7 +2,7 @@
 // name, a device's reply, a conf_string): it is escaped (control and bidirectional-override characters
 // shown as \xNN / \uNNNN) and shortened, so a node's label stays one short, honest line.
 
-import type { NodeStatus } from './red';
+import { configNode, type NodeAPI, type NodeStatus, type RedNode } from './red';
 
 /** Longest status text, in characters (Node-RED draws it on one line under the node). */
 export const MAX_STATUS_CHARS = 90;
@@ -79,4 +79,26 @@ export function linkStatus(state: LinkState, detail?: string, reason?: unknown):
     case 'idle':
       return { fill: 'grey', shape: 'ring', text: shorten(what) };
   }
+}
+
+/**
+ * What a node's configuration node holds for it (a link, a server, a device), or undefined with a red
+ * status saying why: no configuration node chosen (also logged, naming what to choose), or one whose
+ * settings are wrong (its `settingsError`).
+ */
+export function heldByConfigNode<C extends { settingsError?: unknown }, T>(
+  RED: NodeAPI,
+  node: RedNode,
+  id: unknown,
+  type: string,
+  held: (owner: C) => T | undefined,
+  what: { noun: string; choose: string },
+): T | undefined {
+  const owner = configNode<C>(RED, id, type);
+  const value = owner === undefined ? undefined : held(owner);
+  if (value === undefined) {
+    node.status(linkStatus('error', what.noun, owner?.settingsError ?? `no ${what.noun} configured`));
+    if (owner === undefined) node.error(`no ${what.noun} configured: choose ${what.choose} in the node`);
+  }
+  return value;
 }

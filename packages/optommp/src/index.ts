@@ -18,6 +18,7 @@ export {
   checkFleetConfig,
   type FleetConfig,
   FleetFileError,
+  fleetFileIssues,
   loadFleetFile,
   parseFleetFile,
   type ScanDeviceConfig,

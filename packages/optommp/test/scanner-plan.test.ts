@@ -1,9 +1,20 @@
 // The scanner's building blocks: coalescing points into block reads, the lateness histogram, and the
 // fleet file (JSON and YAML, every mistake reported with the path of the field).
 
-import { checkFleetConfig, FleetFileError, parseFleetFile, type ScanPoint } from '@labwire/optommp';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  checkFleetConfig,
+  FleetFileError,
+  fleetFileIssues,
+  loadFleetFile,
+  parseFleetFile,
+  type ScanPoint,
+} from '@labwire/optommp';
 import { epicAnalogReadAddress, epicDigitalReadAddress } from '@labwire/optommp/codec';
 import fc from 'fast-check';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import {
   EPIC_CHANNEL_STRIDE,
@@ -197,5 +208,54 @@ devices:
     expect(broken[0]!.path).toBe('');
     expect(broken[0]!.message).toMatch(/line|Line|at/);
     expect(() => parseFleetFile('{', { format: 'json' })).toThrow(FleetFileError);
+  });
+
+  it('reads a file; a file that cannot be read is a FleetFileError too, with the cause', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'labwire-fleet-'));
+    try {
+      const file = path.join(dir, 'fleet.json');
+      await fs.writeFile(
+        file,
+        JSON.stringify({
+          devices: [
+            { name: 'a', host: 'h', groups: [{ name: 'g', periodMs: 10, points: [{ kind: 'uptime' }] }] },
+          ],
+        }),
+      );
+      expect((await loadFleetFile(file)).devices.map((d) => d.name)).toEqual(['a']);
+      const missing = path.join(dir, 'missing.yaml');
+      const error = await loadFleetFile(missing).catch((e: unknown) => e);
+      expect(FleetFileError.isInstance(error)).toBe(true);
+      expect((error as FleetFileError).issues).toEqual([
+        { path: '', message: 'cannot read it: no such file' },
+      ]);
+      expect((error as FleetFileError).message).toContain(missing);
+      expect(((error as FleetFileError).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a program with sections of its own checks the parsed value itself, its issues said the same way', () => {
+    const seen: [unknown, string | undefined][] = [];
+    const out = parseFleetFile('extra: 1\ndevices: []', {
+      source: 'x.yaml',
+      check: (input, source) => {
+        seen.push([input, source]);
+        return 'checked';
+      },
+    });
+    expect(out).toBe('checked');
+    expect(seen).toEqual([[{ extra: 1, devices: [] }, 'x.yaml']]);
+    // Syntax errors are still the fleet file's.
+    expect(() => parseFleetFile('{', { format: 'json', check: () => 0 })).toThrow(FleetFileError);
+    const section = v.strictObject({ groupId: v.pipe(v.string(), v.minLength(1)), port: v.number() });
+    const result = v.safeParse(section, { groupId: '', port: 'x', colour: 1 });
+    expect(result.success).toBe(false);
+    expect(fleetFileIssues(result.issues!, 'sparkplug')).toEqual([
+      { path: 'sparkplug.groupId', message: expect.stringMatching(/>=1/) },
+      { path: 'sparkplug.port', message: 'expected number, got "x"' },
+      { path: 'sparkplug.colour', message: 'expected never, got "colour"' },
+    ]);
   });
 });

@@ -75,6 +75,8 @@ function positionOf(result: unknown): number | undefined {
   return typeof result === 'number' ? result : undefined;
 }
 
+const NO_OPTIONS = Object.freeze({});
+
 /** Abort reason of a move ended by `stop_motion`. */
 const STOPPED = Object.freeze({ reason: 'stop_motion' });
 
@@ -208,14 +210,17 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     if (this.#moving) return;
     this.#moving = true;
     for (let job = this.#moves.shift(); job !== undefined; job = this.#moves.shift()) {
-      if (!job.link.live || this.closedSignal.aborted) continue;
+      if (!job.link.live || this.isClosed) continue;
       const signal = job.link.controller('move').signal;
       let run: unknown;
       try {
-        const current = job;
-        run = this.runHandler(job.command, job.link, 'move', () => this.#runMove(current, signal));
+        // runHandler calls #runJob at once, which takes the job from #job (no closure per move).
+        this.#job = job;
+        run = this.runHandler(job.command, job.link, 'move', this.#runJob);
       } catch (e) {
         run = Promise.reject(e);
+      } finally {
+        this.#job = undefined;
       }
       if (typeof run === 'number' && Number.isFinite(run)) {
         this.#lastPosition = run;
@@ -258,7 +263,7 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     const p = this.profile;
     const sent = this.send(
       [p.encodeCommandPosition(ClientCommand.moveDone, position, this.#units)],
-      {},
+      NO_OPTIONS,
       job.link,
     );
     const listened = this.listenerCount('moveDone') > 0;
@@ -273,6 +278,11 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
         failed,
       );
   }
+
+  /** The move runHandler is starting (set around the synchronous call in #pumpMoves). */
+  #job: MoveJob | undefined;
+  readonly #runJob = (signal: AbortSignal): Promise<number | undefined> | number | undefined =>
+    this.#runMove(this.#job!, signal);
 
   /** Runs the move handler; stays synchronous when the handler is (no promise, no timer). */
   #runMove(job: MoveJob, signal: AbortSignal): Promise<number | undefined> | number | undefined {

@@ -133,7 +133,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
   forward(parts: readonly Uint8Array[], link = this.link): boolean {
     if (link === undefined || !link.live) return false;
     // A one-buffer message on an idle socket is written now (a move_done, a position_is).
-    if (parts.length === 1 && !this.closedSignal.aborted && link.tcp?.trySend(parts[0]!)) return true;
+    if (parts.length === 1 && !this.isClosed && link.tcp?.trySend(parts[0]!)) return true;
     this.#unwritten++;
     this.send(parts, {}, link).then(this.#written, (e: unknown) => {
       this.#written();

@@ -18,7 +18,7 @@
 
 import { EventEmitter } from 'node:events';
 import { checkTimeout, LimitExceededError, type Logger, type OperationOptions } from '@labwire/framing';
-import { type LoggerLike, type ReconnectOptions, toLogger } from '@labwire/tcp';
+import { type ReconnectOptions, toLogger } from '@labwire/tcp';
 import {
   type AxisMessage,
   carriesUnits,
@@ -43,10 +43,25 @@ import {
 import { commandBytes } from './command-bytes';
 import { CLIENT_TYPES, ClientCommand, type ClientType, grabDimOf, ServerCommand } from './commands';
 import { ClientTypeError, generationsToTry, HandshakeRejectedError, TranslationError } from './errors';
-import { PymodaqServer, type ServerRole, serverInternals } from './server';
+import {
+  checkMaxQueuedMessages,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  PymodaqServer,
+  type PymodaqServerOptions,
+  type ServerRole,
+  serverInternals,
+} from './server';
 import { RESOLVED, type ServerSession } from './server-session';
 
-export interface PymodaqBridgeOptions {
+/**
+ * The bridge is a PymodaqServer towards the instruments: `handshakeTimeoutMs`, `maxPendingClients`,
+ * `maxInfosBytes` and `logger` are the server's, with its defaults.
+ */
+export interface PymodaqBridgeOptions
+  extends Pick<
+    PymodaqServerOptions,
+    'handshakeTimeoutMs' | 'maxPendingClients' | 'maxInfosBytes' | 'logger'
+  > {
   /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
   clientProtocol: Generation | string;
   /** The generation of the PyMoDAQ server (`'D'`, `'5.0'` …). */
@@ -61,8 +76,6 @@ export interface PymodaqBridgeOptions {
   port?: number;
   /** Which instruments to accept: `'actuator'`, `'detector'` or `'both'` (default). */
   role?: ServerRole;
-  /** An instrument must identify within this many ms of connecting. Default 5000. */
-  handshakeTimeoutMs?: number;
   /** A message, once started, must arrive whole within this many ms (both sides). Default 10 000. */
   readTimeoutMs?: number;
   /** Deadline of every write (a large frame to a slow peer included). Default 10 000. */
@@ -77,15 +90,11 @@ export interface PymodaqBridgeOptions {
   limits?: Partial<CodecLimits>;
   /** Identified instruments at most (each holds one server link). Default 16. */
   maxClients?: number;
-  /** Connections that have not identified yet, at most. Default 16. */
-  maxPendingClients?: number;
   /**
    * An instrument that exchanged nothing for this long is closed. Default `Infinity`: instruments are
    * quiet between commands for hours; `maxClients` bounds the slots (the quietest makes room).
    */
   idleTimeoutMs?: number;
-  /** Largest `Infos` / `Info_xml` XML from an instrument. Default 1 MiB. */
-  maxInfosBytes?: number;
   /**
    * Messages that must arrive (commands, replies, settings) waiting to be written to one side, at most;
    * beyond it the other side is not read until they drain. Default 32.
@@ -97,8 +106,6 @@ export interface PymodaqBridgeOptions {
    * them. Default true.
    */
   axesAsMessages?: boolean;
-  /** `(message, fields)` loggers, or pino/bunyan (detected). Default: silent. */
-  logger?: LoggerLike;
 }
 
 /** One instrument connected to the bridge. */
@@ -218,21 +225,6 @@ class Instrument {
   }
 }
 
-/** The memory of the large arrays of `data` (each whole buffer once), for recycling. */
-function largeBuffers(data: DataToExport): Uint8Array[] {
-  const seen = new Set<ArrayBufferLike>();
-  const out: Uint8Array[] = [];
-  for (const dwa of data.data) {
-    for (const array of dwa.data) {
-      const buffer = array.data.buffer;
-      if (array.data.length < 256 * 1024 || seen.has(buffer)) continue;
-      seen.add(buffer);
-      out.push(new Uint8Array(buffer));
-    }
-  }
-  return out;
-}
-
 /** A copy of an axis small enough to keep (never a view that would pin a whole received frame). */
 function keepAxis(values: NdArray, label: string, units: string): AxisMessage {
   return { values: new NdArray(values.dtype, values.shape, values.data.slice()), label, units };
@@ -294,11 +286,9 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     super();
     this.#options = options;
     this.#logger = toLogger(options.logger);
-    this.#maxQueued = options.maxQueuedMessages ?? 32;
-    if (!Number.isInteger(this.#maxQueued) || this.#maxQueued < 1)
-      throw new RangeError(`maxQueuedMessages must be a whole number >= 1, got ${this.#maxQueued}`);
+    this.#maxQueued = checkMaxQueuedMessages(options.maxQueuedMessages);
     this.#axesAsMessages = options.axesAsMessages ?? true;
-    const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.serverProfile = resolveProfile(options.serverProtocol, {
       limits: { maxFrameBytes: maxMessageBytes, maxArrayBytes: maxMessageBytes, ...options.limits },
     });
@@ -526,7 +516,7 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       messages: (link) => this.#dataMessages(i, data, link),
       // The memory the frame arrived in comes back for the next one (no page faults in a stream).
       done: (released) => {
-        if (released && !i.closed) for (const buffer of largeBuffers(data)) i.session.recycle(buffer);
+        if (released && !i.closed) this.#server.release(data);
       },
     });
     if (pushed === 'sent' || pushed === 'waiting') return;

@@ -47,6 +47,7 @@ import {
   type PymodaqProfile,
   resolveProfile,
 } from './codec';
+import type { CommandAtHand } from './codec/profile';
 import { readerIdle } from './codec/pull';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
@@ -121,6 +122,11 @@ export interface PymodaqClientEvents {
 
 const WAIT_FOR_COMMAND = Object.freeze({ timeoutMs: Number.POSITIVE_INFINITY });
 
+/** Server commands followed by a position: taken whole in the reader's arrival callback (moves). */
+const MOVE_COMMANDS: ReadonlySet<string> = new Set([ServerCommand.moveAbs, ServerCommand.moveRel]);
+/** Moves handled per arrival of bytes, at most (more wake the read loop, which lets the event loop turn). */
+const MOVES_AT_HAND = 16;
+
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 export const SENT: Promise<void> = Promise.resolve();
 
@@ -141,6 +147,24 @@ export class LinkSession {
     // Every message still being written holds one listener here (see `send`), removed when it is out: a
     // producer ahead of a slow link (pushed frames) has more than Node's warning threshold of 10.
     setMaxListeners(0, this.abort.signal);
+    this.abort.signal.addEventListener(
+      'abort',
+      () => {
+        this.#live = false;
+        this.wakeReadLoop();
+      },
+      { once: true },
+    );
+  }
+
+  /** @internal Set while the read loop waits for the server's next message (the role's #readLoop). */
+  wake: (() => void) | undefined = undefined;
+
+  /** @internal Wakes the read loop if it waits. */
+  wakeReadLoop(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
   identified = false;
   /** performance.now() when the identification went out (see handshakeRejectWindowMs). */
@@ -148,9 +172,11 @@ export class LinkSession {
   /** The signals handed to handlers, one per kind of work, replaced once aborted (see `handlerSignal`). */
   readonly #controllers = new Map<string, AbortController>();
 
+  /** False once the link ended (a plain field: read several times per message, cheaper than the signal). */
   get live(): boolean {
-    return !this.abort.signal.aborted;
+    return this.#live;
   }
+  #live = true;
 
   /**
    * The controller behind the signal handlers of `kind` get on this link. It is shared by successive
@@ -169,8 +195,10 @@ export class LinkSession {
   }
 
   end(reason?: unknown): void {
+    this.#live = false;
     this.abort.abort(reason);
     for (const c of this.#controllers.values()) c.abort(reason);
+    this.wakeReadLoop();
   }
 }
 
@@ -315,6 +343,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         this.logger.debug('pymodaq client: Quit could not be sent', { error: e });
       }
     }
+    this.#isClosed = true;
     this.#closed.abort();
     link?.end(new ClosedError('PymodaqClient'));
     this.onClose();
@@ -326,6 +355,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   protected get closedSignal(): AbortSignal {
     return this.#closed.signal;
   }
+
+  /** Whether close() has begun (closedSignal.aborted as a plain field, for the per-message paths). */
+  protected get isClosed(): boolean {
+    return this.#isClosed;
+  }
+  #isClosed = false;
 
   /** The current connection, if identified. */
   protected get link(): LinkSession | undefined {
@@ -350,13 +385,14 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     options: OperationOptions = {},
     link = this.#link,
   ): Promise<void> {
-    if (this.#closed.signal.aborted) return Promise.reject(new ClosedError('send'));
+    if (this.#isClosed) return Promise.reject(new ClosedError('send'));
     const tcp = link?.tcp;
     if (link === undefined || !link.live || tcp === undefined) {
       return Promise.reject(new ProtocolError('not connected to a PyMoDAQ server'));
     }
     const chunks = parts.length === 1 ? parts : coalesce(parts);
-    const timeoutMs = checkTimeout(options.timeoutMs, this.timeoutMs);
+    const timeoutMs =
+      options.timeoutMs === undefined ? this.timeoutMs : checkTimeout(options.timeoutMs, this.timeoutMs);
     if (chunks.length === 1 && options.signal === undefined) {
       // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
       // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
@@ -547,20 +583,45 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     this.reportError(rejected);
   }
 
+  /**
+   * Reads the server's messages on one link. With nothing buffered the loop waits for the next message
+   * without a queued read: the reader calls #arrival when bytes come, which takes the moves that arrived
+   * whole (command and position) right there, in the socket's own callback, and wakes the loop only for
+   * anything else (moves are the hot path: no read object, promise or turn of the event loop per move).
+   */
   async #readLoop(link: LinkSession, reader: ByteReader): Promise<void> {
     const p = this.profile;
     const commandRead = { timeoutMs: Number.POSITIVE_INFINITY, maxBytes: p.maxCommandFrame };
-    while (link.live && !this.#closed.signal.aborted) {
+    reader.onArrival(() => this.#arrival(link, reader));
+    try {
+      await this.#readMessages(link, reader, commandRead);
+    } finally {
+      reader.onArrival(undefined);
+    }
+  }
+
+  async #readMessages(
+    link: LinkSession,
+    reader: ByteReader,
+    commandRead: { timeoutMs: number; maxBytes: number },
+  ): Promise<void> {
+    while (link.live && !this.#isClosed) {
       let message: ServerMessage | undefined;
       try {
         const gate = this.readGate(link);
         if (gate !== undefined) {
           await gate;
-          if (!link.live || this.#closed.signal.aborted) return;
+          if (!link.live || this.#isClosed) return;
         }
         // With no message read in line, a command is one frame (every generation), and what follows it
-        // has usually arrived with it: one await per message on the hot path (moves).
+        // has usually arrived with it: one await per message that #arrival did not take.
         if (readerIdle(reader)) {
+          if (reader.buffered === 0 && !reader.ended) {
+            await new Promise<void>((resolve) => {
+              link.wake = resolve;
+            });
+            continue;
+          }
           const read = this.#messageAfter(await reader.readFrame(commandRead), reader, link);
           message = read instanceof Promise ? await read : read;
         } else {
@@ -578,15 +639,50 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         this.#dropLink(link, e);
         return;
       }
-      if (message !== undefined) {
-        // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
-        // reply, docs/protocols/pymodaq.md §8.1), so this link proved the peer and the reconnect backoff starts over.
-        link.tcp?.markHealthy();
-        this.#rejectionReported = false;
-        this.#dispatch(message, link);
-      }
+      if (message !== undefined) this.#accept(message, link);
     }
   }
+
+  /** A well-formed message from the server, read whole: handled. */
+  #accept(message: ServerMessage, link: LinkSession): void {
+    // A well-formed command: the server is a PyMoDAQ server of our generation (the handshake has no
+    // reply, docs/protocols/pymodaq.md §8.1), so this link proved the peer and the reconnect backoff starts over.
+    link.tcp?.markHealthy();
+    this.#rejectionReported = false;
+    this.#dispatch(message, link);
+  }
+
+  /**
+   * Bytes arrived on `link` (called by the reader, synchronously). While the read loop waits, moves that
+   * arrived whole are handled here, at most MOVES_AT_HAND per call and only while the read gate is open;
+   * the loop wakes for anything else (another command, a partial message, the end of the stream).
+   */
+  #arrival(link: LinkSession, reader: ByteReader): void {
+    if (link.wake === undefined) return;
+    if (link.live && !this.#isClosed && !reader.ended) {
+      const p = this.profile;
+      const atHand = this.#movesAtHand;
+      let took = false;
+      try {
+        for (let i = 0; i < MOVES_AT_HAND; i++) {
+          if (this.readGate(link) !== undefined) break;
+          const command = p.positionReplyAtHand(reader, atHand);
+          if (command === undefined) break;
+          took = true;
+          this.#accept({ command: command as 'move_abs' | 'move_rel', position: atHand.position! }, link);
+          if (link.wake === undefined) return;
+        }
+      } catch (e) {
+        // handle() must not throw; should it, the error is reported and the loop takes over.
+        this.reportError(e);
+      }
+      if (took && reader.buffered === 0 && link.live && !this.#isClosed) return;
+    }
+    link.wakeReadLoop();
+  }
+
+  /** What #arrival matches: a move command and its position (lean: value and units). */
+  readonly #movesAtHand: CommandAtHand = { positionAfter: MOVE_COMMANDS, position: undefined };
 
   #dispatch(message: ServerMessage, link: LinkSession): void {
     if (message.command === ServerCommand.quit) {

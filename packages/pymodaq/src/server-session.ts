@@ -28,7 +28,7 @@ import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType, SERVER_COMMANDS } from './commands';
 import { ClientTypeError, PeerGoneError, ProtocolError, UnknownCommandError, XmlError } from './errors';
 import { findParameter, type ParameterNode, parseParameterXmlSliced } from './parameter-xml';
-import { largestArrayBytes, SpareBuffer } from './spare-buffer';
+import { largeBuffers, largestArrayBytes, SpareBuffer } from './spare-buffer';
 
 /** A connected, identified client as the server's events and `clients` show it. */
 export interface PymodaqServerClient {
@@ -148,6 +148,21 @@ const FAIR_SHARE_MS = 8;
 /** Client commands followed by a position. */
 const POSITION_REPLIES: ReadonlySet<string> = new Set([ClientCommand.moveDone, ClientCommand.positionIs]);
 
+/** The session each detector message came from while its memory may still be handed back. */
+const receivedBy = new WeakMap<DataToExport, ServerSession>();
+
+/**
+ * Hands the memory of received detector data back to the session that received it (PymodaqServer.release),
+ * when `owns` says that session is the caller's. False when the data did not come from such a session, was
+ * handed back already, or its memory is not kept.
+ */
+export function releaseReceived(data: DataToExport, owns: (session: ServerSession) => boolean): boolean {
+  const session = receivedBy.get(data);
+  if (session === undefined || !owns(session)) return false;
+  receivedBy.delete(data);
+  return session.release(data);
+}
+
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -175,7 +190,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   readonly #socket: net.Socket;
   readonly #reader: ByteReader;
   readonly #stop = new AbortController();
+  /** `#stop.signal.aborted` as a plain field (read on every arrival of bytes). */
+  #stopped = false;
   readonly #spare = new SpareBuffer();
+  /** The memory of the large arrays of received detector data not handed back yet (see release). */
+  readonly #handedOut = new WeakSet<ArrayBufferLike>();
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
@@ -214,8 +233,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       maxFrame: config.maxMessageBytes,
       maxBuffer: 1024 * 1024,
     });
-    // Registered after the reader's own listeners, so a chunk is buffered by the time the loop wakes.
-    socket.on('data', this.#wakeUp);
+    // The reader calls #wakeUp once a chunk is buffered and no read waits for it (the loop waits for the
+    // next message without one): one 'data' listener on the socket, the reader's, so Node calls it
+    // directly instead of copying a list of listeners per chunk.
+    this.#reader.onArrival(this.#wakeUp);
     socket.on('end', this.#wakeUp);
     socket.on('close', this.#wakeUp);
     this.#stop.signal.addEventListener('abort', this.#wakeUp, { once: true });
@@ -240,11 +261,18 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   }
 
   /**
-   * Hands back the memory of a large message whose data nobody refers to any more (PymodaqBridge, once it
-   * forwarded a frame): the next frame of the stream is received into it (see SpareBuffer).
+   * Takes back the memory of detector data this session received (PymodaqServer.release): the next frames
+   * of the stream are received into it (see SpareBuffer). Only memory this session handed out and has not
+   * taken back yet is accepted, so a frame handed back twice can never be received into twice. Returns
+   * whether any memory was kept for the next frames.
    */
-  recycle(buffer: Uint8Array): void {
-    this.#spare.recycle(buffer);
+  release(data: DataToExport): boolean {
+    let kept = false;
+    for (const buffer of largeBuffers(data)) {
+      if (!this.#handedOut.delete(buffer.buffer)) continue;
+      if (this.#spare.recycle(buffer)) kept = true;
+    }
+    return kept;
   }
 
   /** Starts the handshake and the read loop (once the listeners are attached). */
@@ -287,9 +315,12 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     return this.#units;
   }
 
-  /** A public snapshot for events, so listeners never hold the session itself. */
+  /**
+   * A public snapshot for events, so listeners never hold the session itself. Frozen and shared until
+   * something in it changes (a reply per move would otherwise build one per move).
+   */
   info(): PymodaqServerClient {
-    return {
+    this.#snapshot ??= Object.freeze({
       id: this.id,
       type: this.type,
       remoteAddress: this.remoteAddress,
@@ -297,8 +328,12 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       identifiedAt: this.#identifiedAt,
       settings: this.#settings,
       units: this.#units,
-    };
+    });
+    return this.#snapshot;
   }
+
+  /** What info() returns until the type, settings or units change. */
+  #snapshot: PymodaqServerClient | undefined;
 
   /**
    * Sends one message (command + payload parts) without waiting for anything back. `parts` may be a
@@ -308,6 +343,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
    * other with backpressure (each waits for 'drain').
    */
   send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
+    return this.#send(parts, options, undefined);
+  }
+
+  /** send(); `now` is Date.now() when the caller has it already (a request). */
+  #send(parts: MessageParts, options: OperationOptions, now: number | undefined): Promise<void> {
     if (this.#ended || this.#ending) return Promise.reject(new PeerGoneError('send', 'connection closed'));
     if (this.#outgoing.length === 0 && !this.#writing && !this.#socket.writableNeedDrain) {
       let given: readonly Uint8Array[];
@@ -319,7 +359,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       // A message of one small part (a move) is written as it is; others are joined first.
       const chunks = given.length === 1 ? given : coalesce(given);
       if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
-        this.#lastActivity = Date.now();
+        this.#lastActivity = now ?? Date.now();
         this.#socket.write(chunks[0]!);
         return RESOLVED;
       }
@@ -395,11 +435,12 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     return new Promise<T>((resolve, reject) => {
       const queue = this.#pending[kind];
       const { signal, timeoutMs } = options;
+      const now = Date.now();
       const waiter: Waiter = {
         kind,
         operation,
         timeoutMs,
-        expiresAt: Date.now() + Math.max(0, timeoutMs),
+        expiresAt: now + Math.max(0, timeoutMs),
         resolve: resolve as (v: unknown) => void,
         reject,
         signal,
@@ -412,7 +453,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       this.#deadlines.add(waiter);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
-      const sent = this.send(parts, options);
+      const sent = this.#send(parts, options, now);
       if (sent === RESOLVED) return;
       sent.catch((e: unknown) => {
         const at = queue.indexOf(waiter);
@@ -445,6 +486,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         // The peer may already be gone; closing goes ahead regardless.
       }
     }
+    this.#stopped = true;
     this.#stop.abort();
     this.#spare.dispose();
     this.#reader.close();
@@ -535,6 +577,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       if (refused !== undefined) throw refused;
       this.#type = type as ClientType;
       this.#identifiedAt = Date.now();
+      this.#snapshot = undefined;
     } catch (e) {
       if (!this.#stop.signal.aborted) this.reject(e, 'rejected');
       return;
@@ -628,7 +671,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     const now = Date.now();
     this.#lastActivity = now;
     const position: Position = { value: read.value, units: read.units ?? this.#units };
-    if (read.units !== undefined && read.units !== '') this.#units = read.units;
+    if (read.units !== undefined && read.units !== '' && read.units !== this.#units) {
+      this.#units = read.units;
+      this.#snapshot = undefined;
+    }
     const solicited = this.#settle(kind, position, now);
     if (this.#config.listened('position'))
       this.emit('position', { client: this.info(), kind, position, solicited });
@@ -673,12 +719,16 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   #wake: (() => void) | undefined;
 
   #wakeUp = (): void => {
-    this.#turnStart = performance.now();
     const wake = this.#wake;
-    if (wake === undefined) return;
+    if (wake === undefined) {
+      this.#turnStart = performance.now();
+      return;
+    }
     // Replies to moves and position queries that arrived whole are settled here, without a turn of the
     // read loop (moves are a hot path); the loop wakes for anything else, for the end, or for a failure.
+    // (The loop's fair share starts when it wakes: settling here takes no time from it.)
     if (this.#repliesAtHand() && this.#reader.buffered === 0 && !this.#reader.ended) return;
+    this.#turnStart = performance.now();
     this.#wake = undefined;
     wake();
   };
@@ -688,7 +738,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
 
   /** Settles the position replies buffered whole (at most a few); true when it took any. */
   #repliesAtHand(): boolean {
-    if (this.#stop.signal.aborted || this.#socket.writableNeedDrain) return false;
+    if (this.#stopped || this.#socket.writableNeedDrain) return false;
     const profile = this.#config.profile;
     const atHand = this.#atHand;
     let took = false;
@@ -721,8 +771,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         // a large tree never holds the other clients up.
         const root = await parseParameterXmlSliced(xml, xmlLimits);
         this.#settings = root;
+        this.#snapshot = undefined;
         const units = findParameter(root, ['units'])?.value;
         if (units !== undefined) this.#units = units;
+        this.#snapshot = undefined;
         this.emit('infos', { client: this.info(), xml, settings: root, units: this.#units });
         return;
       }
@@ -736,8 +788,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         const path = (await profile.readPath(reader, opts())).slice(1);
         const xml = await profile.readString(reader, { ...opts(), maxBytes: maxInfosBytes });
         const parameter = await parseParameterXmlSliced(xml, xmlLimits);
-        if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined)
+        if (path.length === 1 && path[0] === 'units' && parameter.value !== undefined) {
           this.#units = parameter.value;
+          this.#snapshot = undefined;
+        }
         this.emit('infoXml', { client: this.info(), path, xml, parameter });
         return;
       }
@@ -749,6 +803,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         const data = await profile.readDetectorData(reader, { ...opts(), into: this.#spare.take() });
         // Gen D: the frame lands in the buffer; A–C: the array block (what a handed-back buffer must fit).
         this.#spare.prepare(profile.framed ? this.#consumed() - start - 4 : largestArrayBytes(data));
+        for (const buffer of largeBuffers(data)) this.#handedOut.add(buffer.buffer);
+        receivedBy.set(data, this);
         const solicited = this.#settle('Done', data);
         this.emit('data', { client: this.info(), data, solicited });
         return;

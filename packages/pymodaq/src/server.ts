@@ -40,6 +40,7 @@ import {
   type PymodaqServerClient,
   type PymodaqServerEvents,
   type ReplyKind,
+  releaseReceived,
   SESSION_EVENTS,
   ServerSession,
   type SessionConfig,
@@ -134,8 +135,17 @@ export function serverInternals(server: PymodaqServer): ServerInternals {
 }
 
 const DEFAULT_PORT = 6341;
-const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** @internal Also the bridge's. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_INFOS_BYTES = 1024 * 1024;
+/** @internal `maxQueuedMessages` (the server's and the bridge's), checked: a whole number >= 1. Default 32. */
+export function checkMaxQueuedMessages(value: number | undefined): number {
+  const max = value ?? 32;
+  if (!Number.isInteger(max) || max < 1)
+    throw new RangeError(`maxQueuedMessages must be a whole number >= 1, got ${max}`);
+  return max;
+}
+
 const TYPE_OF_ROLE: Record<ServerRole, readonly ClientType[]> = {
   actuator: ['ACTUATOR'],
   detector: ['GRABBER'],
@@ -182,6 +192,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       throw new RangeError(`role must be actuator, detector or both, got ${this.role}`);
     this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
     this.#moveTimeoutMs = checkTimeout(options.moveTimeoutMs, 60_000);
+    this.#moveCallOptions = Object.freeze({ signal: undefined, timeoutMs: this.#moveTimeoutMs });
     this.#sessionConfig = {
       profile: this.profile,
       logger,
@@ -190,7 +201,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       readTimeoutMs: checkTimeout(options.readTimeoutMs, 10_000),
       maxMessageBytes,
       maxInfosBytes: options.maxInfosBytes ?? DEFAULT_MAX_INFOS_BYTES,
-      maxQueuedMessages: options.maxQueuedMessages ?? 32,
+      maxQueuedMessages: checkMaxQueuedMessages(options.maxQueuedMessages),
       listened: (event) => this.listenerCount(event) > 0,
       admit: (session) => this.#admit(session),
       readGate: (session) => internals.readGate?.(session),
@@ -377,6 +388,23 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
   }
 
   /**
+   * Hands back the memory that received detector data (a `data` event's `data`, or what `grab()`
+   * resolved with) lives in, once nothing refers to its arrays any more: the client's next frames of the
+   * same size are received into it instead of into fresh memory. A viewer showing a stream calls it once
+   * a frame is drawn (or copied); a stream whose frames are handed back runs on one or two buffers, with
+   * no page faults and no garbage per frame. Without it every frame lands in memory of its own, which the
+   * listener may keep for good.
+   *
+   * After the call the arrays of `data` are overwritten by later frames: do not read them again. Only the
+   * large arrays (256 KiB and more) are concerned; smaller ones are copies and stay valid. Handing back
+   * data twice, data of another server, or data of a client that has left is harmless and returns false.
+   * Returns whether memory was kept for the next frames.
+   */
+  release(data: DataToExport): boolean {
+    return releaseReceived(data, (session) => this.#sessions.get(session.id) === session);
+  }
+
+  /**
    * Stops listening, says `Quit` to every client (labwire extension), closes every connection and
    * rejects every pending call with PeerGoneError. Idempotent.
    */
@@ -401,11 +429,31 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
     this.#server = undefined;
   }
 
+  /**
+   * A move (the hot path of an actuator server): no closure and, without a signal or a deadline of its
+   * own, no options object per call.
+   */
   #move(command: string, value: number, options: ServerCallOptions & { units?: string }): Promise<Position> {
-    return this.#request<Position>('ACTUATOR', 'move_done', command, options, this.#moveTimeoutMs, (s) => [
-      this.profile.encodeCommandPosition(command, value, options.units ?? s.units),
-    ]);
+    let session: ServerSession;
+    let message: Uint8Array[];
+    try {
+      session = this.#select('ACTUATOR', options.client);
+      message = [this.profile.encodeCommandPosition(command, value, options.units ?? session.units)];
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return session.request<Position>(
+      'move_done',
+      message,
+      command,
+      options.signal === undefined && options.timeoutMs === undefined
+        ? this.#moveCallOptions
+        : this.#callOptions(options, this.#moveTimeoutMs),
+    );
   }
+
+  /** The call options of a move without a signal or a deadline of its own (shared by every such move). */
+  readonly #moveCallOptions: OperationOptions & { timeoutMs: number };
 
   #request<T>(
     type: ClientType,

@@ -4,11 +4,12 @@
 // the same size arrived in a row (a stream), the next buffer of that size is allocated and touched in
 // idle time (setImmediate), and the next frame is received straight into it. A buffer is then given away
 // with the data, never reused by the receiver, so no decoded array ever sees its memory overwritten; only
-// the owner of the data may hand it back (`recycle`) once nothing refers to it any more (a bridge that has
-// forwarded the frame). Handed-back buffers cost no page faults at all: in this VM a fresh 32 MiB buffer
-// costs about 130 ms of CPU in page faults, a reused one 2.5 ms to fill. Once an owner has handed a buffer
-// back, no buffer is prepared any more: the frames' own buffers come back (a bridge holds at most two: one
-// being forwarded, one arriving), and a buffer prepared in the meantime would be faulted in for nothing.
+// the user of the data may hand it back (`PymodaqServer.release` → `recycle`) once nothing refers to it
+// any more (a viewer that drew the frame, a bridge that forwarded it). Handed-back buffers cost no page
+// faults at all: in this VM a fresh 32 MiB buffer costs about 130 ms of CPU in page faults, a reused one
+// 2.5 ms to fill. Once a user has handed a buffer back, no buffer is prepared any more: the frames' own
+// buffers come back (at most two: one being drawn or forwarded, one arriving), and a buffer prepared in
+// the meantime would be faulted in for nothing.
 
 import type { DataToExport } from './codec';
 
@@ -21,7 +22,25 @@ export function largestArrayBytes(data: DataToExport): number {
 }
 
 /** Frames below this size are received into the reader's own buffer as usual. */
-const MIN_SPARE_BYTES = 256 * 1024;
+export const MIN_SPARE_BYTES = 256 * 1024;
+
+/**
+ * The memory behind the large arrays of `data` (each whole buffer once): what a handed-back frame gives
+ * back. Arrays below MIN_SPARE_BYTES live in the reader's own memory and are never handed back.
+ */
+export function largeBuffers(data: DataToExport): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const dwa of data.data) {
+    for (const array of dwa.data) {
+      const bytes = array.data;
+      if (bytes.byteLength < MIN_SPARE_BYTES) continue;
+      const buffer = bytes.buffer;
+      if (out.some((b) => b.buffer === buffer)) continue;
+      out.push(new Uint8Array(buffer));
+    }
+  }
+  return out;
+}
 /** Buffers kept ready at most (one being filled while the one before is still forwarded). */
 const MAX_SPARES = 2;
 
@@ -63,13 +82,15 @@ export class SpareBuffer {
   /**
    * Takes back a buffer the data of an earlier frame lived in, once nothing refers to it any more: it
    * becomes a next frame's buffer when it fits the stream's frames (and is not too large to keep).
+   * Returns whether it was kept.
    */
-  recycle(buffer: Uint8Array): void {
+  recycle(buffer: Uint8Array): boolean {
     const want = this.#lastLength;
     this.#recycling = true;
-    if (this.#disposed || this.#spares.length >= MAX_SPARES || want < MIN_SPARE_BYTES) return;
-    if (buffer.length < want || buffer.length > 2 * want) return;
+    if (this.#disposed || this.#spares.length >= MAX_SPARES || want < MIN_SPARE_BYTES) return false;
+    if (buffer.length < want || buffer.length > 2 * want) return false;
     this.#spares.push(buffer);
+    return true;
   }
 
   dispose(): void {

@@ -148,8 +148,10 @@ describe('commands and settings are never dropped', () => {
       c.identify('GRABBER');
       await server.waitForClient('GRABBER', { timeoutMs: 10_000 });
       c.socket.pause();
-      // 48 set_info of 256 KiB each (12 MiB) while the instrument reads nothing.
-      const total = 48;
+      // 96 set_info of 256 KiB each (24 MiB) while the instrument reads nothing: more than the sockets
+      // between server, bridge and instrument buffer (with 48, the kernel's loopback buffers took 40–48
+      // of them, so the server could finish while the bridge held back exactly as it should).
+      const total = 96;
       const note = (i: number) => `${String(i).padStart(4, '0')}${'x'.repeat(256 * 1024)}`;
       let sent = 0;
       const sending = (async () => {

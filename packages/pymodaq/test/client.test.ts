@@ -226,6 +226,58 @@ describe.each(ALL)('generation %s: client roles against a hand-driven server', (
     expect(stage.moving).toBe(false);
   });
 
+  it('answers moves in order however they arrive: 40 in one write, one a byte at a time, others between', async () => {
+    const targets: number[] = [];
+    const { client: actuator, c } = await identifiedClient(
+      gen,
+      (port) =>
+        new PymodaqActuator({
+          protocol: gen,
+          port,
+          units: 'mm',
+          reconnect: false,
+          handlers: {
+            moveAbs: (target) => {
+              targets.push(target);
+              return target;
+            },
+            getActuatorValue: () => targets.at(-1) ?? 0,
+          },
+        }),
+    );
+    const move = (value: number) =>
+      Buffer.concat([p.encodeCommand('move_abs'), p.encodePosition(value, 'mm')]);
+    // More moves in one write than the arrival callback takes at once (the read loop takes the rest).
+    c.write(Buffer.concat(Array.from({ length: 40 }, (_, i) => move(i))));
+    // A move a byte at a time: never taken before it is whole.
+    const split = move(40);
+    for (const byte of split) {
+      c.write(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Another command between moves, in the same write (a position query is answered while moves run,
+    // so its reply may come before or after the next move's).
+    c.write(
+      Buffer.concat([move(41), p.encodeCommand('get_actuator_value'), move(42)].map((b) => Buffer.from(b))),
+    );
+    const done: number[] = [];
+    const positions: number[] = [];
+    for (let i = 0; i < 44; i++) {
+      const command = await p.readCommand(c.reader, READ);
+      const value = (await p.readPosition(c.reader, READ)).value;
+      if (command === 'move_done') done.push(value);
+      else {
+        expect(command).toBe('position_is');
+        positions.push(value);
+      }
+    }
+    expect(done).toEqual(Array.from({ length: 43 }, (_, i) => i));
+    expect(positions).toHaveLength(1);
+    expect([41, 42]).toContain(positions[0]);
+    expect(targets).toEqual(Array.from({ length: 43 }, (_, i) => i));
+    expect(actuator.connected).toBe(true);
+  });
+
   it('reports a failing grab and serves the next one; a server Quit is an event', async () => {
     let fail = true;
     const { client: detector, c } = await identifiedClient(

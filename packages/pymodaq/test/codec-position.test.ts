@@ -132,6 +132,34 @@ describe('readPosition gives what the general decoder gives', () => {
     );
   });
 
+  it.each(GENERATIONS)(
+    '%s: a position with any one byte changed is read as the general decoder reads it, and the next matches again',
+    async (g) => {
+      const p = resolveProfile(g);
+      const usual = p.encodePosition(2.5, 'mm', { timestamp: 7 });
+      await fc.assert(
+        fc.asyncProperty(fc.nat(usual.length - 1), fc.integer({ min: 1, max: 255 }), async (at, flip) => {
+          const changed = usual.slice();
+          changed[at] = changed[at]! ^ flip;
+          let general: unknown;
+          try {
+            general = decodeMessage(changed, p, 'position').value;
+          } catch {
+            return; // not a position at all: the general read's error is covered elsewhere
+          }
+          const { stream, reader } = pipe();
+          // The first teaches the template; the changed one must not be taken for it.
+          stream.write(concatBytes([usual, changed, usual]));
+          expect((await p.readPosition(reader)).value).toBe(2.5);
+          expect(await p.readPosition(reader)).toEqual(general);
+          expect((await p.readPosition(reader)).value).toBe(2.5);
+          stream.end();
+        }),
+        { numRuns: 40 },
+      );
+    },
+  );
+
   it('a B position of another dtype (a Python int) is decoded the general way', async () => {
     const p = resolveProfile('B');
     const { stream, reader } = pipe();

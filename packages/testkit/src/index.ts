@@ -29,8 +29,13 @@ export {
   mosquittoBinary,
   startMosquitto,
 } from './mosquitto';
-export { installProcessGuard, type ProcessGuard } from './process-guard';
+export {
+  failOnUnhandled,
+  installProcessGuard,
+  type ProcessGuard,
+} from './process-guard';
 export { randomInt, seededRandom } from './random';
+export { type ReadmeExample, readmeExamples, runReadmeExample } from './readme-examples';
 export { activeResources, resourcesLeftOver, TRANSPORT_RESOURCES } from './resources';
 export {
   startEchoServer,
@@ -40,4 +45,5 @@ export {
   taggedRequest,
   tagOf,
 } from './servers';
+export { type StormWatch, watchForStorm } from './storm-watch';
 export { nextEvent, settle, sleep, type WaitForOptions, waitFor, withDeadline } from './wait';

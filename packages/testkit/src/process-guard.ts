@@ -30,3 +30,27 @@ export function installProcessGuard(): ProcessGuard {
     },
   };
 }
+
+/**
+ * For a setup file: fails the test during which an unhandled rejection or an uncaught exception happened
+ * (docs/protocols/tcpinterface.md G14; an unhandled 'error' event on an EventEmitter throws, so it lands
+ * here as an uncaught exception). `failOnUnhandled({ afterEach, afterAll })` with vitest's hooks, passed
+ * in: the kit never imports vitest (benchmarks import it too).
+ */
+export function failOnUnhandled(hooks: {
+  afterEach(fn: () => Promise<void>): unknown;
+  afterAll(fn: () => void): unknown;
+}): void {
+  const guard = installProcessGuard();
+  hooks.afterEach(async () => {
+    // Let rejections of the test's last promises surface before checking.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const seen = guard.take();
+    if (seen.length > 0) {
+      throw new Error(
+        `unhandled during the test: ${seen.map((s) => `${s.kind}: ${String((s.error as Error)?.stack ?? s.error)}`).join('\n')}`,
+      );
+    }
+  });
+  hooks.afterAll(() => guard.dispose());
+}

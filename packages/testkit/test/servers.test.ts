@@ -2,6 +2,7 @@ import net from 'node:net';
 import { ByteReader, concatBytes } from '@labwire/framing';
 import {
   chunkEvery,
+  failOnUnhandled,
   installProcessGuard,
   randomChunks,
   seededRandom,
@@ -11,6 +12,7 @@ import {
   streamOf,
   taggedRequest,
   tagOf,
+  watchForStorm,
 } from '@labwire/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -87,5 +89,49 @@ describe('staticLookup and the process guard', () => {
     } finally {
       guard.dispose();
     }
+  });
+
+  it('failOnUnhandled fails the test after which something was unhandled, and only that one', async () => {
+    const each: (() => Promise<void>)[] = [];
+    const all: (() => void)[] = [];
+    failOnUnhandled({ afterEach: (fn) => each.push(fn), afterAll: (fn) => all.push(fn) });
+    expect([each.length, all.length]).toEqual([1, 1]);
+    try {
+      await each[0]!(); // nothing happened
+      process.emit('unhandledRejection', new Error('lost'), Promise.resolve());
+      await expect(each[0]!()).rejects.toThrow(/unhandled during the test: unhandledRejection: Error: lost/);
+      await each[0]!(); // recorded once, then cleared
+    } finally {
+      all[0]!();
+    }
+    const before = process.listenerCount('unhandledRejection');
+    failOnUnhandled({ afterEach: () => undefined, afterAll: (fn) => fn() });
+    expect(process.listenerCount('unhandledRejection')).toBe(before);
+  });
+
+  it('watchForStorm: a caller in a loop until close() resolved, and what the peer saw', async () => {
+    const peer = { accepts: 0 };
+    let closed = false;
+    let callsAfterClose = 0;
+    const watch = await watchForStorm({
+      peer,
+      watchMs: 50,
+      call: async () => {
+        if (closed) callsAfterClose++;
+        peer.accepts++;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      },
+      close: async () => {
+        closed = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    expect(watch.calls).toBeGreaterThan(1);
+    expect(watch.accepts).toBeGreaterThan(0);
+    expect(watch.acceptsAfterClose).toBe(peer.accepts);
+    expect(watch.acceptsAfterClose - watch.accepts).toBeLessThanOrEqual(1 + callsAfterClose);
+    expect(watch.closeMs).toBeGreaterThanOrEqual(4);
+    const idle = await watchForStorm({ peer: { accepts: 3 }, watchMs: 1, close: async () => {} });
+    expect([idle.calls, idle.accepts, idle.acceptsAfterClose]).toEqual([0, 3, 3]);
   });
 });

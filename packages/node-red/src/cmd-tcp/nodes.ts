@@ -6,15 +6,8 @@ import type { TcpBus } from '@labwire/bus';
 import { onClose } from '../close';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError, textSetting } from '../config';
 import { nodeLogger } from '../logger';
-import {
-  configNode,
-  type NodeAPI,
-  type NodeDefinition,
-  type NodeMessage,
-  type RedNode,
-  registerNode,
-} from '../red';
-import { linkStatus, reasonOf } from '../status';
+import { type NodeAPI, type NodeDefinition, type NodeMessage, type RedNode, registerNode } from '../red';
+import { heldByConfigNode, linkStatus, reasonOf } from '../status';
 import { BusLink, LinkDownError, type LinkState } from './link';
 
 export const CMDTCP_LINK = 'labwire-cmdtcp-link';
@@ -146,13 +139,11 @@ export function registerCmdTcpNodes(RED: NodeAPI): void {
   });
 
   registerNode<RedNode, NodeDefinition>(RED, CMDTCP, (node, config) => {
-    const linkNode = configNode<LinkNode>(RED, config.link, CMDTCP_LINK);
-    const link = linkNode?.link;
-    if (link === undefined) {
-      node.status(linkStatus('error', 'link', linkNode?.settingsError ?? 'no link configured'));
-      if (linkNode === undefined) node.error('no link configured: choose a cmd_tcp link in the node');
-      return;
-    }
+    const link = heldByConfigNode(RED, node, config.link, CMDTCP_LINK, (n: LinkNode) => n.link, {
+      noun: 'link',
+      choose: 'a cmd_tcp link',
+    });
+    if (link === undefined) return;
     let settings: OperationSettings;
     try {
       settings = {

@@ -163,18 +163,9 @@ export class MmpDevice {
     };
     const scanner = new Scanner([device], {
       logger: this.#log,
-      createClient: (d, window) =>
-        new OptoMmpClient({
-          host: d.host,
-          port: d.port,
-          transport: s.transport,
-          window,
-          maxBlockBytes: d.maxBlockBytes,
-          timeoutMs: d.timeoutMs,
-          connectTimeoutMs: d.connectTimeoutMs,
-          reconnect: false,
-          logger: this.#log,
-        }),
+      // The scanner's own client options (the device's settings, no reconnect of its own, this logger),
+      // over the transport the node chose.
+      createClient: (_d, _window, defaults) => new OptoMmpClient({ ...defaults, transport: s.transport }),
     });
     scanner.on('values', (report) => {
       this.#groups.get(report.group)?.listener.values(report);

@@ -5,15 +5,8 @@ import { OPTOMMP_PORT } from '@labwire/optommp';
 import { onClose } from '../close';
 import { booleanSetting, choiceSetting, numberSetting, textSetting } from '../config';
 import { nodeLogger } from '../logger';
-import {
-  configNode,
-  type NodeAPI,
-  type NodeDefinition,
-  type NodeMessage,
-  type RedNode,
-  registerNode,
-} from '../red';
-import { linkStatus, reasonOf } from '../status';
+import { type NodeAPI, type NodeDefinition, type NodeMessage, type RedNode, registerNode } from '../red';
+import { heldByConfigNode, linkStatus, reasonOf } from '../status';
 import { type DeviceLinkState, MmpDevice, type MmpDeviceSettings } from './device';
 import { type OperationSettings, readPoint, writePoint } from './operations';
 import { scanSettings } from './scan-settings';
@@ -70,17 +63,10 @@ function statusOf(link: DeviceLinkState) {
 
 /** The device a node points at, or a red status saying why there is none. */
 function deviceOf(RED: NodeAPI, node: RedNode, config: NodeDefinition): MmpDevice | undefined {
-  const deviceNode = configNode<DeviceNode>(RED, config.device, MMP_DEVICE);
-  if (deviceNode === undefined) {
-    node.status(linkStatus('error', 'no device'));
-    node.error('no device configured: choose an OptoMMP device in the node');
-    return undefined;
-  }
-  if (deviceNode.device === undefined) {
-    node.status(linkStatus('error', 'device', deviceNode.settingsError));
-    return undefined;
-  }
-  return deviceNode.device;
+  return heldByConfigNode(RED, node, config.device, MMP_DEVICE, (n: DeviceNode) => n.device, {
+    noun: 'device',
+    choose: 'an OptoMMP device',
+  });
 }
 
 export function registerOptommpNodes(RED: NodeAPI): void {

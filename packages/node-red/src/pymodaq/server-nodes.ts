@@ -19,15 +19,8 @@ import {
 import { onClose } from '../close';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError, textSetting } from '../config';
 import { nodeLogger } from '../logger';
-import {
-  configNode,
-  type NodeAPI,
-  type NodeDefinition,
-  type NodeMessage,
-  type RedNode,
-  registerNode,
-} from '../red';
-import { linkStatus, reasonOf } from '../status';
+import { type NodeAPI, type NodeDefinition, type NodeMessage, type RedNode, registerNode } from '../red';
+import { heldByConfigNode, linkStatus, reasonOf } from '../status';
 import { dataToFlow } from './data';
 
 export const PYMODAQ_SERVER = 'labwire-pymodaq-server';
@@ -236,13 +229,11 @@ export function registerServerNodes(RED: NodeAPI): void {
   });
 
   registerNode<RedNode, NodeDefinition>(RED, PYMODAQ_COMMAND, (node, config) => {
-    const serverNode = configNode<ServerNode>(RED, config.server, PYMODAQ_SERVER);
-    const handle = serverNode?.handle;
-    if (handle === undefined) {
-      node.status(linkStatus('error', 'server', serverNode?.settingsError ?? 'no server configured'));
-      if (serverNode === undefined) node.error('no server configured: choose a PyMoDAQ server in the node');
-      return;
-    }
+    const handle = heldByConfigNode(RED, node, config.server, PYMODAQ_SERVER, (n: ServerNode) => n.handle, {
+      noun: 'server',
+      choose: 'a PyMoDAQ server',
+    });
+    if (handle === undefined) return;
     const fixed = textSetting(config.command, 'topic');
     const dimSetting = textSetting(config.dim, '0D');
     const clientSetting = textSetting(config.client);

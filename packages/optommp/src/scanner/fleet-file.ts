@@ -142,21 +142,28 @@ const fleetSchema = v.strictObject({
   devices: v.pipe(v.array(deviceSchema), v.minLength(1, 'a fleet needs at least one device')),
 });
 
-function pathOf(issue: v.BaseIssue<unknown>): string {
-  let out = '';
-  for (const item of issue.path ?? []) {
-    const key = item.key as string | number;
-    out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
-}
-
-function describe(issue: v.BaseIssue<unknown>): string {
-  const got = issue.received === undefined ? '' : `, got ${issue.received}`;
-  if (issue.message.startsWith('Invalid')) {
-    return `expected ${issue.expected ?? 'something else'}${got}`;
-  }
-  return issue.message;
+/**
+ * The issues of a failed valibot check, each named by the path of its field below `prefix` and said the
+ * fleet file's way (`devices[2].groups[0].periodMs: expected a number >= 1, got 0`). For a program whose
+ * configuration is a fleet file plus sections of its own (the Sparkplug gateway's): its own fields then
+ * read like the fleet file's.
+ */
+export function fleetFileIssues(
+  issues: readonly v.BaseIssue<unknown>[],
+  prefix = '',
+): { path: string; message: string }[] {
+  return issues.map((issue) => {
+    let path = prefix;
+    for (const item of issue.path ?? []) {
+      const key = item.key as string | number;
+      path += typeof key === 'number' ? `[${key}]` : path === '' ? String(key) : `.${String(key)}`;
+    }
+    const got = issue.received === undefined ? '' : `, got ${issue.received}`;
+    const message = issue.message.startsWith('Invalid')
+      ? `expected ${issue.expected ?? 'something else'}${got}`
+      : issue.message;
+    return { path, message };
+  });
 }
 
 /** Expands module shorthands into one point per channel. */
@@ -174,10 +181,7 @@ function expand(point: FleetFilePoint): ScanPoint[] {
 export function checkFleetConfig(input: unknown, source?: string): FleetConfig {
   const result = v.safeParse(fleetSchema, input);
   if (!result.success) {
-    throw new FleetFileError(
-      result.issues.map((i) => ({ path: pathOf(i), message: describe(i) })),
-      source,
-    );
+    throw new FleetFileError(fleetFileIssues(result.issues), source);
   }
   const { defaults = {}, devices } = result.output;
   // Names must be unique: devices in the fleet, groups in a device.
@@ -221,12 +225,18 @@ export function checkFleetConfig(input: unknown, source?: string): FleetConfig {
 
 /**
  * Parses a fleet file's text: YAML (a superset of JSON, so JSON works too) unless `format` says `'json'`.
- * Throws FleetFileError with the line of a syntax error, or the path of every bad field.
+ * Throws FleetFileError with the line of a syntax error, or the path of every bad field. `check` replaces
+ * checkFleetConfig for a program whose configuration is a fleet file with sections of its own: it gets the
+ * parsed value and the source, and returns (or throws) what that program wants.
  */
-export function parseFleetFile(
+export function parseFleetFile<T = FleetConfig>(
   text: string,
-  options: { format?: 'json' | 'yaml'; source?: string } = {},
-): FleetConfig {
+  options: {
+    format?: 'json' | 'yaml';
+    source?: string;
+    check?: (input: unknown, source: string | undefined) => T;
+  } = {},
+): T {
   let input: unknown;
   try {
     input = options.format === 'json' ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
@@ -234,16 +244,32 @@ export function parseFleetFile(
     throw new FleetFileError(
       [{ path: '', message: (error as Error).message.split('\n')[0]! }],
       options.source,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  return checkFleetConfig(input, options.source);
+  const check = options.check ?? (checkFleetConfig as (input: unknown, source: string | undefined) => T);
+  return check(input, options.source);
 }
 
-/** Reads and parses a fleet file (`.json` as JSON, anything else as YAML). */
-export async function loadFleetFile(path: string): Promise<FleetConfig> {
-  const text = await fs.readFile(path, 'utf8');
-  return parseFleetFile(text, { format: /\.json$/i.test(path) ? 'json' : 'yaml', source: path });
+/**
+ * Reads and parses a fleet file (`.json` as JSON, anything else as YAML). A file that cannot be read is a
+ * FleetFileError too (`cannot read it: no such file`), with the system's error as its cause.
+ */
+export async function loadFleetFile<T = FleetConfig>(
+  path: string,
+  options: { check?: (input: unknown, source: string | undefined) => T } = {},
+): Promise<T> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, 'utf8');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.message;
+    throw new FleetFileError([{ path: '', message: `cannot read it: ${why}` }], path, { cause: error });
+  }
+  return parseFleetFile(text, {
+    format: /\.json$/i.test(path) ? 'json' : 'yaml',
+    source: path,
+    ...(options.check === undefined ? {} : { check: options.check }),
+  });
 }

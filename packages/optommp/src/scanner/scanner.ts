@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import { type Logger, silentLogger, TimeoutError, viewOf } from '@labwire/framing';
 import { type BackoffOptions, backoffDelay, ConnectionError } from '@labwire/tcp';
 import { OptoMmpClient } from '../client';
+import type { OptoMmpClientOptions } from '../client-options';
 import { PipelineDesyncError } from '../errors';
 import { watchPointName } from '../watch';
 import type { FleetConfig, ScanDeviceConfig, ScanGroupConfig } from './fleet-file';
@@ -125,8 +126,11 @@ export interface ScannerOptions {
   logger?: Logger;
   /** Source of the backoff jitter, numbers in [0, 1). Default Math.random. */
   random?: () => number;
-  /** Builds a device's client. Default: an OptoMmpClient from the device's settings. */
-  createClient?: (device: ScanDeviceConfig, window: number) => OptoMmpClient;
+  /**
+   * Builds a device's client. Default: an OptoMmpClient with `defaults`, the options the scanner would
+   * use (the device's settings, the window, no reconnect of its own: the scanner backs off, and its logger).
+   */
+  createClient?: (device: ScanDeviceConfig, window: number, defaults: OptoMmpClientOptions) => OptoMmpClient;
 }
 
 interface GroupState {
@@ -210,20 +214,21 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     this.#random = options.random ?? Math.random;
     this.#faultsBeforeFallback = Math.max(1, options.pipelineFaultsBeforeFallback ?? 2);
     const logger = this.#log;
-    this.#createClient =
-      options.createClient ??
-      ((d, window) =>
-        new OptoMmpClient({
-          host: d.host,
-          port: d.port,
-          window,
-          maxBlockBytes: d.maxBlockBytes,
-          timeoutMs: d.timeoutMs ?? 1_000,
-          connectTimeoutMs: d.connectTimeoutMs ?? 2_000,
-          sourceId: d.sourceId,
-          reconnect: false,
-          logger,
-        }));
+    const defaults = (d: ScanDeviceConfig, window: number): OptoMmpClientOptions => ({
+      host: d.host,
+      port: d.port,
+      window,
+      maxBlockBytes: d.maxBlockBytes,
+      timeoutMs: d.timeoutMs ?? 1_000,
+      connectTimeoutMs: d.connectTimeoutMs ?? 2_000,
+      sourceId: d.sourceId,
+      reconnect: false,
+      logger,
+    });
+    const create = options.createClient;
+    this.#createClient = create
+      ? (d, window) => create(d, window, defaults(d, window))
+      : (d, window) => new OptoMmpClient(defaults(d, window));
     const names = new Set<string>();
     for (const config of devices) {
       if (names.has(config.name)) throw new RangeError(`device name "${config.name}" is used twice`);

@@ -12,12 +12,14 @@ import type { ByteReader } from '@labwire/framing';
 import { HOST_LITTLE_ENDIAN } from './dtype';
 import type { MessageCodec, Position } from './messages';
 import { NdArray } from './nd-array';
-import { consumePeeked, readerIdle } from './pull';
-import type { DataWithAxes } from './values';
+import { consumePeeked, PEEK_SCRATCH, readerIdle } from './pull';
+import { type DataWithAxes, nowSeconds } from './values';
 import { WireWriter } from './wire-writer';
 
 interface PositionTemplate {
   readonly bytes: Uint8Array;
+  /** `bytes` as a Buffer (one native compare per message, see match()). */
+  readonly view: Buffer;
   /** Where the DataActuator timestamp goes (-8 for a scalar position, which has none). */
   readonly timestampAt: number;
   readonly valueAt: number;
@@ -46,10 +48,9 @@ function getF64LE(bytes: Uint8Array, at: number): number {
   return F64[0]!;
 }
 
-/** Whether `src[at + i] === template[i]` for i in [from, to). */
-function same(src: Uint8Array, at: number, template: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (src[at + i] !== template[i]) return false;
-  return true;
+/** `to[at…at+8) = from[start…start+8)`. */
+function copy8(from: Uint8Array, start: number, to: Uint8Array, at: number): void {
+  for (let i = 0; i < 8; i++) to[at + i] = from[start + i]!;
 }
 
 const ONE: readonly number[] = Object.freeze([1]);
@@ -79,9 +80,10 @@ export class PositionTemplates {
    */
   readAtHand(reader: ByteReader, lean = false): Position | undefined {
     const n = this.expectedLength();
-    if (n === 0 || !readerIdle(reader) || reader.buffered < n) return undefined;
-    const got = reader.peek(n);
-    const position = this.match(got, 0, lean);
+    if (n === 0 || n > PEEK_SCRATCH.length || reader.buffered < n || !readerIdle(reader)) return undefined;
+    // Looked at in a scratch copy (no allocation); the result refers to none of its bytes.
+    const got = reader.peekInto(PEEK_SCRATCH);
+    const position = this.match(PEEK_SCRATCH, 0, lean, got);
     if (position === undefined) return undefined;
     const before = reader.buffered;
     const consuming = consumePeeked(reader, n);
@@ -95,41 +97,61 @@ export class PositionTemplates {
 
   /** Bytes of a position that matches the expected template (0: no template). */
   expectedLength(): number {
-    return this.#get('', false, this.#expectedUnits)?.bytes.length ?? 0;
+    return this.#expected()?.bytes.length ?? 0;
   }
+
+  /** The template of a position in the units last read (looked up once per change of units). */
+  #expected(): PositionTemplate | undefined {
+    const units = this.#expectedUnits;
+    if (this.#expectedFor !== units) {
+      this.#expectedTemplate = this.#get('', false, units);
+      this.#expectedFor = units;
+    }
+    return this.#expectedTemplate;
+  }
+  #expectedFor: string | undefined;
+  #expectedTemplate: PositionTemplate | undefined;
+  /** The key, units and template encode() used last, for the same again (a stream of moves). */
+  #lastKey: string | undefined;
+  #lastUnits: string | undefined;
+  #lastTemplate: PositionTemplate | undefined;
 
   /**
    * The position at `src[at…]` when it matches the expected template (`expectedLength()` bytes), else
    * undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no more).
+   * Only `src[0, end)` holds bytes (a scratch buffer may be longer); the result never refers to `src`.
+   * `src` is the caller's copy of the bytes (a peek): its field bytes are overwritten with the template's,
+   * so that one native compare checks all the rest.
    */
-  match(src: Uint8Array, at: number, lean: boolean): Position | undefined {
+  match(src: Uint8Array, at: number, lean: boolean, end = src.length): Position | undefined {
     const units = this.#expectedUnits;
-    const template = this.#get('', false, units);
+    const template = this.#expected();
     if (template === undefined) return undefined;
     const { bytes, timestampAt, valueAt } = template;
     const n = bytes.length;
-    if (src.length - at < n) return undefined;
-    // Everything but the fields (a DataActuator's timestamp comes first, docs/protocols/pymodaq.md §5.5, §6.1).
-    if (
-      !same(src, at, bytes, 0, timestampAt) ||
-      !same(src, at, bytes, timestampAt + 8, valueAt) ||
-      !same(src, at, bytes, valueAt + 8, n)
-    ) {
-      return undefined;
-    }
+    if (end - at < n) return undefined;
+    const scalar = this.#form === 'scalar';
+    // The fields are read first, then replaced by the template's (a DataActuator's timestamp comes first,
+    // docs/protocols/pymodaq.md §5.5, §6.1): everything else must equal the template.
     const value = getF64LE(src, at + valueAt);
-    if (this.#form === 'scalar') return { value };
+    const timestamp = scalar ? 0 : getF64LE(src, at + timestampAt);
+    const valueBytes = lean || scalar ? undefined : src.slice(at + valueAt, at + valueAt + 8);
+    copy8(bytes, valueAt, src, at + valueAt);
+    if (!scalar) copy8(bytes, timestampAt, src, at + timestampAt);
+    if (template.view.compare(src, at, at + n, 0, n) !== 0) return undefined;
+    if (scalar) return { value };
     const withUnits = this.#form === 'actuator-units';
     if (lean) return withUnits ? { value, units } : { value };
     const data: DataWithAxes = {
       type: 'DataActuator',
-      timestamp: getF64LE(src, at + timestampAt),
+      timestamp,
       name: 'actuator',
       units: withUnits ? units : '',
       source: 'raw',
       dim: 'Data0D',
       distribution: 'uniform',
-      data: [new NdArray('<f8', ONE, src.subarray(at + valueAt, at + valueAt + 8))],
+      // A copy of the eight bytes: `src` may be scratch memory that the next message overwrites.
+      data: [new NdArray('<f8', ONE, valueBytes!)],
       labels: ['CH00'],
       origin: '',
       navIndexes: [],
@@ -148,15 +170,22 @@ export class PositionTemplates {
     command: string | undefined,
     value: number,
     units: string,
-    timestamp: number,
+    timestamp: number | undefined,
     transient: boolean,
   ): Uint8Array | undefined {
-    const template = this.#get(command ?? '', command !== undefined, units);
+    const key = command ?? '';
+    if (this.#lastKey !== key || this.#lastUnits !== units) {
+      this.#lastTemplate = this.#get(key, command !== undefined, units);
+      this.#lastKey = key;
+      this.#lastUnits = units;
+    }
+    const template = this.#lastTemplate;
     if (template === undefined) return undefined;
     const n = template.bytes.length;
     const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
     out.set(template.bytes, 0);
-    if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp);
+    // A scalar carries no timestamp (and needs no clock read); a DataActuator's is now unless given.
+    if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp ?? nowSeconds());
     putF64LE(out, template.valueAt, value);
     return out;
   }
@@ -197,7 +226,12 @@ export class PositionTemplates {
       ) {
         return null;
       }
-      return { bytes, timestampAt, valueAt };
+      return {
+        bytes,
+        view: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        timestampAt,
+        valueAt,
+      };
     } catch {
       // Units the general encoder refuses: it refuses them again, with its error, on every call.
       return null;

@@ -13,13 +13,14 @@ import { asciiAt } from './primitives';
 import {
   consumePeeked,
   frameAtHand,
+  PEEK_SCRATCH,
   type Pull,
   PullContext,
   type ReadPlan,
   readerIdle,
   runOnReader,
 } from './pull';
-import { type DataToExport, nowSeconds, type PyValue, pyTypeName } from './values';
+import { type DataToExport, type PyValue, pyTypeName } from './values';
 import type {
   EncodeOptions,
   Generation,
@@ -190,7 +191,7 @@ export class PymodaqProfile implements WireProfile {
    */
   readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
     if (out !== undefined) out.position = undefined;
-    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
+    if (reader.buffered < 4 || !readerIdle(reader)) return undefined;
     // One copy of what a small message needs (command and position), looked at without consuming.
     const src = reader.peek(PEEK_MESSAGE_BYTES);
     const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
@@ -225,10 +226,12 @@ export class PymodaqProfile implements WireProfile {
    */
   positionReplyAtHand(reader: ByteReader, out: CommandAtHand): string | undefined {
     out.position = undefined;
-    if (!readerIdle(reader) || reader.buffered < 4) return undefined;
-    const src = reader.peek(PEEK_MESSAGE_BYTES);
+    if (reader.buffered < 4 || !readerIdle(reader)) return undefined;
+    // Looked at in scratch memory (no allocation per reply); nothing returned refers to it.
+    const src = PEEK_SCRATCH;
+    const got = reader.peekInto(src);
     const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
-    if (length > this.#maxCommandFrame || 4 + length > src.length) return undefined;
+    if (length > this.#maxCommandFrame || 4 + length > got) return undefined;
     const used = 4 + length;
     let command: string;
     try {
@@ -237,7 +240,7 @@ export class PymodaqProfile implements WireProfile {
       return undefined;
     }
     if (!out.positionAfter.has(command)) return undefined;
-    const position = this.#templates.match(src, used, true);
+    const position = this.#templates.match(src, used, true, got);
     if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
     out.position = position;
     return command;
@@ -342,7 +345,7 @@ export class PymodaqProfile implements WireProfile {
   }
   encodePosition(value: number, units?: string, options: EncodeOptions = {}): Uint8Array {
     return (
-      this.#templates.encode(undefined, value, units ?? '', options.timestamp ?? nowSeconds(), false) ??
+      this.#templates.encode(undefined, value, units ?? '', options.timestamp, false) ??
       this.#encode((w) => this.messages.writePosition(w, value, units, options.timestamp))
     );
   }
@@ -358,7 +361,7 @@ export class PymodaqProfile implements WireProfile {
     options: EncodeOptions = {},
   ): Uint8Array {
     return (
-      this.#templates.encode(command, value, units ?? '', options.timestamp ?? nowSeconds(), true) ??
+      this.#templates.encode(command, value, units ?? '', options.timestamp, true) ??
       this.#encode((w) => {
         this.messages.writeCommand(w, command);
         this.messages.writePosition(w, value, units, options.timestamp);

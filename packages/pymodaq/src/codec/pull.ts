@@ -221,10 +221,19 @@ export function bytesAtHand(reader: ByteReader, n: number): boolean {
   return reader.pending === 0 && reader.buffered >= n;
 }
 
+/**
+ * Scratch memory for looking at the head of a reader without allocating (ByteReader.peekInto): small
+ * messages (commands, positions: a gen D DataActuator frame is 265 bytes) are matched here on the hot
+ * paths. Used synchronously only, and nothing decoded from it may refer to it.
+ */
+export const PEEK_SCRATCH = new Uint8Array(1024);
+const HEADER_SCRATCH = new Uint8Array(4);
+
 /** Whether a whole u32-length frame is buffered with no read queued before it. */
 export function frameAtHand(reader: ByteReader): boolean {
   if (!bytesAtHand(reader, 4)) return false;
-  return 4 + readU32BE(reader.peek(4)) <= reader.buffered;
+  reader.peekInto(HEADER_SCRATCH);
+  return 4 + readU32BE(HEADER_SCRATCH) <= reader.buffered;
 }
 
 /** How much of the reader's buffer a decode looks at without consuming it (small messages need no more). */

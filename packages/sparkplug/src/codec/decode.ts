@@ -23,7 +23,7 @@ import {
 import type { DatatypeLookup } from './encode';
 import { i64FromLong, u64FromLong } from './int64';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, scanPayload } from './scan';
-import { PayloadType } from './schema';
+import { PayloadType, valueMembers } from './schema';
 import type {
   DataSet,
   Int64,
@@ -47,40 +47,16 @@ type WireObject = any;
 // schema.ts removes protobufjs's prototype defaults: an absent field reads as undefined.
 const has = (o: WireObject, k: string): boolean => o[k] !== undefined;
 
-// Members of each value oneof, the common ones first. (protobufjs's own `value` getter scans them with
-// hasOwnProperty on every read.)
+// Members of each value oneof (from the schema), the common ones first. (protobufjs's own `value` getter
+// scans them with hasOwnProperty on every read.)
+const COMMON_FIRST = ['doubleValue', 'floatValue'];
 const METRIC_VALUE = [
-  'doubleValue',
-  'floatValue',
-  'intValue',
-  'longValue',
-  'booleanValue',
-  'stringValue',
-  'bytesValue',
-  'datasetValue',
-  'templateValue',
-  'extensionValue',
+  ...COMMON_FIRST,
+  ...valueMembers('Metric').filter((member) => !COMMON_FIRST.includes(member)),
 ];
-const PROPERTY_VALUE = [
-  'intValue',
-  'longValue',
-  'floatValue',
-  'doubleValue',
-  'booleanValue',
-  'stringValue',
-  'propertysetValue',
-  'propertysetsValue',
-  'extensionValue',
-];
-const SCALAR_VALUE = [
-  'intValue',
-  'longValue',
-  'floatValue',
-  'doubleValue',
-  'booleanValue',
-  'stringValue',
-  'extensionValue',
-];
+const PROPERTY_VALUE = valueMembers('PropertyValue');
+// Template.Parameter has the same members.
+const SCALAR_VALUE = valueMembers('DataSet.DataSetValue');
 
 function oneof(w: WireObject, members: readonly string[]): string | undefined {
   for (let i = 0; i < members.length; i++) if (w[members[i]!] !== undefined) return members[i];

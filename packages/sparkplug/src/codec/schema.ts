@@ -17,6 +17,24 @@ if (!protobuf.util.Long) {
 
 const extensionMessage = { fields: {} };
 
+// Every value oneof of the schema begins with the same six scalar fields, at consecutive field numbers:
+// Metric from 10 (int_value 10 … string_value 15), PropertyValue and Template.Parameter from 3,
+// DataSet.DataSetValue from 1.
+const scalarValueFields = (first: number) => ({
+  intValue: { type: 'uint32', id: first },
+  longValue: { type: 'uint64', id: first + 1 },
+  floatValue: { type: 'float', id: first + 2 },
+  doubleValue: { type: 'double', id: first + 3 },
+  booleanValue: { type: 'bool', id: first + 4 },
+  stringValue: { type: 'string', id: first + 5 },
+});
+
+/** A message whose `…Value` fields are the members of its oneof `value`, in field order (as in the .proto). */
+function withValueOneof<M extends { fields: Record<string, unknown> }>(message: M) {
+  const oneof = Object.keys(message.fields).filter((name) => name.endsWith('Value'));
+  return { oneofs: { value: { oneof } }, ...message };
+}
+
 const descriptor = {
   nested: {
     Payload: {
@@ -37,33 +55,15 @@ const descriptor = {
             isDefinition: { type: 'bool', id: 5 },
           },
           nested: {
-            Parameter: {
-              oneofs: {
-                value: {
-                  oneof: [
-                    'intValue',
-                    'longValue',
-                    'floatValue',
-                    'doubleValue',
-                    'booleanValue',
-                    'stringValue',
-                    'extensionValue',
-                  ],
-                },
-              },
+            Parameter: withValueOneof({
               fields: {
                 name: { type: 'string', id: 1 },
                 type: { type: 'uint32', id: 2 },
-                intValue: { type: 'uint32', id: 3 },
-                longValue: { type: 'uint64', id: 4 },
-                floatValue: { type: 'float', id: 5 },
-                doubleValue: { type: 'double', id: 6 },
-                booleanValue: { type: 'bool', id: 7 },
-                stringValue: { type: 'string', id: 8 },
+                ...scalarValueFields(3),
                 extensionValue: { type: 'ParameterValueExtension', id: 9 },
               },
               nested: { ParameterValueExtension: extensionMessage },
-            },
+            }),
           },
         },
         DataSet: {
@@ -74,67 +74,29 @@ const descriptor = {
             rows: { rule: 'repeated', type: 'Row', id: 4 },
           },
           nested: {
-            DataSetValue: {
-              oneofs: {
-                value: {
-                  oneof: [
-                    'intValue',
-                    'longValue',
-                    'floatValue',
-                    'doubleValue',
-                    'booleanValue',
-                    'stringValue',
-                    'extensionValue',
-                  ],
-                },
-              },
+            DataSetValue: withValueOneof({
               fields: {
-                intValue: { type: 'uint32', id: 1 },
-                longValue: { type: 'uint64', id: 2 },
-                floatValue: { type: 'float', id: 3 },
-                doubleValue: { type: 'double', id: 4 },
-                booleanValue: { type: 'bool', id: 5 },
-                stringValue: { type: 'string', id: 6 },
+                ...scalarValueFields(1),
                 extensionValue: { type: 'DataSetValueExtension', id: 7 },
               },
               nested: { DataSetValueExtension: extensionMessage },
-            },
+            }),
             Row: {
               fields: { elements: { rule: 'repeated', type: 'DataSetValue', id: 1 } },
             },
           },
         },
-        PropertyValue: {
-          oneofs: {
-            value: {
-              oneof: [
-                'intValue',
-                'longValue',
-                'floatValue',
-                'doubleValue',
-                'booleanValue',
-                'stringValue',
-                'propertysetValue',
-                'propertysetsValue',
-                'extensionValue',
-              ],
-            },
-          },
+        PropertyValue: withValueOneof({
           fields: {
             type: { type: 'uint32', id: 1 },
             isNull: { type: 'bool', id: 2 },
-            intValue: { type: 'uint32', id: 3 },
-            longValue: { type: 'uint64', id: 4 },
-            floatValue: { type: 'float', id: 5 },
-            doubleValue: { type: 'double', id: 6 },
-            booleanValue: { type: 'bool', id: 7 },
-            stringValue: { type: 'string', id: 8 },
+            ...scalarValueFields(3),
             propertysetValue: { type: 'PropertySet', id: 9 },
             propertysetsValue: { type: 'PropertySetList', id: 10 },
             extensionValue: { type: 'PropertyValueExtension', id: 11 },
           },
           nested: { PropertyValueExtension: extensionMessage },
-        },
+        }),
         PropertySet: {
           fields: {
             keys: { rule: 'repeated', type: 'string', id: 1 },
@@ -156,23 +118,7 @@ const descriptor = {
             description: { type: 'string', id: 8 },
           },
         },
-        Metric: {
-          oneofs: {
-            value: {
-              oneof: [
-                'intValue',
-                'longValue',
-                'floatValue',
-                'doubleValue',
-                'booleanValue',
-                'stringValue',
-                'bytesValue',
-                'datasetValue',
-                'templateValue',
-                'extensionValue',
-              ],
-            },
-          },
+        Metric: withValueOneof({
           fields: {
             name: { type: 'string', id: 1 },
             alias: { type: 'uint64', id: 2 },
@@ -183,19 +129,14 @@ const descriptor = {
             isNull: { type: 'bool', id: 7 },
             metadata: { type: 'MetaData', id: 8 },
             properties: { type: 'PropertySet', id: 9 },
-            intValue: { type: 'uint32', id: 10 },
-            longValue: { type: 'uint64', id: 11 },
-            floatValue: { type: 'float', id: 12 },
-            doubleValue: { type: 'double', id: 13 },
-            booleanValue: { type: 'bool', id: 14 },
-            stringValue: { type: 'string', id: 15 },
+            ...scalarValueFields(10),
             bytesValue: { type: 'bytes', id: 16 },
             datasetValue: { type: 'DataSet', id: 17 },
             templateValue: { type: 'Template', id: 18 },
             extensionValue: { type: 'MetricValueExtension', id: 19 },
           },
           nested: { MetricValueExtension: extensionMessage },
-        },
+        }),
       },
     },
   },
@@ -220,6 +161,11 @@ dropDefaults(root);
 
 /** The protobufjs type of `Payload` (the root message of every Sparkplug B MQTT payload). */
 export const PayloadType: protobuf.Type = root.lookupType('Payload');
+
+/** The members of the `value` oneof of a message (`'Metric'`, `'DataSet.DataSetValue'` …), in field order. */
+export function valueMembers(message: string): readonly string[] {
+  return root.lookupType(`Payload.${message}`).oneofs!.value!.oneof;
+}
 
 /** A 64-bit field as protobufjs decodes it (with `long` installed) or accepts it for encoding. */
 export type WireLong = Long | number | { low: number; high: number; unsigned: boolean };

@@ -13,21 +13,17 @@ import {
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
+import { BDSEQ_METRIC, DataType, type MetricValue, type Payload, REBIRTH_METRIC } from '@labwire/sparkplug';
 import {
-  BDSEQ_METRIC,
-  DataType,
   decodePayload,
   deviceTopic,
   encodePayload,
   type MessageType,
   MetricCatalog,
-  type MetricValue,
   NAMESPACE,
   nodeTopic,
-  type Payload,
   parseTopic,
-  REBIRTH_METRIC,
-} from '@labwire/sparkplug';
+} from '@labwire/sparkplug/codec';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface MonitoredMetric {

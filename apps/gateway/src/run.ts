@@ -10,7 +10,8 @@
 
 import fs from 'node:fs';
 import { checkListenHost, toJson, UsageError } from '@labwire/cli-kit';
-import { checkId, type EdgeNodeOptions } from '@labwire/sparkplug';
+import type { EdgeNodeOptions } from '@labwire/sparkplug';
+import { checkId } from '@labwire/sparkplug/codec';
 import { type EmbeddedBroker, hostPort, startEmbeddedBroker } from './broker';
 import {
   BROKER_URL,

@@ -159,7 +159,8 @@ describe('the embedded broker', () => {
       // A host that comes late asks for a rebirth, as Sparkplug hosts do.
       const observer = await Observer.start(`mqtt://127.0.0.1:${port}`);
       try {
-        const { encodePayload, DataType } = await import('@labwire/sparkplug');
+        const { DataType } = await import('@labwire/sparkplug');
+        const { encodePayload } = await import('@labwire/sparkplug/codec');
         await observer.client.publishAsync(
           'spBv1.0/Test/NCMD/gw',
           Buffer.from(

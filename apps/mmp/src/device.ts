@@ -9,7 +9,8 @@ import {
   terminalWidth,
   UsageError,
 } from '@labwire/cli-kit';
-import { formatAddress, OptoMmpClient, type UdpTransport, type WatchPoint } from '@labwire/optommp';
+import { OptoMmpClient, type UdpTransport, type WatchPoint } from '@labwire/optommp';
+import { formatAddress } from '@labwire/optommp/codec';
 import { EpicSimulator } from '@labwire/optommp/simulator';
 import { formatProbe, formatStatus, formatUdpDrops, formatUptime, hexDump } from './format';
 import { parseHex } from './hex';

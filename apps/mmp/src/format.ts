@@ -8,14 +8,8 @@ import {
   quote,
   wrapText,
 } from '@labwire/cli-kit';
-import {
-  type DeviceStatus,
-  describeLastError,
-  formatAddress,
-  type PipeliningProbe,
-  type UdpDropCounts,
-} from '@labwire/optommp';
-import { type DescribeResult, STATUS_FIELDS } from '@labwire/optommp/codec';
+import type { DeviceStatus, PipeliningProbe, UdpDropCounts } from '@labwire/optommp';
+import { type DescribeResult, describeLastError, formatAddress, STATUS_FIELDS } from '@labwire/optommp/codec';
 
 /** `F030010C  00 00 01 23 …  |...#|`, 16 bytes a line. */
 export function hexDump(address: number, bytes: Uint8Array): string {

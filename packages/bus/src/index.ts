@@ -1,34 +1,30 @@
+// @labwire/bus: Pyrame's cmd_tcp bus as a library (TcpBus), its Pyrame façade (CmdTcp), conf_strings and
+// the link-kind extension point. The instrument simulator is at `@labwire/bus/simulator`.
+//
+// Errors: every error is a BusError (a LabwireError) with a stable `code`. Conditions that carry data of
+// their own have a class (InvalidConfError, InvalidEscapeError, InvalidBinDataError, UnknownKindError,
+// ConnectError, LinkIoError and its LinkTimeoutError / LinkEofError); the others are told apart by `code`
+// alone (`IdInUse`, `InvalidId`, `UnknownId`, `NotConfigured`, `AlreadyConfigured`, `InvalidEot`,
+// `InvalidArgument`, `Resolve`, `TimeoutMismatch`).
+
 export type { TimeoutArg } from './arguments';
-export { decodeBinData, encodeBinData } from './bin-data';
 export type { Arg, CmdTcpFunction, PyrameRetcode } from './cmd-tcp';
 export { CMD_TCP_API, CmdTcp, type PyrameResult, pyrameResult } from './cmd-tcp';
 export type { ConfString } from './conf-string';
-export { confString, parseConfString, unparseConfString } from './conf-string';
-export { type Eot, parseEotList } from './eot';
+export { parseConfString, unparseConfString } from './conf-string';
+export type { Eot } from './eot';
 export type { BusErrorOptions } from './errors';
 export {
-  AlreadyConfiguredError,
   BusError,
   ConnectError,
-  IdInUseError,
-  InvalidArgumentError,
   InvalidBinDataError,
   InvalidConfError,
-  InvalidEotError,
   InvalidEscapeError,
-  InvalidIdError,
   LinkEofError,
   LinkIoError,
   LinkTimeoutError,
-  NotConfiguredError,
-  ResolveError,
-  TimeoutMismatchError,
-  UnknownIdError,
   UnknownKindError,
 } from './errors';
-export type { EscapeOptions } from './escapes';
-export { decodeEscapes, encodeEscapes } from './escapes';
-export { ExpectWindow, pyrameExpect } from './expect-window';
 export type { LinkId } from './link-id';
 export type {
   Channel,
@@ -42,4 +38,3 @@ export type {
 export type { ConnectionEvent, LinkInfo, TcpBusEvents } from './tcp-bus';
 export { type BusCallOptions, type LinkState, TcpBus, type TcpBusOptions } from './tcp-bus';
 export { type TcpLinkParams, tcpKind } from './tcp-kind';
-export { stripTextMode, textModeString } from './text-mode';

@@ -1,4 +1,4 @@
-import { confString, InvalidConfError, parseConfString, unparseConfString } from '@labwire/bus';
+import { InvalidConfError, parseConfString, unparseConfString } from '@labwire/bus';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,6 +8,7 @@ import {
   CONF_FORM_MESSAGE,
   CONF_INDEX_MESSAGE,
   type ConfString,
+  confString,
 } from '../src/conf-string';
 
 function params(text: string): Record<string, string> {

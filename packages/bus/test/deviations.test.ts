@@ -4,9 +4,10 @@
 //   Q7/Q8/Q13/Q14 -> encodings.test.ts and io.test.ts; Q16 -> conf-string.test.ts; Q19/Q20/Q21 ->
 //   lifecycle.test.ts; atomic wrnrd -> io.test.ts "wrnrd is atomic per link".
 
-import { type LinkKind, ResolveError, TcpBus, type TcpLinkParams, tcpKind } from '@labwire/bus';
+import { type LinkKind, TcpBus, type TcpLinkParams, tcpKind } from '@labwire/bus';
 import { hangingLookup, staticLookup } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ResolveError } from '../src/errors';
 import { type Device, lineEcho, rejection, startDevice } from './helpers';
 
 let device: Device | undefined;

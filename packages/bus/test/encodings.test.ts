@@ -1,27 +1,20 @@
-import {
-  decodeBinData,
-  decodeEscapes,
-  ExpectWindow,
-  encodeBinData,
-  encodeEscapes,
-  InvalidArgumentError,
-  InvalidBinDataError,
-  InvalidEotError,
-  InvalidEscapeError,
-  InvalidIdError,
-  parseEotList,
-  pyrameExpect,
-  stripTextMode,
-  textModeString,
-} from '@labwire/bus';
+import { InvalidBinDataError, InvalidEscapeError } from '@labwire/bus';
 import { fromLatin1, latin1 } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { byteCountArg, timeoutArgMs } from '../src/arguments';
-import { EOT_NEEDED_MESSAGE } from '../src/eot';
-import { INVALID_X_ESCAPE_MESSAGE, TRAILING_BACKSLASH_MESSAGE } from '../src/escapes';
-import { classifyExpectPattern } from '../src/expect-window';
+import { decodeBinData, encodeBinData } from '../src/bin-data';
+import { EOT_NEEDED_MESSAGE, parseEotList } from '../src/eot';
+import { InvalidArgumentError, InvalidEotError, InvalidIdError } from '../src/errors';
+import {
+  decodeEscapes,
+  encodeEscapes,
+  INVALID_X_ESCAPE_MESSAGE,
+  TRAILING_BACKSLASH_MESSAGE,
+} from '../src/escapes';
+import { classifyExpectPattern, ExpectWindow, pyrameExpect } from '../src/expect-window';
 import { canonicalLinkId } from '../src/link-id';
+import { stripTextMode, textModeString } from '../src/text-mode';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const ascii = (s: string) => fromLatin1(s);

@@ -2,9 +2,7 @@
 // EOF, stale input, encodings on the wire, and bad input that must cost nothing.
 
 import {
-  InvalidArgumentError,
   InvalidBinDataError,
-  InvalidEotError,
   InvalidEscapeError,
   LinkEofError,
   LinkIoError,
@@ -15,6 +13,7 @@ import {
 import { toHex } from '@labwire/framing';
 import { startTaggingServer, taggedRequest, tagOf } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, InvalidEotError } from '../src/errors';
 import {
   type Device,
   type DeviceConnection,

@@ -1,19 +1,16 @@
 // Phases and the link pool (docs/protocols/cmd_tcp.md §2–§4): init never touches the network, config connects,
 // inval/deinit are idempotent, ids, conf validation with Pyrame's messages.
 
-import {
-  AlreadyConfiguredError,
-  ConnectError,
-  IdInUseError,
-  InvalidConfError,
-  NotConfiguredError,
-  ResolveError,
-  TcpBus,
-  UnknownIdError,
-  UnknownKindError,
-} from '@labwire/bus';
+import { ConnectError, InvalidConfError, TcpBus, UnknownKindError } from '@labwire/bus';
 import { LoopbackServer } from '@labwire/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AlreadyConfiguredError,
+  IdInUseError,
+  NotConfiguredError,
+  ResolveError,
+  UnknownIdError,
+} from '../src/errors';
 import { REQUIRED_PARAMETER_MESSAGE } from '../src/tcp-kind';
 import { type Device, pause, rejection, startDevice, thrown } from './helpers';
 

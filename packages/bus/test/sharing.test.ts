@@ -1,8 +1,9 @@
 // Links to the same resolved address and port share one connection, reference-counted (docs/protocols/cmd_tcp.md §5,
 // Q2–Q4): the server counts accepts.
 
-import { TcpBus, TimeoutMismatchError } from '@labwire/bus';
+import { TcpBus } from '@labwire/bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TimeoutMismatchError } from '../src/errors';
 import { type Device, lineEcho, pause, rejection, startDevice } from './helpers';
 
 let device: Device;

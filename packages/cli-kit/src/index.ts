@@ -1,8 +1,7 @@
 export { escapeControl, quote, safeText } from './escape';
-export { ExitCode, isCommanderError, isUsageError, UsageError } from './exit-codes';
+export { ExitCode, UsageError } from './exit-codes';
 export { float32Shortest, formatFloat32 } from './float32';
 export {
-  ALLOW_REMOTE_FLAG,
   ALLOW_REMOTE_HELP,
   checkListenHost,
   isLoopbackAddress,
@@ -13,7 +12,6 @@ export {
   type CliIo,
   type CliOutput,
   createProgram,
-  describeError,
   type ProgramOptions,
   printResult,
   type RunOptions,

@@ -47,11 +47,6 @@ export function writeFrame(
   return sendWithHead(writable, header, payload, options);
 }
 
-export interface FrameDecoderOptions {
-  /** The largest payload accepted. A larger prefix throws LimitExceededError before allocating. */
-  maxBytes?: number;
-}
-
 /**
  * Push-style decoder for stream pipelines: `push(chunk)` returns the frames completed by that chunk.
  * Payloads that lie inside one chunk are views of it (no copy); others are assembled in a buffer sized
@@ -66,7 +61,12 @@ export class FrameDecoder {
   #payloadFill = 0;
   #failed: Error | undefined;
 
-  constructor(options: FrameDecoderOptions = {}) {
+  constructor(
+    options: {
+      /** The largest payload accepted. A larger prefix throws LimitExceededError before allocating. */
+      maxBytes?: number;
+    } = {},
+  ) {
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   }
 

@@ -21,16 +21,17 @@ function nibble(code: number): number {
   return -1;
 }
 
-export interface FromHexOptions {
-  /** Characters to ignore between digit pairs, e.g. ' ' or ' :\n'. Default: none (strict). */
-  ignore?: string;
-}
-
 /**
  * Parses hex (upper or lower case). Rejects an odd number of digits and any other character with an
  * InvalidHexError that names the offending position. The empty string is 0 bytes.
  */
-export function fromHex(text: string, options: FromHexOptions = {}): Uint8Array {
+export function fromHex(
+  text: string,
+  options: {
+    /** Characters to ignore between digit pairs, e.g. ' ' or ' :\n'. Default: none (strict). */
+    ignore?: string;
+  } = {},
+): Uint8Array {
   const ignore = options.ignore ?? '';
   let src = text;
   if (ignore !== '') {

@@ -8,17 +8,14 @@ export {
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
-  readAll,
 } from './byte-reader';
 export {
-  bytesEqual,
   concatBytes,
   fromLatin1,
   hexExcerpt,
   latin1,
   readU32BE,
   splitAt,
-  toBytes,
   viewOf,
   writeU32BE,
 } from './bytes';
@@ -46,10 +43,10 @@ export {
   TimeoutError,
 } from './errors';
 export { encodeFrame, encodeFrameHeader, FrameDecoder, writeFrame } from './frame';
-export { fromHex, isHex, toHex } from './hex';
+export { fromHex, toHex } from './hex';
 export { OnreadSource } from './onread-source';
 export { SEND_SLICE_BYTES, SendTimeoutError, sendAll, type WritableLike } from './send-all';
-export { COALESCE_BYTES, coalesce, sendParts } from './send-parts';
+export { coalesce, sendParts } from './send-parts';
 
 /** A logger a library may be given; labwire never writes to the console itself. */
 export interface Logger {
@@ -62,6 +59,4 @@ export interface Logger {
 /** A logger that drops everything (the default). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export type { ByteReaderOptions, ByteSource, ReadableLike } from './byte-reader';
-export type { FrameDecoderOptions } from './frame';
-export type { FromHexOptions } from './hex';
-export type { ChunkSink, OnreadSocketLike } from './onread-source';
+export type { OnreadSocketLike } from './onread-source';

@@ -60,6 +60,7 @@ export class OnreadSource extends EventEmitter implements ReadableLike {
   /**
    * Hands every read to `sink` instead of emitting 'data' (undefined: back to 'data' events). For
    * ByteReader, which is the one consumer of a source.
+   * @internal
    */
   [takeChunks](sink: ChunkSink | undefined): void {
     this.#sink = sink;

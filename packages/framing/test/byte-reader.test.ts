@@ -1,7 +1,6 @@
 import {
   AbortedError,
   ByteReader,
-  bytesEqual,
   ClosedError,
   EofError,
   encodeFrame,
@@ -10,6 +9,7 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../src/bytes';
 import { bytes, chunksOf, ManualSource, text, tick } from './helpers';
 
 const reader = (source: ManualSource, opts = {}) => new ByteReader(source, { timeoutMs: 2_000, ...opts });

@@ -1,5 +1,4 @@
 import {
-  bytesEqual,
   concatBytes,
   DecodeError,
   EofError,
@@ -10,7 +9,6 @@ import {
   fromLatin1,
   hexExcerpt,
   InvalidHexError,
-  isHex,
   LabwireError,
   LimitExceededError,
   latin1,
@@ -20,7 +18,8 @@ import {
 } from '@labwire/framing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitAt } from '../src/bytes';
+import { bytesEqual, splitAt } from '../src/bytes';
+import { isHex } from '../src/hex';
 
 describe('strict hex', () => {
   it('round-trips any bytes, lowercase, identical to Buffer for valid input', () => {

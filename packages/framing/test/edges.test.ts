@@ -12,7 +12,6 @@ import {
   encodeFrame,
   LimitExceededError,
   OnreadSource,
-  readAll,
   StreamError,
   sendAll,
   TimeoutError,
@@ -20,6 +19,7 @@ import {
   writeFrame,
 } from '@labwire/framing';
 import { describe, expect, it, vi } from 'vitest';
+import { readAll } from '../src/byte-reader';
 import { bytes, chunksOf, LendingSocket, ManualSource, socketPair, text, tick } from './helpers';
 
 type Read = (r: ByteReader, o: { signal?: AbortSignal; timeoutMs?: number }) => Promise<unknown>;

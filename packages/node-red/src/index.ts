@@ -3,32 +3,20 @@
 // functions to programs that start Node-RED themselves or test flows (node-red-node-test-helper), and the
 // shapes of the messages the nodes exchange.
 
-export { BusLink, LinkDownError, type LinkState as BusLinkState } from './cmd-tcp/link';
-export { CMDTCP, CMDTCP_LINK, OPERATIONS as CMDTCP_OPERATIONS, registerCmdTcpNodes } from './cmd-tcp/nodes';
-export { SettingError } from './config';
-export { type DeviceLinkState, MmpDevice, type MmpDeviceSettings, SIMULATED_RACK } from './optommp/device';
-export {
-  deviceSettings,
-  MMP_DEVICE,
-  MMP_READ,
-  MMP_SCAN,
-  MMP_WRITE,
-  registerOptommpNodes,
-} from './optommp/nodes';
-export { RAW_READ_TYPES, RAW_WRITE_TYPES, READ_AREAS, WRITE_AREAS } from './optommp/operations';
-export {
-  dataFromFlow,
-  dataToFlow,
-  type FlowChannel,
-  FlowDataError,
-  type FlowDataToExport,
-  type FlowDataWithAxes,
-} from './pymodaq/data';
-export { PYMODAQ_ACTUATOR, PYMODAQ_DETECTOR, type RequestToken } from './pymodaq/instrument-nodes';
+export { registerCmdTcpNodes } from './cmd-tcp/nodes';
+export { registerOptommpNodes } from './optommp/nodes';
+export type { FlowChannel, FlowDataToExport, FlowDataWithAxes } from './pymodaq/data';
 export { registerPymodaqNodes } from './pymodaq/nodes';
-export { COMMANDS as PYMODAQ_COMMANDS, PYMODAQ_COMMAND, PYMODAQ_SERVER } from './pymodaq/server-nodes';
-export type { NodeAPI, NodeMessage, NodeModule, NodeStatus, RedNode } from './red';
-export { escapeText, reasonOf, shorten } from './status';
+export type {
+  DoneFunction,
+  NodeAPI,
+  NodeDefinition,
+  NodeMessage,
+  NodeModule,
+  NodeStatus,
+  RedNode,
+  SendFunction,
+} from './red';
 
 /** Every node type this package registers, by module. */
 export const NODE_TYPES = {

@@ -4,7 +4,6 @@
 
 import net from 'node:net';
 import {
-  GENERATIONS,
   type Position,
   PymodaqActuator,
   PymodaqServer,
@@ -12,6 +11,7 @@ import {
   resolveProfile,
   SimulatedStage,
 } from '@labwire/pymodaq';
+import { GENERATIONS } from '@labwire/pymodaq/codec';
 import { sleep, waitFor } from '@labwire/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { NodeMessage } from '../src/red';

@@ -4,24 +4,15 @@
 export type { RawValue } from './client';
 export { OptoMmpClient } from './client';
 export type { OptoMmpClientOptions } from './client-options';
-export { DEFAULT_TIMEOUT_MS, OPTOMMP_PORT } from './client-options';
+export { OPTOMMP_PORT } from './client-options';
 export type { ResponseField } from './codec/errors';
-export {
-  Address,
-  addressOf,
-  DeviceError,
-  describeLastError,
-  formatAddress,
-  formatDeviceCode,
-  offsetOf,
-  RCODES,
-  ResponseMismatchError,
-} from './codec/index';
-export type { RcodeInfo } from './codec/rcode';
+// The errors the client rejects with; the rest of the wire format (addresses, rcodes, the status area,
+// packets) is `@labwire/optommp/codec`.
+export { DeviceError, ResponseMismatchError } from './codec/index';
 export type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
 export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
 export type { PipelineOptions, PipelineStats } from './pipeline';
-export { MAX_WINDOW, Pipeline } from './pipeline';
+export { Pipeline } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {
   checkFleetConfig,

@@ -5,10 +5,10 @@
 
 import { AbortedError, TimeoutError } from '@labwire/framing';
 import { OptoMmpClient, PipelineDesyncError, TcpTransport } from '@labwire/optommp';
-import { scratchPadInt32Address } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OptoMmpClientOptions } from '../src/client-options';
+import { scratchPadInt32Address } from '../src/codec/addresses';
 import { errorOf } from './client-helpers';
 
 const cleanup: (() => Promise<void>)[] = [];

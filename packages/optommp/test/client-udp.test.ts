@@ -3,10 +3,11 @@
 import dgram from 'node:dgram';
 import { AbortedError, ClosedError, LabwireError, TimeoutError } from '@labwire/framing';
 import { OptoMmpClient, UdpTimeoutError, type UdpTransport } from '@labwire/optommp';
-import { decodePacket, encodeInt32 } from '@labwire/optommp/codec';
+import { decodePacket } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeReadBlockResponse } from '../src/codec/encode';
+import { encodeInt32 } from '../src/codec/values';
 import { errorOf, type Rig, rig } from './client-helpers';
 
 let current: Rig | undefined;

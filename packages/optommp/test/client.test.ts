@@ -3,10 +3,10 @@
 
 import { toHex } from '@labwire/framing';
 import { DeviceError, OptoMmpClient } from '@labwire/optommp';
-import { encodeFloat32, scratchPadInt32Address } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { epicAnalogWriteAddress, ScratchPad, SnapArea } from '../src/codec/addresses';
+import { epicAnalogWriteAddress, ScratchPad, SnapArea, scratchPadInt32Address } from '../src/codec/addresses';
+import { encodeFloat32 } from '../src/codec/values';
 import { type Rig, rig } from './client-helpers';
 import { vector } from './vectors';
 

@@ -6,12 +6,10 @@
 import { ByteReader, LabwireError, toHex } from '@labwire/framing';
 import {
   checkResponse,
-  checkResponseHeader,
   DeviceError,
   decodePacket,
   encodePacket,
   encodeRequest,
-  expectationFor,
   offsetOf,
   type RequestInit,
   ResponseMismatchError,
@@ -22,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeReadBlockResponse, encodeReadQuadletResponse, encodeWriteResponse } from '../src/codec/encode';
 import type { OptoMmpResponse } from '../src/codec/packet';
 import type { ReadProgress } from '../src/codec/read-packet';
+import { checkResponseHeader, expectationFor } from '../src/codec/validate';
 import { cut } from './arbitraries';
 
 async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {

@@ -1,39 +1,39 @@
 import { toHex } from '@labwire/framing';
 import {
   DeviceError,
-  decodeFirmwareVersion,
-  decodeMac,
   decodeStatusArea,
   describePackets,
-  encodeFloat32,
-  encodeInt32,
   epicAnalogReadAddress,
-  findMemoryArea,
   formatDeviceCode,
   MEMORY_MAP,
   RCODES,
   ResponseMismatchError,
-  readU32,
   STATUS_FIELDS,
-  scratchPadInt32Address,
-  scratchPadRuns,
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   epicDigitalWriteAddress,
   scratchPadFloat32Address,
+  scratchPadInt32Address,
+  scratchPadRuns,
   scratchPadStringAddress,
 } from '../src/codec/addresses';
+import { findMemoryArea } from '../src/codec/memory-map';
 import { STATUS_AREA_BYTES } from '../src/codec/status-area';
 import {
+  decodeFirmwareVersion,
   decodeIPv4,
+  decodeMac,
+  encodeFloat32,
+  encodeInt32,
   encodeInt64,
   encodeIPv4,
   encodeMac,
   readF32,
   readI32,
   readI64,
+  readU32,
 } from '../src/codec/values';
 import { bytesOf, vector } from './vectors';
 

@@ -5,9 +5,7 @@ import {
   decodePacket,
   encodePacket,
   encodeReadBlockRequest,
-  expectationFor,
   offsetOf,
-  readU32,
 } from '@labwire/optommp/codec';
 import { describe, expect, it } from 'vitest';
 import type { DecodedPacket } from '../src/codec/decode';
@@ -17,7 +15,8 @@ import {
   encodeWriteQuadletRequest,
 } from '../src/codec/encode';
 import { isRequest, type OptoMmpPacket, type OptoMmpRequest } from '../src/codec/packet';
-import { readF32, readI32 } from '../src/codec/values';
+import { expectationFor } from '../src/codec/validate';
+import { readF32, readI32, readU32 } from '../src/codec/values';
 import { type AnnotatedPacket, annotations, bytesOf, vector, vectors } from './vectors';
 
 function expectMatches(packet: DecodedPacket, a: AnnotatedPacket, bytes: Uint8Array): void {

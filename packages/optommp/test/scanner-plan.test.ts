@@ -12,15 +12,15 @@ import {
   parseFleetFile,
   type ScanPoint,
 } from '@labwire/optommp';
-import {
-  epicAnalogReadAddress,
-  epicDigitalReadAddress,
-  scratchPadInt32Address,
-} from '@labwire/optommp/codec';
+import { epicAnalogReadAddress, epicDigitalReadAddress } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { EPIC_CHANNEL_STRIDE, scratchPadFloat32Address } from '../src/codec/addresses';
+import {
+  EPIC_CHANNEL_STRIDE,
+  scratchPadFloat32Address,
+  scratchPadInt32Address,
+} from '../src/codec/addresses';
 import { Histogram } from '../src/scanner/histogram';
 import { locate, planBlocks } from '../src/scanner/plan';
 

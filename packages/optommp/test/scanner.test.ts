@@ -10,16 +10,11 @@ import {
   Scanner,
   type ScanReport,
 } from '@labwire/optommp';
-import {
-  checkResponse,
-  decodePacket,
-  encodeRequest,
-  expectationFor,
-  type RequestInit,
-} from '@labwire/optommp/codec';
+import { checkResponse, decodePacket, encodeRequest, type RequestInit } from '@labwire/optommp/codec';
 import { EpicDevice, SimulatedFleet } from '@labwire/optommp/simulator';
 import { waitFor } from '@labwire/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectationFor } from '../src/codec/validate';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

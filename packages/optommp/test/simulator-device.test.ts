@@ -4,13 +4,10 @@
 import { toHex } from '@labwire/framing';
 import {
   decodePacket,
-  encodeFloat32,
-  encodeInt32,
   encodeReadBlockRequest,
   epicAnalogReadAddress,
   epicDigitalReadAddress,
   offsetOf,
-  readU32,
 } from '@labwire/optommp/codec';
 import { DEFAULT_RACK, EpicDevice, parseRackConfig } from '@labwire/optommp/simulator';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +25,15 @@ import {
   encodeWriteQuadletRequest,
   encodeWriteResponse,
 } from '../src/codec/encode';
-import { encodeMask64, latin1Bytes, readF32, readU64 } from '../src/codec/values';
+import {
+  encodeFloat32,
+  encodeInt32,
+  encodeMask64,
+  latin1Bytes,
+  readF32,
+  readU32,
+  readU64,
+} from '../src/codec/values';
 import { type EpicDeviceOptions, formatDeviceTime } from '../src/simulator/device';
 
 function device(options: EpicDeviceOptions = {}) {

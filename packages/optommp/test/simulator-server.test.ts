@@ -2,12 +2,12 @@
 // close() that leaves no socket or timer behind.
 
 import { toHex } from '@labwire/framing';
-import { encodeInt32, encodeReadBlockRequest, offsetOf } from '@labwire/optommp/codec';
+import { encodeReadBlockRequest, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
 import { encodeWriteBlockRequest } from '../src/codec/encode';
-import { readI32 } from '../src/codec/values';
+import { encodeInt32, readI32 } from '../src/codec/values';
 import { RawTcpPeer, udpExchange } from './raw-client';
 
 describe('TCP and UDP servers', () => {

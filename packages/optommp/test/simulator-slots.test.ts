@@ -5,11 +5,12 @@
 import net from 'node:net';
 import { toHex } from '@labwire/framing';
 import { OptoMmpClient } from '@labwire/optommp';
-import { encodeReadBlockRequest, offsetOf, readU32 } from '@labwire/optommp/codec';
+import { encodeReadBlockRequest, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { activeResources, nextEvent, resourcesLeftOver, waitFor } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeWriteBlockRequest } from '../src/codec/encode';
+import { readU32 } from '../src/codec/values';
 import { RawTcpPeer } from './raw-client';
 
 const cleanup: (() => Promise<void>)[] = [];

@@ -19,18 +19,16 @@ export {
   type PymodaqBridgeEvents,
   type PymodaqBridgeOptions,
 } from './bridge';
-export {
-  defaultSettings,
-  type LinkSession,
-  type PymodaqClientEvents,
-  type PymodaqClientOptions,
-  type ServerMessage,
+export type {
+  LinkSession,
+  PymodaqClientEvents,
+  PymodaqClientOptions,
+  ServerMessage,
 } from './client-role';
 export {
   type CodecLimits,
   type DataDim,
   type DataToExport,
-  GENERATIONS,
   type Generation,
   NdArray,
   type Position,
@@ -38,18 +36,13 @@ export {
   resolveProfile,
   type WireProfile,
 } from './codec';
-export type { MessageCodec } from './codec/messages';
 export type { TypedArray } from './codec/nd-array';
-export type { CommandAtHand } from './codec/profile';
-export type { Pull, PullContext, TraceEntry } from './codec/pull';
 export type { PyDict, PyScalar, PyTuple, PyValue } from './codec/values';
-export type { FrameMark, WireWriter } from './codec/wire-writer';
 export { type ClientType, GRAB_DIMS, type GrabDim } from './commands';
 export type { DetectorHandlers, PymodaqDetectorEvents, PymodaqDetectorOptions } from './detector';
 export { PymodaqDetector } from './detector';
 export {
   ClientTypeError,
-  generationsToTry,
   HandlerError,
   HandshakeRejectedError,
   NoClientError,

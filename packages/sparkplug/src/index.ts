@@ -1,6 +1,21 @@
-// @labwire/sparkplug: the Sparkplug B 3.0 payload codec and the edge-node session over MQTT.js.
+// @labwire/sparkplug: the Sparkplug B 3.0 edge-node session over MQTT.js, with the payload types its API
+// speaks in. The codec itself (encodePayload, decodePayload, MetricCatalog, topics, their errors) is at
+// `@labwire/sparkplug/codec`.
 
-export * from './codec/index';
+export { DataType } from './codec/datatypes';
+export type { DecodeLimits } from './codec/scan';
+export type {
+  DataSet,
+  Int64,
+  MetaData,
+  Metric,
+  MetricValue,
+  Payload,
+  PropertySet,
+  PropertyValue,
+  Template,
+  TemplateParameter,
+} from './codec/types';
 export { BufferOverflowError, CommandError, MqttConnectError, SessionUsageError } from './errors';
 export { type BackoffOptions, backoffDelay } from './session/backoff';
 export type { EdgeNodeEvents, PublishOutcome } from './session/edge-node';

@@ -9,10 +9,10 @@ import {
   BufferOverflowError,
   backoffDelay,
   DataType,
-  decodePayload,
   EdgeNode,
   type EdgeNodeOptions,
 } from '@labwire/sparkplug';
+import { decodePayload } from '@labwire/sparkplug/codec';
 import { FaultProxy } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AedesBroker, startAedes, startMosquitto, type TestBroker } from './brokers';
@@ -353,7 +353,8 @@ describe('commands', () => {
     cleanups.push(() => obs.close());
     const host = await import('mqtt').then((m) => m.default.connectAsync(broker.url));
     cleanups.push(() => host.endAsync(true));
-    const { encodePayload, REBIRTH_METRIC } = await import('@labwire/sparkplug');
+    const { REBIRTH_METRIC } = await import('@labwire/sparkplug');
+    const { encodePayload } = await import('@labwire/sparkplug/codec');
     await host.publishAsync(
       'spBv1.0/g/NCMD/e',
       Buffer.from(

@@ -10,14 +10,13 @@
 import {
   BDSEQ_METRIC,
   DataType,
-  decodePayload,
   type EdgeCommand,
   EdgeNode,
-  encodePayload,
   type Metric,
   type Payload,
   REBIRTH_METRIC,
 } from '@labwire/sparkplug';
+import { decodePayload, encodePayload } from '@labwire/sparkplug/codec';
 import { FaultProxy } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

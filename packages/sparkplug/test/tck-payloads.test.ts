@@ -3,16 +3,13 @@
 // them for what it receives. Session-level template rules (definitions only in the NBIRTH) go through
 // EdgeNode; the published births are then observed on aedes.
 
+import { DataType, EdgeNode, type Metric, type Template } from '@labwire/sparkplug';
 import {
-  DataType,
   decodePayload,
-  EdgeNode,
   encodePayload,
-  type Metric,
   PayloadDecodeError,
   PayloadEncodeError,
-  type Template,
-} from '@labwire/sparkplug';
+} from '@labwire/sparkplug/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes } from './brokers';
 import { Observer } from './observer';

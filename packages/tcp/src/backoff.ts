@@ -12,7 +12,6 @@
 // `minDelayMs` raises the floor of every attempt (devices that cannot take rapid reconnects, docs/protocols/tcpinterface.md F15).
 
 /** How much of the window is random. */
-export type Jitter = 'equal' | 'full';
 
 export interface BackoffOptions {
   /** Ceiling of the first delay (attempt 0), in ms. Default 100. */
@@ -22,7 +21,7 @@ export interface BackoffOptions {
   /** Floor on every delay, for devices that cannot take rapid reconnects (docs/protocols/tcpinterface.md F15). Default 0. */
   minDelayMs?: number;
   /** `'equal'` (default): the delay is in [ceiling/2, ceiling); `'full'`: in [0, ceiling). */
-  jitter?: Jitter;
+  jitter?: 'equal' | 'full';
 }
 
 export const DEFAULT_INITIAL_DELAY_MS = 100;

@@ -7,14 +7,12 @@ import { type Logger, silentLogger } from '@labwire/framing';
 
 export type LogFields = Record<string, unknown>;
 
-export type FieldsFirstMethod = (fields: object, message?: string) => void;
-
 /** A logger whose methods take `(fields, message)`: pino, bunyan. */
 export interface FieldsFirstLogger {
-  debug: FieldsFirstMethod;
-  info: FieldsFirstMethod;
-  warn: FieldsFirstMethod;
-  error: FieldsFirstMethod;
+  debug(fields: object, message?: string): void;
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
 }
 
 /** What the `logger` options accept: a labwire `Logger` (or console), pino, bunyan. */

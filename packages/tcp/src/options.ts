@@ -158,40 +158,6 @@ export interface SendOptions extends OperationOptions {
   idempotent?: boolean;
 }
 
-export type RequestOptions = SendOptions;
-
-/** Options of the queued `reconnect()`. */
-export interface QueuedReconnectOptions extends OperationOptions {
-  /**
-   * Why the link is replaced, as the `disconnected` event reports it: `'dropped'` (default) or, say,
-   * `'desync'` when the owner found the line out of step. Every reason an owner may give is a deliberate
-   * drop for the reconnect policy.
-   */
-  reason?: DropReason;
-}
-
-export interface RecvOptions extends OperationOptions {
-  /** On any failure (timeout included) drop the connection and open a new one, then rethrow (SOCS `reset_on_error`). */
-  resetOnError?: boolean;
-}
-
-export interface ConnectingEvent {
-  /** 0 for the first connect, then the attempt counter (retries in a row without a healthy link). */
-  attempt: number;
-  host: string;
-  port: number;
-}
-
-export interface ConnectedEvent {
-  /** The new link (its reader, `send`, `markHealthy`, `drop`). */
-  link: Link;
-  localAddress: string | undefined;
-  localPort: number | undefined;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  remoteFamily: string | undefined;
-}
-
 export interface DisconnectedEvent {
   reason: DisconnectReason;
   /** The error behind it, when there is one. */
@@ -202,31 +168,48 @@ export interface DisconnectedEvent {
   unread?: Uint8Array | undefined;
 }
 
-export interface ReconnectScheduledEvent {
-  /**
-   * The attempt counter: 1 for the first retry after a failure, counting up until a link proves healthy;
-   * 0 for the immediate reconnect after a healthy link was dropped on purpose.
-   */
-  attempt: number;
-  delayMs: number;
-}
-
-export interface ReconnectStoppedEvent {
-  /** Retries made in a row. */
-  attempt: number;
-  /** `maxAttempts` was reached, or `retryStrategy` returned a non-number. */
-  reason: 'maxAttempts' | 'retryStrategy';
-  error?: Error | undefined;
-}
-
 /** Event map of Connection, RequestQueue and TcpInterface (`on(name, listener)`). */
 export interface ConnectionEvents {
-  connecting: [ConnectingEvent];
-  connected: [ConnectedEvent];
+  connecting: [
+    {
+      /** 0 for the first connect, then the attempt counter (retries in a row without a healthy link). */
+      attempt: number;
+      host: string;
+      port: number;
+    },
+  ];
+  connected: [
+    {
+      /** The new link (its reader, `send`, `markHealthy`, `drop`). */
+      link: Link;
+      localAddress: string | undefined;
+      localPort: number | undefined;
+      remoteAddress: string | undefined;
+      remotePort: number | undefined;
+      remoteFamily: string | undefined;
+    },
+  ];
   disconnected: [DisconnectedEvent];
-  reconnectScheduled: [ReconnectScheduledEvent];
+  reconnectScheduled: [
+    {
+      /**
+       * The attempt counter: 1 for the first retry after a failure, counting up until a link proves healthy;
+       * 0 for the immediate reconnect after a healthy link was dropped on purpose.
+       */
+      attempt: number;
+      delayMs: number;
+    },
+  ];
   /** The policy gave up (`maxAttempts`, `retryStrategy`); `connect()` starts over. */
-  reconnectStopped: [ReconnectStoppedEvent];
+  reconnectStopped: [
+    {
+      /** Retries made in a row. */
+      attempt: number;
+      /** `maxAttempts` was reached, or `retryStrategy` returned a non-number. */
+      reason: 'maxAttempts' | 'retryStrategy';
+      error?: Error | undefined;
+    },
+  ];
   /** The state changed (after the event that caused it). */
   state: [TcpState];
   /** Connect failures and socket errors. Emitted only when a listener is attached (never unhandled). */

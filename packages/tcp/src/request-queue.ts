@@ -44,10 +44,7 @@ import type {
   DropReason,
   HeartbeatOptions,
   QueueCounters,
-  QueuedReconnectOptions,
-  RecvOptions,
   ReplyReader,
-  RequestOptions,
   RequestQueueOptions,
   SendOptions,
   TcpState,
@@ -165,7 +162,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
    * caller's signal). After a failure half way the desync policy runs before the next unit writes. A
    * completed request proves the link healthy.
    */
-  request<T>(data: Uint8Array, read: ReplyReader<T>, opts: RequestOptions = {}): Promise<T> {
+  request<T>(data: Uint8Array, read: ReplyReader<T>, opts: SendOptions = {}): Promise<T> {
     return this.#enqueue('request', data, read, opts, opts.idempotent === true) as Promise<T>;
   }
 
@@ -182,7 +179,13 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
    * EOF is an EofError, never empty bytes. With `resetOnError` a failure drops the link and opens a new
    * one before the error is rethrown (stale replies cannot pair with the next query).
    */
-  recv(maxBytes: number = DEFAULT_RECV_BYTES, opts: RecvOptions = {}): Promise<Uint8Array> {
+  recv(
+    maxBytes: number = DEFAULT_RECV_BYTES,
+    opts: OperationOptions & {
+      /** On any failure (timeout included) drop the connection and open a new one, then rethrow (SOCS `reset_on_error`). */
+      resetOnError?: boolean;
+    } = {},
+  ): Promise<Uint8Array> {
     if (!(maxBytes >= 1))
       return Promise.reject(new RangeError(`recv: maxBytes must be >= 1, got ${maxBytes}`));
     return this.#enqueue(
@@ -234,7 +237,16 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
    * healthy, after the backoff window otherwise (SOCS `_reset()`, without the storm). `opts.reason` is what
    * the `disconnected` event reports (default `'dropped'`).
    */
-  reconnect(opts: QueuedReconnectOptions = {}): Promise<void> {
+  reconnect(
+    opts: OperationOptions & {
+      /**
+       * Why the link is replaced, as the `disconnected` event reports it: `'dropped'` (default) or, say,
+       * `'desync'` when the owner found the line out of step. Every reason an owner may give is a deliberate
+       * drop for the reconnect policy.
+       */
+      reason?: DropReason;
+    } = {},
+  ): Promise<void> {
     return this.#enqueue(
       'reconnect',
       undefined,

@@ -1,10 +1,11 @@
 // The reconnect schedule (docs/protocols/tcpinterface.md G6): the pure function property-tested, then the interface's use of it
 // under fake timers (real refused connects, virtual delays).
-import { backoffCeiling, backoffDelay, backoffFloor, TcpInterface } from '@labwire/tcp';
+import { backoffDelay, TcpInterface } from '@labwire/tcp';
 import { LoopbackServer, seededRandom, waitFor } from '@labwire/testkit';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ReconnectScheduledEvent } from '../src/options';
+import { backoffCeiling, backoffFloor } from '../src/backoff';
+import type { ConnectionEvents } from '../src/options';
 
 const arbOptions = fc
   .record({
@@ -112,7 +113,7 @@ describe('the reconnect schedule under fake timers', () => {
           random: seededRandom(seed),
         };
         const expected = seededRandom(seed);
-        const scheduled: ReconnectScheduledEvent[] = [];
+        const scheduled: ConnectionEvents['reconnectScheduled'][0][] = [];
         let connecting = 0;
         const tcp = new TcpInterface('127.0.0.1', port, { connectTimeoutMs: 10_000, reconnect: options });
         tcp.on('reconnectScheduled', (e) => scheduled.push(e));
@@ -153,7 +154,7 @@ describe('the reconnect schedule under fake timers', () => {
       c.socket.on('data', (d: Uint8Array) => c.write(d));
     });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const scheduled: ReconnectScheduledEvent[] = [];
+    const scheduled: ConnectionEvents['reconnectScheduled'][0][] = [];
     const tcp = new TcpInterface('127.0.0.1', server.port, {
       connectTimeoutMs: 10_000,
       timeoutMs: 60_000,

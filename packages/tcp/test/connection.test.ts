@@ -12,7 +12,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
-import type { ReconnectScheduledEvent, ReconnectStoppedEvent } from '../src/options';
+import type { ConnectionEvents } from '../src/options';
 import { codeOf, freePort } from './helpers';
 
 const quick = { connectTimeoutMs: 1_000, timeoutMs: 2_000 };
@@ -115,7 +115,7 @@ describe('health and the policy', () => {
       ...quick,
       reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
     });
-    const scheduled: ReconnectScheduledEvent[] = [];
+    const scheduled: ConnectionEvents['reconnectScheduled'][0][] = [];
     const down: DisconnectedEvent[] = [];
     conn.on('reconnectScheduled', (e) => scheduled.push(e));
     conn.on('disconnected', (e) => down.push(e));
@@ -160,7 +160,7 @@ describe('health and the policy', () => {
       ...quick,
       reconnect: { initialDelayMs: 2, maxDelayMs: 4, maxAttempts: 2 },
     });
-    const stopped = await nextEvent<ReconnectStoppedEvent>(conn, 'reconnectStopped', 5_000);
+    const stopped = await nextEvent<ConnectionEvents['reconnectStopped'][0]>(conn, 'reconnectStopped', 5_000);
     expect(stopped).toMatchObject({ attempt: 2, reason: 'maxAttempts' });
     expect(stopped.error?.message).toContain('refused');
     expect(conn.counters.connectFailures).toBe(3);
@@ -186,7 +186,7 @@ describe('health and the policy', () => {
     });
     const delays: number[] = [];
     conn.on('reconnectScheduled', (e) => delays.push(e.delayMs));
-    const stopped = await nextEvent<ReconnectStoppedEvent>(conn, 'reconnectStopped', 5_000);
+    const stopped = await nextEvent<ConnectionEvents['reconnectStopped'][0]>(conn, 'reconnectStopped', 5_000);
     expect(stopped.reason).toBe('retryStrategy');
     expect(delays).toEqual([1, 2]);
     expect(seen).toEqual([

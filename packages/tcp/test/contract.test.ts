@@ -1,10 +1,10 @@
 // Small contract points of TcpInterface that the scenario suites do not reach on their own.
 
-import { fromLatin1 } from '@labwire/framing';
-import { backoffCeiling, backoffDelay, ClosedError, TcpInterface } from '@labwire/tcp';
+import { ClosedError, fromLatin1 } from '@labwire/framing';
+import { backoffDelay, TcpInterface } from '@labwire/tcp';
 import { startEchoServer } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from '../src/backoff';
+import { backoffCeiling, DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS } from '../src/backoff';
 import { fast } from './helpers';
 
 describe('TcpInterface contract points', () => {

@@ -1,7 +1,6 @@
 // Edge cases of the operation queue, the connect path, the heartbeat and the error classes.
-import { DecodeError, EofError, fromLatin1, LabwireError, latin1 } from '@labwire/framing';
+import { ClosedError, DecodeError, EofError, fromLatin1, LabwireError, latin1 } from '@labwire/framing';
 import {
-  ClosedError,
   ConnectFailedError,
   ConnectionError,
   ConnectionLostError,

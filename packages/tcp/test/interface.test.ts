@@ -1,7 +1,6 @@
 // The SOCS contract (docs/protocols/tcpinterface.md G16) and the basic life cycle, on real loopback sockets.
-import { fromLatin1, latin1 } from '@labwire/framing';
+import { ClosedError, fromLatin1, latin1 } from '@labwire/framing';
 import {
-  ClosedError,
   ConnectFailedError,
   ConnectionError,
   ConnectRefusedError,

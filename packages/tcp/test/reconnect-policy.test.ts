@@ -1,9 +1,15 @@
 // The reconnect policy as a table (reconnect-policy.ts): (how the link ended × whether it had proved
 // healthy × counter) → (delay window, counter after), then maxAttempts and retryStrategy.
-import { backoffCeiling, backoffFloor, type DisconnectReason, decideReconnect } from '@labwire/tcp';
+import type { DisconnectReason } from '@labwire/tcp';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type LinkEnd, linkEndOf, type ReconnectPolicyOptions } from '../src/reconnect-policy';
+import { backoffCeiling, backoffFloor } from '../src/backoff';
+import {
+  decideReconnect,
+  type LinkEnd,
+  linkEndOf,
+  type ReconnectPolicyOptions,
+} from '../src/reconnect-policy';
 
 const options: ReconnectPolicyOptions = { initialDelayMs: 100, maxDelayMs: 5_000 };
 const lowest = { ...options, random: () => 0 };

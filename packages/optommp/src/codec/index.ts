@@ -1,15 +1,8 @@
 // @labwire/optommp/codec: the OptoMMP wire format without sockets (packets, tcodes, rcodes, memory map).
 
-export type { ScratchPadRun } from './addresses';
-export {
-  Address,
-  epicAnalogReadAddress,
-  epicDigitalReadAddress,
-  scratchPadInt32Address,
-  scratchPadRuns,
-} from './addresses';
-export type { DecodedPacket, PacketMeasure } from './decode';
-export { type DecodeOptions, decodePacket, decodePacketAt, measurePacket } from './decode';
+export { Address, epicAnalogReadAddress, epicDigitalReadAddress } from './addresses';
+export type { DecodedPacket } from './decode';
+export { type DecodeOptions, decodePacket } from './decode';
 export type { DescribedField, PacketDescription } from './describe';
 export { type DescribeResult, describePackets } from './describe';
 export type { Init } from './encode';
@@ -17,7 +10,7 @@ export { encodePacket, encodeReadBlockRequest, encodeRequest, type RequestInit }
 export type { ResponseField } from './errors';
 export { DeviceError, ResponseMismatchError } from './errors';
 export type { AreaAccess, MemoryArea } from './memory-map';
-export { findMemoryArea, formatAddress, MEMORY_MAP } from './memory-map';
+export { formatAddress, MEMORY_MAP } from './memory-map';
 export type {
   HeaderInit,
   OptoMmpPacket,
@@ -41,11 +34,9 @@ export {
 export type { PacketDecoderOptions } from './packet-decoder';
 export { PacketDecoder } from './packet-decoder';
 export type { RcodeInfo } from './rcode';
-export { formatDeviceCode, RCODES, rcodeInfo } from './rcode';
+export { formatDeviceCode, RCODES } from './rcode';
 export type { ReadPacketOptions, ReadProgress } from './read-packet';
 export { readPacket } from './read-packet';
 export type { StatusArea, StatusField, StatusFieldType } from './status-area';
 export { decodeStatusArea, describeLastError, STATUS_FIELDS } from './status-area';
-export type { ResponseExpectation } from './validate';
-export { checkResponse, checkResponseHeader, expectationFor } from './validate';
-export { decodeFirmwareVersion, decodeMac, encodeFloat32, encodeInt32, readU32 } from './values';
+export { checkResponse, expectationFor, type ResponseExpectation } from './validate';

@@ -17,11 +17,6 @@ import {
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export interface ToJsonOptions {
-  /** Arrays with more elements show only the first ones (default 64). */
-  maxArrayValues?: number;
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function number(n: number): JsonValue {
@@ -46,7 +41,13 @@ function arrayJson(a: NdArray, max: number): JsonValue {
   return out;
 }
 
-export function toJsonValue(value: PyValue, options: ToJsonOptions = {}): JsonValue {
+export function toJsonValue(
+  value: PyValue,
+  options: {
+    /** Arrays with more elements show only the first ones (default 64). */
+    maxArrayValues?: number;
+  } = {},
+): JsonValue {
   const max = options.maxArrayValues ?? 64;
   const rec = (v: PyValue): JsonValue => toJsonValue(v, options);
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;

@@ -67,7 +67,7 @@ export class PymodaqProfile implements WireProfile {
   readonly limits: CodecLimits;
   readonly framed: boolean;
   readonly listTags: readonly string[];
-  /** The message codec behind the profile (internal; used by decodeValue / MessageDecoder / explainFrame). */
+  /** @internal The message codec behind the profile (used by decodeValue / MessageDecoder / explainFrame). */
   readonly messages: MessageCodec;
   /** Positions are written from templates and read by matching them (see position-template.ts). */
   readonly #templates: PositionTemplates;
@@ -76,6 +76,7 @@ export class PymodaqProfile implements WireProfile {
   /** Largest command frame payload (see maxCommandBytes). */
   readonly #maxCommandFrame: number;
 
+  /** @internal Profiles come from resolveProfile. */
   constructor(generation: Generation, limits: CodecLimits, version?: string, layout?: LayoutC) {
     this.generation = generation;
     this.version = version;
@@ -115,7 +116,7 @@ export class PymodaqProfile implements WireProfile {
     Object.freeze(this);
   }
 
-  /** A fresh decoding context (limits, offsets, field path); `command` applies the command limits. */
+  /** @internal A fresh decoding context (limits, offsets, field path); `command` applies the command limits. */
   context(options: { offset?: number; trace?: boolean; command?: boolean } = {}): PullContext {
     return new PullContext(options.command ? this.#commandLimits : this.limits, options);
   }
@@ -186,6 +187,7 @@ export class PymodaqProfile implements WireProfile {
    * else undefined with nothing consumed. For loops that read a message at a time (the server session).
    * With `out`, a command in `out.positionAfter` takes the position that follows it too when that is
    * buffered whole and matches a position template (`out.position`, lean: `{ value, units }`).
+   * @internal
    */
   readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
     if (out !== undefined) out.position = undefined;

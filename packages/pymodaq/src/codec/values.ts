@@ -37,23 +37,29 @@ export interface Axis {
   readonly spreadOrder: number;
 }
 
-export const DWA_CLASSES = [
+/** DataWithAxes flavours, by Python class name (the name is what travels). DataFromRoi is gen D only. */
+export type DwaClass =
+  | 'DataWithAxes'
+  | 'DataRaw'
+  | 'DataActuator'
+  | 'DataFromPlugins'
+  | 'DataCalculated'
+  | 'DataFromRoi';
+export const DWA_CLASSES: readonly DwaClass[] = [
   'DataWithAxes',
   'DataRaw',
   'DataActuator',
   'DataFromPlugins',
   'DataCalculated',
   'DataFromRoi',
-] as const;
-/** DataWithAxes flavours, by Python class name (the name is what travels). DataFromRoi is gen D only. */
-export type DwaClass = (typeof DWA_CLASSES)[number];
+];
 
-export const DATA_DIMS = ['Data0D', 'Data1D', 'Data2D', 'DataND'] as const;
-export type DataDim = (typeof DATA_DIMS)[number];
-export const DATA_SOURCES = ['raw', 'calculated'] as const;
-export type DataSource = (typeof DATA_SOURCES)[number];
-export const DATA_DISTRIBUTIONS = ['uniform', 'spread'] as const;
-export type DataDistribution = (typeof DATA_DISTRIBUTIONS)[number];
+export type DataDim = 'Data0D' | 'Data1D' | 'Data2D' | 'DataND';
+export const DATA_DIMS: readonly DataDim[] = ['Data0D', 'Data1D', 'Data2D', 'DataND'];
+export type DataSource = 'raw' | 'calculated';
+export const DATA_SOURCES: readonly DataSource[] = ['raw', 'calculated'];
+export type DataDistribution = 'uniform' | 'spread';
+export const DATA_DISTRIBUTIONS: readonly DataDistribution[] = ['uniform', 'spread'];
 
 /** An extra attribute of a DataWithAxes / DataToExport: a name and any value, in order. */
 export interface ExtraAttribute {
@@ -84,9 +90,9 @@ export interface DataWithAxes {
   readonly extraAttributes: readonly ExtraAttribute[];
 }
 
-export const DTE_CLASSES = ['DataToExport', 'DataScan', 'DataToActuators'] as const;
 /** DataToExport and its gen D subclasses. */
-export type DteClass = (typeof DTE_CLASSES)[number];
+export type DteClass = 'DataToExport' | 'DataScan' | 'DataToActuators';
+export const DTE_CLASSES: readonly DteClass[] = ['DataToExport', 'DataScan', 'DataToActuators'];
 
 /** pymodaq DataToExport (docs/protocols/pymodaq.md §5.6, §6.1). */
 export interface DataToExport {

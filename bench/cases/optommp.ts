@@ -8,9 +8,10 @@
 // - the seeds' style (a new connection per request, as the Opto 22 python examples do) against the
 //   persistent client (informational), and the module read by a raw client from the same simulator (how
 //   much of a gap is the device model; informational);
-// - pipelined module reads on one connection (window 8) to a simulated device in a child process, against
+// - pipelined module reads on one connection (window 16) to a simulated device in a child process, against
 //   raw Node pipelining of the same requests to the same device with the same window (target >= 0.80),
-//   and against the client's own sequential rate on that device (>= 3x);
+//   and against the client's own sequential rate on that device (>= 3x); raw pipelining against raw
+//   one-at-a-time on the same device (informational: what the machine allows);
 // - a fleet of 100 simulated devices in a separate process, each scanned at 20 Hz for one 64-channel
 //   block: missed scans (0), lateness p99 (<= 5 ms), the scanner's share of one core (<= 0.5) and its CPU
 //   per scan; and the fleet's saturation: the Scanner with no pause between scans against a raw Node client
@@ -129,12 +130,20 @@ function rawModuleFromSimulator(count: number): Promise<number> {
 // --- pipelining ------------------------------------------------------------------------------------------
 // Against one simulated device in a child process, as a real device is another machine: pipelining pays
 // where a round trip waits for the other side, not where client and device share one thread.
+//
+// The window is 16: what `probePipelining()` recommends for the simulator (the smallest of 1, 2, 4, 8, 16
+// within 10 % of the best rate), so what a user who ran `mmp probe` would configure. Both sides write the
+// requests that are due together in one write (the client's Pipeline sends a window's requests in one
+// write; the raw client writes the requests freed by one receive callback in one write), and the device
+// answers the requests of one chunk in one write.
 
-const WINDOW = 8;
-const PIPELINED_COUNT = 8_000;
+const WINDOW = 16;
+const PIPELINED_COUNT = 16_000;
 const MODULE_REQUEST = Buffer.from(
   encodeReadBlockRequest({ tl: 1, offset: offsetOf(epicAnalogReadAddress(2, 0)), dataLength: MODULE_BYTES }),
 );
+/** MODULE_REQUEST back to back, as many as a window: the raw client writes k requests as one slice of it. */
+const MODULE_REQUESTS = Buffer.concat(Array.from({ length: WINDOW }, () => MODULE_REQUEST));
 
 /** `count` module reads with `window` calls in flight on one connection: modules per second. */
 async function clientModules(port: number, count: number, window: number): Promise<number> {
@@ -163,8 +172,9 @@ async function clientModules(port: number, count: number, window: number): Promi
 
 /**
  * Raw Node pipelining of the same bytes to the same device: the module read request, `window` of them
- * outstanding (a new one written as each reply completes), replies received through `onread` into one
- * reused buffer. Replies per second.
+ * outstanding; the requests freed by the replies completed in one receive callback leave in one write
+ * (the fastest plain-Node way: one system call and one wake-up of the device per batch, as the client's
+ * Pipeline does); replies received through `onread` into one reused buffer. Replies per second.
  */
 async function rawModules(port: number, count: number, window: number): Promise<number> {
   const replyBytes = 16 + MODULE_BYTES;
@@ -183,13 +193,15 @@ async function rawModules(port: number, count: number, window: number): Promise<
       buffer: Buffer.alloc(64 * 1024),
       callback: (n: number) => {
         bytes += n;
+        let more = 0;
         while (bytes >= replyBytes) {
           bytes -= replyBytes;
           received++;
-          if (sent < count) {
-            sent++;
-            client.write(MODULE_REQUEST);
-          }
+          if (sent + more < count) more++;
+        }
+        if (more > 0) {
+          sent += more;
+          client.write(more === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * more));
         }
         if (received >= count) done();
         return true;
@@ -198,25 +210,40 @@ async function rawModules(port: number, count: number, window: number): Promise<
   });
   await new Promise((resolve) => client.once('connect', resolve));
   const t0 = performance.now();
-  for (; sent < Math.min(window, count); sent++) client.write(MODULE_REQUEST);
+  const first = Math.min(window, count);
+  client.write(first === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * first));
+  sent = first;
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   client.destroy();
   return count / seconds;
 }
 
-let pipelined: Promise<{ client: number[]; raw: number[]; sequential: number[] }> | undefined;
+interface PipelinedRuns {
+  client: number[];
+  raw: number[];
+  sequential: number[];
+  rawSequential: number[];
+}
 
-/** Client (window 8), raw (window 8) and client (window 1), alternated three times on one child device. */
+let pipelined: Promise<PipelinedRuns> | undefined;
+
+/**
+ * Client (window 16), raw (window 16), client (window 1) and raw (window 1), alternated three times on
+ * one child device.
+ */
 function pipelinedOnce() {
   pipelined ??= withFleet(async ([port]) => {
-    const out = { client: [] as number[], raw: [] as number[], sequential: [] as number[] };
-    await clientModules(port!, 1_000, WINDOW);
-    await rawModules(port!, 1_000, WINDOW);
+    const out: PipelinedRuns = { client: [], raw: [], sequential: [], rawSequential: [] };
+    await clientModules(port!, 2_000, WINDOW);
+    await rawModules(port!, 2_000, WINDOW);
+    await clientModules(port!, 1_000, 1);
+    await rawModules(port!, 1_000, 1);
     for (let i = 0; i < 3; i++) {
       out.raw.push(await rawModules(port!, PIPELINED_COUNT, WINDOW));
       out.client.push(await clientModules(port!, PIPELINED_COUNT, WINDOW));
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
+      out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
     }
     return out;
   }, 1);
@@ -514,6 +541,22 @@ export const cases: BenchCase[] = [
     baselineName: 'the same client, one request at a time',
     baseline: async () => medianOf((await pipelinedOnce()).sequential),
     run: async () => medianOf((await pipelinedOnce()).client),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // What the machine gives: raw pipelining against raw one-at-a-time on the same device. Pinned to one
+    // CPU, client and device take turns on it, so a window can only save the per-round-trip costs
+    // (wake-ups, system calls), not the work per request; this row says how far that goes here.
+    name: 'optommp.pipelined-raw-vs-sequential-raw',
+    metric: `raw net module reads, window ${WINDOW} against window 1 (device in a child process)`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: 'raw net, one request at a time',
+    baseline: async () => medianOf((await pipelinedOnce()).rawSequential),
+    run: async () => medianOf((await pipelinedOnce()).raw),
     runs: 1,
     noWarmup: true,
   },

@@ -13,6 +13,8 @@ import type { FaultHook } from './faults';
 
 /** Per-connection response buffer: a whole module (4 KiB) and its header fit. */
 const SCRATCH_BYTES = 8192;
+/** The most the response buffer grows to, for requests answered together (16 module reads and more). */
+const COALESCE_BYTES = 128 * 1024;
 /** Answers sent per connection in one turn of the event loop before the others get theirs. */
 const ANSWERS_PER_TURN = 256;
 
@@ -101,7 +103,7 @@ class Connection {
   timerAt = Number.POSITIVE_INFINITY;
   turn: ReturnType<typeof setImmediate> | undefined;
   /** The connection's response buffer, and whether the socket may still hold a response built in it. */
-  readonly own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   scratch: Buffer | undefined = this.own;
   closed = false;
   /** Reading stopped (answers not drained, or too many requests waiting). */
@@ -307,6 +309,11 @@ export class OptoMmpTcpServer implements AsyncDisposable {
       // Answered at once and in order (no latency, nothing queued): straight through, no queue.
       const faults = this.#options.faults;
       if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
+      if (packets.length > 1 && faults === undefined) {
+        this.#answerTogether(c, packets);
+        this.#updateReading(c);
+        return;
+      }
       for (let i = 0; i < packets.length; i++) {
         this.#stats.answered++;
         if (!this.#send(c, packets[i]!, faults)) return;
@@ -388,6 +395,51 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     }
   }
 
+  /**
+   * Answers the requests that arrived in one chunk with one write, as a device's TCP stack sends what is
+   * ready together: the responses are built one after the other in the connection's buffer (grown to fit
+   * up to COALESCE_BYTES; what does not fit gets memory of its own) and leave in one write, or one
+   * gathered write under cork() when some were built elsewhere. Each request is still answered exactly
+   * once and in order; backpressure applies to the whole write.
+   */
+  #answerTogether(c: Connection, packets: readonly DecodedPacket[]): void {
+    let need = 0;
+    for (let i = 0; i < packets.length; i++) need += responseBytes(packets[i]!);
+    if (c.scratch === c.own && c.own.length < need && need <= COALESCE_BYTES) {
+      c.own = Buffer.allocUnsafeSlow(Math.min(COALESCE_BYTES, Math.max(need, 2 * c.own.length)));
+      c.scratch = c.own;
+    }
+    const buf = c.scratch;
+    let used = 0;
+    // Responses built in `buf` are contiguous from 0 until one is built elsewhere (a NAK, no room).
+    let together = true;
+    const responses: Uint8Array[] = [];
+    for (let i = 0; i < packets.length; i++) {
+      this.#stats.answered++;
+      const room = buf === undefined || used >= buf.length ? undefined : buf.subarray(used);
+      const response = this.device.handle(packets[i]!, room);
+      if (room !== undefined && response.buffer === room.buffer && response.byteOffset === room.byteOffset) {
+        used += response.length;
+      } else {
+        together = false;
+      }
+      responses.push(response);
+    }
+    const socket = c.socket;
+    let ok: boolean;
+    if (together) {
+      ok = socket.write(buf!.subarray(0, used));
+    } else {
+      socket.cork();
+      ok = true;
+      for (const r of responses) ok = socket.write(r) && ok;
+      socket.uncork();
+    }
+    if (!ok) this.#blocked(c);
+    // The socket holds what it could not send at once (the buffer included) until it drains.
+    if (c.scratch !== undefined && socket.writableLength !== 0) c.scratch = undefined;
+  }
+
   /** Answers one request. False when the connection was closed (a truncating fault). */
   #send(c: Connection, request: DecodedPacket, faults: FaultHook | undefined): boolean {
     const socket = c.socket;
@@ -462,4 +514,10 @@ export class OptoMmpTcpServer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The size of the ACK that answers `request` (a NAK is never longer). */
+function responseBytes(request: DecodedPacket): number {
+  if ('undefinedTcode' in request) return 12;
+  return request.tcode === 5 ? 16 + request.dataLength : request.tcode === 4 ? 16 : 12;
 }

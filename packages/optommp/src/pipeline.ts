@@ -26,11 +26,11 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '@labwire/tcp';
-import type { DecodedPacket } from './codec/decode';
+import { type DecodedPacket, decodePacketAt, packetLengthAt } from './codec/decode';
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
 import { readPacket } from './codec/read-packet';
-import { tcodeName } from './codec/tcode';
+import { MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import { PipelineDesyncError } from './errors';
 import { type ExchangeOptions, labelRequest } from './transport';
@@ -303,7 +303,8 @@ export class Pipeline {
     if (entries.length === 0) return;
     let bytes = packets[0]!;
     if (packets.length > 1) {
-      bytes = new Uint8Array(size);
+      // From Node's pool (no memory of its own for a few hundred bytes), and a Buffer as the socket takes it.
+      bytes = Buffer.allocUnsafe(size);
       let at = 0;
       for (const p of packets) {
         bytes.set(p, at);
@@ -359,7 +360,10 @@ export class Pipeline {
       while (generation === this.#generation) {
         let packet: DecodedPacket;
         try {
-          packet = await readPacket(reader, read);
+          // Replies that arrived together are taken one after the other without waiting; the pull reader
+          // waits for the next one when none is whole at hand.
+          const next = takeBuffered(reader, read) ?? readPacket(reader, read);
+          packet = next instanceof Promise ? await next : next;
         } catch (error) {
           if (!DecodeError.isInstance(error) && !LimitExceededError.isInstance(error)) throw error;
           if (generation === this.#generation) {
@@ -605,4 +609,29 @@ export class Pipeline {
     }
     if (next < this.#watchdogAt && !this.#closed) this.#armWatchdog(next);
   }
+}
+
+/** Bytes of a packet's header that tell its length (a block packet's data_length ends at byte 14). */
+const LENGTH_HEADER_BYTES = 14;
+
+/**
+ * The next packet when the whole of it is buffered already and no read is in line: taken into
+ * `read.into` at once, without a promise per reply; undefined when it is not all there yet (read it with
+ * readPacket). Throws DecodeError / LimitExceededError for a header that cannot start a packet, as
+ * readPacket does. The packet's data is a view of `read.into`, valid until the next read.
+ */
+export function takeBuffered(
+  reader: ByteReader,
+  read: { into: Uint8Array; timeoutMs: number },
+): DecodedPacket | Promise<DecodedPacket> | undefined {
+  const buffered = reader.buffered;
+  if (buffered < MIN_PACKET_BYTES || reader.pending !== 0) return undefined;
+  const length = packetLengthAt(reader.peek(LENGTH_HEADER_BYTES), 0, {});
+  if (length < 0 || length > buffered || length > read.into.length) return undefined;
+  const into = read.into;
+  const taken = reader.readExactly(length, read);
+  // A reader takes buffered bytes at once when no read is in line; should it ever queue the read
+  // instead, the packet comes when the read completes.
+  if (reader.buffered === buffered - length) return decodePacketAt(into, 0, length, false);
+  return taken.then((bytes) => decodePacketAt(bytes, 0, length, false));
 }

@@ -118,7 +118,7 @@ describe('fault hooks', () => {
       // The server's side of the connection: one write for each chunk that brought requests (8 requests
       // written at once arrive in one chunk, or very rarely two).
       chunks = emits.mock.calls.filter(
-        (c, k) => c[0] === 'data' && emits.mock.contexts[k] !== peer.socket,
+        (c, k) => (c[0] as string) === 'data' && emits.mock.contexts[k] !== peer.socket,
       ).length;
       serverWrites = writes.mock.contexts.filter((t) => t !== peer.socket).length;
     } finally {

@@ -25,6 +25,7 @@
 // events as the simulator does.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -176,7 +177,7 @@ async function clientModules(port: number, count: number, window: number): Promi
  * (the fastest plain-Node way: one system call and one wake-up of the device per batch, as the client's
  * Pipeline does); replies received through `onread` into one reused buffer. Replies per second.
  */
-async function rawModules(port: number, count: number, window: number): Promise<number> {
+async function rawModules(port: number, count: number, window: number, together = true): Promise<number> {
   const replyBytes = 16 + MODULE_BYTES;
   let sent = 0;
   let received = 0;
@@ -197,7 +198,13 @@ async function rawModules(port: number, count: number, window: number): Promise<
         while (bytes >= replyBytes) {
           bytes -= replyBytes;
           received++;
-          if (sent + more < count) more++;
+          if (sent + more < count) {
+            if (together) more++;
+            else {
+              sent++;
+              client.write(MODULE_REQUEST);
+            }
+          }
         }
         if (more > 0) {
           sent += more;
@@ -211,7 +218,8 @@ async function rawModules(port: number, count: number, window: number): Promise<
   await new Promise((resolve) => client.once('connect', resolve));
   const t0 = performance.now();
   const first = Math.min(window, count);
-  client.write(first === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * first));
+  if (together) client.write(first === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * first));
+  else for (let i = 0; i < first; i++) client.write(MODULE_REQUEST);
   sent = first;
   await finished;
   const seconds = (performance.now() - t0) / 1000;
@@ -224,26 +232,66 @@ interface PipelinedRuns {
   raw: number[];
   sequential: number[];
   rawSequential: number[];
+  /** The raw client writing one request per reply (the baseline of the first reports), window 16. */
+  rawPerReply: number[];
+  /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
+  clientCpu: number[];
+  rawCpu: number[];
 }
 
 let pipelined: Promise<PipelinedRuns> | undefined;
 
+/** CPU time of a process so far (user + system), µs, from /proc (0 where there is none). */
+function processCpuUs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: /proc counts CPU time in these ticks (100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** `run()`, and the CPU it and the device process used per module, µs. */
+async function withCpu(childPid: number, count: number, run: () => Promise<number>) {
+  const mine = process.cpuUsage();
+  const theirs = processCpuUs(childPid);
+  const rate = await run();
+  const used = process.cpuUsage(mine);
+  const cpu = (used.user + used.system + processCpuUs(childPid) - theirs) / count;
+  return { rate, cpu };
+}
+
 /**
- * Client (window 16), raw (window 16), client (window 1) and raw (window 1), alternated three times on
- * one child device.
+ * Client (window 16), raw (window 16), client (window 1), raw (window 1) and the raw client writing
+ * one request per reply, alternated three times on one child device.
  */
 function pipelinedOnce() {
-  pipelined ??= withFleet(async ([port]) => {
-    const out: PipelinedRuns = { client: [], raw: [], sequential: [], rawSequential: [] };
+  pipelined ??= withFleet(async ([port], pid) => {
+    const out: PipelinedRuns = {
+      client: [],
+      raw: [],
+      sequential: [],
+      rawSequential: [],
+      rawPerReply: [],
+      clientCpu: [],
+      rawCpu: [],
+    };
     await clientModules(port!, 2_000, WINDOW);
     await rawModules(port!, 2_000, WINDOW);
     await clientModules(port!, 1_000, 1);
     await rawModules(port!, 1_000, 1);
     for (let i = 0; i < 3; i++) {
-      out.raw.push(await rawModules(port!, PIPELINED_COUNT, WINDOW));
-      out.client.push(await clientModules(port!, PIPELINED_COUNT, WINDOW));
+      const raw = await withCpu(pid, PIPELINED_COUNT, () => rawModules(port!, PIPELINED_COUNT, WINDOW));
+      out.raw.push(raw.rate);
+      out.rawCpu.push(raw.cpu);
+      const client = await withCpu(pid, PIPELINED_COUNT, () => clientModules(port!, PIPELINED_COUNT, WINDOW));
+      out.client.push(client.rate);
+      out.clientCpu.push(client.cpu);
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
+      out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
     }
     return out;
   }, 1);
@@ -272,7 +320,10 @@ async function fleetChild(count: number): Promise<void> {
 }
 
 /** Runs `fn` against `count` simulated devices in a child process (another process, as real devices are). */
-async function withFleet<T>(fn: (ports: readonly number[]) => Promise<T>, count = FLEET_DEVICES): Promise<T> {
+async function withFleet<T>(
+  fn: (ports: readonly number[], childPid: number) => Promise<T>,
+  count = FLEET_DEVICES,
+): Promise<T> {
   const root = path.resolve(import.meta.dirname, '../..');
   const child = spawn(
     process.execPath,
@@ -298,7 +349,7 @@ async function withFleet<T>(fn: (ports: readonly number[]) => Promise<T>, count 
     });
     lines.close();
     const { ports } = JSON.parse(first) as { ports: number[] };
-    return await fn(ports);
+    return await fn(ports, child.pid!);
   } finally {
     child.stdin!.end();
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -557,6 +608,38 @@ export const cases: BenchCase[] = [
     baselineName: 'raw net, one request at a time',
     baseline: async () => medianOf((await pipelinedOnce()).rawSequential),
     run: async () => medianOf((await pipelinedOnce()).raw),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // The same case timed by CPU instead of the clock: this process's CPU and the device's per module
+    // read (from /proc), raw over client. Pinned, both processes share one CPU, so this is what the wall
+    // ratio converges to on an idle machine; on a busy one it is the steadier figure.
+    name: 'optommp.pipelined-module-cpu',
+    metric: `64-channel module reads, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
+    unit: 'reads/CPU-ms',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
+    // Reads per millisecond of CPU (both processes): higher is better, as for the other ratios.
+    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
+    run: async () => 1000 / medianOf((await pipelinedOnce()).clientCpu),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // The baseline of the first reports: a raw client writing one request per reply (16 system calls
+    // and 16 wake-ups of the device per window where the client makes one). Kept to compare with them.
+    name: 'optommp.pipelined-module-vs-raw-per-reply',
+    metric: `64-channel module reads, window ${WINDOW}, against raw pipelining writing one request per reply`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, one write per request (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).rawPerReply),
+    run: async () => medianOf((await pipelinedOnce()).client),
     runs: 1,
     noWarmup: true,
   },

@@ -162,6 +162,31 @@ describe('fault hooks', () => {
     expect(sim.tcpServer!.stats.answered).toBe(n);
   });
 
+  it('with a latency, answers due at the same time leave in one gathered write, in order', async () => {
+    await using sim = await EpicSimulator.start(vectorDeviceOptions({ maxBlockBytes: 4096, latencyMs: 20 }));
+    const pattern = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 11 + (i >> 9)) & 0xff);
+    sim.device.poke(0xf0da0000, pattern);
+    await using peer = await RawTcpPeer.connect(sim.port);
+    const requests = Array.from({ length: 6 }, (_, i) =>
+      encodeReadBlockRequest({ tl: i + 1, offset: offsetOf(0xf0da0000 + 2048 * i), dataLength: 3000 }),
+    );
+    const corks = vi.spyOn(net.Socket.prototype, 'cork');
+    let serverCorks: number;
+    try {
+      peer.write(concatBytes(requests));
+      for (let i = 0; i < 6; i++) {
+        const reply = await peer.readPacket();
+        expect(reply).toMatchObject({ tcode: 7, tl: i + 1, rcode: 0 });
+        if (reply.tcode !== 7) continue;
+        expect(toHex(reply.data)).toBe(toHex(pattern.subarray(2048 * i, 2048 * i + 3000)));
+      }
+      serverCorks = corks.mock.contexts.filter((t) => t !== peer.socket).length;
+    } finally {
+      corks.mockRestore();
+    }
+    expect(serverCorks).toBeGreaterThan(0);
+  });
+
   it('replace, drop and truncate replies', async () => {
     let mode: 'replace' | 'drop' | 'truncate' | undefined;
     await using sim = await EpicSimulator.start({

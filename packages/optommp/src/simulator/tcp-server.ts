@@ -310,7 +310,7 @@ export class OptoMmpTcpServer implements AsyncDisposable {
       const faults = this.#options.faults;
       if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
       if (packets.length > 1 && faults === undefined) {
-        this.#answerTogether(c, packets);
+        this.#answerTogether(c, packets, now);
         this.#updateReading(c);
         return;
       }
@@ -362,6 +362,19 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
     const faults = this.#options.faults;
     const now = performance.now();
+    // Several answers due at once leave in one gathered write (after the first, responses are built in
+    // memory of their own while the socket holds the connection's buffer).
+    const corked =
+      faults === undefined && c.queue.length - c.queueHead > 1 && c.queue[c.queueHead + 1]!.dueAt <= now;
+    if (corked) c.socket.cork();
+    try {
+      this.#answerDue(c, now, faults);
+    } finally {
+      if (corked) c.socket.uncork();
+    }
+  }
+
+  #answerDue(c: Connection, now: number, faults: FaultHook | undefined): void {
     let sent = 0;
     while (c.queueHead < c.queue.length) {
       const head = c.queue[c.queueHead]!;
@@ -400,21 +413,27 @@ export class OptoMmpTcpServer implements AsyncDisposable {
    * ready together: the responses are built one after the other in the connection's buffer (grown to fit
    * up to COALESCE_BYTES; what does not fit gets memory of its own) and leave in one write, or one
    * gathered write under cork() when some were built elsewhere. Each request is still answered exactly
-   * once and in order; backpressure applies to the whole write.
+   * once and in order. At most COALESCE_BYTES of responses are built at once: the requests after them
+   * wait in the queue and are answered as the socket drains, so memory per connection stays bounded.
    */
-  #answerTogether(c: Connection, packets: readonly DecodedPacket[]): void {
+  #answerTogether(c: Connection, packets: readonly DecodedPacket[], now: number): void {
     let need = 0;
     for (let i = 0; i < packets.length; i++) need += responseBytes(packets[i]!);
-    if (c.scratch === c.own && c.own.length < need && need <= COALESCE_BYTES) {
-      c.own = Buffer.allocUnsafeSlow(Math.min(COALESCE_BYTES, Math.max(need, 2 * c.own.length)));
-      c.scratch = c.own;
+    if (c.scratch === c.own && c.own.length < need) {
+      const size = Math.min(COALESCE_BYTES, Math.max(need, 2 * c.own.length));
+      if (size > c.own.length) {
+        c.own = Buffer.allocUnsafeSlow(size);
+        c.scratch = c.own;
+      }
     }
     const buf = c.scratch;
     let used = 0;
+    let built = 0;
     // Responses built in `buf` are contiguous from 0 until one is built elsewhere (a NAK, no room).
     let together = true;
     const responses: Uint8Array[] = [];
-    for (let i = 0; i < packets.length; i++) {
+    let i = 0;
+    for (; i < packets.length && built < COALESCE_BYTES; i++) {
       this.#stats.answered++;
       const room = buf === undefined || used >= buf.length ? undefined : buf.subarray(used);
       const response = this.device.handle(packets[i]!, room);
@@ -423,6 +442,7 @@ export class OptoMmpTcpServer implements AsyncDisposable {
       } else {
         together = false;
       }
+      built += response.length;
       responses.push(response);
     }
     const socket = c.socket;
@@ -438,6 +458,10 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     if (!ok) this.#blocked(c);
     // The socket holds what it could not send at once (the buffer included) until it drains.
     if (c.scratch !== undefined && socket.writableLength !== 0) c.scratch = undefined;
+    if (i < packets.length) {
+      for (; i < packets.length; i++) c.queue.push({ request: packets[i]!, dueAt: now });
+      this.#answer(c);
+    }
   }
 
   /** Answers one request. False when the connection was closed (a truncating fault). */

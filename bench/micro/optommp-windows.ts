@@ -53,6 +53,46 @@ async function clientReads(port: number, window: number): Promise<number> {
   return count / seconds;
 }
 
+/**
+ * The same reads with `readBlocksInto`: two callers, each asking for a window's worth of modules into its
+ * own memory at a time (one promise per window), so the link never idles between batches.
+ */
+async function batchReads(port: number, window: number): Promise<number> {
+  const client = new OptoMmpClient({
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 5_000,
+    maxBlockBytes: 4096,
+    window,
+  });
+  await client.connect();
+  const address = epicAnalogReadAddress(2, 0);
+  const batchOf = () => {
+    const into = new Uint8Array(window * MODULE_BYTES);
+    return Array.from({ length: window }, (_, i) => ({
+      address,
+      length: MODULE_BYTES,
+      into,
+      at: i * MODULE_BYTES,
+    }));
+  };
+  let next = 0;
+  const worker = async () => {
+    const blocks = batchOf();
+    while (next < count) {
+      const n = Math.min(window, count - next);
+      next += n;
+      await client.readBlocksInto(n === window ? blocks : blocks.slice(0, n));
+    }
+  };
+  await client.readBlocksInto(batchOf());
+  const t0 = performance.now();
+  await Promise.all([worker(), worker()]);
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  return count / seconds;
+}
+
 async function rawReads(port: number, window: number): Promise<number> {
   const replyBytes = 16 + MODULE_BYTES;
   let sent = 0;
@@ -123,8 +163,12 @@ const post = (method: string, params?: object) =>
 const rows = new Map<string, { rate: number[]; mine: number[]; device: number[] }>();
 for (let r = 0; r <= reps; r++) {
   for (const w of windows) {
-    for (const s of side === 'both' ? ['raw', 'client'] : [side]) {
-      const profile = PROF !== undefined && r === reps && s === 'client';
+    for (const s of side === 'both'
+      ? ['raw', 'client']
+      : side === 'all'
+        ? ['raw', 'client', 'batch']
+        : [side]) {
+      const profile = PROF !== undefined && r === reps && s === (process.env.PROF_SIDE ?? 'client');
       if (profile) {
         await post('Profiler.enable');
         await post('Profiler.setSamplingInterval', { interval: 50 });
@@ -132,7 +176,12 @@ for (let r = 0; r <= reps; r++) {
       }
       const d0 = deviceCpu();
       const c0 = process.cpuUsage();
-      const rate = s === 'raw' ? await rawReads(port, w) : await clientReads(port, w);
+      const rate =
+        s === 'raw'
+          ? await rawReads(port, w)
+          : s === 'batch'
+            ? await batchReads(port, w)
+            : await clientReads(port, w);
       const c = process.cpuUsage(c0);
       const d = deviceCpu() - d0;
       if (profile) {

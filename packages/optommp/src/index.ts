@@ -1,7 +1,7 @@
 // @labwire/optommp: an OptoMMP client for Opto 22 groov EPIC and SNAP PAC devices.
 // The wire format lives in `@labwire/optommp/codec`, the device simulator in `@labwire/optommp/simulator`.
 
-export type { RawValue } from './client';
+export type { BlockInto, RawValue } from './client';
 export { OptoMmpClient } from './client';
 export type { OptoMmpClientOptions } from './client-options';
 export { DEFAULT_TIMEOUT_MS, OPTOMMP_PORT } from './client-options';

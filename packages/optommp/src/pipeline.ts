@@ -65,12 +65,37 @@ interface Batch {
   readonly entries: Entry[];
 }
 
+/** One request of a batch (`exchangeInto`): its reply's data is copied to `into` at `at`. */
+export interface IntoRequest {
+  readonly request: RequestInit;
+  readonly into: Uint8Array;
+  readonly at: number;
+}
+
+/** The requests of one `exchangeInto` call: one promise for all of them. */
+interface Group {
+  /** Requests whose replies have not been delivered yet. */
+  left: number;
+  /** The promise has been rejected: nothing more is written into the caller's memory. */
+  failed: boolean;
+  readonly entries: Entry[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
 interface Entry {
   readonly request: RequestInit;
   readonly verifySourceId: boolean;
-  readonly decode: (data: Uint8Array) => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  /** A single request's decoder (undefined for a request of a group). */
+  readonly decode: ((data: Uint8Array) => unknown) | undefined;
+  readonly resolve: ((value: unknown) => void) | undefined;
+  readonly reject: ((error: unknown) => void) | undefined;
+  /** The batch this request belongs to, whose caller gets the data in its own memory. */
+  readonly group: Group | undefined;
+  readonly into: Uint8Array | undefined;
+  readonly at: number;
   readonly timeoutMs: number;
   readonly deadlineAt: number;
   readonly signal: AbortSignal | undefined;
@@ -185,6 +210,9 @@ export class Pipeline {
         decode,
         resolve: resolve as (value: unknown) => void,
         reject,
+        group: undefined,
+        into: undefined,
+        at: 0,
         timeoutMs,
         deadlineAt: Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY,
         signal,
@@ -203,6 +231,74 @@ export class Pipeline {
       }
       if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
       this.#queue.push(entry);
+      this.#pump();
+    });
+  }
+
+  /**
+   * Sends `parts` (all of them, in flight together up to the window) and copies each reply's data into
+   * its part's memory (`into` at `at`, the caller checked that it fits); one promise for the lot,
+   * resolved once every reply is in. Each request keeps its own label, checks and deadline (the same for
+   * all: the call's timeout); the first failure rejects the promise, and nothing is written into the
+   * caller's memory after that (requests not sent yet are dropped, those in flight end as usual).
+   */
+  exchangeInto(parts: readonly IntoRequest[], options: ExchangeOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('request'));
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    if (parts.length === 0) return Promise.resolve();
+    const verifySourceId = options.verifySourceId === true;
+    const deadlineAt = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    return new Promise<void>((resolve, reject) => {
+      const group: Group = {
+        left: parts.length,
+        failed: false,
+        entries: new Array<Entry>(parts.length),
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        const entry: Entry = {
+          request: part.request,
+          verifySourceId,
+          decode: undefined,
+          resolve: undefined,
+          reject: undefined,
+          group,
+          into: part.into,
+          at: part.at,
+          timeoutMs,
+          deadlineAt,
+          signal: undefined,
+          onAbort: undefined,
+          tl: -1,
+          expect: undefined,
+          batch: undefined,
+          written: false,
+          done: false,
+          seq: -1,
+          settled: false,
+        };
+        group.entries[i] = entry;
+        this.#queue.push(entry);
+      }
+      if (signal !== undefined) {
+        group.onAbort = () => {
+          const error = new AbortedError('request', signal.reason);
+          for (const entry of group.entries) this.#end(entry, error);
+        };
+        signal.addEventListener('abort', group.onAbort, { once: true });
+      }
+      if (deadlineAt < this.#watchdogAt) this.#armWatchdog(deadlineAt);
       this.#pump();
     });
   }
@@ -459,8 +555,15 @@ export class Pipeline {
     if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
     else this.#lastAnsweredSeq = entry.seq;
     if (error === undefined) {
+      const group = entry.group;
+      if (group !== undefined) {
+        // Straight into the caller's memory (unless its promise has already been rejected).
+        if (!group.failed) entry.into!.set(data!, entry.at);
+        this.#settle(entry, undefined);
+        return;
+      }
       try {
-        this.#settle(entry, undefined, entry.decode(data!));
+        this.#settle(entry, undefined, entry.decode!(data!));
       } catch (e) {
         this.#settle(entry, e);
       }
@@ -497,10 +600,31 @@ export class Pipeline {
   #settle(entry: Entry, error: unknown, value?: unknown): void {
     if (entry.settled) return;
     entry.settled = true;
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (error === undefined) entry.resolve(value);
-    else entry.reject(error);
+    const group = entry.group;
+    if (group !== undefined) {
+      this.#settleInGroup(group, error);
+    } else {
+      if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+      if (error === undefined) entry.resolve!(value);
+      else entry.reject!(error);
+    }
     this.#pump();
+  }
+
+  /** One request of a group ended: the group's promise settles with the first error or the last reply. */
+  #settleInGroup(group: Group, error: unknown): void {
+    if (group.failed) return;
+    if (error === undefined) {
+      if (--group.left > 0) return;
+      if (group.onAbort !== undefined) group.signal?.removeEventListener('abort', group.onAbort);
+      group.resolve();
+      return;
+    }
+    group.failed = true;
+    if (group.onAbort !== undefined) group.signal?.removeEventListener('abort', group.onAbort);
+    // Requests not sent yet are dropped; those in flight end as usual (their data goes nowhere).
+    for (const sibling of group.entries) if (sibling.tl < 0) sibling.settled = true;
+    group.reject(error);
   }
 
   /**

@@ -30,7 +30,7 @@ import { type DecodedPacket, decodePacketAt, packetLengthAt } from './codec/deco
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
 import { readPacket } from './codec/read-packet';
-import { MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
+import { BLOCK_HEADER_BYTES, MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import { PipelineDesyncError } from './errors';
 import { type ExchangeOptions, labelRequest } from './transport';
@@ -454,6 +454,8 @@ export class Pipeline {
     const read = { timeoutMs: Number.POSITIVE_INFINITY, into: new Uint8Array(4096) };
     try {
       while (generation === this.#generation) {
+        // Plain replies already whole in the reader's buffer are delivered from there.
+        if (this.#deliverAtHand(reader, generation)) continue;
         let packet: DecodedPacket;
         try {
           // Replies that arrived together are taken one after the other without waiting; the pull reader
@@ -476,6 +478,66 @@ export class Pipeline {
       // The link went down; #linkDown fails what was in flight.
       this.#log.debug('optommp/pipeline: reader ended', { error: (error as Error).message });
     }
+  }
+
+  /**
+   * Delivers the replies that are whole in the reader's buffer straight from its memory (no copy, no
+   * packet object, no promise): as long as each is a successful reply to the oldest outstanding request
+   * (any request, unordered) that passes every check of docs/protocols/optommp.md §2.11. The first that
+   * is anything else (a NAK, a late or unexpected label, a mismatch, a partial packet) stops it and is
+   * left to the general path, which reads, checks and reports it. True when something was delivered.
+   */
+  #deliverAtHand(reader: ByteReader, generation: number): boolean {
+    if (reader.pending !== 0 || reader.buffered < MIN_PACKET_BYTES) return false;
+    const bytes = reader.peekView();
+    const end = bytes.length;
+    let at = 0;
+    while (end - at >= MIN_PACKET_BYTES && generation === this.#generation) {
+      const tcode = bytes[at + 3]! >> 4;
+      let length: number;
+      if (tcode === 7) {
+        if (end - at < LENGTH_HEADER_BYTES) break;
+        length = BLOCK_HEADER_BYTES + ((bytes[at + 12]! << 8) | bytes[at + 13]!);
+      } else if (tcode === 6) length = 16;
+      else if (tcode === 2) length = MIN_PACKET_BYTES;
+      else break;
+      if (length > end - at || bytes[at + 6]! >> 4 !== 0) break;
+      const tl = bytes[at + 2]! >> 2;
+      const entry = this.#outstanding.get(tl);
+      if (entry === undefined || entry.settled || (this.#ordered && this.#oldest() !== entry)) break;
+      const request = entry.request;
+      const expect = entry.expect!;
+      if (tcode !== (request.tcode === 5 ? 7 : request.tcode === 4 ? 6 : 2)) break;
+      if (expect.sourceId !== undefined && ((bytes[at + 4]! << 8) | bytes[at + 5]!) !== expect.sourceId)
+        break;
+      if (tcode === 7 && length - BLOCK_HEADER_BYTES !== expect.dataLength) break;
+      this.#retire(entry);
+      this.#stats.answered++;
+      this.#consecutiveTimeouts = 0;
+      if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
+      else this.#lastAnsweredSeq = entry.seq;
+      const from = at + (tcode === 7 ? BLOCK_HEADER_BYTES : MIN_PACKET_BYTES);
+      const to = tcode === 2 ? from : at + length;
+      at += length;
+      const group = entry.group;
+      if (group !== undefined) {
+        if (!group.failed) entry.into!.set(bytes.subarray(from, to), entry.at);
+        this.#settle(entry, undefined);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = entry.decode!(bytes.subarray(from, to));
+      } catch (e) {
+        this.#settle(entry, e);
+        continue;
+      }
+      this.#settle(entry, undefined, value);
+    }
+    if (at === 0) return false;
+    // Nothing else reads this reader, so the bytes looked at are still the first ones buffered.
+    reader.discard(at);
+    return true;
   }
 
   /** Keeps only the outstanding requests in the send-order list (at most 64: one per label). */

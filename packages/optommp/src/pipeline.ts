@@ -29,6 +29,7 @@ import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '
 import { type DecodedPacket, decodePacketAt, packetLengthAt } from './codec/decode';
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
+import { addressOf, MAX_OFFSET } from './codec/packet';
 import { readPacket } from './codec/read-packet';
 import { BLOCK_HEADER_BYTES, MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
@@ -351,7 +352,8 @@ export class Pipeline {
 
   #send(): void {
     const entries: Entry[] = [];
-    const packets: Uint8Array[] = [];
+    /** Per entry: its bytes when the general encoder made them, undefined when written in place below. */
+    const packets: (Uint8Array | undefined)[] = [];
     let size = 0;
     let lastDeadline = 0;
     const batch: Batch = { entries };
@@ -371,7 +373,23 @@ export class Pipeline {
         tl = this.#freeLabel();
       }
       this.#queueHead++;
-      const { bytes, expect } = labelRequest(entry.request, tl, entry.verifySourceId);
+      const request = entry.request;
+      let bytes: Uint8Array | undefined;
+      let expect: ResponseExpectation;
+      if (isPlainRead(request)) {
+        // Written straight into the batch's buffer below: no encoder objects per request.
+        expect = {
+          requestTcode: request.tcode,
+          tl,
+          sourceId: entry.verifySourceId ? (request.sourceId ?? 0) : undefined,
+          dataLength: request.tcode === 5 ? request.dataLength : undefined,
+          address: addressOf(request.offset),
+        };
+        size += request.tcode === 5 ? 16 : 12;
+      } else {
+        ({ bytes, expect } = labelRequest(request, tl, entry.verifySourceId));
+        size += bytes.length;
+      }
       const reply = expectedResponseBytes(expect);
       if (reply > this.#largestReply) this.#largestReply = reply;
       entry.tl = tl;
@@ -386,7 +404,6 @@ export class Pipeline {
       if (this.#active > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#active;
       entries.push(entry);
       packets.push(bytes);
-      size += bytes.length;
       if (entry.deadlineAt > lastDeadline) lastDeadline = entry.deadlineAt;
     }
     if (this.#queueHead === this.#queue.length) {
@@ -397,12 +414,13 @@ export class Pipeline {
       this.#queueHead = 0;
     }
     if (entries.length === 0) return;
-    let bytes = packets[0]!;
-    if (packets.length > 1) {
-      // From Node's pool (no memory of its own for a few hundred bytes), and a Buffer as the socket takes it.
-      bytes = Buffer.allocUnsafe(size);
-      let at = 0;
-      for (const p of packets) {
+    // From Node's pool (no memory of its own for a few hundred bytes), and a Buffer as the socket takes it.
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const p = packets[i];
+      if (p === undefined) at = writePlainRead(bytes, at, entries[i]!.request, entries[i]!.tl);
+      else {
         bytes.set(p, at);
         at += p.length;
       }
@@ -795,6 +813,52 @@ export class Pipeline {
     }
     if (next < this.#watchdogAt && !this.#closed) this.#armWatchdog(next);
   }
+}
+
+/**
+ * A read quadlet or read block request with only the fields a client sets (source_ID, offset,
+ * data_length), all in range: written by `writePlainRead`. Anything else goes through the codec's encoder
+ * (and its RangeErrors).
+ */
+export function isPlainRead(request: RequestInit): request is RequestInit & { tcode: 4 | 5 } {
+  const r = request as Partial<Record<string, unknown>> & RequestInit;
+  if (request.tcode !== 4 && request.tcode !== 5) return false;
+  if (r.destinationId !== undefined || r.rt !== undefined || r.pri !== undefined) return false;
+  if (r.extendedTcode !== undefined) return false;
+  const sourceId = request.sourceId ?? 0;
+  if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > 0xffff) return false;
+  const offset = request.offset;
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) return false;
+  if (request.tcode === 4) return true;
+  const n = request.dataLength;
+  return Number.isInteger(n) && n >= 0 && n <= 0xffff;
+}
+
+/** Writes a request `isPlainRead` accepted, with label `tl`, at `out[at]`; returns where it ends. */
+export function writePlainRead(out: Uint8Array, at: number, request: RequestInit, tl: number): number {
+  const sourceId = request.sourceId ?? 0;
+  const offset = request.offset;
+  const high = Math.floor(offset / 0x1_0000_0000);
+  const low = offset % 0x1_0000_0000;
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = tl << 2;
+  out[at + 3] = request.tcode << 4;
+  out[at + 4] = sourceId >>> 8;
+  out[at + 5] = sourceId & 0xff;
+  out[at + 6] = high >>> 8;
+  out[at + 7] = high & 0xff;
+  out[at + 8] = low >>> 24;
+  out[at + 9] = (low >>> 16) & 0xff;
+  out[at + 10] = (low >>> 8) & 0xff;
+  out[at + 11] = low & 0xff;
+  if (request.tcode !== 5) return at + 12;
+  const n = request.dataLength;
+  out[at + 12] = n >>> 8;
+  out[at + 13] = n & 0xff;
+  out[at + 14] = 0;
+  out[at + 15] = 0;
+  return at + 16;
 }
 
 /** Bytes of a packet's header that tell its length (a block packet's data_length ends at byte 14). */

@@ -3,9 +3,15 @@
 
 import { PassThrough } from 'node:stream';
 import { ByteReader, DecodeError, toHex } from '@labwire/framing';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeReadBlockResponse, encodeWriteResponse } from '../src/codec/encode';
-import { takeBuffered } from '../src/pipeline';
+import {
+  encodeReadBlockResponse,
+  encodeRequest,
+  encodeWriteResponse,
+  type RequestInit,
+} from '../src/codec/encode';
+import { isPlainRead, takeBuffered, writePlainRead } from '../src/pipeline';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -69,5 +75,38 @@ describe('takeBuffered', () => {
     await tick();
     expect(() => takeBuffered(reader, { into: new Uint8Array(64), timeoutMs: 1000 })).toThrow(DecodeError);
     reader.close();
+  });
+});
+
+describe('writePlainRead', () => {
+  it('writes the bytes the codec encoder makes for any plain read request', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4 as const, 5 as const),
+        fc.integer({ min: 0, max: 63 }),
+        fc.option(fc.integer({ min: 0, max: 0xffff }), { nil: undefined }),
+        fc.integer({ min: 0, max: 0xffff_ffff_ffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 8 }),
+        (tcode, tl, sourceId, offset, dataLength, at) => {
+          const request: RequestInit =
+            tcode === 5 ? { tcode, offset, sourceId, dataLength } : { tcode, offset, sourceId };
+          expect(isPlainRead(request)).toBe(true);
+          const out = new Uint8Array(at + 16).fill(0xee);
+          const end = writePlainRead(out, at, request, tl);
+          const want = encodeRequest({ ...request, tl });
+          expect(end).toBe(at + want.length);
+          expect(toHex(out.subarray(at, end))).toBe(toHex(want));
+        },
+      ),
+    );
+  });
+
+  it('leaves requests with other fields or values out of range to the encoder', () => {
+    expect(isPlainRead({ tcode: 5, offset: 0, dataLength: 4, pri: 1 })).toBe(false);
+    expect(isPlainRead({ tcode: 5, offset: 0, dataLength: 0x1_0000 })).toBe(false);
+    expect(isPlainRead({ tcode: 4, offset: -1 })).toBe(false);
+    expect(isPlainRead({ tcode: 4, offset: 0, sourceId: 0x1_0000 })).toBe(false);
+    expect(isPlainRead({ tcode: 1, offset: 0, data: new Uint8Array(4) })).toBe(false);
   });
 });

@@ -172,6 +172,47 @@ async function clientModules(port: number, count: number, window: number): Promi
 }
 
 /**
+ * The same module reads as a user chasing throughput writes them: `readBlocksInto`, two callers each
+ * asking for a window's worth of modules into its own memory at a time (one promise per window; while
+ * one waits for its replies the other's requests fill the window). Modules per second.
+ */
+async function batchModules(port: number, count: number, window: number): Promise<number> {
+  const client = new OptoMmpClient({
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 5_000,
+    maxBlockBytes: 4096,
+    window,
+  });
+  await client.connect();
+  const address = epicAnalogReadAddress(2, 0);
+  const blocksOf = () => {
+    const into = new Uint8Array(window * MODULE_BYTES);
+    return Array.from({ length: window }, (_, i) => ({
+      address,
+      length: MODULE_BYTES,
+      into,
+      at: i * MODULE_BYTES,
+    }));
+  };
+  let next = 0;
+  const worker = async () => {
+    const blocks = blocksOf();
+    while (next < count) {
+      const n = Math.min(window, count - next);
+      next += n;
+      await client.readBlocksInto(n === window ? blocks : blocks.slice(0, n));
+    }
+  };
+  for (let i = 0; i < 4; i++) await client.readBlocksInto(blocksOf());
+  const t0 = performance.now();
+  await Promise.all([worker(), worker()]);
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  return count / seconds;
+}
+
+/**
  * Raw Node pipelining of the same bytes to the same device: the module read request, `window` of them
  * outstanding; the requests freed by the replies completed in one receive callback leave in one write
  * (the fastest plain-Node way: one system call and one wake-up of the device per batch, as the client's
@@ -234,8 +275,11 @@ interface PipelinedRuns {
   rawSequential: number[];
   /** The raw client writing one request per reply (the baseline of the first reports), window 16. */
   rawPerReply: number[];
+  /** The same reads with `readBlocksInto`, window 16. */
+  batch: number[];
   /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
   clientCpu: number[];
+  batchCpu: number[];
   rawCpu: number[];
 }
 
@@ -275,10 +319,13 @@ function pipelinedOnce() {
       sequential: [],
       rawSequential: [],
       rawPerReply: [],
+      batch: [],
       clientCpu: [],
+      batchCpu: [],
       rawCpu: [],
     };
     await clientModules(port!, 2_000, WINDOW);
+    await batchModules(port!, 2_000, WINDOW);
     await rawModules(port!, 2_000, WINDOW);
     await clientModules(port!, 1_000, 1);
     await rawModules(port!, 1_000, 1);
@@ -289,6 +336,9 @@ function pipelinedOnce() {
       const client = await withCpu(pid, PIPELINED_COUNT, () => clientModules(port!, PIPELINED_COUNT, WINDOW));
       out.client.push(client.rate);
       out.clientCpu.push(client.cpu);
+      const batch = await withCpu(pid, PIPELINED_COUNT, () => batchModules(port!, PIPELINED_COUNT, WINDOW));
+      out.batch.push(batch.rate);
+      out.batchCpu.push(batch.cpu);
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
@@ -580,6 +630,33 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
     baseline: async () => medianOf((await pipelinedOnce()).raw),
     run: async () => medianOf((await pipelinedOnce()).client),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // The same reads as a user chasing throughput makes them: `readBlocksInto`, one promise per window,
+    // the bytes in the caller's memory (no result objects), against the same raw baseline.
+    name: 'optommp.pipelined-module-batch',
+    metric: `64-channel module reads with readBlocksInto, window ${WINDOW}, device in a child process`,
+    unit: 'modules/s',
+    target: 0.8,
+    compare: 'ratio>=',
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).raw),
+    run: async () => medianOf((await pipelinedOnce()).batch),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'optommp.pipelined-module-batch-cpu',
+    metric: `module reads with readBlocksInto, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
+    unit: 'reads/CPU-ms',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
+    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
+    run: async () => 1000 / medianOf((await pipelinedOnce()).batchCpu),
     runs: 1,
     noWarmup: true,
   },

@@ -43,10 +43,26 @@ async function clientReads(port: number, window: number): Promise<number> {
       await client.readAnalogModule(2);
     }
   };
+  const w0 = performance.now();
+  const u0 = process.cpuUsage();
   for (let i = 0; i < 50; i++) await client.readAnalogModule(2);
+  const u1 = process.cpuUsage(u0);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: window }, worker));
   const seconds = (performance.now() - t0) / 1000;
+  const u2 = process.cpuUsage(u0);
+  if (process.env.PHASES)
+    console.log(
+      'warm-up',
+      (t0 - w0).toFixed(0),
+      'ms',
+      ((u1.user + u1.system) / 1000).toFixed(0),
+      'ms CPU; run',
+      (seconds * 1000).toFixed(0),
+      'ms',
+      ((u2.user + u2.system - u1.user - u1.system) / 1000).toFixed(0),
+      'ms CPU',
+    );
   const t = client.transport as { pipeline?: { stats: { sent: number; writes: number } } };
   if (process.env.STATS && t.pipeline) console.log('pipeline', t.pipeline.stats);
   await client.close();

@@ -105,6 +105,8 @@ async function batchReads(port: number, window: number): Promise<number> {
   const t0 = performance.now();
   await Promise.all([worker(), worker()]);
   const seconds = (performance.now() - t0) / 1000;
+  const t = client.transport as { pipeline?: { stats: { sent: number; writes: number } } };
+  if (process.env.STATS && t.pipeline) console.log('pipeline', t.pipeline.stats);
   await client.close();
   return count / seconds;
 }

@@ -253,6 +253,16 @@ export class Pipeline {
     }
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    for (const part of parts) {
+      // The reply's data must fit where it goes: checked here, never in the read loop.
+      const r = part.request;
+      const n = r.tcode === 5 ? r.dataLength : r.tcode === 4 ? 4 : 0;
+      if (!Number.isInteger(part.at) || part.at < 0 || part.at + n > part.into.length) {
+        return Promise.reject(
+          new RangeError(`${n} byte(s) at ${part.at} do not fit into ${part.into.length} byte(s) of memory`),
+        );
+      }
+    }
     if (parts.length === 0) return Promise.resolve();
     const verifySourceId = options.verifySourceId === true;
     const deadlineAt = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;

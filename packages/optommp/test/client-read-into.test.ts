@@ -181,3 +181,17 @@ describe('readBlocksInto', () => {
     expect(pipeline()!.stats.sent).toBe(0);
   });
 });
+
+describe('Pipeline.exchangeInto', () => {
+  it('refuses a part whose reply would not fit its memory, before anything is sent', async () => {
+    const { c, pipeline } = await setup();
+    const p = pipeline()!;
+    const request = { tcode: 5 as const, offset: offsetOf(scratchPadInt32Address(0)), dataLength: 8 };
+    const small = new Uint8Array(8);
+    expect(await errorOf(p.exchangeInto([{ request, into: small, at: 4 }], {}))).toBeInstanceOf(RangeError);
+    expect(p.stats.sent).toBe(0);
+    await p.exchangeInto([{ request, into: small, at: 0 }], {});
+    expect(toHex(small)).toBe('0000000100000008');
+    expect(await c.getScratchPadIntegerArea(2)).toBe(15);
+  });
+});

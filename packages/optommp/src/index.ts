@@ -20,7 +20,7 @@ export {
 export type { RcodeInfo } from './codec/rcode';
 export type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
 export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
-export type { PipelineOptions, PipelineStats } from './pipeline';
+export type { IntoRequest, PipelineOptions, PipelineStats } from './pipeline';
 export { MAX_WINDOW, Pipeline } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {

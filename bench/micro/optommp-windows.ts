@@ -83,9 +83,11 @@ async function batchReads(port: number, window: number): Promise<number> {
   });
   await client.connect();
   const address = epicAnalogReadAddress(2, 0);
+  // BATCH=n: n modules per call (default a window), with enough callers for two windows' worth.
+  const per = Number(process.env.BATCH ?? window);
   const batchOf = () => {
-    const into = new Uint8Array(window * MODULE_BYTES);
-    return Array.from({ length: window }, (_, i) => ({
+    const into = new Uint8Array(per * MODULE_BYTES);
+    return Array.from({ length: per }, (_, i) => ({
       address,
       length: MODULE_BYTES,
       into,
@@ -96,14 +98,14 @@ async function batchReads(port: number, window: number): Promise<number> {
   const worker = async () => {
     const blocks = batchOf();
     while (next < count) {
-      const n = Math.min(window, count - next);
+      const n = Math.min(per, count - next);
       next += n;
-      await client.readBlocksInto(n === window ? blocks : blocks.slice(0, n));
+      await client.readBlocksInto(n === per ? blocks : blocks.slice(0, n));
     }
   };
   await client.readBlocksInto(batchOf());
   const t0 = performance.now();
-  await Promise.all([worker(), worker()]);
+  await Promise.all(Array.from({ length: Math.max(2, Math.ceil((2 * window) / per)) }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const t = client.transport as { pipeline?: { stats: { sent: number; writes: number } } };
   if (process.env.STATS && t.pipeline) console.log('pipeline', t.pipeline.stats);

@@ -269,7 +269,7 @@ export interface ExchangeOptions {
 
 /**
  * A raw request/response server on 127.0.0.1: answers `replies[k]` (in turn) once a whole request of
- * `requestBytes` has arrived. A server socket cannot take `onread` in Node, so it reads 'data' events, the
+ * `requestBytes` has arrived; the requests that arrived in one chunk in one gathered write. A server socket cannot take `onread` in Node, so it reads 'data' events, the
  * best a plain server has. The reply buffers live as long as the server.
  */
 export function rawReplyServer(requestBytes: number, replyBytes: number | readonly number[]): net.Server {
@@ -282,11 +282,15 @@ export function rawReplyServer(requestBytes: number, replyBytes: number | readon
     let k = 0;
     sock.on('data', (chunk: Buffer) => {
       pending += chunk.length;
+      // The requests of one chunk are answered in one gathered write (as the simulator does).
+      const together = pending >= 2 * requestBytes;
+      if (together) sock.cork();
       while (pending >= requestBytes) {
         pending -= requestBytes;
         sock.write(replies[k]!);
         k = k + 1 === replies.length ? 0 : k + 1;
       }
+      if (together) sock.uncork();
     });
   });
 }

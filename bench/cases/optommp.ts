@@ -8,9 +8,10 @@
 // - the seeds' style (a new connection per request, as the Opto 22 python examples do) against the
 //   persistent client (informational), and the module read by a raw client from the same simulator (how
 //   much of a gap is the device model; informational);
-// - pipelined module reads on one connection (window 8) to a simulated device in a child process, against
+// - pipelined module reads on one connection (window 16) to a simulated device in a child process, against
 //   raw Node pipelining of the same requests to the same device with the same window (target >= 0.80),
-//   and against the client's own sequential rate on that device (>= 3x);
+//   and against the client's own sequential rate on that device (>= 3x); raw pipelining against raw
+//   one-at-a-time on the same device (informational: what the machine allows);
 // - a fleet of 100 simulated devices in a separate process, each scanned at 20 Hz for one 64-channel
 //   block: missed scans (0), lateness p99 (<= 5 ms), the scanner's share of one core (<= 0.5) and its CPU
 //   per scan; and the fleet's saturation: the Scanner with no pause between scans against a raw Node client
@@ -24,6 +25,7 @@
 // events as the simulator does.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -129,12 +131,20 @@ function rawModuleFromSimulator(count: number): Promise<number> {
 // --- pipelining ------------------------------------------------------------------------------------------
 // Against one simulated device in a child process, as a real device is another machine: pipelining pays
 // where a round trip waits for the other side, not where client and device share one thread.
+//
+// The window is 16: what `probePipelining()` recommends for the simulator (the smallest of 1, 2, 4, 8, 16
+// within 10 % of the best rate), so what a user who ran `mmp probe` would configure. Both sides write the
+// requests that are due together in one write (the client's Pipeline sends a window's requests in one
+// write; the raw client writes the requests freed by one receive callback in one write), and the device
+// answers the requests of one chunk in one write.
 
-const WINDOW = 8;
-const PIPELINED_COUNT = 8_000;
+const WINDOW = 16;
+const PIPELINED_COUNT = 16_000;
 const MODULE_REQUEST = Buffer.from(
   encodeReadBlockRequest({ tl: 1, offset: offsetOf(epicAnalogReadAddress(2, 0)), dataLength: MODULE_BYTES }),
 );
+/** MODULE_REQUEST back to back, as many as a window: the raw client writes k requests as one slice of it. */
+const MODULE_REQUESTS = Buffer.concat(Array.from({ length: WINDOW }, () => MODULE_REQUEST));
 
 /** `count` module reads with `window` calls in flight on one connection: modules per second. */
 async function clientModules(port: number, count: number, window: number): Promise<number> {
@@ -162,11 +172,53 @@ async function clientModules(port: number, count: number, window: number): Promi
 }
 
 /**
- * Raw Node pipelining of the same bytes to the same device: the module read request, `window` of them
- * outstanding (a new one written as each reply completes), replies received through `onread` into one
- * reused buffer. Replies per second.
+ * The same module reads as a user chasing throughput writes them: `readBlocksInto`, two callers each
+ * asking for a window's worth of modules into its own memory at a time (one promise per window; while
+ * one waits for its replies the other's requests fill the window). Modules per second.
  */
-async function rawModules(port: number, count: number, window: number): Promise<number> {
+async function batchModules(port: number, count: number, window: number): Promise<number> {
+  const client = new OptoMmpClient({
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 5_000,
+    maxBlockBytes: 4096,
+    window,
+  });
+  await client.connect();
+  const address = epicAnalogReadAddress(2, 0);
+  const blocksOf = () => {
+    const into = new Uint8Array(window * MODULE_BYTES);
+    return Array.from({ length: window }, (_, i) => ({
+      address,
+      length: MODULE_BYTES,
+      into,
+      at: i * MODULE_BYTES,
+    }));
+  };
+  let next = 0;
+  const worker = async () => {
+    const blocks = blocksOf();
+    while (next < count) {
+      const n = Math.min(window, count - next);
+      next += n;
+      await client.readBlocksInto(n === window ? blocks : blocks.slice(0, n));
+    }
+  };
+  for (let i = 0; i < 4; i++) await client.readBlocksInto(blocksOf());
+  const t0 = performance.now();
+  await Promise.all([worker(), worker()]);
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  return count / seconds;
+}
+
+/**
+ * Raw Node pipelining of the same bytes to the same device: the module read request, `window` of them
+ * outstanding; the requests freed by the replies completed in one receive callback leave in one write
+ * (the fastest plain-Node way: one system call and one wake-up of the device per batch, as the client's
+ * Pipeline does); replies received through `onread` into one reused buffer. Replies per second.
+ */
+async function rawModules(port: number, count: number, window: number, together = true): Promise<number> {
   const replyBytes = 16 + MODULE_BYTES;
   let sent = 0;
   let received = 0;
@@ -183,13 +235,21 @@ async function rawModules(port: number, count: number, window: number): Promise<
       buffer: Buffer.alloc(64 * 1024),
       callback: (n: number) => {
         bytes += n;
+        let more = 0;
         while (bytes >= replyBytes) {
           bytes -= replyBytes;
           received++;
-          if (sent < count) {
-            sent++;
-            client.write(MODULE_REQUEST);
+          if (sent + more < count) {
+            if (together) more++;
+            else {
+              sent++;
+              client.write(MODULE_REQUEST);
+            }
           }
+        }
+        if (more > 0) {
+          sent += more;
+          client.write(more === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * more));
         }
         if (received >= count) done();
         return true;
@@ -198,25 +258,90 @@ async function rawModules(port: number, count: number, window: number): Promise<
   });
   await new Promise((resolve) => client.once('connect', resolve));
   const t0 = performance.now();
-  for (; sent < Math.min(window, count); sent++) client.write(MODULE_REQUEST);
+  const first = Math.min(window, count);
+  if (together) client.write(first === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * first));
+  else for (let i = 0; i < first; i++) client.write(MODULE_REQUEST);
+  sent = first;
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   client.destroy();
   return count / seconds;
 }
 
-let pipelined: Promise<{ client: number[]; raw: number[]; sequential: number[] }> | undefined;
+interface PipelinedRuns {
+  client: number[];
+  raw: number[];
+  sequential: number[];
+  rawSequential: number[];
+  /** The raw client writing one request per reply (the baseline of the first reports), window 16. */
+  rawPerReply: number[];
+  /** The same reads with `readBlocksInto`, window 16. */
+  batch: number[];
+  /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
+  clientCpu: number[];
+  batchCpu: number[];
+  rawCpu: number[];
+}
 
-/** Client (window 8), raw (window 8) and client (window 1), alternated three times on one child device. */
+let pipelined: Promise<PipelinedRuns> | undefined;
+
+/** CPU time of a process so far (user + system), µs, from /proc (0 where there is none). */
+function processCpuUs(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** USER_HZ: /proc counts CPU time in these ticks (100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** `run()`, and the CPU it and the device process used per module, µs. */
+async function withCpu(childPid: number, count: number, run: () => Promise<number>) {
+  const mine = process.cpuUsage();
+  const theirs = processCpuUs(childPid);
+  const rate = await run();
+  const used = process.cpuUsage(mine);
+  const cpu = (used.user + used.system + processCpuUs(childPid) - theirs) / count;
+  return { rate, cpu };
+}
+
+/**
+ * Client (window 16), raw (window 16), client (window 1), raw (window 1) and the raw client writing
+ * one request per reply, alternated three times on one child device.
+ */
 function pipelinedOnce() {
-  pipelined ??= withFleet(async ([port]) => {
-    const out = { client: [] as number[], raw: [] as number[], sequential: [] as number[] };
-    await clientModules(port!, 1_000, WINDOW);
-    await rawModules(port!, 1_000, WINDOW);
+  pipelined ??= withFleet(async ([port], pid) => {
+    const out: PipelinedRuns = {
+      client: [],
+      raw: [],
+      sequential: [],
+      rawSequential: [],
+      rawPerReply: [],
+      batch: [],
+      clientCpu: [],
+      batchCpu: [],
+      rawCpu: [],
+    };
+    await clientModules(port!, 2_000, WINDOW);
+    await batchModules(port!, 2_000, WINDOW);
+    await rawModules(port!, 2_000, WINDOW);
+    await clientModules(port!, 1_000, 1);
+    await rawModules(port!, 1_000, 1);
     for (let i = 0; i < 3; i++) {
-      out.raw.push(await rawModules(port!, PIPELINED_COUNT, WINDOW));
-      out.client.push(await clientModules(port!, PIPELINED_COUNT, WINDOW));
+      const raw = await withCpu(pid, PIPELINED_COUNT, () => rawModules(port!, PIPELINED_COUNT, WINDOW));
+      out.raw.push(raw.rate);
+      out.rawCpu.push(raw.cpu);
+      const client = await withCpu(pid, PIPELINED_COUNT, () => clientModules(port!, PIPELINED_COUNT, WINDOW));
+      out.client.push(client.rate);
+      out.clientCpu.push(client.cpu);
+      const batch = await withCpu(pid, PIPELINED_COUNT, () => batchModules(port!, PIPELINED_COUNT, WINDOW));
+      out.batch.push(batch.rate);
+      out.batchCpu.push(batch.cpu);
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
+      out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
+      out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
     }
     return out;
   }, 1);
@@ -245,7 +370,10 @@ async function fleetChild(count: number): Promise<void> {
 }
 
 /** Runs `fn` against `count` simulated devices in a child process (another process, as real devices are). */
-async function withFleet<T>(fn: (ports: readonly number[]) => Promise<T>, count = FLEET_DEVICES): Promise<T> {
+async function withFleet<T>(
+  fn: (ports: readonly number[], childPid: number) => Promise<T>,
+  count = FLEET_DEVICES,
+): Promise<T> {
   const root = path.resolve(import.meta.dirname, '../..');
   const child = spawn(
     process.execPath,
@@ -271,7 +399,7 @@ async function withFleet<T>(fn: (ports: readonly number[]) => Promise<T>, count 
     });
     lines.close();
     const { ports } = JSON.parse(first) as { ports: number[] };
-    return await fn(ports);
+    return await fn(ports, child.pid!);
   } finally {
     child.stdin!.end();
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -506,6 +634,33 @@ export const cases: BenchCase[] = [
     noWarmup: true,
   },
   {
+    // The same reads as a user chasing throughput makes them: `readBlocksInto`, one promise per window,
+    // the bytes in the caller's memory (no result objects), against the same raw baseline.
+    name: 'optommp.pipelined-module-batch',
+    metric: `64-channel module reads with readBlocksInto, window ${WINDOW}, device in a child process`,
+    unit: 'modules/s',
+    target: 0.8,
+    compare: 'ratio>=',
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).raw),
+    run: async () => medianOf((await pipelinedOnce()).batch),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'optommp.pipelined-module-batch-cpu',
+    metric: `module reads with readBlocksInto, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
+    unit: 'reads/CPU-ms',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
+    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
+    run: async () => 1000 / medianOf((await pipelinedOnce()).batchCpu),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
     name: 'optommp.pipelined-vs-sequential',
     metric: `module reads, window ${WINDOW} against window 1 (device in a child process)`,
     unit: 'modules/s',
@@ -513,6 +668,54 @@ export const cases: BenchCase[] = [
     compare: 'ratio>=',
     baselineName: 'the same client, one request at a time',
     baseline: async () => medianOf((await pipelinedOnce()).sequential),
+    run: async () => medianOf((await pipelinedOnce()).client),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // What the machine gives: raw pipelining against raw one-at-a-time on the same device. Pinned to one
+    // CPU, client and device take turns on it, so a window can only save the per-round-trip costs
+    // (wake-ups, system calls), not the work per request; this row says how far that goes here.
+    name: 'optommp.pipelined-raw-vs-sequential-raw',
+    metric: `raw net module reads, window ${WINDOW} against window 1 (device in a child process)`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: 'raw net, one request at a time',
+    baseline: async () => medianOf((await pipelinedOnce()).rawSequential),
+    run: async () => medianOf((await pipelinedOnce()).raw),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // The same case timed by CPU instead of the clock: this process's CPU and the device's per module
+    // read (from /proc), raw over client. Pinned, both processes share one CPU, so this is what the wall
+    // ratio converges to on an idle machine; on a busy one it is the steadier figure.
+    name: 'optommp.pipelined-module-cpu',
+    metric: `64-channel module reads, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
+    unit: 'reads/CPU-ms',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
+    // Reads per millisecond of CPU (both processes): higher is better, as for the other ratios.
+    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
+    run: async () => 1000 / medianOf((await pipelinedOnce()).clientCpu),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // The baseline of the first reports: a raw client writing one request per reply (16 system calls
+    // and 16 wake-ups of the device per window where the client makes one). Kept to compare with them.
+    name: 'optommp.pipelined-module-vs-raw-per-reply',
+    metric: `64-channel module reads, window ${WINDOW}, against raw pipelining writing one request per reply`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, one write per request (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).rawPerReply),
     run: async () => medianOf((await pipelinedOnce()).client),
     runs: 1,
     noWarmup: true,

@@ -268,6 +268,17 @@ export class ByteReader implements AsyncDisposable {
   }
 
   /**
+   * Up to `max` buffered bytes without copying them: a view of the reader's memory, valid only until the
+   * reader is used again or the current microtask queue has run (the memory may be the source's, reused
+   * for its next read). Never write to it. For decoders that take several messages at hand in one go and
+   * then `discard` them.
+   */
+  peekView(max = Number.POSITIVE_INFINITY): Uint8Array {
+    const n = Math.min(max, this.buffered);
+    return this.#buf.subarray(this.#start, this.#start + n);
+  }
+
+  /**
    * Consumes `n` buffered bytes at once, without copying them, when no read is in line and the reader is
    * open; returns false (nothing consumed) otherwise. For decoders that looked at the bytes with `peek`
    * and now take them.

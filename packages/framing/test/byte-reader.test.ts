@@ -155,6 +155,29 @@ describe('discard', () => {
   });
 });
 
+describe('peekView', () => {
+  it('shows the buffered bytes without copying or consuming them; discard takes them', async () => {
+    const src = new ManualSource();
+    const r = reader(src);
+    expect(r.peekView().length).toBe(0);
+    src.push('abc');
+    src.push('defg');
+    await tick(1);
+    const all = r.peekView();
+    expect(text(all)).toBe('abcdefg');
+    expect(text(r.peekView(3))).toBe('abc');
+    // The reader's own memory, not a copy: a second view starts at the same place.
+    const again = r.peekView(2);
+    expect(again.buffer).toBe(all.buffer);
+    expect(again.byteOffset).toBe(all.byteOffset);
+    expect(r.buffered).toBe(7);
+    expect(r.discard(4)).toBe(true);
+    expect(text(r.peekView())).toBe('efg');
+    expect(text(await r.readExactly(3))).toBe('efg');
+    expect(r.peekView().length).toBe(0);
+  });
+});
+
 describe('EOF in the middle of each primitive carries the partial bytes', () => {
   const cases: [string, (r: ByteReader) => Promise<unknown>, string][] = [
     ['readExactly', (r) => r.readExactly(10), 'abc'],

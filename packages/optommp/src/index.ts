@@ -1,7 +1,7 @@
 // @labwire/optommp: an OptoMMP client for Opto 22 groov EPIC and SNAP PAC devices.
 // The wire format lives in `@labwire/optommp/codec`, the device simulator in `@labwire/optommp/simulator`.
 
-export type { RawValue } from './client';
+export type { BlockInto, RawValue } from './client';
 export { OptoMmpClient } from './client';
 export type { OptoMmpClientOptions } from './client-options';
 export { OPTOMMP_PORT } from './client-options';
@@ -11,7 +11,7 @@ export type { ResponseField } from './codec/errors';
 export { DeviceError, ResponseMismatchError } from './codec/index';
 export type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
 export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
-export type { PipelineOptions, PipelineStats } from './pipeline';
+export type { IntoRequest, PipelineOptions, PipelineStats } from './pipeline';
 export { Pipeline } from './pipeline';
 export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
 export {

@@ -26,11 +26,12 @@ import {
   TimeoutError,
 } from '@labwire/framing';
 import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '@labwire/tcp';
-import type { DecodedPacket } from './codec/decode';
+import { type DecodedPacket, decodePacketAt, packetLengthAt } from './codec/decode';
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
+import { addressOf, MAX_OFFSET } from './codec/packet';
 import { readPacket } from './codec/read-packet';
-import { tcodeName } from './codec/tcode';
+import { BLOCK_HEADER_BYTES, MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import { PipelineDesyncError } from './errors';
 import { type ExchangeOptions, labelRequest } from './transport';
@@ -65,12 +66,37 @@ interface Batch {
   readonly entries: Entry[];
 }
 
+/** One request of a batch (`exchangeInto`): its reply's data is copied to `into` at `at`. */
+export interface IntoRequest {
+  readonly request: RequestInit;
+  readonly into: Uint8Array;
+  readonly at: number;
+}
+
+/** The requests of one `exchangeInto` call: one promise for all of them. */
+interface Group {
+  /** Requests whose replies have not been delivered yet. */
+  left: number;
+  /** The promise has been rejected: nothing more is written into the caller's memory. */
+  failed: boolean;
+  readonly entries: Entry[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
 interface Entry {
   readonly request: RequestInit;
   readonly verifySourceId: boolean;
-  readonly decode: (data: Uint8Array) => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
+  /** A single request's decoder (undefined for a request of a group). */
+  readonly decode: ((data: Uint8Array) => unknown) | undefined;
+  readonly resolve: ((value: unknown) => void) | undefined;
+  readonly reject: ((error: unknown) => void) | undefined;
+  /** The batch this request belongs to, whose caller gets the data in its own memory. */
+  readonly group: Group | undefined;
+  readonly into: Uint8Array | undefined;
+  readonly at: number;
   readonly timeoutMs: number;
   readonly deadlineAt: number;
   readonly signal: AbortSignal | undefined;
@@ -185,6 +211,9 @@ export class Pipeline {
         decode,
         resolve: resolve as (value: unknown) => void,
         reject,
+        group: undefined,
+        into: undefined,
+        at: 0,
         timeoutMs,
         deadlineAt: Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY,
         signal,
@@ -203,6 +232,84 @@ export class Pipeline {
       }
       if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
       this.#queue.push(entry);
+      this.#pump();
+    });
+  }
+
+  /**
+   * Sends `parts` (all of them, in flight together up to the window) and copies each reply's data into
+   * its part's memory (`into` at `at`, the caller checked that it fits); one promise for the lot,
+   * resolved once every reply is in. Each request keeps its own label, checks and deadline (the same for
+   * all: the call's timeout); the first failure rejects the promise, and nothing is written into the
+   * caller's memory after that (requests not sent yet are dropped, those in flight end as usual).
+   */
+  exchangeInto(parts: readonly IntoRequest[], options: ExchangeOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('request'));
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    for (const part of parts) {
+      // The reply's data must fit where it goes: checked here, never in the read loop.
+      const r = part.request;
+      const n = r.tcode === 5 ? r.dataLength : r.tcode === 4 ? 4 : 0;
+      if (!Number.isInteger(part.at) || part.at < 0 || part.at + n > part.into.length) {
+        return Promise.reject(
+          new RangeError(`${n} byte(s) at ${part.at} do not fit into ${part.into.length} byte(s) of memory`),
+        );
+      }
+    }
+    if (parts.length === 0) return Promise.resolve();
+    const verifySourceId = options.verifySourceId === true;
+    const deadlineAt = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    return new Promise<void>((resolve, reject) => {
+      const group: Group = {
+        left: parts.length,
+        failed: false,
+        entries: new Array<Entry>(parts.length),
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        const entry: Entry = {
+          request: part.request,
+          verifySourceId,
+          decode: undefined,
+          resolve: undefined,
+          reject: undefined,
+          group,
+          into: part.into,
+          at: part.at,
+          timeoutMs,
+          deadlineAt,
+          signal: undefined,
+          onAbort: undefined,
+          tl: -1,
+          expect: undefined,
+          batch: undefined,
+          written: false,
+          done: false,
+          seq: -1,
+          settled: false,
+        };
+        group.entries[i] = entry;
+        this.#queue.push(entry);
+      }
+      if (signal !== undefined) {
+        group.onAbort = () => {
+          const error = new AbortedError('request', signal.reason);
+          for (const entry of group.entries) this.#end(entry, error);
+        };
+        signal.addEventListener('abort', group.onAbort, { once: true });
+      }
+      if (deadlineAt < this.#watchdogAt) this.#armWatchdog(deadlineAt);
       this.#pump();
     });
   }
@@ -255,7 +362,8 @@ export class Pipeline {
 
   #send(): void {
     const entries: Entry[] = [];
-    const packets: Uint8Array[] = [];
+    /** Per entry: its bytes when the general encoder made them, undefined when written in place below. */
+    const packets: (Uint8Array | undefined)[] = [];
     let size = 0;
     let lastDeadline = 0;
     const batch: Batch = { entries };
@@ -275,7 +383,23 @@ export class Pipeline {
         tl = this.#freeLabel();
       }
       this.#queueHead++;
-      const { bytes, expect } = labelRequest(entry.request, tl, entry.verifySourceId);
+      const request = entry.request;
+      let bytes: Uint8Array | undefined;
+      let expect: ResponseExpectation;
+      if (isPlainRead(request)) {
+        // Written straight into the batch's buffer below: no encoder objects per request.
+        expect = {
+          requestTcode: request.tcode,
+          tl,
+          sourceId: entry.verifySourceId ? (request.sourceId ?? 0) : undefined,
+          dataLength: request.tcode === 5 ? request.dataLength : undefined,
+          address: addressOf(request.offset),
+        };
+        size += request.tcode === 5 ? 16 : 12;
+      } else {
+        ({ bytes, expect } = labelRequest(request, tl, entry.verifySourceId));
+        size += bytes.length;
+      }
       const reply = expectedResponseBytes(expect);
       if (reply > this.#largestReply) this.#largestReply = reply;
       entry.tl = tl;
@@ -290,7 +414,6 @@ export class Pipeline {
       if (this.#active > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#active;
       entries.push(entry);
       packets.push(bytes);
-      size += bytes.length;
       if (entry.deadlineAt > lastDeadline) lastDeadline = entry.deadlineAt;
     }
     if (this.#queueHead === this.#queue.length) {
@@ -301,11 +424,13 @@ export class Pipeline {
       this.#queueHead = 0;
     }
     if (entries.length === 0) return;
-    let bytes = packets[0]!;
-    if (packets.length > 1) {
-      bytes = new Uint8Array(size);
-      let at = 0;
-      for (const p of packets) {
+    // From Node's pool (no memory of its own for a few hundred bytes), and a Buffer as the socket takes it.
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const p = packets[i];
+      if (p === undefined) at = writePlainRead(bytes, at, entries[i]!.request, entries[i]!.tl);
+      else {
         bytes.set(p, at);
         at += p.length;
       }
@@ -357,9 +482,14 @@ export class Pipeline {
     const read = { timeoutMs: Number.POSITIVE_INFINITY, into: new Uint8Array(4096) };
     try {
       while (generation === this.#generation) {
+        // Plain replies already whole in the reader's buffer are delivered from there.
+        if (this.#deliverAtHand(reader, generation)) continue;
         let packet: DecodedPacket;
         try {
-          packet = await readPacket(reader, read);
+          // Replies that arrived together are taken one after the other without waiting; the pull reader
+          // waits for the next one when none is whole at hand.
+          const next = takeBuffered(reader, read) ?? readPacket(reader, read);
+          packet = next instanceof Promise ? await next : next;
         } catch (error) {
           if (!DecodeError.isInstance(error) && !LimitExceededError.isInstance(error)) throw error;
           if (generation === this.#generation) {
@@ -376,6 +506,66 @@ export class Pipeline {
       // The link went down; #linkDown fails what was in flight.
       this.#log.debug('optommp/pipeline: reader ended', { error: (error as Error).message });
     }
+  }
+
+  /**
+   * Delivers the replies that are whole in the reader's buffer straight from its memory (no copy, no
+   * packet object, no promise): as long as each is a successful reply to the oldest outstanding request
+   * (any request, unordered) that passes every check of docs/protocols/optommp.md §2.11. The first that
+   * is anything else (a NAK, a late or unexpected label, a mismatch, a partial packet) stops it and is
+   * left to the general path, which reads, checks and reports it. True when something was delivered.
+   */
+  #deliverAtHand(reader: ByteReader, generation: number): boolean {
+    if (reader.pending !== 0 || reader.buffered < MIN_PACKET_BYTES) return false;
+    const bytes = reader.peekView();
+    const end = bytes.length;
+    let at = 0;
+    while (end - at >= MIN_PACKET_BYTES && generation === this.#generation) {
+      const tcode = bytes[at + 3]! >> 4;
+      let length: number;
+      if (tcode === 7) {
+        if (end - at < LENGTH_HEADER_BYTES) break;
+        length = BLOCK_HEADER_BYTES + ((bytes[at + 12]! << 8) | bytes[at + 13]!);
+      } else if (tcode === 6) length = 16;
+      else if (tcode === 2) length = MIN_PACKET_BYTES;
+      else break;
+      if (length > end - at || bytes[at + 6]! >> 4 !== 0) break;
+      const tl = bytes[at + 2]! >> 2;
+      const entry = this.#outstanding.get(tl);
+      if (entry === undefined || entry.settled || (this.#ordered && this.#oldest() !== entry)) break;
+      const request = entry.request;
+      const expect = entry.expect!;
+      if (tcode !== (request.tcode === 5 ? 7 : request.tcode === 4 ? 6 : 2)) break;
+      if (expect.sourceId !== undefined && ((bytes[at + 4]! << 8) | bytes[at + 5]!) !== expect.sourceId)
+        break;
+      if (tcode === 7 && length - BLOCK_HEADER_BYTES !== expect.dataLength) break;
+      this.#retire(entry);
+      this.#stats.answered++;
+      this.#consecutiveTimeouts = 0;
+      if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
+      else this.#lastAnsweredSeq = entry.seq;
+      const from = at + (tcode === 7 ? BLOCK_HEADER_BYTES : MIN_PACKET_BYTES);
+      const to = tcode === 2 ? from : at + length;
+      at += length;
+      const group = entry.group;
+      if (group !== undefined) {
+        if (!group.failed) entry.into!.set(bytes.subarray(from, to), entry.at);
+        this.#settle(entry, undefined);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = entry.decode!(bytes.subarray(from, to));
+      } catch (e) {
+        this.#settle(entry, e);
+        continue;
+      }
+      this.#settle(entry, undefined, value);
+    }
+    if (at === 0) return false;
+    // Nothing else reads this reader, so the bytes looked at are still the first ones buffered.
+    reader.discard(at);
+    return true;
   }
 
   /** Keeps only the outstanding requests in the send-order list (at most 64: one per label). */
@@ -455,8 +645,15 @@ export class Pipeline {
     if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
     else this.#lastAnsweredSeq = entry.seq;
     if (error === undefined) {
+      const group = entry.group;
+      if (group !== undefined) {
+        // Straight into the caller's memory (unless its promise has already been rejected).
+        if (!group.failed) entry.into!.set(data!, entry.at);
+        this.#settle(entry, undefined);
+        return;
+      }
       try {
-        this.#settle(entry, undefined, entry.decode(data!));
+        this.#settle(entry, undefined, entry.decode!(data!));
       } catch (e) {
         this.#settle(entry, e);
       }
@@ -493,10 +690,31 @@ export class Pipeline {
   #settle(entry: Entry, error: unknown, value?: unknown): void {
     if (entry.settled) return;
     entry.settled = true;
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (error === undefined) entry.resolve(value);
-    else entry.reject(error);
+    const group = entry.group;
+    if (group !== undefined) {
+      this.#settleInGroup(group, error);
+    } else {
+      if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+      if (error === undefined) entry.resolve!(value);
+      else entry.reject!(error);
+    }
     this.#pump();
+  }
+
+  /** One request of a group ended: the group's promise settles with the first error or the last reply. */
+  #settleInGroup(group: Group, error: unknown): void {
+    if (group.failed) return;
+    if (error === undefined) {
+      if (--group.left > 0) return;
+      if (group.onAbort !== undefined) group.signal?.removeEventListener('abort', group.onAbort);
+      group.resolve();
+      return;
+    }
+    group.failed = true;
+    if (group.onAbort !== undefined) group.signal?.removeEventListener('abort', group.onAbort);
+    // Requests not sent yet are dropped; those in flight end as usual (their data goes nowhere).
+    for (const sibling of group.entries) if (sibling.tl < 0) sibling.settled = true;
+    group.reject(error);
   }
 
   /**
@@ -605,4 +823,75 @@ export class Pipeline {
     }
     if (next < this.#watchdogAt && !this.#closed) this.#armWatchdog(next);
   }
+}
+
+/**
+ * A read quadlet or read block request with only the fields a client sets (source_ID, offset,
+ * data_length), all in range: written by `writePlainRead`. Anything else goes through the codec's encoder
+ * (and its RangeErrors).
+ */
+export function isPlainRead(request: RequestInit): request is RequestInit & { tcode: 4 | 5 } {
+  const r = request as Partial<Record<string, unknown>> & RequestInit;
+  if (request.tcode !== 4 && request.tcode !== 5) return false;
+  if (r.destinationId !== undefined || r.rt !== undefined || r.pri !== undefined) return false;
+  if (r.extendedTcode !== undefined) return false;
+  const sourceId = request.sourceId ?? 0;
+  if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > 0xffff) return false;
+  const offset = request.offset;
+  if (!Number.isInteger(offset) || offset < 0 || offset > MAX_OFFSET) return false;
+  if (request.tcode === 4) return true;
+  const n = request.dataLength;
+  return Number.isInteger(n) && n >= 0 && n <= 0xffff;
+}
+
+/** Writes a request `isPlainRead` accepted, with label `tl`, at `out[at]`; returns where it ends. */
+export function writePlainRead(out: Uint8Array, at: number, request: RequestInit, tl: number): number {
+  const sourceId = request.sourceId ?? 0;
+  const offset = request.offset;
+  const high = Math.floor(offset / 0x1_0000_0000);
+  const low = offset % 0x1_0000_0000;
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = tl << 2;
+  out[at + 3] = request.tcode << 4;
+  out[at + 4] = sourceId >>> 8;
+  out[at + 5] = sourceId & 0xff;
+  out[at + 6] = high >>> 8;
+  out[at + 7] = high & 0xff;
+  out[at + 8] = low >>> 24;
+  out[at + 9] = (low >>> 16) & 0xff;
+  out[at + 10] = (low >>> 8) & 0xff;
+  out[at + 11] = low & 0xff;
+  if (request.tcode !== 5) return at + 12;
+  const n = request.dataLength;
+  out[at + 12] = n >>> 8;
+  out[at + 13] = n & 0xff;
+  out[at + 14] = 0;
+  out[at + 15] = 0;
+  return at + 16;
+}
+
+/** Bytes of a packet's header that tell its length (a block packet's data_length ends at byte 14). */
+const LENGTH_HEADER_BYTES = 14;
+
+/**
+ * The next packet when the whole of it is buffered already and no read is in line: taken into
+ * `read.into` at once, without a promise per reply; undefined when it is not all there yet (read it with
+ * readPacket). Throws DecodeError / LimitExceededError for a header that cannot start a packet, as
+ * readPacket does. The packet's data is a view of `read.into`, valid until the next read.
+ */
+export function takeBuffered(
+  reader: ByteReader,
+  read: { into: Uint8Array; timeoutMs: number },
+): DecodedPacket | Promise<DecodedPacket> | undefined {
+  const buffered = reader.buffered;
+  if (buffered < MIN_PACKET_BYTES || reader.pending !== 0) return undefined;
+  const length = packetLengthAt(reader.peek(LENGTH_HEADER_BYTES), 0, {});
+  if (length < 0 || length > buffered || length > read.into.length) return undefined;
+  const into = read.into;
+  const taken = reader.readExactly(length, read);
+  // A reader takes buffered bytes at once when no read is in line; should it ever queue the read
+  // instead, the packet comes when the read completes.
+  if (reader.buffered === buffered - length) return decodePacketAt(into, 0, length, false);
+  return taken.then((bytes) => decodePacketAt(bytes, 0, length, false));
 }

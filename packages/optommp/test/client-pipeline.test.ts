@@ -62,6 +62,18 @@ describe('pipelining', () => {
     expect(pipeline().stats.maxInFlight).toBe(8);
   });
 
+  it('replies that arrive together are taken one after the other and requests freed together leave in one write', async () => {
+    // No latency: the simulator answers the requests of a chunk in one write, so replies arrive in bursts.
+    const { c, s, pipeline } = await setup({}, { window: 16 });
+    const results = await readAll(c, 480);
+    expectValues(results, (i) => i * 7 + 1);
+    const stats = pipeline().stats;
+    expect(stats).toMatchObject({ sent: 480, answered: 480, desyncs: 0, outOfOrder: 0, lateReplies: 0 });
+    // Requests freed by one burst of replies share a write (one write per request would be 480).
+    expect(stats.writes).toBeLessThan(480 / 2);
+    expect(s.tcpServer!.stats.answered).toBe(480);
+  });
+
   it('rejects a window outside 1…32', () => {
     expect(() => new OptoMmpClient({ host: '127.0.0.1', window: 0 })).toThrow(RangeError);
     expect(() => new OptoMmpClient({ host: '127.0.0.1', window: 33 })).toThrow(RangeError);

@@ -1,11 +1,12 @@
 // The simulator's servers over real loopback sockets: many clients at once, UDP, fault hooks, and a
 // close() that leaves no socket or timer behind.
 
-import { toHex } from '@labwire/framing';
+import net from 'node:net';
+import { concatBytes, toHex } from '@labwire/framing';
 import { encodeReadBlockRequest, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeWriteBlockRequest } from '../src/codec/encode';
 import { encodeInt32, readI32 } from '../src/codec/values';
 import { RawTcpPeer, udpExchange } from './raw-client';
@@ -94,6 +95,98 @@ describe('response buffers', () => {
 });
 
 describe('fault hooks', () => {
+  it('answers the requests that arrive together with one write', async () => {
+    await using sim = await EpicSimulator.start(vectorDeviceOptions({ maxBlockBytes: 4096 }));
+    const pattern = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 13 + (i >> 8)) & 0xff);
+    sim.device.poke(0xf0da0000, pattern);
+    await using peer = await RawTcpPeer.connect(sim.port);
+    const requests = Array.from({ length: 8 }, (_, i) =>
+      encodeReadBlockRequest({ tl: i + 1, offset: offsetOf(0xf0da0000 + 1024 * i), dataLength: 2000 + i }),
+    );
+    const writes = vi.spyOn(net.Socket.prototype, 'write');
+    const emits = vi.spyOn(net.Socket.prototype, 'emit');
+    let chunks: number;
+    let serverWrites: number;
+    try {
+      peer.write(concatBytes(requests));
+      for (let i = 0; i < 8; i++) {
+        const reply = await peer.readPacket();
+        expect(reply).toMatchObject({ tcode: 7, tl: i + 1, rcode: 0 });
+        if (reply.tcode !== 7) continue;
+        expect(toHex(reply.data)).toBe(toHex(pattern.subarray(1024 * i, 1024 * i + 2000 + i)));
+      }
+      // The server's side of the connection: one write for each chunk that brought requests (8 requests
+      // written at once arrive in one chunk, or very rarely two).
+      chunks = emits.mock.calls.filter(
+        (c, k) => (c[0] as string) === 'data' && emits.mock.contexts[k] !== peer.socket,
+      ).length;
+      serverWrites = writes.mock.contexts.filter((t) => t !== peer.socket).length;
+    } finally {
+      writes.mockRestore();
+      emits.mockRestore();
+    }
+    expect(chunks).toBeGreaterThan(0);
+    expect(serverWrites).toBeLessThanOrEqual(chunks);
+    expect(serverWrites).toBeLessThan(8);
+  });
+
+  it('answers a large batch with NAKs among it intact and in order (responses built beyond the buffer)', async () => {
+    await using sim = await EpicSimulator.start(vectorDeviceOptions({ maxBlockBytes: 4096 }));
+    const pattern = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 29 + (i >> 7)) & 0xff);
+    sim.device.poke(0xf0da0000, pattern);
+    await using peer = await RawTcpPeer.connect(sim.port);
+    // 60 reads of ~4 KiB (about 240 KiB of responses, more than the connection's response buffer grows
+    // to) with refused ones among them (too long: rcode 6), all in one write.
+    const n = 60;
+    const refused = (i: number) => i % 17 === 5;
+    const requests = Array.from({ length: n }, (_, i) =>
+      encodeReadBlockRequest({
+        tl: (i % 63) + 1,
+        offset: offsetOf(0xf0da0000 + 512 * i),
+        dataLength: refused(i) ? 5000 : 4000 + i,
+      }),
+    );
+    peer.write(concatBytes(requests));
+    for (let i = 0; i < n; i++) {
+      const reply = await peer.readPacket();
+      expect(reply.tl).toBe((i % 63) + 1);
+      if (reply.tcode !== 7) throw new Error(`reply ${i}: tcode ${reply.tcode}`);
+      if (refused(i)) {
+        expect(reply.rcode).toBe(6);
+        expect(reply.data.length).toBe(0);
+      } else {
+        expect(reply.rcode).toBe(0);
+        expect(toHex(reply.data)).toBe(toHex(pattern.subarray(512 * i, 512 * i + 4000 + i)));
+      }
+    }
+    expect(sim.tcpServer!.stats.answered).toBe(n);
+  });
+
+  it('with a latency, answers due at the same time leave in one gathered write, in order', async () => {
+    await using sim = await EpicSimulator.start(vectorDeviceOptions({ maxBlockBytes: 4096, latencyMs: 20 }));
+    const pattern = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 11 + (i >> 9)) & 0xff);
+    sim.device.poke(0xf0da0000, pattern);
+    await using peer = await RawTcpPeer.connect(sim.port);
+    const requests = Array.from({ length: 6 }, (_, i) =>
+      encodeReadBlockRequest({ tl: i + 1, offset: offsetOf(0xf0da0000 + 2048 * i), dataLength: 3000 }),
+    );
+    const corks = vi.spyOn(net.Socket.prototype, 'cork');
+    let serverCorks: number;
+    try {
+      peer.write(concatBytes(requests));
+      for (let i = 0; i < 6; i++) {
+        const reply = await peer.readPacket();
+        expect(reply).toMatchObject({ tcode: 7, tl: i + 1, rcode: 0 });
+        if (reply.tcode !== 7) continue;
+        expect(toHex(reply.data)).toBe(toHex(pattern.subarray(2048 * i, 2048 * i + 3000)));
+      }
+      serverCorks = corks.mock.contexts.filter((t) => t !== peer.socket).length;
+    } finally {
+      corks.mockRestore();
+    }
+    expect(serverCorks).toBeGreaterThan(0);
+  });
+
   it('replace, drop and truncate replies', async () => {
     let mode: 'replace' | 'drop' | 'truncate' | undefined;
     await using sim = await EpicSimulator.start({

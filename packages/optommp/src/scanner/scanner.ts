@@ -137,6 +137,10 @@ interface GroupState {
   readonly config: ScanGroupConfig;
   readonly device: DeviceState;
   readonly blocks: readonly Block[];
+  /** Per block, the decoder that puts its values into `scratch` (made once, not per scan). */
+  readonly decoders: readonly ((data: Uint8Array) => void)[];
+  /** Response bytes of one scan (headers included). */
+  readonly scanBytes: number;
   readonly names: readonly string[];
   readonly periodMs: number;
   /** Values last reported (for on-change reports); NaN before the first report of a point. */
@@ -267,10 +271,14 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
           throw new RangeError(`group "${g.name}" of "${config.name}": periodMs must be >= 1`);
         if (g.points.length === 0)
           throw new RangeError(`group "${g.name}" of "${config.name}" has no points`);
+        const blocks = planBlocks(g.points, maxBlock, options.coalesceGapBytes ?? 64);
+        const scratch = new Float64Array(g.points.length);
         const group: GroupState = {
           config: g,
           device,
-          blocks: planBlocks(g.points, maxBlock, options.coalesceGapBytes ?? 64),
+          blocks,
+          decoders: blocks.map((block) => (data: Uint8Array) => decodeBlock(block, data, scratch)),
+          scanBytes: blocks.reduce((n, block) => n + 16 + block.length, 0),
           names: g.points.map(watchPointName),
           periodMs: g.periodMs,
           last: new Float64Array(g.points.length),
@@ -281,7 +289,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
           running: false,
           owedSlot: -1,
           owedDue: 0,
-          scratch: new Float64Array(g.points.length),
+          scratch,
           values: new Float64Array(g.points.length),
           booleans: g.points.map((p) => p.kind === 'digital'),
           latestSequence: -1,
@@ -491,10 +499,14 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     const requestsBefore = client.requestCount;
     try {
       // No signal per read: stop() closes the clients, which settles every read.
-      const reads = g.blocks.map((block) =>
-        client.readBlockAs(block.address, block.length, (data) => decodeBlock(block, data, values)),
-      );
-      await (reads.length === 1 ? reads[0] : Promise.all(reads));
+      const blocks = g.blocks;
+      if (blocks.length === 1) {
+        await client.readBlockAs(blocks[0]!.address, blocks[0]!.length, g.decoders[0]!);
+      } else {
+        await Promise.all(
+          blocks.map((block, i) => client.readBlockAs(block.address, block.length, g.decoders[i]!)),
+        );
+      }
     } catch (error) {
       g.running = false;
       d.stats.requests += client.requestCount - requestsBefore;
@@ -510,7 +522,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     d.stats.scans++;
     g.counts.scans++;
     d.stats.requests += client.requestCount - requestsBefore;
-    for (const block of g.blocks) d.stats.bytes += 16 + block.length;
+    d.stats.bytes += g.scanBytes;
     d.duration.record(end - started);
     d.lastGood = end;
     d.attempt = 0;

@@ -13,6 +13,8 @@ import type { FaultHook } from './faults';
 
 /** Per-connection response buffer: a whole module (4 KiB) and its header fit. */
 const SCRATCH_BYTES = 8192;
+/** The most the response buffer grows to, for requests answered together (16 module reads and more). */
+const COALESCE_BYTES = 128 * 1024;
 /** Answers sent per connection in one turn of the event loop before the others get theirs. */
 const ANSWERS_PER_TURN = 256;
 
@@ -101,7 +103,7 @@ class Connection {
   timerAt = Number.POSITIVE_INFINITY;
   turn: ReturnType<typeof setImmediate> | undefined;
   /** The connection's response buffer, and whether the socket may still hold a response built in it. */
-  readonly own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  own = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
   scratch: Buffer | undefined = this.own;
   closed = false;
   /** Reading stopped (answers not drained, or too many requests waiting). */
@@ -307,6 +309,11 @@ export class OptoMmpTcpServer implements AsyncDisposable {
       // Answered at once and in order (no latency, nothing queued): straight through, no queue.
       const faults = this.#options.faults;
       if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
+      if (packets.length > 1 && faults === undefined) {
+        this.#answerTogether(c, packets, now);
+        this.#updateReading(c);
+        return;
+      }
       for (let i = 0; i < packets.length; i++) {
         this.#stats.answered++;
         if (!this.#send(c, packets[i]!, faults)) return;
@@ -355,6 +362,19 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     if (c.scratch === undefined && c.socket.writableLength === 0) c.scratch = c.own;
     const faults = this.#options.faults;
     const now = performance.now();
+    // Several answers due at once leave in one gathered write (after the first, responses are built in
+    // memory of their own while the socket holds the connection's buffer).
+    const corked =
+      faults === undefined && c.queue.length - c.queueHead > 1 && c.queue[c.queueHead + 1]!.dueAt <= now;
+    if (corked) c.socket.cork();
+    try {
+      this.#answerDue(c, now, faults);
+    } finally {
+      if (corked) c.socket.uncork();
+    }
+  }
+
+  #answerDue(c: Connection, now: number, faults: FaultHook | undefined): void {
     let sent = 0;
     while (c.queueHead < c.queue.length) {
       const head = c.queue[c.queueHead]!;
@@ -385,6 +405,62 @@ export class OptoMmpTcpServer implements AsyncDisposable {
     } else if (c.queueHead > 1024) {
       c.queue.splice(0, c.queueHead);
       c.queueHead = 0;
+    }
+  }
+
+  /**
+   * Answers the requests that arrived in one chunk with one write, as a device's TCP stack sends what is
+   * ready together: the responses are built one after the other in the connection's buffer (grown to fit
+   * up to COALESCE_BYTES; what does not fit gets memory of its own) and leave in one write, or one
+   * gathered write under cork() when some were built elsewhere. Each request is still answered exactly
+   * once and in order. At most COALESCE_BYTES of responses are built at once: the requests after them
+   * wait in the queue and are answered as the socket drains, so memory per connection stays bounded.
+   */
+  #answerTogether(c: Connection, packets: readonly DecodedPacket[], now: number): void {
+    let need = 0;
+    for (let i = 0; i < packets.length; i++) need += responseBytes(packets[i]!);
+    if (c.scratch === c.own && c.own.length < need) {
+      const size = Math.min(COALESCE_BYTES, Math.max(need, 2 * c.own.length));
+      if (size > c.own.length) {
+        c.own = Buffer.allocUnsafeSlow(size);
+        c.scratch = c.own;
+      }
+    }
+    const buf = c.scratch;
+    let used = 0;
+    let built = 0;
+    // Responses built in `buf` are contiguous from 0 until one is built elsewhere (a NAK, no room).
+    let together = true;
+    const responses: Uint8Array[] = [];
+    let i = 0;
+    for (; i < packets.length && built < COALESCE_BYTES; i++) {
+      this.#stats.answered++;
+      const room = buf === undefined || used >= buf.length ? undefined : buf.subarray(used);
+      const response = this.device.handle(packets[i]!, room);
+      if (room !== undefined && response.buffer === room.buffer && response.byteOffset === room.byteOffset) {
+        used += response.length;
+      } else {
+        together = false;
+      }
+      built += response.length;
+      responses.push(response);
+    }
+    const socket = c.socket;
+    let ok: boolean;
+    if (together) {
+      ok = socket.write(buf!.subarray(0, used));
+    } else {
+      socket.cork();
+      ok = true;
+      for (const r of responses) ok = socket.write(r) && ok;
+      socket.uncork();
+    }
+    if (!ok) this.#blocked(c);
+    // The socket holds what it could not send at once (the buffer included) until it drains.
+    if (c.scratch !== undefined && socket.writableLength !== 0) c.scratch = undefined;
+    if (i < packets.length) {
+      for (; i < packets.length; i++) c.queue.push({ request: packets[i]!, dueAt: now });
+      this.#answer(c);
     }
   }
 
@@ -462,4 +538,10 @@ export class OptoMmpTcpServer implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The size of the ACK that answers `request` (a NAK is never longer). */
+function responseBytes(request: DecodedPacket): number {
+  if ('undefinedTcode' in request) return 12;
+  return request.tcode === 5 ? 16 + request.dataLength : request.tcode === 4 ? 16 : 12;
 }

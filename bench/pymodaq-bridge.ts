@@ -3,13 +3,20 @@
 // in this process or as a process of its own (as `pymodaq bridge` does in a lab). All on 127.0.0.1.
 //
 // (a) a 30 Hz stream of 1 MiB 2-D frames for 60 s (`--bridge-seconds=N` or LABWIRE_BENCH_BRIDGE_SECONDS
-//     for a shorter development run), bridge in-process, after 2 s of the same stream to warm up (receive
-//     buffers of the stream's size, compiled code) and until the warm-up's frames have arrived: end-to-end
-//     latency from push() to the server's `data` event (whose listener hands each frame back with
-//     `server.release`, as a viewer does once it drew it), p99 of the frames that arrived (target <= 10 ms), the share of frames that arrived (target
-//     >= 0.99: latest wins may replace frames only when the server falls behind), and drift: the median of
-//     the last 10 s against the first 10 s (target <= 1 ms). The same stream without a bridge is reported
-//     beside it (what the machine gives).
+//     for a shorter development run), after 2 s of the same stream to warm up (receive buffers of the
+//     stream's size, compiled code) and until the warm-up's frames have arrived: end-to-end latency from
+//     push() to the server's `data` event (whose listener hands each frame back with `server.release`, as a
+//     viewer does once it drew it), p99 of the frames that arrived (target <= 10 ms), the share of frames
+//     that arrived (target >= 0.99: latest wins may replace frames only when the server falls behind), and
+//     drift: the median of the last 10 s against the first 10 s (target <= 1 ms). The bridge runs as a
+//     process of its own, as `pymodaq bridge` does in a lab (on the other CPU when the run is pinned, see
+//     bridgeCpu; the instrument and the viewer share this process, so the viewer's collections also stall
+//     the instrument, which is stricter than a lab, where they are separate programs). In one process the
+//     three would pause together for each one's collections: every byte an accepted socket receives is
+//     external memory V8 counts against the old generation's limit until the next collection (Node 20:
+//     no `onread` for accepted sockets), so the bridge and the viewer together trigger a full collection
+//     every ~5 frames instead of each its own every ~10. That figure is reported beside it, and so is the
+//     same stream without a bridge (what the machine gives).
 // (b) sequential move_abs server -> bridge -> actuator -> bridge -> server against raw round trips
 //     (rawExchange, driven from the receive callback) with the server-side message sizes (target >= 0.40:
 //     a bridged move crosses two links each way). Bridge in-process: a sequential round trip gains nothing
@@ -30,6 +37,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import {
   type DataToExport,
   NdArray,
@@ -128,25 +137,59 @@ async function startBridge(
  * raw transfer, whatever its own cost. Unpinned, the kernel places it. Undefined: no taskset needed.
  */
 function bridgeCpu(): string | undefined {
+  const pinned = pinnedCpu();
+  const cpus = os.availableParallelism();
+  if (pinned === undefined || cpus < 2) return undefined;
+  return String(pinned === 0 ? 1 : pinned - 1);
+}
+
+/** The one CPU this process is pinned to (`--pin`), or undefined. */
+function pinnedCpu(): number | undefined {
   let allowed: string | undefined;
   try {
     allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
   } catch {
     return undefined;
   }
-  const pinned = allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
-  const cpus = os.availableParallelism();
-  if (pinned === undefined || cpus < 2) return undefined;
-  return String(pinned === 0 ? 1 : pinned - 1);
+  return allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
 }
 
 async function runBridgeChild(serverPort: number): Promise<void> {
+  const gcs = gcCounter();
   const bridge = new PymodaqBridge(bridgeOptions(serverPort));
   const { port } = await bridge.listen();
   process.stdout.write(`${JSON.stringify({ port })}\n`);
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.once('end', resolve));
   await bridge.close();
+  process.stderr.write(`    bridge process: ${gcs.summary()}\n`);
+}
+
+/** Counts V8's collections by kind (what the bridge process spent its pauses on, printed when it ends). */
+function gcCounter() {
+  const kinds: Record<number, string> = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental' };
+  const seen = new Map<string, { n: number; ms: number; max: number }>();
+  const cpu0 = process.cpuUsage();
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const k = seen.get(kind) ?? { n: 0, ms: 0, max: 0 };
+      k.n++;
+      k.ms += e.duration;
+      k.max = Math.max(k.max, e.duration);
+      seen.set(kind, k);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return {
+    summary(): string {
+      const cpu = process.cpuUsage(cpu0);
+      const old = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'old_space');
+      const gcText = [...seen].map(
+        ([k, v]) => `${k} ${v.n}x ${v.ms.toFixed(0)} ms (longest ${v.max.toFixed(1)})`,
+      );
+      return `CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; GC ${gcText.join(', ') || 'none'}; old space ${((old?.space_used_size ?? 0) / MiB).toFixed(1)} MiB`;
+    },
+  };
 }
 
 /** Server (D) <- bridge <- detector (C4), or detector (D) -> server without a bridge; connected. */
@@ -221,7 +264,7 @@ interface StreamResult {
 const streams = new Map<string, Promise<StreamResult>>();
 
 /** (a): 30 Hz of 1 MiB frames, paced on absolute times (no drift of our own); run once per placement. */
-function streamOnce(placement: 'in-process' | 'none'): Promise<StreamResult> {
+export function streamOnce(placement: Placement | 'none'): Promise<StreamResult> {
   let run = streams.get(placement);
   if (run === undefined) {
     run = stream(placement);
@@ -230,7 +273,7 @@ function streamOnce(placement: 'in-process' | 'none'): Promise<StreamResult> {
   return run;
 }
 
-async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
+async function stream(placement: Placement | 'none'): Promise<StreamResult> {
   const seconds = streamSeconds();
   const window = Math.min(10, seconds / 3) * 1000;
   const chain = await detectorChain(placement);
@@ -284,7 +327,7 @@ async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
   const all = latency.map((l) => l.ms).sort((a, b) => a - b);
   const delivered = latency.length / total;
   process.stderr.write(
-    `  ${placement === 'none' ? 'without a bridge' : 'through the bridge'}: ${latency.length} of ${total} frames; latency median ${quantile(all, 0.5).toFixed(2)} ms, p90 ${quantile(all, 0.9).toFixed(2)}, p99 ${quantile(all, 0.99).toFixed(2)}, max ${quantile(all, 1).toFixed(2)}; median first ${median(first).toFixed(2)}, last ${median(last).toFixed(2)}\n`,
+    `  ${placement === 'none' ? 'without a bridge' : `through the bridge (${placement === 'process' ? streamPlacement() : 'in-process'})`}: ${latency.length} of ${total} frames; latency median ${quantile(all, 0.5).toFixed(2)} ms, p90 ${quantile(all, 0.9).toFixed(2)}, p99 ${quantile(all, 0.99).toFixed(2)}, max ${quantile(all, 1).toFixed(2)}; median first ${median(first).toFixed(2)}, last ${median(last).toFixed(2)}\n`,
   );
   return { p99: quantile(all, 0.99), drift: Math.abs(median(last) - median(first)), delivered };
 }
@@ -420,15 +463,26 @@ function imageCase(placement: Placement): BenchCase {
   };
 }
 
+/** Where the stream's processes run: recorded with each stream figure. */
+function streamPlacement(): string {
+  const cpu = bridgeCpu();
+  return cpu === undefined
+    ? 'bridge a process of its own, placed by the kernel'
+    : `bridge a process of its own on CPU ${cpu}, instrument and viewer on CPU ${pinnedCpu()}`;
+}
+
 export const bridgeCases: BenchCase[] = [
   {
     name: 'pymodaq.bridge-stream-p99',
-    metric: `30 Hz of 1 MiB 2-D frames through the bridge (${CLIENTS} -> ${SERVER}, in-process), latency p99, ${streamSeconds()} s`,
+    // A getter: `--pin` pins this process after the cases are loaded.
+    get metric() {
+      return `30 Hz of 1 MiB 2-D frames through the bridge (${CLIENTS} -> ${SERVER}; ${streamPlacement()}), latency p99, ${streamSeconds()} s`;
+    },
     unit: 'ms',
     target: 10,
     compare: 'value<=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).p99,
+    run: async () => (await streamOnce('process')).p99,
     runs: 1,
     noWarmup: true,
   },
@@ -440,7 +494,7 @@ export const bridgeCases: BenchCase[] = [
     target: 0.99,
     compare: 'value>=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).delivered,
+    run: async () => (await streamOnce('process')).delivered,
     runs: 1,
     noWarmup: true,
   },
@@ -451,7 +505,19 @@ export const bridgeCases: BenchCase[] = [
     target: 1,
     compare: 'value<=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).drift,
+    run: async () => (await streamOnce('process')).drift,
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.bridge-stream-p99-in-process',
+    metric: `the same stream with the bridge in this process (instrument, bridge and viewer pause together for each one's collections)`,
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await streamOnce('in-process')).p99,
     runs: 1,
     noWarmup: true,
   },

@@ -103,16 +103,16 @@ async function startBridge(
  */
 function spawnChild(args: string[], cpu: string | undefined) {
   const root = path.resolve(import.meta.dirname, '..');
+  const conditions = process.execArgv.filter((a) => a.startsWith('--conditions'));
+  // On the built packages the child is plain JavaScript, as `pymodaq bridge` is: the TypeScript loader
+  // alone would add ~3 MB of old generation and carry the process over V8's 8 MB threshold for
+  // incremental marking (see bench/child/pymodaq-bridge-peer.mjs). On the sources it needs the loader.
+  const script = conditions.some((a) => a.includes('@labwire/source'))
+    ? ['--import', 'tsx', ...conditions, path.join(root, 'bench/pymodaq-bridge.ts')]
+    : [path.join(root, 'bench/child/pymodaq-bridge-peer.mjs')];
   const child = spawn(
     cpu === undefined ? process.execPath : 'taskset',
-    [
-      ...(cpu === undefined ? [] : ['-c', cpu, process.execPath]),
-      '--import',
-      'tsx',
-      ...process.execArgv.filter((a) => a.startsWith('--conditions')),
-      path.join(root, 'bench/pymodaq-bridge.ts'),
-      ...args,
-    ],
+    [...(cpu === undefined ? [] : ['-c', cpu, process.execPath]), ...script, ...args],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let exitCode: number | null | undefined;

@@ -101,15 +101,18 @@ async function startBridge(
  * This file as a child process (`args` select its role), on `cpu` when given. It reports through JSON
  * lines on stdout (`next()` takes them in order) and runs until its stdin closes.
  */
-function spawnChild(args: string[], cpu: string | undefined) {
+function spawnChild(args: string[], cpu: string | undefined, plainScript?: string) {
   const root = path.resolve(import.meta.dirname, '..');
   const conditions = process.execArgv.filter((a) => a.startsWith('--conditions'));
   // On the built packages the child is plain JavaScript, as `pymodaq bridge` is: the TypeScript loader
   // alone would add ~3 MB of old generation and carry the process over V8's 8 MB threshold for
   // incremental marking (see bench/child/pymodaq-bridge-peer.mjs). On the sources it needs the loader.
-  const script = conditions.some((a) => a.includes('@labwire/source'))
-    ? ['--import', 'tsx', ...conditions, path.join(root, 'bench/pymodaq-bridge.ts')]
-    : [path.join(root, 'bench/child/pymodaq-bridge-peer.mjs')];
+  const script =
+    plainScript !== undefined
+      ? [path.join(root, plainScript)]
+      : conditions.some((a) => a.includes('@labwire/source'))
+        ? ['--import', 'tsx', ...conditions, path.join(root, 'bench/pymodaq-bridge.ts')]
+        : [path.join(root, 'bench/child/pymodaq-bridge-peer.mjs')];
   const child = spawn(
     cpu === undefined ? process.execPath : 'taskset',
     [...(cpu === undefined ? [] : ['-c', cpu, process.execPath]), ...script, ...args],
@@ -155,6 +158,10 @@ function spawnChild(args: string[], cpu: string | undefined) {
         wake = undefined;
       }
       return JSON.parse(lines.shift()!);
+    },
+    /** Writes a line to its stdin. */
+    tell(line: string) {
+      child.stdin.write(`${line}\n`);
     },
     /** Closes its stdin (the child ends and may print its last lines); kills it after 5 s. */
     async close() {
@@ -440,7 +447,6 @@ export function streamOnce(placement: StreamPlacement): Promise<StreamResult> {
 
 async function stream(placement: StreamPlacement): Promise<StreamResult> {
   const seconds = streamSeconds();
-  const window = Math.min(10, seconds / 3) * 1000;
   const viewer = placement === 'in-process' ? await viewerHere() : await viewerProcess();
   const bridge =
     placement === 'none'
@@ -489,6 +495,23 @@ async function stream(placement: StreamPlacement): Promise<StreamResult> {
   await detector.close();
   await bridge?.close();
   const arrivals = await viewer.finish();
+  const label =
+    placement === 'none'
+      ? `without a bridge (${streamPlacement(false)})`
+      : placement === 'in-process'
+        ? 'through the bridge, all in this process'
+        : `through the bridge (${streamPlacement(true)})`;
+  return summarize(label, sentAt, arrivals, total);
+}
+
+/** Latency p99, drift and share delivered of a stream from its send and arrival times; printed. */
+function summarize(
+  label: string,
+  sentAt: readonly number[],
+  arrivals: readonly (number | null)[],
+  total: number,
+): StreamResult {
+  const window = Math.min(10, streamSeconds() / 3) * 1000;
   const latency: { at: number; ms: number }[] = [];
   for (let i = 0; i < total; i++) {
     const arrived = arrivals[i];
@@ -502,16 +525,50 @@ async function stream(placement: StreamPlacement): Promise<StreamResult> {
   // separate target, so dropping frames cannot make the latency look good).
   const all = latency.map((l) => l.ms).sort((a, b) => a - b);
   const delivered = latency.length / total;
-  const label =
-    placement === 'none'
-      ? `without a bridge (${streamPlacement(false)})`
-      : placement === 'in-process'
-        ? 'through the bridge, all in this process'
-        : `through the bridge (${streamPlacement(true)})`;
   process.stderr.write(
     `  ${label}: ${latency.length} of ${total} frames; latency median ${quantile(all, 0.5).toFixed(2)} ms, p90 ${quantile(all, 0.9).toFixed(2)}, p99 ${quantile(all, 0.99).toFixed(2)}, max ${quantile(all, 1).toFixed(2)}; median first ${median(first).toFixed(2)}, last ${median(last).toFixed(2)}\n`,
   );
   return { p99: quantile(all, 0.99), drift: Math.abs(median(last) - median(first)), delivered };
+}
+
+const PLAIN_RELAY = 'bench/child/plain-relay.mjs';
+let plainRun: Promise<StreamResult> | undefined;
+
+/**
+ * The same stream in plain Node `net` (bench/child/plain-relay.mjs): detector, relay and viewer each a
+ * process of its own in plain JavaScript, placed as the library's stream is (the relay where the bridge
+ * runs). What this machine gives such a stream with no library at all; run once.
+ */
+function plainStream(): Promise<StreamResult> {
+  plainRun ??= (async () => {
+    const seconds = streamSeconds();
+    const pinned = pinnedCpu();
+    const here = pinned === undefined ? undefined : String(pinned);
+    const viewer = spawnChild(['viewer'], here, PLAIN_RELAY);
+    const { port: viewerPort } = (await viewer.next('the plain viewer')) as { port: number };
+    const relay = spawnChild(['relay', String(viewerPort)], bridgeCpu(), PLAIN_RELAY);
+    const { port: relayPort } = (await relay.next('the plain relay')) as { port: number };
+    const detector = spawnChild(['detector', String(relayPort), String(seconds)], here, PLAIN_RELAY);
+    // The warm-up takes 2 s; then at most WARMUP_WAIT_MS for its last frame to arrive.
+    await viewer.next('the plain viewer', 2000 + WARMUP_WAIT_MS, true);
+    detector.tell('go');
+    const { sentAt } = (await detector.next('the plain detector', seconds * 1000 + 30_000)) as {
+      sentAt: number[];
+    };
+    await detector.close();
+    await relay.close();
+    await viewer.close();
+    let arrivals: (number | null)[] | undefined;
+    while (arrivals === undefined) {
+      arrivals = ((await viewer.next('the plain viewer', 5000)) as { arrivals?: (number | null)[] }).arrivals;
+    }
+    const placement =
+      bridgeCpu() === undefined
+        ? 'placed by the kernel'
+        : `relay on CPU ${bridgeCpu()}, detector and viewer on CPU ${pinned}`;
+    return summarize(`plain net, three processes (${placement})`, sentAt, arrivals, Math.round(seconds * 30));
+  })();
+  return plainRun;
 }
 
 /** (b): sequential moves through the bridge. */
@@ -715,6 +772,20 @@ export const bridgeCases: BenchCase[] = [
     informational: true,
     baselineName: '-',
     run: async () => (await streamOnce('none')).p99,
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.bridge-stream-p99-plain-net',
+    get metric() {
+      return 'the same stream in plain Node `net` (detector -> relay -> viewer, each a process of its own, the relay placed as the bridge; accepted sockets read through data events into reused buffers): what this machine gives with no library';
+    },
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await plainStream()).p99,
     runs: 1,
     noWarmup: true,
   },

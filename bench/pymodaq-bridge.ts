@@ -113,9 +113,11 @@ function spawnChild(args: string[], cpu: string | undefined, plainScript?: strin
       : conditions.some((a) => a.includes('@labwire/source'))
         ? ['--import', 'tsx', ...conditions, path.join(root, 'bench/pymodaq-bridge.ts')]
         : [path.join(root, 'bench/child/pymodaq-bridge-peer.mjs')];
+  // LABWIRE_BENCH_PEER_FLAGS: Node flags for these children only, for diagnosis (e.g. `--cpu-prof`).
+  const flags = process.env.LABWIRE_BENCH_PEER_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
   const child = spawn(
     cpu === undefined ? process.execPath : 'taskset',
-    [...(cpu === undefined ? [] : ['-c', cpu, process.execPath]), ...script, ...args],
+    [...(cpu === undefined ? [] : ['-c', cpu, process.execPath]), ...flags, ...script, ...args],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let exitCode: number | null | undefined;

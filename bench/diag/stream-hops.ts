@@ -6,9 +6,11 @@
 //   taskset -c 1 node --trace-gc --import tsx bench/diag/stream-hops.ts none 20    # on the built packages
 //
 // Env: RELEASE=1 makes the server's `data` listener hand each frame back (`server.release`), as a viewer
-// does; WARM=N warm-up frames (default 60). Per frame: `push` (the detector's push() resolved: the frame
-// is in its socket) and `serverIn` (the server's `data` event), from the moment it was pushed. Frames
-// slower than 10 ms are listed.
+// does; WARM=N warm-up frames (default 60); HEAP_SAMPLE=file.json writes a sampling heap profile of the
+// measured stream that keeps what collections freed (what is allocated, not what is retained). Per frame:
+// `push` (the detector's push() resolved: the frame is in its socket) and `serverIn` (the server's `data`
+// event), from the moment it was pushed. Frames slower than 10 ms are listed with the collections that
+// ran while they were on their way; the heap's spaces and external memory are printed at the end.
 
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';

@@ -216,7 +216,7 @@ function gcCounter() {
   const kinds: Record<number, string> = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental' };
   const seen = new Map<string, { n: number; ms: number; max: number }>();
   const cpu0 = process.cpuUsage();
-  new PerformanceObserver((list) => {
+  const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = kinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
       const k = seen.get(kind) ?? { n: 0, ms: 0, max: 0 };
@@ -225,9 +225,12 @@ function gcCounter() {
       k.max = Math.max(k.max, e.duration);
       seen.set(kind, k);
     }
-  }).observe({ entryTypes: ['gc'] });
+  });
+  observer.observe({ entryTypes: ['gc'] });
   return {
+    /** CPU time and collections since the counter started; stops counting. */
     summary(): string {
+      observer.disconnect();
       const cpu = process.cpuUsage(cpu0);
       const old = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'old_space');
       const gcText = [...seen].map(
@@ -487,6 +490,7 @@ async function stream(placement: StreamPlacement): Promise<StreamResult> {
     detector.push(frame(ring[(i + WARMUP_FRAMES) % ring.length]!, 256, i)).catch(() => {});
   });
   await viewer.warmedUp();
+  const gcs = gcCounter();
   await pace(0, total, (i) => {
     const data = frame(ring[i % ring.length]!, 256, i);
     sentAt[i] = monotonicMs();
@@ -494,6 +498,9 @@ async function stream(placement: StreamPlacement): Promise<StreamResult> {
     detector.push(data).catch(() => {});
   });
   await sleep(1000);
+  process.stderr.write(
+    `    ${placement === 'in-process' ? 'bench process (instrument, bridge, viewer)' : 'bench process (instrument)'}, measured stream: ${gcs.summary()}\n`,
+  );
   await detector.close();
   await bridge?.close();
   const arrivals = await viewer.finish();

@@ -31,8 +31,10 @@
 //     bridge forwards each byte twice (in, out), so on one CPU with both peers it cannot pass 0.5 of a
 //     single raw transfer by construction; the in-process figure is reported too.
 //
-// This file doubles as the bridge process: `node … bench/pymodaq-bridge.ts --bridge-child <serverPort>`
-// prints `{"port":N}` once listening and runs until its stdin closes.
+// This file doubles as the bridge and the viewer process when the bench runs on the sources
+// (`node --import tsx … bench/pymodaq-bridge.ts --bridge-child <serverPort>` or `--viewer-child`): JSON
+// lines on stdout, until its stdin closes. On the built packages bench/child/pymodaq-bridge-peer.mjs
+// plays those roles in plain JavaScript, and bench/child/plain-relay.mjs is the plain-net stream.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -3,13 +3,21 @@
 // in this process or as a process of its own (as `pymodaq bridge` does in a lab). All on 127.0.0.1.
 //
 // (a) a 30 Hz stream of 1 MiB 2-D frames for 60 s (`--bridge-seconds=N` or LABWIRE_BENCH_BRIDGE_SECONDS
-//     for a shorter development run), bridge in-process, after 2 s of the same stream to warm up (receive
-//     buffers of the stream's size, compiled code) and until the warm-up's frames have arrived: end-to-end
-//     latency from push() to the server's `data` event (whose listener hands each frame back with
-//     `server.release`, as a viewer does once it drew it), p99 of the frames that arrived (target <= 10 ms), the share of frames that arrived (target
-//     >= 0.99: latest wins may replace frames only when the server falls behind), and drift: the median of
-//     the last 10 s against the first 10 s (target <= 1 ms). The same stream without a bridge is reported
-//     beside it (what the machine gives).
+//     for a shorter development run), after 2 s of the same stream to warm up (receive buffers of the
+//     stream's size, compiled code) and until the warm-up's frames have arrived: end-to-end latency from
+//     push() to the server's `data` event (whose listener hands each frame back with `server.release`, as a
+//     viewer does once it drew it), p99 of the frames that arrived (target <= 10 ms), the share of frames
+//     that arrived (target >= 0.99: latest wins may replace frames only when the server falls behind), and
+//     drift: the median of the last 10 s against the first 10 s (target <= 1 ms). As in a lab, the
+//     bridge and the viewer each run as a process of their own (`pymodaq bridge`; a PyMoDAQ viewer is
+//     another program); the instrument is this process. Under `--pin` the bridge gets the other CPU and the
+//     viewer shares this process's (see streamPlacement, printed with the figures). Latency is measured on
+//     the monotonic clock, which every process of the machine reads the same. In one process the three
+//     would pause for each other's collections: every byte an accepted socket receives is external memory
+//     that V8 counts against the old generation's limit until the next collection (Node 20 has no
+//     `onread` for accepted sockets), so the bridge's and the viewer's reads together start a full
+//     collection every ~5 frames there. That figure is reported beside it, and so is the same stream
+//     without a bridge (what the machine gives).
 // (b) sequential move_abs server -> bridge -> actuator -> bridge -> server against raw round trips
 //     (rawExchange, driven from the receive callback) with the server-side message sizes (target >= 0.40:
 //     a bridged move crosses two links each way). Bridge in-process: a sequential round trip gains nothing
@@ -23,13 +31,17 @@
 //     bridge forwards each byte twice (in, out), so on one CPU with both peers it cannot pass 0.5 of a
 //     single raw transfer by construction; the in-process figure is reported too.
 //
-// This file doubles as the bridge process: `node … bench/pymodaq-bridge.ts --bridge-child <serverPort>`
-// prints `{"port":N}` once listening and runs until its stdin closes.
+// This file doubles as the bridge and the viewer process when the bench runs on the sources
+// (`node --import tsx … bench/pymodaq-bridge.ts --bridge-child <serverPort>` or `--viewer-child`): JSON
+// lines on stdout, until its stdin closes. On the built packages bench/child/pymodaq-bridge-peer.mjs
+// plays those roles in plain JavaScript, and bench/child/plain-relay.mjs is the plain-net stream.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import {
   type DataToExport,
   NdArray,
@@ -82,36 +94,80 @@ async function startBridge(
     const { port } = await bridge.listen();
     return { port, close: () => bridge.close() };
   }
+  const child = spawnChild(['--bridge-child', String(serverPort)], bridgeCpu());
+  const { port } = (await child.next('the bridge process')) as { port: number };
+  return { port, close: () => child.close() };
+}
+
+/**
+ * This file as a child process (`args` select its role), on `cpu` when given. It reports through JSON
+ * lines on stdout (`next()` takes them in order) and runs until its stdin closes.
+ */
+function spawnChild(args: string[], cpu: string | undefined, plainScript?: string) {
   const root = path.resolve(import.meta.dirname, '..');
-  const cpu = bridgeCpu();
+  const conditions = process.execArgv.filter((a) => a.startsWith('--conditions'));
+  // On the built packages the child is plain JavaScript, as `pymodaq bridge` is: the TypeScript loader
+  // alone would add ~3 MB of old generation and carry the process over V8's 8 MB threshold for
+  // incremental marking (see bench/child/pymodaq-bridge-peer.mjs). On the sources it needs the loader.
+  const script =
+    plainScript !== undefined
+      ? [path.join(root, plainScript)]
+      : conditions.some((a) => a.includes('@labwire/source'))
+        ? ['--import', 'tsx', ...conditions, path.join(root, 'bench/pymodaq-bridge.ts')]
+        : [path.join(root, 'bench/child/pymodaq-bridge-peer.mjs')];
+  // LABWIRE_BENCH_PEER_FLAGS: Node flags for these children only, for diagnosis (e.g. `--cpu-prof`).
+  const flags = process.env.LABWIRE_BENCH_PEER_FLAGS?.split(' ').filter((f) => f !== '') ?? [];
   const child = spawn(
     cpu === undefined ? process.execPath : 'taskset',
-    [
-      ...(cpu === undefined ? [] : ['-c', cpu, process.execPath]),
-      '--import',
-      'tsx',
-      ...process.execArgv.filter((a) => a.startsWith('--conditions')),
-      path.join(root, 'bench/pymodaq-bridge.ts'),
-      '--bridge-child',
-      String(serverPort),
-    ],
+    [...(cpu === undefined ? [] : ['-c', cpu, process.execPath]), ...flags, ...script, ...args],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('the bridge process did not start in 30 s')), 30_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(out.slice(0, nl)) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`the bridge process exited with ${code}`)));
+  let exitCode: number | null | undefined;
+  // 'close': the child exited and its stdout is read to the end.
+  const exited = new Promise<void>((resolve) =>
+    child.once('close', (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
+  const lines: string[] = [];
+  let wake: (() => void) | undefined;
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      lines.push(out.slice(0, nl));
+      out = out.slice(nl + 1);
+    }
+    wake?.();
   });
+  child.once('close', () => wake?.());
   return {
-    port,
+    /**
+     * The next JSON line; rejects when the child exits first or says nothing for `waitMs` (with `soft`,
+     * resolves undefined then).
+     */
+    async next(what: string, waitMs = 30_000, soft = false): Promise<unknown> {
+      const until = Date.now() + waitMs;
+      while (lines.length === 0) {
+        if (exitCode !== undefined) throw new Error(`${what} exited with ${exitCode}`);
+        if (Date.now() > until) {
+          if (soft) return undefined;
+          throw new Error(`${what}: no answer in ${waitMs / 1000} s`);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+        wake = undefined;
+      }
+      return JSON.parse(lines.shift()!);
+    },
+    /** Writes a line to its stdin. */
+    tell(line: string) {
+      child.stdin.write(`${line}\n`);
+    },
+    /** Closes its stdin (the child ends and may print its last lines); kills it after 5 s. */
     async close() {
       child.stdin.end();
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -128,25 +184,63 @@ async function startBridge(
  * raw transfer, whatever its own cost. Unpinned, the kernel places it. Undefined: no taskset needed.
  */
 function bridgeCpu(): string | undefined {
+  const pinned = pinnedCpu();
+  // The machine's CPUs: availableParallelism() counts only those this process may use (1 once pinned).
+  const cpus = os.cpus().length;
+  if (pinned === undefined || cpus < 2) return undefined;
+  return String(pinned === 0 ? 1 : pinned - 1);
+}
+
+/** The one CPU this process is pinned to (`--pin`), or undefined. */
+function pinnedCpu(): number | undefined {
   let allowed: string | undefined;
   try {
     allowed = /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
   } catch {
     return undefined;
   }
-  const pinned = allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
-  const cpus = os.availableParallelism();
-  if (pinned === undefined || cpus < 2) return undefined;
-  return String(pinned === 0 ? 1 : pinned - 1);
+  return allowed !== undefined && /^\d+$/.test(allowed) ? Number(allowed) : undefined;
 }
 
 async function runBridgeChild(serverPort: number): Promise<void> {
+  const gcs = gcCounter();
   const bridge = new PymodaqBridge(bridgeOptions(serverPort));
   const { port } = await bridge.listen();
   process.stdout.write(`${JSON.stringify({ port })}\n`);
   process.stdin.resume();
   await new Promise((resolve) => process.stdin.once('end', resolve));
   await bridge.close();
+  process.stderr.write(`    bridge process: ${gcs.summary()}\n`);
+}
+
+/** Counts V8's collections by kind (what the bridge process spent its pauses on, printed when it ends). */
+function gcCounter() {
+  const kinds: Record<number, string> = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental' };
+  const seen = new Map<string, { n: number; ms: number; max: number }>();
+  const cpu0 = process.cpuUsage();
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const k = seen.get(kind) ?? { n: 0, ms: 0, max: 0 };
+      k.n++;
+      k.ms += e.duration;
+      k.max = Math.max(k.max, e.duration);
+      seen.set(kind, k);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    /** CPU time and collections since the counter started; stops counting. */
+    summary(): string {
+      observer.disconnect();
+      const cpu = process.cpuUsage(cpu0);
+      const old = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'old_space');
+      const gcText = [...seen].map(
+        ([k, v]) => `${k} ${v.n}x ${v.ms.toFixed(0)} ms (longest ${v.max.toFixed(1)})`,
+      );
+      return `CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms; GC ${gcText.join(', ') || 'none'}; old space ${((old?.space_used_size ?? 0) / MiB).toFixed(1)} MiB`;
+    },
+  };
 }
 
 /** Server (D) <- bridge <- detector (C4), or detector (D) -> server without a bridge; connected. */
@@ -218,10 +312,138 @@ interface StreamResult {
   delivered: number;
 }
 
-const streams = new Map<string, Promise<StreamResult>>();
+/**
+ * Where the stream's parts run. `processes`: the instrument in this process, the bridge and the viewer
+ * each in a process of its own, as in a lab (`pymodaq bridge`, a PyMoDAQ viewer); `in-process`: all
+ * three in this process; `none`: the instrument in this process straight to a viewer process.
+ */
+type StreamPlacement = 'processes' | 'in-process' | 'none';
+
+/** Monotonic milliseconds, the same clock in every process of this machine (CLOCK_MONOTONIC). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The warm-up's frames carry these indexes (negative: not measured). */
+const WARMUP_FRAMES = 60;
+/** How long the measured stream waits at most for the warm-up's frames to arrive (or be replaced). */
+const WARMUP_WAIT_MS = 5000;
+
+/**
+ * The stream's viewer: a gen D PymodaqServer whose `data` listener notes when each frame arrived and
+ * hands its memory back (`server.release`), as a long-running viewer does once it drew it.
+ */
+interface StreamViewer {
+  port: number;
+  /** The instrument (or the bridge's link for it) connected as GRABBER. */
+  ready(): Promise<void>;
+  /** The warm-up's last frame arrived, or a measured one did, or WARMUP_WAIT_MS passed. */
+  warmedUp(): Promise<void>;
+  /** Closes the viewer; arrival times (monotonicMs) by frame index. */
+  finish(): Promise<(number | null)[]>;
+}
+
+function viewerServer(): PymodaqServer {
+  return new PymodaqServer({
+    protocol: SERVER,
+    role: 'detector',
+    port: 0,
+    maxMessageBytes: MAX_MESSAGE,
+    timeoutMs: 60_000,
+    readTimeoutMs: 60_000,
+  });
+}
+
+/** Notes arrivals on `server`; `onWarm` once the warm-up is over (index -1 or a measured frame arrived). */
+function noteArrivals(server: PymodaqServer, onWarm: () => void): (number | null)[] {
+  const arrivals: (number | null)[] = [];
+  let warm = false;
+  server.on('data', (e) => {
+    const now = monotonicMs();
+    const index = e.data.timestamp;
+    if (index >= 0) arrivals[index] = now;
+    if (!warm && index >= -1) {
+      warm = true;
+      onWarm();
+    }
+    // The viewer is done with the frame (it would have drawn it): its memory takes the next one.
+    server.release(e.data);
+  });
+  return arrivals;
+}
+
+async function viewerHere(): Promise<StreamViewer> {
+  const server = viewerServer();
+  const { port } = await server.listen();
+  let warm = false;
+  const arrivals = noteArrivals(server, () => {
+    warm = true;
+  });
+  return {
+    port,
+    ready: async () => {
+      await server.waitForClient('GRABBER', { timeoutMs: 30_000 });
+    },
+    async warmedUp() {
+      for (let waited = 0; !warm && waited < WARMUP_WAIT_MS; waited += 10) await sleep(10);
+    },
+    async finish() {
+      await server.close();
+      return arrivals;
+    },
+  };
+}
+
+async function viewerProcess(): Promise<StreamViewer> {
+  const pinned = pinnedCpu();
+  const child = spawnChild(['--viewer-child'], pinned === undefined ? undefined : String(pinned));
+  const { port } = (await child.next('the viewer process')) as { port: number };
+  return {
+    port,
+    ready: async () => {
+      await child.next('the viewer process');
+    },
+    warmedUp: async () => {
+      await child.next('the viewer process', WARMUP_WAIT_MS, true);
+    },
+    async finish() {
+      await child.close();
+      for (;;) {
+        const line = (await child.next('the viewer process', 5000)) as { arrivals?: (number | null)[] };
+        if (line.arrivals !== undefined) return line.arrivals;
+      }
+    },
+  };
+}
+
+/** The viewer as a process of its own: JSON lines `{port}`, `{ready}`, `{warm}`, at the end `{arrivals}`. */
+async function runViewerChild(): Promise<void> {
+  const gcs = gcCounter();
+  const server = viewerServer();
+  const { port } = await server.listen();
+  const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  const arrivals = noteArrivals(server, () => say({ warm: true }));
+  say({ port });
+  process.stdin.resume();
+  const ended = new Promise((resolve) => process.stdin.once('end', resolve));
+  await Promise.race([
+    server.waitForClient('GRABBER', { timeoutMs: 30_000 }).then(() => say({ ready: true })),
+    ended,
+  ]);
+  await ended;
+  await server.close();
+  process.stderr.write(`    viewer process: ${gcs.summary()}\n`);
+  say({ arrivals });
+}
+
+const streams = new Map<StreamPlacement, Promise<StreamResult>>();
 
 /** (a): 30 Hz of 1 MiB frames, paced on absolute times (no drift of our own); run once per placement. */
-function streamOnce(placement: 'in-process' | 'none'): Promise<StreamResult> {
+export function streamOnce(placement: StreamPlacement): Promise<StreamResult> {
   let run = streams.get(placement);
   if (run === undefined) {
     run = stream(placement);
@@ -230,51 +452,82 @@ function streamOnce(placement: 'in-process' | 'none'): Promise<StreamResult> {
   return run;
 }
 
-async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
+async function stream(placement: StreamPlacement): Promise<StreamResult> {
   const seconds = streamSeconds();
-  const window = Math.min(10, seconds / 3) * 1000;
-  const chain = await detectorChain(placement);
+  const viewer = placement === 'in-process' ? await viewerHere() : await viewerProcess();
+  const bridge =
+    placement === 'none'
+      ? undefined
+      : await startBridge(placement === 'in-process' ? 'in-process' : 'process', viewer.port);
+  const detector = new PymodaqDetector({
+    protocol: bridge === undefined ? SERVER : CLIENTS,
+    port: bridge?.port ?? viewer.port,
+    reconnect: false,
+    timeoutMs: 60_000,
+    handlers: {
+      grab: () => {
+        throw new Error('the frames are pushed');
+      },
+    },
+  });
+  await detector.connect({ timeoutMs: 30_000 });
+  await viewer.ready();
   // A ring of pixel buffers (sent by reference); the frames name themselves by their timestamp.
   const ring = Array.from({ length: 8 }, () => new Float64Array(512 * 256));
   const sentAt: number[] = [];
-  const latency: { at: number; ms: number }[] = [];
-  let lastWarmup = Number.NEGATIVE_INFINITY;
-  chain.server.on('data', (e) => {
-    const now = performance.now();
-    const index = e.data.timestamp;
-    if (index >= 0) latency.push({ at: sentAt[index]!, ms: now - sentAt[index]! });
-    else lastWarmup = Math.max(lastWarmup, index);
-    // The viewer is done with the frame (it would have drawn it): its memory takes the next one.
-    chain.server.release(e.data);
-  });
   const period = 1000 / 30;
-  const warmup = 60;
   const total = Math.round(seconds * 30);
   const pace = async (from: number, to: number, send: (i: number) => void) => {
     const t0 = performance.now() + 100;
     for (let i = from; i < to; i++) {
       const wait = t0 + (i - from) * period - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       send(i);
     }
   };
   // Warm-up frames carry negative indexes (not recorded). The measured stream starts once the last of
   // them arrived (or was replaced: at most 5 s): a backlog the warm-up's first frames built up while
   // nothing was compiled or faulted in yet is start-up, not the steady state the targets are about.
-  await pace(-warmup, 0, (i) => {
-    chain.detector.push(frame(ring[(i + warmup) % ring.length]!, 256, i)).catch(() => {});
+  await pace(-WARMUP_FRAMES, 0, (i) => {
+    detector.push(frame(ring[(i + WARMUP_FRAMES) % ring.length]!, 256, i)).catch(() => {});
   });
-  for (let waited = 0; lastWarmup < -1 && waited < 5000; waited += 10) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await viewer.warmedUp();
+  const gcs = gcCounter();
   await pace(0, total, (i) => {
     const data = frame(ring[i % ring.length]!, 256, i);
-    sentAt[i] = performance.now();
+    sentAt[i] = monotonicMs();
     // A push still queued when the stream is closed is aborted: that frame counts as never arrived.
-    chain.detector.push(data).catch(() => {});
+    detector.push(data).catch(() => {});
   });
-  await new Promise((r) => setTimeout(r, 1000));
-  await chain.close();
+  await sleep(1000);
+  process.stderr.write(
+    `    ${placement === 'in-process' ? 'bench process (instrument, bridge, viewer)' : 'bench process (instrument)'}, measured stream: ${gcs.summary()}\n`,
+  );
+  await detector.close();
+  await bridge?.close();
+  const arrivals = await viewer.finish();
+  const label =
+    placement === 'none'
+      ? `without a bridge (${streamPlacement(false)})`
+      : placement === 'in-process'
+        ? 'through the bridge, all in this process'
+        : `through the bridge (${streamPlacement(true)})`;
+  return summarize(label, sentAt, arrivals, total);
+}
+
+/** Latency p99, drift and share delivered of a stream from its send and arrival times; printed. */
+function summarize(
+  label: string,
+  sentAt: readonly number[],
+  arrivals: readonly (number | null)[],
+  total: number,
+): StreamResult {
+  const window = Math.min(10, streamSeconds() / 3) * 1000;
+  const latency: { at: number; ms: number }[] = [];
+  for (let i = 0; i < total; i++) {
+    const arrived = arrivals[i];
+    if (typeof arrived === 'number') latency.push({ at: sentAt[i]!, ms: arrived - sentAt[i]! });
+  }
   const start = sentAt[0]!;
   const end = sentAt[total - 1]!;
   const first = latency.filter((l) => l.at - start < window).map((l) => l.ms);
@@ -284,13 +537,53 @@ async function stream(placement: 'in-process' | 'none'): Promise<StreamResult> {
   const all = latency.map((l) => l.ms).sort((a, b) => a - b);
   const delivered = latency.length / total;
   process.stderr.write(
-    `  ${placement === 'none' ? 'without a bridge' : 'through the bridge'}: ${latency.length} of ${total} frames; latency median ${quantile(all, 0.5).toFixed(2)} ms, p90 ${quantile(all, 0.9).toFixed(2)}, p99 ${quantile(all, 0.99).toFixed(2)}, max ${quantile(all, 1).toFixed(2)}; median first ${median(first).toFixed(2)}, last ${median(last).toFixed(2)}\n`,
+    `  ${label}: ${latency.length} of ${total} frames; latency median ${quantile(all, 0.5).toFixed(2)} ms, p90 ${quantile(all, 0.9).toFixed(2)}, p99 ${quantile(all, 0.99).toFixed(2)}, max ${quantile(all, 1).toFixed(2)}; median first ${median(first).toFixed(2)}, last ${median(last).toFixed(2)}\n`,
   );
   return { p99: quantile(all, 0.99), drift: Math.abs(median(last) - median(first)), delivered };
 }
 
+const PLAIN_RELAY = 'bench/child/plain-relay.mjs';
+let plainRun: Promise<StreamResult> | undefined;
+
+/**
+ * The same stream in plain Node `net` (bench/child/plain-relay.mjs): detector, relay and viewer each a
+ * process of its own in plain JavaScript, placed as the library's stream is (the relay where the bridge
+ * runs). What this machine gives such a stream with no library at all; run once.
+ */
+function plainStream(): Promise<StreamResult> {
+  plainRun ??= (async () => {
+    const seconds = streamSeconds();
+    const pinned = pinnedCpu();
+    const here = pinned === undefined ? undefined : String(pinned);
+    const viewer = spawnChild(['viewer'], here, PLAIN_RELAY);
+    const { port: viewerPort } = (await viewer.next('the plain viewer')) as { port: number };
+    const relay = spawnChild(['relay', String(viewerPort)], bridgeCpu(), PLAIN_RELAY);
+    const { port: relayPort } = (await relay.next('the plain relay')) as { port: number };
+    const detector = spawnChild(['detector', String(relayPort), String(seconds)], here, PLAIN_RELAY);
+    // The warm-up takes 2 s; then at most WARMUP_WAIT_MS for its last frame to arrive.
+    await viewer.next('the plain viewer', 2000 + WARMUP_WAIT_MS, true);
+    detector.tell('go');
+    const { sentAt } = (await detector.next('the plain detector', seconds * 1000 + 30_000)) as {
+      sentAt: number[];
+    };
+    await detector.close();
+    await relay.close();
+    await viewer.close();
+    let arrivals: (number | null)[] | undefined;
+    while (arrivals === undefined) {
+      arrivals = ((await viewer.next('the plain viewer', 5000)) as { arrivals?: (number | null)[] }).arrivals;
+    }
+    const placement =
+      bridgeCpu() === undefined
+        ? 'placed by the kernel'
+        : `relay on CPU ${bridgeCpu()}, detector and viewer on CPU ${pinned}`;
+    return summarize(`plain net, three processes (${placement})`, sentAt, arrivals, Math.round(seconds * 30));
+  })();
+  return plainRun;
+}
+
 /** (b): sequential moves through the bridge. */
-async function bridgedMoves(placement: Placement): Promise<number> {
+export async function bridgedMoves(placement: Placement): Promise<number> {
   const server = new PymodaqServer({ protocol: SERVER, role: 'actuator', port: 0 });
   const { port: serverPort } = await server.listen();
   const bridge = await startBridge(placement, serverPort);
@@ -420,15 +713,27 @@ function imageCase(placement: Placement): BenchCase {
   };
 }
 
+/** Where the stream's processes run: recorded with each stream figure. */
+function streamPlacement(withBridge: boolean): string {
+  const cpu = bridgeCpu();
+  const who = withBridge ? 'bridge and viewer each a process of its own' : 'viewer a process of its own';
+  return cpu === undefined
+    ? `${who}, placed by the kernel`
+    : `${who}: ${withBridge ? `bridge on CPU ${cpu}, ` : ''}instrument (bench process) and viewer on CPU ${pinnedCpu()}`;
+}
+
 export const bridgeCases: BenchCase[] = [
   {
     name: 'pymodaq.bridge-stream-p99',
-    metric: `30 Hz of 1 MiB 2-D frames through the bridge (${CLIENTS} -> ${SERVER}, in-process), latency p99, ${streamSeconds()} s`,
+    // A getter: `--pin` pins this process after the cases are loaded.
+    get metric() {
+      return `30 Hz of 1 MiB 2-D frames through the bridge (${CLIENTS} -> ${SERVER}; ${streamPlacement(true)}), latency p99, ${streamSeconds()} s`;
+    },
     unit: 'ms',
     target: 10,
     compare: 'value<=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).p99,
+    run: async () => (await streamOnce('processes')).p99,
     runs: 1,
     noWarmup: true,
   },
@@ -440,7 +745,7 @@ export const bridgeCases: BenchCase[] = [
     target: 0.99,
     compare: 'value>=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).delivered,
+    run: async () => (await streamOnce('processes')).delivered,
     runs: 1,
     noWarmup: true,
   },
@@ -451,13 +756,27 @@ export const bridgeCases: BenchCase[] = [
     target: 1,
     compare: 'value<=',
     baselineName: '-',
-    run: async () => (await streamOnce('in-process')).drift,
+    run: async () => (await streamOnce('processes')).drift,
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.bridge-stream-p99-in-process',
+    metric: `the same stream with instrument, bridge and viewer all in this process (each pauses for the others' collections)`,
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await streamOnce('in-process')).p99,
     runs: 1,
     noWarmup: true,
   },
   {
     name: 'pymodaq.bridge-stream-p99-no-bridge',
-    metric: `the same stream without a bridge (${SERVER} detector -> ${SERVER} server): what this machine gives`,
+    get metric() {
+      return `the same stream without a bridge (${SERVER} detector -> ${SERVER} server; ${streamPlacement(false)}): what this machine gives`;
+    },
     unit: 'ms',
     target: 10,
     compare: 'value<=',
@@ -467,12 +786,27 @@ export const bridgeCases: BenchCase[] = [
     runs: 1,
     noWarmup: true,
   },
+  {
+    name: 'pymodaq.bridge-stream-p99-plain-net',
+    get metric() {
+      return 'the same stream in plain Node `net` (detector -> relay -> viewer, each a process of its own, the relay placed as the bridge; accepted sockets read through data events into reused buffers): what this machine gives with no library';
+    },
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await plainStream()).p99,
+    runs: 1,
+    noWarmup: true,
+  },
   moveCase('in-process'),
   moveCase('process'),
   imageCase('process'),
   imageCase('in-process'),
 ];
 
+if (process.argv.includes('--viewer-child')) await runViewerChild();
 if (process.argv.includes('--bridge-child')) {
   await runBridgeChild(Number(process.argv[process.argv.indexOf('--bridge-child') + 1]));
 }

@@ -6,11 +6,16 @@
 //   taskset -c 1 node --trace-gc --import tsx bench/diag/stream-hops.ts none 20    # on the built packages
 //
 // Env: RELEASE=1 makes the server's `data` listener hand each frame back (`server.release`), as a viewer
-// does; WARM=N warm-up frames (default 60). Per frame: `push` (the detector's push() resolved: the frame
-// is in its socket) and `serverIn` (the server's `data` event), from the moment it was pushed. Frames
-// slower than 10 ms are listed.
+// does; WARM=N warm-up frames (default 60); HEAP_SAMPLE=file.json writes a sampling heap profile of the
+// measured stream that keeps what collections freed (what is allocated, not what is retained). Per frame:
+// `push` (the detector's push() resolved: the frame is in its socket) and `serverIn` (the server's `data`
+// event), from the moment it was pushed. Frames slower than 10 ms are listed with the collections that
+// ran while they were on their way; the heap's spaces and external memory are printed at the end.
 
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { NdArray, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
 import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 
@@ -35,6 +40,7 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+const inspector = new Session();
 const hops = { push: [] as number[], serverIn: [] as number[] };
 
 const server = new PymodaqServer({ protocol: 'D', role: 'detector', port: 0, maxMessageBytes: 64 << 20 });
@@ -82,6 +88,14 @@ for (let i = -warm; i < total; i++) {
   const wait = t0 + (i + warm) * period - performance.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   if (i === 0) {
+    if (process.env.HEAP_SAMPLE) {
+      inspector.connect();
+      await inspector.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+    }
     eld.reset();
     gcs.length = 0;
     cpu0 = process.cpuUsage();
@@ -98,6 +112,10 @@ for (let i = -warm; i < total; i++) {
   );
 }
 await new Promise((r) => setTimeout(r, 1000));
+if (process.env.HEAP_SAMPLE) {
+  const { profile } = await inspector.post('HeapProfiler.stopSampling');
+  fs.writeFileSync(process.env.HEAP_SAMPLE, JSON.stringify(profile));
+}
 const cpu = process.cpuUsage(cpu0);
 const ru = process.resourceUsage();
 await detector.close();
@@ -127,11 +145,25 @@ for (const g of gcs) {
 console.log(
   `GC: ${[...byKind].map(([k, v]) => `${k} ${v.n}x, ${v.ms.toFixed(0)} ms, longest ${v.ms > 0 ? v.max.toFixed(1) : 0}`).join('; ')}`,
 );
+console.log(
+  `heap spaces: ${v8
+    .getHeapSpaceStatistics()
+    .map(
+      (x) =>
+        `${x.space_name} ${(x.space_size / 2 ** 20).toFixed(1)}/${(x.space_used_size / 2 ** 20).toFixed(1)} MiB`,
+    )
+    .join(
+      ', ',
+    )}; external ${(process.memoryUsage().external / 2 ** 20).toFixed(1)} MiB, array buffers ${(process.memoryUsage().arrayBuffers / 2 ** 20).toFixed(1)} MiB`,
+);
 const slow = sent.map((_t, i) => i).filter((i) => !(latency[i]! <= 10));
 console.log(`frames over 10 ms or lost: ${slow.length}`);
 for (const i of slow.slice(0, 30)) {
   const t = sent[i]!;
   console.log(
-    `  #${i} at ${f(t - sent[0]!)} ms: push ${f(hops.push[i]! - t)} serverIn ${f(hops.serverIn[i]! - t)}`,
+    `  #${i} at ${f(t - sent[0]!)} ms: push ${f(hops.push[i]! - t)} serverIn ${f(hops.serverIn[i]! - t)}; GCs meanwhile: ${gcs
+      .filter((g) => g.at + g.ms >= t - 2 && g.at <= (hops.serverIn[i] ?? t + 100))
+      .map((g) => `${g.kind} ${f(g.ms)} at +${f(g.at - t)}`)
+      .join(', ')}`,
   );
 }

@@ -1,0 +1,139 @@
+// Pipelined 64-channel module reads on one connection, three ways, shared by bench/cases/optommp.ts and
+// bench/micro/optommp-windows.ts: the client with one call per module (`readAnalogModule`), the client
+// with `readBlocksInto` (a window's worth of modules per call into caller memory), and the raw Node
+// baseline writing the same requests.
+//
+// The raw baseline is the fastest plain-Node way to keep `window` requests in flight: replies received
+// through `onread` into one reused buffer, and the requests freed by the replies completed in one receive
+// callback written together in one write (one system call and one wake-up of the device per batch, as
+// the client's Pipeline does).
+
+import net from 'node:net';
+import { OptoMmpClient } from '@labwire/optommp';
+import { encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
+
+/** A whole 64-channel analog module: 63 × 0x40 + 0x14 bytes. */
+export const MODULE_BYTES = 63 * 0x40 + 0x14;
+const MODULE_ADDRESS = epicAnalogReadAddress(2, 0);
+const MODULE_REQUEST = Buffer.from(
+  encodeReadBlockRequest({ tl: 1, offset: offsetOf(MODULE_ADDRESS), dataLength: MODULE_BYTES }),
+);
+/** The most requests in flight any run uses (the client's MAX_WINDOW). */
+const MAX_WINDOW = 32;
+/** MODULE_REQUEST back to back: the raw client writes k requests as one slice of it. */
+const MODULE_REQUESTS = Buffer.concat(Array.from({ length: MAX_WINDOW }, () => MODULE_REQUEST));
+
+function connectClient(port: number, window: number): OptoMmpClient {
+  return new OptoMmpClient({ host: '127.0.0.1', port, timeoutMs: 5_000, maxBlockBytes: 4096, window });
+}
+
+/** `count` module reads, one `readAnalogModule` call each, `window` calls in flight: modules per second. */
+export async function clientModules(port: number, count: number, window: number): Promise<number> {
+  const client = connectClient(port, window);
+  await client.connect();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      await client.readAnalogModule(2);
+    }
+  };
+  for (let i = 0; i < 50; i++) await client.readAnalogModule(2);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: window }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  return count / seconds;
+}
+
+/**
+ * The same module reads as a user chasing throughput writes them: `readBlocksInto`, callers each asking
+ * for `per` modules (default a window's worth) into its own memory at a time, enough of them for two
+ * windows (while one waits for its replies another's requests fill the window). Modules per second.
+ */
+export async function batchModules(
+  port: number,
+  count: number,
+  window: number,
+  per = window,
+): Promise<number> {
+  const client = connectClient(port, window);
+  await client.connect();
+  const blocksOf = () => {
+    const into = new Uint8Array(per * MODULE_BYTES);
+    return Array.from({ length: per }, (_, i) => ({
+      address: MODULE_ADDRESS,
+      length: MODULE_BYTES,
+      into,
+      at: i * MODULE_BYTES,
+    }));
+  };
+  let next = 0;
+  const worker = async () => {
+    const blocks = blocksOf();
+    while (next < count) {
+      const n = Math.min(per, count - next);
+      next += n;
+      await client.readBlocksInto(n === per ? blocks : blocks.slice(0, n));
+    }
+  };
+  for (let i = 0; i < 4; i++) await client.readBlocksInto(blocksOf());
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.max(2, Math.ceil((2 * window) / per)) }, worker));
+  const seconds = (performance.now() - t0) / 1000;
+  await client.close();
+  return count / seconds;
+}
+
+/**
+ * Raw Node pipelining of the same requests to the same device, `window` in flight. `together` false:
+ * one write per request (the baseline of the first reports, kept as information). Replies per second.
+ */
+export async function rawModules(
+  port: number,
+  count: number,
+  window: number,
+  together = true,
+): Promise<number> {
+  if (window > MAX_WINDOW) throw new RangeError(`window ${window} > ${MAX_WINDOW}`);
+  const replyBytes = 16 + MODULE_BYTES;
+  let sent = 0;
+  let received = 0;
+  let bytes = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const send = (k: number) => {
+    if (together) client.write(k === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * k));
+    else for (let i = 0; i < k; i++) client.write(MODULE_REQUEST);
+    sent += k;
+  };
+  const client: net.Socket = net.connect({
+    port,
+    host: '127.0.0.1',
+    noDelay: true,
+    onread: {
+      buffer: Buffer.alloc(64 * 1024),
+      callback: (n: number) => {
+        bytes += n;
+        let more = 0;
+        while (bytes >= replyBytes) {
+          bytes -= replyBytes;
+          received++;
+          if (sent + more < count) more++;
+        }
+        if (more > 0) send(more);
+        if (received >= count) done();
+        return true;
+      },
+    },
+  });
+  await new Promise((resolve) => client.once('connect', resolve));
+  const t0 = performance.now();
+  send(Math.min(window, count));
+  await finished;
+  const seconds = (performance.now() - t0) / 1000;
+  client.destroy();
+  return count / seconds;
+}

@@ -23,27 +23,49 @@ const MAX_WINDOW = 32;
 /** MODULE_REQUEST back to back: the raw client writes k requests as one slice of it. */
 const MODULE_REQUESTS = Buffer.concat(Array.from({ length: MAX_WINDOW }, () => MODULE_REQUEST));
 
-function connectClient(port: number, window: number): OptoMmpClient {
-  return new OptoMmpClient({ host: '127.0.0.1', port, timeoutMs: 5_000, maxBlockBytes: 4096, window });
+/**
+ * `count` modules read by `callers` concurrent callers on one client with `window` requests in flight:
+ * each caller takes the next `per` modules (fewer at the end) and reads them with its own reader (from
+ * `readerOf`), again and again. After `warmUps` calls, timed: modules per second.
+ */
+async function timedReads(
+  port: number,
+  options: { count: number; window: number; callers: number; per: number; warmUps: number },
+  readerOf: () => (client: OptoMmpClient, n: number) => Promise<unknown>,
+): Promise<number> {
+  const { count, window, callers, per, warmUps } = options;
+  const client = new OptoMmpClient({
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 5_000,
+    maxBlockBytes: 4096,
+    window,
+  });
+  try {
+    await client.connect();
+    const warm = readerOf();
+    for (let i = 0; i < warmUps; i++) await warm(client, per);
+    let next = 0;
+    const caller = async () => {
+      const read = readerOf();
+      while (next < count) {
+        const n = Math.min(per, count - next);
+        next += n;
+        await read(client, n);
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: callers }, caller));
+    return count / ((performance.now() - t0) / 1000);
+  } finally {
+    await client.close();
+  }
 }
 
 /** `count` module reads, one `readAnalogModule` call each, `window` calls in flight: modules per second. */
-export async function clientModules(port: number, count: number, window: number): Promise<number> {
-  const client = connectClient(port, window);
-  await client.connect();
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      await client.readAnalogModule(2);
-    }
-  };
-  for (let i = 0; i < 50; i++) await client.readAnalogModule(2);
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: window }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  await client.close();
-  return count / seconds;
+export function clientModules(port: number, count: number, window: number): Promise<number> {
+  const read = (client: OptoMmpClient) => client.readAnalogModule(2);
+  return timedReads(port, { count, window, callers: window, per: 1, warmUps: 50 }, () => read);
 }
 
 /**
@@ -51,38 +73,47 @@ export async function clientModules(port: number, count: number, window: number)
  * for `per` modules (default a window's worth) into its own memory at a time, enough of them for two
  * windows (while one waits for its replies another's requests fill the window). Modules per second.
  */
-export async function batchModules(
-  port: number,
-  count: number,
-  window: number,
-  per = window,
-): Promise<number> {
-  const client = connectClient(port, window);
-  await client.connect();
-  const blocksOf = () => {
+export function batchModules(port: number, count: number, window: number, per = window): Promise<number> {
+  const callers = Math.max(2, Math.ceil((2 * window) / per));
+  return timedReads(port, { count, window, callers, per, warmUps: 4 }, () => {
     const into = new Uint8Array(per * MODULE_BYTES);
-    return Array.from({ length: per }, (_, i) => ({
+    const blocks = Array.from({ length: per }, (_, i) => ({
       address: MODULE_ADDRESS,
       length: MODULE_BYTES,
       into,
       at: i * MODULE_BYTES,
     }));
-  };
-  let next = 0;
-  const worker = async () => {
-    const blocks = blocksOf();
-    while (next < count) {
-      const n = Math.min(per, count - next);
-      next += n;
-      await client.readBlocksInto(n === per ? blocks : blocks.slice(0, n));
-    }
-  };
-  for (let i = 0; i < 4; i++) await client.readBlocksInto(blocksOf());
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: Math.max(2, Math.ceil((2 * window) / per)) }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  await client.close();
-  return count / seconds;
+    return (client, n) => client.readBlocksInto(n === per ? blocks : blocks.slice(0, n));
+  });
+}
+
+/**
+ * A plain `net` connection receiving through `onread` into one reused 64 KiB buffer (the best receive
+ * path): `onBytes` gets the number of bytes of every read. Resolves once connected.
+ */
+export function connectRaw(
+  port: number,
+  onBytes: (n: number, socket: net.Socket) => void,
+): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket: net.Socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      noDelay: true,
+      onread: {
+        buffer: Buffer.alloc(64 * 1024),
+        callback: (n: number) => {
+          onBytes(n, socket);
+          return true;
+        },
+      },
+    });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
 
 /**
@@ -104,34 +135,24 @@ export async function rawModules(
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  const send = (k: number) => {
-    if (together) client.write(k === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * k));
-    else for (let i = 0; i < k; i++) client.write(MODULE_REQUEST);
+  const send = (socket: net.Socket, k: number) => {
+    if (together) socket.write(k === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * k));
+    else for (let i = 0; i < k; i++) socket.write(MODULE_REQUEST);
     sent += k;
   };
-  const client: net.Socket = net.connect({
-    port,
-    host: '127.0.0.1',
-    noDelay: true,
-    onread: {
-      buffer: Buffer.alloc(64 * 1024),
-      callback: (n: number) => {
-        bytes += n;
-        let more = 0;
-        while (bytes >= replyBytes) {
-          bytes -= replyBytes;
-          received++;
-          if (sent + more < count) more++;
-        }
-        if (more > 0) send(more);
-        if (received >= count) done();
-        return true;
-      },
-    },
+  const client = await connectRaw(port, (n, socket) => {
+    bytes += n;
+    let more = 0;
+    while (bytes >= replyBytes) {
+      bytes -= replyBytes;
+      received++;
+      if (sent + more < count) more++;
+    }
+    if (more > 0) send(socket, more);
+    if (received >= count) done();
   });
-  await new Promise((resolve) => client.once('connect', resolve));
   const t0 = performance.now();
-  send(Math.min(window, count));
+  send(client, Math.min(window, count));
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   client.destroy();

@@ -26,7 +26,6 @@
 // from the receive callback (bench/baselines.ts: rawExchange), the server answering from its 'data'
 // events as the simulator does.
 
-import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { OptoMmpClient, type ScanDeviceConfig, Scanner, type ScannerStats } from '@labwire/optommp';
 import { encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
@@ -34,7 +33,7 @@ import { EpicSimulator } from '@labwire/optommp/simulator';
 import { rawExchange } from '../baselines';
 import type { BenchCase } from '../harness';
 import { processCpuUs, withDevices } from '../optommp-devices';
-import { batchModules, clientModules, MODULE_BYTES, rawModules } from '../optommp-pipelined';
+import { batchModules, clientModules, connectRaw, MODULE_BYTES, rawModules } from '../optommp-pipelined';
 
 const UPTIME_COUNT = 10_000;
 const SEED_COUNT = 500;
@@ -323,31 +322,17 @@ async function rawSaturation(ports: readonly number[]): Promise<number> {
   let reads = 0;
   let stop = false;
   const sockets = await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<net.Socket>((resolve, reject) => {
-          let bytes = 0;
-          const socket: net.Socket = net.connect({
-            port,
-            host: '127.0.0.1',
-            noDelay: true,
-            onread: {
-              buffer: Buffer.alloc(64 * 1024),
-              callback: (n: number) => {
-                bytes += n;
-                while (bytes >= replyBytes) {
-                  bytes -= replyBytes;
-                  if (counting) reads++;
-                  if (!stop) socket.write(request);
-                }
-                return true;
-              },
-            },
-          });
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', reject);
-        }),
-    ),
+    ports.map((port) => {
+      let bytes = 0;
+      return connectRaw(port, (n, socket) => {
+        bytes += n;
+        while (bytes >= replyBytes) {
+          bytes -= replyBytes;
+          if (counting) reads++;
+          if (!stop) socket.write(request);
+        }
+      });
+    }),
   );
   for (const s of sockets) s.write(request);
   await new Promise((resolve) => setTimeout(resolve, 500));

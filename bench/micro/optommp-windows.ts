@@ -76,11 +76,28 @@ await withDevices(1, async ([port], pid) => {
 });
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
-const range = (a: number[]) => `${Math.min(...a).toFixed(1)}–${Math.max(...a).toFixed(1)}`;
+const range = (a: number[], digits = 1) =>
+  `${Math.min(...a).toFixed(digits)}–${Math.max(...a).toFixed(digits)}`;
 for (const [name, row] of rows) {
   const mine = row.user.map((u, i) => u + row.system[i]!);
   const total = mine.map((m, i) => m + row.device[i]!);
   console.log(
     `${name.padEnd(10)} ${median(row.rate).toFixed(0).padStart(7)} reads/s   CPU µs per read: this process ${median(mine).toFixed(1)} (user ${median(row.user).toFixed(1)}, system ${median(row.system).toFixed(1)}; main thread ${median(row.main).toFixed(1)}), device ${median(row.device).toFixed(1)}, both ${median(total).toFixed(1)} [${range(total)}]`,
   );
+}
+
+// Against raw at the same window, rep by rep (each pair ran back to back, so they met the same machine).
+for (const w of windows) {
+  const raw = rows.get(`raw w${w}`);
+  if (raw === undefined) continue;
+  const rawCpu = raw.user.map((u, i) => u + raw.system[i]! + raw.device[i]!);
+  for (const s of sides) {
+    const row = rows.get(`${s} w${w}`);
+    if (s === 'raw' || row === undefined) continue;
+    const rate = row.rate.map((r, i) => r / raw.rate[i]!);
+    const cpu = row.user.map((u, i) => rawCpu[i]! / (u + row.system[i]! + row.device[i]!));
+    console.log(
+      `${`${s} w${w}`.padEnd(10)} / raw: rate ${median(rate).toFixed(2)} [${range(rate, 2)}], CPU (both processes) ${median(cpu).toFixed(2)} [${range(cpu, 2)}]`,
+    );
+  }
 }

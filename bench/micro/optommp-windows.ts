@@ -3,21 +3,24 @@
 // CPU, so the rate converges to 1 / (client CPU + device CPU) per read on an idle machine). The readers
 // are the bench case's own (bench/optommp-pipelined.ts).
 //
-//   taskset -c 1 node --import tsx bench/micro/optommp-windows.ts [raw|client|batch|both|all] [1,16] [count] [reps]
+//   taskset -c 1 node --import tsx bench/micro/optommp-windows.ts [raw|client|call|batch|both|all|a,b…] [1,16] [count] [reps]
 //   PROF=/tmp/client.cpuprofile [PROF_SIDE=batch] …   a CPU profile of the last measured run of one side
 //   BATCH=n …   n modules per readBlocksInto call (default a window)
+// Sides: raw (the baseline), client (readAnalogModule per call), call (readBlockAs into caller memory per
+// call), batch (readBlocksInto, a window's worth per call).
 
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { processCpuUs, threadCpuUs, withDevices } from '../optommp-devices';
-import { batchModules, clientModules, rawModules } from '../optommp-pipelined';
+import { batchModules, callModules, clientModules, rawModules } from '../optommp-pipelined';
 
 const [side = 'both', windowsText = '1,16', countText = '10000', repsText = '5'] = process.argv.slice(2);
 const windows = windowsText.split(',').map(Number);
 const count = Number(countText);
 const reps = Number(repsText);
 const PROF = process.env.PROF;
-const sides = side === 'both' ? ['raw', 'client'] : side === 'all' ? ['raw', 'client', 'batch'] : [side];
+const sides =
+  side === 'both' ? ['raw', 'client'] : side === 'all' ? ['raw', 'client', 'call', 'batch'] : side.split(',');
 
 const session = new inspector.Session();
 session.connect();
@@ -54,7 +57,9 @@ await withDevices(1, async ([port], pid) => {
             ? await rawModules(port!, count, w)
             : s === 'batch'
               ? await batchModules(port!, count, w, Number(process.env.BATCH ?? w))
-              : await clientModules(port!, count, w);
+              : s === 'call'
+                ? await callModules(port!, count, w)
+                : await clientModules(port!, count, w);
         const c = process.cpuUsage(c0);
         const m = threadCpuUs(process.pid, process.pid) - m0;
         const d = processCpuUs(pid) - d0;

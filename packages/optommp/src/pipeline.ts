@@ -639,7 +639,10 @@ export class Pipeline {
       reader.onArrival(() => {
         reader.onArrival(undefined);
         resolve();
-        if (generation === this.#generation) this.#deliverAtHand(reader, generation);
+        if (generation !== this.#generation || !this.#deliverAtHand(reader, generation)) return;
+        // Requests already waiting for the window slots just freed leave now, from the receive callback,
+        // as a plain Node client would send them (callers asking again join the next write).
+        if (this.#pumpScheduled && this.#queueHead < this.#queue.length) this.#pumpNow();
       });
     });
   }

@@ -33,7 +33,14 @@ import { EpicSimulator } from '@labwire/optommp/simulator';
 import { rawExchange } from '../baselines';
 import type { BenchCase } from '../harness';
 import { processCpuUs, withDevices } from '../optommp-devices';
-import { batchModules, clientModules, connectRaw, MODULE_BYTES, rawModules } from '../optommp-pipelined';
+import {
+  batchModules,
+  callModules,
+  clientModules,
+  connectRaw,
+  MODULE_BYTES,
+  rawModules,
+} from '../optommp-pipelined';
 
 const UPTIME_COUNT = 10_000;
 const SEED_COUNT = 500;
@@ -148,6 +155,8 @@ interface PipelinedRuns {
   rawPerReply: number[];
   /** The same reads with `readBlocksInto`, window 16. */
   batch: number[];
+  /** One call per module as `client`, the bytes copied into caller memory (`readBlockAs`), window 16. */
+  call: number[];
   /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
   clientCpu: number[];
   batchCpu: number[];
@@ -167,8 +176,9 @@ async function withCpu(childPid: number, count: number, run: () => Promise<numbe
 }
 
 /**
- * Client (window 16), raw (window 16), client (window 1), raw (window 1) and the raw client writing
- * one request per reply, alternated three times on one child device.
+ * Raw, client (one readAnalogModule call per module), batch (readBlocksInto) and per-call bytes
+ * (readBlockAs) at window 16, client and raw at window 1, and the raw client writing one request per
+ * reply, alternated three times on one child device.
  */
 function pipelinedOnce() {
   pipelined ??= withDevices(1, async ([port], pid) => {
@@ -179,12 +189,14 @@ function pipelinedOnce() {
       rawSequential: [],
       rawPerReply: [],
       batch: [],
+      call: [],
       clientCpu: [],
       batchCpu: [],
       rawCpu: [],
     };
     await clientModules(port!, 2_000, WINDOW);
     await batchModules(port!, 2_000, WINDOW);
+    await callModules(port!, 2_000, WINDOW);
     await rawModules(port!, 2_000, WINDOW);
     await clientModules(port!, 1_000, 1);
     await rawModules(port!, 1_000, 1);
@@ -198,6 +210,7 @@ function pipelinedOnce() {
       const batch = await withCpu(pid, PIPELINED_COUNT, () => batchModules(port!, PIPELINED_COUNT, WINDOW));
       out.batch.push(batch.rate);
       out.batchCpu.push(batch.cpu);
+      out.call.push(await callModules(port!, PIPELINED_COUNT, WINDOW));
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
@@ -439,6 +452,22 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
     baseline: async () => medianOf((await pipelinedOnce()).raw),
     run: async () => medianOf((await pipelinedOnce()).batch),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // One call per module like `optommp.pipelined-module`, but each call copies the module's bytes into
+    // the caller's memory (`readBlockAs`) instead of decoding 64 point objects: the per-call cost apart
+    // from the decoding.
+    name: 'optommp.pipelined-module-per-call-bytes',
+    metric: `64-channel module reads, one readBlockAs call each into caller memory, window ${WINDOW}`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).raw),
+    run: async () => medianOf((await pipelinedOnce()).call),
     runs: 1,
     noWarmup: true,
   },

@@ -219,6 +219,7 @@ export class Pipeline {
   #closed = false;
   #pumping = false;
   #pumpScheduled = false;
+  #pumpImmediate: ReturnType<typeof setImmediate> | undefined;
   /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
   #largestReply = 4096;
   readonly #stats: PipelineStats = {
@@ -408,6 +409,8 @@ export class Pipeline {
     this.#tcp.off('disconnected', this.#onDisconnected);
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
+    if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
+    this.#pumpImmediate = undefined;
     const pending = [...this.#heldEntries(), ...this.#queue.slice(this.#queueHead)];
     this.#byLabel.fill(undefined);
     this.#held = 0;
@@ -426,17 +429,23 @@ export class Pipeline {
    * long read, the callers freed by one batch of replies) leave together in one write.
    */
   #pump(): void {
-    if (this.#pumpScheduled || this.#closed) return;
+    // A full window waits: the next request that ends (reply, timeout, abort, lost link) pumps again.
+    if (this.#pumpScheduled || this.#closed || this.#active >= this.#window) return;
     this.#pumpScheduled = true;
     // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
     // replies that have arrived are all handled and their callers have asked again: one write then carries
     // every new request, instead of one write (and one wake-up of the device) per reply.
     if (this.#active === 0) queueMicrotask(this.#pumpNow);
-    else setImmediate(this.#pumpNow);
+    else this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
 
   readonly #pumpNow = (): void => {
     this.#pumpScheduled = false;
+    if (this.#pumpImmediate !== undefined) {
+      // Sent sooner (from a receive callback): the scheduled turn has nothing left to do.
+      clearImmediate(this.#pumpImmediate);
+      this.#pumpImmediate = undefined;
+    }
     if (this.#pumping) return;
     this.#pumping = true;
     try {
@@ -916,6 +925,8 @@ export class Pipeline {
         );
     }
     for (const entry of lost) this.#settle(entry, error);
+    // Reads withdrawn from the old connection go out again on the new one.
+    this.#pump();
   }
 
   #linkDown(event: DisconnectedEvent): void {

@@ -91,41 +91,43 @@ interface Group {
  * a plain read (`isPlainRead`) keeps no request object: its fields are numbers here, written in place.
  */
 class Entry {
+  // Every field is assigned in the constructor, in one order (no class field initialisers): V8 then lays
+  // them all out inside the object, with no separate property store per request.
   /** The request's tcode (0, 1, 4 or 5). */
-  readonly tcode: number;
+  declare readonly tcode: number;
   /** The request's source_ID, offset and (read block) data_length. */
-  readonly sourceId: number;
-  readonly offset: number;
-  readonly dataLength: number;
+  declare readonly sourceId: number;
+  declare readonly offset: number;
+  declare readonly dataLength: number;
   /** A request that is not a plain read: encoded by the codec with its label. */
-  readonly request: RequestInit | undefined;
-  readonly verifySourceId: boolean;
+  declare readonly request: RequestInit | undefined;
+  declare readonly verifySourceId: boolean;
+  declare readonly timeoutMs: number;
+  declare readonly deadlineAt: number;
   /** A single request's decoder (undefined for a request of a group). */
-  decode: ((data: Uint8Array) => unknown) | undefined = undefined;
-  resolve: ((value: unknown) => void) | undefined = undefined;
-  reject: ((error: unknown) => void) | undefined = undefined;
+  declare decode: ((data: Uint8Array) => unknown) | undefined;
+  declare resolve: ((value: unknown) => void) | undefined;
+  declare reject: ((error: unknown) => void) | undefined;
   /** The batch this request belongs to, whose caller gets the data in its own memory. */
-  group: Group | undefined = undefined;
-  into: Uint8Array | undefined = undefined;
-  at = 0;
-  readonly timeoutMs: number;
-  readonly deadlineAt: number;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  declare group: Group | undefined;
+  declare into: Uint8Array | undefined;
+  declare at: number;
+  declare signal: AbortSignal | undefined;
+  declare onAbort: (() => void) | undefined;
   /** -1 until sent. */
-  tl = -1;
+  declare tl: number;
   /** What the reply must match (made when first needed: the general path, or an encoded request). */
-  expect: ResponseExpectation | undefined = undefined;
+  declare expect: ResponseExpectation | undefined;
   /** The write that carries it (several requests leave in one write). */
-  batch: Batch | undefined = undefined;
+  declare batch: Batch | undefined;
   /** The interface took the bytes: a reply is due (or the link goes down). */
-  written = false;
+  declare written: boolean;
   /** Its reply came (or the link that carried it is gone): no longer outstanding. */
-  done = false;
+  declare done: boolean;
   /** Order in which requests went out. */
-  seq = -1;
+  declare seq: number;
   /** The caller has its answer or error. */
-  settled = false;
+  declare settled: boolean;
 
   constructor(
     request: RequestInit | undefined,
@@ -137,14 +139,29 @@ class Entry {
     timeoutMs: number,
     deadlineAt: number,
   ) {
-    this.request = request;
     this.tcode = tcode;
+    this.sourceId = sourceId;
     this.offset = offset;
     this.dataLength = dataLength;
-    this.sourceId = sourceId;
+    this.request = request;
     this.verifySourceId = verifySourceId;
     this.timeoutMs = timeoutMs;
     this.deadlineAt = deadlineAt;
+    this.decode = undefined;
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.group = undefined;
+    this.into = undefined;
+    this.at = 0;
+    this.signal = undefined;
+    this.onAbort = undefined;
+    this.tl = -1;
+    this.expect = undefined;
+    this.batch = undefined;
+    this.written = false;
+    this.done = false;
+    this.seq = -1;
+    this.settled = false;
   }
 
   static of(request: RequestInit, verifySourceId: boolean, timeoutMs: number, deadlineAt: number): Entry {
@@ -337,7 +354,10 @@ export class Pipeline {
     if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
     const verifySourceId = options.verifySourceId === true;
     const deadlineAt = this.#deadlineOf(timeoutMs);
-    const entries: Entry[] = [];
+    let count = 0;
+    for (const block of blocks) count += Math.ceil(block.length / maxBlock);
+    const entries = new Array<Entry>(count);
+    let k = 0;
     for (const block of blocks) {
       const at = block.at ?? 0;
       for (let done = 0; done < block.length; done += maxBlock) {
@@ -346,7 +366,7 @@ export class Pipeline {
         const entry = new Entry(undefined, 5, offset, n, sourceId, verifySourceId, timeoutMs, deadlineAt);
         entry.into = block.into;
         entry.at = at + done;
-        entries.push(entry);
+        entries[k++] = entry;
       }
     }
     return this.#startGroup(entries, options.signal);

@@ -18,28 +18,33 @@
 //   issuing the same requests over as many connections (target >= 0.80). The fleet run lasts
 //   LABWIRE_BENCH_FLEET_SECONDS (default 10; the issue's figure is 30).
 //
-// This file doubles as the fleet's child process: `node … bench/cases/optommp.ts --optommp-fleet-child`.
+// The devices of the pipelined and fleet cases run in a child process (bench/optommp-devices.ts); the
+// pipelined readers (client, batch, raw) are shared with bench/micro/optommp-windows.ts
+// (bench/optommp-pipelined.ts).
 // Raw baselines: plain `net` in the same process as the case (client and server, like client and
 // simulator), the client receiving through `onread` into one reused buffer and writing its next request
 // from the receive callback (bench/baselines.ts: rawExchange), the server answering from its 'data'
 // events as the simulator does.
 
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import readline from 'node:readline';
 import { OptoMmpClient, type ScanDeviceConfig, Scanner, type ScannerStats } from '@labwire/optommp';
 import { encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
-import { EpicSimulator, SimulatedFleet } from '@labwire/optommp/simulator';
+import { EpicSimulator } from '@labwire/optommp/simulator';
 import { rawExchange } from '../baselines';
 import type { BenchCase } from '../harness';
+import { processCpuUs, withDevices } from '../optommp-devices';
+import {
+  batchModules,
+  callModules,
+  clientModules,
+  connectRaw,
+  MODULE_BYTES,
+  rawModules,
+} from '../optommp-pipelined';
 
 const UPTIME_COUNT = 10_000;
 const SEED_COUNT = 500;
 const MODULE_COUNT = 2_000;
-const MODULE_BYTES = 63 * 0x40 + 0x14;
 /** Response sizes of the module read in 1 024-byte packets: three full chunks and the rest. */
 const MODULE_CHUNKS = [16 + 1024, 16 + 1024, 16 + 1024, 16 + MODULE_BYTES - 3 * 1024];
 
@@ -140,133 +145,6 @@ function rawModuleFromSimulator(count: number): Promise<number> {
 
 const WINDOW = 16;
 const PIPELINED_COUNT = 16_000;
-const MODULE_REQUEST = Buffer.from(
-  encodeReadBlockRequest({ tl: 1, offset: offsetOf(epicAnalogReadAddress(2, 0)), dataLength: MODULE_BYTES }),
-);
-/** MODULE_REQUEST back to back, as many as a window: the raw client writes k requests as one slice of it. */
-const MODULE_REQUESTS = Buffer.concat(Array.from({ length: WINDOW }, () => MODULE_REQUEST));
-
-/** `count` module reads with `window` calls in flight on one connection: modules per second. */
-async function clientModules(port: number, count: number, window: number): Promise<number> {
-  const client = new OptoMmpClient({
-    host: '127.0.0.1',
-    port,
-    timeoutMs: 5_000,
-    maxBlockBytes: 4096,
-    window,
-  });
-  await client.connect();
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      next++;
-      await client.readAnalogModule(2);
-    }
-  };
-  for (let i = 0; i < 50; i++) await client.readAnalogModule(2);
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: window }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  await client.close();
-  return count / seconds;
-}
-
-/**
- * The same module reads as a user chasing throughput writes them: `readBlocksInto`, two callers each
- * asking for a window's worth of modules into its own memory at a time (one promise per window; while
- * one waits for its replies the other's requests fill the window). Modules per second.
- */
-async function batchModules(port: number, count: number, window: number): Promise<number> {
-  const client = new OptoMmpClient({
-    host: '127.0.0.1',
-    port,
-    timeoutMs: 5_000,
-    maxBlockBytes: 4096,
-    window,
-  });
-  await client.connect();
-  const address = epicAnalogReadAddress(2, 0);
-  const blocksOf = () => {
-    const into = new Uint8Array(window * MODULE_BYTES);
-    return Array.from({ length: window }, (_, i) => ({
-      address,
-      length: MODULE_BYTES,
-      into,
-      at: i * MODULE_BYTES,
-    }));
-  };
-  let next = 0;
-  const worker = async () => {
-    const blocks = blocksOf();
-    while (next < count) {
-      const n = Math.min(window, count - next);
-      next += n;
-      await client.readBlocksInto(n === window ? blocks : blocks.slice(0, n));
-    }
-  };
-  for (let i = 0; i < 4; i++) await client.readBlocksInto(blocksOf());
-  const t0 = performance.now();
-  await Promise.all([worker(), worker()]);
-  const seconds = (performance.now() - t0) / 1000;
-  await client.close();
-  return count / seconds;
-}
-
-/**
- * Raw Node pipelining of the same bytes to the same device: the module read request, `window` of them
- * outstanding; the requests freed by the replies completed in one receive callback leave in one write
- * (the fastest plain-Node way: one system call and one wake-up of the device per batch, as the client's
- * Pipeline does); replies received through `onread` into one reused buffer. Replies per second.
- */
-async function rawModules(port: number, count: number, window: number, together = true): Promise<number> {
-  const replyBytes = 16 + MODULE_BYTES;
-  let sent = 0;
-  let received = 0;
-  let bytes = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const client: net.Socket = net.connect({
-    port,
-    host: '127.0.0.1',
-    noDelay: true,
-    onread: {
-      buffer: Buffer.alloc(64 * 1024),
-      callback: (n: number) => {
-        bytes += n;
-        let more = 0;
-        while (bytes >= replyBytes) {
-          bytes -= replyBytes;
-          received++;
-          if (sent + more < count) {
-            if (together) more++;
-            else {
-              sent++;
-              client.write(MODULE_REQUEST);
-            }
-          }
-        }
-        if (more > 0) {
-          sent += more;
-          client.write(more === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * more));
-        }
-        if (received >= count) done();
-        return true;
-      },
-    },
-  });
-  await new Promise((resolve) => client.once('connect', resolve));
-  const t0 = performance.now();
-  const first = Math.min(window, count);
-  if (together) client.write(first === 1 ? MODULE_REQUEST : MODULE_REQUESTS.subarray(0, 16 * first));
-  else for (let i = 0; i < first; i++) client.write(MODULE_REQUEST);
-  sent = first;
-  await finished;
-  const seconds = (performance.now() - t0) / 1000;
-  client.destroy();
-  return count / seconds;
-}
 
 interface PipelinedRuns {
   client: number[];
@@ -277,6 +155,8 @@ interface PipelinedRuns {
   rawPerReply: number[];
   /** The same reads with `readBlocksInto`, window 16. */
   batch: number[];
+  /** One call per module as `client`, the bytes copied into caller memory (`readBlockAs`), window 16. */
+  call: number[];
   /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
   clientCpu: number[];
   batchCpu: number[];
@@ -284,18 +164,6 @@ interface PipelinedRuns {
 }
 
 let pipelined: Promise<PipelinedRuns> | undefined;
-
-/** CPU time of a process so far (user + system), µs, from /proc (0 where there is none). */
-function processCpuUs(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-/** USER_HZ: /proc counts CPU time in these ticks (100 on Linux). */
-const CLOCK_TICKS = 100;
 
 /** `run()`, and the CPU it and the device process used per module, µs. */
 async function withCpu(childPid: number, count: number, run: () => Promise<number>) {
@@ -308,11 +176,12 @@ async function withCpu(childPid: number, count: number, run: () => Promise<numbe
 }
 
 /**
- * Client (window 16), raw (window 16), client (window 1), raw (window 1) and the raw client writing
- * one request per reply, alternated three times on one child device.
+ * Raw, client (one readAnalogModule call per module), batch (readBlocksInto) and per-call bytes
+ * (readBlockAs) at window 16, client and raw at window 1, and the raw client writing one request per
+ * reply, alternated three times on one child device.
  */
 function pipelinedOnce() {
-  pipelined ??= withFleet(async ([port], pid) => {
+  pipelined ??= withDevices(1, async ([port], pid) => {
     const out: PipelinedRuns = {
       client: [],
       raw: [],
@@ -320,12 +189,14 @@ function pipelinedOnce() {
       rawSequential: [],
       rawPerReply: [],
       batch: [],
+      call: [],
       clientCpu: [],
       batchCpu: [],
       rawCpu: [],
     };
     await clientModules(port!, 2_000, WINDOW);
     await batchModules(port!, 2_000, WINDOW);
+    await callModules(port!, 2_000, WINDOW);
     await rawModules(port!, 2_000, WINDOW);
     await clientModules(port!, 1_000, 1);
     await rawModules(port!, 1_000, 1);
@@ -339,12 +210,13 @@ function pipelinedOnce() {
       const batch = await withCpu(pid, PIPELINED_COUNT, () => batchModules(port!, PIPELINED_COUNT, WINDOW));
       out.batch.push(batch.rate);
       out.batchCpu.push(batch.cpu);
+      out.call.push(await callModules(port!, PIPELINED_COUNT, WINDOW));
       out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
       out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
     }
     return out;
-  }, 1);
+  });
   return pipelined;
 }
 
@@ -356,58 +228,8 @@ const FLEET_DEVICES = 100;
 const FLEET_PERIOD_MS = 50;
 const FLEET_SECONDS = Number(process.env.LABWIRE_BENCH_FLEET_SECONDS ?? 10);
 const SATURATION_SECONDS = 4;
-const FLEET_RACK = { modules: [{ slot: 2, kind: 'analog-input' as const, channels: 64 }] };
 /** One 64-channel block: the value of every channel (63 × 0x40 + 4 bytes). */
 const FLEET_BLOCK_BYTES = 63 * 0x40 + 4;
-
-/** The child: simulated devices; prints their ports as one JSON line, runs until stdin closes. */
-async function fleetChild(count: number): Promise<void> {
-  const fleet = await SimulatedFleet.start({ count, rack: FLEET_RACK, maxBlockBytes: 4096 });
-  process.stdout.write(`${JSON.stringify({ ports: fleet.ports })}\n`);
-  process.stdin.resume();
-  await new Promise((resolve) => process.stdin.once('end', resolve));
-  await fleet.close();
-}
-
-/** Runs `fn` against `count` simulated devices in a child process (another process, as real devices are). */
-async function withFleet<T>(
-  fn: (ports: readonly number[], childPid: number) => Promise<T>,
-  count = FLEET_DEVICES,
-): Promise<T> {
-  const root = path.resolve(import.meta.dirname, '../..');
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      ...process.execArgv.filter((a) => a.startsWith('--conditions')),
-      path.resolve(import.meta.dirname, 'optommp.ts'),
-      '--optommp-fleet-child',
-      String(count),
-    ],
-    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  try {
-    const lines = readline.createInterface({ input: child.stdout! });
-    const first = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the fleet child did not start within 60 s')), 60_000);
-      lines.once('line', (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      });
-      child.once('exit', (code) => reject(new Error(`the fleet child exited with ${code}`)));
-    });
-    lines.close();
-    const { ports } = JSON.parse(first) as { ports: number[] };
-    return await fn(ports, child.pid!);
-  } finally {
-    child.stdin!.end();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 function fleetDevices(ports: readonly number[], periodMs: number): ScanDeviceConfig[] {
   return ports.map((port, i) => ({
@@ -443,7 +265,7 @@ let fleetRun: Promise<FleetRun> | undefined;
 
 /** The 20 Hz fleet scan, run once and shared by the cases that report on it. */
 function scanFleetOnce(): Promise<FleetRun> {
-  fleetRun ??= withFleet(async (ports) => {
+  fleetRun ??= withDevices(FLEET_DEVICES, async (ports) => {
     const scanner = new Scanner(fleetDevices(ports, FLEET_PERIOD_MS));
     let values = 0;
     scanner.start();
@@ -513,31 +335,17 @@ async function rawSaturation(ports: readonly number[]): Promise<number> {
   let reads = 0;
   let stop = false;
   const sockets = await Promise.all(
-    ports.map(
-      (port) =>
-        new Promise<net.Socket>((resolve, reject) => {
-          let bytes = 0;
-          const socket: net.Socket = net.connect({
-            port,
-            host: '127.0.0.1',
-            noDelay: true,
-            onread: {
-              buffer: Buffer.alloc(64 * 1024),
-              callback: (n: number) => {
-                bytes += n;
-                while (bytes >= replyBytes) {
-                  bytes -= replyBytes;
-                  if (counting) reads++;
-                  if (!stop) socket.write(request);
-                }
-                return true;
-              },
-            },
-          });
-          socket.once('connect', () => resolve(socket));
-          socket.once('error', reject);
-        }),
-    ),
+    ports.map((port) => {
+      let bytes = 0;
+      return connectRaw(port, (n, socket) => {
+        bytes += n;
+        while (bytes >= replyBytes) {
+          bytes -= replyBytes;
+          if (counting) reads++;
+          if (!stop) socket.write(request);
+        }
+      });
+    }),
   );
   for (const s of sockets) s.write(request);
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -555,7 +363,7 @@ let saturation: Promise<{ scanner: number; raw: number }> | undefined;
 
 function saturationOnce(): Promise<{ scanner: number; raw: number }> {
   // Both against the same child fleet, raw first and the scanner after, then once more the other way.
-  saturation ??= withFleet(async (ports) => {
+  saturation ??= withDevices(FLEET_DEVICES, async (ports) => {
     const raw1 = await rawSaturation(ports);
     const scanner1 = await scannerSaturation(ports);
     const scanner2 = await scannerSaturation(ports);
@@ -644,6 +452,22 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
     baseline: async () => medianOf((await pipelinedOnce()).raw),
     run: async () => medianOf((await pipelinedOnce()).batch),
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    // One call per module like `optommp.pipelined-module`, but each call copies the module's bytes into
+    // the caller's memory (`readBlockAs`) instead of decoding 64 point objects: the per-call cost apart
+    // from the decoding.
+    name: 'optommp.pipelined-module-per-call-bytes',
+    metric: `64-channel module reads, one readBlockAs call each into caller memory, window ${WINDOW}`,
+    unit: 'modules/s',
+    target: 0,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
+    baseline: async () => medianOf((await pipelinedOnce()).raw),
+    run: async () => medianOf((await pipelinedOnce()).call),
     runs: 1,
     noWarmup: true,
   },
@@ -805,6 +629,3 @@ export const cases: BenchCase[] = [
     noWarmup: true,
   },
 ];
-
-const childAt = process.argv.indexOf('--optommp-fleet-child');
-if (childAt >= 0) await fleetChild(Number(process.argv[childAt + 1] ?? FLEET_DEVICES));

@@ -65,7 +65,6 @@ import {
   readU32,
   readU64,
 } from './codec/values';
-import type { IntoRequest } from './pipeline';
 import { type PipeliningProbe, type ProbeOptions, probePipelining } from './probe';
 import { TcpTransport } from './tcp-transport';
 import type { MmpTransport } from './transport';
@@ -404,24 +403,8 @@ export class OptoMmpClient implements AsyncDisposable {
       }
       const pipeline = this.#pipelined ? (this.transport as TcpTransport).pipeline : undefined;
       if (pipeline === undefined || this.#autoPuc) return this.#readBlocksOneByOne(blocks, b);
-      const parts = new Array<IntoRequest>(packets);
-      const sourceId = this.#sourceId;
-      let k = 0;
-      for (const block of blocks) {
-        const at = block.at ?? 0;
-        for (let done = 0; done < block.length; ) {
-          const n = Math.min(this.#maxBlock, block.length - done);
-          parts[k++] = {
-            request: { tcode: 5, offset: OFFSET_PREFIX + block.address + done, sourceId, dataLength: n },
-            into: block.into,
-            at: at + done,
-          };
-          done += n;
-        }
-      }
-      parts.length = k;
-      this.#requests += k;
-      return pipeline.exchangeInto(parts, {
+      this.#requests += packets;
+      return pipeline.readBlocksInto(blocks, this.#maxBlock, this.#sourceId, {
         signal: b.signal,
         timeoutMs: b.next(),
         verifySourceId: this.#verifySourceId,

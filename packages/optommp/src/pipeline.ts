@@ -29,7 +29,7 @@ import { ConnectionLostError, type DisconnectedEvent, type TcpInterface } from '
 import { type DecodedPacket, decodePacketAt, packetLengthAt } from './codec/decode';
 import { encodePacket, type RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
-import { addressOf, MAX_OFFSET } from './codec/packet';
+import { addressOf, MAX_OFFSET, OFFSET_PREFIX } from './codec/packet';
 import { readPacket } from './codec/read-packet';
 import { BLOCK_HEADER_BYTES, MIN_PACKET_BYTES, tcodeName } from './codec/tcode';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
@@ -86,34 +86,117 @@ interface Group {
   onAbort: (() => void) | undefined;
 }
 
-interface Entry {
-  readonly request: RequestInit;
-  readonly verifySourceId: boolean;
+/**
+ * One request (one packet) and its caller. A class, so that every request has one shape on the hot path;
+ * a plain read (`isPlainRead`) keeps no request object: its fields are numbers here, written in place.
+ */
+class Entry {
+  // Every field is assigned in the constructor, in one order (no class field initialisers): V8 then lays
+  // them all out inside the object, with no separate property store per request.
+  /** The request's tcode (0, 1, 4 or 5). */
+  declare readonly tcode: number;
+  /** The request's source_ID, offset and (read block) data_length. */
+  declare readonly sourceId: number;
+  declare readonly offset: number;
+  declare readonly dataLength: number;
+  /** A request that is not a plain read: encoded by the codec with its label. */
+  declare readonly request: RequestInit | undefined;
+  declare readonly verifySourceId: boolean;
+  declare readonly timeoutMs: number;
+  declare readonly deadlineAt: number;
   /** A single request's decoder (undefined for a request of a group). */
-  readonly decode: ((data: Uint8Array) => unknown) | undefined;
-  readonly resolve: ((value: unknown) => void) | undefined;
-  readonly reject: ((error: unknown) => void) | undefined;
+  declare decode: ((data: Uint8Array) => unknown) | undefined;
+  declare resolve: ((value: unknown) => void) | undefined;
+  declare reject: ((error: unknown) => void) | undefined;
   /** The batch this request belongs to, whose caller gets the data in its own memory. */
-  readonly group: Group | undefined;
-  readonly into: Uint8Array | undefined;
-  readonly at: number;
-  readonly timeoutMs: number;
-  readonly deadlineAt: number;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  declare group: Group | undefined;
+  declare into: Uint8Array | undefined;
+  declare at: number;
+  declare signal: AbortSignal | undefined;
+  declare onAbort: (() => void) | undefined;
   /** -1 until sent. */
-  tl: number;
-  expect: ResponseExpectation | undefined;
+  declare tl: number;
+  /** What the reply must match (made when first needed: the general path, or an encoded request). */
+  declare expect: ResponseExpectation | undefined;
   /** The write that carries it (several requests leave in one write). */
-  batch: Batch | undefined;
+  declare batch: Batch | undefined;
   /** The interface took the bytes: a reply is due (or the link goes down). */
-  written: boolean;
+  declare written: boolean;
   /** Its reply came (or the link that carried it is gone): no longer outstanding. */
-  done: boolean;
+  declare done: boolean;
   /** Order in which requests went out. */
-  seq: number;
+  declare seq: number;
   /** The caller has its answer or error. */
-  settled: boolean;
+  declare settled: boolean;
+
+  constructor(
+    request: RequestInit | undefined,
+    tcode: number,
+    offset: number,
+    dataLength: number,
+    sourceId: number,
+    verifySourceId: boolean,
+    timeoutMs: number,
+    deadlineAt: number,
+  ) {
+    this.tcode = tcode;
+    this.sourceId = sourceId;
+    this.offset = offset;
+    this.dataLength = dataLength;
+    this.request = request;
+    this.verifySourceId = verifySourceId;
+    this.timeoutMs = timeoutMs;
+    this.deadlineAt = deadlineAt;
+    this.decode = undefined;
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.group = undefined;
+    this.into = undefined;
+    this.at = 0;
+    this.signal = undefined;
+    this.onAbort = undefined;
+    this.tl = -1;
+    this.expect = undefined;
+    this.batch = undefined;
+    this.written = false;
+    this.done = false;
+    this.seq = -1;
+    this.settled = false;
+  }
+
+  static of(request: RequestInit, verifySourceId: boolean, timeoutMs: number, deadlineAt: number): Entry {
+    const plain = isPlainRead(request);
+    return new Entry(
+      plain ? undefined : request,
+      request.tcode,
+      request.offset,
+      request.tcode === 5 ? request.dataLength : 0,
+      request.sourceId ?? 0,
+      verifySourceId,
+      timeoutMs,
+      deadlineAt,
+    );
+  }
+
+  /** What the reply must match (docs/protocols/optommp.md §2.11). */
+  expectation(): ResponseExpectation {
+    this.expect ??= {
+      requestTcode: this.tcode as 0 | 1 | 4 | 5,
+      tl: this.tl,
+      sourceId: this.verifySourceId ? this.sourceId : undefined,
+      dataLength: this.tcode === 5 ? this.dataLength : undefined,
+      address: addressOf(this.offset),
+    };
+    return this.expect;
+  }
+}
+
+/** A block for `readBlocksInto` (checked by the client: span, memory). */
+interface BlockSpan {
+  readonly address: number;
+  readonly length: number;
+  readonly into: Uint8Array;
+  readonly at?: number;
 }
 
 export interface PipelineOptions {
@@ -133,7 +216,9 @@ export class Pipeline {
   readonly #defaultTimeoutMs: number;
   readonly #log: Logger;
   /** Every request with a reply due, by label: in flight, or ended early and waiting for its late reply. */
-  readonly #outstanding = new Map<number, Entry>();
+  readonly #byLabel: (Entry | undefined)[] = new Array<Entry | undefined>(64).fill(undefined);
+  /** Labels held in #byLabel. */
+  #held = 0;
   /** The same requests in the order they went out (done ones are skipped lazily). */
   readonly #order: Entry[] = [];
   #orderHead = 0;
@@ -151,6 +236,7 @@ export class Pipeline {
   #closed = false;
   #pumping = false;
   #pumpScheduled = false;
+  #pumpImmediate: ReturnType<typeof setImmediate> | undefined;
   /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
   #largestReply = 4096;
   readonly #stats: PipelineStats = {
@@ -195,38 +281,21 @@ export class Pipeline {
   }
 
   exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClosedError('request'));
-    let timeoutMs: number;
-    try {
-      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const timeoutMs = this.#admit(options);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
     const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
     return new Promise<T>((resolve, reject) => {
-      const entry: Entry = {
+      const entry = Entry.of(
         request,
-        verifySourceId: options.verifySourceId === true,
-        decode,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        group: undefined,
-        into: undefined,
-        at: 0,
+        options.verifySourceId === true,
         timeoutMs,
-        deadlineAt: Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY,
-        signal,
-        onAbort: undefined,
-        tl: -1,
-        expect: undefined,
-        batch: undefined,
-        written: false,
-        done: false,
-        seq: -1,
-        settled: false,
-      };
+        this.#deadlineOf(timeoutMs),
+      );
+      entry.decode = decode;
+      entry.resolve = resolve as (value: unknown) => void;
+      entry.reject = reject;
       if (signal !== undefined) {
+        entry.signal = signal;
         entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
@@ -244,15 +313,8 @@ export class Pipeline {
    * caller's memory after that (requests not sent yet are dropped, those in flight end as usual).
    */
   exchangeInto(parts: readonly IntoRequest[], options: ExchangeOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError('request'));
-    let timeoutMs: number;
-    try {
-      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    const timeoutMs = this.#admit(options);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
     for (const part of parts) {
       // The reply's data must fit where it goes: checked here, never in the read loop.
       const r = part.request;
@@ -263,43 +325,86 @@ export class Pipeline {
         );
       }
     }
-    if (parts.length === 0) return Promise.resolve();
     const verifySourceId = options.verifySourceId === true;
-    const deadlineAt = Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    const deadlineAt = this.#deadlineOf(timeoutMs);
+    const entries = new Array<Entry>(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      const entry = Entry.of(part.request, verifySourceId, timeoutMs, deadlineAt);
+      entry.into = part.into;
+      entry.at = part.at;
+      entries[i] = entry;
+    }
+    return this.#startGroup(entries, options.signal);
+  }
+
+  /**
+   * `OptoMmpClient.readBlocksInto` on a pipelined link: `exchangeInto` for plain read block requests of
+   * at most `maxBlock` bytes each, made straight from the blocks (no request object per packet). The
+   * client has checked every span and that it fits its memory.
+   * @internal
+   */
+  readBlocksInto(
+    blocks: readonly BlockSpan[],
+    maxBlock: number,
+    sourceId: number,
+    options: ExchangeOptions,
+  ): Promise<void> {
+    const timeoutMs = this.#admit(options);
+    if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
+    const verifySourceId = options.verifySourceId === true;
+    const deadlineAt = this.#deadlineOf(timeoutMs);
+    let count = 0;
+    for (const block of blocks) count += Math.ceil(block.length / maxBlock);
+    const entries = new Array<Entry>(count);
+    let k = 0;
+    for (const block of blocks) {
+      const at = block.at ?? 0;
+      for (let done = 0; done < block.length; done += maxBlock) {
+        const n = Math.min(maxBlock, block.length - done);
+        const offset = OFFSET_PREFIX + block.address + done;
+        const entry = new Entry(undefined, 5, offset, n, sourceId, verifySourceId, timeoutMs, deadlineAt);
+        entry.into = block.into;
+        entry.at = at + done;
+        entries[k++] = entry;
+      }
+    }
+    return this.#startGroup(entries, options.signal);
+  }
+
+  /** The call's deadline, ms, or why it cannot start (closed, a bad timeout, aborted already). */
+  #admit(options: ExchangeOptions): number | Error {
+    if (this.#closed) return new ClosedError('request');
+    let timeoutMs: number;
+    try {
+      timeoutMs = checkTimeout(options.timeoutMs, this.#defaultTimeoutMs);
+    } catch (e) {
+      return e as Error;
+    }
+    const signal = options.signal;
+    if (signal?.aborted) return new AbortedError('request', signal.reason);
+    return timeoutMs;
+  }
+
+  #deadlineOf(timeoutMs: number): number {
+    return Number.isFinite(timeoutMs) ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** Queues the requests of one call; its promise settles with the first error or the last reply. */
+  #startGroup(entries: Entry[], signal: AbortSignal | undefined): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const group: Group = {
-        left: parts.length,
+        left: entries.length,
         failed: false,
-        entries: new Array<Entry>(parts.length),
+        entries,
         resolve,
         reject,
         signal,
         onAbort: undefined,
       };
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i]!;
-        const entry: Entry = {
-          request: part.request,
-          verifySourceId,
-          decode: undefined,
-          resolve: undefined,
-          reject: undefined,
-          group,
-          into: part.into,
-          at: part.at,
-          timeoutMs,
-          deadlineAt,
-          signal: undefined,
-          onAbort: undefined,
-          tl: -1,
-          expect: undefined,
-          batch: undefined,
-          written: false,
-          done: false,
-          seq: -1,
-          settled: false,
-        };
-        group.entries[i] = entry;
+      for (const entry of entries) {
+        entry.group = group;
         this.#queue.push(entry);
       }
       if (signal !== undefined) {
@@ -309,6 +414,7 @@ export class Pipeline {
         };
         signal.addEventListener('abort', group.onAbort, { once: true });
       }
+      const deadlineAt = entries[0]!.deadlineAt;
       if (deadlineAt < this.#watchdogAt) this.#armWatchdog(deadlineAt);
       this.#pump();
     });
@@ -323,8 +429,11 @@ export class Pipeline {
     this.#tcp.off('disconnected', this.#onDisconnected);
     if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
-    const pending = [...this.#outstanding.values(), ...this.#queue.slice(this.#queueHead)];
-    this.#outstanding.clear();
+    if (this.#pumpImmediate !== undefined) clearImmediate(this.#pumpImmediate);
+    this.#pumpImmediate = undefined;
+    const pending = [...this.#heldEntries(), ...this.#queue.slice(this.#queueHead)];
+    this.#byLabel.fill(undefined);
+    this.#held = 0;
     this.#order.length = 0;
     this.#orderHead = 0;
     this.#active = 0;
@@ -340,17 +449,23 @@ export class Pipeline {
    * long read, the callers freed by one batch of replies) leave together in one write.
    */
   #pump(): void {
-    if (this.#pumpScheduled || this.#closed) return;
+    // A full window waits: the next request that ends (reply, timeout, abort, lost link) pumps again.
+    if (this.#pumpScheduled || this.#closed || this.#active >= this.#window) return;
     this.#pumpScheduled = true;
     // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
     // replies that have arrived are all handled and their callers have asked again: one write then carries
     // every new request, instead of one write (and one wake-up of the device) per reply.
     if (this.#active === 0) queueMicrotask(this.#pumpNow);
-    else setImmediate(this.#pumpNow);
+    else this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
 
   readonly #pumpNow = (): void => {
     this.#pumpScheduled = false;
+    if (this.#pumpImmediate !== undefined) {
+      // Sent sooner (from a receive callback): the scheduled turn has nothing left to do.
+      clearImmediate(this.#pumpImmediate);
+      this.#pumpImmediate = undefined;
+    }
     if (this.#pumping) return;
     this.#pumping = true;
     try {
@@ -362,8 +477,8 @@ export class Pipeline {
 
   #send(): void {
     const entries: Entry[] = [];
-    /** Per entry: its bytes when the general encoder made them, undefined when written in place below. */
-    const packets: (Uint8Array | undefined)[] = [];
+    /** Per entry: its bytes when the codec's encoder made them (undefined: a plain read, written below). */
+    let packets: (Uint8Array | undefined)[] | undefined;
     let size = 0;
     let lastDeadline = 0;
     const batch: Batch = { entries };
@@ -377,43 +492,35 @@ export class Pipeline {
       if (tl < 0) {
         // Every label is held by a request in flight or a reply that never came: only a fresh link frees
         // them (the requests in flight fail with the desync).
-        this.#desync(
-          `all 64 transaction labels held (${this.#outstanding.size - this.#active} replies never came)`,
-        );
+        this.#desync(`all 64 transaction labels held (${this.#held - this.#active} replies never came)`);
         tl = this.#freeLabel();
       }
       this.#queueHead++;
-      const request = entry.request;
-      let bytes: Uint8Array | undefined;
-      let expect: ResponseExpectation;
-      if (isPlainRead(request)) {
-        // Written straight into the batch's buffer below: no encoder objects per request.
-        expect = {
-          requestTcode: request.tcode,
-          tl,
-          sourceId: entry.verifySourceId ? (request.sourceId ?? 0) : undefined,
-          dataLength: request.tcode === 5 ? request.dataLength : undefined,
-          address: addressOf(request.offset),
-        };
-        size += request.tcode === 5 ? 16 : 12;
-      } else {
-        ({ bytes, expect } = labelRequest(request, tl, entry.verifySourceId));
-        size += bytes.length;
-      }
-      const reply = expectedResponseBytes(expect);
-      if (reply > this.#largestReply) this.#largestReply = reply;
       entry.tl = tl;
-      entry.expect = expect;
+      entry.expect = undefined;
+      let reply: number;
+      if (entry.request === undefined) {
+        // A plain read: written straight into the batch's buffer below, no encoder objects.
+        size += entry.tcode === 5 ? 16 : 12;
+        reply = entry.tcode === 5 ? BLOCK_HEADER_BYTES + entry.dataLength : 16;
+      } else {
+        const labelled = labelRequest(entry.request, tl, entry.verifySourceId);
+        entry.expect = labelled.expect;
+        packets ??= [];
+        packets[entries.length] = labelled.bytes;
+        size += labelled.bytes.length;
+        reply = expectedResponseBytes(labelled.expect);
+      }
+      if (reply > this.#largestReply) this.#largestReply = reply;
       entry.seq = this.#seq++;
       entry.batch = batch;
-      this.#outstanding.set(tl, entry);
+      this.#hold(entry);
       if (this.#order.length >= 256) this.#compactOrder();
       this.#order.push(entry);
       this.#active++;
       this.#stats.sent++;
       if (this.#active > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#active;
       entries.push(entry);
-      packets.push(bytes);
       if (entry.deadlineAt > lastDeadline) lastDeadline = entry.deadlineAt;
     }
     if (this.#queueHead === this.#queue.length) {
@@ -428,15 +535,23 @@ export class Pipeline {
     const bytes = Buffer.allocUnsafe(size);
     let at = 0;
     for (let i = 0; i < entries.length; i++) {
-      const p = packets[i];
-      if (p === undefined) at = writePlainRead(bytes, at, entries[i]!.request, entries[i]!.tl);
+      const p = packets?.[i];
+      const e = entries[i]!;
+      if (p === undefined) at = writeRead(bytes, at, e.tcode, e.sourceId, e.offset, e.dataLength, e.tl);
       else {
         bytes.set(p, at);
         at += p.length;
       }
     }
-    const left = lastDeadline - performance.now();
     this.#stats.writes++;
+    // With nothing queued in the interface, the bytes leave at once when the socket takes them without
+    // waiting (what its own request path does): no queued write, no promise per batch.
+    const link = this.#tcp.pending === 0 ? this.#tcp.connection.link : undefined;
+    if (link?.trySend(bytes) === true) {
+      for (const entry of entries) entry.written = true;
+      return;
+    }
+    const left = lastDeadline - performance.now();
     this.#tcp.send(bytes, { timeoutMs: Number.isFinite(left) ? Math.max(1, left) : left }).then(
       () => {
         for (const entry of entries) if (entry.batch === batch) entry.written = true;
@@ -452,9 +567,29 @@ export class Pipeline {
   #freeLabel(): number {
     for (let i = 0; i < 64; i++) {
       this.#tl = (this.#tl + 1) & 63;
-      if (!this.#outstanding.has(this.#tl)) return this.#tl;
+      if (this.#byLabel[this.#tl] === undefined) return this.#tl;
     }
     return -1;
+  }
+
+  /** The request now holds its label until its reply comes or the link is replaced. */
+  #hold(entry: Entry): void {
+    if (this.#byLabel[entry.tl] === undefined) this.#held++;
+    this.#byLabel[entry.tl] = entry;
+  }
+
+  /** Lets go of the label `entry` holds (if it still does). */
+  #release(entry: Entry): void {
+    if (entry.tl < 0 || this.#byLabel[entry.tl] !== entry) return;
+    this.#byLabel[entry.tl] = undefined;
+    this.#held--;
+  }
+
+  /** The requests holding a label. */
+  #heldEntries(): Entry[] {
+    const out: Entry[] = [];
+    for (const entry of this.#byLabel) if (entry !== undefined) out.push(entry);
+    return out;
   }
 
   /** The write failed or was cancelled before it left (a write that failed half way drops the link). */
@@ -475,8 +610,10 @@ export class Pipeline {
   }
 
   /**
-   * Reads the connection until it goes down (its reader closes) or is replaced: one packet at a time with
-   * the codec's pull reader, into one reused buffer (a reply's data is decoded before the next read).
+   * Reads the connection until it goes down (its reader closes) or is replaced. Replies whole in the
+   * reader's buffer are delivered from its memory; a reply whose header is there but not all of its data
+   * (the one cut by the end of a chunk) is read in one read into a reused buffer, the rest of it straight
+   * from the socket's next chunk; anything less, or anything unusual, goes through the codec's pull reader.
    */
   async #readLoop(reader: ByteReader, generation: number): Promise<void> {
     const read = { timeoutMs: Number.POSITIVE_INFINITY, into: new Uint8Array(4096) };
@@ -484,12 +621,22 @@ export class Pipeline {
       while (generation === this.#generation) {
         // Plain replies already whole in the reader's buffer are delivered from there.
         if (this.#deliverAtHand(reader, generation)) continue;
+        let bytes: Uint8Array | undefined;
         let packet: DecodedPacket;
         try {
-          // Replies that arrived together are taken one after the other without waiting; the pull reader
-          // waits for the next one when none is whole at hand.
-          const next = takeBuffered(reader, read) ?? readPacket(reader, read);
-          packet = next instanceof Promise ? await next : next;
+          const next = readBuffered(reader, read);
+          if (next !== undefined) {
+            bytes = next instanceof Uint8Array ? next : await next;
+            packet = decodePacketAt(bytes, 0, bytes.length, false);
+          } else if (!reader.ended) {
+            // Not even a header at hand: wait for the next bytes without a read in line, so that the
+            // replies in them are delivered from the memory they landed in.
+            await this.#arrival(reader, generation);
+            continue;
+          } else {
+            // The stream ended: the pull reader raises EofError with what arrived of the packet.
+            packet = await readPacket(reader, read);
+          }
         } catch (error) {
           if (!DecodeError.isInstance(error) && !LimitExceededError.isInstance(error)) throw error;
           if (generation === this.#generation) {
@@ -498,8 +645,11 @@ export class Pipeline {
           return;
         }
         if (generation !== this.#generation) return;
-        this.#dispatch(packet);
-        // Room for the largest reply due (a larger one gets memory of its own from the reader).
+        // The usual reply is taken as at hand; anything else is checked and reported in full.
+        if (bytes === undefined || this.#takeAtHand(bytes, 0, bytes.length, generation) === 0) {
+          this.#dispatch(packet);
+        }
+        // Room for the largest reply due (a larger one gets memory of its own).
         if (read.into.length < this.#largestReply) read.into = new Uint8Array(this.#largestReply);
       }
     } catch (error) {
@@ -509,17 +659,46 @@ export class Pipeline {
   }
 
   /**
+   * Resolves when bytes arrive at `reader` with no read in line (or it ends or closes), having delivered
+   * the replies that arrived whole right there, in the reader's arrival callback: from the memory the
+   * socket read them into, with no promise or turn of the event loop per reply.
+   */
+  #arrival(reader: ByteReader, generation: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      reader.onArrival(() => {
+        reader.onArrival(undefined);
+        resolve();
+        if (generation !== this.#generation || !this.#deliverAtHand(reader, generation)) return;
+        // Requests already waiting for the window slots just freed leave now, from the receive callback,
+        // as a plain Node client would send them (callers asking again join the next write).
+        if (this.#pumpScheduled && this.#queueHead < this.#queue.length) this.#pumpNow();
+      });
+    });
+  }
+
+  /**
    * Delivers the replies that are whole in the reader's buffer straight from its memory (no copy, no
-   * packet object, no promise): as long as each is a successful reply to the oldest outstanding request
-   * (any request, unordered) that passes every check of docs/protocols/optommp.md §2.11. The first that
-   * is anything else (a NAK, a late or unexpected label, a mismatch, a partial packet) stops it and is
-   * left to the general path, which reads, checks and reports it. True when something was delivered.
+   * packet object, no promise). True when something was delivered.
    */
   #deliverAtHand(reader: ByteReader, generation: number): boolean {
     if (reader.pending !== 0 || reader.buffered < MIN_PACKET_BYTES) return false;
     const bytes = reader.peekView();
-    const end = bytes.length;
-    let at = 0;
+    const at = this.#takeAtHand(bytes, 0, bytes.length, generation);
+    if (at === 0) return false;
+    // Nothing else reads this reader, so the bytes looked at are still the first ones buffered.
+    reader.discard(at);
+    return true;
+  }
+
+  /**
+   * Takes the whole replies in `bytes[at, end)` one after the other, as long as each is a successful
+   * reply to the oldest outstanding request (any request, unordered) that passes every check of
+   * docs/protocols/optommp.md §2.11, and returns how many bytes it took. The first that is anything else
+   * (a NAK, a late or unexpected label, a mismatch, a partial packet) stops it and is left to the general
+   * path, which reads, checks and reports it.
+   */
+  #takeAtHand(bytes: Uint8Array, at: number, end: number, generation: number): number {
+    const from0 = at;
     while (end - at >= MIN_PACKET_BYTES && generation === this.#generation) {
       const tcode = bytes[at + 3]! >> 4;
       let length: number;
@@ -530,42 +709,18 @@ export class Pipeline {
       else if (tcode === 2) length = MIN_PACKET_BYTES;
       else break;
       if (length > end - at || bytes[at + 6]! >> 4 !== 0) break;
-      const tl = bytes[at + 2]! >> 2;
-      const entry = this.#outstanding.get(tl);
+      const entry = this.#byLabel[bytes[at + 2]! >> 2];
       if (entry === undefined || entry.settled || (this.#ordered && this.#oldest() !== entry)) break;
-      const request = entry.request;
-      const expect = entry.expect!;
-      if (tcode !== (request.tcode === 5 ? 7 : request.tcode === 4 ? 6 : 2)) break;
-      if (expect.sourceId !== undefined && ((bytes[at + 4]! << 8) | bytes[at + 5]!) !== expect.sourceId)
-        break;
-      if (tcode === 7 && length - BLOCK_HEADER_BYTES !== expect.dataLength) break;
-      this.#retire(entry);
-      this.#stats.answered++;
-      this.#consecutiveTimeouts = 0;
-      if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
-      else this.#lastAnsweredSeq = entry.seq;
+      if (tcode !== (entry.tcode === 5 ? 7 : entry.tcode === 4 ? 6 : 2)) break;
+      if (entry.verifySourceId && ((bytes[at + 4]! << 8) | bytes[at + 5]!) !== entry.sourceId) break;
+      if (tcode === 7 && length - BLOCK_HEADER_BYTES !== entry.dataLength) break;
+      this.#answered(entry);
       const from = at + (tcode === 7 ? BLOCK_HEADER_BYTES : MIN_PACKET_BYTES);
       const to = tcode === 2 ? from : at + length;
       at += length;
-      const group = entry.group;
-      if (group !== undefined) {
-        if (!group.failed) entry.into!.set(bytes.subarray(from, to), entry.at);
-        this.#settle(entry, undefined);
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = entry.decode!(bytes.subarray(from, to));
-      } catch (e) {
-        this.#settle(entry, e);
-        continue;
-      }
-      this.#settle(entry, undefined, value);
+      this.#deliver(entry, bytes.subarray(from, to));
     }
-    if (at === 0) return false;
-    // Nothing else reads this reader, so the bytes looked at are still the first ones buffered.
-    reader.discard(at);
-    return true;
+    return at - from0;
   }
 
   /** Keeps only the outstanding requests in the send-order list (at most 64: one per label). */
@@ -599,7 +754,7 @@ export class Pipeline {
   }
 
   #dispatch(packet: DecodedPacket): void {
-    const entry = this.#outstanding.get(packet.tl);
+    const entry = this.#byLabel[packet.tl];
     if (entry === undefined) {
       this.#desync(
         `a reply with transaction label ${packet.tl} answers no request outstanding`,
@@ -620,11 +775,11 @@ export class Pipeline {
     let data: Uint8Array | undefined;
     let error: unknown;
     try {
-      data = checkResponse(packet, entry.expect!);
+      data = checkResponse(packet, entry.expectation());
     } catch (e) {
       if (ResponseMismatchError.isInstance(e) && e.field === 'tcode') {
         this.#desync(
-          `label ${packet.tl} answered with a ${tcodeName(packet.tcode)}, not the partner of a ${tcodeName(entry.request.tcode)}`,
+          `label ${packet.tl} answered with a ${tcodeName(packet.tcode)}, not the partner of a ${tcodeName(entry.tcode)}`,
           encodePacket(packet),
           e,
         );
@@ -633,33 +788,43 @@ export class Pipeline {
       // A NAK, or a data_length / source_ID that does not fit: that request fails, the stream is in step.
       error = e;
     }
-    const late = entry.settled;
-    this.#retire(entry);
-    if (late) {
+    if (entry.settled) {
+      this.#retire(entry);
       this.#stats.lateReplies++;
       this.#log.debug('optommp/pipeline: late reply dropped', { tl: packet.tl });
       return;
     }
+    this.#answered(entry);
+    if (error === undefined) this.#deliver(entry, data!);
+    else this.#settle(entry, error);
+  }
+
+  /** A reply to `entry` came in step: its label and window slot are free. */
+  #answered(entry: Entry): void {
+    this.#retire(entry);
     this.#stats.answered++;
     this.#consecutiveTimeouts = 0;
     if (entry.seq < this.#lastAnsweredSeq) this.#stats.outOfOrder++;
     else this.#lastAnsweredSeq = entry.seq;
-    if (error === undefined) {
-      const group = entry.group;
-      if (group !== undefined) {
-        // Straight into the caller's memory (unless its promise has already been rejected).
-        if (!group.failed) entry.into!.set(data!, entry.at);
-        this.#settle(entry, undefined);
-        return;
-      }
-      try {
-        this.#settle(entry, undefined, entry.decode!(data!));
-      } catch (e) {
-        this.#settle(entry, e);
-      }
-    } else {
-      this.#settle(entry, error);
+  }
+
+  /** A successful reply's data to its caller: into the caller's memory (a group) or through its decoder. */
+  #deliver(entry: Entry, data: Uint8Array): void {
+    const group = entry.group;
+    if (group !== undefined) {
+      // Straight into the caller's memory (unless its promise has already been rejected).
+      if (!group.failed) entry.into!.set(data, entry.at);
+      this.#settle(entry, undefined);
+      return;
     }
+    let value: unknown;
+    try {
+      value = entry.decode!(data);
+    } catch (e) {
+      this.#settle(entry, e);
+      return;
+    }
+    this.#settle(entry, undefined, value);
   }
 
   // --- ending requests -----------------------------------------------------------------------------------
@@ -668,7 +833,7 @@ export class Pipeline {
   #retire(entry: Entry): void {
     if (entry.done || entry.tl < 0) return;
     entry.done = true;
-    if (this.#outstanding.get(entry.tl) === entry) this.#outstanding.delete(entry.tl);
+    this.#release(entry);
     if (!entry.settled) this.#active--;
   }
 
@@ -732,11 +897,11 @@ export class Pipeline {
       if (entry.done) continue;
       const unwritten = !entry.written;
       if (unwritten && !requeue) continue;
-      this.#outstanding.delete(entry.tl);
+      this.#release(entry);
       // Not written yet, its write is queued ahead of the reconnect and will still leave on the old
       // connection: a read is sent again on the new one (reads are harmless to repeat); a write fails
       // below, since whether the device executed it cannot be known.
-      if (unwritten && !entry.settled && (entry.request.tcode === 4 || entry.request.tcode === 5)) {
+      if (unwritten && !entry.settled && (entry.tcode === 4 || entry.tcode === 5)) {
         entry.batch = undefined;
         this.#active--;
         entry.tl = -1;
@@ -780,6 +945,8 @@ export class Pipeline {
         );
     }
     for (const entry of lost) this.#settle(entry, error);
+    // Reads withdrawn from the old connection go out again on the new one.
+    this.#pump();
   }
 
   #linkDown(event: DisconnectedEvent): void {
@@ -815,7 +982,7 @@ export class Pipeline {
       if (entry.deadlineAt <= now) expired.push(entry);
       else if (entry.deadlineAt < next) next = entry.deadlineAt;
     };
-    for (const entry of this.#outstanding.values()) look(entry);
+    for (const entry of this.#byLabel) if (entry !== undefined) look(entry);
     for (let i = this.#queueHead; i < this.#queue.length; i++) look(this.#queue[i]!);
     for (const entry of expired) {
       const what = entry.tl >= 0 ? `OptoMMP request (label ${entry.tl})` : 'OptoMMP request (window full)';
@@ -846,14 +1013,26 @@ export function isPlainRead(request: RequestInit): request is RequestInit & { tc
 
 /** Writes a request `isPlainRead` accepted, with label `tl`, at `out[at]`; returns where it ends. */
 export function writePlainRead(out: Uint8Array, at: number, request: RequestInit, tl: number): number {
-  const sourceId = request.sourceId ?? 0;
-  const offset = request.offset;
+  const dataLength = request.tcode === 5 ? request.dataLength : 0;
+  return writeRead(out, at, request.tcode, request.sourceId ?? 0, request.offset, dataLength, tl);
+}
+
+/** A plain read quadlet (tcode 4) or read block (tcode 5) request at `out[at]`; returns where it ends. */
+function writeRead(
+  out: Uint8Array,
+  at: number,
+  tcode: number,
+  sourceId: number,
+  offset: number,
+  dataLength: number,
+  tl: number,
+): number {
   const high = Math.floor(offset / 0x1_0000_0000);
   const low = offset % 0x1_0000_0000;
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = tl << 2;
-  out[at + 3] = request.tcode << 4;
+  out[at + 3] = tcode << 4;
   out[at + 4] = sourceId >>> 8;
   out[at + 5] = sourceId & 0xff;
   out[at + 6] = high >>> 8;
@@ -862,10 +1041,9 @@ export function writePlainRead(out: Uint8Array, at: number, request: RequestInit
   out[at + 9] = (low >>> 16) & 0xff;
   out[at + 10] = (low >>> 8) & 0xff;
   out[at + 11] = low & 0xff;
-  if (request.tcode !== 5) return at + 12;
-  const n = request.dataLength;
-  out[at + 12] = n >>> 8;
-  out[at + 13] = n & 0xff;
+  if (tcode !== 5) return at + 12;
+  out[at + 12] = dataLength >>> 8;
+  out[at + 13] = dataLength & 0xff;
   out[at + 14] = 0;
   out[at + 15] = 0;
   return at + 16;
@@ -875,23 +1053,24 @@ export function writePlainRead(out: Uint8Array, at: number, request: RequestInit
 const LENGTH_HEADER_BYTES = 14;
 
 /**
- * The next packet when the whole of it is buffered already and no read is in line: taken into
- * `read.into` at once, without a promise per reply; undefined when it is not all there yet (read it with
- * readPacket). Throws DecodeError / LimitExceededError for a header that cannot start a packet, as
- * readPacket does. The packet's data is a view of `read.into`, valid until the next read.
+ * The next packet, when no read is in line and enough of its header is buffered to know its length: read
+ * with one read into `read.into` (a larger packet gets memory of its own), what has not arrived yet
+ * straight from the socket's next chunks. At once (a view of `read.into`) when it is all buffered; a
+ * promise of it otherwise; undefined when not even the header is there (the pull reader waits for it).
+ * Throws DecodeError / LimitExceededError for a header that cannot start a packet, as readPacket does.
+ * The bytes are valid until the next read.
  */
-export function takeBuffered(
+export function readBuffered(
   reader: ByteReader,
   read: { into: Uint8Array; timeoutMs: number },
-): DecodedPacket | Promise<DecodedPacket> | undefined {
+): Uint8Array | Promise<Uint8Array> | undefined {
   const buffered = reader.buffered;
   if (buffered < MIN_PACKET_BYTES || reader.pending !== 0) return undefined;
-  const length = packetLengthAt(reader.peek(LENGTH_HEADER_BYTES), 0, {});
-  if (length < 0 || length > buffered || length > read.into.length) return undefined;
-  const into = read.into;
-  const taken = reader.readExactly(length, read);
-  // A reader takes buffered bytes at once when no read is in line; should it ever queue the read
-  // instead, the packet comes when the read completes.
-  if (reader.buffered === buffered - length) return decodePacketAt(into, 0, length, false);
-  return taken.then((bytes) => decodePacketAt(bytes, 0, length, false));
+  const length = packetLengthAt(reader.peekView(LENGTH_HEADER_BYTES), 0, {});
+  if (length < 0) return undefined;
+  const into = length > read.into.length ? new Uint8Array(length) : read.into;
+  const taken = reader.readExactly(length, { into, timeoutMs: read.timeoutMs });
+  // A reader takes buffered bytes at once when no read is in line.
+  if (length <= buffered && reader.buffered === buffered - length) return into.subarray(0, length);
+  return taken;
 }

@@ -7,6 +7,7 @@ import { AbortedError, TimeoutError, toHex } from '@labwire/framing';
 import { DeviceError, OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
 import { offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
+import { FaultProxy } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OptoMmpClientOptions } from '../src/client-options';
 import { scratchPadInt32Address } from '../src/codec/addresses';
@@ -180,6 +181,63 @@ describe('readBlocksInto', () => {
     expect(await errorOf(c.readBlocksInto(shifted))).toBeInstanceOf(RangeError);
     await c.readBlocksInto([]);
     expect(pipeline()!.stats.sent).toBe(0);
+  });
+});
+
+describe('readBlocksInto: replies cut anywhere', () => {
+  it('replies in pieces of 1–9 bytes (headers and data cut at every place): every block right, the link in step', async () => {
+    const s = await EpicSimulator.start({});
+    cleanup.push(() => s.close());
+    const values = Uint8Array.from({ length: 4 * INTS }, (_, i) => (i * 13 + 5) & 0xff);
+    s.device.poke(scratchPadInt32Address(0), values);
+    const proxy = await FaultProxy.start({
+      target: { port: s.port },
+      downstream: { sliceMax: 9, sliceDelayMs: 0 },
+      seed: 7,
+    });
+    cleanup.push(() => proxy.close());
+    const c = new OptoMmpClient({
+      host: '127.0.0.1',
+      port: proxy.port,
+      timeoutMs: 10_000,
+      window: 16,
+      maxBlockBytes: 64,
+    });
+    cleanup.push(() => c.close());
+    // Blocks of 1…40 ints (up to three packets of 64 bytes each), twice over.
+    const blocks = Array.from({ length: 24 }, (_, i) => ({
+      address: scratchPadInt32Address(i * 40),
+      length: 4 * (1 + ((i * 11) % 40)),
+      into: new Uint8Array(4 * 40 + 3).fill(0xee),
+      at: 3,
+    }));
+    for (let round = 0; round < 2; round++) {
+      await c.readBlocksInto(blocks);
+      for (const [i, b] of blocks.entries()) {
+        expect(toHex(b.into.subarray(3, 3 + b.length))).toBe(
+          toHex(values.subarray(160 * i, 160 * i + b.length)),
+        );
+        expect(toHex(b.into.subarray(0, 3))).toBe('eeeeee');
+      }
+    }
+    // Single calls cut the same way, mixed in.
+    expect(await c.getScratchPadIntegerArea(5)).toBe(new DataView(values.buffer).getInt32(20, false));
+    const packets = 2 * blocks.reduce((n, b) => n + Math.ceil(b.length / 64), 0) + 1;
+    const stats = (c.transport as TcpTransport).pipeline!.stats;
+    expect(stats).toMatchObject({ sent: packets, answered: packets, desyncs: 0, lateReplies: 0 });
+  });
+
+  it('blocks of length 0 read nothing and send nothing', async () => {
+    const { c, pipeline, values } = await setup();
+    const into = new Uint8Array(8).fill(0xee);
+    await c.readBlocksInto([
+      { address: scratchPadInt32Address(0), length: 0, into },
+      { address: scratchPadInt32Address(1), length: 4, into, at: 4 },
+      { address: scratchPadInt32Address(2), length: 0, into, at: 8 },
+    ]);
+    expect(toHex(into)).toBe(`eeeeeeee${expected(values, 1, 1)}`);
+    expect(pipeline()!.stats.sent).toBe(1);
+    expect(c.requestCount).toBe(1);
   });
 });
 

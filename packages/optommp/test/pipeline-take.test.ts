@@ -1,5 +1,6 @@
-// takeBuffered: the pipelined read loop takes replies that are whole in the reader's buffer at once, and
-// leaves anything short of a whole packet (or anything while a read is in line) to the pull reader.
+// readBuffered: the pipelined read loop takes a reply whose header is buffered with one read into its
+// reused memory (at once when all of it is there, the rest straight from the next chunks otherwise), and
+// leaves anything short of a header (or anything while a read is in line) to the pull reader.
 
 import { PassThrough } from 'node:stream';
 import { ByteReader, DecodeError, toHex } from '@labwire/framing';
@@ -11,7 +12,7 @@ import {
   encodeWriteResponse,
   type RequestInit,
 } from '../src/codec/encode';
-import { isPlainRead, takeBuffered, writePlainRead } from '../src/pipeline';
+import { isPlainRead, readBuffered, writePlainRead } from '../src/pipeline';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -19,53 +20,70 @@ function reply(tl: number, data: number[]): Uint8Array {
   return encodeReadBlockResponse({ tl, rcode: 0, data: Uint8Array.from(data) });
 }
 
-describe('takeBuffered', () => {
-  it('takes whole buffered packets one by one and leaves a partial one', async () => {
+describe('readBuffered', () => {
+  it('takes whole buffered packets at once, and a packet cut after its header with one read', async () => {
     const source = new PassThrough();
     const reader = new ByteReader(source);
     const third = reply(3, [7, 8, 9, 10]);
     const bytes = Uint8Array.from([
       ...reply(1, [1, 2, 3, 4]),
       ...encodeWriteResponse({ tl: 2, rcode: 0 }),
-      ...third.subarray(0, 10),
+      ...third.subarray(0, 17),
     ]);
     source.write(bytes);
     await tick();
     const read = { into: new Uint8Array(64), timeoutMs: 1000 };
-    const first = takeBuffered(reader, read);
-    expect(first).toMatchObject({ tcode: 7, tl: 1 });
-    if (first === undefined || first instanceof Promise || first.tcode !== 7) throw new Error('no packet');
-    expect(toHex(first.data)).toBe('01020304');
-    expect(takeBuffered(reader, read)).toMatchObject({ tcode: 2, tl: 2 });
-    // 10 bytes of the third: not whole, nothing consumed.
-    expect(takeBuffered(reader, read)).toBeUndefined();
-    expect(reader.buffered).toBe(10);
-    source.write(third.subarray(10));
-    await tick();
-    const last = takeBuffered(reader, read);
-    if (last === undefined || last instanceof Promise || last.tcode !== 7) throw new Error('no packet');
-    expect(last.tl).toBe(3);
-    expect(toHex(last.data)).toBe('0708090a');
+    const first = readBuffered(reader, read);
+    if (!(first instanceof Uint8Array)) throw new Error('not at once');
+    expect(toHex(first)).toBe(toHex(reply(1, [1, 2, 3, 4])));
+    // A view of the reused memory, not a copy of its own.
+    expect(first.buffer).toBe(read.into.buffer);
+    const second = readBuffered(reader, read);
+    if (!(second instanceof Uint8Array)) throw new Error('not at once');
+    expect(toHex(second)).toBe(toHex(encodeWriteResponse({ tl: 2, rcode: 0 })));
+    // 17 bytes of the third: its length is known, the rest comes with the next chunk.
+    const last = readBuffered(reader, read);
+    expect(last).toBeInstanceOf(Promise);
+    expect(reader.pending).toBe(1);
+    source.write(third.subarray(17));
+    expect(toHex(await last!)).toBe(toHex(third));
     expect(reader.buffered).toBe(0);
     reader.close();
   });
 
-  it('leaves a packet larger than the destination, or one behind a read in line, to the pull reader', async () => {
+  it('leaves a packet short of its length to the pull reader, and one behind a read in line', async () => {
     const source = new PassThrough();
     const reader = new ByteReader(source);
-    source.write(
-      reply(
-        1,
-        Array.from({ length: 100 }, (_, i) => i),
-      ),
-    );
+    const read = { into: new Uint8Array(64), timeoutMs: 1000 };
+    // 13 bytes of a block reply: its data_length (bytes 12-13) has not arrived.
+    source.write(reply(1, [1, 2, 3, 4]).subarray(0, 13));
     await tick();
-    expect(takeBuffered(reader, { into: new Uint8Array(64), timeoutMs: 1000 })).toBeUndefined();
-    expect(reader.buffered).toBe(116);
+    expect(readBuffered(reader, read)).toBeUndefined();
+    expect(reader.buffered).toBe(13);
     const inLine = reader.readExactly(200, { timeoutMs: 1000 });
-    expect(takeBuffered(reader, { into: new Uint8Array(256), timeoutMs: 1000 })).toBeUndefined();
+    source.write(reply(1, [1, 2, 3, 4]).subarray(13));
+    await tick();
+    expect(readBuffered(reader, read)).toBeUndefined();
     reader.close();
     await expect(inLine).rejects.toBeInstanceOf(Error);
+  });
+
+  it('gives a packet larger than the reused memory memory of its own', async () => {
+    const source = new PassThrough();
+    const reader = new ByteReader(source);
+    const big = reply(
+      1,
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+    source.write(big);
+    await tick();
+    const read = { into: new Uint8Array(64), timeoutMs: 1000 };
+    const packet = readBuffered(reader, read);
+    if (!(packet instanceof Uint8Array)) throw new Error('not at once');
+    expect(packet.buffer).not.toBe(read.into.buffer);
+    expect(toHex(packet)).toBe(toHex(big));
+    expect(reader.buffered).toBe(0);
+    reader.close();
   });
 
   it('a header that cannot start a packet raises DecodeError, as the pull reader does', async () => {
@@ -73,7 +91,8 @@ describe('takeBuffered', () => {
     const reader = new ByteReader(source);
     source.write(Uint8Array.from([0, 0, 4, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
     await tick();
-    expect(() => takeBuffered(reader, { into: new Uint8Array(64), timeoutMs: 1000 })).toThrow(DecodeError);
+    expect(() => readBuffered(reader, { into: new Uint8Array(64), timeoutMs: 1000 })).toThrow(DecodeError);
+    expect(reader.buffered).toBe(14);
     reader.close();
   });
 });

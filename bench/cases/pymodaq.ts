@@ -30,11 +30,11 @@ const WARMUP_MOVES = 1000;
  * glibc's malloc policy of both image children: keep freed heap memory instead of trimming it. The
  * accepted socket of either side allocates a 64 KiB Buffer per read (512 per image), which V8 frees in
  * bulk at its collections; with glibc's default dynamic thresholds, whether the heap top then goes back
- * to the kernel (and is faulted in again, ~130 ms of CPU per 32 MiB here) depends on which large blocks
- * the process happened to free before. A process falls into one mode or the other for its whole life
- * (350–6,500 faults per image on either side in the same minute), which decided single pairs more than
- * anything either side did. Both sides run with the same fixed policy; the `-default-malloc` row shows
- * the default.
+ * to the kernel (and is faulted in again, ~130 ms of CPU per 32 MiB here) changes from process to
+ * process and over a process's life (350–6,500 faults per image on either side in the same minute),
+ * which decided single pairs more than anything else. The library's process pays it more often (it runs
+ * more full collections, each freeing a whole image of Buffers at once): the `-default-malloc` row shows
+ * the default, bench/README.md the figures.
  */
 const STEADY_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' };
 

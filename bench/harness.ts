@@ -404,13 +404,14 @@ export function formatLegend(results: readonly BenchResult[]): string {
 /**
  * Runs a bench script in a fresh Node process (through tsx, with the parent's export conditions) and returns
  * the JSON object it prints as its last stdout line. For memory cases: a child's RSS is not polluted
- * by the baseline or by earlier cases. The child inherits this process's CPU placement.
+ * by the baseline or by earlier cases. The child inherits this process's CPU placement; `env` adds to its
+ * environment, `execArgv` to its Node flags.
  */
 export function runChild<T>(
   script: string,
   args: readonly string[] = [],
   timeoutMs = 120_000,
-  env?: NodeJS.ProcessEnv,
+  { env, execArgv = [] }: { env?: NodeJS.ProcessEnv; execArgv?: readonly string[] } = {},
 ): Promise<T> {
   const root = path.resolve(import.meta.dirname, '..');
   return new Promise<T>((resolve, reject) => {
@@ -422,6 +423,7 @@ export function runChild<T>(
         'tsx',
         ...process.execArgv.filter((a) => a.startsWith('--conditions')),
         '--expose-gc',
+        ...execArgv,
         path.resolve(root, script),
         ...args,
       ],

@@ -10,6 +10,8 @@ import { joinSmallParts, rawBulkLink } from './baselines';
 export const PROTOCOL = 'D';
 const SIDE = 2048;
 export const IMAGE_BYTES = SIDE * SIDE * 8;
+/** V8's largest semi-space on 64-bit Node 20 (MiB), passed to the image children explicitly. */
+export const SEMI_SPACE_MIB = 16;
 
 export function image(): DataToExport {
   const pixels = new Float64Array(SIDE * SIDE);

@@ -20,7 +20,7 @@ import { rawExchange } from '../baselines';
 import type { ImageStreamResult } from '../child/pymodaq-image';
 import { type BenchCase, rssSampler, runChild, type Sample } from '../harness';
 import { bridgeCases } from '../pymodaq-bridge';
-import { IMAGE_BYTES, image, libraryLink, PROTOCOL } from '../pymodaq-image';
+import { IMAGE_BYTES, image, libraryLink, PROTOCOL, SEMI_SPACE_MIB } from '../pymodaq-image';
 
 const MOVES = 10_000;
 /** Untimed moves on each new link first, so the timed ones measure the steady state. */
@@ -46,7 +46,11 @@ const STEADY_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' 
  * in one process made plain `net` look 1.3-1.4x slower than the library).
  */
 async function imageInChild(side: 'case' | 'baseline', env?: NodeJS.ProcessEnv): Promise<Sample> {
-  const r = await runChild<ImageStreamResult>('bench/child/pymodaq-image.ts', [side], 120_000, env);
+  const r = await runChild<ImageStreamResult>('bench/child/pymodaq-image.ts', [side], 120_000, {
+    ...(env ? { env } : {}),
+    // Node 20's default, stated so the child knows when its new space has grown to full size.
+    execArgv: [`--max-semi-space-size=${SEMI_SPACE_MIB}`],
+  });
   return { value: r.mibs, seconds: r.seconds, cpu: r.cpu };
 }
 

@@ -32,15 +32,15 @@ const WARMUP_MOVES = 1000;
  * bulk at its collections; with glibc's default dynamic thresholds, whether the heap top then goes back
  * to the kernel (and is faulted in again, ~130 ms of CPU per 32 MiB here) changes from process to
  * process and over a process's life (350–6,500 faults per image on either side in the same minute),
- * which decided single pairs more than anything else. The library's process pays it more often (it runs
- * more full collections, each freeing a whole image of Buffers at once): the `-default-malloc` row shows
- * the default, bench/README.md the figures.
+ * which decided single pairs more than anything else. It falls on both sides alike once both are warmed
+ * the same way (see the child); the `-default-malloc` row shows the default, bench/README.md the figures.
  */
 const STEADY_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' };
 
 /**
  * One side of the image case in a child process of its own (bench/child/pymodaq-image.ts): a warm-up
- * stream, then a timed stream of back-to-back images for at least a second (and 16 images), MiB/s over
+ * stream (until V8's new space has its full size, as in a process that has streamed for a while), then
+ * a timed stream of back-to-back images for at least a second (and 16 images), MiB/s over
  * it with the child's own wall and CPU seconds. Fresh processes for both sides alike: in one process the
  * side that runs second pays for the collections the other side's retained memory causes (alternating
  * in one process made plain `net` look 1.3-1.4x slower than the library).

@@ -32,8 +32,9 @@ const WARMUP_MOVES = 1000;
  * bulk at its collections; with glibc's default dynamic thresholds, whether the heap top then goes back
  * to the kernel (and is faulted in again, ~130 ms of CPU per 32 MiB here) changes from process to
  * process and over a process's life (350–6,500 faults per image on either side in the same minute),
- * which decided single pairs more than anything else. It falls on both sides alike once both are warmed
- * the same way (see the child); the `-default-malloc` row shows the default, bench/README.md the figures.
+ * which decided single pairs more than anything else. With both sides warmed the same way (see the
+ * child) the fixed policy helps plain `net` more than the library, so it is the stronger baseline; the
+ * `-default-malloc` row shows the default, bench/README.md the figures.
  */
 const STEADY_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' };
 

@@ -386,29 +386,20 @@ export interface BulkReplyOptions {
   request: Uint8Array;
   /** The reply as the peer writes it: small parts joined into one write, large ones sent in slices. */
   reply: readonly Uint8Array[];
-  /** Untimed exchanges on the link before the timed ones (the case's warm-up on the same link). */
-  warmups?: number;
-  /** Timed exchanges (default 1). */
-  timed?: number;
-  /** Idle time before each timed exchange, as the case has (default 0). */
-  pauseMs?: number;
 }
 
 /**
- * One request answered by a large reply on an established link, in PyMoDAQ's topology: the side that
+ * An established link in PyMoDAQ's topology where a request is answered by a large reply: the side that
  * accepted the connection asks and receives, the side that connected answers. The connecting side reads
  * the request through `onread` and writes each reply part as sendAll does; the accepting side receives
- * through 'data' events (an accepted socket cannot take `onread` in Node: this is the best a plain server
- * has) and copies every byte into one reused destination of the reply's size. Returns the seconds of the
- * timed exchanges together.
+ * through 'data' events (an accepted socket cannot take `onread` in Node's public API: this is the best a
+ * plain server has) and copies every byte into one reused destination of the reply's size.
+ * `transfer()` is one exchange, from the request's write to the reply's last byte.
  */
-export async function rawBulkReply({
+export async function rawBulkLink({
   request,
   reply,
-  warmups = 2,
-  timed = 1,
-  pauseMs = 0,
-}: BulkReplyOptions): Promise<number> {
+}: BulkReplyOptions): Promise<{ transfer(): Promise<void>; close(): Promise<void> }> {
   const total = reply.reduce((n, p) => n + p.length, 0);
   const dest = reusedDestination(total);
   const server = net.createServer({ noDelay: true });
@@ -433,22 +424,21 @@ export async function rawBulkReply({
     got += take;
     if (got === total) done?.();
   });
-  let seconds = 0;
-  for (let i = 0; i < warmups + timed; i++) {
-    if (i >= warmups && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    got = 0;
-    const arrived = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const t0 = performance.now();
-    asker.write(request);
-    await deadline(arrived, 'rawBulkReply');
-    if (i >= warmups) seconds += (performance.now() - t0) / 1000;
-  }
-  answerer.destroy();
-  asker.destroy();
-  server.close();
-  return seconds;
+  return {
+    transfer() {
+      got = 0;
+      const arrived = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      asker.write(request);
+      return deadline(arrived, 'rawBulkLink');
+    },
+    async close() {
+      answerer.destroy();
+      asker.destroy();
+      server.close();
+    },
+  };
 }
 
 /** Joins runs of parts below 64 KiB into one buffer and keeps large parts as they are (one write each). */

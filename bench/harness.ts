@@ -22,9 +22,9 @@ export interface BenchCase {
   /** What the baseline is, for the table: `raw net, onread into a reused buffer, same writes`. */
   baselineName: string;
   /** One measured run of the baseline (same unit as `run`). Omit for absolute `value` cases. */
-  baseline?: () => Promise<number>;
+  baseline?: () => Promise<number | Sample>;
   /** One measured run of the case. */
-  run: () => Promise<number>;
+  run: () => Promise<number | Sample>;
   /** Exactly this many measured runs (pairs), whatever they take: long single-shot cases (soak, RSS). */
   runs?: number;
   /** Fewest measured pairs (default 5). */
@@ -37,6 +37,18 @@ export interface BenchCase {
   informational?: boolean;
   /** One run (of either side) that takes longer fails the case (default 180 000 ms). */
   runTimeoutMs?: number;
+}
+
+/**
+ * A run that measured itself, e.g. in a child process (whose CPU time this process does not see): its
+ * value with the wall and CPU seconds of the measured part, which the CPU ratio then uses.
+ */
+export interface Sample {
+  value: number;
+  /** Wall seconds of the measured part. */
+  seconds: number;
+  /** CPU seconds (user + system) of the measured part. */
+  cpu: number;
 }
 
 export interface Spread {
@@ -150,10 +162,12 @@ interface Timed {
   seconds: number;
   /** CPU seconds (user + system, every thread) the process used during the call. */
   cpu: number;
+  /** Wall and CPU seconds of what the value measured (the call's own, unless it returned a Sample). */
+  measured: { seconds: number; cpu: number };
 }
 
 /** One measured call: its value, how long it took and the CPU it used; rejects when it overruns `timeoutMs`. */
-async function timed(fn: () => Promise<number>, timeoutMs: number): Promise<Timed> {
+async function timed(fn: () => Promise<number | Sample>, timeoutMs: number): Promise<Timed> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -161,11 +175,14 @@ async function timed(fn: () => Promise<number>, timeoutMs: number): Promise<Time
     timer = setTimeout(() => reject(new Error(`a run took longer than ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
-    const value = await Promise.race([fn(), overrun]);
+    const got = await Promise.race([fn(), overrun]);
+    const value = typeof got === 'number' ? got : got.value;
     if (!Number.isFinite(value)) throw new Error(`a run returned ${value}`);
     const seconds = (performance.now() - t0) / 1000;
     const used = process.cpuUsage(cpu0);
-    return { value, seconds, cpu: (used.user + used.system) / 1e6 };
+    const cpu = (used.user + used.system) / 1e6;
+    const measured = typeof got === 'number' ? { seconds, cpu } : { seconds: got.seconds, cpu: got.cpu };
+    return { value, seconds, cpu, measured };
   } finally {
     clearTimeout(timer);
   }
@@ -176,7 +193,8 @@ async function timed(fn: () => Promise<number>, timeoutMs: number): Promise<Time
  * 1 / time, a cost (`ratio<=` cases) with time.
  */
 function perCpu(c: BenchCase, t: Timed): number {
-  return c.compare === 'ratio<=' ? t.value * (t.cpu / t.seconds) : t.value * (t.seconds / t.cpu);
+  const { seconds, cpu } = t.measured;
+  return c.compare === 'ratio<=' ? t.value * (cpu / seconds) : t.value * (seconds / cpu);
 }
 
 /**
@@ -230,12 +248,13 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
       }
       vals.push(v.value);
       caseSeconds += v.seconds;
-      shares.push(v.cpu / v.seconds);
+      shares.push(v.measured.cpu / v.measured.seconds);
       if (b) {
         base.push(b.value);
         baseSeconds += b.seconds;
         if (b.value !== 0) ratios.push(v.value / b.value);
-        if (b.value !== 0 && v.cpu > 0 && b.cpu > 0) cpuRatios.push(perCpu(c, v) / perCpu(c, b));
+        if (b.value !== 0 && v.measured.cpu > 0 && b.measured.cpu > 0)
+          cpuRatios.push(perCpu(c, v) / perCpu(c, b));
       }
     }
   } catch (e) {
@@ -385,9 +404,15 @@ export function formatLegend(results: readonly BenchResult[]): string {
 /**
  * Runs a bench script in a fresh Node process (through tsx, with the parent's export conditions) and returns
  * the JSON object it prints as its last stdout line. For memory cases: a child's RSS is not polluted
- * by the baseline or by earlier cases. The child inherits this process's CPU placement.
+ * by the baseline or by earlier cases. The child inherits this process's CPU placement; `env` adds to its
+ * environment, `execArgv` to its Node flags.
  */
-export function runChild<T>(script: string, args: readonly string[] = [], timeoutMs = 120_000): Promise<T> {
+export function runChild<T>(
+  script: string,
+  args: readonly string[] = [],
+  timeoutMs = 120_000,
+  { env, execArgv = [] }: { env?: NodeJS.ProcessEnv; execArgv?: readonly string[] } = {},
+): Promise<T> {
   const root = path.resolve(import.meta.dirname, '..');
   return new Promise<T>((resolve, reject) => {
     const child = spawn(
@@ -398,10 +423,15 @@ export function runChild<T>(script: string, args: readonly string[] = [], timeou
         'tsx',
         ...process.execArgv.filter((a) => a.startsWith('--conditions')),
         '--expose-gc',
+        ...execArgv,
         path.resolve(root, script),
         ...args,
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+        ...(env ? { env: { ...process.env, ...env } } : {}),
+      },
     );
     let out = '';
     child.stdout.setEncoding('utf8');

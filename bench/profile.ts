@@ -35,7 +35,8 @@ if (!c || !fn) {
 }
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
-  const value = await fn();
+  const got = await fn();
+  const value = typeof got === 'number' ? got : got.value;
   console.log(
     `${name} ${side} #${i + 1}: ${value.toPrecision(4)} ${c.unit} (${(performance.now() - t0).toFixed(0)} ms)`,
   );

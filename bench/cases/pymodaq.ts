@@ -3,8 +3,9 @@
 //   plain `net` doing the same exchange in the same topology: the accepting side sends the same
 //   `Send Data 2D` request, the connecting side answers with the same reply bytes written the same way
 //   (small parts joined, the array in 1 MiB slices), the accepting side receives them into a reused
-//   buffer ('data' events: an accepted socket cannot take `onread`), timed on an established link after
-//   the same two warm-up exchanges (target >= 0.70). The server's user hands each image back
+//   buffer ('data' events: an accepted socket cannot take `onread`). Each sample is a stream of images
+//   for at least a second in a fresh child process per side (bench/child/pymodaq-image.ts), after the
+//   same warm-up, with the same malloc policy (target >= 0.70). The server's user hands each image back
 //   (`server.release`) once it checked it, so the server too receives into reused memory;
 // - the peak RSS growth of that transfer, in a fresh process, relative to the payload (target <= 3);
 // - sequential `move_abs` round trips server → actuator client → server, against raw round trips with the
@@ -14,125 +15,44 @@
 //
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
-import {
-  type DataToExport,
-  NdArray,
-  PymodaqActuator,
-  PymodaqDetector,
-  PymodaqServer,
-  resolveProfile,
-} from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
-import { joinSmallParts, MiB, rawBulkReply, rawExchange } from '../baselines';
-import { type BenchCase, rssSampler, runChild } from '../harness';
+import { PymodaqActuator, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
+import { rawExchange } from '../baselines';
+import type { ImageStreamResult } from '../child/pymodaq-image';
+import { type BenchCase, rssSampler, runChild, type Sample } from '../harness';
 import { bridgeCases } from '../pymodaq-bridge';
+import { IMAGE_BYTES, image, libraryLink, PROTOCOL, SEMI_SPACE_MIB } from '../pymodaq-image';
 
-const PROTOCOL = 'D';
-const SIDE = 2048;
-const IMAGE_BYTES = SIDE * SIDE * 8;
 const MOVES = 10_000;
 /** Untimed moves on each new link first, so the timed ones measure the steady state. */
 const WARMUP_MOVES = 1000;
 
-function image(): DataToExport {
-  const pixels = new Float64Array(SIDE * SIDE);
-  for (let i = 0; i < pixels.length; i += 97) pixels[i] = i;
-  const timestamp = 1_700_000_000;
-  const camera = dataFromPlugins({
-    name: 'camera',
-    timestamp,
-    data: [NdArray.fromTyped(pixels, [SIDE, SIDE])],
-  });
-  return dataToExport({ name: 'camera', timestamp, data: [camera] });
-}
-
-/** The image every run sends (one long-lived buffer, for the case and the baseline alike). */
-const IMAGE = image();
-
-/** The exchange of a grab in plain `net`: PyMoDAQ's request and the detector's reply, byte for byte. */
-function rawGrabs(): Promise<number> {
-  const p = resolveProfile(PROTOCOL);
-  return rawBulkReply({
-    request: p.encodeCommand('Send Data 2D'),
-    reply: joinSmallParts([p.encodeCommand('Done'), ...p.encodeDetectorDataParts(IMAGE)]),
-    warmups: 2,
-    timed: TIMED_IMAGES,
-    pauseMs: STREAM_PAUSE_MS,
-  });
-}
-
-/** Server + detector over loopback; `transfer()` grabs one image and returns the seconds it took. */
-async function imageLink(data: DataToExport) {
-  const server = new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'detector', timeoutMs: 60_000 });
-  const { port } = await server.listen();
-  const detector = new PymodaqDetector({
-    protocol: PROTOCOL,
-    port,
-    reconnect: false,
-    timeoutMs: 60_000,
-    handlers: { grab: () => data },
-  });
-  await detector.connect();
-  await server.waitForClient('GRABBER');
-  return {
-    async transfer(): Promise<number> {
-      const t0 = performance.now();
-      const got = await server.grab('2D');
-      const seconds = (performance.now() - t0) / 1000;
-      const array = got.data[0]!.data[0]!;
-      if (array.data.length !== IMAGE_BYTES) throw new Error(`received ${array.data.length} bytes`);
-      // Done with the frame, as a viewer is once it drew it: the next one is received into its memory.
-      server.release(got);
-      return seconds;
-    },
-    async close() {
-      await detector.close();
-      await server.close();
-    },
-  };
-}
+/**
+ * glibc's malloc policy of both image children: keep freed heap memory instead of trimming it. The
+ * accepted socket of either side allocates a 64 KiB Buffer per read (512 per image), which V8 frees in
+ * bulk at its collections; with glibc's default dynamic thresholds, whether the heap top then goes back
+ * to the kernel (and is faulted in again, ~130 ms of CPU per 32 MiB here) changes from process to
+ * process and over a process's life (350–6,500 faults per image on either side in the same minute),
+ * which decided single pairs more than anything else. With both sides warmed the same way (see the
+ * child) the fixed policy helps plain `net` more than the library, so it is the stronger baseline; the
+ * `-default-malloc` row shows the default, bench/README.md the figures.
+ */
+const STEADY_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=268435456' };
 
 /**
- * Images timed per run, each after STREAM_PAUSE_MS of idle time. One 32 MiB transfer is too short to time
- * once, and three were too few: both sides receive on an accepted socket (a fresh 64 KiB buffer per read,
- * 512 per image), and V8 collects those two or three times per image on either side (the raw baseline:
- * 32 collections, 300-600 ms, over 12 images on the shared machine), inside whichever transfer happens to
- * run then; with three timed images a pair's ratio swung with where those fell.
+ * One side of the image case in a child process of its own (bench/child/pymodaq-image.ts): a warm-up
+ * stream (until V8's new space has its full size, as in a process that has streamed for a while), then
+ * a timed stream of back-to-back images for at least a second (and 16 images), MiB/s over
+ * it with the child's own wall and CPU seconds. Fresh processes for both sides alike: in one process the
+ * side that runs second pays for the collections the other side's retained memory causes (alternating
+ * in one process made plain `net` look 1.3-1.4x slower than the library).
  */
-const TIMED_IMAGES = 8;
-/** Idle time before each timed image, as a stream has between frames (the server prepares its next buffer). */
-const STREAM_PAUSE_MS = 50;
-
-/**
- * Steady state of a stream of images on an established link: two untimed frames, then TIMED_IMAGES
- * frames, each after a pause. The server's user hands every frame back once it has looked at it
- * (`server.release`), as a long-running viewer does, so from the second frame on each one is received
- * into the memory of the one before: the baseline's reused destination. MiB/s over the timed frames.
- */
-async function imageThroughput(): Promise<number> {
-  const link = await imageLink(IMAGE);
-  try {
-    await link.transfer();
-    await link.transfer();
-    let seconds = 0;
-    for (let i = 0; i < TIMED_IMAGES; i++) {
-      await new Promise((resolve) => setTimeout(resolve, STREAM_PAUSE_MS));
-      seconds += await link.transfer();
-    }
-    return (TIMED_IMAGES * IMAGE_BYTES) / MiB / seconds;
-  } finally {
-    await link.close();
-  }
-}
-
-/**
- * One side of the image case in a child process of its own. In one process the side that runs second
- * pays for the collections the other side's retained memory causes (the library's released frame
- * memory, the baseline's reused destination): alternating in one process made plain `net` look 1.3-1.4x
- * slower than the library. MiB/s over the timed frames.
- */
-async function imageInChild(side: 'case' | 'baseline'): Promise<number> {
-  return (await runChild<{ mibs: number }>('bench/cases/pymodaq.ts', ['--image-child', side])).mibs;
+async function imageInChild(side: 'case' | 'baseline', env?: NodeJS.ProcessEnv): Promise<Sample> {
+  const r = await runChild<ImageStreamResult>('bench/child/pymodaq-image.ts', [side], 120_000, {
+    ...(env ? { env } : {}),
+    // Node 20's default, stated so the child knows when its new space has grown to full size.
+    execArgv: [`--max-semi-space-size=${SEMI_SPACE_MIB}`],
+  });
+  return { value: r.mibs, seconds: r.seconds, cpu: r.cpu };
 }
 
 /** Bytes of a `move_abs` (server → client) and a `move_done` (client → server) in a generation. */
@@ -183,7 +103,7 @@ async function moveRoundTrips(protocol: string): Promise<number> {
  * measurement; the first frame also warms the code paths).
  */
 async function rssChild(firstFrame: boolean): Promise<void> {
-  const link = await imageLink(IMAGE);
+  const link = await libraryLink(image());
   if (!firstFrame) {
     await link.transfer();
     await link.transfer();
@@ -220,12 +140,24 @@ function moveCase(protocol: 'B' | 'C4' | 'D', note: string): BenchCase {
 export const cases: BenchCase[] = [
   {
     name: 'pymodaq.image-32MiB',
-    metric: `2048x2048 <f8 DataToExport, detector -> server, steady state of a stream, ${TIMED_IMAGES} timed (gen ${PROTOCOL})`,
+    metric: `2048x2048 <f8 DataToExport, detector -> server, a stream of images for >= 1 s per sample (gen ${PROTOCOL})`,
     unit: 'MiB/s',
     target: 0.7,
     compare: 'ratio>=',
     baselineName:
-      "raw net, same request and reply bytes and writes, received by the accepting side ('data') into a reused buffer; each side in a process of its own",
+      "raw net, same request and reply bytes and writes, received by the accepting side ('data') into a reused buffer; each sample a fresh process per side, same warm-up and malloc policy",
+    baseline: () => imageInChild('baseline', STEADY_MALLOC),
+    run: () => imageInChild('case', STEADY_MALLOC),
+    minRuns: 7,
+  },
+  {
+    name: 'pymodaq.image-32MiB-default-malloc',
+    metric: "the same stream with glibc's default malloc thresholds (heap trimmed and faulted in again)",
+    unit: 'MiB/s',
+    target: 0.7,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: 'raw net as above, default malloc',
     baseline: () => imageInChild('baseline'),
     run: () => imageInChild('case'),
   },
@@ -266,9 +198,3 @@ export const cases: BenchCase[] = [
 ];
 
 if (process.argv.includes('--rss-child')) await rssChild(process.argv.includes('--first-frame'));
-if (process.argv.includes('--image-child')) {
-  const mibs = process.argv.includes('baseline')
-    ? (TIMED_IMAGES * IMAGE_BYTES) / MiB / (await rawGrabs())
-    : await imageThroughput();
-  console.log(JSON.stringify({ mibs }));
-}

@@ -25,7 +25,8 @@ async function one(side: 'case' | 'baseline') {
   const g0 = gcMs;
   const n0 = gcN;
   const t0 = performance.now();
-  const v = await fn();
+  const got = await fn();
+  const v = typeof got === 'number' ? got : got.value;
   const wall = performance.now() - t0;
   const ru = process.resourceUsage();
   console.log(

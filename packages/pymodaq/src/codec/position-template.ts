@@ -62,6 +62,8 @@ export class PositionTemplates {
   readonly #byCommand = new Map<string, Map<string, PositionTemplate | null>>();
   /** The units of the last position read: the template the next one is expected to match. */
   #expectedUnits = '';
+  /** The DataActuator timestamp of the last position match() took (undefined for a scalar position). */
+  #matchedTimestamp: number | undefined;
 
   constructor(messages: MessageCodec, form: PositionForm) {
     this.#messages = messages;
@@ -93,6 +95,14 @@ export class PositionTemplates {
       return undefined;
     }
     return position;
+  }
+
+  /**
+   * The timestamp of the position match() took last (a DataActuator's, seconds since the epoch);
+   * undefined for a scalar position (gen A/B carry none). Valid until the next match().
+   */
+  get matchedTimestamp(): number | undefined {
+    return this.#matchedTimestamp;
   }
 
   /** Bytes of a position that matches the expected template (0: no template). */
@@ -139,6 +149,7 @@ export class PositionTemplates {
     copy8(bytes, valueAt, src, at + valueAt);
     if (!scalar) copy8(bytes, timestampAt, src, at + timestampAt);
     if (template.view.compare(src, at, at + n, 0, n) !== 0) return undefined;
+    this.#matchedTimestamp = scalar ? undefined : timestamp;
     if (scalar) return { value };
     const withUnits = this.#form === 'actuator-units';
     if (lean) return withUnits ? { value, units } : { value };

@@ -157,11 +157,17 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
 
   /**
    * forward() of a message in one buffer (a move_done, a position_is): written in the caller's turn when
-   * the link's socket is idle, without a parts array; else queued as forward() queues.
+   * the link's socket is idle, without a parts array; else queued as forward() queues. Bytes from this
+   * role's `profile.encodeMove` are handed back to it once the kernel has them.
    */
   forwardOne(bytes: Uint8Array, link = this.link): boolean {
     if (link === undefined || !link.live) return false;
-    if (!this.isClosed && link.tcp?.trySend(bytes)) return true;
+    const tcp = link.tcp;
+    if (!this.isClosed && tcp?.trySend(bytes)) {
+      // Written through to the kernel in this turn: bytes from this profile's encodeMove are free again.
+      if (tcp.socket.writableLength === 0) this.profile.giveBack(bytes);
+      return true;
+    }
     return this.forward([bytes], link);
   }
 

@@ -621,9 +621,9 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       return;
     }
     const units = position.units ?? i.session.units ?? '';
-    this.#sent(
-      i.upstream.forwardOne(this.serverProfile.encodeMove(kind, position.value, units, timestamp), asked),
-    );
+    // Encoded with the link's own profile, which takes the bytes back once they are written.
+    const up = i.upstream;
+    this.#sent(up.forwardOne(up.profile.encodeMove(kind, position.value, units, timestamp), asked));
   }
 
   // --- the server side ----------------------------------------------------------------------------------------
@@ -635,8 +635,9 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     switch (command) {
       case ServerCommand.moveAbs:
       case ServerCommand.moveRel: {
-        const { value, units = '', data } = (message as { position: Position }).position;
-        this.#move(i, command, value, units, data?.timestamp, link);
+        const move = message as { position: Position; timestamp?: number | undefined };
+        const { value, units = '' } = move.position;
+        this.#move(i, command, value, units, move.timestamp ?? move.position.data?.timestamp, link);
         return;
       }
       case ServerCommand.moveHome:

@@ -132,7 +132,12 @@ export const SENT: Promise<void> = Promise.resolve();
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
-  | { command: 'move_abs' | 'move_rel'; position: Position }
+  | {
+      command: 'move_abs' | 'move_rel';
+      position: Position;
+      /** The position's DataActuator timestamp (undefined for gen A/B, which carry none). */
+      timestamp?: number | undefined;
+    }
   | { command: 'set_info'; path: string[]; xml: string; root: string }
   | { command: string };
 
@@ -763,7 +768,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     }
     if (command === ServerCommand.moveAbs || command === ServerCommand.moveRel) {
       const position = p.positionAtHand(reader);
-      if (position !== undefined) return { command, position };
+      if (position !== undefined) return { command, position, timestamp: p.matchedTimestamp };
     }
     return this.#readPayload(command, reader, link);
   }
@@ -782,7 +787,11 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         case ServerCommand.moveAbs:
         case ServerCommand.moveRel: {
           const position = await p.readPosition(reader, opts);
-          return { command, position: { value: position.value, units: position.units } };
+          return {
+            command,
+            position: { value: position.value, units: position.units },
+            timestamp: position.data?.timestamp,
+          };
         }
         case ServerCommand.setInfo: {
           // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).

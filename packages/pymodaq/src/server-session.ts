@@ -361,7 +361,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
    * A message in one buffer written now, in the caller's turn, when nothing is queued or being written,
    * the socket needs no drain and the bytes fit one send; returns false (nothing written) otherwise, and
    * the caller uses send(). For the per-message paths (a bridge forwarding a move): no parts array, no
-   * promise.
+   * promise. Bytes from the session profile's encodeMove are handed back to it once the kernel has them.
    */
   sendNow(bytes: Uint8Array): boolean {
     if (
@@ -375,7 +375,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       return false;
     }
     this.#lastActivity = Date.now();
-    this.#socket.write(bytes);
+    const socket = this.#socket;
+    socket.write(bytes);
+    // Written through to the kernel in this turn (nothing queued in the socket): the bytes are free again.
+    if (socket.writableLength === 0) this.#config.profile.giveBack(bytes);
     return true;
   }
 

@@ -189,17 +189,43 @@ export class PositionTemplates {
       this.#lastTemplate = this.#get(key, command !== undefined, units);
       this.#lastKey = key;
       this.#lastUnits = units;
+      this.#spare = undefined;
+      this.#lent = undefined;
     }
     const template = this.#lastTemplate;
     if (template === undefined) return undefined;
-    const n = template.bytes.length;
-    const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
-    out.set(template.bytes, 0);
+    let out: Uint8Array;
+    const spare = this.#spare;
+    if (transient && spare !== undefined) {
+      // The bytes of the last message, handed back once written: only the fields differ.
+      out = spare;
+      this.#spare = undefined;
+    } else {
+      const n = template.bytes.length;
+      out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
+      out.set(template.bytes, 0);
+    }
+    if (transient) this.#lent = out;
     // A scalar carries no timestamp (and needs no clock read); a DataActuator's is now unless given.
     if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp ?? nowSeconds());
     putF64LE(out, template.valueAt, value);
     return out;
   }
+
+  /**
+   * Takes back the memory of the last transient message encode() returned, once nothing refers to it any
+   * more (its write completed in the caller's turn: the kernel has the bytes): the next message of the
+   * same command and units is written over it, fields only. Anything else is ignored.
+   */
+  giveBack(bytes: Uint8Array): void {
+    if (bytes !== this.#lent) return;
+    this.#lent = undefined;
+    this.#spare = bytes;
+  }
+  /** The last transient message encode() returned (see giveBack). */
+  #lent: Uint8Array | undefined;
+  /** Memory handed back by giveBack: the last template's bytes with the last fields. */
+  #spare: Uint8Array | undefined;
 
   #get(key: string, withCommand: boolean, unitsGiven: string): PositionTemplate | undefined {
     // A scalar position carries no units: one template serves them all.

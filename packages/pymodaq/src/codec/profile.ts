@@ -277,6 +277,14 @@ export class PymodaqProfile implements WireProfile {
     return this.#templates.readAtHand(reader, true);
   }
 
+  /**
+   * @internal
+   * The DataActuator timestamp of the position positionAtHand() took last (undefined for gen A/B).
+   */
+  get matchedTimestamp(): number | undefined {
+    return this.#templates.matchedTimestamp;
+  }
+
   /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
   #consume(reader: ByteReader, n: number): boolean {
     const before = reader.buffered;
@@ -385,6 +393,15 @@ export class PymodaqProfile implements WireProfile {
       this.#templates.encode(command, value, units, timestamp, true) ??
       this.encodeCommandPosition(command, value, units, timestamp === undefined ? {} : { timestamp })
     );
+  }
+  /**
+   * @internal
+   * Hands back the bytes encodeMove() returned last once their write completed in the caller's turn
+   * (nothing refers to them any more): the next move of the same command and units is written over them.
+   * Other bytes are ignored. Never call it for bytes a socket may still be writing.
+   */
+  giveBack(bytes: Uint8Array): void {
+    this.#templates.giveBack(bytes);
   }
   readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
     const templates = this.#templates;

@@ -185,6 +185,72 @@ describe('bridge moves: byte-exact both ways, however the bytes arrive', () => {
     60_000,
   );
 
+  it(
+    'an instrument that floods replies while the server reads nothing is held back: the queue stays bounded',
+    () =>
+      withCleanup(async (track) => {
+        // A server that reads the type string and then nothing (its socket paused): a slow PyMoDAQ.
+        const tcp = net.createServer();
+        let serverSocket: net.Socket | undefined;
+        const identified = new Promise<void>((resolve) => {
+          tcp.once('connection', (s: net.Socket) => {
+            serverSocket = s;
+            s.on('error', () => {});
+            s.once('data', () => {
+              s.pause();
+              resolve();
+            });
+          });
+        });
+        await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+        track({
+          close: async () => {
+            serverSocket?.destroy();
+            await new Promise<void>((resolve) => tcp.close(() => resolve()));
+          },
+        });
+        const maxQueuedMessages = 4;
+        const bridge = track(
+          new PymodaqBridge({
+            clientProtocol: 'C4',
+            serverProtocol: 'D',
+            serverPort: (tcp.address() as net.AddressInfo).port,
+            port: 0,
+            timeoutMs: 20_000,
+            maxQueuedMessages,
+          }),
+        );
+        const { port } = await bridge.listen();
+        const instrument = await RawClient.connect(port, 'C4');
+        track({ close: () => instrument.destroy() });
+        instrument.identify('ACTUATOR');
+        await identified;
+        await waitFor(() => bridge.clients[0]?.serverLinked || undefined, { timeoutMs: 10_000 });
+        const x = resolveProfile('C4');
+        const one = x.encodeCommandPosition('move_done', 0, 'mm').length;
+        const count = 30_000;
+        const flood = new Uint8Array(one * count);
+        for (let i = 0; i < count; i++) flood.set(x.encodeCommandPosition('move_done', i, 'mm'), i * one);
+        instrument.socket.write(flood);
+        let most = 0;
+        await waitFor(
+          () => {
+            most = Math.max(most, bridge.clients[0]?.queuedToServer ?? 0);
+            return most === maxQueuedMessages || undefined;
+          },
+          { timeoutMs: 20_000, intervalMs: 1 },
+        );
+        for (let i = 0; i < 100; i++) {
+          most = Math.max(most, bridge.clients[0]?.queuedToServer ?? 0);
+          await sleep(2);
+        }
+        expect(most).toBe(maxQueuedMessages);
+        // The instrument's bytes wait in the kernel: the bridge took far from all of them.
+        expect(bridge.counters.toServer).toBeLessThan(count);
+      }),
+    60_000,
+  );
+
   it.each([
     ['B', 'D'],
     ['D', 'C4'],

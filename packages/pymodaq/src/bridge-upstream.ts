@@ -17,6 +17,7 @@ import {
   PymodaqClientRole,
   type ServerMessage,
 } from './client-role';
+import type { Position } from './codec';
 import { commandBytes } from './command-bytes';
 import { ClientCommand, type ClientType } from './commands';
 
@@ -38,6 +39,16 @@ export interface BridgeUpstreamOptions extends PymodaqClientOptions {
   type: ClientType;
   /** A server command (set_info included), read whole; must not throw. */
   onCommand(message: ServerMessage, link: LinkSession): void;
+  /**
+   * A move taken whole in the socket's read callback (lean position; `timestamp` its DataActuator's,
+   * undefined for gen A/B); must not throw.
+   */
+  onMove(
+    command: 'move_abs' | 'move_rel',
+    position: Position,
+    timestamp: number | undefined,
+    link: LinkSession,
+  ): void;
   /** Awaited before the next server command is read while the instrument cannot take more. */
   gate(): Promise<void> | undefined;
   /** Settings paths remembered for re-identification (latest `Info_xml` per path). Default 256. */
@@ -51,6 +62,7 @@ export type DataPush = 'sent' | 'waiting' | 'replaced' | 'no-server';
 
 export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
   readonly #onCommand: BridgeUpstreamOptions['onCommand'];
+  readonly #onMove: BridgeUpstreamOptions['onMove'];
   readonly #gate: BridgeUpstreamOptions['gate'];
   readonly #maxRemembered: number;
   /** The instrument's last `Infos` XML, sent on every identification. */
@@ -68,6 +80,7 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
   constructor(options: BridgeUpstreamOptions) {
     super(options.type, options, defaultSettings());
     this.#onCommand = options.onCommand;
+    this.#onMove = options.onMove;
     this.#gate = options.gate;
     this.#maxRemembered = options.maxRememberedSettings ?? 256;
   }
@@ -140,6 +153,22 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
       if (link.live && !this.closedSignal.aborted) this.reportError(e);
     });
     return true;
+  }
+
+  /**
+   * forward() of a message in one buffer (a move_done, a position_is): written in the caller's turn when
+   * the link's socket is idle, without a parts array; else queued as forward() queues. Bytes from this
+   * role's `profile.encodeMove` are handed back to it once the kernel has them.
+   */
+  forwardOne(bytes: Uint8Array, link = this.link): boolean {
+    if (link === undefined || !link.live) return false;
+    const tcp = link.tcp;
+    if (!this.isClosed && tcp?.trySend(bytes)) {
+      // Written through to the kernel in this turn: bytes from this profile's encodeMove are free again.
+      if (tcp.socket.writableLength === 0) this.profile.giveBack(bytes);
+      return true;
+    }
+    return this.forward([bytes], link);
   }
 
   /**
@@ -228,6 +257,15 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
 
   protected handle(message: ServerMessage, link: LinkSession): void {
     this.#onCommand(message, link);
+  }
+
+  protected override handleMove(
+    command: 'move_abs' | 'move_rel',
+    position: Position,
+    timestamp: number | undefined,
+    link: LinkSession,
+  ): void {
+    this.#onMove(command, position, timestamp, link);
   }
 
   protected override onSetInfo(

@@ -311,8 +311,20 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     });
     this.clientProfile = this.#server.profile;
     this.#timeoutMs = checkTimeout(options.timeoutMs, 10_000);
-    serverInternals(this.#server).readGate = (session) =>
-      this.#instruments.get(session.id)?.upstream.whenBelow(this.#maxQueued);
+    const internals = serverInternals(this.#server);
+    internals.readGate = (session) => this.#instruments.get(session.id)?.upstream.whenBelow(this.#maxQueued);
+    // Position replies come straight from the session (in the socket's read callback when they arrived
+    // whole), not as server events: no event object per reply.
+    internals.onPosition = (session, kind, position, timestamp) => {
+      const i = this.#instruments.get(session.id);
+      if (i === undefined) return;
+      try {
+        this.#reply(i, kind, position, timestamp);
+      } catch (e) {
+        // Never into the instrument's read loop (its stream is in step): reported, the session goes on.
+        this.#error(i, e);
+      }
+    };
     this.#wireServer();
   }
 
@@ -420,10 +432,6 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       const i = this.#instruments.get(e.client.id);
       if (i !== undefined) this.#data(i, e.data);
     });
-    s.on('position', (e) => {
-      const i = this.#instruments.get(e.client.id);
-      if (i !== undefined) this.#reply(i, e.kind, e.position);
-    });
     s.on('axis', (e) => {
       const i = this.#instruments.get(e.client.id);
       if (i !== undefined) this.#axis(i, e.which, e.values, e.label, e.units);
@@ -444,6 +452,8 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       reconnect: o.reconnect ?? { initialDelayMs: 200, maxDelayMs: 5000 },
       logger: this.#logger,
       onCommand: (message, link) => this.#command(instrument, message, link),
+      onMove: (command, position, timestamp, link) =>
+        this.#move(instrument, command, position.value, position.units ?? '', timestamp, link),
       gate: () => instrument.whenBelow(this.#maxQueued),
     });
     instrument.upstream = upstream;
@@ -469,6 +479,16 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
       if (!instrument.closed)
         this.#logger.info('pymodaq bridge: no server link yet', { client: info.id, error: e });
     });
+  }
+
+  /** #toClient of a message in one buffer: written at once when the instrument's socket is idle. */
+  #toClientOne(i: Instrument, bytes: Uint8Array): void {
+    if (i.closed) return;
+    if (i.session.sendNow(bytes)) {
+      this.counters.toClients++;
+      return;
+    }
+    this.#toClient(i, [bytes]);
   }
 
   /** Hands a message to an instrument; a full queue or a gone session is reported. */
@@ -585,16 +605,25 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     }
   }
 
-  /** move_done / position_is: to the server link that asked (dropped when it is gone), else the current. */
-  #reply(i: Instrument, kind: 'move_done' | 'position_is', position: Position): void {
+  /**
+   * move_done / position_is: to the server link that asked (dropped when it is gone), else the current.
+   * `timestamp`: the instrument's DataActuator timestamp, carried over (undefined: gen A/B, stamped now).
+   */
+  #reply(
+    i: Instrument,
+    kind: 'move_done' | 'position_is',
+    position: Position,
+    timestamp: number | undefined,
+  ): void {
     const asked = (kind === ClientCommand.moveDone ? i.moves : i.queries).shift();
     if (asked !== undefined && !asked.live) {
       this.counters.staleReplies++;
       return;
     }
-    const y = this.serverProfile;
     const units = position.units ?? i.session.units ?? '';
-    this.#toServer(i, [y.encodeCommandPosition(kind, position.value, units)], asked);
+    // Encoded with the link's own profile, which takes the bytes back once they are written.
+    const up = i.upstream;
+    this.#sent(up.forwardOne(up.profile.encodeMove(kind, position.value, units, timestamp), asked));
   }
 
   // --- the server side ----------------------------------------------------------------------------------------
@@ -606,17 +635,9 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
     switch (command) {
       case ServerCommand.moveAbs:
       case ServerCommand.moveRel: {
-        const { value, units = '' } = (message as { position: Position }).position;
-        const own = i.session.units ?? '';
-        // An instrument whose generation carries no unit takes the value in its own unit: a target in
-        // another one cannot be told to it (a move in µm taken as mm is a crash, not a loss).
-        if (!carriesUnits(x.generation) && units !== '' && own !== '' && units !== own) {
-          const lost = [`a target in ${units} for an instrument in ${own}`];
-          this.#translation(i, command, lost, { forwarded: false, toServer: false });
-          return;
-        }
-        this.#track(i.moves, link);
-        this.#toClient(i, [x.encodeCommandPosition(command, value, units === '' ? own : units)]);
+        const move = message as { position: Position; timestamp?: number | undefined };
+        const { value, units = '' } = move.position;
+        this.#move(i, command, value, units, move.timestamp ?? move.position.data?.timestamp, link);
         return;
       }
       case ServerCommand.moveHome:
@@ -651,6 +672,32 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
         this.#toClient(i, [commandBytes(x, command)]);
       }
     }
+  }
+
+  /**
+   * move_abs / move_rel from `link` for instrument `i`, in the instrument's generation. `timestamp`: the
+   * server's DataActuator timestamp, carried over (undefined: gen A/B, stamped now). Called in the
+   * upstream socket's read callback when the move arrived whole: no message object, no promise.
+   */
+  #move(
+    i: Instrument,
+    command: 'move_abs' | 'move_rel',
+    value: number,
+    units: string,
+    timestamp: number | undefined,
+    link: LinkSession,
+  ): void {
+    const x = this.clientProfile;
+    const own = i.session.units ?? '';
+    // An instrument whose generation carries no unit takes the value in its own unit: a target in
+    // another one cannot be told to it (a move in µm taken as mm is a crash, not a loss).
+    if (units !== '' && own !== '' && units !== own && !carriesUnits(x.generation)) {
+      const lost = [`a target in ${units} for an instrument in ${own}`];
+      this.#translation(i, command, lost, { forwarded: false, toServer: false });
+      return;
+    }
+    this.#track(i.moves, link);
+    this.#toClientOne(i, x.encodeMove(command, value, units === '' ? own : units, timestamp));
   }
 
   #track(fifo: LinkSession[], link: LinkSession): void {

@@ -132,7 +132,12 @@ export const SENT: Promise<void> = Promise.resolve();
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
-  | { command: 'move_abs' | 'move_rel'; position: Position }
+  | {
+      command: 'move_abs' | 'move_rel';
+      position: Position;
+      /** The position's DataActuator timestamp (undefined for gen A/B, which carry none). */
+      timestamp?: number | undefined;
+    }
   | { command: 'set_info'; path: string[]; xml: string; root: string }
   | { command: string };
 
@@ -669,7 +674,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
           const command = p.positionReplyAtHand(reader, atHand);
           if (command === undefined) break;
           took = true;
-          this.#accept({ command: command as 'move_abs' | 'move_rel', position: atHand.position! }, link);
+          this.#acceptMove(command as 'move_abs' | 'move_rel', atHand.position!, atHand.timestamp, link);
           if (link.wake === undefined) return;
         }
       } catch (e) {
@@ -679,6 +684,33 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       if (took && reader.buffered === 0 && link.live && !this.#isClosed) return;
     }
     link.wakeReadLoop();
+  }
+
+  /** #accept for a move taken at hand: no message object (see handleMove). */
+  #acceptMove(
+    command: 'move_abs' | 'move_rel',
+    position: Position,
+    timestamp: number | undefined,
+    link: LinkSession,
+  ): void {
+    link.tcp?.markHealthy();
+    this.#rejectionReported = false;
+    if (this.listenerCount('command' as never) > 0) this.emitEvent('command', { command });
+    this.handleMove(command, position, timestamp, link);
+  }
+
+  /**
+   * A move taken whole in the socket's read callback (the hot path): `position` is lean (value and
+   * units), `timestamp` its DataActuator's (undefined for gen A/B, which carry none). The default hands
+   * it to handle() as a message; a subclass may take it without one. Must not throw.
+   */
+  protected handleMove(
+    command: 'move_abs' | 'move_rel',
+    position: Position,
+    _timestamp: number | undefined,
+    link: LinkSession,
+  ): void {
+    this.handle({ command, position }, link);
   }
 
   /** What #arrival matches: a move command and its position (lean: value and units). */
@@ -736,7 +768,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     }
     if (command === ServerCommand.moveAbs || command === ServerCommand.moveRel) {
       const position = p.positionAtHand(reader);
-      if (position !== undefined) return { command, position };
+      if (position !== undefined) return { command, position, timestamp: p.matchedTimestamp };
     }
     return this.#readPayload(command, reader, link);
   }
@@ -755,7 +787,11 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
         case ServerCommand.moveAbs:
         case ServerCommand.moveRel: {
           const position = await p.readPosition(reader, opts);
-          return { command, position: { value: position.value, units: position.units } };
+          return {
+            command,
+            position: { value: position.value, units: position.units },
+            timestamp: position.data?.timestamp,
+          };
         }
         case ServerCommand.setInfo: {
           // set_info's path starts with the server's root name (`settings_client`), dropped here (§8.4).

@@ -124,6 +124,17 @@ export interface SessionConfig {
    * consumes the messages (a bridge forwarding them) holds a client back while it cannot take more.
    */
   readonly readGate?: (session: ServerSession) => Promise<void> | undefined;
+  /**
+   * Called with every `move_done` / `position_is` (besides the `position` event when that is listened
+   * to): a consumer that forwards positions (a bridge) takes them without an event object. `timestamp`
+   * is the position's DataActuator timestamp, undefined for gen A/B. Must not throw.
+   */
+  readonly onPosition?: (
+    session: ServerSession,
+    kind: 'move_done' | 'position_is',
+    position: Position,
+    timestamp: number | undefined,
+  ) => void;
 }
 
 /** A message to send: its parts, or a function that encodes them when the message's turn comes. */
@@ -344,6 +355,31 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
    */
   send(parts: MessageParts, options: OperationOptions = {}): Promise<void> {
     return this.#send(parts, options, undefined);
+  }
+
+  /**
+   * A message in one buffer written now, in the caller's turn, when nothing is queued or being written,
+   * the socket needs no drain and the bytes fit one send; returns false (nothing written) otherwise, and
+   * the caller uses send(). For the per-message paths (a bridge forwarding a move): no parts array, no
+   * promise. Bytes from the session profile's encodeMove are handed back to it once the kernel has them.
+   */
+  sendNow(bytes: Uint8Array): boolean {
+    if (
+      this.#ended ||
+      this.#ending !== undefined ||
+      this.#outgoing.length !== 0 ||
+      this.#writing ||
+      this.#socket.writableNeedDrain ||
+      bytes.length > SEND_SLICE_BYTES
+    ) {
+      return false;
+    }
+    this.#lastActivity = Date.now();
+    const socket = this.#socket;
+    socket.write(bytes);
+    // Written through to the kernel in this turn (nothing queued in the socket): the bytes are free again.
+    if (socket.writableLength === 0) this.#config.profile.giveBack(bytes);
+    return true;
   }
 
   /** send(); `now` is Date.now() when the caller has it already (a request). */
@@ -617,7 +653,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
           profile.readCommandAtHand(reader, atHand) ??
           (await profile.readCommand(reader, this.#until(deadline)));
         if (atHand.position !== undefined) {
-          this.#position(command as 'move_done' | 'position_is', atHand.position);
+          this.#position(command as 'move_done' | 'position_is', atHand.position, atHand.timestamp);
           continue;
         }
         await this.#dispatch(command, deadline);
@@ -666,8 +702,15 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     });
   }
 
-  /** `move_done` / `position_is` + its position: settles the oldest call waiting for it. */
-  #position(kind: 'move_done' | 'position_is', read: Position): void {
+  /**
+   * `move_done` / `position_is` + its position: settles the oldest call waiting for it. `timestamp`: the
+   * DataActuator's (a lean position read at hand has none of its own), undefined for gen A/B.
+   */
+  #position(
+    kind: 'move_done' | 'position_is',
+    read: Position,
+    timestamp: number | undefined = read.data?.timestamp,
+  ): void {
     const now = Date.now();
     this.#lastActivity = now;
     const position: Position = { value: read.value, units: read.units ?? this.#units };
@@ -676,6 +719,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       this.#snapshot = undefined;
     }
     const solicited = this.#settle(kind, position, now);
+    this.#config.onPosition?.(this, kind, position, timestamp);
     if (this.#config.listened('position'))
       this.emit('position', { client: this.info(), kind, position, solicited });
   }
@@ -739,15 +783,17 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   /** Settles the position replies buffered whole (at most a few); true when it took any. */
   #repliesAtHand(): boolean {
     if (this.#stopped || this.#socket.writableNeedDrain) return false;
-    const profile = this.#config.profile;
+    const { profile, readGate } = this.#config;
     const atHand = this.#atHand;
     let took = false;
     try {
       for (let i = 0; i < REPLIES_AT_HAND; i++) {
+        // The consumer's gate holds here as in the read loop (a bridge whose server side cannot take more).
+        if (readGate !== undefined && readGate(this) !== undefined) break;
         const command = profile.positionReplyAtHand(this.#reader, atHand);
         if (command === undefined) break;
         took = true;
-        this.#position(command as 'move_done' | 'position_is', atHand.position!);
+        this.#position(command as 'move_done' | 'position_is', atHand.position!, atHand.timestamp);
       }
     } catch (e) {
       // A throwing `position` listener: the loop reports it as it would have.

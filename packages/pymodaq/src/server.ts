@@ -126,6 +126,8 @@ export type { PymodaqServerEvents };
 export interface ServerInternals {
   session(id: string): ServerSession | undefined;
   readGate: ((session: ServerSession) => Promise<void> | undefined) | undefined;
+  /** Every position reply of every client (see SessionConfig.onPosition). */
+  onPosition: SessionConfig['onPosition'];
 }
 const INTERNALS = new WeakMap<PymodaqServer, ServerInternals>();
 
@@ -205,6 +207,8 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
       listened: (event) => this.listenerCount(event) > 0,
       admit: (session) => this.#admit(session),
       readGate: (session) => internals.readGate?.(session),
+      onPosition: (session, kind, position, timestamp) =>
+        internals.onPosition?.(session, kind, position, timestamp),
     };
     const internals: ServerInternals = {
       session: (id) => {
@@ -212,6 +216,7 @@ export class PymodaqServer extends EventEmitter<PymodaqServerEvents> implements 
         return s?.identified ? s : undefined;
       },
       readGate: undefined,
+      onPosition: undefined,
     };
     INTERNALS.set(this, internals);
     this.#idleTimeoutMs = checkTimeout(options.idleTimeoutMs, 60_000);

@@ -62,6 +62,8 @@ export class PositionTemplates {
   readonly #byCommand = new Map<string, Map<string, PositionTemplate | null>>();
   /** The units of the last position read: the template the next one is expected to match. */
   #expectedUnits = '';
+  /** The DataActuator timestamp of the last position match() took (undefined for a scalar position). */
+  #matchedTimestamp: number | undefined;
 
   constructor(messages: MessageCodec, form: PositionForm) {
     this.#messages = messages;
@@ -93,6 +95,14 @@ export class PositionTemplates {
       return undefined;
     }
     return position;
+  }
+
+  /**
+   * The timestamp of the position match() took last (a DataActuator's, seconds since the epoch);
+   * undefined for a scalar position (gen A/B carry none). Valid until the next match().
+   */
+  get matchedTimestamp(): number | undefined {
+    return this.#matchedTimestamp;
   }
 
   /** Bytes of a position that matches the expected template (0: no template). */
@@ -139,6 +149,7 @@ export class PositionTemplates {
     copy8(bytes, valueAt, src, at + valueAt);
     if (!scalar) copy8(bytes, timestampAt, src, at + timestampAt);
     if (template.view.compare(src, at, at + n, 0, n) !== 0) return undefined;
+    this.#matchedTimestamp = scalar ? undefined : timestamp;
     if (scalar) return { value };
     const withUnits = this.#form === 'actuator-units';
     if (lean) return withUnits ? { value, units } : { value };
@@ -178,17 +189,43 @@ export class PositionTemplates {
       this.#lastTemplate = this.#get(key, command !== undefined, units);
       this.#lastKey = key;
       this.#lastUnits = units;
+      this.#spare = undefined;
+      this.#lent = undefined;
     }
     const template = this.#lastTemplate;
     if (template === undefined) return undefined;
-    const n = template.bytes.length;
-    const out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
-    out.set(template.bytes, 0);
+    let out: Uint8Array;
+    const spare = this.#spare;
+    if (transient && spare !== undefined) {
+      // The bytes of the last message, handed back once written: only the fields differ.
+      out = spare;
+      this.#spare = undefined;
+    } else {
+      const n = template.bytes.length;
+      out = transient ? Buffer.allocUnsafe(n) : new Uint8Array(n);
+      out.set(template.bytes, 0);
+    }
+    if (transient) this.#lent = out;
     // A scalar carries no timestamp (and needs no clock read); a DataActuator's is now unless given.
     if (this.#form !== 'scalar') putF64LE(out, template.timestampAt, timestamp ?? nowSeconds());
     putF64LE(out, template.valueAt, value);
     return out;
   }
+
+  /**
+   * Takes back the memory of the last transient message encode() returned, once nothing refers to it any
+   * more (its write completed in the caller's turn: the kernel has the bytes): the next message of the
+   * same command and units is written over it, fields only. Anything else is ignored.
+   */
+  giveBack(bytes: Uint8Array): void {
+    if (bytes !== this.#lent) return;
+    this.#lent = undefined;
+    this.#spare = bytes;
+  }
+  /** The last transient message encode() returned (see giveBack). */
+  #lent: Uint8Array | undefined;
+  /** Memory handed back by giveBack: the last template's bytes with the last fields. */
+  #spare: Uint8Array | undefined;
 
   #get(key: string, withCommand: boolean, unitsGiven: string): PositionTemplate | undefined {
     // A scalar position carries no units: one template serves them all.

@@ -55,6 +55,11 @@ export interface CommandAtHand {
   /** Commands followed by a position (`move_done`, `position_is` for a server). */
   readonly positionAfter: ReadonlySet<string>;
   position: Position | undefined;
+  /**
+   * With `position`: its DataActuator timestamp (seconds since the epoch), undefined for a scalar
+   * position (gen A/B carry none). Kept apart so the lean position needs no DataActuator.
+   */
+  timestamp?: number | undefined;
 }
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MANY_READS: ReadPlan = {};
@@ -209,6 +214,7 @@ export class PymodaqProfile implements WireProfile {
       const position = this.#templates.match(src, used, true);
       if (position !== undefined) {
         out.position = position;
+        out.timestamp = this.#templates.matchedTimestamp;
         used += this.#templates.expectedLength();
       }
     }
@@ -243,6 +249,7 @@ export class PymodaqProfile implements WireProfile {
     const position = this.#templates.match(src, used, true, got);
     if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
     out.position = position;
+    out.timestamp = this.#templates.matchedTimestamp;
     return command;
   }
 
@@ -268,6 +275,14 @@ export class PymodaqProfile implements WireProfile {
    */
   positionAtHand(reader: ByteReader): Position | undefined {
     return this.#templates.readAtHand(reader, true);
+  }
+
+  /**
+   * @internal
+   * The DataActuator timestamp of the position positionAtHand() took last (undefined for gen A/B).
+   */
+  get matchedTimestamp(): number | undefined {
+    return this.#templates.matchedTimestamp;
   }
 
   /** Consumes `n` buffered bytes at once; false when the reader refused (it was closed). */
@@ -367,6 +382,26 @@ export class PymodaqProfile implements WireProfile {
         this.messages.writePosition(w, value, units, options.timestamp);
       }, true)
     );
+  }
+  /**
+   * @internal
+   * encodeCommandPosition for the per-message paths (a bridge translating moves): no options object;
+   * `timestamp` undefined stamps the DataActuator now.
+   */
+  encodeMove(command: string, value: number, units: string, timestamp: number | undefined): Uint8Array {
+    return (
+      this.#templates.encode(command, value, units, timestamp, true) ??
+      this.encodeCommandPosition(command, value, units, timestamp === undefined ? {} : { timestamp })
+    );
+  }
+  /**
+   * @internal
+   * Hands back the bytes encodeMove() returned last once their write completed in the caller's turn
+   * (nothing refers to them any more): the next move of the same command and units is written over them.
+   * Other bytes are ignored. Never call it for bytes a socket may still be writing.
+   */
+  giveBack(bytes: Uint8Array): void {
+    this.#templates.giveBack(bytes);
   }
   readPosition(reader: ByteReader, opts?: OperationOptions): Promise<Position> {
     const templates = this.#templates;

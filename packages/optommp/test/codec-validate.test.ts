@@ -17,7 +17,13 @@ import {
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeReadBlockResponse, encodeReadQuadletResponse, encodeWriteResponse } from '../src/codec/encode';
+import {
+  encodeReadBlockResponse,
+  encodeReadQuadletResponse,
+  encodeRequestWith,
+  encodeWriteResponse,
+  requestBytes,
+} from '../src/codec/encode';
 import type { OptoMmpResponse } from '../src/codec/packet';
 import { type ReadProgress, takeResponseAtHand } from '../src/codec/read-packet';
 import { checkResponseHeader, expectationFor, responseAtHand } from '../src/codec/validate';
@@ -114,6 +120,31 @@ describe('one validator, two entry points', () => {
     expect(() => checkResponse(decodePacket(bare), expectation)).toThrowError(
       expect.objectContaining({ code: 'DeviceNak', deviceCode: 0xe005, address: 0xf0300000 }),
     );
+  });
+
+  it('encodeRequestWith writes every byte of the packet encodeRequest builds, into the memory it is given', () => {
+    fc.assert(
+      fc.property(requestArb, fc.integer({ min: 0, max: 255 }), (request, garbage) => {
+        let given: Uint8Array | undefined;
+        const bytes = encodeRequestWith(request, (size) => {
+          given = new Uint8Array(size).fill(garbage);
+          return given;
+        });
+        expect(bytes).toBe(given);
+        expect(bytes.length).toBe(requestBytes(request));
+        expect(toHex(bytes)).toBe(toHex(encodeRequest(request)));
+      }),
+    );
+    // A block too long for data_length is refused before anything is allocated.
+    let allocated = 0;
+    const tooLong = { tcode: 1 as const, offset: offsetOf(0xf0d81000), data: new Uint8Array(0x10000) };
+    expect(() =>
+      encodeRequestWith(tooLong, (size) => {
+        allocated++;
+        return new Uint8Array(size);
+      }),
+    ).toThrow(RangeError);
+    expect(allocated).toBe(0);
   });
 
   it('encodeRequest builds each request packet as its own encoder does', () => {

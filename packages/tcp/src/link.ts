@@ -30,8 +30,6 @@ export interface LinkOwner {
 export const markDown: unique symbol = Symbol('labwire.link.markDown');
 
 const now = () => performance.now();
-/** V8 keeps typed arrays up to this many bytes on its heap (the rest get memory of their own). */
-const ON_HEAP_MAX = 64;
 const noop = () => {};
 
 export class Link {
@@ -154,9 +152,7 @@ export class Link {
     ) {
       return false;
     }
-    // A small Uint8Array that is not a Buffer lives on V8's heap, and socket.write() would move it to
-    // memory of its own first (an allocation and a copy per write, several times a pooled copy's cost).
-    socket.write(data.length <= ON_HEAP_MAX && !Buffer.isBuffer(data) ? Buffer.from(data) : data);
+    socket.write(data);
     return true;
   }
 

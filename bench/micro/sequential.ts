@@ -5,12 +5,13 @@
 // median per side is printed with its range. CPU time, not wall time, so that a shared machine disturbs
 // the figures less; run it pinned (`taskset -c 1`) as `pnpm bench --pin` does.
 //
-//   taskset -c 1 node --import tsx --conditions=@labwire/source bench/micro/sequential.ts [uptime|module|both|simulator|client-vs-simulator] [count] [rounds]
+//   taskset -c 1 node --import tsx --conditions=@labwire/source bench/micro/sequential.ts [uptime|module|both|tcp|simulator|client-vs-simulator] [count] [rounds]
 
 import { OptoMmpClient } from '@labwire/optommp';
 import { Address, encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator } from '@labwire/optommp/simulator';
-import { rawExchange } from '../baselines';
+import { TcpInterface } from '@labwire/tcp';
+import { listen, rawExchange, rawReplyServer } from '../baselines';
 
 const [which = 'both', countText = '20000', roundsText = '7'] = process.argv.slice(2);
 const count = Number(countText);
@@ -64,7 +65,26 @@ const rawOnSimulator = (address: number, length: number) => () =>
   }, count);
 sides['raw on simulator, uptime'] = rawOnSimulator(Address.Uptime, 4);
 sides['raw on simulator, module'] = rawOnSimulator(epicAnalogReadAddress(2, 0), MODULE_BYTES);
+// tcp's own request path (no at-hand taker), as bench/cases/tcp.ts measures it: 16 B out, 24 B back.
+sides['tcp request'] = async () => {
+  const server = rawReplyServer(16, 24);
+  const port = await listen(server);
+  const tcp = new TcpInterface('127.0.0.1', port, { timeoutMs: 5_000 });
+  await tcp.connect();
+  const request = new Uint8Array(16).fill(0x51);
+  const result = await timed(async () => {
+    for (let i = 0; i < count; i++) await tcp.request(request, (r, o) => r.readExactly(24, o));
+  }, count);
+  await tcp.close();
+  server.close();
+  return result;
+};
+sides['raw 16/24'] = () =>
+  timed(async () => {
+    await rawExchange({ request: 16, replyBytes: 24, count });
+  }, count);
 const pairs: [string, string][] = [];
+if (which === 'tcp') pairs.push(['tcp request', 'raw 16/24']);
 if (which === 'uptime' || which === 'both') pairs.push(['client uptime', 'raw 16/20']);
 if (which === 'module' || which === 'both') pairs.push(['client module', 'raw 16/4068']);
 if (which === 'client-vs-simulator') {

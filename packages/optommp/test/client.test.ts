@@ -3,11 +3,11 @@
 
 import { toHex } from '@labwire/framing';
 import { DeviceError, OptoMmpClient } from '@labwire/optommp';
-import type { TcpTransport } from '../src/tcp-transport';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { epicAnalogWriteAddress, ScratchPad, SnapArea, scratchPadInt32Address } from '../src/codec/addresses';
 import { encodeFloat32 } from '../src/codec/values';
+import type { TcpTransport } from '../src/tcp-transport';
 import { type Rig, rig } from './client-helpers';
 import { vector } from './vectors';
 

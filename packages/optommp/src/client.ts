@@ -296,7 +296,7 @@ export class OptoMmpClient implements AsyncDisposable {
     decode: (data: Uint8Array) => T,
   ): Promise<T> {
     try {
-      return this.#readAs(address, length, this.#budget(operation, options), decode);
+      return this.#readAs(address, length, this.#readBudget(operation, options, length), decode);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -356,6 +356,13 @@ export class OptoMmpClient implements AsyncDisposable {
 
   #budget(operation: string, options: OperationOptions): Budget {
     return new Budget(operation, options, this.#timeoutMs);
+  }
+
+  /** The budget of a call that reads `length` bytes and nothing else (one packet when they fit in one). */
+  #readBudget(operation: string, options: OperationOptions, length: number): Budget {
+    const b = new Budget(operation, options, this.#timeoutMs);
+    // With autoPuc a Powerup Clear check may go first on the same budget: then it is not one packet.
+    return length <= this.#maxBlock && !this.#autoPuc ? b.onePacket() : b;
   }
 
   // --- raw access ----------------------------------------------------------------------------------------
@@ -790,22 +797,27 @@ export class OptoMmpClient implements AsyncDisposable {
    * Channels 0…`channels`−1 of an analog module in one block (64 × 0x40 bytes for a whole module; split
    * into `maxBlockBytes` packets). The python package cannot: its length field stops at 255 (D7).
    */
-  async readAnalogModule(
+  readAnalogModule(
     module: number,
     channels = EPIC_CHANNELS,
     options: OperationOptions = {},
   ): Promise<AnalogPoint[]> {
-    if (!Number.isInteger(channels) || channels < 1 || channels > EPIC_CHANNELS) {
-      throw new RangeError(`channels must be 1..64, got ${channels}`);
+    // Not async (one promise and its turns less per call): a bad argument is a rejection all the same.
+    try {
+      if (!Number.isInteger(channels) || channels < 1 || channels > EPIC_CHANNELS) {
+        throw new RangeError(`channels must be 1..64, got ${channels}`);
+      }
+      const base = epicAnalogReadAddress(module, 0);
+      const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
+      return this.#readAs(base, size, this.#readBudget('readAnalogModule', options, size), (data) => {
+        const v = viewOf(data);
+        const out = new Array<AnalogPoint>(channels);
+        for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
+        return out;
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const base = epicAnalogReadAddress(module, 0);
-    const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
-    return this.#readAs(base, size, this.#budget('readAnalogModule', options), (data) => {
-      const v = viewOf(data);
-      const out = new Array<AnalogPoint>(channels);
-      for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
-      return out;
-    });
   }
 
   // --- scratch pad -----------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 // response is read by the codec's pull reader and checked by the codec's validator.
 
 import { type ByteReader, type OperationOptions, TimeoutError } from '@labwire/framing';
-import { TcpInterface, type TcpInterfaceOptions, toLogger } from '@labwire/tcp';
+import { type ReplyAtHand, TcpInterface, type TcpInterfaceOptions, toLogger } from '@labwire/tcp';
 import type { RequestInit } from './codec/encode';
 import { ResponseMismatchError } from './codec/errors';
-import { type ReadProgress, readPacket } from './codec/read-packet';
+import { type ReadProgress, readPacket, takeResponseAtHand } from './codec/read-packet';
 import { checkResponse, expectedResponseBytes, type ResponseExpectation } from './codec/validate';
 import { MAX_WINDOW, Pipeline } from './pipeline';
 import {
@@ -57,6 +57,24 @@ function readResponse<T>(
       });
     },
   );
+}
+
+/**
+ * A response taken as it arrives (the request queue's ReplyAtHand): a whole, checked ACK is decoded
+ * straight from the reader's memory inside the socket's read callback; anything else goes to
+ * `readResponse`.
+ */
+class ResponseAtHand<T> implements ReplyAtHand<T> {
+  value: T = undefined as T;
+
+  constructor(
+    readonly expect: ResponseExpectation,
+    readonly decode: (data: Uint8Array) => T,
+  ) {}
+
+  take(reader: ByteReader): 'taken' | 'wait' | 'read' {
+    return takeResponseAtHand(reader, this.expect, this.decode, this);
+  }
 }
 
 export interface TcpTransportOptions extends TcpInterfaceOptions {
@@ -126,6 +144,7 @@ export class TcpTransport implements MmpTransport {
         signal: options.signal,
         timeoutMs: options.timeoutMs,
         idempotent: isIdempotent(request),
+        atHand: new ResponseAtHand(expect, decode),
       })
       .catch((error: unknown) => {
         // The request's own deadline fired while the response was incomplete: name the bytes that came.

@@ -7,6 +7,7 @@ import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { epicAnalogWriteAddress, ScratchPad, SnapArea, scratchPadInt32Address } from '../src/codec/addresses';
 import { encodeFloat32 } from '../src/codec/values';
+import type { TcpTransport } from '../src/tcp-transport';
 import { type Rig, rig } from './client-helpers';
 import { vector } from './vectors';
 
@@ -132,6 +133,36 @@ describe('transaction labels and packets', () => {
     const sizes = r.requests.map((q) => (q.tcode === 1 ? q.data.length : q.tcode === 5 ? q.dataLength : -1));
     expect(sizes).toEqual([1024, 1024, 952, 1024, 1024, 952]);
     expect(new Set(r.requests.map((q) => q.tl)).size).toBe(6);
+  });
+
+  it('whole responses are taken as they arrive: no read is queued on the reader, values as read back', async () => {
+    const r = await open({ maxBlockBytes: 4096 }, { maxBlockBytes: 4096 });
+    await r.client.connect();
+    const tcp = (r.client.transport as TcpTransport).tcp;
+    const reader = tcp.reader!;
+    let reads = 0;
+    for (const name of ['readExactly', 'readAvailable', 'readFrame', 'readUntil'] as const) {
+      const original = reader[name].bind(reader) as (...args: unknown[]) => Promise<unknown>;
+      (reader as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        reads++;
+        return original(...args);
+      };
+    }
+    await r.client.setScratchPadIntegerArea(5, 1234);
+    expect(await r.client.getScratchPadIntegerArea(5)).toBe(1234);
+    expect(toHex(await r.client.readQuadlet(0xf030000c))).toBe('00000000');
+    const module = await r.client.readAnalogModule(2);
+    expect(module[0]).toMatchObject({ value: 12.5, min: -1.25, max: 99.5 });
+    for (let i = 0; i < 20; i++) expect(typeof (await r.client.uptime())).toBe('number');
+    expect(reads).toBe(0);
+    expect(tcp.reader).toBe(reader);
+    expect(reader.buffered).toBe(0);
+    // A NAK is not taken at hand: the checked path reads it and reports the device's code.
+    await expect(r.client.writeBlock(0xf0f0f000, Uint8Array.of(0, 0, 0, 1))).rejects.toMatchObject({
+      deviceCode: 0xe005,
+    });
+    expect(reads).toBeGreaterThan(0);
+    expect(await r.client.getScratchPadIntegerArea(5)).toBe(1234);
   });
 
   it('a block larger than the device accepts is a device error (rcode 6)', async () => {

@@ -17,10 +17,16 @@ import {
 } from '@labwire/optommp/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeReadBlockResponse, encodeReadQuadletResponse, encodeWriteResponse } from '../src/codec/encode';
+import {
+  encodeReadBlockResponse,
+  encodeReadQuadletResponse,
+  encodeRequestWith,
+  encodeWriteResponse,
+  requestBytes,
+} from '../src/codec/encode';
 import type { OptoMmpResponse } from '../src/codec/packet';
-import type { ReadProgress } from '../src/codec/read-packet';
-import { checkResponseHeader, expectationFor } from '../src/codec/validate';
+import { type ReadProgress, takeResponseAtHand } from '../src/codec/read-packet';
+import { checkResponseHeader, expectationFor, responseAtHand } from '../src/codec/validate';
 import { cut } from './arbitraries';
 
 async function* chunks(...parts: Uint8Array[]): AsyncGenerator<Uint8Array> {
@@ -116,6 +122,31 @@ describe('one validator, two entry points', () => {
     );
   });
 
+  it('encodeRequestWith writes every byte of the packet encodeRequest builds, into the memory it is given', () => {
+    fc.assert(
+      fc.property(requestArb, fc.integer({ min: 0, max: 255 }), (request, garbage) => {
+        let given: Uint8Array | undefined;
+        const bytes = encodeRequestWith(request, (size) => {
+          given = new Uint8Array(size).fill(garbage);
+          return given;
+        });
+        expect(bytes).toBe(given);
+        expect(bytes.length).toBe(requestBytes(request));
+        expect(toHex(bytes)).toBe(toHex(encodeRequest(request)));
+      }),
+    );
+    // A block too long for data_length is refused before anything is allocated.
+    let allocated = 0;
+    const tooLong = { tcode: 1 as const, offset: offsetOf(0xf0d81000), data: new Uint8Array(0x10000) };
+    expect(() =>
+      encodeRequestWith(tooLong, (size) => {
+        allocated++;
+        return new Uint8Array(size);
+      }),
+    ).toThrow(RangeError);
+    expect(allocated).toBe(0);
+  });
+
   it('encodeRequest builds each request packet as its own encoder does', () => {
     fc.assert(
       fc.property(requestArb, (request) => {
@@ -125,6 +156,82 @@ describe('one validator, two entry points', () => {
         expect(toHex(encodePacket(decoded))).toBe(toHex(bytes));
       }),
     );
+  });
+});
+
+describe('the fast variant: a response at hand (responseAtHand, takeResponseAtHand)', () => {
+  it('accepts exactly the whole ACKs the checked path accepts, and the same data', () => {
+    fc.assert(
+      fc.property(responseArb, requestArb, fc.boolean(), (response, request, checkSource) => {
+        const expectation = expectationFor(request, checkSource);
+        const bytes = encodePacket(response);
+        const whole = verdict(() => checkResponse(response, expectation));
+        const n = responseAtHand(bytes, 0, bytes.length, expectation);
+        if (whole === 'ok') {
+          expect(n).toBe(bytes.length);
+        } else {
+          // A mismatch or a NAK is never taken: the checked path reads and reports it.
+          expect(n).toBe(-1);
+        }
+        // Every prefix of an accepted response waits; of anything else it waits or hands over.
+        for (let k = 0; k < bytes.length; k++) {
+          const p = responseAtHand(bytes, 0, k, expectation);
+          if (whole === 'ok') expect(p).toBe(0);
+          else expect(p).toBeLessThanOrEqual(0);
+        }
+        // Bytes beyond the response: the checked path takes it (and reports the surplus).
+        const longer = new Uint8Array(bytes.length + 1);
+        longer.set(bytes);
+        expect(responseAtHand(longer, 0, longer.length, expectation)).toBe(-1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takeResponseAtHand: whole ACKs taken with their data; anything else left in place', async () => {
+    await fc.assert(
+      fc.asyncProperty(responseArb, requestArb, fc.nat(), async (response, request, cutAt) => {
+        const expectation = expectationFor(request);
+        const bytes = encodePacket(response);
+        const k = cutAt % (bytes.length + 1);
+        const reader = new ByteReader(chunks(bytes.subarray(0, k)));
+        await new Promise((resolve) => setImmediate(resolve));
+        const out = { value: '' };
+        const result = takeResponseAtHand(reader, expectation, (data) => toHex(data), out);
+        const whole = verdict(() => checkResponse(response, expectation));
+        if (result === 'taken') {
+          expect(k).toBe(bytes.length);
+          expect(whole).toBe('ok');
+          expect(out.value).toBe(toHex(checkResponse(response, expectation)));
+          expect(reader.buffered).toBe(0);
+        } else {
+          expect(reader.buffered).toBe(k);
+          if (whole === 'ok') expect(result).toBe(k === bytes.length ? 'taken' : 'wait');
+        }
+        reader.close();
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('what decode throws is thrown, and the response is consumed (the line stays in step)', async () => {
+    const expectation = expectationFor({ tcode: 4, tl: 2, offset: offsetOf(0) });
+    const q = encodeReadQuadletResponse({ tl: 2, rcode: 0, data: Uint8Array.of(1, 2, 3, 4) });
+    const reader = new ByteReader(chunks(q));
+    await new Promise((resolve) => setImmediate(resolve));
+    const out = { value: 0 };
+    expect(() =>
+      takeResponseAtHand(
+        reader,
+        expectation,
+        () => {
+          throw new RangeError('bad value');
+        },
+        out,
+      ),
+    ).toThrow(RangeError);
+    expect(reader.buffered).toBe(0);
+    reader.close();
   });
 });
 

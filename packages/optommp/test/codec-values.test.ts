@@ -63,6 +63,29 @@ describe('typed values (python defects D1–D3)', () => {
     );
   });
 
+  it('reads u32, i32 and f32 as a big-endian DataView does, at any offset; outside the bytes: RangeError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), fc.integer({ min: -2, max: 12 }), (bytes, at) => {
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        if (at < 0 || at + 4 > bytes.length) {
+          expect(() => readU32(bytes, at)).toThrow(RangeError);
+          expect(() => readI32(bytes, at)).toThrow(RangeError);
+          expect(() => readF32(bytes, at)).toThrow(RangeError);
+          return;
+        }
+        expect(readU32(bytes, at)).toBe(view.getUint32(at, false));
+        expect(readI32(bytes, at)).toBe(view.getInt32(at, false));
+        expect(Object.is(readF32(bytes, at), view.getFloat32(at, false))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    // A view into a larger buffer reads its own bytes, not the buffer's.
+    const whole = Uint8Array.of(9, 9, 0x40, 0x90, 0, 0, 0xff, 0xff, 0xff, 0xfe);
+    expect(readF32(whole.subarray(2, 6))).toBe(4.5);
+    expect(readI32(whole.subarray(6))).toBe(-2);
+    expect(readU32(whole.subarray(6))).toBe(0xfffffffe);
+  });
+
   it('encodes int32 two’s complement over −2³¹ … 2³² − 1', () => {
     expect(toHex(encodeInt32(70000))).toBe('00011170'); // V20
     expect(toHex(encodeInt32(-1))).toBe('ffffffff');

@@ -30,6 +30,7 @@ export type {
   HeartbeatOptions,
   QueueCounters,
   ReconnectOptions,
+  ReplyAtHand,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,

@@ -1,7 +1,7 @@
 // One queued operation of a RequestQueue: a write, a read, or a write plus the read of its reply.
 // A plain class (no per-operation closures besides the promise executor) keeps the request path lean.
 
-import type { DropReason, ReplyReader } from './options';
+import type { DropReason, ReplyAtHand, ReplyReader } from './options';
 
 export class Job {
   /** The settle callbacks of the caller's promise. */
@@ -24,6 +24,8 @@ export class Job {
   reconnect = false;
   /** `reconnect()`: the reason the drop reports. */
   dropReason: DropReason = 'dropped';
+  /** A request's fast path for a reply that arrives whole (see ReplyAtHand). */
+  atHand: ReplyAtHand<unknown> | undefined = undefined;
 
   constructor(
     /** The operation name used in errors: `request`, `send`, `recv`, `readExactly`, … */

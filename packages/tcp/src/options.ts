@@ -52,6 +52,28 @@ export interface ReconnectOptions extends ReconnectPolicyOptions {
 /** Reads the reply of a request from the connection's ByteReader, within `options` (pass them on). */
 export type ReplyReader<T> = (reader: ByteReader, options: OperationOptions) => Promise<T>;
 
+/**
+ * A request's fast path for a reply that arrives whole (`request(data, read, { atHand })`): instead of
+ * starting `read` after the write, the queue calls `take` synchronously, inside the socket's read
+ * callback, each time bytes arrive for the request (no queued read, promise or turn of the event loop
+ * per reply). Deadline, abort, desync and close work as for `read`: after a timeout the line is
+ * resynchronised before the next request, so late bytes never reach it. While a request waits this way,
+ * the queue owns the reader's arrival listener (`ByteReader.onArrival`).
+ */
+export interface ReplyAtHand<T> {
+  /**
+   * Looks at the buffered bytes (`reader.peekView()`, not kept beyond the call) and returns
+   * - `'taken'` after it consumed the whole reply (`reader.discard(n)`) and stored its value in `value`;
+   * - `'wait'` when the reply is not whole yet and nothing is wrong so far (called again on more bytes);
+   * - `'read'` for anything else (a reply it does not handle, an error to report, bytes beyond the
+   *   reply): nothing consumed, and the queue runs `read` on the same bytes, which reports it as usual.
+   * What it throws rejects the request like a failed `read`.
+   */
+  take(reader: ByteReader): 'taken' | 'wait' | 'read';
+  /** The reply's value, set by `take` before it returns `'taken'`. */
+  value: T;
+}
+
 /** An application heartbeat run by a Connection on a quiet link. */
 export interface ConnectionHeartbeat {
   /** Probe after this many ms in which no byte arrived. */

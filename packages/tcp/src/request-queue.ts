@@ -17,6 +17,7 @@
 import { EventEmitter } from 'node:events';
 import {
   AbortedError,
+  type ByteReader,
   ClosedError,
   checkTimeout,
   type DrainOptions,
@@ -44,6 +45,7 @@ import type {
   DropReason,
   HeartbeatOptions,
   QueueCounters,
+  ReplyAtHand,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,
@@ -96,6 +98,15 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   /** Bytes a dropped link left unread, for the next read's EofError. */
   #orphan: { bytes: Uint8Array; cause: Error | undefined } | undefined;
   readonly #totals: QueueCounters = { completed: 0, timeouts: 0, replays: 0 };
+  /**
+   * The request whose reply is taken at hand (ReplyAtHand), its link and the reader whose arrival
+   * listener it holds; undefined when none waits that way.
+   */
+  #atHandJob: Job | undefined;
+  #atHandLink: Link | undefined;
+  #atHandReader: ByteReader | undefined;
+  /** The arrival listener: one function for every request (no closure per request). */
+  readonly #onArrival = (): void => this.#arrival();
 
   constructor(connection: Connection, options: RequestQueueOptions & { heartbeat?: HeartbeatOptions } = {}) {
     super();
@@ -160,10 +171,25 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
    * Writes `data` (one write) and runs `read` for the reply, as one unit in FIFO order. `read` receives
    * the link's ByteReader and the options to pass to every read (what is left of the deadline and the
    * caller's signal). After a failure half way the desync policy runs before the next unit writes. A
-   * completed request proves the link healthy.
+   * completed request proves the link healthy. With `atHand`, a reply that arrives whole is taken by
+   * `atHand.take` inside the socket's read callback, and `read` runs only for anything else (see
+   * ReplyAtHand).
    */
-  request<T>(data: Uint8Array, read: ReplyReader<T>, opts: SendOptions = {}): Promise<T> {
-    return this.#enqueue('request', data, read, opts, opts.idempotent === true) as Promise<T>;
+  request<T>(
+    data: Uint8Array,
+    read: ReplyReader<T>,
+    opts: SendOptions & { atHand?: ReplyAtHand<T> | undefined } = {},
+  ): Promise<T> {
+    return this.#enqueue(
+      'request',
+      data,
+      read,
+      opts,
+      opts.idempotent === true,
+      0,
+      undefined,
+      opts.atHand,
+    ) as Promise<T>;
   }
 
   /**
@@ -281,6 +307,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
     idempotent: boolean,
     flags = 0,
     dropReason?: DropReason,
+    atHand?: ReplyAtHand<unknown>,
   ): Promise<unknown> {
     if (this.#closed || this.connection.state === 'closed') return Promise.reject(this.#closedError(op));
     let timeoutMs: number;
@@ -323,6 +350,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
       job.reconnect = (flags & RECONNECT) !== 0;
       if (dropReason !== undefined) job.dropReason = dropReason;
     }
+    if (atHand !== undefined) job.atHand = atHand;
     const promise = new Promise<unknown>((resolve, reject) => {
       job.resolve = resolve;
       job.reject = reject;
@@ -394,6 +422,12 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
       return;
     }
     job.written = true;
+    if (job.atHand !== undefined) this.#awaitAtHand(job, link);
+    else this.#readReply(job, link, read);
+  }
+
+  /** Runs the reply reader of a written request (no deadline of its own: the watchdog has the Job's). */
+  #readReply(job: Job, link: Link, read: ReplyReader<unknown>): void {
     let reply: Promise<unknown>;
     try {
       reply = read(link.reader, { signal: job.signal, timeoutMs: Number.POSITIVE_INFINITY });
@@ -411,6 +445,56 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
         if (this.#failed(job, link, error)) void this.#drive(job);
       },
     );
+  }
+
+  /**
+   * A written request with a ReplyAtHand: its reply is taken from the reader's arrival listener, inside
+   * the socket's read callback, once it is whole (no queued read, promise or event-loop turn). The
+   * deadline, the signal and close() settle it as any other Job (see #releaseAtHand).
+   */
+  #awaitAtHand(job: Job, link: Link): void {
+    const reader = link.reader;
+    this.#atHandJob = job;
+    this.#atHandLink = link;
+    this.#atHandReader = reader;
+    reader.onArrival(this.#onArrival);
+    // Bytes already buffered (unsolicited, or a reply faster than this code) are looked at now.
+    if (reader.buffered > 0 || reader.ended) this.#arrival();
+  }
+
+  /** Bytes arrived for the request waiting at hand (or its reader ended): take the reply, or hand over. */
+  #arrival(): void {
+    const job = this.#atHandJob;
+    const link = this.#atHandLink;
+    const reader = this.#atHandReader;
+    if (job === undefined || link === undefined || reader === undefined) return;
+    const atHand = job.atHand!;
+    let result: 'taken' | 'wait' | 'read';
+    try {
+      result = atHand.take(reader);
+    } catch (error) {
+      this.#releaseAtHand();
+      if (this.#failed(job, link, error)) void this.#drive(job);
+      return;
+    }
+    // A stream that ended before the reply was whole: the reply reader reports it (EofError, partial bytes).
+    if (result === 'wait' && !reader.ended) return;
+    this.#releaseAtHand();
+    if (result === 'taken') this.#succeeded(job, atHand.value, link);
+    else this.#readReply(job, link, job.read!);
+  }
+
+  /**
+   * The request waiting at hand no longer does (taken, handed over, or about to be failed by the queue):
+   * its listener leaves the reader. Called before the queue times out, aborts or closes the Job, so that
+   * the desync policy closing the reader cannot start the reply reader of a Job being failed.
+   */
+  #releaseAtHand(): void {
+    const reader = this.#atHandReader;
+    this.#atHandJob = undefined;
+    this.#atHandLink = undefined;
+    this.#atHandReader = undefined;
+    reader?.onArrival(undefined);
   }
 
   async #drive(job: Job): Promise<void> {
@@ -440,6 +524,11 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
           // A request's reads run without a deadline of their own: the watchdog enforces the request's
           // deadline and the desync policy discards whatever the reads left (no timer per read). Reads
           // that wrote nothing must stay cancellation-safe, so they get the deadline themselves.
+          if (job.written && job.atHand !== undefined) {
+            // Settled from the reader's arrival listener from here on (failures and replays included).
+            if (!job.settled) this.#awaitAtHand(job, link);
+            return;
+          }
           if (job.written) {
             value = await job.read(link.reader, { signal: job.signal, timeoutMs: Number.POSITIVE_INFINITY });
           } else {
@@ -716,6 +805,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
     // A read that wrote nothing is cancelled by the reader at the same deadline, consuming nothing; settling
     // it here first would let the next operation start while that read is still queued on the reader.
     if (job.settled || (job.readerDeadline && this.#active === job)) return;
+    if (this.#atHandJob === job) this.#releaseAtHand();
     this.#totals.timeouts++;
     const link = this.#active === job ? this.connection.link : undefined;
     const error = new TimeoutError(
@@ -733,6 +823,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
 
   #jobAborted(job: Job): void {
     if (job.settled || (job.readerDeadline && this.#active === job)) return;
+    if (this.#atHandJob === job) this.#releaseAtHand();
     const link = this.#active === job ? this.connection.link : undefined;
     const error = new AbortedError(job.op, job.signal?.reason);
     if (link !== undefined && job.written) this.#desynchronised(job, link, error);
@@ -743,6 +834,7 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   #settle(job: Job, error: unknown, value?: unknown): void {
     if (job.settled) return;
     job.settled = true;
+    if (this.#atHandJob === job) this.#releaseAtHand();
     if (job.abortListener !== undefined) job.signal?.removeEventListener('abort', job.abortListener);
     if (error === undefined) job.resolve(value);
     else job.reject(error);

@@ -81,8 +81,11 @@ export type Init<T extends PacketHeader> = HeaderInit &
 
 /** tcode 0: header, offset, 4 data bytes (16 bytes). */
 export function encodeWriteQuadletRequest(p: Init<WriteQuadletRequest>): Uint8Array {
+  return fillWriteQuadletRequest(p, new Uint8Array(16));
+}
+
+function fillWriteQuadletRequest(p: Init<WriteQuadletRequest>, out: Uint8Array): Uint8Array {
   checkQuadlet(p.data);
-  const out = new Uint8Array(16);
   writeHeader(out, 0, p);
   writeOffset(out, p.offset);
   out.set(p.data, 12);
@@ -92,7 +95,11 @@ export function encodeWriteQuadletRequest(p: Init<WriteQuadletRequest>): Uint8Ar
 /** tcode 1: header, offset, data_length, extended_tcode, data (16 + N bytes). */
 export function encodeWriteBlockRequest(p: Init<WriteBlockRequest>): Uint8Array {
   checkBlock(p.data);
-  const out = new Uint8Array(16 + p.data.length);
+  return fillWriteBlockRequest(p, new Uint8Array(16 + p.data.length));
+}
+
+/** Its callers check the data's length before allocating `out`. */
+function fillWriteBlockRequest(p: Init<WriteBlockRequest>, out: Uint8Array): Uint8Array {
   writeHeader(out, 1, p);
   writeOffset(out, p.offset);
   writeU16(out, 12, 'data_length', p.data.length);
@@ -112,7 +119,10 @@ export function encodeWriteResponse(p: Init<WriteResponse>): Uint8Array {
 
 /** tcode 4: header and offset only (12 bytes). */
 export function encodeReadQuadletRequest(p: Init<ReadQuadletRequest>): Uint8Array {
-  const out = new Uint8Array(12);
+  return fillReadQuadletRequest(p, new Uint8Array(12));
+}
+
+function fillReadQuadletRequest(p: Init<ReadQuadletRequest>, out: Uint8Array): Uint8Array {
   writeHeader(out, 4, p);
   writeOffset(out, p.offset);
   return out;
@@ -120,7 +130,10 @@ export function encodeReadQuadletRequest(p: Init<ReadQuadletRequest>): Uint8Arra
 
 /** tcode 5: header, offset, data_length, extended_tcode (16 bytes). */
 export function encodeReadBlockRequest(p: Init<ReadBlockRequest>): Uint8Array {
-  const out = new Uint8Array(16);
+  return fillReadBlockRequest(p, new Uint8Array(16));
+}
+
+function fillReadBlockRequest(p: Init<ReadBlockRequest>, out: Uint8Array): Uint8Array {
   writeHeader(out, 5, p);
   writeOffset(out, p.offset);
   writeU16(out, 12, 'data_length', p.dataLength);
@@ -179,6 +192,32 @@ export function encodeRequest(request: RequestInit): Uint8Array {
       return encodeReadQuadletRequest(request);
     case 5:
       return encodeReadBlockRequest(request);
+  }
+}
+
+/** The size of the packet `encodeRequest` builds for `request`. */
+export function requestBytes(request: RequestInit): number {
+  return request.tcode === 1 ? 16 + request.data.length : request.tcode === 4 ? 12 : 16;
+}
+
+/**
+ * `encodeRequest` into memory the caller allocated (`allocate(requestBytes(request))`): a transport
+ * allocates where its socket writes from without another copy (Node's pooled memory: a small typed array
+ * of V8's heap is moved to memory of its own on every socket write). Every byte of the packet is written.
+ */
+export function encodeRequestWith(request: RequestInit, allocate: (size: number) => Uint8Array): Uint8Array {
+  // Checked before allocating: a block too long for data_length never gets memory.
+  if (request.tcode === 1) checkBlock(request.data);
+  const out = allocate(requestBytes(request));
+  switch (request.tcode) {
+    case 0:
+      return fillWriteQuadletRequest(request, out);
+    case 1:
+      return fillWriteBlockRequest(request, out);
+    case 4:
+      return fillReadQuadletRequest(request, out);
+    case 5:
+      return fillReadBlockRequest(request, out);
   }
 }
 

@@ -5,7 +5,12 @@
 import { type ByteReader, EofError, type OperationOptions } from '@labwire/framing';
 import { type DecodedPacket, type DecodeOptions, decodePacketAt, packetLengthAt } from './decode';
 import { BLOCK_HEADER_BYTES, MIN_PACKET_BYTES } from './tcode';
-import { checkResponseHeader, expectedResponseBytes, type ResponseExpectation } from './validate';
+import {
+  checkResponseHeader,
+  expectedResponseBytes,
+  type ResponseExpectation,
+  responseAtHand,
+} from './validate';
 
 /** Bytes up to the end of a block packet's data_length (bytes 12–13). */
 const DATA_LENGTH_END = 14;
@@ -38,6 +43,43 @@ export interface ReadPacketOptions extends DecodeOptions, OperationOptions {
    * sizes (12 bytes, the rest of a block header, the data), so nothing after the packet is consumed.
    */
   into?: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The pull reader's fast path for one request in flight (@labwire/tcp's ReplyAtHand): when the reader
+ * holds exactly the whole response to `expect` and it passes every check of the validator
+ * (`responseAtHand`: tcode, tl, source_ID, data_length, rcode 0), consumes it and stores in `out.value`
+ * what `decode` makes of its data (a view of the reader's memory, valid only during the call; empty for a
+ * write): `'taken'`. `'wait'` while the response is not whole and nothing is wrong so far; `'read'` for
+ * anything else, with nothing consumed: `readPacket` + `checkResponse` read it and report it. What
+ * `decode` throws is thrown, the response consumed.
+ */
+export function takeResponseAtHand<T>(
+  reader: ByteReader,
+  expect: ResponseExpectation,
+  decode: (data: Uint8Array) => T,
+  out: { value: T },
+): 'taken' | 'wait' | 'read' {
+  if (reader.pending !== 0) return 'read';
+  const bytes = reader.peekView();
+  const length = responseAtHand(bytes, 0, bytes.length, expect);
+  if (length === 0) return 'wait';
+  if (length < 0) return 'read';
+  const t = expect.requestTcode;
+  try {
+    out.value = decode(
+      t === 5
+        ? bytes.subarray(BLOCK_HEADER_BYTES, length)
+        : t === 4
+          ? bytes.subarray(MIN_PACKET_BYTES, length)
+          : EMPTY,
+    );
+  } finally {
+    reader.discard(length);
+  }
+  return 'taken';
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

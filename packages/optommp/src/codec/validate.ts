@@ -94,6 +94,39 @@ export function checkResponseHeader(bytes: Uint8Array, at: number, expect: Respo
   }
 }
 
+/**
+ * The rule of `checkResponseHeader` and `checkResponse` for a response that may lie whole in a buffer,
+ * without throwing or allocating (a stream reader's fast path, one request in flight). Returns the
+ * response's length when `bytes[at, end)` is exactly the whole response to `expect`, it passes every check
+ * and it is an ACK (rcode 0); 0 while it is shorter than that response and what has arrived passes the
+ * checks so far; -1 for anything else (a field that does not belong to the request, a NAK, bytes beyond
+ * the response), which the checked path must read and report.
+ */
+export function responseAtHand(
+  bytes: Uint8Array,
+  at: number,
+  end: number,
+  expect: ResponseExpectation,
+): number {
+  const available = end - at;
+  if (available < MIN_PACKET_BYTES) return 0;
+  const tcode = bytes[at + 3]! >> 4;
+  const rcode = bytes[at + 6]! >> 4;
+  if (rcode !== 0) return -1;
+  const m = mismatchOf(
+    expect,
+    tcode,
+    bytes[at + 2]! >> 2,
+    (bytes[at + 4]! << 8) | bytes[at + 5]!,
+    rcode,
+    tcode === 7 && available >= 14 ? (bytes[at + 12]! << 8) | bytes[at + 13]! : -1,
+  );
+  if (m !== undefined) return -1;
+  // The tcode and (once there) the data_length are the expected ones: so is the length.
+  const length = expectedResponseBytes(expect);
+  return available < length ? 0 : available === length ? length : -1;
+}
+
 const EMPTY = new Uint8Array(0);
 
 /**

@@ -30,16 +30,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PymodaqActuator, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
 import {
   type DataToExport,
+  dataFromPlugins,
+  dataToExport,
   NdArray,
-  PymodaqActuator,
-  PymodaqBridge,
-  PymodaqDetector,
-  PymodaqServer,
   resolveProfile,
-} from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+} from '@labwire/pymodaq/codec';
 import { MiB, rawExchange, rawFrameStream } from './baselines';
 import type { BenchCase } from './harness';
 

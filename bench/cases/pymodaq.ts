@@ -14,15 +14,14 @@
 //
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
+import { PymodaqActuator, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
 import {
   type DataToExport,
+  dataFromPlugins,
+  dataToExport,
   NdArray,
-  PymodaqActuator,
-  PymodaqDetector,
-  PymodaqServer,
   resolveProfile,
-} from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+} from '@labwire/pymodaq/codec';
 import { joinSmallParts, MiB, rawBulkReply, rawExchange } from '../baselines';
 import { type BenchCase, rssSampler, runChild } from '../harness';
 import { bridgeCases } from '../pymodaq-bridge';

@@ -11,8 +11,8 @@
 // slower than 10 ms are listed.
 
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { NdArray, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport, NdArray } from '@labwire/pymodaq/codec';
 
 const mode = process.argv[2] === 'none' ? 'none' : 'bridge';
 const seconds = Number(process.argv[3] ?? 20);

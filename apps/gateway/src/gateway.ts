@@ -25,7 +25,6 @@ import {
   type ScanReport,
 } from '@labwire/optommp';
 import {
-  DataType,
   type EdgeCommand,
   EdgeNode,
   type EdgeNodeOptions,
@@ -34,6 +33,7 @@ import {
   type MetricUpdate,
   type SessionState,
 } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import type { GatewayDevice, GatewayGroup, GatewayMetric } from './config';
 import { WriteRefusedError } from './errors';
 import { checkWriteValue, readPoint, writePoint } from './points';

@@ -5,14 +5,17 @@ import { fromHex } from '@labwire/framing';
 import {
   type ExplainedField,
   type ExplainedMessage,
-  type ExplainOptions,
   type Explanation,
   explainFrame,
   resolveProfile,
 } from '@labwire/pymodaq/codec';
 
 /** Parses hex (spaces, colons and a 0x prefix allowed) and explains it under the generation's profile. */
-export function decodeHex(protocol: string, hex: string, options: ExplainOptions = {}): Explanation {
+export function decodeHex(
+  protocol: string,
+  hex: string,
+  options: Parameters<typeof explainFrame>[2] = {},
+): Explanation {
   const cleaned = hex.replace(/^0x/i, '').replace(/[\s:]/g, '');
   let profile: ReturnType<typeof resolveProfile>;
   try {

@@ -28,18 +28,6 @@ export class PipelineDesyncError extends LabwireError {
 }
 brandError(PipelineDesyncError);
 
-/** What a UDP request saw while it waited: datagrams that arrived and were dropped, by reason. */
-export interface UdpDropsWhileWaiting {
-  /** Datagrams with another transaction label (late answers to earlier requests, or a device that mislabels). */
-  wrongLabel: number;
-  /** The label of the last of them. */
-  lastWrongLabel: number | undefined;
-  /** Datagrams that were not exactly one OptoMMP packet. */
-  undecodable: number;
-  /** The label the request waited for. */
-  awaitedLabel: number;
-}
-
 /**
  * A UDP request got no answer it could take before its deadline. Unlike a TCP timeout there is no partial
  * reply to show: the message says instead whether any datagram arrived meanwhile, how many were dropped
@@ -50,9 +38,18 @@ export class UdpTimeoutError extends TimeoutError {
   /** Where the request went, `udp://host:port`. */
   readonly endpoint: string;
   /** Datagrams dropped while this request waited. */
-  readonly dropped: UdpDropsWhileWaiting;
+  readonly dropped: {
+    /** Datagrams with another transaction label (late answers to earlier requests, or a device that mislabels). */
+    wrongLabel: number;
+    /** The label of the last of them. */
+    lastWrongLabel: number | undefined;
+    /** Datagrams that were not exactly one OptoMMP packet. */
+    undecodable: number;
+    /** The label the request waited for. */
+    awaitedLabel: number;
+  };
 
-  constructor(endpoint: string, timeoutMs: number, dropped: UdpDropsWhileWaiting) {
+  constructor(endpoint: string, timeoutMs: number, dropped: UdpTimeoutError['dropped']) {
     super(`OptoMMP request over ${endpoint}`, timeoutMs);
     this.endpoint = endpoint;
     this.dropped = dropped;
@@ -63,7 +60,7 @@ export class UdpTimeoutError extends TimeoutError {
 brandError(UdpTimeoutError);
 
 /** "no datagram arrived", or "2 datagrams arrived and were dropped: 2 with another transaction label (…)". */
-function describeDrops(d: UdpDropsWhileWaiting): string {
+function describeDrops(d: UdpTimeoutError['dropped']): string {
   const n = d.wrongLabel + d.undecodable;
   if (n === 0) return 'no datagram arrived';
   const parts: string[] = [];

@@ -4,7 +4,8 @@
 
 import net from 'node:net';
 import { AbortedError, EofError, LabwireError, TimeoutError } from '@labwire/framing';
-import { DeviceError, OptoMmpClient, ResponseMismatchError } from '@labwire/optommp';
+import { OptoMmpClient } from '@labwire/optommp';
+import { DeviceError, ResponseMismatchError } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { ConnectionLostError, ConnectRefusedError } from '@labwire/tcp';
 import { afterEach, describe, expect, it } from 'vitest';

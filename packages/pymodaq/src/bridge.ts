@@ -117,61 +117,6 @@ export interface BridgeClientInfo {
   readonly remotePort: number;
 }
 
-/** An instrument and the state of its two sides (see `PymodaqBridge.clients`). */
-export interface BridgeClientState extends BridgeClientInfo {
-  readonly serverLinked: boolean;
-  readonly queuedToClient: number;
-  readonly queuedToServer: number;
-}
-
-/** Why a detector frame was not forwarded. */
-export type FrameDropReason = 'replaced' | 'no-server';
-
-export interface PymodaqBridgeEvents {
-  listening: [{ host: string; port: number }];
-  /** An instrument identified; the bridge connects to the server for it. */
-  client: [BridgeClientInfo];
-  /** An instrument left (Quit, EOF, error, eviction, close). Its server link says Quit and closes. */
-  clientClosed: [{ client: BridgeClientInfo; reason: string }];
-  /**
-   * An instrument was refused: a type the role does not take, no handshake in time, no slot, or a
-   * handshake of another generation (then `suggestedGenerations` says which one it seems to speak).
-   */
-  rejected: [
-    { remoteAddress: string; remotePort: number; error: unknown; suggestedGenerations: Generation[] },
-  ];
-  /** The bridge identified on the server for an instrument (again after every reconnect). */
-  serverConnected: [
-    { client: BridgeClientInfo; remoteAddress: string | undefined; remotePort: number | undefined },
-  ];
-  /** The server link of an instrument dropped; it reconnects per the reconnect policy. */
-  serverDisconnected: [{ client: BridgeClientInfo; reason: string; error?: unknown }];
-  /** The server refused the bridge's handshake (wrong server generation or role). Once per series. */
-  handshakeRejected: [{ client: BridgeClientInfo; error: HandshakeRejectedError }];
-  /** A message the target generation cannot carry whole. Once per instrument, command and loss. */
-  translationError: [{ client: BridgeClientInfo; error: TranslationError }];
-  /** A detector frame was not forwarded: a newer one replaced it, or no server link was up. */
-  frameDropped: [{ client: BridgeClientInfo; reason: FrameDropReason }];
-  /** Anything else that went wrong with one instrument or its server link; the bridge goes on. */
-  error: [{ client: BridgeClientInfo | undefined; error: unknown }];
-}
-
-/** Running totals of a bridge. */
-export interface BridgeCounters {
-  /** Messages written (or handed to the socket) towards the server. */
-  toServer: number;
-  /** Messages written (or handed to the socket) towards instruments. */
-  toClients: number;
-  /** Detector frames replaced by a newer one before they could be written (latest wins). */
-  framesReplaced: number;
-  /** Messages from instruments dropped because their server link was down. */
-  droppedNoServer: number;
-  /** move_done / position_is dropped because the server link that asked for them is gone. */
-  staleReplies: number;
-  /** Messages the target generation could not carry whole (forwarded without something, or dropped). */
-  translationErrors: number;
-}
-
 /** Translation losses remembered per instrument (to report each once). */
 const MAX_REPORTED = 64;
 /** Server links remembered for the unanswered moves / queries of one instrument. */
@@ -259,12 +204,59 @@ function isTypeFrameD(text: string): boolean {
   );
 }
 
-export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements AsyncDisposable {
+/** The events a bridge emits (declared on the class, named here for the emit helper). */
+type PymodaqBridgeEvents = PymodaqBridge extends EventEmitter<infer E> ? E : never;
+
+export class PymodaqBridge
+  extends EventEmitter<{
+    listening: [{ host: string; port: number }];
+    /** An instrument identified; the bridge connects to the server for it. */
+    client: [BridgeClientInfo];
+    /** An instrument left (Quit, EOF, error, eviction, close). Its server link says Quit and closes. */
+    clientClosed: [{ client: BridgeClientInfo; reason: string }];
+    /**
+     * An instrument was refused: a type the role does not take, no handshake in time, no slot, or a
+     * handshake of another generation (then `suggestedGenerations` says which one it seems to speak).
+     */
+    rejected: [
+      { remoteAddress: string; remotePort: number; error: unknown; suggestedGenerations: Generation[] },
+    ];
+    /** The bridge identified on the server for an instrument (again after every reconnect). */
+    serverConnected: [
+      { client: BridgeClientInfo; remoteAddress: string | undefined; remotePort: number | undefined },
+    ];
+    /** The server link of an instrument dropped; it reconnects per the reconnect policy. */
+    serverDisconnected: [{ client: BridgeClientInfo; reason: string; error?: unknown }];
+    /** The server refused the bridge's handshake (wrong server generation or role). Once per series. */
+    handshakeRejected: [{ client: BridgeClientInfo; error: HandshakeRejectedError }];
+    /** A message the target generation cannot carry whole. Once per instrument, command and loss. */
+    translationError: [{ client: BridgeClientInfo; error: TranslationError }];
+    /** A detector frame was not forwarded: a newer one replaced it, or no server link was up. */
+    frameDropped: [{ client: BridgeClientInfo; reason: 'replaced' | 'no-server' }];
+    /** Anything else that went wrong with one instrument or its server link; the bridge goes on. */
+    error: [{ client: BridgeClientInfo | undefined; error: unknown }];
+  }>
+  implements AsyncDisposable
+{
   /** What the instruments speak. */
   readonly clientProfile: PymodaqProfile;
   /** What the server speaks. */
   readonly serverProfile: PymodaqProfile;
-  readonly counters: BridgeCounters = {
+  /** Running totals of the bridge. */
+  readonly counters: {
+    /** Messages written (or handed to the socket) towards the server. */
+    toServer: number;
+    /** Messages written (or handed to the socket) towards instruments. */
+    toClients: number;
+    /** Detector frames replaced by a newer one before they could be written (latest wins). */
+    framesReplaced: number;
+    /** Messages from instruments dropped because their server link was down. */
+    droppedNoServer: number;
+    /** move_done / position_is dropped because the server link that asked for them is gone. */
+    staleReplies: number;
+    /** Messages the target generation could not carry whole (forwarded without something, or dropped). */
+    translationErrors: number;
+  } = {
     toServer: 0,
     toClients: 0,
     framesReplaced: 0,
@@ -326,7 +318,11 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
    * still waiting to be written towards the instrument and towards the server (each at most
    * `maxQueuedMessages` plus what one read brought in).
    */
-  get clients(): BridgeClientState[] {
+  get clients(): (BridgeClientInfo & {
+    readonly serverLinked: boolean;
+    readonly queuedToClient: number;
+    readonly queuedToServer: number;
+  })[] {
     return [...this.#instruments.values()].map((i) => ({
       ...i.info,
       serverLinked: i.upstream.connected,

@@ -88,9 +88,6 @@ export class ProtocolError extends LabwireError {
 }
 brandError(ProtocolError);
 
-/** How a rejected handshake showed: the server closed (FIN) or reset the connection. */
-export type RejectionSign = 'eof' | 'reset';
-
 const DESCRIBE: Record<Generation, string> = {
   A: 'A (PyMoDAQ 1.6.0-2.0.0)',
   B: 'B (PyMoDAQ 2.0.1-4.0.x)',
@@ -125,10 +122,10 @@ export class HandshakeRejectedError extends LabwireError {
   readonly generation: Generation;
   /** Generations worth trying, most likely first (see `generationsToTry`). */
   readonly suggestedGenerations: readonly Generation[];
-  /** How the server ended the connection. */
-  readonly closedBy: RejectionSign;
+  /** How the server ended the connection: it closed it (FIN, `eof`) or reset it (`reset`). */
+  readonly closedBy: 'eof' | 'reset';
   constructor(
-    init: { clientType: string; generation: Generation; closedBy: RejectionSign },
+    init: { clientType: string; generation: Generation; closedBy: 'eof' | 'reset' },
     options?: LabwireErrorOptions,
   ) {
     const suggested = generationsToTry(init.generation);

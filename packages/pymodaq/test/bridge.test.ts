@@ -6,15 +6,12 @@
 import net from 'node:net';
 import { ByteReader } from '@labwire/framing';
 import {
-  type Generation,
-  NdArray,
   PymodaqActuator,
   PymodaqBridge,
   type PymodaqBridgeOptions,
   PymodaqDetector,
   PymodaqServer,
   parameter,
-  resolveProfile,
   SimulatedStage,
   TranslationError,
 } from '@labwire/pymodaq';
@@ -25,6 +22,9 @@ import {
   dataFromPlugins,
   dataToExport,
   dataWithAxes,
+  type Generation,
+  NdArray,
+  resolveProfile,
 } from '@labwire/pymodaq/codec';
 import { activeResources, resourcesLeftOver, sleep, waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';

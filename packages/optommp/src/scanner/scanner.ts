@@ -25,10 +25,10 @@ import type { FleetConfig, ScanDeviceConfig, ScanGroupConfig } from './fleet-fil
 import { Histogram, type Quantiles } from './histogram';
 import { type Block, planBlocks } from './plan';
 
-export type HealthState = 'ok' | 'reconnecting' | 'stale';
+type HealthState = DeviceHealth['state'];
 
 export interface DeviceHealth {
-  state: HealthState;
+  state: 'ok' | 'reconnecting' | 'stale';
   /** Why the device is not `ok`: the error of its last failed scan (typed: ConnectRefusedError, …). */
   cause: Error | undefined;
   /** When the device entered this state (ms since the epoch). */
@@ -37,12 +37,6 @@ export interface DeviceHealth {
   lastGoodAt: number | undefined;
   /** Requests in flight at once on its connection now (1 after a fallback from pipelining). */
   window: number;
-}
-
-export interface ScanValue {
-  /** The point's name (`analog 2/5`, or the name the configuration gave it). */
-  point: string;
-  value: number | boolean;
 }
 
 /** The values of one scan of one group. */
@@ -54,13 +48,17 @@ export interface ScanReport {
   /** When the last reply of the scan arrived (ms since the epoch, sub-millisecond). */
   time: number;
   /** Every value, or with `report: 'on-change'` those that changed beyond the deadband. */
-  values: ScanValue[];
+  values: {
+    /** The point's name (`analog 2/5`, or the name the configuration gave it). */
+    point: string;
+    value: number | boolean;
+  }[];
 }
 
 export interface HealthEvent {
   device: string;
   health: DeviceHealth;
-  previous: HealthState;
+  previous: 'ok' | 'reconnecting' | 'stale';
 }
 
 export interface DeviceScanStats {
@@ -104,11 +102,6 @@ export interface GroupScanStats {
 export interface ScannerStats extends DeviceScanStats {
   /** Per device, with its groups' slot counts. */
   devices: Record<string, DeviceScanStats & { groups: Record<string, GroupScanStats> }>;
-}
-
-export interface ScannerEvents {
-  values: [ScanReport];
-  health: [HealthEvent];
 }
 
 export interface ScannerOptions {
@@ -194,7 +187,13 @@ interface DeviceState {
   retired: Promise<void>[];
 }
 
-export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposable {
+export class Scanner
+  extends EventEmitter<{
+    values: [ScanReport];
+    health: [HealthEvent];
+  }>
+  implements AsyncDisposable
+{
   readonly #devices: DeviceState[] = [];
   readonly #groups: GroupState[] = [];
   readonly #log: Logger;
@@ -358,7 +357,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   latest(device: string, group: string): ScanReport | undefined {
     const g = this.#groups.find((x) => x.device.config.name === device && x.config.name === group);
     if (g === undefined || g.latestSequence < 0) return undefined;
-    const values: ScanValue[] = [];
+    const values: ScanReport['values'] = [];
     for (let i = 0; i < g.values.length; i++)
       values.push({ point: g.names[i]!, value: reportedValue(g, g.values, i) });
     return { device, group, sequence: g.latestSequence, time: g.latestTime, values };
@@ -543,7 +542,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     if (!changesOnly && !listening) return;
     const deadband = g.config.deadband ?? 0;
     const values = g.values;
-    const out: ScanValue[] = [];
+    const out: ScanReport['values'] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
       if (changesOnly) {

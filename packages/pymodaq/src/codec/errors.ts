@@ -9,21 +9,23 @@ import {
   type LabwireErrorOptions,
 } from '@labwire/framing';
 
-export interface PymodaqDecodeErrorOptions extends LabwireErrorOptions {
-  /** Stable code; default `PymodaqDecode`. */
-  code?: string;
-  /** The bytes of the offending field, shown in the message in hex. */
-  got?: Uint8Array;
-  /** Where in the value the failure happened, e.g. `DataToExport.data[0].labels`. */
-  field?: string;
-}
-
 /** Bytes that do not follow the configured generation's format. `offset` counts from the message start. */
 export class PymodaqDecodeError extends DecodeError {
   static override readonly brand: symbol = Symbol.for('labwire.error.PymodaqDecodeError');
   /** Where in the value the failure happened (empty at top level). */
   readonly field: string;
-  constructor(message: string, offset: number, options: PymodaqDecodeErrorOptions = {}) {
+  constructor(
+    message: string,
+    offset: number,
+    options: LabwireErrorOptions & {
+      /** Stable code; default `PymodaqDecode`. */
+      code?: string;
+      /** The bytes of the offending field, shown in the message in hex. */
+      got?: Uint8Array;
+      /** Where in the value the failure happened, e.g. `DataToExport.data[0].labels`. */
+      field?: string;
+    } = {},
+  ) {
     const where = options.field ? `${options.field}: ` : '';
     const got = options.got ? `; got ${hexExcerpt(options.got)}` : '';
     super(`${where}${message}${got}`, offset, undefined, {
@@ -35,6 +37,9 @@ export class PymodaqDecodeError extends DecodeError {
   }
 }
 brandError(PymodaqDecodeError);
+
+/** What a PymodaqDecodeError is made with (see its constructor). */
+export type PymodaqDecodeErrorOptions = NonNullable<ConstructorParameters<typeof PymodaqDecodeError>[2]>;
 
 /**
  * A type tag this profile does not know (docs/protocols/pymodaq.md §5.3, §6.2). labwire matches tags exactly, where PyMoDAQ 5

@@ -12,19 +12,6 @@ import { type PullContext, runSync, type TraceEntry } from './pull';
 import { DWA_CLASSES, type PyValue } from './values';
 import type { ReadValueOptions, ValueKind, WireProfile } from './wire-profile';
 
-export interface ExplainOptions {
-  /**
-   * What the bytes hold. Default `auto`: gen D reads frames until the bytes end; gen A–C read
-   * command + payload pairs (or one object when the bytes start with its class name).
-   */
-  part?: MessagePart | 'auto';
-  /** For part `value` in gen A–C: what to read (see ReadValueOptions). */
-  kind?: ValueKind;
-  itemKind?: ReadValueOptions['itemKind'];
-  /** Arrays show at most this many values (default 64). */
-  maxArrayValues?: number;
-}
-
 export interface ExplainedField {
   offset: number;
   length: number;
@@ -101,7 +88,18 @@ function jsonOf(part: string, value: unknown, max: number): JsonValue {
 export function explainFrame(
   bytes: Uint8Array,
   wireProfile: WireProfile,
-  options: ExplainOptions = {},
+  options: {
+    /**
+     * What the bytes hold. Default `auto`: gen D reads frames until the bytes end; gen A–C read
+     * command + payload pairs (or one object when the bytes start with its class name).
+     */
+    part?: MessagePart | 'auto';
+    /** For part `value` in gen A–C: what to read (see ReadValueOptions). */
+    kind?: ValueKind;
+    itemKind?: ReadValueOptions['itemKind'];
+    /** Arrays show at most this many values (default 64). */
+    maxArrayValues?: number;
+  } = {},
 ): Explanation {
   const profile = implOf(wireProfile);
   const max = options.maxArrayValues ?? 64;

@@ -6,6 +6,7 @@ import { viewOf } from '@labwire/framing';
 import {
   type Complex,
   type DtypeInfo,
+  type DtypeKind,
   type Element,
   HOST_LITTLE_ENDIAN,
   parseDtype,
@@ -198,7 +199,7 @@ export class NdArray {
     return this.#info.itemsize;
   }
 
-  get kind(): DtypeInfo['kind'] {
+  get kind(): DtypeKind {
     return this.#info.kind;
   }
 

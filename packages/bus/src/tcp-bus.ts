@@ -21,7 +21,7 @@ import {
   TimeoutError,
   withDeadline,
 } from '@labwire/framing';
-import { ConnectionLostError, type LoggerLike, NotConnectedError, toLogger } from '@labwire/tcp';
+import { ConnectionError, ConnectionLostError, type LoggerLike, toLogger } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
 import { decodeBinData, encodeBinData } from './bin-data';
 import { parseConfString } from './conf-string';
@@ -981,7 +981,10 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
         ctx,
       );
     }
-    if (conn.broken !== undefined && (ClosedError.isInstance(error) || NotConnectedError.isInstance(error))) {
+    if (
+      conn.broken !== undefined &&
+      (ClosedError.isInstance(error) || (ConnectionError.isInstance(error) && error.code === 'NotConnected'))
+    ) {
       return this.#brokenError(conn, link, op);
     }
     const code = AbortedError.isInstance(error)

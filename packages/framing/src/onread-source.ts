@@ -22,16 +22,7 @@ export type ChunkSink = (bytes: Uint8Array, length: number) => void;
 export const takeChunks: unique symbol = Symbol('labwire.framing.takeChunks');
 
 /** The part of a net.Socket an OnreadSource listens to. */
-export interface OnreadSocketLike {
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  readonly readableEnded?: boolean;
-  readonly destroyed?: boolean;
-}
+type OnreadSocketLike = Parameters<OnreadSource['attach']>[0];
 
 export const DEFAULT_LANDING_BYTES = 64 * 1024;
 
@@ -67,7 +58,16 @@ export class OnreadSource extends EventEmitter implements ReadableLike {
   }
 
   /** Forwards the socket's end, close and error events and its flow control. Returns this. */
-  attach(socket: OnreadSocketLike): this {
+  attach(socket: {
+    on(event: 'end' | 'close', listener: () => void): unknown;
+    on(event: 'error', listener: (err: Error) => void): unknown;
+    // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+    off(event: string, listener: (...args: any[]) => void): unknown;
+    pause(): unknown;
+    resume(): unknown;
+    readonly readableEnded?: boolean;
+    readonly destroyed?: boolean;
+  }): this {
     this.#detach();
     this.#socket = socket;
     const onEnd = () => this.emit('end');

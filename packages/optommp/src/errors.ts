@@ -1,6 +1,6 @@
 // Errors of the OptoMMP client beyond the codec's (DeviceError, ResponseMismatchError).
 
-import { brandError, hexExcerpt, LabwireError, TimeoutError } from '@labwire/framing';
+import { hexExcerpt, LabwireError, TimeoutError } from '@labwire/framing';
 
 /**
  * A pipelined link went out of step: a reply carried a transaction label that belongs to no request in
@@ -26,7 +26,6 @@ export class PipelineDesyncError extends LabwireError {
     this.packet = packet;
   }
 }
-brandError(PipelineDesyncError);
 
 /**
  * A UDP request got no answer it could take before its deadline. Unlike a TCP timeout there is no partial
@@ -57,7 +56,6 @@ export class UdpTimeoutError extends TimeoutError {
     this.message = `OptoMMP request over ${endpoint} timed out after ${timeoutMs} ms: ${describeDrops(dropped)}`;
   }
 }
-brandError(UdpTimeoutError);
 
 /** "no datagram arrived", or "2 datagrams arrived and were dropped: 2 with another transaction label (…)". */
 function describeDrops(d: UdpTimeoutError['dropped']): string {

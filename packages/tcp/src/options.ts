@@ -2,9 +2,9 @@
 
 import type { LookupFunction } from 'node:net';
 import type { ByteReader, OperationOptions } from '@labwire/framing';
+import type { BackoffOptions } from './backoff';
 import type { Link } from './link';
 import type { LoggerLike } from './logger';
-import type { ReconnectPolicyOptions } from './reconnect-policy';
 
 /** Lifecycle: idle → connecting → connected → (link ends) → backoff → connecting → … → closed. */
 export type TcpState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -40,7 +40,17 @@ export type DisconnectReason =
 /** The reasons an owner may give when it takes a link down itself. */
 export type DropReason = Exclude<DisconnectReason, 'closed'>;
 
-export interface ReconnectOptions extends ReconnectPolicyOptions {
+export interface ReconnectOptions extends BackoffOptions {
+  /** Give up after this many retries in a row without a healthy link. Default Infinity. */
+  maxAttempts?: number;
+  /**
+   * Decides the delay of every backoff row: return a number of ms, or `null`/`false` (any non-number) to
+   * stop reconnecting. `attempt` is 1 for the first retry in a row; `delayMs` is what the built-in
+   * schedule would wait, so a strategy can change only what it cares about.
+   */
+  retryStrategy?: (attempt: number, lastError: Error | undefined, delayMs: number) => unknown;
+  /** Source of the jitter, numbers in [0, 1). Default Math.random. */
+  random?: () => number;
   /**
    * Reconnect on its own after a link ends or a connect fails (default true). With false, a new link
    * comes only when asked for (`connect()`, `reconnect()`, a queued operation), and still no sooner than
@@ -238,6 +248,3 @@ export interface QueueCounters {
   /** Idempotent operations sent again on a new connection. */
   replays: number;
 }
-
-/** Running totals of a TcpInterface: its connection's and its queue's. */
-export interface TcpCounters extends ConnectionCounters, QueueCounters {}

@@ -1,6 +1,6 @@
 // Errors of the OptoMMP layer. Both extend LabwireError (brand, stable `code`, `cause`).
 
-import { brandError, hexExcerpt, LabwireError } from '@labwire/framing';
+import { hexExcerpt, LabwireError } from '@labwire/framing';
 import { formatDeviceCode, rcodeInfo } from './rcode';
 import { tcodeName } from './tcode';
 
@@ -43,7 +43,6 @@ export class DeviceError extends LabwireError {
     this.isRetryable = rcode === 8 || rcode === 15;
   }
 }
-brandError(DeviceError);
 
 /** Which check of docs/protocols/optommp.md §2.11 a response failed. */
 export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
@@ -85,4 +84,3 @@ export class ResponseMismatchError extends LabwireError {
     this.packet = packet;
   }
 }
-brandError(ResponseMismatchError);

@@ -1,13 +1,7 @@
 // Errors of the PyMoDAQ codec. Every one is a LabwireError (framing) with a stable `code`; decode failures
 // are DecodeErrors, so `DecodeError.isInstance(e)` catches them all and `e.offset` points into the message.
 
-import {
-  brandError,
-  DecodeError,
-  hexExcerpt,
-  LabwireError,
-  type LabwireErrorOptions,
-} from '@labwire/framing';
+import { DecodeError, hexExcerpt, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
 
 /** Bytes that do not follow the configured generation's format. `offset` counts from the message start. */
 export class PymodaqDecodeError extends DecodeError {
@@ -36,7 +30,6 @@ export class PymodaqDecodeError extends DecodeError {
     if (options.got) (this as { excerpt: string }).excerpt = hexExcerpt(options.got);
   }
 }
-brandError(PymodaqDecodeError);
 
 /** What a PymodaqDecodeError is made with (see its constructor). */
 export type PymodaqDecodeErrorOptions = NonNullable<ConstructorParameters<typeof PymodaqDecodeError>[2]>;
@@ -57,7 +50,6 @@ export class UnknownTagError extends PymodaqDecodeError {
     this.tag = tag;
   }
 }
-brandError(UnknownTagError);
 
 /** A well-formed value of the wrong type for what was asked (e.g. a `float` frame where a command `str` was expected). */
 export class UnexpectedValueError extends PymodaqDecodeError {
@@ -66,7 +58,6 @@ export class UnexpectedValueError extends PymodaqDecodeError {
     super(`expected ${expected}, got ${actual}`, offset, { code: 'PymodaqUnexpectedValue', field });
   }
 }
-brandError(UnexpectedValueError);
 
 /**
  * The value cannot be expressed in this generation, or PyMoDAQ's own encoder refuses it (e.g. a numpy
@@ -78,7 +69,6 @@ export class UnsupportedValueError extends LabwireError {
     super('PymodaqUnsupported', message, options);
   }
 }
-brandError(UnsupportedValueError);
 
 /** `resolveProfile` got neither a generation letter nor a PyMoDAQ version it can place. */
 export class UnknownProfileError extends LabwireError {
@@ -92,7 +82,6 @@ export class UnknownProfileError extends LabwireError {
     this.spec = spec;
   }
 }
-brandError(UnknownProfileError);
 
 /**
  * A message read failed (timeout, abort, stream error) after part of the message had been consumed. In
@@ -112,7 +101,6 @@ export class MessageInterruptedError extends LabwireError {
     this.consumed = consumed;
   }
 }
-brandError(MessageInterruptedError);
 
 /**
  * The bytes end inside a value: a decode from a buffer (`decodeValue`) needs `needed` more bytes, or a gen D
@@ -127,4 +115,3 @@ export class TruncatedError extends PymodaqDecodeError {
     this.needed = needed;
   }
 }
-brandError(TruncatedError);

@@ -28,7 +28,6 @@ import {
   type EdgeCommand,
   EdgeNode,
   type EdgeNodeOptions,
-  type EdgeNodeStats,
   type MetricDefinition,
   type MetricUpdate,
   type SessionState,
@@ -104,7 +103,7 @@ export interface GatewayStats {
   updates: number;
   /** Per device: born now, and the metric updates handed to the session (live, stored or confirming). */
   perDevice: Record<string, { online: boolean; updates: number }>;
-  session: EdgeNodeStats;
+  session: EdgeNode['stats'];
   scanner: Omit<ScannerStats, 'devices'>;
 }
 

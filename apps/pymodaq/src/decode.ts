@@ -2,13 +2,10 @@
 
 import { UsageError } from '@labwire/cli-kit';
 import { fromHex } from '@labwire/framing';
-import {
-  type ExplainedField,
-  type ExplainedMessage,
-  type Explanation,
-  explainFrame,
-  resolveProfile,
-} from '@labwire/pymodaq/codec';
+import { type Explanation, explainFrame, resolveProfile } from '@labwire/pymodaq/codec';
+
+type ExplainedField = Explanation['fields'][number];
+type ExplainedMessage = Explanation['messages'][number];
 
 /** Parses hex (spaces, colons and a 0x prefix allowed) and explains it under the generation's profile. */
 export function decodeHex(

@@ -20,17 +20,7 @@ import { type ChunkSink, takeChunks } from './onread-source';
 type ByteSource = AsyncIterable<Uint8Array> | ReadableLike;
 
 /** The part of a Node `Readable` a ByteReader uses. */
-export interface ReadableLike {
-  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  readonly readableEnded?: boolean;
-  readonly destroyed?: boolean;
-}
+export type ReadableLike = Exclude<ConstructorParameters<typeof ByteReader>[0], AsyncIterable<Uint8Array>>;
 
 export interface ReadUntilOptions extends OperationOptions {
   /** Keep the delimiter at the end of `data`. Default false. */
@@ -191,7 +181,19 @@ export class ByteReader implements AsyncDisposable {
 
   constructor(
     /** Any async iterable of chunks, or a Node Readable (net.Socket). */
-    source: AsyncIterable<Uint8Array> | ReadableLike,
+    source:
+      | AsyncIterable<Uint8Array>
+      | {
+          on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
+          on(event: 'end' | 'close', listener: () => void): unknown;
+          on(event: 'error', listener: (err: Error) => void): unknown;
+          // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+          off(event: string, listener: (...args: any[]) => void): unknown;
+          pause(): unknown;
+          resume(): unknown;
+          readonly readableEnded?: boolean;
+          readonly destroyed?: boolean;
+        },
     options: {
       /** Default deadline of every read, in ms. Default 10 000. `Infinity` disables it explicitly. */
       timeoutMs?: number;

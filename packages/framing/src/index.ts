@@ -6,13 +6,12 @@ export {
   ByteReader,
   type DrainOptions,
   type ExpectOptions,
-  type ReadableLike,
   type ReadExactlyOptions,
   type ReadFrameOptions,
   type ReadUntilOptions,
   type ReadUntilResult,
 } from './byte-reader';
-export { latin1 } from './bytes';
+export { fromLatin1, latin1 } from './bytes';
 export { delay, type OperationOptions, withDeadline } from './deadline';
 export {
   AbortedError,

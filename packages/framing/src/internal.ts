@@ -4,7 +4,7 @@
 // these sources), left out of the published .d.ts (stripInternal), not part of the public surface.
 
 export { DEFAULT_MAX_BUFFER, DEFAULT_MAX_FRAME } from './byte-reader';
-export { concatBytes, fromLatin1, hexExcerpt, readU32BE, splitAt, viewOf, writeU32BE } from './bytes';
+export { concatBytes, hexExcerpt, readU32BE, splitAt, viewOf, writeU32BE } from './bytes';
 export { combineSignals } from './combined-signal';
 export { armDeadline, checkTimeout, type Deadline } from './deadline';
 export { DeadlineTimer, type Expiring } from './deadline-timer';

@@ -13,7 +13,6 @@
 // the bytes no read took by then.
 
 import { EventEmitter } from 'node:events';
-import type { ReadableLike } from './byte-reader';
 
 /** Receives `bytes[0, length)`; the memory is valid until the microtasks queued meanwhile have run. */
 export type ChunkSink = (bytes: Uint8Array, length: number) => void;
@@ -26,7 +25,7 @@ type OnreadSocketLike = Parameters<OnreadSource['attach']>[0];
 
 export const DEFAULT_LANDING_BYTES = 64 * 1024;
 
-export class OnreadSource extends EventEmitter implements ReadableLike {
+export class OnreadSource extends EventEmitter {
   /** Pass this as `onread` to `net.connect()` / `new net.Socket()`. */
   readonly onread: { buffer: Uint8Array; callback: (bytesRead: number, buffer: Uint8Array) => boolean };
   #socket: OnreadSocketLike | undefined;

@@ -7,7 +7,6 @@ export type { BlockInto, RawValue } from './client';
 export { OptoMmpClient } from './client';
 export type { OptoMmpClientOptions } from './client-options';
 export { OPTOMMP_PORT } from './client-options';
-export type { NetworkInterfaceStatus } from './codec/status-area';
 export { PipelineDesyncError, UdpTimeoutError } from './errors';
 export type { IntoRequest, PipelineOptions, PipelineStats } from './pipeline';
 export { Pipeline } from './pipeline';
@@ -23,18 +22,14 @@ export {
   type ScanGroupConfig,
   type ScanPoint,
 } from './scanner/fleet-file';
-export type { Quantiles } from './scanner/histogram';
-export type { DeviceScanStats } from './scanner/scanner';
 export {
   type DeviceHealth,
-  type GroupScanStats,
   type HealthEvent,
   Scanner,
   type ScannerOptions,
   type ScannerStats,
   type ScanReport,
 } from './scanner/scanner';
-export type { TcpTransportOptions } from './tcp-transport';
 export { TcpTransport } from './tcp-transport';
 export type { ExchangeOptions, MmpTransport } from './transport';
 export type {
@@ -46,6 +41,5 @@ export type {
   PackedDigital,
   RawType,
 } from './types';
-export type { UdpTransportOptions } from './udp-transport';
 export { type UdpDropCounts, UdpTransport } from './udp-transport';
 export { type WatchOptions, type WatchPoint, type WatchSample, watchPointName } from './watch';

@@ -50,17 +50,6 @@ export interface ActuatorHandlers {
   stopMotion?(): Promise<void> | void;
 }
 
-export interface PymodaqActuatorOptions extends PymodaqClientOptions {
-  handlers: ActuatorHandlers;
-  /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
-  units?: string;
-  /**
-   * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
-   * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
-   */
-  maxPendingMoves?: number;
-}
-
 function positionOf(result: unknown): number | undefined {
   return typeof result === 'number' ? result : undefined;
 }
@@ -93,7 +82,18 @@ export class PymodaqActuator extends PymodaqClientRole<
   /** Last position reported, the fallback when the hardware cannot be asked. */
   #lastPosition = 0;
 
-  constructor(options: PymodaqActuatorOptions) {
+  constructor(
+    options: PymodaqClientOptions & {
+      handlers: ActuatorHandlers;
+      /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
+      units?: string;
+      /**
+       * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
+       * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
+       */
+      maxPendingMoves?: number;
+    },
+  ) {
     const units =
       options.units ?? findParameter(options.settings ?? defaultSettings(), ['units'])?.value ?? '';
     super(

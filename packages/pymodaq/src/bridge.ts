@@ -53,61 +53,6 @@ import {
 } from './server';
 import { RESOLVED, type ServerSession } from './server-session';
 
-/**
- * The bridge is a PymodaqServer towards the instruments: `handshakeTimeoutMs`, `maxPendingClients`,
- * `maxInfosBytes` and `logger` are the server's, with its defaults.
- */
-export interface PymodaqBridgeOptions
-  extends Pick<
-    PymodaqServerOptions,
-    'handshakeTimeoutMs' | 'maxPendingClients' | 'maxInfosBytes' | 'logger'
-  > {
-  /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
-  clientProtocol: Generation | string;
-  /** The generation of the PyMoDAQ server (`'D'`, `'5.0'` …). */
-  serverProtocol: Generation | string;
-  /** The PyMoDAQ server's address. Default `127.0.0.1`. */
-  serverHost?: string;
-  /** The PyMoDAQ server's port. Default 6341. */
-  serverPort?: number;
-  /** Where instruments connect. Default `127.0.0.1`. */
-  host?: string;
-  /** Default 6341 (what PyMoDAQ instruments are configured for); 0 picks a free port. */
-  port?: number;
-  /** Which instruments to accept: `'actuator'`, `'detector'` or `'both'` (default). */
-  role?: ServerRole;
-  /** A message, once started, must arrive whole within this many ms (both sides). Default 10 000. */
-  readTimeoutMs?: number;
-  /** Deadline of every write (a large frame to a slow peer included). Default 10 000. */
-  timeoutMs?: number;
-  /** Deadline of one connect attempt to the server. Default 5000. */
-  connectTimeoutMs?: number;
-  /** The reconnect policy of the server links (tcp). Default: backoff 200 ms … 5 s. */
-  reconnect?: false | ReconnectOptions;
-  /** Largest gen D frame / array block / gen A–C message part accepted from instruments. Default 64 MiB. */
-  maxMessageBytes?: number;
-  /** Further decoder limits (both sides; see docs/codec.md). */
-  limits?: Partial<CodecLimits>;
-  /** Identified instruments at most (each holds one server link). Default 16. */
-  maxClients?: number;
-  /**
-   * An instrument that exchanged nothing for this long is closed. Default `Infinity`: instruments are
-   * quiet between commands for hours; `maxClients` bounds the slots (the quietest makes room).
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Messages that must arrive (commands, replies, settings) waiting to be written to one side, at most;
-   * beyond it the other side is not read until they drain. Default 32.
-   */
-  maxQueuedMessages?: number;
-  /**
-   * Gen A/B servers take axes as `x_axis` / `y_axis` messages (PyMoDAQ 1.6.4 – 4.0.x): the bridge sends the
-   * axes of C/D data that way when they change. `false` for a 1.6.0 – 1.6.3 server, which does not know
-   * them. Default true.
-   */
-  axesAsMessages?: boolean;
-}
-
 /** One instrument connected to the bridge. */
 export interface BridgeClientInfo {
   /** Unique within the bridge's life (`c1`, `c2` … in connection order). */
@@ -204,6 +149,9 @@ function isTypeFrameD(text: string): boolean {
   );
 }
 
+/** The options of a bridge (declared on its constructor). */
+type PymodaqBridgeOptions = ConstructorParameters<typeof PymodaqBridge>[0];
+
 /** The events a bridge emits (declared on the class, named here for the emit helper). */
 type PymodaqBridgeEvents = PymodaqBridge extends EventEmitter<infer E> ? E : never;
 
@@ -274,7 +222,57 @@ export class PymodaqBridge
   readonly #closings = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
-  constructor(options: PymodaqBridgeOptions) {
+  constructor(
+    options: Pick<
+      PymodaqServerOptions,
+      'handshakeTimeoutMs' | 'maxPendingClients' | 'maxInfosBytes' | 'logger'
+    > & {
+      /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
+      clientProtocol: Generation | string;
+      /** The generation of the PyMoDAQ server (`'D'`, `'5.0'` …). */
+      serverProtocol: Generation | string;
+      /** The PyMoDAQ server's address. Default `127.0.0.1`. */
+      serverHost?: string;
+      /** The PyMoDAQ server's port. Default 6341. */
+      serverPort?: number;
+      /** Where instruments connect. Default `127.0.0.1`. */
+      host?: string;
+      /** Default 6341 (what PyMoDAQ instruments are configured for); 0 picks a free port. */
+      port?: number;
+      /** Which instruments to accept: `'actuator'`, `'detector'` or `'both'` (default). */
+      role?: ServerRole;
+      /** A message, once started, must arrive whole within this many ms (both sides). Default 10 000. */
+      readTimeoutMs?: number;
+      /** Deadline of every write (a large frame to a slow peer included). Default 10 000. */
+      timeoutMs?: number;
+      /** Deadline of one connect attempt to the server. Default 5000. */
+      connectTimeoutMs?: number;
+      /** The reconnect policy of the server links (tcp). Default: backoff 200 ms … 5 s. */
+      reconnect?: false | ReconnectOptions;
+      /** Largest gen D frame / array block / gen A–C message part accepted from instruments. Default 64 MiB. */
+      maxMessageBytes?: number;
+      /** Further decoder limits (both sides; see docs/codec.md). */
+      limits?: Partial<CodecLimits>;
+      /** Identified instruments at most (each holds one server link). Default 16. */
+      maxClients?: number;
+      /**
+       * An instrument that exchanged nothing for this long is closed. Default `Infinity`: instruments are
+       * quiet between commands for hours; `maxClients` bounds the slots (the quietest makes room).
+       */
+      idleTimeoutMs?: number;
+      /**
+       * Messages that must arrive (commands, replies, settings) waiting to be written to one side, at most;
+       * beyond it the other side is not read until they drain. Default 32.
+       */
+      maxQueuedMessages?: number;
+      /**
+       * Gen A/B servers take axes as `x_axis` / `y_axis` messages (PyMoDAQ 1.6.4 – 4.0.x): the bridge sends the
+       * axes of C/D data that way when they change. `false` for a 1.6.0 – 1.6.3 server, which does not know
+       * them. Default true.
+       */
+      axesAsMessages?: boolean;
+    },
+  ) {
     super();
     this.#options = options;
     this.#logger = toLogger(options.logger);

@@ -29,15 +29,6 @@ export interface DetectorHandlers {
   grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DataToExport> | DataToExport;
 }
 
-export interface PymodaqDetectorOptions extends PymodaqClientOptions {
-  handlers: DetectorHandlers;
-  /**
-   * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
-   * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
-   */
-  maxPendingGrabs?: number;
-}
-
 interface GrabJob {
   dim: GrabDim;
   link: LinkSession;
@@ -54,7 +45,16 @@ export class PymodaqDetector extends PymodaqClientRole<
   readonly #maxPendingGrabs: number;
   #grabbing = false;
 
-  constructor(options: PymodaqDetectorOptions) {
+  constructor(
+    options: PymodaqClientOptions & {
+      handlers: DetectorHandlers;
+      /**
+       * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
+       * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
+       */
+      maxPendingGrabs?: number;
+    },
+  ) {
     super('GRABBER', options, defaultSettings());
     this.#handlers = options.handlers;
     this.#maxPendingGrabs = options.maxPendingGrabs ?? 16;

@@ -12,12 +12,11 @@ export {
   type ActuatorHandlers,
   type MoveContext,
   PymodaqActuator,
-  type PymodaqActuatorOptions,
 } from './actuator';
-export { type BridgeClientInfo, PymodaqBridge, type PymodaqBridgeOptions } from './bridge';
+export { type BridgeClientInfo, PymodaqBridge } from './bridge';
 export { type PymodaqClientEvents, type PymodaqClientOptions, PymodaqClientRole } from './client-role';
 export { type ClientType, GRAB_DIMS, type GrabDim } from './commands';
-export { type DetectorHandlers, PymodaqDetector, type PymodaqDetectorOptions } from './detector';
+export { type DetectorHandlers, PymodaqDetector } from './detector';
 export {
   ClientTypeError,
   HandlerError,

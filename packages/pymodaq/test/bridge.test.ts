@@ -8,7 +8,6 @@ import { ByteReader } from '@labwire/framing';
 import {
   PymodaqActuator,
   PymodaqBridge,
-  type PymodaqBridgeOptions,
   PymodaqDetector,
   PymodaqServer,
   parameter,
@@ -34,7 +33,7 @@ type Track = <U extends { close(): unknown }>(x: U) => U;
 
 async function startBridge(
   track: Track,
-  options: Omit<PymodaqBridgeOptions, 'port'> & { port?: number },
+  options: Omit<ConstructorParameters<typeof PymodaqBridge>[0], 'port'> & { port?: number },
 ): Promise<{ bridge: PymodaqBridge; port: number }> {
   const bridge = track(new PymodaqBridge({ port: 0, timeoutMs: 20_000, ...options }));
   const { port } = await bridge.listen();

@@ -11,7 +11,6 @@ export {
   type EdgeCommand,
   EdgeNode,
   type EdgeNodeOptions,
-  type EdgeNodeStats,
   type MetricDefinition,
   type MetricUpdate,
   REBIRTH_METRIC,

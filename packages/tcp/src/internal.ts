@@ -3,4 +3,5 @@
 // left out of the published .d.ts (stripInternal), not part of the public surface.
 
 export { toLogger } from './logger';
+export type { DisconnectedEvent } from './options';
 export { DELIBERATE_REASONS } from './reconnect-policy';

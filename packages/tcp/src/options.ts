@@ -62,19 +62,6 @@ export interface ReconnectOptions extends BackoffOptions {
 /** Reads the reply of a request from the connection's ByteReader, within `options` (pass them on). */
 export type ReplyReader<T> = (reader: ByteReader, options: OperationOptions) => Promise<T>;
 
-/** An application heartbeat run by a Connection on a quiet link. */
-export interface ConnectionHeartbeat {
-  /** Probe after this many ms in which no byte arrived. */
-  intervalMs: number;
-  /**
-   * Asks the peer whether it is alive; a rejection takes the link down (reason `heartbeat`). It is not a
-   * proof of health by itself: call `link.markHealthy()` when the answer proves the peer.
-   */
-  probe: (link: Link, options: OperationOptions) => Promise<unknown>;
-  /** Deadline of one probe. Default: the connection's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
 export interface ConnectionOptions {
   /** Default deadline of `send` and of the reader's reads, in ms. Default 10 000. */
   timeoutMs?: number;
@@ -98,7 +85,18 @@ export interface ConnectionOptions {
    */
   reconnect?: false | ReconnectOptions;
   /** An application heartbeat (half-open detection on quiet links). */
-  heartbeat?: ConnectionHeartbeat;
+  /** An application heartbeat run on a quiet link. */
+  heartbeat?: {
+    /** Probe after this many ms in which no byte arrived. */
+    intervalMs: number;
+    /**
+     * Asks the peer whether it is alive; a rejection takes the link down (reason `heartbeat`). It is not a
+     * proof of health by itself: call `link.markHealthy()` when the answer proves the peer.
+     */
+    probe: (link: Link, options: OperationOptions) => Promise<unknown>;
+    /** Deadline of one probe. Default: the connection's `timeoutMs`. */
+    timeoutMs?: number;
+  };
   /** ByteReader buffer limit per connection. Default 1 MiB. */
   maxBuffer?: number;
   /** ByteReader limit for `readFrame`. Default 16 MiB. */
@@ -140,24 +138,22 @@ export interface RequestQueueOptions {
   logger?: LoggerLike;
 }
 
-export interface HeartbeatOptions {
-  /** Send the heartbeat after this many ms in which no byte arrived. */
-  intervalMs: number;
-  /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
-  request: Uint8Array;
-  /** Reads (and checks) the heartbeat reply. */
-  read: ReplyReader<unknown>;
-  /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
 export interface TcpInterfaceOptions
   extends Omit<ConnectionOptions, 'heartbeat'>,
     Omit<RequestQueueOptions, 'logger' | 'timeoutMs'> {
   /** Default deadline of every operation (queueing included), in ms. Default 10 000. */
   timeoutMs?: number;
   /** An optional application heartbeat: an idempotent request sent when the link was quiet for `intervalMs`. */
-  heartbeat?: HeartbeatOptions;
+  heartbeat?: {
+    /** Send the heartbeat after this many ms in which no byte arrived. */
+    intervalMs: number;
+    /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
+    request: Uint8Array;
+    /** Reads (and checks) the heartbeat reply. */
+    read: ReplyReader<unknown>;
+    /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
+    timeoutMs?: number;
+  };
 }
 
 export interface SendOptions extends OperationOptions {
@@ -166,16 +162,6 @@ export interface SendOptions extends OperationOptions {
    * Default false: a command never reaches the device twice.
    */
   idempotent?: boolean;
-}
-
-export interface DisconnectedEvent {
-  reason: DisconnectReason;
-  /** The error behind it, when there is one. */
-  error?: Error | undefined;
-  /** Whether the link had proved healthy before it ended. */
-  healthy?: boolean;
-  /** Bytes that arrived and that no read took (nothing was waiting for them). */
-  unread?: Uint8Array | undefined;
 }
 
 /** Event map of Connection, RequestQueue and TcpInterface (`on(name, listener)`). */
@@ -199,7 +185,17 @@ export interface ConnectionEvents {
       remoteFamily: string | undefined;
     },
   ];
-  disconnected: [DisconnectedEvent];
+  disconnected: [
+    {
+      reason: DisconnectReason;
+      /** The error behind it, when there is one. */
+      error?: Error | undefined;
+      /** Whether the link had proved healthy before it ended. */
+      healthy?: boolean;
+      /** Bytes that arrived and that no read took (nothing was waiting for them). */
+      unread?: Uint8Array | undefined;
+    },
+  ];
   reconnectScheduled: [
     {
       /**
@@ -248,3 +244,10 @@ export interface QueueCounters {
   /** Idempotent operations sent again on a new connection. */
   replays: number;
 }
+
+/** An application heartbeat run by a Connection on a quiet link. */
+export type ConnectionHeartbeat = NonNullable<ConnectionOptions['heartbeat']>;
+/** The heartbeat of a TcpInterface / RequestQueue: an idempotent request sent on a quiet link. */
+export type HeartbeatOptions = NonNullable<TcpInterfaceOptions['heartbeat']>;
+/** What the `disconnected` event carries. */
+export type DisconnectedEvent = ConnectionEvents['disconnected'][0];

@@ -42,11 +42,11 @@ import type {
   DesyncPolicy,
   DisconnectedEvent,
   DropReason,
-  HeartbeatOptions,
   QueueCounters,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,
+  TcpInterfaceOptions,
   TcpState,
 } from './options';
 import { DELIBERATE_REASONS } from './reconnect-policy';
@@ -97,7 +97,10 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   #orphan: { bytes: Uint8Array; cause: Error | undefined } | undefined;
   readonly #totals: QueueCounters = { completed: 0, timeouts: 0, replays: 0 };
 
-  constructor(connection: Connection, options: RequestQueueOptions & { heartbeat?: HeartbeatOptions } = {}) {
+  constructor(
+    connection: Connection,
+    options: RequestQueueOptions & { heartbeat?: TcpInterfaceOptions['heartbeat'] } = {},
+  ) {
     super();
     this.connection = connection;
     this.#log = options.logger === undefined ? connection.logger : toLogger(options.logger);
@@ -142,7 +145,14 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   }
 
   /** A snapshot of the queue's running totals. */
-  get counters(): QueueCounters {
+  get counters(): {
+    /** Operations that completed successfully. */
+    completed: number;
+    /** Operations that hit their deadline. */
+    timeouts: number;
+    /** Idempotent operations sent again on a new connection. */
+    replays: number;
+  } {
     return { ...this.#totals };
   }
 

@@ -45,7 +45,8 @@ export class DeviceError extends LabwireError {
 }
 
 /** Which check of docs/protocols/optommp.md §2.11 a response failed. */
-export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
+/** A header field a response is checked on. */
+export type ResponseField = ResponseMismatchError['field'];
 
 /**
  * A response that does not belong to the request: wrong tcode partner, wrong transaction label, wrong
@@ -55,13 +56,13 @@ export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
 export class ResponseMismatchError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ResponseMismatchError');
   override readonly isRetryable = true;
-  readonly field: ResponseField;
+  readonly field: 'tcode' | 'tl' | 'dataLength' | 'sourceId';
   readonly expected: number;
   readonly actual: number;
   /** The response bytes as they arrived (at least the header). */
   readonly packet: Uint8Array;
 
-  constructor(field: ResponseField, expected: number, actual: number, packet: Uint8Array) {
+  constructor(field: ResponseMismatchError['field'], expected: number, actual: number, packet: Uint8Array) {
     const label: Record<ResponseField, string> = {
       tcode: 'tcode',
       tl: 'transaction label',

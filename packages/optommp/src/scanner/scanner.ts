@@ -22,7 +22,7 @@ import type { OptoMmpClientOptions } from '../client-options';
 import { PipelineDesyncError } from '../errors';
 import { watchPointName } from '../watch';
 import type { FleetConfig, ScanDeviceConfig, ScanGroupConfig } from './fleet-file';
-import { Histogram, type Quantiles } from './histogram';
+import { Histogram } from './histogram';
 import { type Block, planBlocks } from './plan';
 
 type HealthState = DeviceHealth['state'];
@@ -61,7 +61,10 @@ export interface HealthEvent {
   previous: 'ok' | 'reconnecting' | 'stale';
 }
 
-export interface DeviceScanStats {
+/** The slot counts of one group (see ScannerStats.devices). */
+type GroupScanStats = ScannerStats['devices'][string]['groups'][string];
+
+export interface ScannerStats {
   /** Scans that completed with values. */
   scans: number;
   /** Scans that failed (the cause is in the device's health). */
@@ -78,30 +81,41 @@ export interface DeviceScanStats {
   /** Response bytes received (headers included). */
   bytes: number;
   /** How late scans started after their due time, ms. */
-  lateness: Quantiles;
-  /** From a scan's start to its last reply, ms. */
-  duration: Quantiles;
+  lateness: {
+    /** Samples recorded. */
+    count: number;
+    /** Median, ms (upper edge of its bucket). */
+    p50: number;
+    /** 99th percentile, ms (upper edge of its bucket). */
+    p99: number;
+    max: number;
+  };
+  /** From a scan's start to its last reply, ms (the same quantiles as `lateness`). */
+  duration: ScannerStats['lateness'];
   /** Times the device's pipelined link went out of step. */
   desyncs: number;
   /** Times the device was switched from pipelining to one request at a time. */
   windowFallbacks: number;
-}
-
-/** What became of a group's schedule slots: each slot ends up in exactly one of the four. */
-export interface GroupScanStats {
-  /** Scans that completed with values. */
-  scans: number;
-  /** Scans that failed. */
-  failed: number;
-  /** Slots that passed without a scan (see DeviceScanStats.missed). */
-  missed: number;
-  /** Slots not attempted while the device waited out a reconnect backoff. */
-  skipped: number;
-}
-
-export interface ScannerStats extends DeviceScanStats {
   /** Per device, with its groups' slot counts. */
-  devices: Record<string, DeviceScanStats & { groups: Record<string, GroupScanStats> }>;
+  devices: Record<
+    string,
+    Omit<ScannerStats, 'devices'> & {
+      /** Per group: its slots. */
+      groups: Record<
+        string,
+        {
+          /** Scans that completed with values. */
+          scans: number;
+          /** Scans that failed. */
+          failed: number;
+          /** Slots that passed without a scan (see DeviceScanStats.missed). */
+          missed: number;
+          /** Slots not attempted while the device waited out a reconnect backoff. */
+          skipped: number;
+        }
+      >;
+    }
+  >;
 }
 
 export interface ScannerOptions {

@@ -12,27 +12,25 @@ import { type PullContext, runSync, type TraceEntry } from './pull';
 import { DWA_CLASSES, type PyValue } from './values';
 import type { ReadValueOptions, ValueKind, WireProfile } from './wire-profile';
 
-export interface ExplainedField {
-  offset: number;
-  length: number;
-  hex: string;
-  field: string;
-  meaning: string;
-}
-
-export interface ExplainedMessage {
-  offset: number;
-  length: number;
-  part: MessagePart | `value:${ValueKind}`;
-  value: JsonValue;
-}
-
 export interface Explanation {
   generation: string;
   description: string;
   length: number;
-  messages: ExplainedMessage[];
-  fields: ExplainedField[];
+  /** The messages found, in order. */
+  messages: {
+    offset: number;
+    length: number;
+    part: MessagePart | `value:${ValueKind}`;
+    value: JsonValue;
+  }[];
+  /** Every field of every message, in order. */
+  fields: {
+    offset: number;
+    length: number;
+    hex: string;
+    field: string;
+    meaning: string;
+  }[];
   /** Set when decoding stopped on an error; the messages before it are complete. */
   error?: { name: string; code: string; message: string; offset?: number };
   /** Bytes after the last decoded message that could not be explained. */

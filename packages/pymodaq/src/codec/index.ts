@@ -7,7 +7,7 @@
 
 export type { MessagePart, MessageParts } from './decode';
 export { decodeFramePayload, decodeMessage, decodeValue, MessageDecoder } from './decode';
-export type { Complex, DtypeKind, Element } from './dtype';
+export type { Element } from './dtype';
 export {
   MessageInterruptedError,
   PymodaqDecodeError,
@@ -16,8 +16,6 @@ export {
   UnknownTagError,
 } from './errors';
 export {
-  type ExplainedField,
-  type ExplainedMessage,
   type Explanation,
   explainFrame,
 } from './explain';

@@ -6,7 +6,6 @@ import { viewOf } from '@labwire/framing';
 import {
   type Complex,
   type DtypeInfo,
-  type DtypeKind,
   type Element,
   HOST_LITTLE_ENDIAN,
   parseDtype,
@@ -199,7 +198,7 @@ export class NdArray {
     return this.#info.itemsize;
   }
 
-  get kind(): DtypeKind {
+  get kind(): 'b' | 'i' | 'u' | 'f' | 'c' {
     return this.#info.kind;
   }
 

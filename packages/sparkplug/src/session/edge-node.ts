@@ -143,35 +143,6 @@ export interface EdgeNodeOptions {
   random?: () => number;
 }
 
-export interface EdgeNodeStats {
-  state: SessionState;
-  /** bdSeq of the current (or last) connection. */
-  bdSeq: number;
-  /** The seq the next message will carry. */
-  nextSeq: number;
-  connects: number;
-  connectFailures: number;
-  births: number;
-  messagesSent: number;
-  metricsSent: number;
-  /** DATA messages published from the store (historical). */
-  replayed: number;
-  /** Metric updates waiting in the store. */
-  stored: number;
-  /** Metric updates dropped by the store's overflow policy. */
-  dropped: number;
-  /** DATA messages sent and not yet confirmed by a barrier. */
-  unconfirmed: number;
-  commands: number;
-  commandErrors: number;
-  /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
-  confirmations: number;
-  /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
-  bufferedBytes: number;
-  /** Metric updates dropped because the connection's write buffer was over `maxBufferedBytes`. */
-  backpressureDrops: number;
-}
-
 interface MetricRecord {
   name: string;
   datatype: DataType;
@@ -303,7 +274,34 @@ export class EdgeNode extends EventEmitter<{
     return this.hostOnline;
   }
 
-  get stats(): EdgeNodeStats {
+  get stats(): {
+    state: SessionState;
+    /** bdSeq of the current (or last) connection. */
+    bdSeq: number;
+    /** The seq the next message will carry. */
+    nextSeq: number;
+    connects: number;
+    connectFailures: number;
+    births: number;
+    messagesSent: number;
+    metricsSent: number;
+    /** DATA messages published from the store (historical). */
+    replayed: number;
+    /** Metric updates waiting in the store. */
+    stored: number;
+    /** Metric updates dropped by the store's overflow policy. */
+    dropped: number;
+    /** DATA messages sent and not yet confirmed by a barrier. */
+    unconfirmed: number;
+    commands: number;
+    commandErrors: number;
+    /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
+    confirmations: number;
+    /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
+    bufferedBytes: number;
+    /** Metric updates dropped because the connection's write buffer was over `maxBufferedBytes`. */
+    backpressureDrops: number;
+  } {
     return {
       state: this._state,
       bdSeq: this.bdSeq,

@@ -42,16 +42,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { PymodaqActuator, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
 import {
   type DataToExport,
+  dataFromPlugins,
+  dataToExport,
   NdArray,
-  PymodaqActuator,
-  PymodaqBridge,
-  PymodaqDetector,
-  PymodaqServer,
   resolveProfile,
-} from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+} from '@labwire/pymodaq/codec';
 import { MiB, rawExchange, rawFrameStream } from './baselines';
 import type { BenchCase } from './harness';
 

@@ -142,16 +142,18 @@ for (const { pkg } of packages.filter(({ pkg }) => !isApp(pkg))) {
 
 // CommonJS bundles each entry point apart: a value made through one must still be accepted by the other.
 {
-  const cjs = `const { NdArray } = require('@labwire/pymodaq/codec'); const { resolveProfile } = require('@labwire/pymodaq');
-const a = new NdArray('<f8', [2], new Uint8Array(16));
-if (!(a instanceof require('@labwire/pymodaq').NdArray)) { console.error('not an NdArray to the other entry point'); process.exit(1); }
-resolveProfile('D').encodeValue(a); console.log('ok');`;
+  // The main entry no longer re-exports the codec's names: its detector simulator makes the arrays here.
+  const cjs = `const { NdArray, resolveProfile } = require('@labwire/pymodaq/codec'); const { GaussianDetector } = require('@labwire/pymodaq');
+const dte = new GaussianDetector({ width: 4, height: 3 }).grab('2D');
+const a = dte.data[0].data[0];
+if (!(a instanceof NdArray)) { console.error('not an NdArray to the other entry point'); process.exit(1); }
+resolveProfile('D').encodeValue(dte); console.log('ok');`;
   try {
     capture(process.execPath, ['-e', cjs], { cwd: consumer });
-    console.log('  @labwire/pymodaq require: an NdArray from ./codec encodes through the main entry: ok');
+    console.log('  @labwire/pymodaq require: an NdArray made by the main entry encodes through ./codec: ok');
   } catch (e) {
     fail(
-      `@labwire/pymodaq: an NdArray from ./codec is refused by the main entry (CommonJS): ${
+      `@labwire/pymodaq: an NdArray from the main entry is refused by ./codec (CommonJS): ${
         String(e.stderr ?? e.message)
           .trim()
           .split('\n')[0]

@@ -15,7 +15,8 @@
 //
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
-import { PymodaqActuator, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
+import { PymodaqActuator, PymodaqServer } from '@labwire/pymodaq';
+import { resolveProfile } from '@labwire/pymodaq/codec';
 import { rawExchange } from '../baselines';
 import type { ImageStreamResult } from '../child/pymodaq-image';
 import { type BenchCase, rssSampler, runChild, type Sample } from '../harness';

@@ -10,8 +10,8 @@
 // Broker, edge node and subscriber share this process (and its core).
 
 import net from 'node:net';
-import { DataType, EdgeNode, type Metric } from '@labwire/sparkplug';
-import { decodePayload, encodePayload, MetricCatalog } from '@labwire/sparkplug/codec';
+import { EdgeNode } from '@labwire/sparkplug';
+import { DataType, decodePayload, encodePayload, type Metric, MetricCatalog } from '@labwire/sparkplug/codec';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import protobuf from 'protobufjs/light.js';

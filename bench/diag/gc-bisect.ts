@@ -4,8 +4,8 @@
 //   node --import tsx bench/diag/gc-bisect.ts lib-lib|raw-lib|lib-raw|raw-raw [seconds]
 import net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { NdArray, PymodaqDetector, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
 
 const mode = process.argv[2] ?? 'lib-lib';
 const seconds = Number(process.argv[3] ?? 6);

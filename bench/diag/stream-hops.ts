@@ -16,8 +16,8 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { NdArray, PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqBridge, PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport, NdArray } from '@labwire/pymodaq/codec';
 
 const mode = process.argv[2] === 'none' ? 'none' : 'bridge';
 const seconds = Number(process.argv[3] ?? 20);

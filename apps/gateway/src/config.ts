@@ -33,7 +33,8 @@ import {
   type ScanPoint,
   watchPointName,
 } from '@labwire/optommp';
-import { BDSEQ_METRIC, DataType, REBIRTH_METRIC } from '@labwire/sparkplug';
+import { BDSEQ_METRIC, REBIRTH_METRIC } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import * as v from 'valibot';
 import { type ConfigIssue, GatewayConfigError } from './errors';
 

@@ -1,7 +1,7 @@
 // The gateway's errors, LabwireErrors like the libraries' (brand, stable `code`, `isInstance`). Kept apart
 // from the modules that use them so the command line can recognise them without loading those.
 
-import { brandError, LabwireError } from '@labwire/framing';
+import { LabwireError } from '@labwire/framing';
 
 export interface ConfigIssue {
   path: string;
@@ -24,7 +24,6 @@ export class GatewayConfigError extends LabwireError {
     this.issues = issues;
   }
 }
-brandError(GatewayConfigError);
 
 /** A DCMD/NCMD metric the gateway will not write: not a writable point, or a value that does not fit. */
 export class WriteRefusedError extends LabwireError {
@@ -40,4 +39,3 @@ export class WriteRefusedError extends LabwireError {
     this.metric = metric;
   }
 }
-brandError(WriteRefusedError);

@@ -25,15 +25,14 @@ import {
   type ScanReport,
 } from '@labwire/optommp';
 import {
-  DataType,
   type EdgeCommand,
   EdgeNode,
   type EdgeNodeOptions,
-  type EdgeNodeStats,
   type MetricDefinition,
   type MetricUpdate,
   type SessionState,
 } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import type { GatewayDevice, GatewayGroup, GatewayMetric } from './config';
 import { WriteRefusedError } from './errors';
 import { checkWriteValue, readPoint, writePoint } from './points';
@@ -104,7 +103,7 @@ export interface GatewayStats {
   updates: number;
   /** Per device: born now, and the metric updates handed to the session (live, stored or confirming). */
   perDevice: Record<string, { online: boolean; updates: number }>;
-  session: EdgeNodeStats;
+  session: EdgeNode['stats'];
   scanner: Omit<ScannerStats, 'devices'>;
 }
 

@@ -13,15 +13,18 @@ import {
   silentLogger,
   TimeoutError,
 } from '@labwire/framing';
-import { BDSEQ_METRIC, DataType, type MetricValue, type Payload, REBIRTH_METRIC } from '@labwire/sparkplug';
+import { BDSEQ_METRIC, REBIRTH_METRIC } from '@labwire/sparkplug';
 import {
+  DataType,
   decodePayload,
   deviceTopic,
   encodePayload,
   type MessageType,
   MetricCatalog,
+  type MetricValue,
   NAMESPACE,
   nodeTopic,
+  type Payload,
   parseTopic,
 } from '@labwire/sparkplug/codec';
 import mqtt, { type MqttClient } from 'mqtt';

@@ -17,7 +17,7 @@ import {
   terminalWidth,
   toJson,
 } from '@labwire/cli-kit';
-import { DataType, type MetricValue } from '@labwire/sparkplug';
+import { DataType, type MetricValue } from '@labwire/sparkplug/codec';
 import type { MonitoredMetric, MonitorMessage, SparkplugMonitor } from './monitor';
 
 export type ViewMode = 'tty' | 'lines' | 'json';

@@ -159,8 +159,7 @@ describe('the embedded broker', () => {
       // A host that comes late asks for a rebirth, as Sparkplug hosts do.
       const observer = await Observer.start(`mqtt://127.0.0.1:${port}`);
       try {
-        const { DataType } = await import('@labwire/sparkplug');
-        const { encodePayload } = await import('@labwire/sparkplug/codec');
+        const { DataType, encodePayload } = await import('@labwire/sparkplug/codec');
         await observer.client.publishAsync(
           'spBv1.0/Test/NCMD/gw',
           Buffer.from(

@@ -1,6 +1,6 @@
 // The configuration file and sharding, in process.
 
-import { DataType } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkGatewayConfig, GatewayConfigError, parseGatewayConfig } from '../src/config';

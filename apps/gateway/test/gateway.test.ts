@@ -3,8 +3,7 @@
 // Mosquitto as a child process), and an independent MQTT.js subscriber decoding what arrives.
 
 import { SimulatedFleet } from '@labwire/optommp/simulator';
-import { DataType } from '@labwire/sparkplug';
-import { encodePayload } from '@labwire/sparkplug/codec';
+import { DataType, encodePayload } from '@labwire/sparkplug/codec';
 import { FaultProxy, mosquittoAvailable, startMosquitto, waitFor } from '@labwire/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../src/broker';

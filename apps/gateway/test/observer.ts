@@ -2,7 +2,7 @@
 // code): records every edge-node message with its MQTT flags, decoded with the datatypes the births
 // declared (one catalog per edge node, as aliases are unique per edge node).
 
-import type { Payload } from '@labwire/sparkplug';
+import type { Payload } from '@labwire/sparkplug/codec';
 import { decodePayload, MetricCatalog, parseTopic } from '@labwire/sparkplug/codec';
 import { waitFor } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';

@@ -5,8 +5,7 @@
 // the gateway that owns the device.
 
 import { SimulatedFleet } from '@labwire/optommp/simulator';
-import { DataType } from '@labwire/sparkplug';
-import { encodePayload } from '@labwire/sparkplug/codec';
+import { DataType, encodePayload } from '@labwire/sparkplug/codec';
 import { mosquittoAvailable, startMosquitto, waitFor } from '@labwire/testkit';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -9,7 +9,12 @@ import {
   wrapText,
 } from '@labwire/cli-kit';
 import type { DeviceStatus, PipeliningProbe, UdpDropCounts } from '@labwire/optommp';
-import { type DescribeResult, describeLastError, formatAddress, STATUS_FIELDS } from '@labwire/optommp/codec';
+import {
+  describeLastError,
+  type describePackets,
+  formatAddress,
+  STATUS_FIELDS,
+} from '@labwire/optommp/codec';
 
 /** `F030010C  00 00 01 23 …  |...#|`, 16 bytes a line. */
 export function hexDump(address: number, bytes: Uint8Array): string {
@@ -63,7 +68,7 @@ export function formatStatus(s: DeviceStatus, width: number): string {
 }
 
 /** The explanation of `mmp decode`: per packet a summary and its fields as a table that fits `width`. */
-export function formatDecode(result: DescribeResult, width: number): string {
+export function formatDecode(result: ReturnType<typeof describePackets>, width: number): string {
   const out: string[] = [];
   result.packets.forEach((p, i) => {
     const summary = escapeControl(`packet ${i + 1} (${p.length} bytes at offset ${p.at}): ${p.summary}`);

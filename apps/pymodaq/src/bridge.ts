@@ -3,13 +3,8 @@
 // from the network escaped), or JSON lines with --json; runs until the signal.
 
 import { checkListenHost, escapeControl, UsageError } from '@labwire/cli-kit';
-import {
-  type BridgeClientInfo,
-  type Generation,
-  PymodaqBridge,
-  resolveProfile,
-  type ServerRole,
-} from '@labwire/pymodaq';
+import { type BridgeClientInfo, PymodaqBridge, type ServerRole } from '@labwire/pymodaq';
+import { type Generation, resolveProfile } from '@labwire/pymodaq/codec';
 import { isLocalHost } from './endpoint';
 import { formatError } from './format';
 import { line, type PymodaqIo } from './io';

@@ -2,17 +2,17 @@
 
 import { UsageError } from '@labwire/cli-kit';
 import { fromHex } from '@labwire/framing';
-import {
-  type ExplainedField,
-  type ExplainedMessage,
-  type ExplainOptions,
-  type Explanation,
-  explainFrame,
-  resolveProfile,
-} from '@labwire/pymodaq/codec';
+import { type Explanation, explainFrame, resolveProfile } from '@labwire/pymodaq/codec';
+
+type ExplainedField = Explanation['fields'][number];
+type ExplainedMessage = Explanation['messages'][number];
 
 /** Parses hex (spaces, colons and a 0x prefix allowed) and explains it under the generation's profile. */
-export function decodeHex(protocol: string, hex: string, options: ExplainOptions = {}): Explanation {
+export function decodeHex(
+  protocol: string,
+  hex: string,
+  options: Parameters<typeof explainFrame>[2] = {},
+): Explanation {
   const cleaned = hex.replace(/^0x/i, '').replace(/[\s:]/g, '');
   let profile: ReturnType<typeof resolveProfile>;
   try {

@@ -3,7 +3,8 @@
 
 import { escapeControl } from '@labwire/cli-kit';
 import { LabwireError } from '@labwire/framing';
-import type { DataToExport, NdArray, Position, PymodaqServerClient } from '@labwire/pymodaq';
+import type { PymodaqServerClient } from '@labwire/pymodaq';
+import type { DataToExport, NdArray, Position } from '@labwire/pymodaq/codec';
 
 export function formatPosition(p: Position): string {
   return p.units ? `${p.value} ${escapeControl(p.units)}` : String(p.value);

@@ -4,9 +4,11 @@
 
 import { escapeControl } from '@labwire/cli-kit';
 import { toHex } from '@labwire/framing';
-import { type ProbeResult, type ProbeStep, probePymodaq } from '@labwire/pymodaq';
+import { type ProbeResult, probePymodaq } from '@labwire/pymodaq';
 import { isLocalHost } from './endpoint';
 import { line, type PymodaqIo } from './io';
+
+type ProbeStep = ProbeResult['steps'][number];
 
 export interface ProbeCliOptions {
   host: string;

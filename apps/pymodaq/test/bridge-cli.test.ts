@@ -1,8 +1,8 @@
 // `pymodaq bridge`, `pymodaq probe`, and `pymodaq client` facing a server that rejects its handshake
 // (issue 16). Real servers and instruments on loopback; the CLI runs in-process with captured output.
 
-import { NdArray, PymodaqActuator, PymodaqDetector, PymodaqServer, SimulatedStage } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqActuator, PymodaqDetector, PymodaqServer, SimulatedStage } from '@labwire/pymodaq';
+import { dataFromPlugins, dataToExport, NdArray } from '@labwire/pymodaq/codec';
 import { LoopbackServer, waitFor } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPymodaq } from '../src/cli';

@@ -6,18 +6,17 @@ import { BusError, InvalidIdError } from './errors';
 import { canonicalLinkId } from './link-id';
 import { TcpBus, type TcpBusOptions } from './tcp-bus';
 
-export type PyrameRetcode = 0 | 1;
-
 /**
  * A Pyrame result: the tuple `[retcode, message]`, which also answers `.retcode` and `.message` (not
  * enumerable, so it compares and serialises as the plain tuple).
  */
-export type PyrameResult = readonly [retcode: PyrameRetcode, message: string] & {
-  readonly retcode: PyrameRetcode;
+export type PyrameResult = readonly [retcode: 0 | 1, message: string] & {
+  /** 1: success (the message is the result), 0: failure (the message says why, after `tcp: `). */
+  readonly retcode: 0 | 1;
   readonly message: string;
 };
 
-export function pyrameResult(retcode: PyrameRetcode, message: string): PyrameResult {
+export function pyrameResult(retcode: 0 | 1, message: string): PyrameResult {
   const result = [retcode, message] as const;
   Object.defineProperties(result, {
     retcode: { value: retcode, enumerable: false },
@@ -29,17 +28,14 @@ export function pyrameResult(retcode: PyrameRetcode, message: string): PyrameRes
 /** Prefix of every cmd_tcp failure message. */
 export const CMD_TCP_PREFIX = 'tcp: ';
 
-/** One cmd_tcp function: its name, parameters (optional ones last) and what it does. */
-export interface CmdTcpFunction {
+/** cmd_tcp's API (docs/protocols/cmd_tcp.md §5), in its own words; `init_tcp` also takes the 2.1.3 form without id. */
+export const CMD_TCP_API: readonly {
   readonly name: string;
   readonly params: readonly string[];
   /** How many leading parameters are required. */
   readonly required: number;
   readonly doc: string;
-}
-
-/** cmd_tcp's API (docs/protocols/cmd_tcp.md §5), in its own words; `init_tcp` also takes the 2.1.3 form without id. */
-export const CMD_TCP_API: readonly CmdTcpFunction[] = [
+}[] = [
   {
     name: 'init_tcp',
     params: ['tcp_id', 'conf_string'],

@@ -2,7 +2,7 @@
 // link and operation it happened on when there was one, and `pyrameMessage`: the text cmd_tcp would have
 // answered (without the `tcp: ` prefix the façade adds), so the Pyrame façade never guesses.
 
-import { brandError, hexExcerpt, LabwireError } from '@labwire/framing';
+import { hexExcerpt, LabwireError } from '@labwire/framing';
 
 export interface BusErrorOptions {
   /** The link the operation ran on, when there was one. */
@@ -38,7 +38,6 @@ export class BusError extends LabwireError {
     this.isRetryable = options.retryable ?? false;
   }
 }
-brandError(BusError);
 
 /** A conf_string that does not follow the grammar, or parameters the link kind refuses (docs/protocols/cmd_tcp.md §3). */
 export class InvalidConfError extends BusError {
@@ -55,7 +54,6 @@ export class InvalidConfError extends BusError {
     this.conf = conf;
   }
 }
-brandError(InvalidConfError);
 
 /** No link with this id (docs/protocols/cmd_tcp.md §4: `id N has not been found in the pool`). */
 export class UnknownIdError extends BusError {
@@ -70,7 +68,6 @@ export class UnknownIdError extends BusError {
     });
   }
 }
-brandError(UnknownIdError);
 
 /** `init` with an id that is already registered (pools.py: `id N already existant in the pool`). */
 export class IdInUseError extends BusError {
@@ -84,7 +81,6 @@ export class IdInUseError extends BusError {
     );
   }
 }
-brandError(IdInUseError);
 
 /** An id that is neither a whole number nor a non-empty name. */
 export class InvalidIdError extends BusError {
@@ -99,7 +95,6 @@ export class InvalidIdError extends BusError {
     );
   }
 }
-brandError(InvalidIdError);
 
 /** I/O on a link that has not been configured (or was invalidated). */
 export class NotConfiguredError extends BusError {
@@ -108,7 +103,6 @@ export class NotConfiguredError extends BusError {
     super('NotConfigured', `not configured (call config first)`, 'not configured', options);
   }
 }
-brandError(NotConfiguredError);
 
 /** `config` on a link that is configured (or being configured). */
 export class AlreadyConfiguredError extends BusError {
@@ -117,7 +111,6 @@ export class AlreadyConfiguredError extends BusError {
     super('AlreadyConfigured', 'already configured (inval it first)', 'already configured', options);
   }
 }
-brandError(AlreadyConfiguredError);
 
 /** A backslash escape Python's `string_escape` refuses (docs/protocols/cmd_tcp.md §7.1). */
 export class InvalidEscapeError extends BusError {
@@ -134,7 +127,6 @@ export class InvalidEscapeError extends BusError {
     this.offset = offset;
   }
 }
-brandError(InvalidEscapeError);
 
 /** Hex data for a `_bin` write that is not strict hex (docs/protocols/cmd_tcp.md §7.3, Q13). */
 export class InvalidBinDataError extends BusError {
@@ -146,7 +138,6 @@ export class InvalidBinDataError extends BusError {
     this.offset = offset;
   }
 }
-brandError(InvalidBinDataError);
 
 /** An eot list that is missing or has an empty pattern (docs/protocols/cmd_tcp.md §8, Q14). */
 export class InvalidEotError extends BusError {
@@ -155,7 +146,6 @@ export class InvalidEotError extends BusError {
     super('InvalidEot', detail, pyrameMessage, options);
   }
 }
-brandError(InvalidEotError);
 
 /** An argument that is not what the operation takes (a byte count, a timeout, an expect pattern). */
 export class InvalidArgumentError extends BusError {
@@ -164,7 +154,6 @@ export class InvalidArgumentError extends BusError {
     super('InvalidArgument', message, pyrameMessage, options);
   }
 }
-brandError(InvalidArgumentError);
 
 /** No link kind is registered under the conf_string's name. */
 export class UnknownKindError extends BusError {
@@ -180,7 +169,6 @@ export class UnknownKindError extends BusError {
     this.kind = kind;
   }
 }
-brandError(UnknownKindError);
 
 /** The host name could not be resolved at `config`. */
 export class ResolveError extends BusError {
@@ -199,7 +187,6 @@ export class ResolveError extends BusError {
     );
   }
 }
-brandError(ResolveError);
 
 /** `config` could not open the connection; `code` is the transport's (`ConnectRefused`, `ConnectTimeout`, …). */
 export class ConnectError extends BusError {
@@ -214,7 +201,6 @@ export class ConnectError extends BusError {
     );
   }
 }
-brandError(ConnectError);
 
 /** Two links to one endpoint with different default timeouts (docs/protocols/cmd_tcp.md §5, Q4: kept). */
 export class TimeoutMismatchError extends BusError {
@@ -228,7 +214,6 @@ export class TimeoutMismatchError extends BusError {
     );
   }
 }
-brandError(TimeoutMismatchError);
 
 /**
  * An I/O operation on a configured link failed. `code` is the underlying condition (`Reset`,
@@ -241,7 +226,6 @@ export class LinkIoError extends BusError {
     super(code, message, pyrameMessage, options);
   }
 }
-brandError(LinkIoError);
 
 /**
  * The operation's deadline passed (one deadline per operation, Q5). A read consumed nothing: `received`
@@ -271,7 +255,6 @@ export class LinkTimeoutError extends LinkIoError {
     this.received = received;
   }
 }
-brandError(LinkTimeoutError);
 
 /** The peer closed the connection before the operation completed (Q1: Pyrame spins forever). */
 export class LinkEofError extends LinkIoError {
@@ -290,4 +273,3 @@ export class LinkEofError extends LinkIoError {
     this.partial = partial;
   }
 }
-brandError(LinkEofError);

@@ -8,7 +8,7 @@
 // `InvalidArgument`, `Resolve`, `TimeoutMismatch`).
 
 export type { TimeoutArg } from './arguments';
-export type { Arg, CmdTcpFunction, PyrameRetcode } from './cmd-tcp';
+export type { Arg } from './cmd-tcp';
 export { CMD_TCP_API, CmdTcp, type PyrameResult, pyrameResult } from './cmd-tcp';
 export type { ConfString } from './conf-string';
 export { parseConfString, unparseConfString } from './conf-string';
@@ -26,15 +26,6 @@ export {
   UnknownKindError,
 } from './errors';
 export type { LinkId } from './link-id';
-export type {
-  Channel,
-  DesyncPolicy,
-  LinkDefaults,
-  LinkKind,
-  LinkParams,
-  ReplyReader,
-  ResolvedEndpoint,
-} from './link-kind';
-export type { ConnectionEvent, LinkInfo, TcpBusEvents } from './tcp-bus';
-export { type BusCallOptions, type LinkState, TcpBus, type TcpBusOptions } from './tcp-bus';
+export type { Channel, LinkDefaults, LinkKind, LinkParams, ResolvedEndpoint } from './link-kind';
+export { type BusCallOptions, type LinkInfo, TcpBus, type TcpBusOptions } from './tcp-bus';
 export { type TcpLinkParams, tcpKind } from './tcp-kind';

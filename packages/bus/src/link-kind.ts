@@ -6,7 +6,6 @@
 
 import type { LookupFunction } from 'node:net';
 import type {
-  ByteReader,
   DrainOptions,
   ExpectOptions,
   Logger,
@@ -14,10 +13,12 @@ import type {
   ReadUntilOptions,
   ReadUntilResult,
 } from '@labwire/framing';
+// DesyncPolicy (what to do with unread input before a `wrnrd*` after a timed-out or aborted read, Q10) and
+// ReplyReader are @labwire/tcp's: one name each across the layers.
+import type { DesyncPolicy, ReplyReader } from '@labwire/tcp';
 import type { ConfString } from './conf-string';
 
-/** What to do with unread input before a `wrnrd*` after a timed-out or aborted read (Q10). */
-export type DesyncPolicy = 'drain' | 'reconnect';
+export type { DesyncPolicy, ReplyReader };
 
 /** Bus-wide defaults a kind applies when the conf_string does not say. */
 export interface LinkDefaults {
@@ -46,9 +47,6 @@ export interface LinkParams {
 export interface ResolvedEndpoint {
   readonly canonical: string;
 }
-
-/** Reads the reply of a request from the channel's reader, within `options` (pass them on). */
-export type ReplyReader<T> = (reader: ByteReader, options: OperationOptions) => Promise<T>;
 
 /**
  * One open connection of a kind, shared by every link with the same canonical key. Every operation is

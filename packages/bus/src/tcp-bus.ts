@@ -21,7 +21,7 @@ import {
   TimeoutError,
   withDeadline,
 } from '@labwire/framing';
-import { ConnectionLostError, type LoggerLike, NotConnectedError, toLogger } from '@labwire/tcp';
+import { ConnectionError, ConnectionLostError, type LoggerLike, toLogger } from '@labwire/tcp';
 import { byteCountArg, type TimeoutArg, timeoutArgMs } from './arguments';
 import { decodeBinData, encodeBinData } from './bin-data';
 import { parseConfString } from './conf-string';
@@ -83,7 +83,7 @@ export interface BusCallOptions {
   timeoutMs?: number | undefined;
 }
 
-export type LinkState = 'initialised' | 'configuring' | 'configured';
+type LinkState = LinkInfo['state'];
 
 /** A snapshot of one link. */
 export interface LinkInfo {
@@ -92,7 +92,7 @@ export interface LinkInfo {
   readonly kind: string;
   /** The conf_string as given to `init`. */
   readonly conf: string;
-  readonly state: LinkState;
+  readonly state: 'initialised' | 'configuring' | 'configured';
   /** The canonical key (`"<address>,<port>"` for tcp) once configured. */
   readonly canonical: string | undefined;
   /** The link's default deadline per operation, in ms. */
@@ -101,22 +101,6 @@ export interface LinkInfo {
   readonly sharedBy: number;
   /** The connection ended under the link (peer closed, reset); inval and config to reconnect. */
   readonly broken: boolean;
-}
-
-export interface ConnectionEvent {
-  /** The canonical key, e.g. `127.0.0.1,5025`. */
-  canonical: string;
-  kind: string;
-}
-
-/** Typed events of a TcpBus (`bus.on(name, listener)`). */
-export interface TcpBusEvents {
-  /** A new connection was opened by `config` (a shared one is opened once). */
-  connectionOpened: [ConnectionEvent & { peer: string }];
-  /** The last user of a connection invalidated it and it was closed. */
-  connectionClosed: [ConnectionEvent];
-  /** A connection ended under its links (peer closed, reset). */
-  linkBroken: [ConnectionEvent & { linkIds: string[]; error: Error }];
 }
 
 class Connection {
@@ -169,7 +153,41 @@ function untilHex(result: ReadUntilResult): string {
   return encodeBinData(result.data);
 }
 
-export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposable {
+/** The typed events of a TcpBus (declared on the class). */
+type TcpBusEvents = TcpBus extends EventEmitter<infer E> ? E : never;
+
+export class TcpBus
+  extends EventEmitter<{
+    /** A new connection was opened by `config` (a shared one is opened once). */
+    connectionOpened: [
+      {
+        /** The canonical key, e.g. `127.0.0.1,5025`. */
+        canonical: string;
+        kind: string;
+        peer: string;
+      },
+    ];
+    /** The last user of a connection invalidated it and it was closed. */
+    connectionClosed: [
+      {
+        /** The canonical key, e.g. `127.0.0.1,5025`. */
+        canonical: string;
+        kind: string;
+      },
+    ];
+    /** A connection ended under its links (peer closed, reset). */
+    linkBroken: [
+      {
+        /** The canonical key, e.g. `127.0.0.1,5025`. */
+        canonical: string;
+        kind: string;
+        linkIds: string[];
+        error: Error;
+      },
+    ];
+  }>
+  implements AsyncDisposable
+{
   readonly #defaults: LinkDefaults;
   readonly #log: Logger;
   readonly #kinds = new Map<string, LinkKind>();
@@ -981,7 +999,10 @@ export class TcpBus extends EventEmitter<TcpBusEvents> implements AsyncDisposabl
         ctx,
       );
     }
-    if (conn.broken !== undefined && (ClosedError.isInstance(error) || NotConnectedError.isInstance(error))) {
+    if (
+      conn.broken !== undefined &&
+      (ClosedError.isInstance(error) || (ConnectionError.isInstance(error) && error.code === 'NotConnected'))
+    ) {
       return this.#brokenError(conn, link, op);
     }
     const code = AbortedError.isInstance(error)

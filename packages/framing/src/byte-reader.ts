@@ -17,29 +17,10 @@ import { AbortedError, ClosedError, EofError, LimitExceededError, StreamError, T
 import { type ChunkSink, takeChunks } from './onread-source';
 
 /** Where a ByteReader takes bytes from: any async iterable of chunks, or a Node Readable (net.Socket). */
-export type ByteSource = AsyncIterable<Uint8Array> | ReadableLike;
+type ByteSource = AsyncIterable<Uint8Array> | ReadableLike;
 
 /** The part of a Node `Readable` a ByteReader uses. */
-export interface ReadableLike {
-  on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  readonly readableEnded?: boolean;
-  readonly destroyed?: boolean;
-}
-
-export interface ByteReaderOptions {
-  /** Default deadline of every read, in ms. Default 10 000. `Infinity` disables it explicitly. */
-  timeoutMs?: number;
-  /** Default limit for readUntil/expect and how much is buffered ahead of readers. Default 1 MiB. */
-  maxBuffer?: number;
-  /** Default limit for readFrame payloads. Default 16 MiB. */
-  maxFrame?: number;
-}
+export type ReadableLike = Exclude<ConstructorParameters<typeof ByteReader>[0], AsyncIterable<Uint8Array>>;
 
 export interface ReadUntilOptions extends OperationOptions {
   /** Keep the delimiter at the end of `data`. Default false. */
@@ -198,7 +179,30 @@ export class ByteReader implements AsyncDisposable {
   #resumeSource: () => void = () => {};
   #bytesRead = 0;
 
-  constructor(source: ByteSource, options: ByteReaderOptions = {}) {
+  constructor(
+    /** Any async iterable of chunks, or a Node Readable (net.Socket). */
+    source:
+      | AsyncIterable<Uint8Array>
+      | {
+          on(event: 'data', listener: (chunk: Uint8Array) => void): unknown;
+          on(event: 'end' | 'close', listener: () => void): unknown;
+          on(event: 'error', listener: (err: Error) => void): unknown;
+          // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+          off(event: string, listener: (...args: any[]) => void): unknown;
+          pause(): unknown;
+          resume(): unknown;
+          readonly readableEnded?: boolean;
+          readonly destroyed?: boolean;
+        },
+    options: {
+      /** Default deadline of every read, in ms. Default 10 000. `Infinity` disables it explicitly. */
+      timeoutMs?: number;
+      /** Default limit for readUntil/expect and how much is buffered ahead of readers. Default 1 MiB. */
+      maxBuffer?: number;
+      /** Default limit for readFrame payloads. Default 16 MiB. */
+      maxFrame?: number;
+    } = {},
+  ) {
     this.#timeoutMs = checkTimeout(options.timeoutMs, DEFAULT_READ_TIMEOUT_MS);
     this.#maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
     this.#maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;

@@ -2,15 +2,13 @@
 // hot paths: on Node 20 each call registers a dependant on every long-lived source signal, which
 // accumulates until garbage collection and made a request loop several times slower.
 
-export interface CombinedSignal {
+export function combineSignals(sources: readonly (AbortSignal | undefined)[]): {
   readonly signal: AbortSignal;
   /** Aborts the combined signal itself (the sources are untouched). */
   abort(reason: unknown): void;
   /** Detaches from the sources. Idempotent. */
   dispose(): void;
-}
-
-export function combineSignals(sources: readonly (AbortSignal | undefined)[]): CombinedSignal {
+} {
   const controller = new AbortController();
   const attached: AbortSignal[] = [];
   const onAbort = function (this: AbortSignal) {
@@ -40,3 +38,6 @@ export function combineSignals(sources: readonly (AbortSignal | undefined)[]): C
     dispose,
   };
 }
+
+/** What combineSignals returns. */
+export type CombinedSignal = ReturnType<typeof combineSignals>;

@@ -1,6 +1,8 @@
 // The labwire error family. Every error a labwire package raises is a LabwireError with a stable `code`.
-// Brands are `Symbol.for` keys on the prototype, so `isInstance` works across duplicate copies of a package
-// (two versions in one node_modules) where `instanceof` would not.
+// Every class has a `Symbol.for` brand (`static readonly brand`); the first instance of a class marks its
+// prototype (and those of its bases) with the brands, and `isInstance` looks for the mark, so it works
+// across duplicate copies of a package (two versions in one node_modules) where `instanceof` would not.
+// A subclass declares its own brand and nothing else.
 
 import { hexExcerpt } from './bytes';
 
@@ -10,11 +12,6 @@ export interface LabwireErrorOptions {
 
 function brandOf(name: string): symbol {
   return Symbol.for(`labwire.error.${name}`);
-}
-
-/** Marks a class so that `Cls.isInstance(x)` recognises instances of it and of its subclasses. */
-export function brandError(cls: { brand: symbol; prototype: object }): void {
-  Object.defineProperty(cls.prototype, cls.brand, { value: true, enumerable: false });
 }
 
 export class LabwireError extends Error {
@@ -28,6 +25,7 @@ export class LabwireError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
+    markBrands(new.target);
   }
 
   /** True when `value` is an instance of this class (or a subclass), from any copy of the package. */
@@ -40,7 +38,21 @@ export class LabwireError extends Error {
     );
   }
 }
-brandError(LabwireError);
+
+/**
+ * Marks the prototype of `cls` and of each base up to LabwireError with its brand, once per class: the
+ * walk stops at the first prototype already marked (a chain is a handful of classes).
+ */
+function markBrands(cls: unknown): void {
+  for (
+    let c = cls as { brand?: unknown; prototype?: object } | null;
+    c?.prototype !== undefined && typeof c.brand === 'symbol';
+    c = Object.getPrototypeOf(c)
+  ) {
+    if (Object.hasOwn(c.prototype, c.brand)) return;
+    Object.defineProperty(c.prototype, c.brand, { value: true, enumerable: false });
+  }
+}
 
 /** An operation did not complete before its deadline. Nothing was consumed by a timed-out read. */
 export class TimeoutError extends LabwireError {
@@ -66,7 +78,6 @@ export class TimeoutError extends LabwireError {
     this.received = received;
   }
 }
-brandError(TimeoutError);
 
 /** The operation was cancelled through its AbortSignal. Nothing was consumed by an aborted read. */
 export class AbortedError extends LabwireError {
@@ -75,7 +86,6 @@ export class AbortedError extends LabwireError {
     super('Aborted', `${operation} was aborted`, { cause: reason });
   }
 }
-brandError(AbortedError);
 
 /** The stream ended before the operation could complete. `partial` holds the bytes that did arrive. */
 export class EofError extends LabwireError {
@@ -96,7 +106,6 @@ export class EofError extends LabwireError {
     this.expected = expected;
   }
 }
-brandError(EofError);
 
 /** A size limit was hit. For reads, the data stays buffered. */
 export class LimitExceededError extends LabwireError {
@@ -109,7 +118,6 @@ export class LimitExceededError extends LabwireError {
     this.actual = actual;
   }
 }
-brandError(LimitExceededError);
 
 /** Bytes that do not follow the format. `offset` is the position of the offending byte. */
 export class DecodeError extends LabwireError {
@@ -132,7 +140,6 @@ export class DecodeError extends LabwireError {
     this.excerpt = excerpt;
   }
 }
-brandError(DecodeError);
 
 /** A hex string with an odd length or a non-hex character. */
 export class InvalidHexError extends DecodeError {
@@ -141,7 +148,6 @@ export class InvalidHexError extends DecodeError {
     super(message, offset, undefined, { code: 'InvalidHex' });
   }
 }
-brandError(InvalidHexError);
 
 /** The underlying stream failed (for sockets: reset, unreachable, …); `cause` is the original error. */
 export class StreamError extends LabwireError {
@@ -151,7 +157,6 @@ export class StreamError extends LabwireError {
     super('Stream', `${operation}: stream failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
-brandError(StreamError);
 
 /** The object was closed while the operation was pending, or used after close. */
 export class ClosedError extends LabwireError {
@@ -160,4 +165,3 @@ export class ClosedError extends LabwireError {
     super('Closed', `${operation}: closed`);
   }
 }
-brandError(ClosedError);

@@ -1,7 +1,9 @@
+// @labwire/framing: bytes on a stream. What a user of the labwire layers writes: ByteReader and its read
+// options, OnreadSource, sendAll / writeFrame / encodeFrame / FrameDecoder, hex and Latin-1 text, the
+// deadline helpers `delay` and `withDeadline`, a Logger, and the LabwireError family.
+
 export {
   ByteReader,
-  DEFAULT_MAX_BUFFER,
-  DEFAULT_MAX_FRAME,
   type DrainOptions,
   type ExpectOptions,
   type ReadExactlyOptions,
@@ -9,29 +11,10 @@ export {
   type ReadUntilOptions,
   type ReadUntilResult,
 } from './byte-reader';
-export {
-  concatBytes,
-  fromLatin1,
-  hexExcerpt,
-  latin1,
-  readU32BE,
-  splitAt,
-  viewOf,
-  writeU32BE,
-} from './bytes';
-export { type CombinedSignal, combineSignals } from './combined-signal';
-export {
-  armDeadline,
-  checkTimeout,
-  type Deadline,
-  delay,
-  type OperationOptions,
-  withDeadline,
-} from './deadline';
-export { DeadlineTimer, type Expiring } from './deadline-timer';
+export { fromLatin1, latin1 } from './bytes';
+export { delay, type OperationOptions, withDeadline } from './deadline';
 export {
   AbortedError,
-  brandError,
   ClosedError,
   DecodeError,
   EofError,
@@ -42,21 +25,10 @@ export {
   StreamError,
   TimeoutError,
 } from './errors';
-export { encodeFrame, encodeFrameHeader, FrameDecoder, writeFrame } from './frame';
+export { encodeFrame, FrameDecoder, writeFrame } from './frame';
 export { fromHex, toHex } from './hex';
+/** @internal */
+export * from './internal';
+export type { Logger } from './logger';
 export { OnreadSource } from './onread-source';
-export { SEND_SLICE_BYTES, SendTimeoutError, sendAll, type WritableLike } from './send-all';
-export { coalesce, sendParts } from './send-parts';
-
-/** A logger a library may be given; labwire never writes to the console itself. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** A logger that drops everything (the default). */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-export type { ByteReaderOptions, ByteSource, ReadableLike } from './byte-reader';
-export type { OnreadSocketLike } from './onread-source';
+export { SendTimeoutError, sendAll, type WritableLike } from './send-all';

@@ -13,7 +13,6 @@
 // the bytes no read took by then.
 
 import { EventEmitter } from 'node:events';
-import type { ReadableLike } from './byte-reader';
 
 /** Receives `bytes[0, length)`; the memory is valid until the microtasks queued meanwhile have run. */
 export type ChunkSink = (bytes: Uint8Array, length: number) => void;
@@ -22,20 +21,11 @@ export type ChunkSink = (bytes: Uint8Array, length: number) => void;
 export const takeChunks: unique symbol = Symbol('labwire.framing.takeChunks');
 
 /** The part of a net.Socket an OnreadSource listens to. */
-export interface OnreadSocketLike {
-  on(event: 'end' | 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-  // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
-  off(event: string, listener: (...args: any[]) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  readonly readableEnded?: boolean;
-  readonly destroyed?: boolean;
-}
+type OnreadSocketLike = Parameters<OnreadSource['attach']>[0];
 
 export const DEFAULT_LANDING_BYTES = 64 * 1024;
 
-export class OnreadSource extends EventEmitter implements ReadableLike {
+export class OnreadSource extends EventEmitter {
   /** Pass this as `onread` to `net.connect()` / `new net.Socket()`. */
   readonly onread: { buffer: Uint8Array; callback: (bytesRead: number, buffer: Uint8Array) => boolean };
   #socket: OnreadSocketLike | undefined;
@@ -67,7 +57,16 @@ export class OnreadSource extends EventEmitter implements ReadableLike {
   }
 
   /** Forwards the socket's end, close and error events and its flow control. Returns this. */
-  attach(socket: OnreadSocketLike): this {
+  attach(socket: {
+    on(event: 'end' | 'close', listener: () => void): unknown;
+    on(event: 'error', listener: (err: Error) => void): unknown;
+    // biome-ignore lint/suspicious/noExplicitAny: must accept EventEmitter's own signature
+    off(event: string, listener: (...args: any[]) => void): unknown;
+    pause(): unknown;
+    resume(): unknown;
+    readonly readableEnded?: boolean;
+    readonly destroyed?: boolean;
+  }): this {
     this.#detach();
     this.#socket = socket;
     const onEnd = () => this.emit('end');

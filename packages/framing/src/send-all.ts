@@ -5,7 +5,7 @@
 // in bounded slices and waits for 'drain' between them, under one deadline for the whole call.
 
 import { armDeadline, checkTimeout, type OperationOptions } from './deadline';
-import { AbortedError, brandError, ClosedError, LabwireError, StreamError, TimeoutError } from './errors';
+import { AbortedError, ClosedError, LabwireError, StreamError, TimeoutError } from './errors';
 
 /** The part of a Node `Writable` (net.Socket) that sendAll uses. */
 export interface WritableLike {
@@ -37,7 +37,6 @@ export class SendTimeoutError extends TimeoutError {
     this.bytesWritten = bytesWritten;
   }
 }
-brandError(SendTimeoutError);
 
 /**
  * Writes every byte of `data` (one write() call when it fits in a slice, so a request leaves in one

@@ -3,15 +3,8 @@
 // simulated stage and camera on loopback.
 
 import net from 'node:net';
-import {
-  type Position,
-  PymodaqActuator,
-  PymodaqServer,
-  type PymodaqServerClient,
-  resolveProfile,
-  SimulatedStage,
-} from '@labwire/pymodaq';
-import { GENERATIONS } from '@labwire/pymodaq/codec';
+import { PymodaqActuator, PymodaqServer, type PymodaqServerClient, SimulatedStage } from '@labwire/pymodaq';
+import { GENERATIONS, type Position, resolveProfile } from '@labwire/pymodaq/codec';
 import { sleep, waitFor } from '@labwire/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { NodeMessage } from '../src/red';

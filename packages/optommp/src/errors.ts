@@ -1,6 +1,6 @@
 // Errors of the OptoMMP client beyond the codec's (DeviceError, ResponseMismatchError).
 
-import { brandError, hexExcerpt, LabwireError, TimeoutError } from '@labwire/framing';
+import { hexExcerpt, LabwireError, TimeoutError } from '@labwire/framing';
 
 /**
  * A pipelined link went out of step: a reply carried a transaction label that belongs to no request in
@@ -26,19 +26,6 @@ export class PipelineDesyncError extends LabwireError {
     this.packet = packet;
   }
 }
-brandError(PipelineDesyncError);
-
-/** What a UDP request saw while it waited: datagrams that arrived and were dropped, by reason. */
-export interface UdpDropsWhileWaiting {
-  /** Datagrams with another transaction label (late answers to earlier requests, or a device that mislabels). */
-  wrongLabel: number;
-  /** The label of the last of them. */
-  lastWrongLabel: number | undefined;
-  /** Datagrams that were not exactly one OptoMMP packet. */
-  undecodable: number;
-  /** The label the request waited for. */
-  awaitedLabel: number;
-}
 
 /**
  * A UDP request got no answer it could take before its deadline. Unlike a TCP timeout there is no partial
@@ -50,9 +37,18 @@ export class UdpTimeoutError extends TimeoutError {
   /** Where the request went, `udp://host:port`. */
   readonly endpoint: string;
   /** Datagrams dropped while this request waited. */
-  readonly dropped: UdpDropsWhileWaiting;
+  readonly dropped: {
+    /** Datagrams with another transaction label (late answers to earlier requests, or a device that mislabels). */
+    wrongLabel: number;
+    /** The label of the last of them. */
+    lastWrongLabel: number | undefined;
+    /** Datagrams that were not exactly one OptoMMP packet. */
+    undecodable: number;
+    /** The label the request waited for. */
+    awaitedLabel: number;
+  };
 
-  constructor(endpoint: string, timeoutMs: number, dropped: UdpDropsWhileWaiting) {
+  constructor(endpoint: string, timeoutMs: number, dropped: UdpTimeoutError['dropped']) {
     super(`OptoMMP request over ${endpoint}`, timeoutMs);
     this.endpoint = endpoint;
     this.dropped = dropped;
@@ -60,10 +56,9 @@ export class UdpTimeoutError extends TimeoutError {
     this.message = `OptoMMP request over ${endpoint} timed out after ${timeoutMs} ms: ${describeDrops(dropped)}`;
   }
 }
-brandError(UdpTimeoutError);
 
 /** "no datagram arrived", or "2 datagrams arrived and were dropped: 2 with another transaction label (…)". */
-function describeDrops(d: UdpDropsWhileWaiting): string {
+function describeDrops(d: UdpTimeoutError['dropped']): string {
   const n = d.wrongLabel + d.undecodable;
   if (n === 0) return 'no datagram arrived';
   const parts: string[] = [];

@@ -1,19 +1,16 @@
 // @labwire/optommp: an OptoMMP client for Opto 22 groov EPIC and SNAP PAC devices.
 // The wire format lives in `@labwire/optommp/codec`, the device simulator in `@labwire/optommp/simulator`.
+// Each name lives in one entry point: the errors of the wire format that the client rejects with
+// (DeviceError, ResponseMismatchError) and the status area (StatusArea) are `@labwire/optommp/codec`'s.
 
 export type { BlockInto, RawValue } from './client';
 export { OptoMmpClient } from './client';
 export type { OptoMmpClientOptions } from './client-options';
 export { OPTOMMP_PORT } from './client-options';
-export type { ResponseField } from './codec/errors';
-// The errors the client rejects with; the rest of the wire format (addresses, rcodes, the status area,
-// packets) is `@labwire/optommp/codec`.
-export { DeviceError, ResponseMismatchError } from './codec/index';
-export type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
-export { PipelineDesyncError, type UdpDropsWhileWaiting, UdpTimeoutError } from './errors';
+export { PipelineDesyncError, UdpTimeoutError } from './errors';
 export type { IntoRequest, PipelineOptions, PipelineStats } from './pipeline';
 export { Pipeline } from './pipeline';
-export type { PipeliningProbe, ProbeOptions, WindowRate } from './probe';
+export type { PipeliningProbe, ProbeOptions } from './probe';
 export {
   checkFleetConfig,
   type FleetConfig,
@@ -25,18 +22,14 @@ export {
   type ScanGroupConfig,
   type ScanPoint,
 } from './scanner/fleet-file';
-export type { Quantiles } from './scanner/histogram';
-export type { DeviceScanStats, HealthState, ScannerEvents, ScanValue } from './scanner/scanner';
 export {
   type DeviceHealth,
-  type GroupScanStats,
   type HealthEvent,
   Scanner,
   type ScannerOptions,
   type ScannerStats,
   type ScanReport,
 } from './scanner/scanner';
-export type { TcpTransportOptions } from './tcp-transport';
 export { TcpTransport } from './tcp-transport';
 export type { ExchangeOptions, MmpTransport } from './transport';
 export type {
@@ -48,7 +41,5 @@ export type {
   PackedDigital,
   RawType,
 } from './types';
-export type { UdpTransportOptions } from './udp-transport';
 export { type UdpDropCounts, UdpTransport } from './udp-transport';
-export type { WatchValue } from './watch';
 export { type WatchOptions, type WatchPoint, type WatchSample, watchPointName } from './watch';

@@ -27,12 +27,6 @@ export interface ProbeOptions extends OperationOptions {
   logger?: Logger;
 }
 
-export interface WindowRate {
-  window: number;
-  /** Reads per second with that many in flight. */
-  perSecond: number;
-}
-
 /** What `probePipelining()` found. */
 export interface PipeliningProbe {
   /** Every request of the burst answered, in order, each reply with its own request's label. */
@@ -46,7 +40,11 @@ export interface PipeliningProbe {
   /** Every reply carried the label of the request it answers. */
   rightLabels: boolean;
   /** Rates at the windows tried (only when `ok`). */
-  rates: WindowRate[];
+  rates: {
+    window: number;
+    /** Reads per second with that many in flight. */
+    perSecond: number;
+  }[];
   /** 1 when pipelining is not safe; else the smallest window within 10 % of the best rate. */
   recommendedWindow: number;
   /** What went wrong, in words. */
@@ -142,7 +140,7 @@ export async function probePipelining(
   if (!inOrder) problems.push('the replies came back in another order than the requests went out');
   const ok = answered === burst && inOrder && rightLabels && problems.length === 0;
 
-  const rates: WindowRate[] = [];
+  const rates: PipeliningProbe['rates'] = [];
   let recommendedWindow = 1;
   if (ok) {
     const windows = (options.windows ?? [1, 2, 4, 8, 16]).filter(

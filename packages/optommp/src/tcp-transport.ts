@@ -77,22 +77,6 @@ class ResponseAtHand<T> implements ReplyAtHand<T> {
   }
 }
 
-export interface TcpTransportOptions extends TcpInterfaceOptions {
-  /**
-   * Requests in flight at once on the connection. 1 (default): one at a time, as every known client and
-   * device expects. 2…32: pipelined; replies are matched by transaction label, and a reply that matches no
-   * request in flight replaces the connection (PipelineDesyncError). Use `probePipelining()` to find out
-   * whether a device answers pipelined requests correctly. Not with `heartbeat`.
-   */
-  window?: number;
-  /**
-   * Pipelined only: replies must come in the order the requests went out (default true). A device that
-   * answers out of order needs `false`; replies are then matched by label alone, and a device that
-   * mislabels a reply with another outstanding label can no longer be told apart.
-   */
-  ordered?: boolean;
-}
-
 export class TcpTransport implements MmpTransport {
   readonly kind = 'tcp' as const;
   readonly endpoint: string;
@@ -104,7 +88,25 @@ export class TcpTransport implements MmpTransport {
   /** Where large responses are read (one request in flight: the reply reader runs one at a time). */
   #scratch = new Uint8Array(0);
 
-  constructor(host: string, port: number, options: TcpTransportOptions = {}) {
+  constructor(
+    host: string,
+    port: number,
+    options: TcpInterfaceOptions & {
+      /**
+       * Requests in flight at once on the connection. 1 (default): one at a time, as every known client and
+       * device expects. 2…32: pipelined; replies are matched by transaction label, and a reply that matches no
+       * request in flight replaces the connection (PipelineDesyncError). Use `probePipelining()` to find out
+       * whether a device answers pipelined requests correctly. Not with `heartbeat`.
+       */
+      window?: number;
+      /**
+       * Pipelined only: replies must come in the order the requests went out (default true). A device that
+       * answers out of order needs `false`; replies are then matched by label alone, and a device that
+       * mislabels a reply with another outstanding label can no longer be told apart.
+       */
+      ordered?: boolean;
+    } = {},
+  ) {
     this.endpoint = `${host}:${port}`;
     const window = options.window ?? 1;
     if (!Number.isInteger(window) || window < 1 || window > MAX_WINDOW) {

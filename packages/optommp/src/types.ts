@@ -1,6 +1,6 @@
 // Values the client returns.
 
-import type { NetworkInterfaceStatus, StatusArea } from './codec/status-area';
+import type { StatusArea } from './codec/status-area';
 
 /** An EPIC digital channel block (F01E0000 + m·0x1000 + c·0x40, docs/protocols/optommp.md §3.4). */
 export interface DigitalPoint {
@@ -55,9 +55,15 @@ export interface AnalogBank {
 /** The whole status area plus both network interfaces. */
 export interface DeviceStatus extends StatusArea {
   /** eth0 as the status area gives it. */
-  eth0: NetworkInterfaceStatus;
-  /** eth1 from the IP-settings area; undefined when the device has no such area (NAK). */
-  eth1: NetworkInterfaceStatus | undefined;
+  eth0: {
+    ipAddress: string;
+    subnetMask: string;
+    defaultGateway: string;
+    dnsServer: string;
+    macAddress: string;
+  };
+  /** eth1 from the IP-settings area (same fields as eth0); undefined when the device has no such area (NAK). */
+  eth1: DeviceStatus['eth0'] | undefined;
 }
 
 /** How `readRawOffset` interprets the bytes (python `ReadRawOffset` types, done right). */

@@ -20,12 +20,6 @@ import { checkResponse, type ResponseExpectation } from './codec/validate';
 import { UdpTimeoutError } from './errors';
 import { type ExchangeOptions, LabelCounter, labelRequest, type MmpTransport } from './transport';
 
-export interface UdpTransportOptions {
-  /** Default deadline of one exchange, ms. Default 2 000. */
-  timeoutMs?: number;
-  logger?: Logger;
-}
-
 /** Datagrams the transport received and dropped, by reason (since construction). */
 export interface UdpDropCounts {
   /** Arrived while no request was waiting: late answers to timed-out requests, or strays. */
@@ -63,7 +57,15 @@ export class UdpTransport implements MmpTransport {
   readonly #labels = new LabelCounter();
   readonly #dropped: UdpDropCounts = { unsolicited: 0, wrongLabel: 0, undecodable: 0 };
 
-  constructor(host: string, port: number, options: UdpTransportOptions = {}) {
+  constructor(
+    host: string,
+    port: number,
+    options: {
+      /** Default deadline of one exchange, ms. Default 2 000. */
+      timeoutMs?: number;
+      logger?: Logger;
+    } = {},
+  ) {
     this.#host = host;
     this.#port = port;
     this.endpoint = `udp://${host}:${port}`;

@@ -10,18 +10,16 @@ export type WatchPoint = { name?: string } & (
   | { kind: 'u32' | 'i32' | 'f32'; address: number }
 );
 
-export interface WatchValue {
-  name: string;
-  point: WatchPoint;
-  value: number | boolean;
-}
-
 export interface WatchSample {
   /** 0, 1, 2, … */
   sequence: number;
   /** Wall-clock time the sample was taken (ms since the epoch). */
   time: number;
-  values: WatchValue[];
+  values: {
+    name: string;
+    point: WatchPoint;
+    value: number | boolean;
+  }[];
 }
 
 export interface WatchOptions {

@@ -4,8 +4,8 @@
 // typed error and writes nothing more into the caller's memory. Real sockets against the simulator.
 
 import { AbortedError, TimeoutError, toHex } from '@labwire/framing';
-import { DeviceError, OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
-import { offsetOf } from '@labwire/optommp/codec';
+import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { DeviceError, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
 import { FaultProxy } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -2,7 +2,8 @@
 // byte against the shared vectors, tl rotation, chunking, Powerup Clear, watch.
 
 import { toHex } from '@labwire/framing';
-import { DeviceError, OptoMmpClient } from '@labwire/optommp';
+import { OptoMmpClient } from '@labwire/optommp';
+import { DeviceError } from '@labwire/optommp/codec';
 import { activeResources, resourcesLeftOver } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { epicAnalogWriteAddress, ScratchPad, SnapArea, scratchPadInt32Address } from '../src/codec/addresses';

@@ -4,13 +4,8 @@
 // point would show. Over real loopback sockets; assertions are about events and counts (timing figures
 // belong to the benchmarks).
 
-import {
-  type DeviceHealth,
-  PipelineDesyncError,
-  ResponseMismatchError,
-  type ScanDeviceConfig,
-  Scanner,
-} from '@labwire/optommp';
+import { type DeviceHealth, PipelineDesyncError, type ScanDeviceConfig, Scanner } from '@labwire/optommp';
+import { ResponseMismatchError } from '@labwire/optommp/codec';
 import { type EpicSimulator, SimulatedFleet } from '@labwire/optommp/simulator';
 import { ConnectionError } from '@labwire/tcp';
 import { waitFor } from '@labwire/testkit';

@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { GaussianDetector, PymodaqDetector, resolveProfile } from '../src/index';
+import { resolveProfile } from '../src/codec/index';
+import { GaussianDetector, PymodaqDetector } from '../src/index';
 
 const here = import.meta.dirname;
 const beforeAt = process.argv.indexOf('--before');
@@ -192,7 +193,7 @@ for (const [which, source] of sources) {
     // Done, then a DataToExport claiming 8 DataWithAxes of one 32 MiB array each.
     const block = new Uint8Array(32 * 1024 * 1024);
     const { dataFromPlugins } = await import('../src/codec/index');
-    const { NdArray } = await import('../src/index');
+    const { NdArray } = await import('../src/codec/index');
     const dwa = p.encodeTagged(
       dataFromPlugins({ name: 'x', data: [new NdArray('|u1', [block.length], block)] }),
     );

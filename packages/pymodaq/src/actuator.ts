@@ -34,41 +34,20 @@ export interface MoveContext {
 }
 
 /**
- * What a move handler returns: the position reached (a finite number), or nothing, in which case
- * `getActuatorValue()` is asked. Handlers may be sync or async.
+ * The hardware side of an actuator. Handlers may be sync or async. A move handler returns (or resolves
+ * to) the position reached, a finite number, or nothing, in which case `getActuatorValue()` is asked.
  */
-export type MoveResult = Promise<unknown> | unknown;
-
-/** The hardware side of an actuator. Handlers may be sync or async. */
 export interface ActuatorHandlers {
   /** Moves to `target`; resolves when there, with the position reached (default: `getActuatorValue()`). */
-  moveAbs(target: number, context: MoveContext): MoveResult;
+  moveAbs(target: number, context: MoveContext): Promise<unknown> | unknown;
   /** Moves by `offset`. Default: `moveAbs(current + offset)`. */
-  moveRel?(offset: number, context: MoveContext): MoveResult;
+  moveRel?(offset: number, context: MoveContext): Promise<unknown> | unknown;
   /** Moves home. Default: `moveAbs(0)`. */
-  moveHome?(context: MoveContext): MoveResult;
+  moveHome?(context: MoveContext): Promise<unknown> | unknown;
   /** The current position. Asked for `get_actuator_value` / `check_position` and after every move. */
   getActuatorValue(context: { signal: AbortSignal }): Promise<number> | number;
   /** Called on `stop_motion`, after the running move's signal was aborted. */
   stopMotion?(): Promise<void> | void;
-}
-
-export interface PymodaqActuatorOptions extends PymodaqClientOptions {
-  handlers: ActuatorHandlers;
-  /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
-  units?: string;
-  /**
-   * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
-   * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
-   */
-  maxPendingMoves?: number;
-}
-
-export interface PymodaqActuatorEvents extends PymodaqClientEvents {
-  /** A move finished (reached, stopped or failed) and `move_done` was sent. */
-  moveDone: [
-    { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number },
-  ];
 }
 
 function positionOf(result: unknown): number | undefined {
@@ -87,7 +66,14 @@ interface MoveJob {
   link: LinkSession;
 }
 
-export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
+export class PymodaqActuator extends PymodaqClientRole<
+  PymodaqClientEvents & {
+    /** A move finished (reached, stopped or failed) and `move_done` was sent. */
+    moveDone: [
+      { command: 'move_abs' | 'move_rel' | 'move_home'; target: number | undefined; position: number },
+    ];
+  }
+> {
   readonly #handlers: ActuatorHandlers;
   #units: string;
   readonly #moves: MoveJob[] = [];
@@ -96,7 +82,18 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
   /** Last position reported, the fallback when the hardware cannot be asked. */
   #lastPosition = 0;
 
-  constructor(options: PymodaqActuatorOptions) {
+  constructor(
+    options: PymodaqClientOptions & {
+      handlers: ActuatorHandlers;
+      /** The actuator unit, sent as the `units` child of `Infos` and with every position (C4/D). Default ''. */
+      units?: string;
+      /**
+       * Moves asked for and not yet answered, at most (they run one at a time). One more is dropped and
+       * reported as an `error` (LimitExceededError); the server's move deadline ends its wait. Default 64.
+       */
+      maxPendingMoves?: number;
+    },
+  ) {
     const units =
       options.units ?? findParameter(options.settings ?? defaultSettings(), ['units'])?.value ?? '';
     super(
@@ -129,20 +126,24 @@ export class PymodaqActuator extends PymodaqClientRole<PymodaqActuatorEvents> {
     return this.#moving;
   }
 
+  /** @internal */
   protected override onSettingChanged(path: readonly string[], node: ParameterNode): void {
     if (path.length === 1 && path[0] === 'units') this.#units = node.value ?? '';
   }
 
+  /** @internal */
   protected override onClose(): void {
     this.#moves.length = 0;
   }
 
+  /** @internal */
   protected override onLinkLost(link: LinkSession): void {
     // Moves not started yet were asked on that connection; nobody waits for them any more.
     for (let i = this.#moves.length - 1; i >= 0; i--)
       if (this.#moves[i]!.link === link) this.#moves.splice(i, 1);
   }
 
+  /** @internal */
   protected handle(message: ServerMessage, link: LinkSession): void {
     switch (message.command) {
       case ServerCommand.moveAbs:

@@ -53,61 +53,6 @@ import {
 } from './server';
 import { RESOLVED, type ServerSession } from './server-session';
 
-/**
- * The bridge is a PymodaqServer towards the instruments: `handshakeTimeoutMs`, `maxPendingClients`,
- * `maxInfosBytes` and `logger` are the server's, with its defaults.
- */
-export interface PymodaqBridgeOptions
-  extends Pick<
-    PymodaqServerOptions,
-    'handshakeTimeoutMs' | 'maxPendingClients' | 'maxInfosBytes' | 'logger'
-  > {
-  /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
-  clientProtocol: Generation | string;
-  /** The generation of the PyMoDAQ server (`'D'`, `'5.0'` …). */
-  serverProtocol: Generation | string;
-  /** The PyMoDAQ server's address. Default `127.0.0.1`. */
-  serverHost?: string;
-  /** The PyMoDAQ server's port. Default 6341. */
-  serverPort?: number;
-  /** Where instruments connect. Default `127.0.0.1`. */
-  host?: string;
-  /** Default 6341 (what PyMoDAQ instruments are configured for); 0 picks a free port. */
-  port?: number;
-  /** Which instruments to accept: `'actuator'`, `'detector'` or `'both'` (default). */
-  role?: ServerRole;
-  /** A message, once started, must arrive whole within this many ms (both sides). Default 10 000. */
-  readTimeoutMs?: number;
-  /** Deadline of every write (a large frame to a slow peer included). Default 10 000. */
-  timeoutMs?: number;
-  /** Deadline of one connect attempt to the server. Default 5000. */
-  connectTimeoutMs?: number;
-  /** The reconnect policy of the server links (tcp). Default: backoff 200 ms … 5 s. */
-  reconnect?: false | ReconnectOptions;
-  /** Largest gen D frame / array block / gen A–C message part accepted from instruments. Default 64 MiB. */
-  maxMessageBytes?: number;
-  /** Further decoder limits (both sides; see docs/codec.md). */
-  limits?: Partial<CodecLimits>;
-  /** Identified instruments at most (each holds one server link). Default 16. */
-  maxClients?: number;
-  /**
-   * An instrument that exchanged nothing for this long is closed. Default `Infinity`: instruments are
-   * quiet between commands for hours; `maxClients` bounds the slots (the quietest makes room).
-   */
-  idleTimeoutMs?: number;
-  /**
-   * Messages that must arrive (commands, replies, settings) waiting to be written to one side, at most;
-   * beyond it the other side is not read until they drain. Default 32.
-   */
-  maxQueuedMessages?: number;
-  /**
-   * Gen A/B servers take axes as `x_axis` / `y_axis` messages (PyMoDAQ 1.6.4 – 4.0.x): the bridge sends the
-   * axes of C/D data that way when they change. `false` for a 1.6.0 – 1.6.3 server, which does not know
-   * them. Default true.
-   */
-  axesAsMessages?: boolean;
-}
-
 /** One instrument connected to the bridge. */
 export interface BridgeClientInfo {
   /** Unique within the bridge's life (`c1`, `c2` … in connection order). */
@@ -115,61 +60,6 @@ export interface BridgeClientInfo {
   readonly type: ClientType;
   readonly remoteAddress: string;
   readonly remotePort: number;
-}
-
-/** An instrument and the state of its two sides (see `PymodaqBridge.clients`). */
-export interface BridgeClientState extends BridgeClientInfo {
-  readonly serverLinked: boolean;
-  readonly queuedToClient: number;
-  readonly queuedToServer: number;
-}
-
-/** Why a detector frame was not forwarded. */
-export type FrameDropReason = 'replaced' | 'no-server';
-
-export interface PymodaqBridgeEvents {
-  listening: [{ host: string; port: number }];
-  /** An instrument identified; the bridge connects to the server for it. */
-  client: [BridgeClientInfo];
-  /** An instrument left (Quit, EOF, error, eviction, close). Its server link says Quit and closes. */
-  clientClosed: [{ client: BridgeClientInfo; reason: string }];
-  /**
-   * An instrument was refused: a type the role does not take, no handshake in time, no slot, or a
-   * handshake of another generation (then `suggestedGenerations` says which one it seems to speak).
-   */
-  rejected: [
-    { remoteAddress: string; remotePort: number; error: unknown; suggestedGenerations: Generation[] },
-  ];
-  /** The bridge identified on the server for an instrument (again after every reconnect). */
-  serverConnected: [
-    { client: BridgeClientInfo; remoteAddress: string | undefined; remotePort: number | undefined },
-  ];
-  /** The server link of an instrument dropped; it reconnects per the reconnect policy. */
-  serverDisconnected: [{ client: BridgeClientInfo; reason: string; error?: unknown }];
-  /** The server refused the bridge's handshake (wrong server generation or role). Once per series. */
-  handshakeRejected: [{ client: BridgeClientInfo; error: HandshakeRejectedError }];
-  /** A message the target generation cannot carry whole. Once per instrument, command and loss. */
-  translationError: [{ client: BridgeClientInfo; error: TranslationError }];
-  /** A detector frame was not forwarded: a newer one replaced it, or no server link was up. */
-  frameDropped: [{ client: BridgeClientInfo; reason: FrameDropReason }];
-  /** Anything else that went wrong with one instrument or its server link; the bridge goes on. */
-  error: [{ client: BridgeClientInfo | undefined; error: unknown }];
-}
-
-/** Running totals of a bridge. */
-export interface BridgeCounters {
-  /** Messages written (or handed to the socket) towards the server. */
-  toServer: number;
-  /** Messages written (or handed to the socket) towards instruments. */
-  toClients: number;
-  /** Detector frames replaced by a newer one before they could be written (latest wins). */
-  framesReplaced: number;
-  /** Messages from instruments dropped because their server link was down. */
-  droppedNoServer: number;
-  /** move_done / position_is dropped because the server link that asked for them is gone. */
-  staleReplies: number;
-  /** Messages the target generation could not carry whole (forwarded without something, or dropped). */
-  translationErrors: number;
 }
 
 /** Translation losses remembered per instrument (to report each once). */
@@ -259,12 +149,62 @@ function isTypeFrameD(text: string): boolean {
   );
 }
 
-export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements AsyncDisposable {
+/** The options of a bridge (declared on its constructor). */
+type PymodaqBridgeOptions = ConstructorParameters<typeof PymodaqBridge>[0];
+
+/** The events a bridge emits (declared on the class, named here for the emit helper). */
+type PymodaqBridgeEvents = PymodaqBridge extends EventEmitter<infer E> ? E : never;
+
+export class PymodaqBridge
+  extends EventEmitter<{
+    listening: [{ host: string; port: number }];
+    /** An instrument identified; the bridge connects to the server for it. */
+    client: [BridgeClientInfo];
+    /** An instrument left (Quit, EOF, error, eviction, close). Its server link says Quit and closes. */
+    clientClosed: [{ client: BridgeClientInfo; reason: string }];
+    /**
+     * An instrument was refused: a type the role does not take, no handshake in time, no slot, or a
+     * handshake of another generation (then `suggestedGenerations` says which one it seems to speak).
+     */
+    rejected: [
+      { remoteAddress: string; remotePort: number; error: unknown; suggestedGenerations: Generation[] },
+    ];
+    /** The bridge identified on the server for an instrument (again after every reconnect). */
+    serverConnected: [
+      { client: BridgeClientInfo; remoteAddress: string | undefined; remotePort: number | undefined },
+    ];
+    /** The server link of an instrument dropped; it reconnects per the reconnect policy. */
+    serverDisconnected: [{ client: BridgeClientInfo; reason: string; error?: unknown }];
+    /** The server refused the bridge's handshake (wrong server generation or role). Once per series. */
+    handshakeRejected: [{ client: BridgeClientInfo; error: HandshakeRejectedError }];
+    /** A message the target generation cannot carry whole. Once per instrument, command and loss. */
+    translationError: [{ client: BridgeClientInfo; error: TranslationError }];
+    /** A detector frame was not forwarded: a newer one replaced it, or no server link was up. */
+    frameDropped: [{ client: BridgeClientInfo; reason: 'replaced' | 'no-server' }];
+    /** Anything else that went wrong with one instrument or its server link; the bridge goes on. */
+    error: [{ client: BridgeClientInfo | undefined; error: unknown }];
+  }>
+  implements AsyncDisposable
+{
   /** What the instruments speak. */
   readonly clientProfile: PymodaqProfile;
   /** What the server speaks. */
   readonly serverProfile: PymodaqProfile;
-  readonly counters: BridgeCounters = {
+  /** Running totals of the bridge. */
+  readonly counters: {
+    /** Messages written (or handed to the socket) towards the server. */
+    toServer: number;
+    /** Messages written (or handed to the socket) towards instruments. */
+    toClients: number;
+    /** Detector frames replaced by a newer one before they could be written (latest wins). */
+    framesReplaced: number;
+    /** Messages from instruments dropped because their server link was down. */
+    droppedNoServer: number;
+    /** move_done / position_is dropped because the server link that asked for them is gone. */
+    staleReplies: number;
+    /** Messages the target generation could not carry whole (forwarded without something, or dropped). */
+    translationErrors: number;
+  } = {
     toServer: 0,
     toClients: 0,
     framesReplaced: 0,
@@ -282,7 +222,57 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
   readonly #closings = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
-  constructor(options: PymodaqBridgeOptions) {
+  constructor(
+    options: Pick<
+      PymodaqServerOptions,
+      'handshakeTimeoutMs' | 'maxPendingClients' | 'maxInfosBytes' | 'logger'
+    > & {
+      /** The generation the instruments speak (`'B'`, `'C4'`, or the PyMoDAQ version they were made for). */
+      clientProtocol: Generation | string;
+      /** The generation of the PyMoDAQ server (`'D'`, `'5.0'` …). */
+      serverProtocol: Generation | string;
+      /** The PyMoDAQ server's address. Default `127.0.0.1`. */
+      serverHost?: string;
+      /** The PyMoDAQ server's port. Default 6341. */
+      serverPort?: number;
+      /** Where instruments connect. Default `127.0.0.1`. */
+      host?: string;
+      /** Default 6341 (what PyMoDAQ instruments are configured for); 0 picks a free port. */
+      port?: number;
+      /** Which instruments to accept: `'actuator'`, `'detector'` or `'both'` (default). */
+      role?: ServerRole;
+      /** A message, once started, must arrive whole within this many ms (both sides). Default 10 000. */
+      readTimeoutMs?: number;
+      /** Deadline of every write (a large frame to a slow peer included). Default 10 000. */
+      timeoutMs?: number;
+      /** Deadline of one connect attempt to the server. Default 5000. */
+      connectTimeoutMs?: number;
+      /** The reconnect policy of the server links (tcp). Default: backoff 200 ms … 5 s. */
+      reconnect?: false | ReconnectOptions;
+      /** Largest gen D frame / array block / gen A–C message part accepted from instruments. Default 64 MiB. */
+      maxMessageBytes?: number;
+      /** Further decoder limits (both sides; see docs/codec.md). */
+      limits?: Partial<CodecLimits>;
+      /** Identified instruments at most (each holds one server link). Default 16. */
+      maxClients?: number;
+      /**
+       * An instrument that exchanged nothing for this long is closed. Default `Infinity`: instruments are
+       * quiet between commands for hours; `maxClients` bounds the slots (the quietest makes room).
+       */
+      idleTimeoutMs?: number;
+      /**
+       * Messages that must arrive (commands, replies, settings) waiting to be written to one side, at most;
+       * beyond it the other side is not read until they drain. Default 32.
+       */
+      maxQueuedMessages?: number;
+      /**
+       * Gen A/B servers take axes as `x_axis` / `y_axis` messages (PyMoDAQ 1.6.4 – 4.0.x): the bridge sends the
+       * axes of C/D data that way when they change. `false` for a 1.6.0 – 1.6.3 server, which does not know
+       * them. Default true.
+       */
+      axesAsMessages?: boolean;
+    },
+  ) {
     super();
     this.#options = options;
     this.#logger = toLogger(options.logger);
@@ -338,7 +328,11 @@ export class PymodaqBridge extends EventEmitter<PymodaqBridgeEvents> implements 
    * still waiting to be written towards the instrument and towards the server (each at most
    * `maxQueuedMessages` plus what one read brought in).
    */
-  get clients(): BridgeClientState[] {
+  get clients(): (BridgeClientInfo & {
+    readonly serverLinked: boolean;
+    readonly queuedToClient: number;
+    readonly queuedToServer: number;
+  })[] {
     return [...this.#instruments.values()].map((i) => ({
       ...i.info,
       serverLinked: i.upstream.connected,

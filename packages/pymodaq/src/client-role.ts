@@ -162,10 +162,10 @@ export class LinkSession {
     );
   }
 
-  /** @internal Set while the read loop waits for the server's next message (the role's #readLoop). */
+  /** Set while the read loop waits for the server's next message (the role's #readLoop). @internal */
   wake: (() => void) | undefined = undefined;
 
-  /** @internal Wakes the read loop if it waits. */
+  /** Wakes the read loop if it waits. @internal */
   wakeReadLoop(): void {
     const wake = this.wake;
     this.wake = undefined;
@@ -213,8 +213,11 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
 {
   readonly profile: PymodaqProfile;
   readonly type: ClientType;
+  /** @internal */
   protected readonly logger: Logger;
+  /** @internal */
   protected readonly timeoutMs: number;
+  /** @internal */
   protected readonly handlerTimeoutMs: number;
   readonly #connection: Connection;
   readonly #settings: ParameterNode;
@@ -226,6 +229,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   #identifiedWaiters = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
+  /** @internal */
   protected constructor(type: ClientType, options: PymodaqClientOptions, defaultSettings: ParameterNode) {
     super();
     const logger = toLogger(options.logger);
@@ -356,23 +360,23 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     for (const done of [...this.#identifiedWaiters]) done();
   }
 
-  /** Signal aborted by close(). */
+  /** Signal aborted by close(). @internal */
   protected get closedSignal(): AbortSignal {
     return this.#closed.signal;
   }
 
-  /** Whether close() has begun (closedSignal.aborted as a plain field, for the per-message paths). */
+  /** Whether close() has begun (closedSignal.aborted as a plain field, for the per-message paths). @internal */
   protected get isClosed(): boolean {
     return this.#isClosed;
   }
   #isClosed = false;
 
-  /** The current connection, if identified. */
+  /** The current connection, if identified. @internal */
   protected get link(): LinkSession | undefined {
     return this.#link;
   }
 
-  /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (docs/protocols/pymodaq.md §9 n). */
+  /** XML text as this generation carries it: PyMoDAQ 5 sends bytes (docs/protocols/pymodaq.md §9 n). @internal */
   protected textForWire(xml: string): string | Uint8Array {
     return this.#textForWire(xml);
   }
@@ -384,6 +388,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   /**
    * Sends one message (its parts in order, nothing in between) on `link` (default: the current one).
    * Small parts are joined; large blocks are sent by reference, never copied.
+   * @internal
    */
   protected send(
     parts: readonly Uint8Array[],
@@ -420,7 +425,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       .finally(combined.dispose);
   }
 
-  /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. */
+  /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. @internal */
   protected runHandler<T>(
     name: string,
     link: LinkSession,
@@ -458,16 +463,18 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     return AbortedError.isInstance(e) || HandlerError.isInstance(e) ? e : new HandlerError(name, e);
   }
 
+  /** @internal */
   protected reportError(error: unknown): void {
     this.logger.warn('pymodaq client error', { error });
     if ((this.listenerCount as (event: string) => number)('error') > 0) this.emitSafe('error', error);
   }
 
+  /** @internal */
   protected emitEvent<K extends keyof PymodaqClientEvents>(event: K, ...args: PymodaqClientEvents[K]): void {
     this.emitSafe(event, ...args);
   }
 
-  /** Emits to the listeners; one that throws is logged and never breaks the connection's loops. */
+  /** Emits to the listeners; one that throws is logged and never breaks the connection's loops. @internal */
   protected emitSafe(event: string, ...args: unknown[]): void {
     try {
       (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
@@ -479,6 +486,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   /**
    * The messages sent on every new connection, in order: the type string first
    * (docs/protocols/pymodaq.md §8.1), then `Infos` with the settings XML.
+   * @internal
    */
   protected identification(): Uint8Array[][] {
     const p = this.profile;
@@ -491,17 +499,18 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     ];
   }
 
-  /** A server command for this role; runs after the whole message was read. Must not throw. */
+  /** A server command for this role; runs after the whole message was read. Must not throw. @internal */
   protected abstract handle(message: ServerMessage, link: LinkSession): void;
-  /** A parameter changed (by `set_info` or `updateSetting`). */
+  /** A parameter changed (by `set_info` or `updateSetting`). @internal */
   protected onSettingChanged(_path: readonly string[], _node: ParameterNode): void {}
-  /** The client is closing: stop pending work. */
+  /** The client is closing: stop pending work. @internal */
   protected onClose(): void {}
-  /** The link dropped: replies for it are void. */
+  /** The link dropped: replies for it are void. @internal */
   protected onLinkLost(_link: LinkSession): void {}
   /**
    * `set_info` from the server (path below the root; `root` is the first element the server sent). The
    * default applies it to `settings` and emits `setInfo`.
+   * @internal
    */
   protected onSetInfo(message: { path: string[]; xml: string; root: string }, _link: LinkSession): void {
     this.#applySetInfo(message);
@@ -509,6 +518,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
   /**
    * Awaited before each server message is read (when it returns a promise): a subclass that cannot take
    * more right now (its own consumer is slow) holds the server back through TCP backpressure.
+   * @internal
    */
   protected readGate(_link: LinkSession): Promise<void> | undefined {
     return undefined;
@@ -703,6 +713,7 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
    * A move taken whole in the socket's read callback (the hot path): `position` is lean (value and
    * units), `timestamp` its DataActuator's (undefined for gen A/B, which carry none). The default hands
    * it to handle() as a message; a subclass may take it without one. Must not throw.
+   * @internal
    */
   protected handleMove(
     command: 'move_abs' | 'move_rel',

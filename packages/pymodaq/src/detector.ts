@@ -29,32 +29,32 @@ export interface DetectorHandlers {
   grab(dim: GrabDim, context: { signal: AbortSignal }): Promise<DataToExport> | DataToExport;
 }
 
-export interface PymodaqDetectorOptions extends PymodaqClientOptions {
-  handlers: DetectorHandlers;
-  /**
-   * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
-   * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
-   */
-  maxPendingGrabs?: number;
-}
-
-export interface PymodaqDetectorEvents extends PymodaqClientEvents {
-  /** A grab was answered with `Done` + data. */
-  grabbed: [{ dim: GrabDim; data: DataToExport }];
-}
-
 interface GrabJob {
   dim: GrabDim;
   link: LinkSession;
 }
 
-export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
+export class PymodaqDetector extends PymodaqClientRole<
+  PymodaqClientEvents & {
+    /** A grab was answered with `Done` + data. */
+    grabbed: [{ dim: GrabDim; data: DataToExport }];
+  }
+> {
   readonly #handlers: DetectorHandlers;
   readonly #grabs: GrabJob[] = [];
   readonly #maxPendingGrabs: number;
   #grabbing = false;
 
-  constructor(options: PymodaqDetectorOptions) {
+  constructor(
+    options: PymodaqClientOptions & {
+      handlers: DetectorHandlers;
+      /**
+       * Grabs asked for and not yet answered, at most (they run one at a time). One more is dropped and
+       * reported as an `error` (LimitExceededError); the server's own deadline ends its wait. Default 16.
+       */
+      maxPendingGrabs?: number;
+    },
+  ) {
     super('GRABBER', options, defaultSettings());
     this.#handlers = options.handlers;
     this.#maxPendingGrabs = options.maxPendingGrabs ?? 16;
@@ -74,15 +74,18 @@ export class PymodaqDetector extends PymodaqClientRole<PymodaqDetectorEvents> {
     return this.send(parts, options);
   }
 
+  /** @internal */
   protected override onLinkLost(link: LinkSession): void {
     for (let i = this.#grabs.length - 1; i >= 0; i--)
       if (this.#grabs[i]!.link === link) this.#grabs.splice(i, 1);
   }
 
+  /** @internal */
   protected override onClose(): void {
     this.#grabs.length = 0;
   }
 
+  /** @internal */
   protected handle(message: ServerMessage, link: LinkSession): void {
     const dim = grabDimOf(message.command);
     if (dim === undefined) {

@@ -1,7 +1,7 @@
 // Errors of the PyMoDAQ roles (the codec raises its own DecodeError/LimitExceededError). Every one is a
 // LabwireError with a stable `code`, so callers can branch without string matching.
 
-import { brandError, hexExcerpt, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
+import { hexExcerpt, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
 import type { Generation } from './codec';
 
 /**
@@ -22,7 +22,6 @@ export class UnknownCommandError extends LabwireError {
     this.command = command;
   }
 }
-brandError(UnknownCommandError);
 
 /** A client identified itself with a type the server does not accept (docs/protocols/pymodaq.md §8.1, §9 f). */
 export class ClientTypeError extends LabwireError {
@@ -37,7 +36,6 @@ export class ClientTypeError extends LabwireError {
     this.received = received;
   }
 }
-brandError(ClientTypeError);
 
 /** Settings XML that is malformed, too large, or declares a DOCTYPE/ENTITY (never expanded, docs/protocols/pymodaq.md §9 i). */
 export class XmlError extends LabwireError {
@@ -46,7 +44,6 @@ export class XmlError extends LabwireError {
     super('Xml', message, options);
   }
 }
-brandError(XmlError);
 
 /** A server call found no connected client of the type it needs (or not the one selected). */
 export class NoClientError extends LabwireError {
@@ -56,7 +53,6 @@ export class NoClientError extends LabwireError {
     super('NoClient', `no connected PyMoDAQ client: ${what}`);
   }
 }
-brandError(NoClientError);
 
 /** The peer went away (EOF, reset, `Quit`, or close) while a call was waiting for its reply. */
 export class PeerGoneError extends LabwireError {
@@ -66,7 +62,6 @@ export class PeerGoneError extends LabwireError {
     super('PeerGone', `${operation}: the peer is gone (${reason})`, options);
   }
 }
-brandError(PeerGoneError);
 
 /** A user handler (hardware code) threw or rejected; `cause` holds what it threw. */
 export class HandlerError extends LabwireError {
@@ -77,7 +72,6 @@ export class HandlerError extends LabwireError {
     this.handler = handler;
   }
 }
-brandError(HandlerError);
 
 /** A message that is well-formed but not allowed here (e.g. `x_axis` under gen C/D, docs/protocols/pymodaq.md §9 g). */
 export class ProtocolError extends LabwireError {
@@ -86,10 +80,6 @@ export class ProtocolError extends LabwireError {
     super('Protocol', message, options);
   }
 }
-brandError(ProtocolError);
-
-/** How a rejected handshake showed: the server closed (FIN) or reset the connection. */
-export type RejectionSign = 'eof' | 'reset';
 
 const DESCRIBE: Record<Generation, string> = {
   A: 'A (PyMoDAQ 1.6.0-2.0.0)',
@@ -125,10 +115,10 @@ export class HandshakeRejectedError extends LabwireError {
   readonly generation: Generation;
   /** Generations worth trying, most likely first (see `generationsToTry`). */
   readonly suggestedGenerations: readonly Generation[];
-  /** How the server ended the connection. */
-  readonly closedBy: RejectionSign;
+  /** How the server ended the connection: it closed it (FIN, `eof`) or reset it (`reset`). */
+  readonly closedBy: 'eof' | 'reset';
   constructor(
-    init: { clientType: string; generation: Generation; closedBy: RejectionSign },
+    init: { clientType: string; generation: Generation; closedBy: 'eof' | 'reset' },
     options?: LabwireErrorOptions,
   ) {
     const suggested = generationsToTry(init.generation);
@@ -148,7 +138,6 @@ export class HandshakeRejectedError extends LabwireError {
     this.closedBy = init.closedBy;
   }
 }
-brandError(HandshakeRejectedError);
 
 /**
  * A PymodaqBridge message the target generation cannot carry whole. `forwarded`: the message went on
@@ -182,4 +171,3 @@ export class TranslationError extends LabwireError {
     this.lost = [...init.lost];
   }
 }
-brandError(TranslationError);

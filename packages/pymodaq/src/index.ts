@@ -1,59 +1,29 @@
 // @labwire/pymodaq: PyMoDAQ's TCP/IP remote control for every wire generation (A, B, C1–C4, D):
-// actuator and detector client roles, a server, a bridge between generations, a probe, and the codec
-// (also at `@labwire/pymodaq/codec`).
+// actuator and detector client roles, a server, a bridge between generations and a probe. The data
+// these speak (DataToExport, NdArray, Generation, resolveProfile, …) and the codec itself are at
+// `@labwire/pymodaq/codec`: each name lives in one entry point.
+//
+// Errors: every error is a LabwireError (`@labwire/framing`) with a stable `code`. Those that carry
+// fields of their own are exported here (ClientTypeError, HandlerError, HandshakeRejectedError,
+// TranslationError, UnknownCommandError); the others are told apart by `code`: `Xml` (parameter XML
+// refused), `NoClient` and `PeerGone` (retryable), `Protocol` (the peer broke the protocol).
 
 export {
   type ActuatorHandlers,
   type MoveContext,
-  type MoveResult,
   PymodaqActuator,
-  type PymodaqActuatorEvents,
-  type PymodaqActuatorOptions,
 } from './actuator';
-export {
-  type BridgeClientInfo,
-  type BridgeClientState,
-  type BridgeCounters,
-  type FrameDropReason,
-  PymodaqBridge,
-  type PymodaqBridgeEvents,
-  type PymodaqBridgeOptions,
-} from './bridge';
-export type {
-  LinkSession,
-  PymodaqClientEvents,
-  PymodaqClientOptions,
-  ServerMessage,
-} from './client-role';
-export {
-  type CodecLimits,
-  type DataDim,
-  type DataToExport,
-  type Generation,
-  NdArray,
-  type Position,
-  type PymodaqProfile,
-  resolveProfile,
-  type WireProfile,
-} from './codec';
-export type { TypedArray } from './codec/nd-array';
-export type { PyDict, PyScalar, PyTuple, PyValue } from './codec/values';
+export { type BridgeClientInfo, PymodaqBridge } from './bridge';
+export { type PymodaqClientEvents, type PymodaqClientOptions, PymodaqClientRole } from './client-role';
 export { type ClientType, GRAB_DIMS, type GrabDim } from './commands';
-export type { DetectorHandlers, PymodaqDetectorEvents, PymodaqDetectorOptions } from './detector';
-export { PymodaqDetector } from './detector';
+export { type DetectorHandlers, PymodaqDetector } from './detector';
 export {
   ClientTypeError,
   HandlerError,
   HandshakeRejectedError,
-  NoClientError,
-  PeerGoneError,
-  ProtocolError,
-  type RejectionSign,
   TranslationError,
   UnknownCommandError,
-  XmlError,
 } from './errors';
-export type { ParameterXmlLimits } from './parameter-xml';
 export {
   applyParameter,
   findParameter,
@@ -62,13 +32,7 @@ export {
   parseParameterXml,
   toParameterXml,
 } from './parameter-xml';
-export {
-  generationsOfServerBytes,
-  type ProbeOptions,
-  type ProbeResult,
-  type ProbeStep,
-  probePymodaq,
-} from './probe';
+export { type ProbeResult, probePymodaq } from './probe';
 export {
   PymodaqServer,
   type PymodaqServerEvents,
@@ -77,7 +41,5 @@ export {
   type ServerRole,
 } from './server';
 export type { PymodaqServerClient } from './server-session';
-export type { GaussianDetectorOptions } from './sim/gaussian-detector';
 export { GaussianDetector } from './sim/gaussian-detector';
-export type { SimulatedStageOptions } from './sim/simulated-stage';
 export { SimulatedStage } from './sim/simulated-stage';

@@ -26,14 +26,8 @@ export interface ParameterNode {
   children: ParameterNode[];
 }
 
-export interface ParameterXmlLimits {
-  /** Largest document accepted, in UTF-16 code units. Default 4 MiB. */
-  maxLength?: number;
-  /** Deepest element nesting accepted. Default 64. */
-  maxDepth?: number;
-  /** Most elements in one document. Default 100 000. */
-  maxElements?: number;
-}
+/** Limits on parameter XML (see parseParameterXml). */
+export type ParameterXmlLimits = NonNullable<Parameters<typeof parseParameterXml>[1]>;
 
 export interface ParameterXmlSliceOptions extends ParameterXmlLimits {
   /** Characters parsed per turn of the event loop. Default 16 Ki (about a millisecond of work). */
@@ -173,7 +167,17 @@ function checkedText(xml: string | Uint8Array, limits: ParameterXmlLimits): stri
  * Parses one parameter tree. Throws XmlError for a DOCTYPE/ENTITY declaration, malformed XML, an
  * undeclared entity reference, more or fewer than one root element, or a limit exceeded.
  */
-export function parseParameterXml(xml: string | Uint8Array, limits: ParameterXmlLimits = {}): ParameterNode {
+export function parseParameterXml(
+  xml: string | Uint8Array,
+  limits: {
+    /** Largest document accepted, in UTF-16 code units. Default 4 MiB. */
+    maxLength?: number;
+    /** Deepest element nesting accepted. Default 64. */
+    maxDepth?: number;
+    /** Most elements in one document. Default 100 000. */
+    maxElements?: number;
+  } = {},
+): ParameterNode {
   const text = checkedText(xml, limits);
   const builder = new TreeBuilder(limits);
   builder.write(text);

@@ -20,37 +20,8 @@ import { AbortedError, checkTimeout } from '@labwire/framing';
 import { decodeMessage, type Generation, type PymodaqProfile, resolveProfile } from './codec';
 import { type ClientType, grabDimOf, SERVER_COMMANDS, ServerCommand } from './commands';
 
-export interface ProbeOptions {
-  /** Default `127.0.0.1`. */
-  host?: string;
-  /** Default 6341. */
-  port?: number;
-  /**
-   * How long to watch each handshake: a close within it is a refusal, silence an acceptance. PyMoDAQ
-   * closes within a few hundred ms (its poll timer is 100 ms). Default 1500.
-   */
-  waitMs?: number;
-  /** Silence expected right after connecting (PyMoDAQ sends nothing before the handshake). Default 300. */
-  greetingMs?: number;
-  /** Deadline of each connect. Default 3000. */
-  connectTimeoutMs?: number;
-  signal?: AbortSignal;
-}
-
 /** What one connection of the probe showed. */
-export interface ProbeStep {
-  /** What the probe sent: `D ACTUATOR`, `A-C GRABBER`. */
-  readonly sent: string;
-  /**
-   * `greeted`: the peer spoke before the handshake (then nothing was sent); `closed` / `reset`: it ended
-   * the connection (a refusal); `silent`: it kept the connection quiet; `data`: it sent something.
-   */
-  readonly outcome: 'refused' | 'connect-timeout' | 'greeted' | 'closed' | 'reset' | 'silent' | 'data';
-  /** Milliseconds from the handshake (or the connect) to the outcome. */
-  readonly afterMs: number;
-  /** The bytes the server sent on this connection (at most 4 KiB kept). */
-  readonly bytes: Uint8Array;
-}
+type ProbeStep = ProbeResult['steps'][number];
 
 export interface ProbeResult {
   readonly host: string;
@@ -69,7 +40,19 @@ export interface ProbeResult {
   /** A command the server sent while the probe listened, if any. */
   readonly command: string | undefined;
   /** Every connection, in order. */
-  readonly steps: readonly ProbeStep[];
+  readonly steps: readonly {
+    /** What the probe sent: `D ACTUATOR`, `A-C GRABBER`. */
+    readonly sent: string;
+    /**
+     * `greeted`: the peer spoke before the handshake (then nothing was sent); `closed` / `reset`: it ended
+     * the connection (a refusal); `silent`: it kept the connection quiet; `data`: it sent something.
+     */
+    readonly outcome: 'refused' | 'connect-timeout' | 'greeted' | 'closed' | 'reset' | 'silent' | 'data';
+    /** Milliseconds from the handshake (or the connect) to the outcome. */
+    readonly afterMs: number;
+    /** The bytes the server sent on this connection (at most 4 KiB kept). */
+    readonly bytes: Uint8Array;
+  }[];
   /** One sentence saying what was found. */
   readonly summary: string;
 }
@@ -241,7 +224,24 @@ function attempt(
  * handshakes it refuses (see the top of this file for the order and why it is safe). Resolves with a
  * result in every case (unreachable, not PyMoDAQ); rejects only when `signal` aborts.
  */
-export async function probePymodaq(options: ProbeOptions = {}): Promise<ProbeResult> {
+export async function probePymodaq(
+  options: {
+    /** Default `127.0.0.1`. */
+    host?: string;
+    /** Default 6341. */
+    port?: number;
+    /**
+     * How long to watch each handshake: a close within it is a refusal, silence an acceptance. PyMoDAQ
+     * closes within a few hundred ms (its poll timer is 100 ms). Default 1500.
+     */
+    waitMs?: number;
+    /** Silence expected right after connecting (PyMoDAQ sends nothing before the handshake). Default 300. */
+    greetingMs?: number;
+    /** Deadline of each connect. Default 3000. */
+    connectTimeoutMs?: number;
+    signal?: AbortSignal;
+  } = {},
+): Promise<ProbeResult> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 6341;
   const waitMs = checkTimeout(options.waitMs, 1500);

@@ -3,9 +3,6 @@
 // ends. One process, loopback, ephemeral ports; every wait is event-based with a generous deadline.
 
 import {
-  type DataToExport,
-  type Generation,
-  NdArray,
   PymodaqActuator,
   PymodaqBridge,
   PymodaqDetector,
@@ -13,7 +10,13 @@ import {
   parameter,
   SimulatedStage,
 } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import {
+  type DataToExport,
+  dataFromPlugins,
+  dataToExport,
+  type Generation,
+  NdArray,
+} from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
 import { ALL, nextEvent, withCleanup } from './helpers';
 

@@ -6,7 +6,8 @@
 
 import net from 'node:net';
 import { ByteReader, concatBytes, toHex } from '@labwire/framing';
-import { type Generation, PymodaqBridge, resolveProfile } from '@labwire/pymodaq';
+import { PymodaqBridge } from '@labwire/pymodaq';
+import { type Generation, resolveProfile } from '@labwire/pymodaq/codec';
 import { sleep, waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
 import { RawClient, withCleanup } from './helpers';

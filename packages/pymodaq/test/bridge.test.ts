@@ -6,15 +6,11 @@
 import net from 'node:net';
 import { ByteReader } from '@labwire/framing';
 import {
-  type Generation,
-  NdArray,
   PymodaqActuator,
   PymodaqBridge,
-  type PymodaqBridgeOptions,
   PymodaqDetector,
   PymodaqServer,
   parameter,
-  resolveProfile,
   SimulatedStage,
   TranslationError,
 } from '@labwire/pymodaq';
@@ -25,6 +21,9 @@ import {
   dataFromPlugins,
   dataToExport,
   dataWithAxes,
+  type Generation,
+  NdArray,
+  resolveProfile,
 } from '@labwire/pymodaq/codec';
 import { activeResources, resourcesLeftOver, sleep, waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +33,7 @@ type Track = <U extends { close(): unknown }>(x: U) => U;
 
 async function startBridge(
   track: Track,
-  options: Omit<PymodaqBridgeOptions, 'port'> & { port?: number },
+  options: Omit<ConstructorParameters<typeof PymodaqBridge>[0], 'port'> & { port?: number },
 ): Promise<{ bridge: PymodaqBridge; port: number }> {
   const bridge = track(new PymodaqBridge({ port: 0, timeoutMs: 20_000, ...options }));
   const { port } = await bridge.listen();

@@ -3,18 +3,17 @@
 
 import { LimitExceededError } from '@labwire/framing';
 import {
-  type Generation,
   HandlerError,
   PymodaqActuator,
   PymodaqDetector,
   parseParameterXml,
-  resolveProfile,
   SimulatedStage,
   UnknownCommandError,
-  XmlError,
 } from '@labwire/pymodaq';
+import { type Generation, resolveProfile } from '@labwire/pymodaq/codec';
 import { LoopbackServer, type ServerConnection, waitFor } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import { XmlError } from '../src/errors';
 import { ALL, closeAfterEach, image, nextEvent } from './helpers';
 
 const READ = { timeoutMs: 3000 };

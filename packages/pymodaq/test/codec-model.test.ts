@@ -12,11 +12,11 @@ import {
   resolveProfile,
   UnknownProfileError,
   UnknownTagError,
-  UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
 import { decodeFramePayload } from '../src/codec/decode';
 import { parseDtype } from '../src/codec/dtype';
+import { UnsupportedValueError } from '../src/codec/errors';
 import {
   dataActuator,
   dataWithAxes,

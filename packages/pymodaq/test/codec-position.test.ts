@@ -5,14 +5,10 @@
 
 import { PassThrough } from 'node:stream';
 import { ByteReader, concatBytes, toHex } from '@labwire/framing';
-import {
-  decodeMessage,
-  type PymodaqProfile,
-  resolveProfile,
-  UnsupportedValueError,
-} from '@labwire/pymodaq/codec';
+import { decodeMessage, type PymodaqProfile, resolveProfile } from '@labwire/pymodaq/codec';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { UnsupportedValueError } from '../src/codec/errors';
 import { dataActuator, pyInt } from '../src/codec/values';
 
 const GENERATIONS = ['A', 'B', 'C1', 'C2', 'C3', 'C4', 'D'] as const;

@@ -23,11 +23,11 @@ import {
   PymodaqDecodeError,
   resolveProfile,
   TruncatedError,
-  UnexpectedValueError,
   UnknownTagError,
 } from '@labwire/pymodaq/codec';
 import { chunkEvery, splitAt } from '@labwire/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { UnexpectedValueError } from '../src/codec/errors';
 import { toJsonValue } from '../src/codec/json';
 import { loadVectors, VALUE_CASES } from './fixtures/codec-vectors';
 

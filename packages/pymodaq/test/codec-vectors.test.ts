@@ -9,9 +9,9 @@ import {
   decodeValue,
   NdArray,
   resolveProfile,
-  UnsupportedValueError,
 } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
+import { UnsupportedValueError } from '../src/codec/errors';
 import { toJsonValue } from '../src/codec/json';
 import type { PyValue } from '../src/codec/values';
 import { loadVectors, REFUSED_CASES, SEQUENCE_NAMES, VALUE_CASES } from './fixtures/codec-vectors';

@@ -4,13 +4,8 @@
 // rejected handshake: said once (HandshakeRejectedError, with the generations to try), then the client
 // backs off per the reconnect policy.
 
-import {
-  type Generation,
-  HandshakeRejectedError,
-  PymodaqActuator,
-  PymodaqDetector,
-  resolveProfile,
-} from '@labwire/pymodaq';
+import { HandshakeRejectedError, PymodaqActuator, PymodaqDetector } from '@labwire/pymodaq';
+import { type Generation, resolveProfile } from '@labwire/pymodaq/codec';
 import { LoopbackServer, sleep } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
 import { nextEvent, startServer, withCleanup } from './helpers';

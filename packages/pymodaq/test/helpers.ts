@@ -3,8 +3,15 @@
 import type { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ByteReader, concatBytes } from '@labwire/framing';
-import { type DataToExport, type Generation, NdArray, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqServer } from '@labwire/pymodaq';
+import {
+  type DataToExport,
+  dataFromPlugins,
+  dataToExport,
+  type Generation,
+  NdArray,
+  resolveProfile,
+} from '@labwire/pymodaq/codec';
 import { afterEach } from 'vitest';
 import type { PymodaqServerOptions } from '../src/server';
 

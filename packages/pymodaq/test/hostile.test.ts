@@ -4,17 +4,10 @@
 
 import net from 'node:net';
 import { LimitExceededError, TimeoutError } from '@labwire/framing';
-import {
-  GaussianDetector,
-  NdArray,
-  NoClientError,
-  PeerGoneError,
-  PymodaqDetector,
-  type PymodaqServer,
-  parameter,
-} from '@labwire/pymodaq';
-import { dataFromPlugins, MessageInterruptedError, resolveProfile } from '@labwire/pymodaq/codec';
+import { GaussianDetector, PymodaqDetector, type PymodaqServer, parameter } from '@labwire/pymodaq';
+import { dataFromPlugins, MessageInterruptedError, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
+import { NoClientError, PeerGoneError } from '../src/errors';
 import { closeAfterEach, image, nextEvent, RawClient, startServer } from './helpers';
 
 const track = closeAfterEach();

@@ -8,10 +8,10 @@ import {
   parameter,
   parseParameterXml,
   toParameterXml,
-  XmlError,
 } from '@labwire/pymodaq';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { XmlError } from '../src/errors';
 
 // From docs/protocols/pymodaq.md §7 (vector v5_bytes_xml): one element per parameter, the value as text.
 const EXPOSURE =

@@ -3,15 +3,11 @@
 // that behaves as PyMoDAQ 4.4.5 does with a type string it does not take).
 
 import { fromHex } from '@labwire/framing';
-import {
-  type Generation,
-  generationsOfServerBytes,
-  PymodaqServer,
-  probePymodaq,
-  resolveProfile,
-} from '@labwire/pymodaq';
+import { PymodaqServer, probePymodaq } from '@labwire/pymodaq';
+import { type Generation, resolveProfile } from '@labwire/pymodaq/codec';
 import { LoopbackServer, startSshBannerPeer } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import { generationsOfServerBytes } from '../src/probe';
 import { nextEvent, withCleanup } from './helpers';
 
 const FAST = { waitMs: 800, greetingMs: 150 };

@@ -2,16 +2,14 @@
 // every command of docs/protocols/pymodaq.md §7.
 
 import {
-  type DataToExport,
   GaussianDetector,
-  NdArray,
   PymodaqActuator,
   PymodaqDetector,
   type PymodaqServer,
   parameter,
   SimulatedStage,
 } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { type DataToExport, dataFromPlugins, dataToExport, NdArray } from '@labwire/pymodaq/codec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL, image, nextEvent, startServer } from './helpers';
 

@@ -26,7 +26,7 @@ describe.each(ALL)('generation %s: fuzzed client bytes', (gen) => {
     try {
       await actuator.connect();
       await server.waitForClient('ACTUATOR');
-      const p = (await import('@labwire/pymodaq')).resolveProfile(gen);
+      const p = (await import('@labwire/pymodaq/codec')).resolveProfile(gen);
       // Valid messages, cut and corrupted, and plain noise.
       const valid = [
         [p.encodeCommand('Done'), p.encodeDetectorData(image(2, 2))],

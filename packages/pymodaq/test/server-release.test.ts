@@ -2,8 +2,8 @@
 // client's next frames are received into it (a long-running viewer without garbage or page faults per
 // frame). Real detector clients of every generation on loopback sockets.
 
-import { type DataToExport, NdArray, PymodaqDetector, type PymodaqServer } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { PymodaqDetector, type PymodaqServer } from '@labwire/pymodaq';
+import { type DataToExport, dataFromPlugins, dataToExport, NdArray } from '@labwire/pymodaq/codec';
 import { describe, expect, it } from 'vitest';
 import { ALL, closeAfterEach, nextEvent, startServer } from './helpers';
 

@@ -5,16 +5,13 @@
 import { concatBytes, EofError, encodeFrameHeader, LimitExceededError, TimeoutError } from '@labwire/framing';
 import {
   ClientTypeError,
-  NoClientError,
-  PeerGoneError,
-  ProtocolError,
   PymodaqActuator,
   type PymodaqServer,
   SimulatedStage,
   UnknownCommandError,
-  XmlError,
 } from '@labwire/pymodaq';
 import { describe, expect, it } from 'vitest';
+import { NoClientError, PeerGoneError, ProtocolError, XmlError } from '../src/errors';
 import { ALL, closeAfterEach, nextEvent, RawClient, startServer } from './helpers';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
@@ -282,7 +279,7 @@ describe('x_axis / y_axis', () => {
     await server.waitForClient('GRABBER');
     const axis = nextEvent(server, 'axis');
     const p = raw.profile;
-    const { NdArray } = await import('@labwire/pymodaq');
+    const { NdArray } = await import('@labwire/pymodaq/codec');
     raw.write(
       raw.command('x_axis'),
       p.encodeValue(NdArray.fromTyped(Float64Array.of(1, 2, 3))),

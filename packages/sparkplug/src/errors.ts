@@ -2,7 +2,7 @@
 // Decoding errors are framing's DecodeError (with the byte offset); limits are framing's
 // LimitExceededError; deadlines and cancellation are framing's TimeoutError and AbortedError.
 
-import { brandError, DecodeError, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
+import { DecodeError, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
 
 /** Bytes that are not a valid Sparkplug B payload: bad protobuf framing or a value that breaks the spec. */
 export class PayloadDecodeError extends DecodeError {
@@ -14,7 +14,6 @@ export class PayloadDecodeError extends DecodeError {
     this.path = path;
   }
 }
-brandError(PayloadDecodeError);
 
 /** A payload or metric given to the encoder that cannot be written as Sparkplug B (wrong type, out of range). */
 export class PayloadEncodeError extends LabwireError {
@@ -26,7 +25,6 @@ export class PayloadEncodeError extends LabwireError {
     this.path = path;
   }
 }
-brandError(PayloadEncodeError);
 
 /** A topic that is not a Sparkplug B topic, or an id with a reserved character (`+`, `/`, `#`). */
 export class TopicError extends LabwireError {
@@ -37,7 +35,6 @@ export class TopicError extends LabwireError {
     this.topic = topic;
   }
 }
-brandError(TopicError);
 
 /** A command (NCMD/DCMD) that decoded but cannot be applied: unknown device, unknown alias, bad value. */
 export class CommandError extends LabwireError {
@@ -48,7 +45,6 @@ export class CommandError extends LabwireError {
     this.topic = topic;
   }
 }
-brandError(CommandError);
 
 /** The store-and-forward buffer (or the connection's write buffer) is full under the `reject` policy: the update was not taken. */
 export class BufferOverflowError extends LabwireError {
@@ -69,7 +65,6 @@ export class BufferOverflowError extends LabwireError {
     this.unit = unit;
   }
 }
-brandError(BufferOverflowError);
 
 /** The MQTT connection could not be made or was refused (CONNACK with an error, socket failure). */
 export class MqttConnectError extends LabwireError {
@@ -83,7 +78,6 @@ export class MqttConnectError extends LabwireError {
     this.url = url;
   }
 }
-brandError(MqttConnectError);
 
 /** A session operation was used wrongly: unknown device, metric not in the birth, duplicate alias. */
 export class SessionUsageError extends LabwireError {
@@ -92,4 +86,3 @@ export class SessionUsageError extends LabwireError {
     super('SparkplugUsage', message);
   }
 }
-brandError(SessionUsageError);

@@ -1,33 +1,18 @@
-// @labwire/sparkplug: the Sparkplug B 3.0 edge-node session over MQTT.js, with the payload types its API
-// speaks in. The codec itself (encodePayload, decodePayload, MetricCatalog, topics, their errors) is at
-// `@labwire/sparkplug/codec`.
+// @labwire/sparkplug: the Sparkplug B 3.0 edge-node session over MQTT.js. The payload types its API speaks
+// in (DataType, Metric, MetricValue, Payload, …) and the codec itself (encodePayload, decodePayload,
+// MetricCatalog, topics, their errors) are at `@labwire/sparkplug/codec`: each name lives in one entry point.
+//
+// Errors: every error is a LabwireError (`@labwire/framing`) with a stable `code`. A session used wrongly
+// (unknown device or metric, reserved or duplicate name, bad bdSeq) throws code `SparkplugUsage`.
 
-export { DataType } from './codec/datatypes';
-export type { DecodeLimits } from './codec/scan';
-export type {
-  DataSet,
-  Int64,
-  MetaData,
-  Metric,
-  MetricValue,
-  Payload,
-  PropertySet,
-  PropertyValue,
-  Template,
-  TemplateParameter,
-} from './codec/types';
-export { BufferOverflowError, CommandError, MqttConnectError, SessionUsageError } from './errors';
-export { type BackoffOptions, backoffDelay } from './session/backoff';
-export type { EdgeNodeEvents, PublishOutcome } from './session/edge-node';
+export { BufferOverflowError, CommandError, MqttConnectError } from './errors';
 export {
   BDSEQ_METRIC,
   type EdgeCommand,
   EdgeNode,
   type EdgeNodeOptions,
-  type EdgeNodeStats,
   type MetricDefinition,
   type MetricUpdate,
   REBIRTH_METRIC,
   type SessionState,
 } from './session/edge-node';
-export type { OverflowPolicy, StoreAndForwardOptions } from './session/store';

@@ -3,8 +3,14 @@
 // never anything else, and never an allocation the input claims before the limit is checked.
 
 import { LabwireError, LimitExceededError } from '@labwire/framing';
-import { DataType, type Metric, type Payload } from '@labwire/sparkplug';
-import { decodePayload, encodePayload, PayloadDecodeError } from '@labwire/sparkplug/codec';
+import {
+  DataType,
+  decodePayload,
+  encodePayload,
+  type Metric,
+  type Payload,
+  PayloadDecodeError,
+} from '@labwire/sparkplug/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

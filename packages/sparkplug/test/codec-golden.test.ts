@@ -2,8 +2,13 @@
 // encodings of Sparkplug B 3.0 §6.4.17 and the signed/64-bit cases that Tahu JS gets wrong.
 
 import { fromHex, toHex } from '@labwire/framing';
-import { DataType, type Payload } from '@labwire/sparkplug';
-import { decodePayload, encodePayload, PayloadDecodeError } from '@labwire/sparkplug/codec';
+import {
+  DataType,
+  decodePayload,
+  encodePayload,
+  type Payload,
+  PayloadDecodeError,
+} from '@labwire/sparkplug/codec';
 import { describe, expect, it } from 'vitest';
 
 /** A DDATA-like payload, byte by byte. */

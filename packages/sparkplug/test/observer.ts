@@ -1,7 +1,7 @@
 // An independent Sparkplug subscriber (its own MQTT.js client) that records every message the edge node
 // publishes, with the MQTT flags as delivered, and decodes payloads with the datatypes learnt from births.
 
-import type { Payload } from '@labwire/sparkplug';
+import type { Payload } from '@labwire/sparkplug/codec';
 import { decodePayload, MetricCatalog, parseTopic } from '@labwire/sparkplug/codec';
 import { waitFor } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';

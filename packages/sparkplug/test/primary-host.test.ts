@@ -3,7 +3,8 @@
 // session (NDEATH, disconnect, start over on the next broker) when the host goes offline.
 // Real brokers (aedes and Mosquitto), the host played by a plain MQTT.js client publishing retained STATE.
 
-import { BDSEQ_METRIC, DataType, EdgeNode } from '@labwire/sparkplug';
+import { BDSEQ_METRIC, EdgeNode } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import { FaultProxy } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -4,17 +4,11 @@
 
 import net from 'node:net';
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
-import {
-  BDSEQ_METRIC,
-  BufferOverflowError,
-  backoffDelay,
-  DataType,
-  EdgeNode,
-  type EdgeNodeOptions,
-} from '@labwire/sparkplug';
-import { decodePayload } from '@labwire/sparkplug/codec';
+import { BDSEQ_METRIC, BufferOverflowError, EdgeNode, type EdgeNodeOptions } from '@labwire/sparkplug';
+import { DataType, decodePayload } from '@labwire/sparkplug/codec';
 import { FaultProxy } from '@labwire/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/session/backoff';
 import { type AedesBroker, startAedes, startMosquitto, type TestBroker } from './brokers';
 import { type Observed, Observer } from './observer';
 

@@ -7,16 +7,8 @@
 //   births → 300+ DATA (seq wraps) → DDEATH → rebirth request → DCMD/NCMD (good and malformed)
 //   → connection cut (the will NDEATH) → reconnect (bdSeq + 1) → close (NDEATH, DISCONNECT)
 
-import {
-  BDSEQ_METRIC,
-  DataType,
-  type EdgeCommand,
-  EdgeNode,
-  type Metric,
-  type Payload,
-  REBIRTH_METRIC,
-} from '@labwire/sparkplug';
-import { decodePayload, encodePayload } from '@labwire/sparkplug/codec';
+import { BDSEQ_METRIC, type EdgeCommand, EdgeNode, REBIRTH_METRIC } from '@labwire/sparkplug';
+import { DataType, decodePayload, encodePayload, type Metric, type Payload } from '@labwire/sparkplug/codec';
 import { FaultProxy } from '@labwire/testkit';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

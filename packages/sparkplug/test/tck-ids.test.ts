@@ -1,7 +1,8 @@
 // Sparkplug ids (§4.1): uniqueness of device ids within an edge node, device ids shared across edge
 // nodes, and the case-sensitivity advice (SHOULD NOT: reported through the logger, not refused).
 
-import { DataType, EdgeNode } from '@labwire/sparkplug';
+import { EdgeNode } from '@labwire/sparkplug';
+import { DataType } from '@labwire/sparkplug/codec';
 import { afterEach, expect, it } from 'vitest';
 import { startAedes } from './brokers';
 import { Observer } from './observer';

@@ -3,12 +3,15 @@
 // them for what it receives. Session-level template rules (definitions only in the NBIRTH) go through
 // EdgeNode; the published births are then observed on aedes.
 
-import { DataType, EdgeNode, type Metric, type Template } from '@labwire/sparkplug';
+import { EdgeNode } from '@labwire/sparkplug';
 import {
+  DataType,
   decodePayload,
   encodePayload,
+  type Metric,
   PayloadDecodeError,
   PayloadEncodeError,
+  type Template,
 } from '@labwire/sparkplug/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAedes } from './brokers';

@@ -240,7 +240,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements AsyncD
    * Installs (or removes, with undefined) the application heartbeat; it applies from the next link on
    * (and to the current one when it is armed here).
    */
-  setHeartbeat(heartbeat: ConnectionHeartbeat | undefined): void {
+  setHeartbeat(heartbeat: ConnectionOptions['heartbeat']): void {
     this.#heartbeat = heartbeat;
     if (this.#heartbeatTimer !== undefined) {
       clearTimeout(this.#heartbeatTimer);

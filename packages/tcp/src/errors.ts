@@ -3,7 +3,7 @@
 // Errors that come from @labwire/framing (TimeoutError, EofError, LimitExceededError, ClosedError, …)
 // pass through unchanged except that TcpInterface stamps the same `op`/`linkId` fields on them.
 
-import { brandError, LabwireError } from '@labwire/framing';
+import { LabwireError } from '@labwire/framing';
 
 export interface TcpErrorOptions {
   cause?: unknown;
@@ -38,14 +38,12 @@ export class TcpError extends LabwireError {
     this.port = options.port;
   }
 }
-brandError(TcpError);
 
 /** The connection could not be made or was lost; repeating the operation later may succeed. */
 export class ConnectionError extends TcpError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ConnectionError');
   override readonly isRetryable: boolean = true;
 }
-brandError(ConnectionError);
 
 function endpoint(options: TcpErrorOptions): string {
   return options.host === undefined ? 'the peer' : `${options.host}:${options.port}`;
@@ -70,7 +68,6 @@ export class ConnectRefusedError extends ConnectionError {
     );
   }
 }
-brandError(ConnectRefusedError);
 
 /** The connection was not established within `connectTimeoutMs`; the socket has been destroyed. */
 export class ConnectTimeoutError extends ConnectionError {
@@ -85,7 +82,6 @@ export class ConnectTimeoutError extends ConnectionError {
     this.timeoutMs = timeoutMs;
   }
 }
-brandError(ConnectTimeoutError);
 
 /** Any other connect failure (unreachable, name not found, …); `cause` is the system error. */
 export class ConnectFailedError extends ConnectionError {
@@ -94,7 +90,6 @@ export class ConnectFailedError extends ConnectionError {
     super('ConnectFailed', `connect to ${endpoint(options)} failed: ${causeText(options.cause)}`, options);
   }
 }
-brandError(ConnectFailedError);
 
 /** The peer reset the connection (ECONNRESET, EPIPE) or the socket failed while connected. */
 export class ConnectionResetError extends ConnectionError {
@@ -103,7 +98,6 @@ export class ConnectionResetError extends ConnectionError {
     super('Reset', `connection to ${endpoint(options)} reset: ${causeText(options.cause)}`, options);
   }
 }
-brandError(ConnectionResetError);
 
 /**
  * The link dropped while this operation was in flight (its bytes may or may not have reached the device).
@@ -120,7 +114,6 @@ export class ConnectionLostError extends ConnectionError {
     );
   }
 }
-brandError(ConnectionLostError);
 
 /**
  * No link is up and none may be waited for: reconnecting is off (or gave up), the offline queue is full,
@@ -138,4 +131,3 @@ export class NotConnectedError extends ConnectionError {
     );
   }
 }
-brandError(NotConnectedError);

@@ -2,43 +2,32 @@
 // package (TimeoutError, EofError, AbortedError, ClosedError, LimitExceededError, …) live in
 // @labwire/framing.
 
-export { type BackoffOptions, backoffDelay } from './backoff';
+export type { BackoffOptions } from './backoff';
 export { Connection } from './connection';
 export type { TcpErrorOptions } from './errors';
-export {
-  ConnectFailedError,
-  ConnectionError,
-  ConnectionLostError,
-  ConnectionResetError,
-  ConnectRefusedError,
-  ConnectTimeoutError,
-  NotConnectedError,
-  TcpError,
-} from './errors';
+// Errors: TcpError (every error of this package), ConnectionError (retryable: the link could not be made or
+// was lost), and the two that carry fields of their own or that other layers raise: ConnectTimeoutError
+// (`timeoutMs`), ConnectionLostError. The rest are ConnectionErrors told apart by `code`: `ConnectRefused`,
+// `ConnectFailed`, `Reset`, `NotConnected`.
+export { ConnectionError, ConnectionLostError, ConnectTimeoutError, TcpError } from './errors';
+/** @internal */
+export * from './internal';
 export { Link } from './link';
-export type { FieldsFirstLogger } from './logger';
-export { fieldsFirst, type LoggerLike, toLogger } from './logger';
+export type { LoggerLike } from './logger';
 export type {
   ConnectionCounters,
   ConnectionEvents,
-  ConnectionHeartbeat,
   ConnectionOptions,
   DesyncPolicy,
-  DisconnectedEvent,
   DisconnectReason,
   DropReason,
-  HeartbeatOptions,
-  QueueCounters,
   ReconnectOptions,
   ReplyAtHand,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,
-  TcpCounters,
   TcpInterfaceOptions,
   TcpState,
 } from './options';
-export type { ReconnectPolicyOptions, RetryStrategy } from './reconnect-policy';
-export { DELIBERATE_REASONS } from './reconnect-policy';
 export { RequestQueue } from './request-queue';
 export { TcpInterface } from './tcp-interface';

@@ -8,15 +8,17 @@ import { type Logger, silentLogger } from '@labwire/framing';
 export type LogFields = Record<string, unknown>;
 
 /** A logger whose methods take `(fields, message)`: pino, bunyan. */
-export interface FieldsFirstLogger {
-  debug(fields: object, message?: string): void;
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
+export type FieldsFirstLogger = Exclude<LoggerLike, Logger>;
 
 /** What the `logger` options accept: a labwire `Logger` (or console), pino, bunyan. */
-export type LoggerLike = Logger | FieldsFirstLogger;
+export type LoggerLike =
+  | Logger
+  | {
+      debug(fields: object, message?: string): void;
+      info(fields: object, message?: string): void;
+      warn(fields: object, message?: string): void;
+      error(fields: object, message?: string): void;
+    };
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 

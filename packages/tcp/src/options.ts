@@ -2,9 +2,9 @@
 
 import type { LookupFunction } from 'node:net';
 import type { ByteReader, OperationOptions } from '@labwire/framing';
+import type { BackoffOptions } from './backoff';
 import type { Link } from './link';
 import type { LoggerLike } from './logger';
-import type { ReconnectPolicyOptions } from './reconnect-policy';
 
 /** Lifecycle: idle → connecting → connected → (link ends) → backoff → connecting → … → closed. */
 export type TcpState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -40,7 +40,17 @@ export type DisconnectReason =
 /** The reasons an owner may give when it takes a link down itself. */
 export type DropReason = Exclude<DisconnectReason, 'closed'>;
 
-export interface ReconnectOptions extends ReconnectPolicyOptions {
+export interface ReconnectOptions extends BackoffOptions {
+  /** Give up after this many retries in a row without a healthy link. Default Infinity. */
+  maxAttempts?: number;
+  /**
+   * Decides the delay of every backoff row: return a number of ms, or `null`/`false` (any non-number) to
+   * stop reconnecting. `attempt` is 1 for the first retry in a row; `delayMs` is what the built-in
+   * schedule would wait, so a strategy can change only what it cares about.
+   */
+  retryStrategy?: (attempt: number, lastError: Error | undefined, delayMs: number) => unknown;
+  /** Source of the jitter, numbers in [0, 1). Default Math.random. */
+  random?: () => number;
   /**
    * Reconnect on its own after a link ends or a connect fails (default true). With false, a new link
    * comes only when asked for (`connect()`, `reconnect()`, a queued operation), and still no sooner than
@@ -74,19 +84,6 @@ export interface ReplyAtHand<T> {
   value: T;
 }
 
-/** An application heartbeat run by a Connection on a quiet link. */
-export interface ConnectionHeartbeat {
-  /** Probe after this many ms in which no byte arrived. */
-  intervalMs: number;
-  /**
-   * Asks the peer whether it is alive; a rejection takes the link down (reason `heartbeat`). It is not a
-   * proof of health by itself: call `link.markHealthy()` when the answer proves the peer.
-   */
-  probe: (link: Link, options: OperationOptions) => Promise<unknown>;
-  /** Deadline of one probe. Default: the connection's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
 export interface ConnectionOptions {
   /** Default deadline of `send` and of the reader's reads, in ms. Default 10 000. */
   timeoutMs?: number;
@@ -110,7 +107,18 @@ export interface ConnectionOptions {
    */
   reconnect?: false | ReconnectOptions;
   /** An application heartbeat (half-open detection on quiet links). */
-  heartbeat?: ConnectionHeartbeat;
+  /** An application heartbeat run on a quiet link. */
+  heartbeat?: {
+    /** Probe after this many ms in which no byte arrived. */
+    intervalMs: number;
+    /**
+     * Asks the peer whether it is alive; a rejection takes the link down (reason `heartbeat`). It is not a
+     * proof of health by itself: call `link.markHealthy()` when the answer proves the peer.
+     */
+    probe: (link: Link, options: OperationOptions) => Promise<unknown>;
+    /** Deadline of one probe. Default: the connection's `timeoutMs`. */
+    timeoutMs?: number;
+  };
   /** ByteReader buffer limit per connection. Default 1 MiB. */
   maxBuffer?: number;
   /** ByteReader limit for `readFrame`. Default 16 MiB. */
@@ -152,24 +160,22 @@ export interface RequestQueueOptions {
   logger?: LoggerLike;
 }
 
-export interface HeartbeatOptions {
-  /** Send the heartbeat after this many ms in which no byte arrived. */
-  intervalMs: number;
-  /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
-  request: Uint8Array;
-  /** Reads (and checks) the heartbeat reply. */
-  read: ReplyReader<unknown>;
-  /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
-  timeoutMs?: number;
-}
-
 export interface TcpInterfaceOptions
   extends Omit<ConnectionOptions, 'heartbeat'>,
     Omit<RequestQueueOptions, 'logger' | 'timeoutMs'> {
   /** Default deadline of every operation (queueing included), in ms. Default 10 000. */
   timeoutMs?: number;
   /** An optional application heartbeat: an idempotent request sent when the link was quiet for `intervalMs`. */
-  heartbeat?: HeartbeatOptions;
+  heartbeat?: {
+    /** Send the heartbeat after this many ms in which no byte arrived. */
+    intervalMs: number;
+    /** The request bytes; it must be harmless to repeat (it is sent as idempotent). */
+    request: Uint8Array;
+    /** Reads (and checks) the heartbeat reply. */
+    read: ReplyReader<unknown>;
+    /** Deadline of one heartbeat request. Default: the interface's `timeoutMs`. */
+    timeoutMs?: number;
+  };
 }
 
 export interface SendOptions extends OperationOptions {
@@ -178,16 +184,6 @@ export interface SendOptions extends OperationOptions {
    * Default false: a command never reaches the device twice.
    */
   idempotent?: boolean;
-}
-
-export interface DisconnectedEvent {
-  reason: DisconnectReason;
-  /** The error behind it, when there is one. */
-  error?: Error | undefined;
-  /** Whether the link had proved healthy before it ended. */
-  healthy?: boolean;
-  /** Bytes that arrived and that no read took (nothing was waiting for them). */
-  unread?: Uint8Array | undefined;
 }
 
 /** Event map of Connection, RequestQueue and TcpInterface (`on(name, listener)`). */
@@ -211,7 +207,17 @@ export interface ConnectionEvents {
       remoteFamily: string | undefined;
     },
   ];
-  disconnected: [DisconnectedEvent];
+  disconnected: [
+    {
+      reason: DisconnectReason;
+      /** The error behind it, when there is one. */
+      error?: Error | undefined;
+      /** Whether the link had proved healthy before it ended. */
+      healthy?: boolean;
+      /** Bytes that arrived and that no read took (nothing was waiting for them). */
+      unread?: Uint8Array | undefined;
+    },
+  ];
   reconnectScheduled: [
     {
       /**
@@ -261,5 +267,9 @@ export interface QueueCounters {
   replays: number;
 }
 
-/** Running totals of a TcpInterface: its connection's and its queue's. */
-export interface TcpCounters extends ConnectionCounters, QueueCounters {}
+/** An application heartbeat run by a Connection on a quiet link. */
+export type ConnectionHeartbeat = NonNullable<ConnectionOptions['heartbeat']>;
+/** The heartbeat of a TcpInterface / RequestQueue: an idempotent request sent on a quiet link. */
+export type HeartbeatOptions = NonNullable<TcpInterfaceOptions['heartbeat']>;
+/** What the `disconnected` event carries. */
+export type DisconnectedEvent = ConnectionEvents['disconnected'][0];

@@ -21,8 +21,8 @@
 // `retryStrategy(attempt, lastError, delayMs)` (ioredis style: return the delay to use, or a non-number
 // to give up). The immediate row is not a retry and consults neither.
 
-import { type BackoffOptions, backoffDelay } from './backoff';
-import type { DisconnectReason } from './options';
+import { backoffDelay } from './backoff';
+import type { DisconnectReason, ReconnectOptions } from './options';
 
 /** How a link ended, for the policy. */
 export type LinkEnd = 'connectFailed' | 'lost' | 'dropped';
@@ -39,21 +39,8 @@ export function linkEndOf(reason: DisconnectReason): LinkEnd {
   return DELIBERATE_REASONS.has(reason) ? 'dropped' : 'lost';
 }
 
-/**
- * Decides the delay before the next connect. Return a number of ms, or `null`/`false` (any non-number) to
- * stop reconnecting. `attempt` is 1 for the first retry in a row; `delayMs` is what the built-in schedule
- * would wait, so a strategy can change only what it cares about.
- */
-export type RetryStrategy = (attempt: number, lastError: Error | undefined, delayMs: number) => unknown;
-
-export interface ReconnectPolicyOptions extends BackoffOptions {
-  /** Give up after this many retries in a row without a healthy link. Default Infinity. */
-  maxAttempts?: number;
-  /** Overrides the delay of every backoff row, or gives up (see RetryStrategy). */
-  retryStrategy?: RetryStrategy;
-  /** Source of the jitter, numbers in [0, 1). Default Math.random. */
-  random?: () => number;
-}
+/** What the policy reads of the reconnect options (documented on ReconnectOptions). */
+export type ReconnectPolicyOptions = Omit<ReconnectOptions, 'auto'>;
 
 export interface ReconnectInput {
   ended: LinkEnd;

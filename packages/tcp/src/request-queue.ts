@@ -43,12 +43,12 @@ import type {
   DesyncPolicy,
   DisconnectedEvent,
   DropReason,
-  HeartbeatOptions,
   QueueCounters,
   ReplyAtHand,
   ReplyReader,
   RequestQueueOptions,
   SendOptions,
+  TcpInterfaceOptions,
   TcpState,
 } from './options';
 import { DELIBERATE_REASONS } from './reconnect-policy';
@@ -108,7 +108,10 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   /** The arrival listener: one function for every request (no closure per request). */
   readonly #onArrival = (): void => this.#arrival();
 
-  constructor(connection: Connection, options: RequestQueueOptions & { heartbeat?: HeartbeatOptions } = {}) {
+  constructor(
+    connection: Connection,
+    options: RequestQueueOptions & { heartbeat?: TcpInterfaceOptions['heartbeat'] } = {},
+  ) {
     super();
     this.connection = connection;
     this.#log = options.logger === undefined ? connection.logger : toLogger(options.logger);
@@ -153,7 +156,14 @@ export class RequestQueue extends EventEmitter<ConnectionEvents> implements Asyn
   }
 
   /** A snapshot of the queue's running totals. */
-  get counters(): QueueCounters {
+  get counters(): {
+    /** Operations that completed successfully. */
+    completed: number;
+    /** Operations that hit their deadline. */
+    timeouts: number;
+    /** Idempotent operations sent again on a new connection. */
+    replays: number;
+  } {
     return { ...this.#totals };
   }
 

@@ -5,7 +5,7 @@
 
 import type { ByteReader, OperationOptions } from '@labwire/framing';
 import { Connection } from './connection';
-import type { TcpCounters, TcpInterfaceOptions, TcpState } from './options';
+import type { ConnectionCounters, TcpInterfaceOptions, TcpState } from './options';
 import { RequestQueue } from './request-queue';
 
 export class TcpInterface extends RequestQueue {
@@ -50,7 +50,7 @@ export class TcpInterface extends RequestQueue {
   }
 
   /** Running totals: the connection's (bytes, connects, …) and the queue's (completed, timeouts, replays). */
-  override get counters(): TcpCounters {
+  override get counters(): ConnectionCounters & RequestQueue['counters'] {
     return { ...this.connection.counters, ...super.counters };
   }
 

@@ -1,7 +1,7 @@
 // Connection on its own: one link's life for full-duplex owners (links, ordered sends, health, explicit
 // drop/reconnect, the policy's pacing, maxAttempts/retryStrategy, the heartbeat probe, close).
 import { ClosedError, fromLatin1, latin1 } from '@labwire/framing';
-import { Connection, type DisconnectedEvent, type Link, NotConnectedError } from '@labwire/tcp';
+import { Connection, type DisconnectedEvent, type Link } from '@labwire/tcp';
 import {
   activeResources,
   LoopbackServer,
@@ -12,6 +12,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import { NotConnectedError } from '../src/errors';
 import type { ConnectionEvents } from '../src/options';
 import { codeOf, freePort } from './helpers';
 

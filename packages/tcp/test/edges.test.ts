@@ -1,13 +1,9 @@
 // Edge cases of the operation queue, the connect path, the heartbeat and the error classes.
 import { ClosedError, DecodeError, EofError, fromLatin1, LabwireError, latin1 } from '@labwire/framing';
 import {
-  ConnectFailedError,
   ConnectionError,
   ConnectionLostError,
-  ConnectionResetError,
-  ConnectRefusedError,
   ConnectTimeoutError,
-  NotConnectedError,
   TcpError,
   TcpInterface,
 } from '@labwire/tcp';
@@ -24,6 +20,12 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it } from 'vitest';
+import {
+  ConnectFailedError,
+  ConnectionResetError,
+  ConnectRefusedError,
+  NotConnectedError,
+} from '../src/errors';
 import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 describe('argument and option checks', () => {

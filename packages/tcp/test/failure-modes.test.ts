@@ -5,8 +5,6 @@ import { EofError, fromLatin1, latin1, viewOf } from '@labwire/framing';
 import {
   ConnectionError,
   ConnectionLostError,
-  ConnectionResetError,
-  ConnectRefusedError,
   ConnectTimeoutError,
   type DisconnectedEvent,
   TcpInterface,
@@ -28,6 +26,7 @@ import {
 } from '@labwire/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ConnectionResetError, ConnectRefusedError } from '../src/errors';
 import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 const seqOf = (reply: Uint8Array) => viewOf(reply).getUint32(16);

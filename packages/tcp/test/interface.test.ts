@@ -1,13 +1,6 @@
 // The SOCS contract (docs/protocols/tcpinterface.md G16) and the basic life cycle, on real loopback sockets.
 import { ClosedError, fromLatin1, latin1 } from '@labwire/framing';
-import {
-  ConnectFailedError,
-  ConnectionError,
-  ConnectRefusedError,
-  NotConnectedError,
-  type TcpError,
-  TcpInterface,
-} from '@labwire/tcp';
+import { ConnectionError, type TcpError, TcpInterface } from '@labwire/tcp';
 import {
   activeResources,
   LoopbackServer,
@@ -21,6 +14,7 @@ import {
   waitFor,
 } from '@labwire/testkit';
 import { describe, expect, it, vi } from 'vitest';
+import { ConnectFailedError, ConnectRefusedError, NotConnectedError } from '../src/errors';
 import { codeOf, fast, freePort, record, reply24 } from './helpers';
 
 describe('construction and connect', () => {

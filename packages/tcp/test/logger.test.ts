@@ -1,11 +1,11 @@
 // Loggers as the ecosystem writes them: labwire calls `(message, fields)`; pino takes `(fields, message)`.
 // A real pino logger (writing JSON lines to a memory stream) must receive every structured field.
 import { Writable } from 'node:stream';
-import { fieldsFirst, TcpInterface, toLogger } from '@labwire/tcp';
+import { TcpInterface, toLogger } from '@labwire/tcp';
 import { nextEvent } from '@labwire/testkit';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { isFieldsFirstLogger } from '../src/logger';
+import { fieldsFirst, isFieldsFirstLogger } from '../src/logger';
 import { fast, freePort } from './helpers';
 
 function memoryPino() {

@@ -16,8 +16,8 @@ import {
   type MoveContext,
   PymodaqActuator,
   PymodaqDetector,
-  resolveProfile,
 } from '@labwire/pymodaq';
+import { resolveProfile } from '@labwire/pymodaq/codec';
 import { onClose } from '../close';
 import { choiceSetting, numberSetting, textSetting } from '../config';
 import { nodeLogger } from '../logger';

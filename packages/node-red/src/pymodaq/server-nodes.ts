@@ -7,15 +7,14 @@ import {
   GaussianDetector,
   GRAB_DIMS,
   type GrabDim,
-  type Position,
   PymodaqActuator,
   PymodaqDetector,
   PymodaqServer,
   parameter,
-  resolveProfile,
   type ServerRole,
   SimulatedStage,
 } from '@labwire/pymodaq';
+import { type Position, resolveProfile } from '@labwire/pymodaq/codec';
 import { onClose } from '../close';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError, textSetting } from '../config';
 import { nodeLogger } from '../logger';

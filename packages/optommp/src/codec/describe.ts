@@ -7,27 +7,6 @@ import { formatDeviceCode, rcodeInfo } from './rcode';
 import { STATUS_FIELDS } from './status-area';
 import { tcodeName } from './tcode';
 
-export interface DescribedField {
-  /** Byte range in the packet, e.g. `0-1`. */
-  readonly range: string;
-  /** The bytes in hex, space separated (long data shortened). */
-  readonly hex: string;
-  /** The field name as the Wireshark dissector calls it. */
-  readonly field: string;
-  /** What the bytes mean. */
-  readonly meaning: string;
-}
-
-export interface PacketDescription {
-  readonly packet: DecodedPacket;
-  /** Offset of the packet in the input. */
-  readonly at: number;
-  readonly length: number;
-  /** One line: `read block request, tl 0, F030010C (milliseconds since power-up), 4 bytes`. */
-  readonly summary: string;
-  readonly fields: readonly DescribedField[];
-}
-
 function hexOf(bytes: Uint8Array, max = 32): string {
   const parts: string[] = [];
   for (let i = 0; i < Math.min(bytes.length, max); i++) parts.push(bytes[i]!.toString(16).padStart(2, '0'));
@@ -134,19 +113,34 @@ function describeOne(
   return { packet, at, length, summary, fields };
 }
 
-export interface DescribeResult {
-  readonly packets: readonly PacketDescription[];
-  /** Bytes after the last whole packet (a truncated packet), if any. */
-  readonly leftover: Uint8Array;
-  /** Bytes still needed to complete the leftover packet. */
-  readonly needed: number;
-}
-
 /**
  * Explains every packet in `bytes` (one or several back to back, requests and responses alike). A
  * trailing partial packet is reported in `leftover`; a header that cannot start a packet throws.
  */
-export function describePackets(bytes: Uint8Array): DescribeResult {
+export function describePackets(bytes: Uint8Array): {
+  readonly packets: readonly {
+    readonly packet: DecodedPacket;
+    /** Offset of the packet in the input. */
+    readonly at: number;
+    readonly length: number;
+    /** One line: `read block request, tl 0, F030010C (milliseconds since power-up), 4 bytes`. */
+    readonly summary: string;
+    readonly fields: readonly {
+      /** Byte range in the packet, e.g. `0-1`. */
+      readonly range: string;
+      /** The bytes in hex, space separated (long data shortened). */
+      readonly hex: string;
+      /** The field name as the Wireshark dissector calls it. */
+      readonly field: string;
+      /** What the bytes mean. */
+      readonly meaning: string;
+    }[];
+  }[];
+  /** Bytes after the last whole packet (a truncated packet), if any. */
+  readonly leftover: Uint8Array;
+  /** Bytes still needed to complete the leftover packet. */
+  readonly needed: number;
+} {
   const packets: PacketDescription[] = [];
   let at = 0;
   for (;;) {
@@ -157,3 +151,8 @@ export function describePackets(bytes: Uint8Array): DescribeResult {
     at += m.length;
   }
 }
+
+/** One packet of a DescribeResult. */
+type PacketDescription = ReturnType<typeof describePackets>['packets'][number];
+/** One field of a described packet. */
+type DescribedField = PacketDescription['fields'][number];

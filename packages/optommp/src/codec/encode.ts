@@ -74,7 +74,7 @@ function checkBlock(data: Uint8Array): void {
   }
 }
 
-export type Init<T extends PacketHeader> = HeaderInit &
+export type Init<T extends PacketHeader> = Partial<PacketHeader> &
   Omit<T, keyof PacketHeader | 'tcode' | 'extendedTcode'> & {
     extendedTcode?: number;
   };

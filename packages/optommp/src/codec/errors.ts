@@ -1,6 +1,6 @@
 // Errors of the OptoMMP layer. Both extend LabwireError (brand, stable `code`, `cause`).
 
-import { brandError, hexExcerpt, LabwireError } from '@labwire/framing';
+import { hexExcerpt, LabwireError } from '@labwire/framing';
 import { formatDeviceCode, rcodeInfo } from './rcode';
 import { tcodeName } from './tcode';
 
@@ -43,10 +43,10 @@ export class DeviceError extends LabwireError {
     this.isRetryable = rcode === 8 || rcode === 15;
   }
 }
-brandError(DeviceError);
 
 /** Which check of docs/protocols/optommp.md §2.11 a response failed. */
-export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
+/** A header field a response is checked on. */
+export type ResponseField = ResponseMismatchError['field'];
 
 /**
  * A response that does not belong to the request: wrong tcode partner, wrong transaction label, wrong
@@ -56,13 +56,13 @@ export type ResponseField = 'tcode' | 'tl' | 'dataLength' | 'sourceId';
 export class ResponseMismatchError extends LabwireError {
   static override readonly brand: symbol = Symbol.for('labwire.error.ResponseMismatchError');
   override readonly isRetryable = true;
-  readonly field: ResponseField;
+  readonly field: 'tcode' | 'tl' | 'dataLength' | 'sourceId';
   readonly expected: number;
   readonly actual: number;
   /** The response bytes as they arrived (at least the header). */
   readonly packet: Uint8Array;
 
-  constructor(field: ResponseField, expected: number, actual: number, packet: Uint8Array) {
+  constructor(field: ResponseMismatchError['field'], expected: number, actual: number, packet: Uint8Array) {
     const label: Record<ResponseField, string> = {
       tcode: 'tcode',
       tl: 'transaction label',
@@ -85,4 +85,3 @@ export class ResponseMismatchError extends LabwireError {
     this.packet = packet;
   }
 }
-brandError(ResponseMismatchError);

@@ -18,22 +18,10 @@ import {
 } from './addresses';
 import { STATUS_AREA_BYTES, STATUS_AREA_START } from './status-area';
 
-export type AreaAccess = 'read' | 'write' | 'read-write';
+export type AreaAccess = MemoryArea['access'];
 
-export interface MemoryArea {
-  /** A stable identifier, e.g. `epic-digital-read`. */
-  readonly id: string;
-  /** Words a reader of the spec recognises. */
-  readonly title: string;
-  /** First 32-bit address. */
-  readonly start: number;
-  /** Size in bytes. */
-  readonly size: number;
-  readonly access: AreaAccess;
-  readonly family: 'status' | 'network' | 'epic' | 'snap' | 'scratch-pad' | 'configuration' | 'other';
-  /** Short source key of docs/protocols/optommp.md §9, and `unverified` when only one secondary source has it. */
-  readonly source: string;
-}
+/** One area of the memory map (an element of MEMORY_MAP). */
+export type MemoryArea = (typeof MEMORY_MAP)[number];
 
 const area = (
   id: string,
@@ -53,7 +41,21 @@ const EPIC_AREA_BYTES = EPIC_MODULES * EPIC_MODULE_STRIDE;
  * size) from the constants in addresses.ts and status-area.ts, so the map and the code cannot disagree.
  */
 // biome-ignore format: one area per line, so the map reads as a table
-export const MEMORY_MAP: readonly MemoryArea[] = [
+export const MEMORY_MAP: readonly {
+  /** A stable identifier, e.g. `epic-digital-read`. */
+  readonly id: string;
+  /** Words a reader of the spec recognises. */
+  readonly title: string;
+  /** First 32-bit address. */
+  readonly start: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** What the area allows. */
+  readonly access: 'read' | 'write' | 'read-write';
+  readonly family: 'status' | 'network' | 'epic' | 'snap' | 'scratch-pad' | 'configuration' | 'other';
+  /** Short source key of docs/protocols/optommp.md §9, and `unverified` when only one secondary source has it. */
+  readonly source: string;
+}[] = [
   area('epic-point-configuration', 'EPIC point configuration', EpicArea.PointConfiguration, EPIC_MODULES * EPIC_CHANNELS * 0xc0, 'read-write', 'epic', 'SDK MOORE'),
   area('epic-analog-calc-set', 'analog calc & set (offset, gain)', 0xf01c_0000, 64 * 64 * 8, 'read-write', 'epic', 'SDK MOORE'),
   area('epic-analog-read-clear', 'analog read & clear min/max', 0xf01d_4000, 64 * 0x300, 'read', 'epic', 'SDK'),

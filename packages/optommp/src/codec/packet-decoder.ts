@@ -12,23 +12,6 @@ import {
 
 const MIN_CAPACITY = 4096;
 
-/**
- * Cuts a byte stream into OptoMMP packets.
- *
- * A header that cannot start a packet (an undefined tcode, a data_length above `maxDataLength`) raises a
- * typed error and its bytes stay at the head of the buffer, so nothing is lost: every later call raises the
- * same error until the caller resynchronises with `skip(n)` or `reset()`. Packets completed before the bad
- * header in the same `push` are returned first; the error comes with the next call.
- */
-export interface PacketDecoderOptions extends DecodeOptions {
-  /**
-   * Return packets whose data are views of the pushed chunk or of the decoder's buffer instead of copies:
-   * no allocation per packet, but the data are valid only until the next `push` (use them at once).
-   * Default false.
-   */
-  views?: boolean;
-}
-
 export class PacketDecoder {
   readonly #options: DecodeOptions;
   readonly #copy: boolean;
@@ -36,7 +19,16 @@ export class PacketDecoder {
   #start = 0;
   #end = 0;
 
-  constructor(options: PacketDecoderOptions = {}) {
+  constructor(
+    options: DecodeOptions & {
+      /**
+       * Return packets whose data are views of the pushed chunk or of the decoder's buffer instead of copies:
+       * no allocation per packet, but the data are valid only until the next `push` (use them at once).
+       * Default false.
+       */
+      views?: boolean;
+    } = {},
+  ) {
     this.#options = options;
     this.#copy = options.views !== true;
   }

@@ -80,13 +80,14 @@ export interface ReadBlockResponse extends PacketHeader {
  * 12-byte header + offset, the simulator's convention (docs/protocols/optommp.md §2.6, vector V46). Decoded only on request.
  */
 export interface UndefinedTcodePacket extends PacketHeader {
-  readonly tcode: UndefinedTcode;
+  /** One of the tcodes OptoMMP leaves undefined. */
+  readonly tcode: 3 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15;
   readonly offset: number;
   readonly undefinedTcode: true;
 }
 
 /** The tcodes OptoMMP leaves undefined. */
-export type UndefinedTcode = 3 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15;
+export type UndefinedTcode = UndefinedTcodePacket['tcode'];
 
 export type OptoMmpRequest = WriteQuadletRequest | WriteBlockRequest | ReadQuadletRequest | ReadBlockRequest;
 export type OptoMmpResponse = WriteResponse | ReadQuadletResponse | ReadBlockResponse;

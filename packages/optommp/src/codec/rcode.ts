@@ -1,16 +1,8 @@
 // OptoMMP response codes (byte 6, bits 7–4 of every response). rcode 0 is ACK; a NAK is reported by the
 // C++ SDK as 0xE000 + rcode, the same number the device stores as its last error at F030000C (docs/protocols/optommp.md §2.5).
 
-export interface RcodeInfo {
-  /** 0–15. */
-  readonly rcode: number;
-  /** 0xE000 + rcode (0 for ACK). */
-  readonly deviceCode: number;
-  /** A stable identifier. */
-  readonly name: string;
-  /** The meaning, as the SDK and the LabVIEW error interpreter give it. */
-  readonly meaning: string;
-}
+/** One rcode and what it means (an element of RCODES). */
+export type RcodeInfo = (typeof RCODES)[number];
 
 const MEANINGS: readonly (readonly [name: string, meaning: string])[] = [
   ['Ack', 'acknowledged'],
@@ -32,7 +24,16 @@ const MEANINGS: readonly (readonly [name: string, meaning: string])[] = [
 ];
 
 /** Every rcode 0–15 with its device code and meaning. */
-export const RCODES: readonly RcodeInfo[] = MEANINGS.map(([name, meaning], rcode) => ({
+export const RCODES: readonly {
+  /** 0–15. */
+  readonly rcode: number;
+  /** 0xE000 + rcode (0 for ACK). */
+  readonly deviceCode: number;
+  /** A stable identifier. */
+  readonly name: string;
+  /** The meaning, as the SDK and the LabVIEW error interpreter give it. */
+  readonly meaning: string;
+}[] = MEANINGS.map(([name, meaning], rcode) => ({
   rcode,
   deviceCode: rcode === 0 ? 0 : 0xe000 + rcode,
   name,

@@ -15,36 +15,6 @@ import {
 /** Bytes up to the end of a block packet's data_length (bytes 12–13). */
 const DATA_LENGTH_END = 14;
 
-/** What a read consumed, for the caller's error handling. */
-export interface ReadProgress {
-  /** The bytes of the packet consumed so far (the whole packet once it is read). */
-  received: Uint8Array;
-  /**
-   * Bytes consumed after the packet: only with `expect`, when the packet was shorter than the expected
-   * response (a NAK followed by more bytes, or a packet that did not belong to the request). They are
-   * discarded; the stream is out of step and its owner should resynchronise.
-   */
-  surplus: number;
-}
-
-export interface ReadPacketOptions extends DecodeOptions, OperationOptions {
-  /**
-   * The request this packet answers. Its header is checked as soon as it has arrived (ResponseMismatchError
-   * before any data is read), and the first read takes up to the size of the expected response, so a whole
-   * response costs one read. Use it only when nothing but this response is due on the stream (one request
-   * in flight): a shorter packet may leave bytes after it consumed (see `ReadProgress.surplus`).
-   */
-  expect?: ResponseExpectation;
-  /** Updated as bytes are consumed, so that an error raised from outside (a deadline) can name them. */
-  progress?: ReadProgress;
-  /**
-   * Memory to read the packet into (a packet that does not fit gets its own). No allocation per packet:
-   * the packet's data is then a view of `into`, valid until `into` is written again. Reads take exact
-   * sizes (12 bytes, the rest of a block header, the data), so nothing after the packet is consumed.
-   */
-  into?: Uint8Array;
-}
-
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -95,7 +65,41 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  * packet raises DecodeError / LimitExceededError after at most 14 bytes have been consumed: the stream is
  * out of step then, and its owner must drain or reset it.
  */
-export function readPacket(reader: ByteReader, options: ReadPacketOptions = {}): Promise<DecodedPacket> {
+/** The options of readPacket. */
+type ReadPacketOptions = NonNullable<Parameters<typeof readPacket>[1]>;
+/** What a read consumed, for the caller's error handling (readPacket's `progress`). */
+export type ReadProgress = NonNullable<ReadPacketOptions['progress']>;
+
+export function readPacket(
+  reader: ByteReader,
+  options: DecodeOptions &
+    OperationOptions & {
+      /**
+       * The request this packet answers. Its header is checked as soon as it has arrived (ResponseMismatchError
+       * before any data is read), and the first read takes up to the size of the expected response, so a whole
+       * response costs one read. Use it only when nothing but this response is due on the stream (one request
+       * in flight): a shorter packet may leave bytes after it consumed (see `ReadProgress.surplus`).
+       */
+      expect?: ResponseExpectation;
+      /** Updated as bytes are consumed, so that an error raised from outside (a deadline) can name them. */
+      progress?: {
+        /** The bytes of the packet consumed so far (the whole packet once it is read). */
+        received: Uint8Array;
+        /**
+         * Bytes consumed after the packet: only with `expect`, when the packet was shorter than the expected
+         * response (a NAK followed by more bytes, or a packet that did not belong to the request). They are
+         * discarded; the stream is out of step and its owner should resynchronise.
+         */
+        surplus: number;
+      };
+      /**
+       * Memory to read the packet into (a packet that does not fit gets its own). No allocation per packet:
+       * the packet's data is then a view of `into`, valid until `into` is written again. Reads take exact
+       * sizes (12 bytes, the rest of a block header, the data), so nothing after the packet is consumed.
+       */
+      into?: Uint8Array;
+    } = {},
+): Promise<DecodedPacket> {
   if (options.into !== undefined) return readPacketInto(reader, options, options.into);
   const expect = options.expect;
   // Every packet is at least 12 bytes; with an expectation, the first read may take the whole response.

@@ -15,25 +15,11 @@ import {
   readU64,
 } from './values';
 
-export type StatusFieldType =
-  | 'u8'
-  | 'u16'
-  | 'u32'
-  | 'i32'
-  | 'f32'
-  | 'u64'
-  | 'version'
-  | 'ipv4'
-  | 'mac'
-  | 'ascii';
+/** How a status field is encoded. */
+export type StatusFieldType = StatusField['type'];
 
-export interface StatusField {
-  readonly key: keyof StatusArea;
-  readonly title: string;
-  readonly address: number;
-  readonly type: StatusFieldType;
-  readonly size: number;
-}
+/** One field of the status area (an element of STATUS_FIELDS). */
+export type StatusField = (typeof STATUS_FIELDS)[number];
 
 /** Start of the status area. */
 export const STATUS_AREA_START = 0xf030_0000;
@@ -70,7 +56,13 @@ const f = (
 });
 
 /** Every field of the status area, by address. */
-export const STATUS_FIELDS: readonly StatusField[] = [
+export const STATUS_FIELDS: readonly {
+  readonly key: keyof StatusArea;
+  readonly title: string;
+  readonly address: number;
+  readonly type: 'u8' | 'u16' | 'u32' | 'i32' | 'f32' | 'u64' | 'version' | 'ipv4' | 'mac' | 'ascii';
+  readonly size: number;
+}[] = [
   f('memoryMapVersion', 'memory-map version', 0x00, 'u32'),
   f('powerupClearFlag', 'Powerup Clear flag', 0x04, 'u32'),
   f('busyFlag', 'busy flag', 0x08, 'u32'),

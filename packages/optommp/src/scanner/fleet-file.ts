@@ -3,7 +3,7 @@
 // `devices[2].groups[0].periodMs: expected a number >= 1, got 0`.
 
 import fs from 'node:fs/promises';
-import { brandError, LabwireError } from '@labwire/framing';
+import { LabwireError } from '@labwire/framing';
 import * as v from 'valibot';
 import YAML from 'yaml';
 import { EPIC_CHANNELS, SCRATCH_PAD_ELEMENTS } from '../codec/addresses';
@@ -77,7 +77,6 @@ export class FleetFileError extends LabwireError {
     this.issues = issues;
   }
 }
-brandError(FleetFileError);
 
 // --- the schema ----------------------------------------------------------------------------------------
 

@@ -22,13 +22,13 @@ import type { OptoMmpClientOptions } from '../client-options';
 import { PipelineDesyncError } from '../errors';
 import { watchPointName } from '../watch';
 import type { FleetConfig, ScanDeviceConfig, ScanGroupConfig } from './fleet-file';
-import { Histogram, type Quantiles } from './histogram';
+import { Histogram } from './histogram';
 import { type Block, planBlocks } from './plan';
 
-export type HealthState = 'ok' | 'reconnecting' | 'stale';
+type HealthState = DeviceHealth['state'];
 
 export interface DeviceHealth {
-  state: HealthState;
+  state: 'ok' | 'reconnecting' | 'stale';
   /** Why the device is not `ok`: the error of its last failed scan (typed: ConnectRefusedError, …). */
   cause: Error | undefined;
   /** When the device entered this state (ms since the epoch). */
@@ -37,12 +37,6 @@ export interface DeviceHealth {
   lastGoodAt: number | undefined;
   /** Requests in flight at once on its connection now (1 after a fallback from pipelining). */
   window: number;
-}
-
-export interface ScanValue {
-  /** The point's name (`analog 2/5`, or the name the configuration gave it). */
-  point: string;
-  value: number | boolean;
 }
 
 /** The values of one scan of one group. */
@@ -54,16 +48,23 @@ export interface ScanReport {
   /** When the last reply of the scan arrived (ms since the epoch, sub-millisecond). */
   time: number;
   /** Every value, or with `report: 'on-change'` those that changed beyond the deadband. */
-  values: ScanValue[];
+  values: {
+    /** The point's name (`analog 2/5`, or the name the configuration gave it). */
+    point: string;
+    value: number | boolean;
+  }[];
 }
 
 export interface HealthEvent {
   device: string;
   health: DeviceHealth;
-  previous: HealthState;
+  previous: 'ok' | 'reconnecting' | 'stale';
 }
 
-export interface DeviceScanStats {
+/** The slot counts of one group (see ScannerStats.devices). */
+type GroupScanStats = ScannerStats['devices'][string]['groups'][string];
+
+export interface ScannerStats {
   /** Scans that completed with values. */
   scans: number;
   /** Scans that failed (the cause is in the device's health). */
@@ -80,35 +81,41 @@ export interface DeviceScanStats {
   /** Response bytes received (headers included). */
   bytes: number;
   /** How late scans started after their due time, ms. */
-  lateness: Quantiles;
-  /** From a scan's start to its last reply, ms. */
-  duration: Quantiles;
+  lateness: {
+    /** Samples recorded. */
+    count: number;
+    /** Median, ms (upper edge of its bucket). */
+    p50: number;
+    /** 99th percentile, ms (upper edge of its bucket). */
+    p99: number;
+    max: number;
+  };
+  /** From a scan's start to its last reply, ms (the same quantiles as `lateness`). */
+  duration: ScannerStats['lateness'];
   /** Times the device's pipelined link went out of step. */
   desyncs: number;
   /** Times the device was switched from pipelining to one request at a time. */
   windowFallbacks: number;
-}
-
-/** What became of a group's schedule slots: each slot ends up in exactly one of the four. */
-export interface GroupScanStats {
-  /** Scans that completed with values. */
-  scans: number;
-  /** Scans that failed. */
-  failed: number;
-  /** Slots that passed without a scan (see DeviceScanStats.missed). */
-  missed: number;
-  /** Slots not attempted while the device waited out a reconnect backoff. */
-  skipped: number;
-}
-
-export interface ScannerStats extends DeviceScanStats {
   /** Per device, with its groups' slot counts. */
-  devices: Record<string, DeviceScanStats & { groups: Record<string, GroupScanStats> }>;
-}
-
-export interface ScannerEvents {
-  values: [ScanReport];
-  health: [HealthEvent];
+  devices: Record<
+    string,
+    Omit<ScannerStats, 'devices'> & {
+      /** Per group: its slots. */
+      groups: Record<
+        string,
+        {
+          /** Scans that completed with values. */
+          scans: number;
+          /** Scans that failed. */
+          failed: number;
+          /** Slots that passed without a scan (see DeviceScanStats.missed). */
+          missed: number;
+          /** Slots not attempted while the device waited out a reconnect backoff. */
+          skipped: number;
+        }
+      >;
+    }
+  >;
 }
 
 export interface ScannerOptions {
@@ -194,7 +201,13 @@ interface DeviceState {
   retired: Promise<void>[];
 }
 
-export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposable {
+export class Scanner
+  extends EventEmitter<{
+    values: [ScanReport];
+    health: [HealthEvent];
+  }>
+  implements AsyncDisposable
+{
   readonly #devices: DeviceState[] = [];
   readonly #groups: GroupState[] = [];
   readonly #log: Logger;
@@ -358,7 +371,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
   latest(device: string, group: string): ScanReport | undefined {
     const g = this.#groups.find((x) => x.device.config.name === device && x.config.name === group);
     if (g === undefined || g.latestSequence < 0) return undefined;
-    const values: ScanValue[] = [];
+    const values: ScanReport['values'] = [];
     for (let i = 0; i < g.values.length; i++)
       values.push({ point: g.names[i]!, value: reportedValue(g, g.values, i) });
     return { device, group, sequence: g.latestSequence, time: g.latestTime, values };
@@ -543,7 +556,7 @@ export class Scanner extends EventEmitter<ScannerEvents> implements AsyncDisposa
     if (!changesOnly && !listening) return;
     const deadband = g.config.deadband ?? 0;
     const values = g.values;
-    const out: ScanValue[] = [];
+    const out: ScanReport['values'] = [];
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
       if (changesOnly) {

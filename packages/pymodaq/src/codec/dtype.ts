@@ -15,14 +15,14 @@ export interface DtypeInfo {
   readonly littleEndian: boolean;
 }
 
-/** A complex number (numpy `complex64` / `complex128`, Python `complex`). */
-export interface Complex {
-  readonly re: number;
-  readonly im: number;
-}
+/**
+ * One element of an array or a scalar: int kinds above 2^53 come back as bigint; a complex number (numpy
+ * `complex64` / `complex128`, Python `complex`) is `{ re, im }`.
+ */
+export type Element = number | bigint | boolean | { readonly re: number; readonly im: number };
 
-/** One element of an array or a scalar: int kinds above 2^53 come back as bigint. */
-export type Element = number | bigint | boolean | Complex;
+/** A complex element. */
+export type Complex = Exclude<Element, number | bigint | boolean>;
 
 const SIZES: Record<DtypeKind, readonly number[]> = {
   b: [1],

@@ -1,29 +1,25 @@
 // Errors of the PyMoDAQ codec. Every one is a LabwireError (framing) with a stable `code`; decode failures
 // are DecodeErrors, so `DecodeError.isInstance(e)` catches them all and `e.offset` points into the message.
 
-import {
-  brandError,
-  DecodeError,
-  hexExcerpt,
-  LabwireError,
-  type LabwireErrorOptions,
-} from '@labwire/framing';
-
-export interface PymodaqDecodeErrorOptions extends LabwireErrorOptions {
-  /** Stable code; default `PymodaqDecode`. */
-  code?: string;
-  /** The bytes of the offending field, shown in the message in hex. */
-  got?: Uint8Array;
-  /** Where in the value the failure happened, e.g. `DataToExport.data[0].labels`. */
-  field?: string;
-}
+import { DecodeError, hexExcerpt, LabwireError, type LabwireErrorOptions } from '@labwire/framing';
 
 /** Bytes that do not follow the configured generation's format. `offset` counts from the message start. */
 export class PymodaqDecodeError extends DecodeError {
   static override readonly brand: symbol = Symbol.for('labwire.error.PymodaqDecodeError');
   /** Where in the value the failure happened (empty at top level). */
   readonly field: string;
-  constructor(message: string, offset: number, options: PymodaqDecodeErrorOptions = {}) {
+  constructor(
+    message: string,
+    offset: number,
+    options: LabwireErrorOptions & {
+      /** Stable code; default `PymodaqDecode`. */
+      code?: string;
+      /** The bytes of the offending field, shown in the message in hex. */
+      got?: Uint8Array;
+      /** Where in the value the failure happened, e.g. `DataToExport.data[0].labels`. */
+      field?: string;
+    } = {},
+  ) {
     const where = options.field ? `${options.field}: ` : '';
     const got = options.got ? `; got ${hexExcerpt(options.got)}` : '';
     super(`${where}${message}${got}`, offset, undefined, {
@@ -34,7 +30,9 @@ export class PymodaqDecodeError extends DecodeError {
     if (options.got) (this as { excerpt: string }).excerpt = hexExcerpt(options.got);
   }
 }
-brandError(PymodaqDecodeError);
+
+/** What a PymodaqDecodeError is made with (see its constructor). */
+export type PymodaqDecodeErrorOptions = NonNullable<ConstructorParameters<typeof PymodaqDecodeError>[2]>;
 
 /**
  * A type tag this profile does not know (docs/protocols/pymodaq.md §5.3, §6.2). labwire matches tags exactly, where PyMoDAQ 5
@@ -52,7 +50,6 @@ export class UnknownTagError extends PymodaqDecodeError {
     this.tag = tag;
   }
 }
-brandError(UnknownTagError);
 
 /** A well-formed value of the wrong type for what was asked (e.g. a `float` frame where a command `str` was expected). */
 export class UnexpectedValueError extends PymodaqDecodeError {
@@ -61,7 +58,6 @@ export class UnexpectedValueError extends PymodaqDecodeError {
     super(`expected ${expected}, got ${actual}`, offset, { code: 'PymodaqUnexpectedValue', field });
   }
 }
-brandError(UnexpectedValueError);
 
 /**
  * The value cannot be expressed in this generation, or PyMoDAQ's own encoder refuses it (e.g. a numpy
@@ -73,7 +69,6 @@ export class UnsupportedValueError extends LabwireError {
     super('PymodaqUnsupported', message, options);
   }
 }
-brandError(UnsupportedValueError);
 
 /** `resolveProfile` got neither a generation letter nor a PyMoDAQ version it can place. */
 export class UnknownProfileError extends LabwireError {
@@ -87,7 +82,6 @@ export class UnknownProfileError extends LabwireError {
     this.spec = spec;
   }
 }
-brandError(UnknownProfileError);
 
 /**
  * A message read failed (timeout, abort, stream error) after part of the message had been consumed. In
@@ -107,7 +101,6 @@ export class MessageInterruptedError extends LabwireError {
     this.consumed = consumed;
   }
 }
-brandError(MessageInterruptedError);
 
 /**
  * The bytes end inside a value: a decode from a buffer (`decodeValue`) needs `needed` more bytes, or a gen D
@@ -122,4 +115,3 @@ export class TruncatedError extends PymodaqDecodeError {
     this.needed = needed;
   }
 }
-brandError(TruncatedError);

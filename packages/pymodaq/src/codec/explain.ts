@@ -12,40 +12,25 @@ import { type PullContext, runSync, type TraceEntry } from './pull';
 import { DWA_CLASSES, type PyValue } from './values';
 import type { ReadValueOptions, ValueKind, WireProfile } from './wire-profile';
 
-export interface ExplainOptions {
-  /**
-   * What the bytes hold. Default `auto`: gen D reads frames until the bytes end; gen A–C read
-   * command + payload pairs (or one object when the bytes start with its class name).
-   */
-  part?: MessagePart | 'auto';
-  /** For part `value` in gen A–C: what to read (see ReadValueOptions). */
-  kind?: ValueKind;
-  itemKind?: ReadValueOptions['itemKind'];
-  /** Arrays show at most this many values (default 64). */
-  maxArrayValues?: number;
-}
-
-export interface ExplainedField {
-  offset: number;
-  length: number;
-  hex: string;
-  field: string;
-  meaning: string;
-}
-
-export interface ExplainedMessage {
-  offset: number;
-  length: number;
-  part: MessagePart | `value:${ValueKind}`;
-  value: JsonValue;
-}
-
 export interface Explanation {
   generation: string;
   description: string;
   length: number;
-  messages: ExplainedMessage[];
-  fields: ExplainedField[];
+  /** The messages found, in order. */
+  messages: {
+    offset: number;
+    length: number;
+    part: MessagePart | `value:${ValueKind}`;
+    value: JsonValue;
+  }[];
+  /** Every field of every message, in order. */
+  fields: {
+    offset: number;
+    length: number;
+    hex: string;
+    field: string;
+    meaning: string;
+  }[];
   /** Set when decoding stopped on an error; the messages before it are complete. */
   error?: { name: string; code: string; message: string; offset?: number };
   /** Bytes after the last decoded message that could not be explained. */
@@ -101,7 +86,18 @@ function jsonOf(part: string, value: unknown, max: number): JsonValue {
 export function explainFrame(
   bytes: Uint8Array,
   wireProfile: WireProfile,
-  options: ExplainOptions = {},
+  options: {
+    /**
+     * What the bytes hold. Default `auto`: gen D reads frames until the bytes end; gen A–C read
+     * command + payload pairs (or one object when the bytes start with its class name).
+     */
+    part?: MessagePart | 'auto';
+    /** For part `value` in gen A–C: what to read (see ReadValueOptions). */
+    kind?: ValueKind;
+    itemKind?: ReadValueOptions['itemKind'];
+    /** Arrays show at most this many values (default 64). */
+    maxArrayValues?: number;
+  } = {},
 ): Explanation {
   const profile = implOf(wireProfile);
   const max = options.maxArrayValues ?? 64;

@@ -1,23 +1,21 @@
 // @labwire/pymodaq/codec: the PyMoDAQ TCP/IP wire format of every generation (A, B, C1–C4, D), pure (no
 // sockets). See docs/codec.md.
+//
+// Errors: decode failures are PymodaqDecodeErrors (DecodeErrors with `offset` and `field`); a value of the
+// wrong type has code `PymodaqUnexpectedValue`. A value a generation cannot carry raises a LabwireError
+// with code `PymodaqUnsupported`.
 
 export type { MessagePart, MessageParts } from './decode';
 export { decodeFramePayload, decodeMessage, decodeValue, MessageDecoder } from './decode';
-export type { Complex, DtypeInfo, DtypeKind, Element } from './dtype';
-export type { PymodaqDecodeErrorOptions } from './errors';
+export type { Element } from './dtype';
 export {
   MessageInterruptedError,
   PymodaqDecodeError,
   TruncatedError,
-  UnexpectedValueError,
   UnknownProfileError,
   UnknownTagError,
-  UnsupportedValueError,
 } from './errors';
 export {
-  type ExplainedField,
-  type ExplainedMessage,
-  type ExplainOptions,
   type Explanation,
   explainFrame,
 } from './explain';
@@ -27,15 +25,9 @@ export type { CodecLimits } from './limits';
 export type { Position } from './messages';
 export type { TypedArray } from './nd-array';
 export { NdArray } from './nd-array';
-export type { ResolveProfileOptions } from './profile';
 export { PymodaqProfile, resolveProfile } from './profile';
 export type {
-  AxisInit,
-  DataDistribution,
-  DataSource,
-  DataToExportInit,
   DataWithAxesInit,
-  DteClass,
   DwaClass,
   ExtraAttribute,
   PyDict,

@@ -198,7 +198,7 @@ export class NdArray {
     return this.#info.itemsize;
   }
 
-  get kind(): DtypeInfo['kind'] {
+  get kind(): 'b' | 'i' | 'u' | 'f' | 'c' {
     return this.#info.kind;
   }
 

@@ -31,11 +31,6 @@ import type {
 } from './wire-profile';
 import { WireWriter } from './wire-writer';
 
-export interface ResolveProfileOptions {
-  /** Override any of the decoder's size limits. */
-  limits?: Partial<CodecLimits>;
-}
-
 const DESCRIPTIONS: Record<Generation, string> = {
   A: 'A (PyMoDAQ 1.6.0–2.0.0)',
   B: 'B (PyMoDAQ 2.0.1–4.0.x, LabVIEW client)',
@@ -493,7 +488,10 @@ function place(major: number, minor: number | undefined, patch: number | undefin
  */
 export function resolveProfile(
   spec: Generation | string,
-  options: ResolveProfileOptions = {},
+  options: {
+    /** Override any of the decoder's size limits. */
+    limits?: Partial<CodecLimits>;
+  } = {},
 ): PymodaqProfile {
   const limits = resolveLimits(options.limits);
   const text = String(spec).trim();

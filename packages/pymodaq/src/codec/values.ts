@@ -75,9 +75,11 @@ export interface DataWithAxes {
   readonly name: string;
   /** Units; '' when none. Layouts C1–C3 do not carry it (a decoded C1–C3 value has ''). */
   readonly units: string;
-  readonly source: DataSource;
+  /** `raw` or `calculated`. */
+  readonly source: 'raw' | 'calculated';
   readonly dim: DataDim;
-  readonly distribution: DataDistribution;
+  /** `uniform` (a grid) or `spread` (scattered points). */
+  readonly distribution: 'uniform' | 'spread';
   /** One array per channel. */
   readonly data: readonly NdArray[];
   readonly labels: readonly string[];
@@ -96,7 +98,8 @@ export const DTE_CLASSES: readonly DteClass[] = ['DataToExport', 'DataScan', 'Da
 
 /** pymodaq DataToExport (docs/protocols/pymodaq.md §5.6, §6.1). */
 export interface DataToExport {
-  readonly type: DteClass;
+  /** DataToExport or one of its gen D subclasses. */
+  readonly type: 'DataToExport' | 'DataScan' | 'DataToActuators';
   readonly timestamp: number;
   readonly name: string;
   readonly data: readonly DataWithAxes[];
@@ -188,15 +191,13 @@ export function pyDict(entries: Iterable<readonly [PyValue, PyValue]> | Record<s
   return { type: 'dict', entries: list };
 }
 
-export interface AxisInit {
+export function axis(init: {
   label?: string;
   units?: string;
   data: NdArray | readonly number[];
   index?: number;
   spreadOrder?: number;
-}
-
-export function axis(init: AxisInit): Axis {
+}): Axis {
   return {
     type: 'Axis',
     label: init.label ?? '',
@@ -213,10 +214,10 @@ export interface DataWithAxesInit {
   data: readonly (NdArray | number)[];
   timestamp?: number;
   units?: string;
-  source?: DataSource;
+  source?: 'raw' | 'calculated';
   /** Default from the first array: size 1 -> Data0D, ndim 1 -> Data1D, 2 -> Data2D, else DataND. */
   dim?: DataDim;
-  distribution?: DataDistribution;
+  distribution?: 'uniform' | 'spread';
   /** Default `CH00`, `CH01`, … (PyMoDAQ's default labels). */
   labels?: readonly string[];
   origin?: string;
@@ -297,16 +298,14 @@ export function dataFromPlugins(init: DataWithAxesInit): DataWithAxes {
   });
 }
 
-export interface DataToExportInit {
+/** A DataToExport. As in PyMoDAQ, every DataWithAxes inside gets `origin` = the DataToExport's name. */
+export function dataToExport(init: {
   name: string;
   data: readonly DataWithAxes[];
   timestamp?: number;
   extraAttributes?: readonly ExtraAttribute[] | Record<string, PyValue>;
-  type?: DteClass;
-}
-
-/** A DataToExport. As in PyMoDAQ, every DataWithAxes inside gets `origin` = the DataToExport's name. */
-export function dataToExport(init: DataToExportInit): DataToExport {
+  type?: DataToExport['type'];
+}): DataToExport {
   return {
     type: init.type ?? 'DataToExport',
     timestamp: init.timestamp ?? nowSeconds(),

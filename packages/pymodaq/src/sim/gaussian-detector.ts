@@ -6,30 +6,7 @@ import { type DataDim, type DataToExport, dataFromPlugins, dataToExport, NdArray
 import type { GrabDim } from '../commands';
 import type { DetectorHandlers } from '../detector';
 
-export interface GaussianDetectorOptions {
-  /** Image width in pixels. Default 128. */
-  width?: number;
-  /** Image height in pixels. Default 96. */
-  height?: number;
-  /** Peak height above the background. Default 100. */
-  amplitude?: number;
-  /** Spot widths (1/e² radius / 2) in pixels. Default width/8 and height/8. */
-  sigmaX?: number;
-  sigmaY?: number;
-  /** Spot centre. Default the image centre. */
-  x0?: number;
-  y0?: number;
-  /** Background level. Default 5. */
-  background?: number;
-  /** Standard deviation of the gaussian noise added to every pixel. Default 2. */
-  noise?: number;
-  /** How far the centre wanders between frames, in pixels (standard deviation). Default 0.5. */
-  jitter?: number;
-  /** Seed of the pseudo-random generator (the same seed gives the same frames). Default 1. */
-  seed?: number;
-  /** Name of the DataToExport / DataFromPlugins. Default `gaussian`. */
-  name?: string;
-}
+type GaussianDetectorOptions = NonNullable<ConstructorParameters<typeof GaussianDetector>[0]>;
 
 export class GaussianDetector {
   readonly width: number;
@@ -43,7 +20,32 @@ export class GaussianDetector {
   /** Frames produced so far. */
   frames = 0;
 
-  constructor(options: GaussianDetectorOptions = {}) {
+  constructor(
+    options: {
+      /** Image width in pixels. Default 128. */
+      width?: number;
+      /** Image height in pixels. Default 96. */
+      height?: number;
+      /** Peak height above the background. Default 100. */
+      amplitude?: number;
+      /** Spot widths (1/e² radius / 2) in pixels. Default width/8 and height/8. */
+      sigmaX?: number;
+      sigmaY?: number;
+      /** Spot centre. Default the image centre. */
+      x0?: number;
+      y0?: number;
+      /** Background level. Default 5. */
+      background?: number;
+      /** Standard deviation of the gaussian noise added to every pixel. Default 2. */
+      noise?: number;
+      /** How far the centre wanders between frames, in pixels (standard deviation). Default 0.5. */
+      jitter?: number;
+      /** Seed of the pseudo-random generator (the same seed gives the same frames). Default 1. */
+      seed?: number;
+      /** Name of the DataToExport / DataFromPlugins. Default `gaussian`. */
+      name?: string;
+    } = {},
+  ) {
     this.width = options.width ?? 128;
     this.height = options.height ?? 96;
     if (

@@ -4,20 +4,6 @@
 import { AbortedError } from '@labwire/framing';
 import type { ActuatorHandlers } from '../actuator';
 
-export interface SimulatedStageOptions {
-  /** Speed in units per second. Default 10. */
-  speed?: number;
-  /** Starting position. Default 0. */
-  position?: number;
-  /** Where `move_home` goes. Default 0. */
-  home?: number;
-  /** Travel limits; targets are clamped to them. Default ±1e6. */
-  min?: number;
-  max?: number;
-  /** The unit reported to the server (`Infos` `units` child, DataActuator units). Default `mm`. */
-  units?: string;
-}
-
 interface Motion {
   from: number;
   to: number;
@@ -36,7 +22,21 @@ export class SimulatedStage {
   #rest: number;
   #motion: Motion | undefined;
 
-  constructor(options: SimulatedStageOptions = {}) {
+  constructor(
+    options: {
+      /** Speed in units per second. Default 10. */
+      speed?: number;
+      /** Starting position. Default 0. */
+      position?: number;
+      /** Where `move_home` goes. Default 0. */
+      home?: number;
+      /** Travel limits; targets are clamped to them. Default ±1e6. */
+      min?: number;
+      max?: number;
+      /** The unit reported to the server (`Infos` `units` child, DataActuator units). Default `mm`. */
+      units?: string;
+    } = {},
+  ) {
     this.speed = options.speed ?? 10;
     if (!(this.speed > 0)) throw new RangeError(`speed must be > 0, got ${this.speed}`);
     this.units = options.units ?? 'mm';

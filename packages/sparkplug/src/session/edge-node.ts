@@ -33,8 +33,8 @@ import type { DecodeLimits } from '../codec/scan';
 import { checkId, deviceTopic, NAMESPACE, nodeTopic, parseTopic, stateTopic } from '../codec/topic';
 import type { Int64, MetaData, Metric, MetricValue, Payload, PropertySet, Template } from '../codec/types';
 import { BufferOverflowError, CommandError, MqttConnectError, SessionUsageError } from '../errors';
-import { type BackoffOptions, backoffDelay } from './backoff';
-import { ForwardStore, type StoreAndForwardOptions, type StoredMessage } from './store';
+import { backoffDelay } from './backoff';
+import { ForwardStore, type StoredMessage } from './store';
 
 export const REBIRTH_METRIC = 'Node Control/Rebirth';
 export const BDSEQ_METRIC = 'bdSeq';
@@ -78,7 +78,8 @@ export interface EdgeCommand {
 
 export type SessionState = 'idle' | 'connecting' | 'waiting-for-host' | 'online' | 'offline' | 'closed';
 
-export type PublishOutcome = 'sent' | 'stored' | 'dropped';
+/** What became of an update: `sent`, `stored` (offline: kept for replay) or `dropped` (store full). */
+type PublishOutcome = 'sent' | 'stored' | 'dropped';
 
 export interface EdgeNodeOptions {
   /** Broker URL(s) (`mqtt://127.0.0.1:1883`); with several, each new connection takes the next one. */
@@ -98,9 +99,24 @@ export interface EdgeNodeOptions {
   /** Publish DATA by alias (births carry name and alias). Default true. */
   aliases?: boolean;
   /** Store DATA while there is no session; `false` drops it instead. Default `{}` (enabled). */
-  storeAndForward?: StoreAndForwardOptions | false;
+  storeAndForward?:
+    | {
+        /** Capacity in metric updates (a DDATA of 64 metrics counts 64). Default 100 000. */
+        maxMetrics?: number;
+        /** When the buffer is full: drop the oldest updates, drop the new one, or reject it. Default `drop-oldest`. */
+        overflow?: 'drop-oldest' | 'drop-newest' | 'reject';
+      }
+    | false;
   /** Reconnect backoff: full jitter in [min, min(max, initial·2ⁿ)). Default 100 ms … 10 s. */
-  reconnect?: BackoffOptions & { stableAfterMs?: number };
+  reconnect?: {
+    /** Ceiling of the first delay (attempt 0), in ms. Default 100. */
+    initialDelayMs?: number;
+    /** Cap on every delay, in ms. Default 10 000. */
+    maxDelayMs?: number;
+    /** Floor on every delay, in ms. Default 0. */
+    minDelayMs?: number;
+    stableAfterMs?: number;
+  };
   /** Deadline of one connect attempt (TCP + CONNACK + SUBACK). Default 10 000 ms. */
   connectTimeoutMs?: number;
   /** MQTT keepalive. Default 30 s. */
@@ -125,35 +141,6 @@ export interface EdgeNodeOptions {
   maxBufferedBytes?: number;
   /** Injected for tests of the backoff schedule. */
   random?: () => number;
-}
-
-export interface EdgeNodeStats {
-  state: SessionState;
-  /** bdSeq of the current (or last) connection. */
-  bdSeq: number;
-  /** The seq the next message will carry. */
-  nextSeq: number;
-  connects: number;
-  connectFailures: number;
-  births: number;
-  messagesSent: number;
-  metricsSent: number;
-  /** DATA messages published from the store (historical). */
-  replayed: number;
-  /** Metric updates waiting in the store. */
-  stored: number;
-  /** Metric updates dropped by the store's overflow policy. */
-  dropped: number;
-  /** DATA messages sent and not yet confirmed by a barrier. */
-  unconfirmed: number;
-  commands: number;
-  commandErrors: number;
-  /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
-  confirmations: number;
-  /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
-  bufferedBytes: number;
-  /** Metric updates dropped because the connection's write buffer was over `maxBufferedBytes`. */
-  backpressureDrops: number;
 }
 
 interface MetricRecord {
@@ -182,7 +169,9 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-export interface EdgeNodeEvents {
+const noop = () => {};
+
+export class EdgeNode extends EventEmitter<{
   state: [state: SessionState];
   /** A birth sequence went out (NBIRTH and all DBIRTHs). */
   birth: [info: { bdSeq: number; rebirth: boolean }];
@@ -196,11 +185,7 @@ export interface EdgeNodeEvents {
   disconnect: [error: Error | undefined];
   /** The store dropped metric updates. */
   overflow: [info: { dropped: number; policy: string }];
-}
-
-const noop = () => {};
-
-export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
+}> {
   readonly groupId: string;
   readonly edgeNodeId: string;
   private readonly urls: readonly string[];
@@ -289,7 +274,34 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
     return this.hostOnline;
   }
 
-  get stats(): EdgeNodeStats {
+  get stats(): {
+    state: SessionState;
+    /** bdSeq of the current (or last) connection. */
+    bdSeq: number;
+    /** The seq the next message will carry. */
+    nextSeq: number;
+    connects: number;
+    connectFailures: number;
+    births: number;
+    messagesSent: number;
+    metricsSent: number;
+    /** DATA messages published from the store (historical). */
+    replayed: number;
+    /** Metric updates waiting in the store. */
+    stored: number;
+    /** Metric updates dropped by the store's overflow policy. */
+    dropped: number;
+    /** DATA messages sent and not yet confirmed by a barrier. */
+    unconfirmed: number;
+    commands: number;
+    commandErrors: number;
+    /** Delivery confirmations (QoS 1 SUBSCRIBE barriers) completed. */
+    confirmations: number;
+    /** Bytes written to the connection and not yet taken by the kernel (a slow broker makes it grow). */
+    bufferedBytes: number;
+    /** Metric updates dropped because the connection's write buffer was over `maxBufferedBytes`. */
+    backpressureDrops: number;
+  } {
     return {
       state: this._state,
       bdSeq: this.bdSeq,
@@ -428,7 +440,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
    * `defineDevice`), PayloadEncodeError for a value that does not fit its datatype, and
    * BufferOverflowError when storing under the `reject` policy.
    */
-  updateDevice(deviceId: string, updates: readonly MetricUpdate[]): PublishOutcome {
+  updateDevice(deviceId: string, updates: readonly MetricUpdate[]): 'sent' | 'stored' | 'dropped' {
     const device = this.device(deviceId, 'updateDevice');
     if (device.dead)
       throw new SessionUsageError(`updateDevice: device ${deviceId} is dead (deviceBirth first)`);
@@ -436,7 +448,7 @@ export class EdgeNode extends EventEmitter<EdgeNodeEvents> {
   }
 
   /** New values for node-level metrics: an NDATA now when online, else stored. */
-  updateNode(updates: readonly MetricUpdate[]): PublishOutcome {
+  updateNode(updates: readonly MetricUpdate[]): 'sent' | 'stored' | 'dropped' {
     this.checkOpen('updateNode');
     return this.update(this.nodeMetrics, undefined, updates);
   }

@@ -3,7 +3,8 @@
 // side (the server) asks for it. Used by the stream child (bench/child/pymodaq-image.ts) and the RSS
 // child (bench/cases/pymodaq.ts).
 
-import { type DataToExport, NdArray, PymodaqDetector, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
+import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
+import { type DataToExport, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
 import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { joinSmallParts, rawBulkLink } from './baselines';
 

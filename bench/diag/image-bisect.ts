@@ -5,7 +5,8 @@
 //   node --import tsx --expose-gc bench/diag/image-bisect.ts lib-lib|raw-lib|lib-raw|raw-raw [frames]
 import net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { NdArray, PymodaqDetector, PymodaqServer, resolveProfile } from '@labwire/pymodaq';
+import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
+import { NdArray, resolveProfile } from '@labwire/pymodaq/codec';
 import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
 import { connect, joinSmallParts, listen, MiB, writeSliced } from '../baselines';
 

@@ -4,8 +4,13 @@
 // child (bench/cases/pymodaq.ts).
 
 import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
-import { type DataToExport, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import {
+  type DataToExport,
+  dataFromPlugins,
+  dataToExport,
+  NdArray,
+  resolveProfile,
+} from '@labwire/pymodaq/codec';
 import { joinSmallParts, rawBulkLink } from './baselines';
 
 export const PROTOCOL = 'D';

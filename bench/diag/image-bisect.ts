@@ -6,8 +6,7 @@
 import net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
-import { NdArray, resolveProfile } from '@labwire/pymodaq/codec';
-import { dataFromPlugins, dataToExport } from '@labwire/pymodaq/codec';
+import { dataFromPlugins, dataToExport, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
 import { connect, joinSmallParts, listen, MiB, writeSliced } from '../baselines';
 
 const mode = process.argv[2] ?? 'lib-lib';

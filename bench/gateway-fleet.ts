@@ -51,7 +51,8 @@ export interface FleetResult {
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `predicate` every 2 ms until it holds; throws naming `what` once `timeoutMs` has passed. */
+export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!predicate()) {
     if (performance.now() > deadline) throw new Error(`bench: ${what} not within ${timeoutMs} ms`);

@@ -1,7 +1,7 @@
 // The image link of `pymodaq.image-32MiB`, for the library and for plain `net`: a 2048×2048 float64
 // image (32 MiB) in a gen D DataToExport, sent by the connecting side (the detector) when the accepting
-// side (the server) asks for it. Used by the stream child (bench/child/pymodaq-image.ts) and the RSS
-// child (bench/cases/pymodaq.ts).
+// side (the server) asks for it. Used by the stream child (bench/child/pymodaq-image.ts), the RSS child
+// (bench/cases/pymodaq.ts) and the per-side diagnostic (bench/diag/image-bisect.ts).
 
 import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
 import {
@@ -11,7 +11,7 @@ import {
   NdArray,
   resolveProfile,
 } from '@labwire/pymodaq/codec';
-import { joinSmallParts, rawBulkLink } from './baselines';
+import { type BulkReplyOptions, joinSmallParts, rawBulkLink } from './baselines';
 
 export const PROTOCOL = 'D';
 const SIDE = 2048;
@@ -37,17 +37,27 @@ export interface ImageLink {
   close(): Promise<void>;
 }
 
-/** PymodaqServer + PymodaqDetector: the server grabs, checks and hands each frame back. */
-export async function libraryLink(data: DataToExport): Promise<ImageLink> {
-  const server = new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'detector', timeoutMs: 60_000 });
-  const { port } = await server.listen();
-  const detector = new PymodaqDetector({
+/** The accepting side of the library link (not listening yet): a gen D server asking for images. */
+export function imageServer(): PymodaqServer {
+  return new PymodaqServer({ protocol: PROTOCOL, port: 0, role: 'detector', timeoutMs: 60_000 });
+}
+
+/** The connecting side of the library link (not connected yet): a gen D detector answering with `data`. */
+export function imageDetector(port: number, data: DataToExport): PymodaqDetector {
+  return new PymodaqDetector({
     protocol: PROTOCOL,
     port,
     reconnect: false,
     timeoutMs: 60_000,
     handlers: { grab: () => data },
   });
+}
+
+/** PymodaqServer + PymodaqDetector: the server grabs, checks and hands each frame back. */
+export async function libraryLink(data: DataToExport): Promise<ImageLink> {
+  const server = imageServer();
+  const { port } = await server.listen();
+  const detector = imageDetector(port, data);
   await detector.connect();
   await server.waitForClient('GRABBER');
   return {
@@ -66,11 +76,19 @@ export async function libraryLink(data: DataToExport): Promise<ImageLink> {
   };
 }
 
-/** Plain `net`: PyMoDAQ's request and the detector's reply, byte for byte, written the same way. */
-export async function baselineLink(data: DataToExport): Promise<ImageLink> {
+/**
+ * PyMoDAQ's request for an image and the detector's reply carrying `data`, byte for byte, the reply in
+ * the writes the baseline makes (small parts joined, the image's bytes as they are).
+ */
+export function imageExchange(data: DataToExport): BulkReplyOptions {
   const p = resolveProfile(PROTOCOL);
-  return rawBulkLink({
+  return {
     request: p.encodeCommand('Send Data 2D'),
     reply: joinSmallParts([p.encodeCommand('Done'), ...p.encodeDetectorDataParts(data)]),
-  });
+  };
+}
+
+/** Plain `net`: PyMoDAQ's request and the detector's reply, byte for byte, written the same way. */
+export async function baselineLink(data: DataToExport): Promise<ImageLink> {
+  return rawBulkLink(imageExchange(data));
 }

@@ -15,7 +15,7 @@ import { DataType, decodePayload, encodePayload, type Metric, MetricCatalog } fr
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import protobuf from 'protobufjs/light.js';
-import { gatewayFleetCases } from '../gateway-fleet';
+import { gatewayFleetCases, until } from '../gateway-fleet';
 import type { BenchCase } from '../harness';
 
 const METRICS = 64;
@@ -139,14 +139,6 @@ function updates(stamp: number, i: number): Array<{ name: string; value: number 
   out[0] = { name: names[0]!, value: stamp };
   for (let m = 1; m < METRICS; m++) out[m] = { name: names[m]!, value: i + m / 8 };
   return out;
-}
-
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`bench: ${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 const BURST_MESSAGES = 2_000; // × 64 metrics = 128 000 metric updates

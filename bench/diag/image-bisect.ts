@@ -1,28 +1,31 @@
 // Which side of pymodaq.image-32MiB costs what: a stream of 32 MiB gen D images with the library or plain
-// `net` on either end. `lib-lib` is the case, `raw-raw` its baseline; `raw-lib` is a plain sender (the
-// detector's handshake bytes replayed, then the same reply bytes) into a PymodaqServer, `lib-raw` a
-// PymodaqDetector answering a plain receiver. Prints MiB/s, CPU MiB/s, collections and page faults.
+// `net` on either end. `lib-lib` is the case's link and `raw-raw` its baseline's (bench/pymodaq-image.ts);
+// `raw-lib` is a plain sender (the detector's handshake bytes replayed, then the same reply bytes) into a
+// PymodaqServer, `lib-raw` a PymodaqDetector answering a plain receiver. Prints MiB/s, CPU MiB/s,
+// collections and page faults.
 //   node --import tsx --expose-gc bench/diag/image-bisect.ts lib-lib|raw-lib|lib-raw|raw-raw [frames]
 import net from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { PymodaqDetector, PymodaqServer } from '@labwire/pymodaq';
-import { dataFromPlugins, dataToExport, NdArray, resolveProfile } from '@labwire/pymodaq/codec';
-import { connect, joinSmallParts, listen, MiB, writeSliced } from '../baselines';
+import { connect, listen, MiB, writeSliced } from '../baselines';
+import {
+  baselineLink,
+  image,
+  imageDetector,
+  imageExchange,
+  imageServer,
+  libraryLink,
+} from '../pymodaq-image';
 
+const MODES = ['lib-lib', 'raw-lib', 'lib-raw', 'raw-raw'];
 const mode = process.argv[2] ?? 'lib-lib';
+if (!MODES.includes(mode)) {
+  console.error(`usage: bench/diag/image-bisect.ts ${MODES.join('|')} [frames]`);
+  process.exit(2);
+}
 const frames = Number(process.argv[3] ?? 24);
 const [sender, receiver] = mode.split('-') as ['lib' | 'raw', 'lib' | 'raw'];
-const SIDE = 2048;
-const pixels = new Float64Array(SIDE * SIDE);
-for (let i = 0; i < pixels.length; i += 97) pixels[i] = i;
-const data = dataToExport({
-  name: 'camera',
-  timestamp: 1,
-  data: [dataFromPlugins({ name: 'camera', timestamp: 1, data: [NdArray.fromTyped(pixels, [SIDE, SIDE])] })],
-});
-const p = resolveProfile('D');
-const request = p.encodeCommand('Send Data 2D');
-const reply = joinSmallParts([p.encodeCommand('Done'), ...p.encodeDetectorDataParts(data)]);
+const data = image();
+const { request, reply } = imageExchange(data);
 const total = reply.reduce((n, x) => n + x.length, 0);
 const gcs = { scavenge: 0, major: 0, ms: 0 };
 new PerformanceObserver((l) => {
@@ -34,35 +37,33 @@ new PerformanceObserver((l) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
 /** The bytes a PymodaqDetector sends on connecting (its handshake), captured from a plain listener. */
 async function handshakeBytes(): Promise<Buffer> {
   const server = net.createServer();
   const port = await listen(server);
   const got: Buffer[] = [];
   server.once('connection', (s) => s.on('data', (c: Buffer) => got.push(c)));
-  const d = new PymodaqDetector({ protocol: 'D', port, reconnect: false, handlers: { grab: () => data } });
+  const d = imageDetector(port, data);
   await d.connect();
-  await new Promise((r) => setTimeout(r, 300));
+  await settle();
   await d.close();
   server.close();
   return Buffer.concat(got);
 }
 
-let transfer: () => Promise<void>;
-if (receiver === 'lib') {
-  const server = new PymodaqServer({ protocol: 'D', port: 0, role: 'detector', timeoutMs: 60_000 });
-  const { port } = await server.listen();
-  if (sender === 'lib') {
-    const d = new PymodaqDetector({
-      protocol: 'D',
-      port,
-      reconnect: false,
-      timeoutMs: 60_000,
-      handlers: { grab: () => data },
-    });
-    await d.connect();
-  } else {
+/** Sets up the link of `mode`; returns one transfer: the request's write to the reply's last byte. */
+async function link(): Promise<() => Promise<void>> {
+  if (sender === receiver) {
+    const both = sender === 'lib' ? await libraryLink(data) : await baselineLink(data);
+    return () => both.transfer();
+  }
+  if (receiver === 'lib') {
+    const server = imageServer();
+    const { port } = await server.listen();
     const hello = await handshakeBytes();
+    // A plain detector: the handshake, then the reply to every request, written as the baseline writes it.
     let pending = 0;
     const s: net.Socket = await connect(port, (_b, n) => {
       pending += n;
@@ -74,37 +75,16 @@ if (receiver === 'lib') {
       }
     });
     s.write(hello);
+    await server.waitForClient('GRABBER');
+    return async () => {
+      server.release(await server.grab('2D'));
+    };
   }
-  await server.waitForClient('GRABBER');
-  transfer = async () => {
-    const got = await server.grab('2D');
-    server.release(got);
-  };
-} else {
+  // A plain receiver in the server's place, as the baseline receives: 'data' events into one buffer.
   const server = net.createServer({ noDelay: true });
   const port = await listen(server);
   const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  if (sender === 'lib') {
-    const d = new PymodaqDetector({
-      protocol: 'D',
-      port,
-      reconnect: false,
-      timeoutMs: 60_000,
-      handlers: { grab: () => data },
-    });
-    await d.connect();
-  } else {
-    let pending = 0;
-    const s: net.Socket = await connect(port, (_b, n) => {
-      pending += n;
-      while (pending >= request.length) {
-        pending -= request.length;
-        void (async () => {
-          for (const part of reply) await writeSliced(s, part);
-        })();
-      }
-    });
-  }
+  await imageDetector(port, data).connect();
   const asker = await accepted;
   const dest = new Uint8Array(total);
   let got = -1;
@@ -116,8 +96,8 @@ if (receiver === 'lib') {
     got += take;
     if (got === total) done?.();
   });
-  await new Promise((r) => setTimeout(r, 300));
-  transfer = () => {
+  await settle();
+  return () => {
     got = 0;
     const arrived = new Promise<void>((r) => {
       done = r;
@@ -126,6 +106,8 @@ if (receiver === 'lib') {
     return arrived;
   };
 }
+
+const transfer = await link();
 for (let i = 0; i < 6; i++) await transfer();
 (globalThis as { gc?: () => void }).gc?.();
 const g0 = { ...gcs };

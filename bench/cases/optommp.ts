@@ -154,6 +154,14 @@ const WINDOW = 16;
 const PIPELINED_COUNT = 16_000;
 /** Module reads per measured run one at a time. */
 const SEQUENTIAL_COUNT = 4_000;
+/** Raw runs of PIPELINED_COUNT reads that warm a fresh device process up before the first case. */
+const DEVICE_WARMUP_RUNS = 6;
+/**
+ * Warm-up runs of each side of a pipelined case, at least: the client's first runs in a process are
+ * several times slower than its later ones (code and heap warming up; 30 → 6 µs of CPU per read seen
+ * over the first five), and one slow run alone fills the harness's minimum warm-up time.
+ */
+const PIPELINED_WARMUPS = 4;
 
 /**
  * The one device process every pipelined case uses, started by the first of them and stopped by the
@@ -162,7 +170,15 @@ const SEQUENTIAL_COUNT = 4_000;
 let device: Promise<Devices> | undefined;
 
 function pipelinedDevice(): Promise<Devices> {
-  device ??= startDevices(1, { detached: true });
+  device ??= (async () => {
+    const d = await startDevices(1, { detached: true });
+    // A fresh device process answers its first tens of thousands of reads several times slower (its
+    // code and heap warm up): warm it before any case measures against it, whichever case comes first.
+    for (let i = 0; i < DEVICE_WARMUP_RUNS; i++) {
+      await rawModules(d.ports[0]!, PIPELINED_COUNT, WINDOW, { job: 'count' });
+    }
+    return d;
+  })();
   return device;
 }
 
@@ -422,6 +438,7 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and decoded into 64 point objects by hand`,
     baseline: () => rawPipelined('decode'),
     run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // The same reads as a user chasing throughput makes them: `readBlocksInto`, one promise per window,
@@ -434,6 +451,7 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and copied into the caller's memory at its block's place`,
     baseline: () => rawPipelined('batch'),
     run: () => onDevice((port, meter) => batchModules(port, PIPELINED_COUNT, WINDOW, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // One call per module like `optommp.pipelined-module`, each copying the module's bytes into the
@@ -446,6 +464,7 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and copied into its caller's reused buffer`,
     baseline: () => rawPipelined('per-call'),
     run: () => onDevice((port, meter) => callModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // The baseline of the earlier reports: a raw client that only counts reply bytes (no checks, no
@@ -459,6 +478,7 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, window ${WINDOW} (onread), reply bytes counted only`,
     baseline: () => rawPipelined('count'),
     run: () => onDevice((port, meter) => batchModules(port, PIPELINED_COUNT, WINDOW, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     name: 'optommp.pipelined-vs-sequential',
@@ -469,6 +489,7 @@ export const cases: BenchCase[] = [
     baselineName: 'the same client, one request at a time',
     baseline: () => onDevice((port, meter) => clientModules(port, SEQUENTIAL_COUNT, 1, meter)),
     run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // What the machine gives: raw pipelining against raw one-at-a-time on the same device. Pinned to one
@@ -483,6 +504,7 @@ export const cases: BenchCase[] = [
     baselineName: 'raw net, one request at a time',
     baseline: () => rawPipelined('per-call', 1, SEQUENTIAL_COUNT),
     run: () => rawPipelined('per-call'),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // The baseline of the first reports: a raw client writing one request per reply (16 system calls
@@ -497,6 +519,7 @@ export const cases: BenchCase[] = [
     baselineName: `raw net pipelining, window ${WINDOW}, one write per request (onread), bytes counted only`,
     baseline: () => rawPipelined('count', WINDOW, PIPELINED_COUNT, false),
     run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     name: 'optommp.fleet-missed-scans',

@@ -333,6 +333,11 @@ export async function rawModules(
     if (more > 0) send(socket, more);
     if (received >= count) done();
   });
+  // A device that goes away fails the run (never a run that waits for replies that cannot come).
+  const lost = (error?: Error) =>
+    fail(new Error(`the connection ended after ${received} of ${count} replies`, { cause: error }));
+  client.on('error', lost);
+  client.on('close', () => lost());
   try {
     meter?.start();
     const t0 = performance.now();

@@ -42,6 +42,9 @@ export interface Meter {
   stop(): void;
 }
 
+/** What the last call of a client run returned. */
+export let lastResult: unknown;
+
 /**
  * `count` modules read by `callers` concurrent callers on one client with `window` requests in flight:
  * each caller takes the next `per` modules (fewer at the end) and reads them with its own reader (from
@@ -70,7 +73,8 @@ async function timedReads(
       while (next < count) {
         const n = Math.min(per, count - next);
         next += n;
-        await read(client, n);
+        // Kept (the decoded points of readAnalogModule), so that no decoding can be optimised away.
+        lastResult = await read(client, n);
       }
     };
     meter?.start();
@@ -84,14 +88,9 @@ async function timedReads(
   }
 }
 
-/** The result of the last decoded module (kept, so that no decoding can be optimised away). */
-export let lastPoints: AnalogPoint[] | undefined;
-
 /** `count` module reads, one `readAnalogModule` call each, `window` calls in flight: modules per second. */
 export function clientModules(port: number, count: number, window: number, meter?: Meter): Promise<number> {
-  const read = async (client: OptoMmpClient) => {
-    lastPoints = await client.readAnalogModule(2);
-  };
+  const read = (client: OptoMmpClient) => client.readAnalogModule(2);
   return timedReads(port, { count, window, callers: window, per: 1, warmUps: 50, meter }, () => read);
 }
 

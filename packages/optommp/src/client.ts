@@ -1187,12 +1187,23 @@ function copy(data: Uint8Array): Uint8Array {
 /** Write responses carry no data. */
 function ignore(): void {}
 
-/** The decoder of `channels` analog channel blocks, one after the other. */
+/**
+ * The decoder of `channels` analog channel blocks, one after the other. The data's length was checked
+ * against the request (it is exactly the channels' bytes), so one DataView over the whole memory the
+ * data lies in serves every call on the same memory (a transport's reused receive buffer): no view per
+ * call. It holds on to the last such memory until another comes.
+ */
 function analogChannelsOf(channels: number): (data: Uint8Array) => AnalogPoint[] {
+  let memory: ArrayBufferLike | undefined;
+  let view: DataView | undefined;
   return (data) => {
-    const v = viewOf(data);
+    if (data.buffer !== memory || view === undefined) {
+      memory = data.buffer;
+      view = new DataView(memory);
+    }
+    const base = data.byteOffset;
     const out = new Array<AnalogPoint>(channels);
-    for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
+    for (let c = 0; c < channels; c++) out[c] = analogPointOf(view, base + c * EPIC_CHANNEL_STRIDE);
     return out;
   };
 }

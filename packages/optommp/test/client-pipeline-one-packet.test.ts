@@ -4,7 +4,7 @@
 
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
 import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
-import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
+import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OptoMmpClientOptions } from '../src/client-options';
 import { epicAnalogReadAddress, scratchPadInt32Address } from '../src/codec/addresses';
@@ -80,6 +80,29 @@ describe('one-packet reads on a pipelined link', () => {
     }
     expect(few).toHaveLength(3);
     expect(pipeline().stats).toMatchObject({ sent: 22, answered: 22, desyncs: 0 });
+  });
+
+  it('readAnalogModule on a pipelined link: every field of every channel as the bytes say', async () => {
+    const { c } = await setup(vectorDeviceOptions({ maxBlockBytes: 4096 }), { maxBlockBytes: 4096 });
+    const bytes = await c.readBlock(epicAnalogReadAddress(2, 0), 63 * 0x40 + 0x14);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const expected = Array.from({ length: 64 }, (_, ch) => ({
+      value: v.getFloat32(ch * 0x40, false),
+      counts: v.getUint32(ch * 0x40 + 4, false),
+      min: v.getFloat32(ch * 0x40 + 8, false),
+      max: v.getFloat32(ch * 0x40 + 0xc, false),
+      quality: v.getUint32(ch * 0x40 + 0x10, false),
+    }));
+    expect(expected[0]).toMatchObject({ value: 12.5, min: -1.25, max: 99.5 });
+    // Concurrent calls (replies decoded where they landed, several in one receive buffer) and calls
+    // interleaved with other reads: each gets the module's own fields.
+    const modules = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => (i % 3 === 2 ? c.readUint32(at(i)) : c.readAnalogModule(2))),
+    );
+    for (const [i, m] of modules.entries()) {
+      if (i % 3 === 2) expect(m).toBe(i * 7 + 1);
+      else expect(m).toEqual(expected);
+    }
   });
 
   it('a one-packet read that times out keeps its label until its late reply is dropped', async () => {

@@ -33,6 +33,11 @@ export interface BenchCase {
   maxRuns?: number;
   /** Skip the warm-up run (for long single-shot cases such as a soak). */
   noWarmup?: boolean;
+  /**
+   * Fewest warm-up runs of each side (default 1), on top of the minimum time: for cases whose first runs
+   * are slow enough to fill the minimum time on their own while the code still warms up.
+   */
+  minWarmups?: number;
   /** Reported for context only: no target, never fails. */
   informational?: boolean;
   /** One run (of either side) that takes longer fails the case (default 180 000 ms). */
@@ -224,7 +229,8 @@ export async function runCase(c: BenchCase, options: RunOptions): Promise<BenchR
       // compiler works in the background, which on a pinned CPU takes its time from the measured runs.
       let warmCase = 0;
       let warmBase = c.baseline ? 0 : Number.POSITIVE_INFINITY;
-      for (let i = 0; i < 50 && (i === 0 || warmCase < minSeconds || warmBase < minSeconds); i++) {
+      const minWarmups = c.minWarmups ?? 1;
+      for (let i = 0; i < 50 && (i < minWarmups || warmCase < minSeconds || warmBase < minSeconds); i++) {
         if (c.baseline) warmBase += (await timed(c.baseline, runTimeoutMs)).seconds;
         warmCase += (await timed(c.run, runTimeoutMs)).seconds;
       }

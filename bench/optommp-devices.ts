@@ -15,11 +15,18 @@ import { SimulatedFleet } from '@labwire/optommp/simulator';
 const CHILD_FLAG = '--optommp-devices';
 const RACK = { modules: [{ slot: 2, kind: 'analog-input' as const, channels: 64 }] };
 
-/** Runs `fn` against `count` simulated devices in a child process; the child ends when `fn` has. */
-export async function withDevices<T>(
-  count: number,
-  fn: (ports: readonly number[], childPid: number) => Promise<T>,
-): Promise<T> {
+/** A device process: its ports, its pid, and `stop()` (closes its stdin, kills it if it does not exit). */
+export interface Devices {
+  readonly ports: readonly number[];
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `count` simulated devices in a child process. `detached` (for a process shared by several bench
+ * cases): the child never keeps this process alive, and is killed when this process exits.
+ */
+export async function startDevices(count: number, { detached = false } = {}): Promise<Devices> {
   const root = path.resolve(import.meta.dirname, '..');
   const child = spawn(
     process.execPath,
@@ -33,6 +40,24 @@ export async function withDevices<T>(
     ],
     { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
   );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = () => child.kill('SIGKILL');
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      child.stdin!.end();
+      const timer = setTimeout(kill, 10_000);
+      await exited;
+      clearTimeout(timer);
+      process.off('exit', kill);
+    })();
+    return stopping;
+  };
+  if (detached) {
+    // Its stdin closes when this process ends (the child then closes its devices and exits); the kill is
+    // for an exit that leaves no time for that.
+    process.once('exit', kill);
+  }
   try {
     const lines = readline.createInterface({ input: child.stdout! });
     const first = await new Promise<string>((resolve, reject) => {
@@ -47,14 +72,29 @@ export async function withDevices<T>(
       child.once('exit', (code) => reject(new Error(`the device process exited with ${code}`)));
     });
     lines.close();
+    if (detached) {
+      child.unref();
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+      (child.stdout as unknown as { unref?: () => void }).unref?.();
+    }
     const { ports } = JSON.parse(first) as { ports: number[] };
-    return await fn(ports, child.pid!);
+    return { ports, pid: child.pid!, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs `fn` against `count` simulated devices in a child process; the child ends when `fn` has. */
+export async function withDevices<T>(
+  count: number,
+  fn: (ports: readonly number[], childPid: number) => Promise<T>,
+): Promise<T> {
+  const devices = await startDevices(count);
+  try {
+    return await fn(devices.ports, devices.pid);
   } finally {
-    child.stdin!.end();
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await devices.stop();
   }
 }
 
@@ -69,6 +109,27 @@ export function processCpuUs(pid: number): number {
 /** CPU time of one thread of a process so far (its main thread: `tid` = `pid`), µs. */
 export function threadCpuUs(pid: number, tid: number): number {
   return statCpuUs(`/proc/${pid}/task/${tid}/stat`);
+}
+
+/**
+ * CPU time of a process so far, µs, to the nanosecond: the sum over its threads of the time on a CPU the
+ * scheduler counts (/proc/<pid>/task/<tid>/schedstat), where /proc/<pid>/stat counts 10 ms ticks. Threads
+ * that have ended are not counted (a Node process keeps its threads). Falls back to `processCpuUs`.
+ */
+export function processCpuFineUs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended meanwhile.
+      }
+    }
+    return ns / 1000;
+  } catch {
+    return processCpuUs(pid);
+  }
 }
 
 function statCpuUs(file: string): number {

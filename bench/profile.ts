@@ -26,7 +26,10 @@ if (!fs.existsSync(file)) {
   console.error(`profile: no group ${group} (bench/cases/${group}.ts)`);
   process.exit(2);
 }
-const { cases } = (await import(pathToFileURL(file).href)) as { cases: BenchCase[] };
+const { cases, teardown } = (await import(pathToFileURL(file).href)) as {
+  cases: BenchCase[];
+  teardown?: () => Promise<void>;
+};
 const c = cases.find((x) => x.name === name);
 const fn = side === 'case' ? c?.run : c?.baseline;
 if (!c || !fn) {
@@ -41,3 +44,4 @@ for (let i = 0; i < runs; i++) {
     `${name} ${side} #${i + 1}: ${value.toPrecision(4)} ${c.unit} (${(performance.now() - t0).toFixed(0)} ms)`,
   );
 }
+await teardown?.();

@@ -96,10 +96,19 @@ const groups = files.map((f) => f.replace(/\.ts$/, ''));
 // Only the groups that can match are loaded (a group's module may set up large buffers).
 const onlyGroups = filters.length > 0 && filters.every((f) => groups.includes(f));
 const selected: BenchCase[] = [];
+/**
+ * A group's `teardown` (optional export of its module): ends what its cases share (a device process),
+ * run after the group's last case.
+ */
+const teardowns = new Map<string, () => Promise<void>>();
 for (const file of files) {
   const group = file.replace(/\.ts$/, '');
   if (onlyGroups && !filters.includes(group)) continue;
-  const mod = (await import(pathToFileURL(path.join(here, 'cases', file)).href)) as { cases: BenchCase[] };
+  const mod = (await import(pathToFileURL(path.join(here, 'cases', file)).href)) as {
+    cases: BenchCase[];
+    teardown?: () => Promise<void>;
+  };
+  if (mod.teardown) teardowns.set(group, mod.teardown);
   for (const c of mod.cases) {
     if (filters.length === 0 || filters.some((f) => f === group || c.name.includes(f))) selected.push(c);
   }
@@ -190,10 +199,12 @@ console.error(
     `load average ${loadBefore[0]!.toFixed(2)}; at least ${minSeconds} s of work per side`,
 );
 const results: BenchResult[] = [];
-for (const c of selected) {
+for (const [i, c] of selected.entries()) {
   process.stderr.write(`running ${c.name} …`);
   const r = await runCase(c, { minSeconds, environment });
   results.push(r);
+  const group = groupOf(c.name);
+  if (groupOf(selected[i + 1]?.name ?? '.') !== group) await teardowns.get(group)?.();
   process.stderr.write(
     (r.error !== undefined
       ? ` ERROR ${r.error}`

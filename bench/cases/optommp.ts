@@ -8,10 +8,14 @@
 // - the seeds' style (a new connection per request, as the Opto 22 python examples do) against the
 //   persistent client (informational), and the module read by a raw client from the same simulator (how
 //   much of a gap is the device model; informational);
-// - pipelined module reads on one connection (window 16) to a simulated device in a child process, against
-//   raw Node pipelining of the same requests to the same device with the same window (target >= 0.80),
-//   and against the client's own sequential rate on that device (>= 3x); raw pipelining against raw
-//   one-at-a-time on the same device (informational: what the machine allows);
+// - pipelined module reads on one connection (window 16) to a simulated device in a child process (one
+//   device process for all of these cases), against raw Node pipelining of the same requests to the same
+//   device with the same window doing the same job with each reply: checked as a minimal client checks it
+//   and copied into the same kind of caller memory (readBlockAs per call, readBlocksInto per window), or
+//   decoded into the same 64 point objects (readAnalogModule); target >= 0.80 each. Against the client's
+//   own sequential rate on that device (>= 3x); raw pipelining against raw one-at-a-time on the same
+//   device, and the client against the byte-counting raw baselines of the earlier reports
+//   (informational);
 // - a fleet of 100 simulated devices in a separate process, each scanned at 20 Hz for one 64-channel
 //   block: missed scans (0), lateness p99 (<= 5 ms), the scanner's share of one core (<= 0.5) and its CPU
 //   per scan; and the fleet's saturation: the Scanner with no pause between scans against a raw Node client
@@ -31,14 +35,16 @@ import { OptoMmpClient, type ScanDeviceConfig, Scanner, type ScannerStats } from
 import { encodeReadBlockRequest, epicAnalogReadAddress, offsetOf } from '@labwire/optommp/codec';
 import { EpicSimulator } from '@labwire/optommp/simulator';
 import { rawExchange } from '../baselines';
-import type { BenchCase } from '../harness';
-import { processCpuUs, withDevices } from '../optommp-devices';
+import type { BenchCase, Sample } from '../harness';
+import { type Devices, processCpuFineUs, startDevices, withDevices } from '../optommp-devices';
 import {
   batchModules,
   callModules,
   clientModules,
   connectRaw,
+  type Meter,
   MODULE_BYTES,
+  type RawJob,
   rawModules,
 } from '../optommp-pipelined';
 
@@ -144,83 +150,75 @@ function rawModuleFromSimulator(count: number): Promise<number> {
 // answers the requests of one chunk in one write.
 
 const WINDOW = 16;
+/** Module reads per measured run at window 16 (a few tenths of a second; the harness repeats runs). */
 const PIPELINED_COUNT = 16_000;
+/** Module reads per measured run one at a time. */
+const SEQUENTIAL_COUNT = 4_000;
+/** Raw runs of PIPELINED_COUNT reads that warm a fresh device process up before the first case. */
+const DEVICE_WARMUP_RUNS = 6;
+/**
+ * Warm-up runs of each side of a pipelined case, at least: the client's first runs in a process are
+ * several times slower than its later ones (code and heap warming up; 30 → 6 µs of CPU per read seen
+ * over the first five), and one slow run alone fills the harness's minimum warm-up time.
+ */
+const PIPELINED_WARMUPS = 4;
 
-interface PipelinedRuns {
-  client: number[];
-  raw: number[];
-  sequential: number[];
-  rawSequential: number[];
-  /** The raw client writing one request per reply (the baseline of the first reports), window 16. */
-  rawPerReply: number[];
-  /** The same reads with `readBlocksInto`, window 16. */
-  batch: number[];
-  /** One call per module as `client`, the bytes copied into caller memory (`readBlockAs`), window 16. */
-  call: number[];
-  /** CPU per module read of this process and the device's together, µs: client and raw at window 16. */
-  clientCpu: number[];
-  batchCpu: number[];
-  rawCpu: number[];
+/**
+ * The one device process every pipelined case uses, started by the first of them and stopped by the
+ * group's teardown (or when this process exits: it never keeps this process alive).
+ */
+let device: Promise<Devices> | undefined;
+
+function pipelinedDevice(): Promise<Devices> {
+  device ??= (async () => {
+    const d = await startDevices(1, { detached: true });
+    // A fresh device process answers its first tens of thousands of reads several times slower (its
+    // code and heap warm up): warm it before any case measures against it, whichever case comes first.
+    for (let i = 0; i < DEVICE_WARMUP_RUNS; i++) {
+      await rawModules(d.ports[0]!, PIPELINED_COUNT, WINDOW, { job: 'count' });
+    }
+    return d;
+  })();
+  return device;
 }
 
-let pipelined: Promise<PipelinedRuns> | undefined;
-
-/** `run()`, and the CPU it and the device process used per module, µs. */
-async function withCpu(childPid: number, count: number, run: () => Promise<number>) {
-  const mine = process.cpuUsage();
-  const theirs = processCpuUs(childPid);
-  const rate = await run();
-  const used = process.cpuUsage(mine);
-  const cpu = (used.user + used.system + processCpuUs(childPid) - theirs) / count;
-  return { rate, cpu };
+/** Stops the pipelined cases' device process (run.ts calls it after the group's last case). */
+export async function teardown(): Promise<void> {
+  const d = device;
+  device = undefined;
+  if (d !== undefined) await (await d).stop();
 }
 
 /**
- * Raw, client (one readAnalogModule call per module), batch (readBlocksInto) and per-call bytes
- * (readBlockAs) at window 16, client and raw at window 1, and the raw client writing one request per
- * reply, alternated three times on one child device.
+ * One measured run of `read` against the shared device: its rate, with the wall time and the CPU time of
+ * this process and the device process together over the timed part only (both from the run's own
+ * meter), so that the harness's CPU ratio counts both sides of the link.
  */
-function pipelinedOnce() {
-  pipelined ??= withDevices(1, async ([port], pid) => {
-    const out: PipelinedRuns = {
-      client: [],
-      raw: [],
-      sequential: [],
-      rawSequential: [],
-      rawPerReply: [],
-      batch: [],
-      call: [],
-      clientCpu: [],
-      batchCpu: [],
-      rawCpu: [],
-    };
-    await clientModules(port!, 2_000, WINDOW);
-    await batchModules(port!, 2_000, WINDOW);
-    await callModules(port!, 2_000, WINDOW);
-    await rawModules(port!, 2_000, WINDOW);
-    await clientModules(port!, 1_000, 1);
-    await rawModules(port!, 1_000, 1);
-    for (let i = 0; i < 3; i++) {
-      const raw = await withCpu(pid, PIPELINED_COUNT, () => rawModules(port!, PIPELINED_COUNT, WINDOW));
-      out.raw.push(raw.rate);
-      out.rawCpu.push(raw.cpu);
-      const client = await withCpu(pid, PIPELINED_COUNT, () => clientModules(port!, PIPELINED_COUNT, WINDOW));
-      out.client.push(client.rate);
-      out.clientCpu.push(client.cpu);
-      const batch = await withCpu(pid, PIPELINED_COUNT, () => batchModules(port!, PIPELINED_COUNT, WINDOW));
-      out.batch.push(batch.rate);
-      out.batchCpu.push(batch.cpu);
-      out.call.push(await callModules(port!, PIPELINED_COUNT, WINDOW));
-      out.sequential.push(await clientModules(port!, PIPELINED_COUNT / 4, 1));
-      out.rawSequential.push(await rawModules(port!, PIPELINED_COUNT / 4, 1));
-      out.rawPerReply.push(await rawModules(port!, PIPELINED_COUNT, WINDOW, false));
-    }
-    return out;
-  });
-  return pipelined;
+async function onDevice(read: (port: number, meter: Meter) => Promise<number>): Promise<Sample> {
+  const { ports, pid } = await pipelinedDevice();
+  let t0 = 0;
+  let c0 = process.cpuUsage();
+  let d0 = 0;
+  let seconds = 0;
+  let cpu = 0;
+  const meter: Meter = {
+    start() {
+      d0 = processCpuFineUs(pid);
+      c0 = process.cpuUsage();
+      t0 = performance.now();
+    },
+    stop() {
+      seconds = (performance.now() - t0) / 1000;
+      const mine = process.cpuUsage(c0);
+      cpu = (mine.user + mine.system + processCpuFineUs(pid) - d0) / 1e6;
+    },
+  };
+  const value = await read(ports[0]!, meter);
+  return { value, seconds, cpu };
 }
 
-const medianOf = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const rawPipelined = (job: RawJob, window = WINDOW, count = PIPELINED_COUNT, together = true) =>
+  onDevice((port, meter) => rawModules(port, count, window, { job, together, meter }));
 
 // --- the fleet -------------------------------------------------------------------------------------------
 
@@ -430,119 +428,98 @@ export const cases: BenchCase[] = [
     run: () => analogModule(MODULE_COUNT, 4096),
   },
   {
+    // One readAnalogModule call per module (64 AnalogPoint objects each), against a raw client that
+    // checks each reply and decodes the same 64 points by hand (the same job).
     name: 'optommp.pipelined-module',
-    metric: `64-channel module reads, window ${WINDOW}, device in a child process`,
+    metric: `64-channel module reads, one readAnalogModule call each, window ${WINDOW}, device in a child process`,
     unit: 'modules/s',
     target: 0.8,
     compare: 'ratio>=',
-    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
-    baseline: async () => medianOf((await pipelinedOnce()).raw),
-    run: async () => medianOf((await pipelinedOnce()).client),
-    runs: 1,
-    noWarmup: true,
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and decoded into 64 point objects by hand`,
+    baseline: () => rawPipelined('decode'),
+    run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // The same reads as a user chasing throughput makes them: `readBlocksInto`, one promise per window,
-    // the bytes in the caller's memory (no result objects), against the same raw baseline.
+    // the bytes in the caller's memory (no result objects).
     name: 'optommp.pipelined-module-batch',
-    metric: `64-channel module reads with readBlocksInto, window ${WINDOW}, device in a child process`,
+    metric: `64-channel module reads with readBlocksInto (${WINDOW} per call, 2 callers), window ${WINDOW}, device in a child process`,
     unit: 'modules/s',
     target: 0.8,
     compare: 'ratio>=',
-    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
-    baseline: async () => medianOf((await pipelinedOnce()).raw),
-    run: async () => medianOf((await pipelinedOnce()).batch),
-    runs: 1,
-    noWarmup: true,
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and copied into the caller's memory at its block's place`,
+    baseline: () => rawPipelined('batch'),
+    run: () => onDevice((port, meter) => batchModules(port, PIPELINED_COUNT, WINDOW, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
-    // One call per module like `optommp.pipelined-module`, but each call copies the module's bytes into
-    // the caller's memory (`readBlockAs`) instead of decoding 64 point objects: the per-call cost apart
-    // from the decoding.
+    // One call per module like `optommp.pipelined-module`, each copying the module's bytes into the
+    // caller's memory (`readBlockAs`): a block read per call.
     name: 'optommp.pipelined-module-per-call-bytes',
-    metric: `64-channel module reads, one readBlockAs call each into caller memory, window ${WINDOW}`,
+    metric: `64-channel module reads, one readBlockAs call each into caller memory, window ${WINDOW}, device in a child process`,
+    unit: 'modules/s',
+    target: 0.8,
+    compare: 'ratio>=',
+    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread), each reply checked and copied into its caller's reused buffer`,
+    baseline: () => rawPipelined('per-call'),
+    run: () => onDevice((port, meter) => callModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
+  },
+  {
+    // The baseline of the earlier reports: a raw client that only counts reply bytes (no checks, no
+    // copy). What the checks and the copy cost the honest baseline; informational.
+    name: 'optommp.pipelined-module-batch-vs-raw-counting',
+    metric: `64-channel module reads with readBlocksInto, window ${WINDOW}, against a raw client that only counts bytes`,
     unit: 'modules/s',
     target: 0,
     compare: 'ratio>=',
     informational: true,
-    baselineName: `raw net pipelining, same requests to the same device, window ${WINDOW} (onread)`,
-    baseline: async () => medianOf((await pipelinedOnce()).raw),
-    run: async () => medianOf((await pipelinedOnce()).call),
-    runs: 1,
-    noWarmup: true,
-  },
-  {
-    name: 'optommp.pipelined-module-batch-cpu',
-    metric: `module reads with readBlocksInto, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
-    unit: 'reads/CPU-ms',
-    target: 0,
-    compare: 'ratio>=',
-    informational: true,
-    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
-    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
-    run: async () => 1000 / medianOf((await pipelinedOnce()).batchCpu),
-    runs: 1,
-    noWarmup: true,
+    baselineName: `raw net pipelining, window ${WINDOW} (onread), reply bytes counted only`,
+    baseline: () => rawPipelined('count'),
+    run: () => onDevice((port, meter) => batchModules(port, PIPELINED_COUNT, WINDOW, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     name: 'optommp.pipelined-vs-sequential',
-    metric: `module reads, window ${WINDOW} against window 1 (device in a child process)`,
+    metric: `module reads (readAnalogModule), window ${WINDOW} against window 1 (device in a child process)`,
     unit: 'modules/s',
     target: 3,
     compare: 'ratio>=',
     baselineName: 'the same client, one request at a time',
-    baseline: async () => medianOf((await pipelinedOnce()).sequential),
-    run: async () => medianOf((await pipelinedOnce()).client),
-    runs: 1,
-    noWarmup: true,
+    baseline: () => onDevice((port, meter) => clientModules(port, SEQUENTIAL_COUNT, 1, meter)),
+    run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // What the machine gives: raw pipelining against raw one-at-a-time on the same device. Pinned to one
     // CPU, client and device take turns on it, so a window can only save the per-round-trip costs
     // (wake-ups, system calls), not the work per request; this row says how far that goes here.
     name: 'optommp.pipelined-raw-vs-sequential-raw',
-    metric: `raw net module reads, window ${WINDOW} against window 1 (device in a child process)`,
+    metric: `raw net module reads (checked, copied), window ${WINDOW} against window 1 (device in a child process)`,
     unit: 'modules/s',
     target: 0,
     compare: 'ratio>=',
     informational: true,
     baselineName: 'raw net, one request at a time',
-    baseline: async () => medianOf((await pipelinedOnce()).rawSequential),
-    run: async () => medianOf((await pipelinedOnce()).raw),
-    runs: 1,
-    noWarmup: true,
-  },
-  {
-    // The same case timed by CPU instead of the clock: this process's CPU and the device's per module
-    // read (from /proc), raw over client. Pinned, both processes share one CPU, so this is what the wall
-    // ratio converges to on an idle machine; on a busy one it is the steadier figure.
-    name: 'optommp.pipelined-module-cpu',
-    metric: `64-channel module reads, window ${WINDOW}: reads per ms of CPU, client and device processes together`,
-    unit: 'reads/CPU-ms',
-    target: 0,
-    compare: 'ratio>=',
-    informational: true,
-    baselineName: `raw net pipelining, window ${WINDOW}, CPU per read of both processes`,
-    // Reads per millisecond of CPU (both processes): higher is better, as for the other ratios.
-    baseline: async () => 1000 / medianOf((await pipelinedOnce()).rawCpu),
-    run: async () => 1000 / medianOf((await pipelinedOnce()).clientCpu),
-    runs: 1,
-    noWarmup: true,
+    baseline: () => rawPipelined('per-call', 1, SEQUENTIAL_COUNT),
+    run: () => rawPipelined('per-call'),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     // The baseline of the first reports: a raw client writing one request per reply (16 system calls
-    // and 16 wake-ups of the device per window where the client makes one). Kept to compare with them.
+    // and 16 wake-ups of the device per window where the client makes one), counting bytes. Kept to
+    // compare with them.
     name: 'optommp.pipelined-module-vs-raw-per-reply',
-    metric: `64-channel module reads, window ${WINDOW}, against raw pipelining writing one request per reply`,
+    metric: `64-channel module reads (readAnalogModule), window ${WINDOW}, against raw pipelining writing one request per reply`,
     unit: 'modules/s',
     target: 0,
     compare: 'ratio>=',
     informational: true,
-    baselineName: `raw net pipelining, window ${WINDOW}, one write per request (onread)`,
-    baseline: async () => medianOf((await pipelinedOnce()).rawPerReply),
-    run: async () => medianOf((await pipelinedOnce()).client),
-    runs: 1,
-    noWarmup: true,
+    baselineName: `raw net pipelining, window ${WINDOW}, one write per request (onread), bytes counted only`,
+    baseline: () => rawPipelined('count', WINDOW, PIPELINED_COUNT, false),
+    run: () => onDevice((port, meter) => clientModules(port, PIPELINED_COUNT, WINDOW, meter)),
+    minWarmups: PIPELINED_WARMUPS,
   },
   {
     name: 'optommp.fleet-missed-scans',

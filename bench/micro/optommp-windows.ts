@@ -6,19 +6,22 @@
 //   taskset -c 1 node --import tsx bench/micro/optommp-windows.ts [raw|client|call|batch|both|all|a,b…] [1,16] [count] [reps]
 //   PROF=/tmp/client.cpuprofile [PROF_SIDE=batch] …   a CPU profile of the last measured run of one side
 //   BATCH=n …   n modules per readBlocksInto call (default a window)
+//   RAW_JOB=count|per-call|batch|decode …   what the raw side does with each reply (default per-call)
 // Sides: raw (the baseline), client (readAnalogModule per call), call (readBlockAs into caller memory per
 // call), batch (readBlocksInto, a window's worth per call).
 
 import fs from 'node:fs';
 import inspector from 'node:inspector';
 import { processCpuUs, threadCpuUs, withDevices } from '../optommp-devices';
-import { batchModules, callModules, clientModules, rawModules } from '../optommp-pipelined';
+import { batchModules, callModules, clientModules, type RawJob, rawModules } from '../optommp-pipelined';
 
 const [side = 'both', windowsText = '1,16', countText = '10000', repsText = '5'] = process.argv.slice(2);
 const windows = windowsText.split(',').map(Number);
 const count = Number(countText);
 const reps = Number(repsText);
 const PROF = process.env.PROF;
+/** What the raw side does with each reply (bench/optommp-pipelined.ts: count, per-call, batch, decode). */
+const RAW_JOB = (process.env.RAW_JOB ?? 'per-call') as RawJob;
 const sides =
   side === 'both' ? ['raw', 'client'] : side === 'all' ? ['raw', 'client', 'call', 'batch'] : side.split(',');
 
@@ -54,7 +57,7 @@ await withDevices(1, async ([port], pid) => {
         const c0 = process.cpuUsage();
         const rate =
           s === 'raw'
-            ? await rawModules(port!, count, w)
+            ? await rawModules(port!, count, w, { job: RAW_JOB })
             : s === 'batch'
               ? await batchModules(port!, count, w, Number(process.env.BATCH ?? w))
               : s === 'call'

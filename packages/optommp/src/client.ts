@@ -3,7 +3,15 @@
 // analog points, packed states and quality, scratch pad (bits, int32, float, strings, int64), SNAP banks,
 // raw block and quadlet access, Powerup Clear, and polling.
 
-import { delay, type Logger, type OperationOptions, toHex, viewOf } from '@labwire/framing';
+import {
+  AbortedError,
+  checkTimeout,
+  delay,
+  type Logger,
+  type OperationOptions,
+  toHex,
+  viewOf,
+} from '@labwire/framing';
 import { toLogger } from '@labwire/tcp';
 import { Budget } from './budget';
 import {
@@ -65,6 +73,7 @@ import {
   readU32,
   readU64,
 } from './codec/values';
+import type { Pipeline } from './pipeline';
 import { type PipeliningProbe, type ProbeOptions, probePipelining } from './probe';
 import { TcpTransport } from './tcp-transport';
 import type { MmpTransport } from './transport';
@@ -116,6 +125,8 @@ export class OptoMmpClient implements AsyncDisposable {
   readonly #maxBlock: number;
   readonly #log: Logger;
   readonly #pipelined: boolean;
+  /** The pipeline one-packet reads go to directly (a pipelined link without automatic Powerup Clear). */
+  readonly #fastPipeline: Pipeline | undefined;
   #pucChecked = false;
   #pucCheck: Promise<void> | undefined;
   #requests = 0;
@@ -152,6 +163,8 @@ export class OptoMmpClient implements AsyncDisposable {
             });
     }
     this.#pipelined = this.transport instanceof TcpTransport && this.transport.pipeline !== undefined;
+    this.#fastPipeline =
+      this.#pipelined && !this.#autoPuc ? (this.transport as TcpTransport).pipeline : undefined;
     // A device may have rebooted while the link was down: check Powerup Clear again after every connect.
     this.transport.onConnected(() => {
       this.#pucChecked = false;
@@ -296,10 +309,43 @@ export class OptoMmpClient implements AsyncDisposable {
     decode: (data: Uint8Array) => T,
   ): Promise<T> {
     try {
+      if (this.#fastPipeline !== undefined && length <= this.#maxBlock) {
+        return this.#readOnePipelined(this.#fastPipeline, operation, address, length, options, decode);
+      }
       return this.#readAs(address, length, this.#readBudget(operation, options, length), decode);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A read of one packet on a pipelined link without Powerup Clear checks: what #readAs with a one-packet
+   * budget does (the same checks, in the same order, the same errors), straight to the pipeline without
+   * a budget, request or options object per call. Throws for a bad argument (callers turn it into a
+   * rejection).
+   */
+  #readOnePipelined<T>(
+    pipeline: Pipeline,
+    operation: string,
+    address: number,
+    length: number,
+    options: OperationOptions,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    const timeoutMs = checkTimeout(options.timeoutMs, this.#timeoutMs);
+    checkSpan(address, length);
+    const signal = options.signal;
+    if (signal?.aborted) throw new AbortedError(operation, signal.reason);
+    this.#requests++;
+    return pipeline.readBlock(
+      OFFSET_PREFIX + address,
+      length,
+      this.#sourceId,
+      this.#verifySourceId,
+      timeoutMs,
+      signal,
+      decode,
+    );
   }
 
   /** `length` bytes from `address`, as a copy the caller owns. */
@@ -809,12 +855,11 @@ export class OptoMmpClient implements AsyncDisposable {
       }
       const base = epicAnalogReadAddress(module, 0);
       const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
-      return this.#readAs(base, size, this.#readBudget('readAnalogModule', options, size), (data) => {
-        const v = viewOf(data);
-        const out = new Array<AnalogPoint>(channels);
-        for (let c = 0; c < channels; c++) out[c] = analogPointOf(v, c * EPIC_CHANNEL_STRIDE);
-        return out;
-      });
+      const decode = channels === EPIC_CHANNELS ? analogModuleOf : analogChannelsOf(channels);
+      if (this.#fastPipeline !== undefined && size <= this.#maxBlock) {
+        return this.#readOnePipelined(this.#fastPipeline, 'readAnalogModule', base, size, options, decode);
+      }
+      return this.#readAs(base, size, this.#readBudget('readAnalogModule', options, size), decode);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -1141,6 +1186,30 @@ function copy(data: Uint8Array): Uint8Array {
 
 /** Write responses carry no data. */
 function ignore(): void {}
+
+/**
+ * The decoder of `channels` analog channel blocks, one after the other. The data's length was checked
+ * against the request (it is exactly the channels' bytes), so one DataView over the whole memory the
+ * data lies in serves every call on the same memory (a transport's reused receive buffer): no view per
+ * call. It holds on to the last such memory until another comes.
+ */
+function analogChannelsOf(channels: number): (data: Uint8Array) => AnalogPoint[] {
+  let memory: ArrayBufferLike | undefined;
+  let view: DataView | undefined;
+  return (data) => {
+    if (data.buffer !== memory || view === undefined) {
+      memory = data.buffer;
+      view = new DataView(memory);
+    }
+    const base = data.byteOffset;
+    const out = new Array<AnalogPoint>(channels);
+    for (let c = 0; c < channels; c++) out[c] = analogPointOf(view, base + c * EPIC_CHANNEL_STRIDE);
+    return out;
+  };
+}
+
+/** A whole module's channel blocks (made once: no decoder per call). */
+const analogModuleOf = analogChannelsOf(EPIC_CHANNELS);
 
 function analogPointOf(v: DataView, at: number): AnalogPoint {
   return {

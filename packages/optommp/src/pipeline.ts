@@ -283,14 +283,45 @@ export class Pipeline {
   exchange<T>(request: RequestInit, options: ExchangeOptions, decode: (data: Uint8Array) => T): Promise<T> {
     const timeoutMs = this.#admit(options);
     if (typeof timeoutMs !== 'number') return Promise.reject(timeoutMs);
-    const signal = options.signal;
+    const entry = Entry.of(request, options.verifySourceId === true, timeoutMs, this.#deadlineOf(timeoutMs));
+    return this.#startOne(entry, options.signal, decode);
+  }
+
+  /**
+   * `exchange` for one plain read block request (`OptoMmpClient`'s one-packet reads on a pipelined link),
+   * made straight from its fields: no request or options object per call. The client has checked the
+   * span (`offset` is the full 48-bit offset, `dataLength` 0…0xffff) and the timeout (a number ≥ 0 or
+   * Infinity).
+   * @internal
+   */
+  readBlock<T>(
+    offset: number,
+    dataLength: number,
+    sourceId: number,
+    verifySourceId: boolean,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    decode: (data: Uint8Array) => T,
+  ): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedError('request'));
+    if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
+    const deadlineAt = this.#deadlineOf(timeoutMs);
+    const entry = new Entry(
+      undefined,
+      5,
+      offset,
+      dataLength,
+      sourceId,
+      verifySourceId,
+      timeoutMs,
+      deadlineAt,
+    );
+    return this.#startOne(entry, signal, decode);
+  }
+
+  /** Queues one request with its own promise. */
+  #startOne<T>(entry: Entry, signal: AbortSignal | undefined, decode: (data: Uint8Array) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = Entry.of(
-        request,
-        options.verifySourceId === true,
-        timeoutMs,
-        this.#deadlineOf(timeoutMs),
-      );
       entry.decode = decode;
       entry.resolve = resolve as (value: unknown) => void;
       entry.reject = reject;

@@ -1,0 +1,191 @@
+// One-packet reads on a pipelined link (readBlockAs, readUint32/readInt32/readFloat32, readAnalogModule)
+// go straight to the pipeline, without a budget or request object per call: the same labels, checks,
+// deadlines, aborts and errors as every other pipelined request, against the simulator on 127.0.0.1.
+
+import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
+import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OptoMmpClientOptions } from '../src/client-options';
+import { epicAnalogReadAddress, scratchPadInt32Address } from '../src/codec/addresses';
+import { errorOf } from './client-helpers';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+/** A simulator whose int32 scratch pad holds index × 7 + 1, and a pipelined client (window 8) on it. */
+async function setup(sim: EpicSimulatorOptions = {}, client: Partial<OptoMmpClientOptions> = {}) {
+  const s = await EpicSimulator.start(sim);
+  cleanup.push(() => s.close());
+  const values = new Uint8Array(4 * 512);
+  const view = new DataView(values.buffer);
+  for (let i = 0; i < 512; i++) view.setInt32(4 * i, i * 7 + 1, false);
+  s.device.poke(scratchPadInt32Address(0), values);
+  const c = new OptoMmpClient({ host: '127.0.0.1', port: s.port, timeoutMs: 5_000, window: 8, ...client });
+  cleanup.push(() => c.close());
+  const pipeline = () => (c.transport as TcpTransport).pipeline!;
+  return { s, c, pipeline };
+}
+
+const at = (i: number) => scratchPadInt32Address(i);
+
+/** readUint32 of scratch-pad ints from…from+n−1, all at once. */
+function readAll(c: OptoMmpClient, n: number, from = 0) {
+  return Promise.allSettled(Array.from({ length: n }, (_, i) => c.readUint32(at(from + i))));
+}
+
+function expectValues(results: PromiseSettledResult<number>[], value: (i: number) => number): void {
+  for (let i = 0; i < results.length; i++) {
+    expect(results[i]).toEqual({ status: 'fulfilled', value: value(i) });
+  }
+}
+
+describe('one-packet reads on a pipelined link', () => {
+  it('every caller gets its own bytes, up to the window in flight, labels wrapping past 63', async () => {
+    const { c, s, pipeline } = await setup({ latencyMs: 2, jitterMs: 3 });
+    const seen: number[][] = [];
+    const blocks = Array.from({ length: 100 }, (_, i) =>
+      c.readBlockAs(at(2 * i), 8, (data) => {
+        const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+        seen[i] = [v.getInt32(0, false), v.getInt32(4, false)];
+        return i;
+      }),
+    );
+    const ints = readAll(c, 100, 300);
+    expect(await Promise.all(blocks)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    for (let i = 0; i < 100; i++) expect(seen[i]).toEqual([2 * i * 7 + 1, (2 * i + 1) * 7 + 1]);
+    expectValues(await ints, (i) => (300 + i) * 7 + 1);
+    expect(await c.readInt32(at(5))).toBe(5 * 7 + 1);
+    expect(pipeline().stats).toMatchObject({ sent: 201, answered: 201, desyncs: 0, maxInFlight: 8 });
+    expect(s.tcpServer!.stats.answered).toBe(201);
+    expect((c.transport as TcpTransport).tcp.counters.connects).toBe(1);
+  });
+
+  it('readAnalogModule reads the whole module in one packet and decodes every channel', async () => {
+    const { c, pipeline } = await setup({ maxBlockBytes: 4096 }, { maxBlockBytes: 4096 });
+    const modules = await Promise.all(Array.from({ length: 20 }, () => c.readAnalogModule(2)));
+    const few = await c.readAnalogModule(2, 3);
+    // The same bytes, read as a block and decoded here: the point fields at their offsets.
+    const bytes = await c.readBlock(epicAnalogReadAddress(2, 0), 63 * 0x40 + 0x14);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const points of modules) {
+      expect(points).toHaveLength(64);
+      for (const [ch, p] of points.entries()) {
+        expect(Object.keys(p).sort()).toEqual(['counts', 'max', 'min', 'quality', 'value']);
+        expect(p.counts).toBe(v.getUint32(ch * 0x40 + 4, false));
+        expect(p.quality).toBe(v.getUint32(ch * 0x40 + 0x10, false));
+      }
+    }
+    expect(few).toHaveLength(3);
+    expect(pipeline().stats).toMatchObject({ sent: 22, answered: 22, desyncs: 0 });
+  });
+
+  it('readAnalogModule on a pipelined link: every field of every channel as the bytes say', async () => {
+    const { c } = await setup(vectorDeviceOptions({ maxBlockBytes: 4096 }), { maxBlockBytes: 4096 });
+    const bytes = await c.readBlock(epicAnalogReadAddress(2, 0), 63 * 0x40 + 0x14);
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const expected = Array.from({ length: 64 }, (_, ch) => ({
+      value: v.getFloat32(ch * 0x40, false),
+      counts: v.getUint32(ch * 0x40 + 4, false),
+      min: v.getFloat32(ch * 0x40 + 8, false),
+      max: v.getFloat32(ch * 0x40 + 0xc, false),
+      quality: v.getUint32(ch * 0x40 + 0x10, false),
+    }));
+    expect(expected[0]).toMatchObject({ value: 12.5, min: -1.25, max: 99.5 });
+    // Concurrent calls (replies decoded where they landed, several in one receive buffer) and calls
+    // interleaved with other reads: each gets the module's own fields.
+    const modules = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => (i % 3 === 2 ? c.readUint32(at(i)) : c.readAnalogModule(2))),
+    );
+    for (const [i, m] of modules.entries()) {
+      if (i % 3 === 2) expect(m).toBe(i * 7 + 1);
+      else expect(m).toEqual(expected);
+    }
+  });
+
+  it('a one-packet read that times out keeps its label until its late reply is dropped', async () => {
+    const { c, pipeline } = await setup({ latencyMs: 150 });
+    const early = errorOf(c.readUint32(at(1), { timeoutMs: 50 }));
+    const later = c.readUint32(at(2), { timeoutMs: 5_000 });
+    expect(TimeoutError.isInstance(await early)).toBe(true);
+    expect(await later).toBe(2 * 7 + 1);
+    expectValues(await readAll(c, 20, 10), (i) => (10 + i) * 7 + 1);
+    expect(pipeline().stats).toMatchObject({ lateReplies: 1, timeouts: 1, desyncs: 0 });
+  });
+
+  it('an abort ends one read, the others are answered; an aborted signal or a bad argument rejects at once', async () => {
+    const { c, pipeline } = await setup({ latencyMs: 20 });
+    const ac = new AbortController();
+    const aborted = errorOf(c.readBlockAs(at(1), 4, () => 'delivered', { signal: ac.signal }));
+    const others = readAll(c, 10, 20);
+    ac.abort();
+    expect(AbortedError.isInstance(await aborted)).toBe(true);
+    expectValues(await others, (i) => (20 + i) * 7 + 1);
+
+    const sent = pipeline().stats.sent;
+    const before = await errorOf(c.readFloat32(at(3), { signal: AbortSignal.abort() }));
+    expect(AbortedError.isInstance(before)).toBe(true);
+    expect((before as Error).message).toContain('readFloat32');
+    // A bad argument is a rejection, never a synchronous throw.
+    const badTimeout = c.readUint32(at(1), { timeoutMs: -1 });
+    expect(await errorOf(badTimeout)).toBeInstanceOf(RangeError);
+    expect(await errorOf(c.readBlockAs(0xffff_fff0, 64, () => 0))).toBeInstanceOf(RangeError);
+    expect(await errorOf(c.readAnalogModule(2, 65))).toBeInstanceOf(RangeError);
+    // None of them sent anything.
+    expect(pipeline().stats.sent).toBe(sent);
+  });
+
+  it('a decoder that throws fails its own call only', async () => {
+    const { c } = await setup({ latencyMs: 2 });
+    const boom = errorOf(
+      c.readBlockAs(at(1), 4, () => {
+        throw new Error('boom');
+      }),
+    );
+    const fine = readAll(c, 8, 40);
+    expect(((await boom) as Error).message).toBe('boom');
+    expectValues(await fine, (i) => (40 + i) * 7 + 1);
+  });
+
+  it('mislabelled replies: PipelineDesyncError, nothing misdelivered, a fresh link after', async () => {
+    let wrong = true;
+    const { c, pipeline } = await setup({
+      faults: (_req, res) => {
+        if (!wrong) return undefined;
+        const bad = Uint8Array.from(res);
+        bad[2] = (((bad[2]! >> 2) + 1) & 63) << 2;
+        return { kind: 'replace', bytes: bad };
+      },
+    });
+    const results = await readAll(c, 16);
+    for (const r of results) {
+      if (r.status === 'fulfilled') throw new Error(`delivered ${r.value} from a mislabelled reply`);
+      expect(PipelineDesyncError.isInstance(r.reason) || TimeoutError.isInstance(r.reason)).toBe(true);
+    }
+    expect(pipeline().stats.desyncs).toBeGreaterThanOrEqual(1);
+    wrong = false;
+    expectValues(await readAll(c, 16, 100), (i) => (100 + i) * 7 + 1);
+    expect((c.transport as TcpTransport).tcp.counters.connects).toBeGreaterThanOrEqual(2);
+  });
+
+  it('close() settles every read in flight and queued; later reads reject with ClosedError', async () => {
+    const { c } = await setup({ latencyMs: 60_000 });
+    const pending = readAll(c, 20);
+    await new Promise((r) => setTimeout(r, 20));
+    await c.close();
+    for (const r of await pending) {
+      expect(r.status).toBe('rejected');
+      if (r.status === 'rejected') expect(ClosedError.isInstance(r.reason)).toBe(true);
+    }
+    expect(ClosedError.isInstance(await errorOf(c.readUint32(at(1))))).toBe(true);
+  });
+
+  it('with autoPuc the reads take the general path (Powerup Clear check first) and still pipeline', async () => {
+    const { c, pipeline } = await setup({ latencyMs: 2 }, { autoPuc: true });
+    expectValues(await readAll(c, 24, 60), (i) => (60 + i) * 7 + 1);
+    // The Powerup Clear flag read went first, on the same link.
+    expect(pipeline().stats.sent).toBeGreaterThanOrEqual(25);
+  });
+});

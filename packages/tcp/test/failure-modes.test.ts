@@ -102,6 +102,9 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
       drainTimeoutMs: 80,
     });
     const { reasons } = record(tcp);
+    // Connected first: the 30 ms deadline is for the reply (a request that timed out before its write,
+    // waiting for a connect on a loaded machine, desynchronises nothing and starts no drain).
+    await tcp.connect({ timeoutMs: 10_000 });
     const a = await settle(tcp.request(fromLatin1('Q'), (r, o) => r.readUntil('\n', o), { timeoutMs: 30 }));
     expect(codeOf(a)).toBe('Timeout');
     await waitFor(() => reasons.includes('desync'), { timeoutMs: 8_000 });

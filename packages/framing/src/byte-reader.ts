@@ -505,7 +505,14 @@ export class ByteReader implements AsyncDisposable {
 
   static #fireQuiet(reader: ByteReader, op: PendingRead): void {
     op.quietTimer = undefined;
-    reader.#quiet(op);
+    // Timers run before the event loop reads its sockets: after a stall (a busy process, a starved
+    // machine) bytes may already wait in the kernel although none was read for `quietMs`. Judge the line
+    // once this turn's reads have run; a byte read meanwhile started a new quiet period (a new timer).
+    setImmediate(ByteReader.#checkQuiet, reader, op);
+  }
+
+  static #checkQuiet(reader: ByteReader, op: PendingRead): void {
+    if (op.quietTimer === undefined) reader.#quiet(op);
   }
 
   /** The deadline of `op` passed. */

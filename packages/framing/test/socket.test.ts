@@ -40,6 +40,24 @@ describe('ByteReader over net.Socket', () => {
     r.close();
   });
 
+  it('drain: bytes the kernel took while the process was stalled past the quiet period are drained too', async () => {
+    const { client, server } = await pair();
+    const r = new ByteReader(client, { timeoutMs: 2000 });
+    const drained = r.drain({ quietMs: 20 });
+    // From here (the check phase of a turn) the loop runs the next turn's timers before its socket reads.
+    await new Promise((resolve) => setImmediate(resolve));
+    server.write('late');
+    // A stall past the quiet period: the quiet timer is due, the late bytes wait in the kernel unread.
+    const until = performance.now() + 3 * 20;
+    while (performance.now() < until) {
+      // busy: the process does nothing else
+    }
+    expect(await drained).toBe(4);
+    server.write('fresh');
+    expect(text(await r.readExactly(5))).toBe('fresh');
+    r.close();
+  });
+
   it('peer close is EOF carrying the partial bytes', async () => {
     const { client, server } = await pair();
     const r = new ByteReader(client, { timeoutMs: 2000 });

@@ -4,11 +4,12 @@
 
 import net from 'node:net';
 import { AbortedError, EofError, LabwireError, TimeoutError } from '@labwire/framing';
-import { OptoMmpClient } from '@labwire/optommp';
+import { OptoMmpClient, type TcpTransport } from '@labwire/optommp';
 import { DeviceError, ResponseMismatchError } from '@labwire/optommp/codec';
 import { EpicSimulator, vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { ConnectionError, ConnectionLostError } from '@labwire/tcp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@labwire/testkit';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ReplyFault } from '../src/simulator/faults';
 import { errorOf } from './client-helpers';
 
@@ -116,8 +117,23 @@ describe('truncated responses and dead devices', () => {
 
   it('a response that stops half way: TimeoutError with what did arrive', async () => {
     const { client, state } = await faulty({ timeoutMs: 150 });
+    await client.connect({ timeoutMs: 10_000 });
     state.fault = (res) => ({ kind: 'replace', bytes: res.subarray(0, 5) });
-    const e = await errorOf(client.uptime());
+    // Virtual time for the deadline (the call's budget and the request's watchdog read performance.now());
+    // real sockets and timers otherwise. The deadline passes only after the 5 bytes arrived, however slow
+    // the machine.
+    const tcp = (client.transport as TcpTransport).tcp;
+    const before = tcp.counters.bytesIn;
+    vi.useFakeTimers({ toFake: ['performance'] });
+    let e: unknown;
+    try {
+      const pending = errorOf(client.uptime());
+      await waitFor(() => tcp.counters.bytesIn >= before + 5);
+      vi.advanceTimersByTime(150);
+      e = await pending;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(TimeoutError.isInstance(e)).toBe(true);
     expect((e as TimeoutError).received.length).toBe(5);
     state.fault = undefined;

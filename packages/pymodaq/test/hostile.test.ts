@@ -304,16 +304,44 @@ describe('backpressure and bounded queues', () => {
     c.identify('GRABBER');
     await server.waitForClient('GRABBER');
     const big = parameter('notes', { type: 'text', value: 'y'.repeat(4 * 1024 * 1024) });
-    const sent = server.setInfo(['notes'], big);
+    // Replies the client does not read, until one is held back: the kernel's loopback buffers take a
+    // varying amount first (they grow with the traffic, more on some machines than on others).
+    const sends: Promise<void>[] = [];
+    let held = false;
+    let heldWritten = false;
+    for (let i = 0; i < 16 && !held; i++) {
+      const sent = server.setInfo(['notes'], big);
+      sends.push(sent);
+      const settled = await Promise.race([
+        sent.then(() => 'written'),
+        new Promise((resolve) => setTimeout(() => resolve('held'), 300)),
+      ]);
+      if (settled === 'held') {
+        held = true;
+        void sent.then(() => {
+          heldWritten = true;
+        });
+      }
+    }
+    expect(held).toBe(true);
     let infos = 0;
     server.on('info', () => infos++);
     const info = nextEvent(server, 'info', () => true, 20_000);
     c.write(c.command('Info'), c.profile.encodeInfo('temperature', '21.5'));
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // Not read from while its reply is held back.
+    expect(heldWritten).toBe(false);
     expect(infos).toBe(0);
+    // The client reads its replies: the server's socket drains, and the Info that waited is read.
     c.socket.resume();
+    const p = c.profile;
+    for (let i = 0; i < sends.length; i++) {
+      expect(await p.readCommand(c.reader, { timeoutMs: 20_000 })).toBe('set_info');
+      expect(await p.readPath(c.reader, { timeoutMs: 20_000 })).toEqual(['settings_client', 'notes']);
+      await p.readString(c.reader, { timeoutMs: 20_000 });
+    }
     expect((await info).name).toBe('temperature');
-    await sent;
+    await Promise.all(sends);
   });
 
   it('the detector bounds the grabs it owes: more are dropped with LimitExceededError', async () => {

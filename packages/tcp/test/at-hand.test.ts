@@ -4,7 +4,7 @@
 import { type ByteReader, EofError, type OperationOptions } from '@labwire/framing';
 import { ConnectionLostError, type ReplyAtHand, TcpInterface } from '@labwire/tcp';
 import { LoopbackServer, settle, startTaggingServer, taggedRequest, tagOf, waitFor } from '@labwire/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { codeOf, fast, record, reply24 } from './helpers';
 
 /**
@@ -74,7 +74,9 @@ describe('request(…, { atHand })', () => {
 
   it('concurrent callers: each reply is taken for its own request, in FIFO order', async () => {
     await using server = await startTaggingServer();
-    await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    // Every deadline runs from the call: the last of 300 queued requests waits for 299 round trips, which a
+    // loaded machine may not do in `fast`'s 1 s.
+    await using tcp = new TcpInterface('127.0.0.1', server.port, { ...fast, timeoutMs: 10_000 });
     const tags = Array.from({ length: 300 }, (_, i) => i + 1);
     const values = await Promise.all(
       tags.map((tag) =>
@@ -216,7 +218,19 @@ describe('a request waiting at hand settles on deadline, abort and close; late b
       await tcp.connect({ timeoutMs: 10_000 });
       const atHand = new TaggedReply(1);
       const general = countingReader();
-      const a = await settle(tcp.request(taggedRequest(1), general.read, { atHand, timeoutMs: 150 }));
+      // Virtual time for the deadline (the request's watchdog reads performance.now()); real sockets and
+      // timers otherwise. The deadline passes only after the first 5 bytes were seen, however slow the
+      // machine.
+      vi.useFakeTimers({ toFake: ['performance'] });
+      let a: unknown;
+      try {
+        const pending = settle(tcp.request(taggedRequest(1), general.read, { atHand, timeoutMs: 150 }));
+        await waitFor(() => atHand.verdicts.includes('wait'));
+        vi.advanceTimersByTime(150);
+        a = await pending;
+      } finally {
+        vi.useRealTimers();
+      }
       expect(codeOf(a)).toBe('Timeout');
       expect((a as { error: { received: Uint8Array } }).error.received).toHaveLength(5);
       const takesAtTimeout = atHand.verdicts.length;

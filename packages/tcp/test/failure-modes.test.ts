@@ -102,6 +102,9 @@ describe('F2 late reply after a timeout never reaches the next caller', () => {
       drainTimeoutMs: 80,
     });
     const { reasons } = record(tcp);
+    // Connected first: the 30 ms deadline is for the reply (a request that timed out before its write,
+    // waiting for a connect on a loaded machine, desynchronises nothing and starts no drain).
+    await tcp.connect({ timeoutMs: 10_000 });
     const a = await settle(tcp.request(fromLatin1('Q'), (r, o) => r.readUntil('\n', o), { timeoutMs: 30 }));
     expect(codeOf(a)).toBe('Timeout');
     await waitFor(() => reasons.includes('desync'), { timeoutMs: 8_000 });
@@ -170,6 +173,8 @@ describe('F2/F3 deadlines while queued', () => {
     await using server = await startTaggingServer({ replyDelayMs: (seq) => (seq === 0 ? 60 : 0) });
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
     const { reasons } = record(tcp);
+    // Connected first: a's 500 ms deadline is for its reply, not for a connect on a loaded machine.
+    await tcp.connect({ timeoutMs: 10_000 });
     const a = tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 });
     const b = settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 20 }));
     const c = tcp.request(taggedRequest(3), reply24, { timeoutMs: 500 });
@@ -428,6 +433,8 @@ describe('proxy faults: latency, limit_data, slow_close', () => {
       downstream: { latencyMs: 30 },
     });
     await using tcp = new TcpInterface('127.0.0.1', proxy.port, fast);
+    // Connected first: the 500 ms deadline is for the reply, not for a connect on a loaded machine.
+    await tcp.connect({ timeoutMs: 10_000 });
     expect(tagOf(await tcp.request(taggedRequest(1), reply24, { timeoutMs: 500 }))).toBe(1);
     const late = await settle(tcp.request(taggedRequest(2), reply24, { timeoutMs: 10 }));
     expect(codeOf(late)).toBe('Timeout');

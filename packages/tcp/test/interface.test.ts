@@ -105,6 +105,8 @@ describe('send and recv (SOCS parity)', () => {
   it('recv waits up to the deadline and rejects with TimeoutError (code Timeout)', async () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
+    // Connected first: the 30 ms deadline is for the data, not for a connect on a loaded machine.
+    await tcp.connect();
     const r = await settle(tcp.recv(4096, { timeoutMs: 30 }));
     const error = (r as { error: TcpError }).error;
     expect(error.code).toBe('Timeout');
@@ -164,7 +166,18 @@ describe('framing reads on the connection', () => {
     await using server = await startEchoServer();
     await using tcp = new TcpInterface('127.0.0.1', server.port, fast);
     await tcp.send(fromLatin1('ab'));
-    const r = await settle(tcp.readExactly(3, { timeoutMs: 30 }));
+    // Virtual time for the deadline; real sockets for the bytes: the deadline passes only after the echo
+    // has arrived, however slow the machine.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    let r: unknown;
+    try {
+      const pending = settle(tcp.readExactly(3, { timeoutMs: 30 }));
+      await waitFor(() => tcp.counters.bytesIn >= 2, { intervalMs: 0, timeoutMs: 10_000 });
+      vi.advanceTimersByTime(30);
+      r = await pending;
+    } finally {
+      vi.useRealTimers();
+    }
     expect((r as { error: { code: string; received: Uint8Array } }).error.code).toBe('Timeout');
     expect(latin1((r as { error: { received: Uint8Array } }).error.received)).toBe('ab');
     await tcp.send(fromLatin1('c'));

@@ -69,10 +69,9 @@ function chunkArrived(socket, length) {
   const { TCP } = process.binding('tcp_wrap');
   const orig = TCP.prototype.useUserBuffer;
   TCP.prototype.useUserBuffer = function (buf) {
-    const handle = this;
     queueMicrotask(() => {
-      const owner = Object.getOwnPropertySymbols(handle).find((x) => x.description === 'owner_symbol');
-      const socket = owner && handle[owner];
+      const owner = Object.getOwnPropertySymbols(this).find((x) => x.description === 'owner_symbol');
+      const socket = owner && this[owner];
       const cb = socket?.[kBufferCb];
       if (typeof cb !== 'function' || cb.__staged) return;
       const wrapped = function (n, b) {
@@ -87,7 +86,8 @@ function chunkArrived(socket, length) {
 }
 
 const origEmit = EventEmitter.prototype.emit;
-EventEmitter.prototype.emit = function (name, a) {
+EventEmitter.prototype.emit = function (name, ...args) {
+  const a = args[0];
   if (name === 'data') {
     if (this instanceof net.Socket) chunkArrived(this, a.length);
     else if (typeof a?.data?.timestamp === 'number') {
@@ -96,7 +96,7 @@ EventEmitter.prototype.emit = function (name, a) {
       sinceDecode = true;
     }
   }
-  return origEmit.apply(this, arguments);
+  return origEmit.call(this, name, ...args);
 };
 globalThis.__labwireStage = (what, index) => {
   if (what === 'decoded') {
@@ -132,14 +132,19 @@ net.Socket.prototype.write = function (chunk, encoding, cb) {
 
 const kinds = { 1: 'scavenge', 2: 'minor-mc', 4: 'mark-compact', 8: 'incremental', 16: 'weakcb' };
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push([e.startTime + offset, e.duration, kinds[e.detail?.kind] ?? '?']);
+  for (const e of list.getEntries())
+    gcs.push([e.startTime + offset, e.duration, kinds[e.detail?.kind] ?? '?']);
 }).observe({ entryTypes: ['gc'] });
 const eld = monitorEventLoopDelay({ resolution: 1 });
 eld.enable();
 
 const schedstat = () => {
   try {
-    const [run, wait, slices] = fs.readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    const [run, wait, slices] = fs
+      .readFileSync('/proc/self/schedstat', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     return { runMs: run / 1e6, waitMs: wait / 1e6, slices };
   } catch {
     return undefined;

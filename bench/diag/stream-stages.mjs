@@ -84,7 +84,8 @@ async function libraryRun() {
   const peer = 'bench/child/pymodaq-bridge-peer.mjs';
   const viewer = child([peer, '--viewer-child'], viewerCpu);
   const { port: viewerPort } = await viewer.next();
-  const bridge = mode === 'none' ? undefined : child([peer, '--bridge-child', String(viewerPort)], midCpu, midFlags);
+  const bridge =
+    mode === 'none' ? undefined : child([peer, '--bridge-child', String(viewerPort)], midCpu, midFlags);
   const bridgePort = bridge === undefined ? undefined : (await bridge.next()).port;
   const detector = new PymodaqDetector({
     protocol: bridge === undefined ? 'D' : 'C4',
@@ -104,7 +105,9 @@ async function libraryRun() {
     dataToExport({
       name: 'camera',
       timestamp: i,
-      data: [dataFromPlugins({ name: 'camera', timestamp: i, data: [NdArray.fromTyped(pixels, [512, 256])] })],
+      data: [
+        dataFromPlugins({ name: 'camera', timestamp: i, data: [NdArray.fromTyped(pixels, [512, 256])] }),
+      ],
     });
   const sentAt = [];
   const pace = async (from, to) => {
@@ -150,7 +153,9 @@ async function plainRun() {
 
 const sentAt = mode === 'plain' ? await plainRun() : await libraryRun();
 if (mode !== 'plain') process.emit('exit'); // this process's own record (the detector)
-const records = fs.readdirSync(stagesDir).map((f) => JSON.parse(fs.readFileSync(path.join(stagesDir, f), 'utf8')));
+const records = fs
+  .readdirSync(stagesDir)
+  .map((f) => JSON.parse(fs.readFileSync(path.join(stagesDir, f), 'utf8')));
 const byRole = (r) => records.find((x) => x.role === r);
 const det = byRole('main') ?? byRole('detector');
 const mid = byRole('--bridge-child') ?? byRole('relay');
@@ -234,7 +239,20 @@ const V = stagesOf(view);
 const M = mid ? stagesOf(mid) : undefined;
 const D = { writes: bigWrites(det) };
 const names = M
-  ? ['det write done', 'to mid 1st byte', 'mid receive', ' of it on CPU', ' of it runq wait', 'mid decode->write', 'mid write done', 'to viewer 1st byte', 'viewer receive', ' of it on CPU', ' of it runq wait', 'total']
+  ? [
+      'det write done',
+      'to mid 1st byte',
+      'mid receive',
+      ' of it on CPU',
+      ' of it runq wait',
+      'mid decode->write',
+      'mid write done',
+      'to viewer 1st byte',
+      'viewer receive',
+      ' of it on CPU',
+      ' of it runq wait',
+      'total',
+    ]
   : ['det write done', 'to viewer 1st byte', 'viewer receive', ' of it on CPU', ' of it runq wait', 'total'];
 const rows = [];
 for (let i = 0; i < sentAt.length; i++) {
@@ -253,7 +271,18 @@ for (let i = 0; i < sentAt.length; i++) {
     rows.push({
       i,
       s,
-      v: [dw?.done - s, mf - s, md - mf, ...M.split(i), mw?.t - md, mw?.done - mw?.t, vf - mw?.t, vd - vf, ...V.split(i), vd - s],
+      v: [
+        dw?.done - s,
+        mf - s,
+        md - mf,
+        ...M.split(i),
+        mw?.t - md,
+        mw?.done - mw?.t,
+        vf - mw?.t,
+        vd - vf,
+        ...V.split(i),
+        vd - s,
+      ],
     });
   } else rows.push({ i, s, v: [dw?.done - s, vf - s, vd - vf, ...V.split(i), vd - s] });
 }
@@ -267,43 +296,65 @@ const load = os.loadavg()[0].toFixed(2);
 console.log(
   `${mode} cpus det=${detCpu} mid=${midCpu} viewer=${viewerCpu} node(children)=${childNode === process.execPath ? process.version : childNode}: ${got.length}/${sentAt.length} frames, load ${load}`,
 );
-console.log(`${'stage'.padEnd(20)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}`);
+console.log(
+  `${'stage'.padEnd(20)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}`,
+);
 names.forEach((n, k) => {
   const xs = got.map((r) => r.v[k]);
-  console.log(`${n.padEnd(20)} ${f(q(xs, 0.5)).padStart(7)} ${f(q(xs, 0.9)).padStart(7)} ${f(q(xs, 0.99)).padStart(7)} ${f(q(xs, 1)).padStart(7)}`);
+  console.log(
+    `${n.padEnd(20)} ${f(q(xs, 0.5)).padStart(7)} ${f(q(xs, 0.9)).padStart(7)} ${f(q(xs, 0.99)).padStart(7)} ${f(q(xs, 1)).padStart(7)}`,
+  );
 });
 const total = got.map((r) => r.v[r.v.length - 1]);
 const first = got.filter((r) => r.s - sentAt[0] < 10_000).map((r) => r.v.at(-1));
 const last = got.filter((r) => sentAt.at(-1) - r.s < 10_000).map((r) => r.v.at(-1));
 console.log(`drift ${f(Math.abs(q(last, 0.5) - q(first, 0.5)))} ms`);
-for (const [name, r] of [['detector', det], ['mid', mid], ['viewer', view]]) {
+for (const [name, r] of [
+  ['detector', det],
+  ['mid', mid],
+  ['viewer', view],
+]) {
   if (!r) continue;
   const byKind = {};
   for (const [t, ms, kind] of r.gcs) {
     if (t < r.start) continue;
-    const k = (byKind[kind] ??= { n: 0, ms: 0, max: 0 });
+    byKind[kind] ??= { n: 0, ms: 0, max: 0 };
+    const k = byKind[kind];
     k.n++;
     k.ms += ms;
     k.max = Math.max(k.max, ms);
   }
   console.log(
-    `  ${name.padEnd(8)} cpu ${r.cpuMs.toFixed(0)} ms (user ${r.userMs.toFixed(0)}, sys ${r.systemMs.toFixed(0)}), faults ${r.minorFaults}, ctxsw vol ${r.voluntarySwitches} invol ${r.involuntarySwitches}, runqueue wait ${f(r.sched?.waitMs)} ms over ${r.sched?.slices} slices, eld p50 ${f(r.eld.p50)} p99 ${f(r.eld.p99)} max ${f(r.eld.max)}; GC ${Object.entries(byKind)
+    `  ${name.padEnd(8)} cpu ${r.cpuMs.toFixed(0)} ms (user ${r.userMs.toFixed(0)}, sys ${r.systemMs.toFixed(0)}), faults ${r.minorFaults}, ctxsw vol ${r.voluntarySwitches} invol ${r.involuntarySwitches}, runqueue wait ${f(r.sched?.waitMs)} ms over ${r.sched?.slices} slices, eld p50 ${f(r.eld.p50)} p99 ${f(r.eld.p99)} max ${f(r.eld.max)}; GC ${Object.entries(
+      byKind,
+    )
       .map(([k, v]) => `${k} ${v.n}x ${v.ms.toFixed(0)} ms max ${v.max.toFixed(1)}`)
       .join(', ')}`,
   );
 }
 const threshold = Math.max(10, q(total, 0.98));
 const slow = got.filter((r) => r.v.at(-1) >= threshold);
-console.log(`frames >= ${f(threshold)} ms: ${slow.length}; stage (ms) and collections overlapping [push, viewer decoded]:`);
+console.log(
+  `frames >= ${f(threshold)} ms: ${slow.length}; stage (ms) and collections overlapping [push, viewer decoded]:`,
+);
 for (const r of slow.slice(0, 25)) {
   const end = r.s + r.v.at(-1);
-  const gcText = [['det', det], ['mid', mid], ['view', view]]
+  const gcText = [
+    ['det', det],
+    ['mid', mid],
+    ['view', view],
+  ]
     .filter(([, x]) => x)
-    .flatMap(([n, x]) => x.gcs.filter(([t, ms]) => t + ms >= r.s && t <= end).map(([t, ms, k]) => `${n}:${k} ${ms.toFixed(1)}@+${(t - r.s).toFixed(1)}`));
+    .flatMap(([n, x]) =>
+      x.gcs
+        .filter(([t, ms]) => t + ms >= r.s && t <= end)
+        .map(([t, ms, k]) => `${n}:${k} ${ms.toFixed(1)}@+${(t - r.s).toFixed(1)}`),
+    );
   console.log(`  #${r.i}: ${r.v.map(f).join(' | ')}  ${gcText.join(', ')}`);
 }
 const json = opt('json', undefined);
-if (json) fs.writeFileSync(json, JSON.stringify({ mode, cpus: [detCpu, midCpu, viewerCpu], load, names, rows: got }));
+if (json)
+  fs.writeFileSync(json, JSON.stringify({ mode, cpus: [detCpu, midCpu, viewerCpu], load, names, rows: got }));
 fs.rmSync(stagesDir, { recursive: true, force: true });
 delete process.env.STAGES_DIR;
 process.exit(0);

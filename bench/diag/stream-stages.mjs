@@ -23,7 +23,8 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '../..');
 const hooks = path.join(root, 'bench/diag/stage-hooks.mjs');
 const mode = process.argv[2] ?? 'bridge';
-const opt = (name, dflt) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const opt = (name, dflt) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const seconds = Number(opt('seconds', '20'));
 const [detCpu, midCpu, viewerCpu] = opt('cpus', '1,0,1').split(',');
 const childNode = opt('node', process.execPath);

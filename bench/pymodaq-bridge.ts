@@ -13,11 +13,10 @@
 //     another program); the instrument is this process. Under `--pin` the bridge gets the other CPU and the
 //     viewer shares this process's (see streamPlacement, printed with the figures). Latency is measured on
 //     the monotonic clock, which every process of the machine reads the same. In one process the three
-//     would pause for each other's collections: every byte an accepted socket receives is external memory
-//     that V8 counts against the old generation's limit until the next collection (Node 20 has no
-//     `onread` for accepted sockets), so the bridge's and the viewer's reads together start a full
-//     collection every ~5 frames there. That figure is reported beside it, and so is the same stream
-//     without a bridge (what the machine gives).
+//     would pause for each other's collections (until issue 16's fourth pass every read of an accepted
+//     socket was a fresh 64 KiB buffer of external memory, which drove full collections there; the
+//     servers' sessions now read through one reused buffer, framing's adoptOnread). That figure is
+//     reported beside it, and so is the same stream without a bridge (what the machine gives).
 // (b) sequential move_abs server -> bridge -> actuator -> bridge -> server against raw round trips
 //     (rawExchange, driven from the receive callback) with the server-side message sizes (target >= 0.40:
 //     a bridged move crosses two links each way). Bridge in-process: a sequential round trip gains nothing
@@ -25,7 +24,7 @@
 //     bridge-process figure is reported too.
 // (c) a stream of 32 MiB frames (2048 x 2048 <f8, at most two on their way: one being forwarded, the next
 //     arriving) against a raw frame stream of the same frame size, written as writeFrame writes and
-//     received through 'data' events (as the server's accepted socket must) into one reused buffer (the
+//     received through `onread` (as the server's accepted sockets now read) into one reused buffer (the
 //     server's user hands each frame back, so the server receives into reused memory too) (target
 //     >= 0.60). Bridge as its own process, on a CPU of its own when the run is pinned (see bridgeCpu): a
 //     bridge forwards each byte twice (in, out), so on one CPU with both peers it cannot pass 0.5 of a
@@ -703,9 +702,8 @@ function imageCase(placement: Placement): BenchCase {
     // The server's user hands every frame back (`release`), so the server receives into reused memory:
     // the baseline receives into one reused destination too.
     baselineName:
-      "raw net frame stream, same frame size and writes, received through 'data' events (what the accepting server socket has) into one reused buffer",
-    baseline: () =>
-      rawFrameStream({ payload: rawPayload(), count: STREAM_FRAMES, into: 'reused', receive: 'data' }),
+      'raw net frame stream, same frame size and writes, received through onread (as the library server reads its accepted sockets) into one reused buffer',
+    baseline: () => rawFrameStream({ payload: rawPayload(), count: STREAM_FRAMES, into: 'reused' }),
     run: () => bridgedImages(placement),
     runs: 3,
   };
@@ -787,7 +785,7 @@ export const bridgeCases: BenchCase[] = [
   {
     name: 'pymodaq.bridge-stream-p99-plain-net',
     get metric() {
-      return 'the same stream in plain Node `net` (detector -> relay -> viewer, each a process of its own, the relay placed as the bridge; accepted sockets read through data events into reused buffers): what this machine gives with no library';
+      return 'the same stream in plain Node `net` (detector -> relay -> viewer, each a process of its own, the relay placed as the bridge; accepted sockets given onread, as the library does, frames copied into reused buffers): what this machine gives with no library';
     },
     unit: 'ms',
     target: 10,

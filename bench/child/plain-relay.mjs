@@ -8,8 +8,9 @@
 //
 // A frame is a 16-byte header (u32 BE payload length, i32 BE index: negative for the warm-up, u64 of
 // padding) and 1 MiB of payload, written corked as one write of each. The relay and the viewer accept
-// their peer, as a bridge and a viewer do, so they read through 'data' events (an accepted socket cannot
-// take `onread` in Node 20) and copy each frame into a reused buffer (the relay forwards it as soon as it is
+// their peer, as a bridge and a viewer do; an accepted socket cannot take `onread` through Node's API, so
+// they give it that path as the library does (see `chunks`; PLAIN_RECEIVE=data: 'data' events instead),
+// and copy each frame into a reused buffer (the relay forwards it as soon as it is
 // whole, and reuses a buffer only once its write completed). Times are monotonic ms (CLOCK_MONOTONIC, the
 // same in every process). The detector paces on absolute times and waits, after its 60 warm-up frames,
 // until the viewer saw the last of them (its parent tells it through stdin), as the library stream does.
@@ -23,14 +24,45 @@ const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Reassembles frames from 'data' chunks into reused buffers: `onFrame(bytes, index, release)`. */
+/**
+ * Node's own names for a socket's `onread` state (net.js kBuffer, kBufferCb), read off a probe socket:
+ * an accepted socket is given the onread path that Node offers only to sockets it creates (as the
+ * library's servers do since issue 16: framing's adoptOnread), so every read lands in one reused
+ * landing buffer instead of a fresh 64 KiB buffer per read. PLAIN_RECEIVE=data keeps 'data' events.
+ */
+const onreadKeys = (() => {
+  const probe = new net.Socket({ onread: { buffer: new Uint8Array(1), callback: () => true } });
+  const symbols = Object.getOwnPropertySymbols(probe);
+  probe.destroy();
+  return {
+    buffer: symbols.find((x) => x.description === 'kBuffer'),
+    callback: symbols.find((x) => x.description === 'kBufferCb'),
+  };
+})();
+
+/** Hands every chunk an accepted socket reads to `onChunk(bytes)` (valid during the call only). */
+function chunks(socket, onChunk) {
+  if (process.env.PLAIN_RECEIVE !== 'data' && typeof socket._handle?.useUserBuffer === 'function') {
+    const landing = new Uint8Array(64 * 1024);
+    socket._handle.useUserBuffer(landing);
+    socket[onreadKeys.buffer] = landing;
+    socket[onreadKeys.callback] = (n, buf) => {
+      onChunk(buf.subarray(0, n));
+      return true;
+    };
+    return;
+  }
+  socket.on('data', onChunk);
+}
+
+/** Reassembles frames from the chunks into reused buffers: `onFrame(bytes, index, release)`. */
 function frames(socket, onFrame) {
   const free = [];
   const take = () => free.pop() ?? new Uint8Array(HEADER + FRAME);
   let buf = take();
   let have = 0;
   let need = HEADER;
-  socket.on('data', (chunk) => {
+  chunks(socket, (chunk) => {
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(need - have, chunk.length - off);
@@ -40,6 +72,7 @@ function frames(socket, onFrame) {
       if (need === HEADER && have === HEADER) need = HEADER + new DataView(buf.buffer).getUint32(0);
       if (need > HEADER && have === need) {
         const done = buf;
+        globalThis.__labwireStage?.('decoded', new DataView(done.buffer).getInt32(4));
         onFrame(done.subarray(0, need), new DataView(done.buffer).getInt32(4), () => free.push(done));
         buf = take();
         have = 0;
@@ -116,6 +149,8 @@ async function detector(relayPort, seconds) {
     view.setUint32(0, FRAME);
     view.setInt32(4, i);
     if (i >= 0) sentAt[i] = monotonicMs();
+    // Stage timestamps (bench/diag/stage-hooks.mjs) name the frame of these writes.
+    globalThis.__labwireFrame = i;
     s.cork();
     s.write(head);
     s.write(ring[(i + WARMUP) % ring.length]);

@@ -10,5 +10,6 @@ export { armDeadline, checkTimeout, type Deadline } from './deadline';
 export { DeadlineTimer, type Expiring } from './deadline-timer';
 export { encodeFrameHeader } from './frame';
 export { silentLogger } from './logger';
+export { type AcceptedSocketLike, adoptOnread } from './onread-source';
 export { SEND_SLICE_BYTES } from './send-all';
 export { coalesce, sendParts } from './send-parts';

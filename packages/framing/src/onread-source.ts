@@ -106,3 +106,69 @@ export class OnreadSource extends EventEmitter {
     return this;
   }
 }
+
+/** Node's own names for a socket's `onread` state (net.js: kBuffer, kBufferCb), found once on a probe. */
+let onreadKeys: { buffer: symbol; callback: symbol; generator: symbol | undefined } | null | undefined;
+
+/** A socket's class (net.Socket): framing never imports `net`, so the probe is made with the class of the socket handed in. */
+type SocketClass = new (options: {
+  onread: { buffer: Uint8Array; callback: () => boolean };
+}) => { destroy(): unknown };
+
+/** The part of an accepted net.Socket that adoptOnread looks at. */
+export interface AcceptedSocketLike {
+  readonly bytesRead: number;
+  readonly readableLength: number;
+  listenerCount(event: string): number;
+}
+function findOnreadKeys(SocketClass: SocketClass): typeof onreadKeys {
+  if (onreadKeys !== undefined) return onreadKeys;
+  onreadKeys = null;
+  try {
+    const probe = new SocketClass({ onread: { buffer: new Uint8Array(1), callback: () => true } });
+    const symbols = Object.getOwnPropertySymbols(probe);
+    const named = (name: string) => symbols.find((s) => s.description === name);
+    const buffer = named('kBuffer');
+    const callback = named('kBufferCb');
+    const record = probe as unknown as Record<symbol, unknown>;
+    if (buffer !== undefined && callback !== undefined && record[callback] !== undefined) {
+      onreadKeys = { buffer, callback, generator: named('kBufferGen') };
+    }
+    probe.destroy();
+  } catch {
+    onreadKeys = null;
+  }
+  return onreadKeys;
+}
+
+/**
+ * Gives an accepted socket (from `net.Server`) the `onread` receive path that Node offers only to sockets
+ * it creates itself: every read lands in `onread.buffer` instead of a fresh 64 KiB buffer of external
+ * memory per read. That per-read allocation is what makes a server receiving a stream of large frames
+ * page-fault (each fresh buffer is new memory once glibc returned the last ones to the system) and run
+ * a young-generation collection every ~30 MiB received. Must be called before the socket read anything
+ * (in the server's `connection` listener). Returns false, changing nothing, when the socket already
+ * read, or when this Node's socket internals are not the ones expected (then use 'data' events).
+ * @internal
+ */
+export function adoptOnread(socket: AcceptedSocketLike, onread: OnreadSource['onread']): boolean {
+  const keys = findOnreadKeys(socket.constructor as SocketClass);
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: (b: Uint8Array) => void } })._handle;
+  if (
+    keys === null ||
+    keys === undefined ||
+    typeof handle?.useUserBuffer !== 'function' ||
+    socket.bytesRead !== 0 ||
+    socket.readableLength !== 0 ||
+    socket.listenerCount('data') !== 0
+  ) {
+    return false;
+  }
+  const record = socket as unknown as Record<symbol, unknown>;
+  if (record[keys.buffer]) return false;
+  handle.useUserBuffer(onread.buffer);
+  if (keys.generator !== undefined) record[keys.generator] = null;
+  record[keys.buffer] = onread.buffer;
+  record[keys.callback] = onread.callback;
+  return true;
+}

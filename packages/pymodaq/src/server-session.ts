@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   AbortedError,
+  adoptOnread,
   ByteReader,
   ClosedError,
   coalesce,
@@ -16,6 +17,7 @@ import {
   LabwireError,
   LimitExceededError,
   type Logger,
+  OnreadSource,
   type OperationOptions,
   SEND_SLICE_BYTES,
   StreamError,
@@ -239,7 +241,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     socket.setKeepAlive(true, 10_000);
     // A late socket error must never become an unhandled 'error' event; the read loop reports it.
     socket.on('error', () => {});
-    this.#reader = new ByteReader(socket, {
+    // Reads land in one reused 64 KiB buffer of this session (OnreadSource) when Node lets the accepted
+    // socket take it, instead of a fresh 64 KiB buffer per read: no page faults and no young-generation
+    // collections driven by received bytes (a 1 MiB frame is 16 reads). Else 'data' events, as before.
+    const source = new OnreadSource();
+    this.#reader = new ByteReader(adoptOnread(socket, source.onread) ? source.attach(socket) : socket, {
       timeoutMs: config.readTimeoutMs,
       maxFrame: config.maxMessageBytes,
       maxBuffer: 1024 * 1024,

@@ -9,6 +9,7 @@
 // kept as `receive: 'data'` for the informational rows that show what the default socket path costs.
 
 import net from 'node:net';
+import { adoptOnread } from '@labwire/framing';
 
 export const MiB = 1024 * 1024;
 /** The landing buffer of every `onread` baseline: the same size as OnreadSource's default. */
@@ -27,6 +28,28 @@ export function listen(server: net.Server): Promise<number> {
 
 /** The chunk handler of a receive path: `bytes[0, n)` is valid only during the call. */
 type OnChunk = (bytes: Uint8Array, n: number) => void;
+
+/**
+ * Hands every chunk an accepted socket reads to `onChunk`: through `onread` into one reused landing
+ * buffer when `receive` is 'onread' (Node's API offers `onread` only to sockets it creates; framing's
+ * adoptOnread gives it to an accepted one, as the library's PyMoDAQ server sessions read since issue 16),
+ * else through 'data' events (a fresh Buffer per read, what a plain server has through the public API).
+ * Call it in the server's 'connection' listener, before the socket read anything.
+ */
+export function receiveAccepted(socket: net.Socket, onChunk: OnChunk, receive: ReceivePath): void {
+  const landing = new Uint8Array(LANDING_BYTES);
+  const onread = {
+    buffer: landing,
+    callback: (n: number, bytes: Uint8Array) => {
+      onChunk(bytes, n);
+      return true;
+    },
+  };
+  if (receive === 'onread' && adoptOnread(socket, onread)) return;
+  if (receive === 'onread')
+    throw new Error('this Node cannot give an accepted socket onread (framing adoptOnread)');
+  socket.on('data', (chunk: Buffer) => onChunk(chunk, chunk.length));
+}
 
 /**
  * A connected client socket that hands every received chunk to `onChunk`: through `onread` into one
@@ -265,14 +288,21 @@ export interface ExchangeOptions {
   window?: number;
   /** The client's receive path (default `onread`, as TcpInterface reads). */
   receive?: ReceivePath;
+  /** The raw server's receive path (default 'data'; 'onread' where the case's accepting side reads so). */
+  serverReceive?: ReceivePath;
 }
 
 /**
  * A raw request/response server on 127.0.0.1: answers `replies[k]` (in turn) once a whole request of
- * `requestBytes` has arrived; the requests that arrived in one chunk in one gathered write. A server socket cannot take `onread` in Node, so it reads 'data' events, the
- * best a plain server has. The reply buffers live as long as the server.
+ * `requestBytes` has arrived; the requests that arrived in one chunk in one gathered write. It reads 'data' events (what a plain
+ * server has through Node's public API), or with `receive` 'onread' through one reused landing buffer
+ * (receiveAccepted), for cases whose own accepting side reads that way. The reply buffers live as long as the server.
  */
-export function rawReplyServer(requestBytes: number, replyBytes: number | readonly number[]): net.Server {
+export function rawReplyServer(
+  requestBytes: number,
+  replyBytes: number | readonly number[],
+  receive: ReceivePath = 'data',
+): net.Server {
   const replies = (typeof replyBytes === 'number' ? [replyBytes] : replyBytes).map((n) =>
     Buffer.alloc(n, 0x52),
   );
@@ -280,18 +310,22 @@ export function rawReplyServer(requestBytes: number, replyBytes: number | readon
     sock.on('error', () => {});
     let pending = 0;
     let k = 0;
-    sock.on('data', (chunk: Buffer) => {
-      pending += chunk.length;
-      // The requests of one chunk are answered in one gathered write (as the simulator does).
-      const together = pending >= 2 * requestBytes;
-      if (together) sock.cork();
-      while (pending >= requestBytes) {
-        pending -= requestBytes;
-        sock.write(replies[k]!);
-        k = k + 1 === replies.length ? 0 : k + 1;
-      }
-      if (together) sock.uncork();
-    });
+    receiveAccepted(
+      sock,
+      (_bytes, n) => {
+        pending += n;
+        // The requests of one chunk are answered in one gathered write (as the simulator does).
+        const together = pending >= 2 * requestBytes;
+        if (together) sock.cork();
+        while (pending >= requestBytes) {
+          pending -= requestBytes;
+          sock.write(replies[k]!);
+          k = k + 1 === replies.length ? 0 : k + 1;
+        }
+        if (together) sock.uncork();
+      },
+      receive,
+    );
   });
 }
 
@@ -301,12 +335,19 @@ export function rawReplyServer(requestBytes: number, replyBytes: number | readon
  * flight and counts reply bytes until each reply is whole. Round trips per second.
  */
 export async function rawExchange(
-  { request: requestOrSize, replyBytes, count, window = 1, receive = 'onread' }: ExchangeOptions,
+  {
+    request: requestOrSize,
+    replyBytes,
+    count,
+    window = 1,
+    receive = 'onread',
+    serverReceive,
+  }: ExchangeOptions,
   server: { port: number } | undefined = undefined,
 ): Promise<number> {
   const sizes = typeof replyBytes === 'number' ? [replyBytes] : replyBytes;
   const request = typeof requestOrSize === 'number' ? Buffer.alloc(requestOrSize, 0x51) : requestOrSize;
-  const own = server === undefined ? rawReplyServer(request.length, sizes) : undefined;
+  const own = server === undefined ? rawReplyServer(request.length, sizes, serverReceive) : undefined;
   const port = server?.port ?? (await listen(own!));
   let sent = 0;
   let answered = 0;
@@ -392,8 +433,9 @@ export interface BulkReplyOptions {
  * An established link in PyMoDAQ's topology where a request is answered by a large reply: the side that
  * accepted the connection asks and receives, the side that connected answers. The connecting side reads
  * the request through `onread` and writes each reply part as sendAll does; the accepting side receives
- * through 'data' events (an accepted socket cannot take `onread` in Node's public API: this is the best a
- * plain server has) and copies every byte into one reused destination of the reply's size.
+ * through `onread` into one reused landing buffer (given to the accepted socket by framing's adoptOnread,
+ * as the library's server sessions read) and copies every byte into one reused destination of the
+ * reply's size.
  * `transfer()` is one exchange, from the request's write to the reply's last byte.
  */
 export async function rawBulkLink({
@@ -402,8 +444,23 @@ export async function rawBulkLink({
 }: BulkReplyOptions): Promise<{ transfer(): Promise<void>; close(): Promise<void> }> {
   const total = reply.reduce((n, p) => n + p.length, 0);
   const dest = reusedDestination(total);
+  let got = 0;
+  let done: (() => void) | undefined;
+  const onChunk: OnChunk = (bytes, n) => {
+    const take = Math.min(n, total - got);
+    dest.set(take === bytes.length ? bytes : bytes.subarray(0, take), got);
+    got += take;
+    if (got === total) done?.();
+  };
   const server = net.createServer({ noDelay: true });
-  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  // The library's server sessions read their accepted sockets through one reused landing buffer
+  // (framing's adoptOnread): the asker does too, given that path as the socket is accepted.
+  const accepted = new Promise<net.Socket>((resolve) =>
+    server.once('connection', (sock) => {
+      receiveAccepted(sock, onChunk, 'onread');
+      resolve(sock);
+    }),
+  );
   const port = await listen(server);
   let pending = 0;
   const answerer: net.Socket = await connect(port, (_bytes, n) => {
@@ -416,14 +473,6 @@ export async function rawBulkLink({
     }
   });
   const asker = await accepted;
-  let got = 0;
-  let done: (() => void) | undefined;
-  asker.on('data', (chunk: Buffer) => {
-    const take = Math.min(chunk.length, total - got);
-    dest.set(take === chunk.length ? chunk : chunk.subarray(0, take), got);
-    got += take;
-    if (got === total) done?.();
-  });
   return {
     transfer() {
       got = 0;

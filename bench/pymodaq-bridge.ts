@@ -685,7 +685,13 @@ function moveCase(placement: Placement): BenchCase {
     compare: 'ratio>=',
     informational: placement === 'process',
     baselineName: `raw net round trips, ${sizes.requestBytes} B out / ${sizes.replyBytes} B back`,
-    baseline: () => rawExchange({ request: sizes.requestBytes, replyBytes: sizes.replyBytes, count: MOVES }),
+    baseline: () =>
+      rawExchange({
+        request: sizes.requestBytes,
+        replyBytes: sizes.replyBytes,
+        count: MOVES,
+        serverReceive: 'onread',
+      }),
     run: () => bridgedMoves(placement),
     runs: 3,
   };

@@ -3,7 +3,8 @@
 //   plain `net` doing the same exchange in the same topology: the accepting side sends the same
 //   `Send Data 2D` request, the connecting side answers with the same reply bytes written the same way
 //   (small parts joined, the array in 1 MiB slices), the accepting side receives them into a reused
-//   buffer ('data' events: an accepted socket cannot take `onread`). Each sample is a stream of images
+//   buffer through `onread`, as the server's sessions read their accepted sockets (framing's
+//   adoptOnread; before issue 16's fourth pass both sides read 'data' events). Each sample is a stream of images
 //   for at least a second in a fresh child process per side (bench/child/pymodaq-image.ts), after the
 //   same warm-up, with the same malloc policy (target >= 0.70). The server's user hands each image back
 //   (`server.release`) once it checked it, so the server too receives into reused memory;
@@ -122,7 +123,9 @@ async function rssChild(firstFrame: boolean): Promise<void> {
 /**
  * Sequential moves in one generation against raw round trips with the same message sizes. In PyMoDAQ the
  * server asks and the actuator client answers; in the raw exchange the client asks. Either way each round
- * trip has one read on a connecting socket (`onread`) and one on an accepted socket ('data').
+ * trip has one read on a connecting socket and one on an accepted socket, both through `onread` into a
+ * reused landing buffer (the server's sessions adopt it for their accepted sockets, framing's
+ * adoptOnread; the raw server does the same).
  */
 function moveCase(protocol: 'B' | 'C4' | 'D', note: string): BenchCase {
   const sizes = moveSizes(protocol);
@@ -133,7 +136,8 @@ function moveCase(protocol: 'B' | 'C4' | 'D', note: string): BenchCase {
     target: 0.75,
     compare: 'ratio>=',
     baselineName: `raw net round trips, ${sizes.request} B out / ${sizes.reply} B back`,
-    baseline: () => rawExchange({ request: sizes.request, replyBytes: sizes.reply, count: MOVES }),
+    baseline: () =>
+      rawExchange({ request: sizes.request, replyBytes: sizes.reply, count: MOVES, serverReceive: 'onread' }),
     run: () => moveRoundTrips(protocol),
   };
 }
@@ -146,7 +150,7 @@ export const cases: BenchCase[] = [
     target: 0.7,
     compare: 'ratio>=',
     baselineName:
-      "raw net, same request and reply bytes and writes, received by the accepting side ('data') into a reused buffer; each sample a fresh process per side, same warm-up and malloc policy",
+      "raw net, same request and reply bytes and writes, received by the accepting side (onread, as the server's sessions) into a reused buffer; each sample a fresh process per side, same warm-up and malloc policy",
     baseline: () => imageInChild('baseline', STEADY_MALLOC),
     run: () => imageInChild('case', STEADY_MALLOC),
     minRuns: 7,

@@ -2,10 +2,12 @@
 // every request the device sees recorded.
 
 import { toHex } from '@labwire/framing';
-import { OptoMmpClient } from '@labwire/optommp';
+import { OptoMmpClient, type TcpTransport } from '@labwire/optommp';
 import { encodePacket } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
+import { afterEach } from 'vitest';
 import type { OptoMmpClientOptions } from '../src/client-options';
+import { scratchPadInt32Address } from '../src/codec/addresses';
 import type { DecodedPacket } from '../src/codec/decode';
 
 export interface Rig {
@@ -49,3 +51,28 @@ export const errorOf = (p: Promise<unknown>): Promise<unknown> =>
     () => undefined,
     (e: unknown) => e,
   );
+
+/**
+ * Set-up of the pipelined-client tests: `setup()` gives a simulator whose int32 scratch pad holds
+ * index × 7 + 1 and a pipelined client on it (window 8 unless told otherwise), both closed after each test,
+ * with whatever else a test pushes on `cleanup` (call once per test file, at its top level).
+ */
+export function pipelinedRigs() {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+  const setup = async (sim: EpicSimulatorOptions = {}, client: Partial<OptoMmpClientOptions> = {}) => {
+    const s = await EpicSimulator.start(sim);
+    cleanup.push(() => s.close());
+    const values = new Uint8Array(4 * 512);
+    const view = new DataView(values.buffer);
+    for (let i = 0; i < 512; i++) view.setInt32(4 * i, i * 7 + 1, false);
+    s.device.poke(scratchPadInt32Address(0), values);
+    const c = new OptoMmpClient({ host: '127.0.0.1', port: s.port, timeoutMs: 5_000, window: 8, ...client });
+    cleanup.push(() => c.close());
+    const pipeline = () => (c.transport as TcpTransport).pipeline!;
+    return { s, c, pipeline };
+  };
+  return { setup, cleanup };
+}

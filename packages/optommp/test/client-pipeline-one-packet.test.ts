@@ -3,31 +3,14 @@
 // deadlines, aborts and errors as every other pipelined request, against the simulator on 127.0.0.1.
 
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
-import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
-import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { OptoMmpClientOptions } from '../src/client-options';
+import { type OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { vectorDeviceOptions } from '@labwire/optommp/simulator';
+import { describe, expect, it } from 'vitest';
 import { epicAnalogReadAddress, scratchPadInt32Address } from '../src/codec/addresses';
-import { errorOf } from './client-helpers';
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+import { errorOf, pipelinedRigs } from './client-helpers';
 
 /** A simulator whose int32 scratch pad holds index × 7 + 1, and a pipelined client (window 8) on it. */
-async function setup(sim: EpicSimulatorOptions = {}, client: Partial<OptoMmpClientOptions> = {}) {
-  const s = await EpicSimulator.start(sim);
-  cleanup.push(() => s.close());
-  const values = new Uint8Array(4 * 512);
-  const view = new DataView(values.buffer);
-  for (let i = 0; i < 512; i++) view.setInt32(4 * i, i * 7 + 1, false);
-  s.device.poke(scratchPadInt32Address(0), values);
-  const c = new OptoMmpClient({ host: '127.0.0.1', port: s.port, timeoutMs: 5_000, window: 8, ...client });
-  cleanup.push(() => c.close());
-  const pipeline = () => (c.transport as TcpTransport).pipeline!;
-  return { s, c, pipeline };
-}
+const { setup } = pipelinedRigs();
 
 const at = (i: number) => scratchPadInt32Address(i);
 

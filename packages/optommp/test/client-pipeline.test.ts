@@ -5,30 +5,11 @@
 
 import { AbortedError, TimeoutError } from '@labwire/framing';
 import { OptoMmpClient, PipelineDesyncError, TcpTransport } from '@labwire/optommp';
-import { EpicSimulator, type EpicSimulatorOptions } from '@labwire/optommp/simulator';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { OptoMmpClientOptions } from '../src/client-options';
-import { scratchPadInt32Address } from '../src/codec/addresses';
-import { errorOf } from './client-helpers';
+import { describe, expect, it } from 'vitest';
+import { errorOf, pipelinedRigs } from './client-helpers';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-/** A simulator whose int32 scratch pad holds index × 7 + 1, and a pipelined client on it. */
-async function setup(sim: EpicSimulatorOptions = {}, client: Partial<OptoMmpClientOptions> = {}) {
-  const s = await EpicSimulator.start(sim);
-  cleanup.push(() => s.close());
-  const values = new Uint8Array(4 * 512);
-  const view = new DataView(values.buffer);
-  for (let i = 0; i < 512; i++) view.setInt32(4 * i, i * 7 + 1, false);
-  s.device.poke(scratchPadInt32Address(0), values);
-  const c = new OptoMmpClient({ host: '127.0.0.1', port: s.port, timeoutMs: 5_000, window: 8, ...client });
-  cleanup.push(() => c.close());
-  const pipeline = () => (c.transport as TcpTransport).pipeline!;
-  return { s, c, pipeline };
-}
+/** A simulator whose int32 scratch pad holds index × 7 + 1, and a pipelined client (window 8) on it. */
+const { setup, cleanup } = pipelinedRigs();
 
 /** Every call fulfilled with the value of its own index. */
 function expectValues(results: PromiseSettledResult<number>[], value: (i: number) => number): void {

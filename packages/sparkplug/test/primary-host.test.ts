@@ -128,9 +128,20 @@ describe.each(['aedes', 'mosquitto'] as const)('primary host on %s', (kind) => {
     const { obs, h, node } = await setup();
     await state(h, true, 5000);
     await node.start({ timeoutMs: 10_000 });
+    // Listening before publishing: the node may see the STATE before the publisher sees its PUBACK.
+    const again = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no hostState of timestamp 5000 within 10000 ms')), 10_000);
+      const on = (s: { timestamp: number }) => {
+        if (s.timestamp !== 5000) return;
+        clearTimeout(t);
+        node.off('hostState', on);
+        resolve();
+      };
+      node.on('hostState', on);
+    });
     await state(h, false, 4000); // older than the online: stale
     await state(h, true, 5000); // a newer-or-equal message, so we know the stale one was processed first
-    await next(node, 'hostState');
+    await again;
     expect(node.state).toBe('online');
     node.updateDevice('d', [{ name: 'v', value: 9 }]);
     await obs.waitFor('DDATA', 1);

@@ -10,8 +10,11 @@
 //     that arrived (target >= 0.99: latest wins may replace frames only when the server falls behind), and
 //     drift: the median of the last 10 s against the first 10 s (target <= 1 ms). As in a lab, the
 //     bridge and the viewer each run as a process of their own (`pymodaq bridge`; a PyMoDAQ viewer is
-//     another program); the instrument is this process. Under `--pin` the bridge gets the other CPU and the
-//     viewer shares this process's (see streamPlacement, printed with the figures). Latency is measured on
+//     another program); the instrument is this process. Under `--pin` all three share the pinned CPU
+//     (StreamLayout `one-cpu`: no transfer waits for another CPU to wake up, and the bridge competes with
+//     both peers for its CPU), and the plain-net row runs the same way; the same stream with the bridge
+//     (or relay) on the other CPU is reported beside them (`-cross-cpu` rows; see StreamLayout for why the
+//     targets do not use it). The placement is printed with the figures. Latency is measured on
 //     the monotonic clock, which every process of the machine reads the same. In one process the three
 //     would pause for each other's collections (until issue 16's fourth pass every read of an accepted
 //     socket was a fresh 64 KiB buffer of external memory, which drove full collections there; the
@@ -81,17 +84,21 @@ function bridgeOptions(serverPort: number) {
   };
 }
 
-/** A bridge between instruments on a free port and the server on `serverPort`. */
+/**
+ * A bridge between instruments on a free port and the server on `serverPort`; a bridge process runs on
+ * `cpu` (default bridgeCpu(): the other CPU when pinned).
+ */
 async function startBridge(
   placement: Placement,
   serverPort: number,
+  cpu: string | undefined = bridgeCpu(),
 ): Promise<{ port: number; close(): Promise<void> }> {
   if (placement === 'in-process') {
     const bridge = new PymodaqBridge(bridgeOptions(serverPort));
     const { port } = await bridge.listen();
     return { port, close: () => bridge.close() };
   }
-  const child = spawnChild(['--bridge-child', String(serverPort)], bridgeCpu());
+  const child = spawnChild(['--bridge-child', String(serverPort)], cpu);
   const { port } = (await child.next('the bridge process')) as { port: number };
   return { port, close: () => child.close() };
 }
@@ -186,6 +193,25 @@ function bridgeCpu(): string | undefined {
   const cpus = os.cpus().length;
   if (pinned === undefined || cpus < 2) return undefined;
   return String(pinned === 0 ? 1 : pinned - 1);
+}
+
+/**
+ * Where a stream's processes run under `--pin` (unpinned, the kernel places every process either way).
+ * `one-cpu`: the bridge (or the plain relay) and the viewer each a process of its own, all on the pinned
+ * CPU with the instrument (the bench process). No transfer crosses CPUs, so no frame waits for another
+ * CPU to wake up; the bridge competes with both of its peers for that one CPU. `cross-cpu`: the bridge
+ * or relay on the other CPU (bridgeCpu()), instrument and viewer on the pinned one. On this project's VM
+ * the cross-CPU layout has episodes of several seconds in which every 1 MiB transfer across CPUs is
+ * slow, plain Node as much as the library (bench/README.md, the bridge section): the target rows use
+ * `one-cpu`, and the cross-CPU figures are reported beside them.
+ */
+type StreamLayout = 'one-cpu' | 'cross-cpu';
+
+/** The CPU of a stream's bridge (or relay) process in `layout`; undefined: placed by the kernel. */
+function streamMidCpu(layout: StreamLayout): string | undefined {
+  const pinned = pinnedCpu();
+  if (pinned === undefined) return undefined;
+  return layout === 'one-cpu' ? String(pinned) : bridgeCpu();
 }
 
 /** The one CPU this process is pinned to (`--pin`), or undefined. */
@@ -437,25 +463,34 @@ async function runViewerChild(): Promise<void> {
   say({ arrivals });
 }
 
-const streams = new Map<StreamPlacement, Promise<StreamResult>>();
+const streams = new Map<string, Promise<StreamResult>>();
 
-/** (a): 30 Hz of 1 MiB frames, paced on absolute times (no drift of our own); run once per placement. */
-export function streamOnce(placement: StreamPlacement): Promise<StreamResult> {
-  let run = streams.get(placement);
+/**
+ * (a): 30 Hz of 1 MiB frames, paced on absolute times (no drift of our own); run once per placement and
+ * layout (the layout places the bridge process; the viewer process always shares the pinned CPU).
+ */
+export function streamOnce(
+  placement: StreamPlacement,
+  layout: StreamLayout = 'one-cpu',
+): Promise<StreamResult> {
+  const key = `${placement} ${layout}`;
+  let run = streams.get(key);
   if (run === undefined) {
-    run = stream(placement);
-    streams.set(placement, run);
+    run = stream(placement, layout);
+    streams.set(key, run);
   }
   return run;
 }
 
-async function stream(placement: StreamPlacement): Promise<StreamResult> {
+async function stream(placement: StreamPlacement, layout: StreamLayout): Promise<StreamResult> {
   const seconds = streamSeconds();
   const viewer = placement === 'in-process' ? await viewerHere() : await viewerProcess();
   const bridge =
     placement === 'none'
       ? undefined
-      : await startBridge(placement === 'in-process' ? 'in-process' : 'process', viewer.port);
+      : placement === 'in-process'
+        ? await startBridge('in-process', viewer.port)
+        : await startBridge('process', viewer.port, streamMidCpu(layout));
   const detector = new PymodaqDetector({
     protocol: bridge === undefined ? SERVER : CLIENTS,
     port: bridge?.port ?? viewer.port,
@@ -508,7 +543,7 @@ async function stream(placement: StreamPlacement): Promise<StreamResult> {
       ? `without a bridge (${streamPlacement(false)})`
       : placement === 'in-process'
         ? 'through the bridge, all in this process'
-        : `through the bridge (${streamPlacement(true)})`;
+        : `through the bridge (${streamPlacement(true, layout)})`;
   return summarize(label, sentAt, arrivals, total);
 }
 
@@ -540,21 +575,25 @@ function summarize(
 }
 
 const PLAIN_RELAY = 'bench/child/plain-relay.mjs';
-let plainRun: Promise<StreamResult> | undefined;
+const plainRuns = new Map<StreamLayout, Promise<StreamResult>>();
 
 /**
  * The same stream in plain Node `net` (bench/child/plain-relay.mjs): detector, relay and viewer each a
- * process of its own in plain JavaScript, placed as the library's stream is (the relay where the bridge
- * runs). What this machine gives such a stream with no library at all; run once.
+ * process of its own in plain JavaScript, placed as the library's stream of the same layout is (the relay
+ * where the bridge runs, detector and viewer where the instrument and the viewer run). What this machine
+ * gives such a stream with no library at all; run once per layout.
  */
-function plainStream(): Promise<StreamResult> {
-  plainRun ??= (async () => {
+function plainStream(layout: StreamLayout): Promise<StreamResult> {
+  let run = plainRuns.get(layout);
+  if (run !== undefined) return run;
+  run = (async () => {
     const seconds = streamSeconds();
     const pinned = pinnedCpu();
     const here = pinned === undefined ? undefined : String(pinned);
     const viewer = spawnChild(['viewer'], here, PLAIN_RELAY);
     const { port: viewerPort } = (await viewer.next('the plain viewer')) as { port: number };
-    const relay = spawnChild(['relay', String(viewerPort)], bridgeCpu(), PLAIN_RELAY);
+    const relayCpu = streamMidCpu(layout);
+    const relay = spawnChild(['relay', String(viewerPort)], relayCpu, PLAIN_RELAY);
     const { port: relayPort } = (await relay.next('the plain relay')) as { port: number };
     const detector = spawnChild(['detector', String(relayPort), String(seconds)], here, PLAIN_RELAY);
     // The warm-up takes 2 s; then at most WARMUP_WAIT_MS for its last frame to arrive.
@@ -571,12 +610,15 @@ function plainStream(): Promise<StreamResult> {
       arrivals = ((await viewer.next('the plain viewer', 5000)) as { arrivals?: (number | null)[] }).arrivals;
     }
     const placement =
-      bridgeCpu() === undefined
+      relayCpu === undefined
         ? 'placed by the kernel'
-        : `relay on CPU ${bridgeCpu()}, detector and viewer on CPU ${pinned}`;
+        : relayCpu === here
+          ? `relay, detector and viewer all on CPU ${pinned}`
+          : `relay on CPU ${relayCpu}, detector and viewer on CPU ${pinned}`;
     return summarize(`plain net, three processes (${placement})`, sentAt, arrivals, Math.round(seconds * 30));
   })();
-  return plainRun;
+  plainRuns.set(layout, run);
+  return run;
 }
 
 /** (b): sequential moves through the bridge. */
@@ -716,12 +758,27 @@ function imageCase(placement: Placement): BenchCase {
 }
 
 /** Where the stream's processes run: recorded with each stream figure. */
-function streamPlacement(withBridge: boolean): string {
-  const cpu = bridgeCpu();
+function streamPlacement(withBridge: boolean, layout: StreamLayout = 'one-cpu'): string {
   const who = withBridge ? 'bridge and viewer each a process of its own' : 'viewer a process of its own';
-  return cpu === undefined
-    ? `${who}, placed by the kernel`
-    : `${who}: ${withBridge ? `bridge on CPU ${cpu}, ` : ''}instrument (bench process) and viewer on CPU ${pinnedCpu()}`;
+  const pinned = pinnedCpu();
+  if (pinned === undefined) return `${who}, placed by the kernel`;
+  const cpu = streamMidCpu(layout);
+  if (!withBridge || cpu === String(pinned)) {
+    return `${who}: ${withBridge ? 'bridge, ' : ''}instrument (bench process) and viewer all on CPU ${pinned}`;
+  }
+  return `${who}: bridge on CPU ${cpu}, instrument (bench process) and viewer on CPU ${pinned}`;
+}
+
+/** The stream rows' plain-net comparison, in `layout`. */
+function plainNetMetric(layout: StreamLayout): string {
+  const pinned = pinnedCpu();
+  const where =
+    pinned === undefined
+      ? 'placed by the kernel'
+      : layout === 'one-cpu'
+        ? `all three on CPU ${pinned}, as the bridge row`
+        : `the relay on CPU ${streamMidCpu(layout)}, detector and viewer on CPU ${pinned}, as the cross-CPU bridge row`;
+  return `the same stream in plain Node \`net\` (detector -> relay -> viewer, each a process of its own, ${where}; accepted sockets given onread, as the library does, frames copied into reused buffers): what this machine gives with no library`;
 }
 
 export const bridgeCases: BenchCase[] = [
@@ -791,14 +848,44 @@ export const bridgeCases: BenchCase[] = [
   {
     name: 'pymodaq.bridge-stream-p99-plain-net',
     get metric() {
-      return 'the same stream in plain Node `net` (detector -> relay -> viewer, each a process of its own, the relay placed as the bridge; accepted sockets given onread, as the library does, frames copied into reused buffers): what this machine gives with no library';
+      return plainNetMetric('one-cpu');
     },
     unit: 'ms',
     target: 10,
     compare: 'value<=',
     informational: true,
     baselineName: '-',
-    run: async () => (await plainStream()).p99,
+    run: async () => (await plainStream('one-cpu')).p99,
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.bridge-stream-p99-cross-cpu',
+    get metric() {
+      const unpinned =
+        pinnedCpu() === undefined ? ' (unpinned: a second run of the same kernel placement)' : '';
+      return `the same stream through the bridge with the bridge on the other CPU (${streamPlacement(true, 'cross-cpu')})${unpinned}: each 1 MiB transfer crosses CPUs, which this VM makes slow in episodes (bench/README.md)`;
+    },
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await streamOnce('processes', 'cross-cpu')).p99,
+    runs: 1,
+    noWarmup: true,
+  },
+  {
+    name: 'pymodaq.bridge-stream-p99-plain-net-cross-cpu',
+    get metric() {
+      return plainNetMetric('cross-cpu');
+    },
+    unit: 'ms',
+    target: 10,
+    compare: 'value<=',
+    informational: true,
+    baselineName: '-',
+    run: async () => (await plainStream('cross-cpu')).p99,
     runs: 1,
     noWarmup: true,
   },

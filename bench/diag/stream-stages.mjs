@@ -7,6 +7,7 @@
 //
 //   node --import ./bench/diag/stage-hooks.mjs bench/diag/stream-stages.mjs bridge|plain|none \
 //     [--seconds=20] [--cpus=det,mid,viewer] [--node=/path/to/node] [--json=out.json]
+//     ["--mid-flags=NODE FLAGS"] ["--viewer-flags=NODE FLAGS"] (e.g. --cpu-prof for that child)
 //
 // --cpus: the CPU of each role (`-` = placed by the kernel), default 1,0,1 (what `pnpm bench --pin` does:
 // detector and viewer on one CPU, bridge/relay on the other). `bridge`: the library's C4 detector in this
@@ -39,6 +40,7 @@ if (detCpu !== '-' && mode !== 'plain') {
 }
 
 const midFlags = opt('mid-flags', '').split(' ').filter(Boolean);
+const viewerFlags = opt('viewer-flags', '').split(' ').filter(Boolean);
 function child(args, cpu, flags = []) {
   const argv = [childNode, ...flags, '--import', hooks, ...args];
   const c = spawn(cpu === '-' ? argv[0] : 'taskset', cpu === '-' ? argv.slice(1) : ['-c', cpu, ...argv], {
@@ -83,7 +85,7 @@ async function libraryRun() {
   const { PymodaqDetector } = await import('@labwire/pymodaq');
   const { dataFromPlugins, dataToExport, NdArray } = await import('@labwire/pymodaq/codec');
   const peer = 'bench/child/pymodaq-bridge-peer.mjs';
-  const viewer = child([peer, '--viewer-child'], viewerCpu);
+  const viewer = child([peer, '--viewer-child'], viewerCpu, viewerFlags);
   const { port: viewerPort } = await viewer.next();
   const bridge =
     mode === 'none' ? undefined : child([peer, '--bridge-child', String(viewerPort)], midCpu, midFlags);

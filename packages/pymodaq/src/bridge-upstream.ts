@@ -210,8 +210,10 @@ export class BridgeUpstream extends PymodaqClientRole<BridgeUpstreamEvents> {
       return;
     }
     this.#dataBusy = true;
-    const sends = encoded.map((parts) => this.send(parts, {}, link));
-    Promise.all(sends).then(
+    // Each message whole at once while the link is idle (the frame path: no abort listener, no promise
+    // per part); else queued through send, in order behind the writes under way.
+    const sends = encoded.map((parts) => this.sendNow(parts, link) ?? this.send(parts, {}, link));
+    (sends.length === 1 ? sends[0]! : Promise.all(sends)).then(
       () => {
         // Taken by the socket; once nothing is queued in it either, the kernel has every byte.
         item.done(link.tcp?.socket.writableLength === 0);

@@ -34,6 +34,7 @@ import {
 import {
   Connection,
   type ConnectionCounters,
+  ConnectionLostError,
   type Link,
   type LoggerLike,
   type ReconnectOptions,
@@ -129,6 +130,9 @@ const MOVES_AT_HAND = 16;
 
 /** What send() returns for a message written at once (callers compare against it to skip a `.catch`). */
 export const SENT: Promise<void> = Promise.resolve();
+
+/** sendNow's largest part after the first: one write slice (framing's sendAll slices larger ones). */
+const SEND_NOW_MAX_PART = 1024 * 1024;
 
 /** A message from the server, read whole (command and payload). */
 export type ServerMessage =
@@ -423,6 +427,73 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     )
       .then(() => undefined)
       .finally(combined.dispose);
+  }
+
+  /**
+   * A detector message's write when the link is idle (the data-frame path; commands use `send`): every
+   * part is handed to the socket now, small runs joined, large blocks by reference, all under one cork,
+   * so the message leaves whole and in order and nothing is left to withdraw. Resolves once the socket
+   * has flushed them to the kernel, under `timeoutMs` (default the role's; on expiry the link is dropped:
+   * part of the message may be out). One promise and one timer per message: no abort listener, no promise per part.
+   * Undefined, with nothing written, when the link is busy or down, the message is a single run, the
+   * first run is above the socket's high-water mark or a part is larger than one write slice: use `send`.
+   * @internal
+   */
+  protected sendNow(
+    parts: readonly Uint8Array[],
+    link = this.#link,
+    timeoutMs = this.timeoutMs,
+  ): Promise<void> | undefined {
+    const tcp = link?.tcp;
+    if (this.#isClosed || link === undefined || !link.live || tcp === undefined) return undefined;
+    const chunks = parts.length === 1 ? parts : coalesce(parts);
+    const last = chunks.length - 1;
+    // A message of one run takes send's own fast path.
+    if (last === 0) return undefined;
+    for (let i = 1; i <= last; i++) if (chunks[i]!.length > SEND_NOW_MAX_PART) return undefined;
+    const socket = tcp.socket;
+    socket.cork();
+    // trySend writes the first run only when no send of the link is under way and nothing is queued in
+    // the socket: then the rest follows it at once, before any other write can.
+    if (!tcp.trySend(chunks[0]!)) {
+      socket.uncork();
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            const error = new TimeoutError('send', timeoutMs);
+            tcp.drop('desync', error);
+            reject(error);
+          }, timeoutMs)
+        : undefined;
+      const written = (error?: Error | null) => {
+        if (timer !== undefined) clearTimeout(timer);
+        // Node reports a write that was under way when the socket was destroyed as done, without an
+        // error: whether its bytes went out is unknown.
+        if (error == null && !socket.destroyed) {
+          resolve();
+          return;
+        }
+        // The socket failed under the write (EPIPE, destroyed): the link goes down with it.
+        const cause = error ?? new Error('the connection closed during the write');
+        tcp.drop('reset', cause);
+        reject(
+          new ConnectionLostError({
+            op: 'send',
+            host: socket.remoteAddress,
+            port: socket.remotePort,
+            cause,
+          }),
+        );
+      };
+      try {
+        for (let i = 1; i < last; i++) socket.write(chunks[i]!);
+        socket.write(chunks[last]!, written);
+      } finally {
+        socket.uncork();
+      }
+    });
   }
 
   /** Runs a user handler with a signal (close, disconnect, deadline) and wraps what it throws. @internal */

@@ -6,7 +6,7 @@
 // Data leave without being copied into one buffer: the codec encodes the message as parts and the array
 // blocks are written by reference.
 
-import { LimitExceededError, type OperationOptions } from '@labwire/framing';
+import { checkTimeout, LimitExceededError, type OperationOptions } from '@labwire/framing';
 import {
   defaultSettings,
   type LinkSession,
@@ -66,12 +66,20 @@ export class PymodaqDetector extends PymodaqClientRole<
    */
   push(data: DataToExport, options: OperationOptions = {}): Promise<void> {
     let parts: Uint8Array[];
+    let now: Promise<void> | undefined;
     try {
       parts = this.#encode(data);
+      // An idle link takes the whole frame at once (no abort listener, no promise per part); with a
+      // signal of the caller's, or a write still under way, the frame queues through send.
+      if (options.signal === undefined) {
+        const timeoutMs =
+          options.timeoutMs === undefined ? this.timeoutMs : checkTimeout(options.timeoutMs, this.timeoutMs);
+        now = this.sendNow(parts, undefined, timeoutMs);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.send(parts, options);
+    return now ?? this.send(parts, options);
   }
 
   /** @internal */
@@ -126,7 +134,8 @@ export class PymodaqDetector extends PymodaqClientRole<
           );
           // A failed grab has no reply in PyMoDAQ's protocol: the server's own deadline ends its wait.
           if (!link.live) continue;
-          await this.send(this.#encode(data), {}, link);
+          const parts = this.#encode(data);
+          await (this.sendNow(parts, link) ?? this.send(parts, {}, link));
           this.emitSafe('grabbed', { dim, data });
         } catch (e) {
           if (link.live && !this.closedSignal.aborted) this.reportError(e);

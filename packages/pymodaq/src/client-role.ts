@@ -490,6 +490,9 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       try {
         for (let i = 1; i < last; i++) socket.write(chunks[i]!);
         socket.write(chunks[last]!, written);
+      } catch (e) {
+        // write() threw (the socket ended under it): the first run is out, the message is not.
+        written(e instanceof Error ? e : new Error(String(e)));
       } finally {
         socket.uncork();
       }

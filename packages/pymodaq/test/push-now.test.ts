@@ -121,6 +121,28 @@ describe.each(['C4', 'D'] as const)('generation %s: pushed frames', (gen) => {
     await expect(detector.push(frame(0))).rejects.toThrow(/not connected/);
   });
 
+  it('close() settles a push that the server is not reading', async () => {
+    const { detector } = await connected(gen, 60_000);
+    let pending: Promise<unknown> | undefined;
+    for (let i = 0; i < 256 && pending === undefined; i++) {
+      const push = detector.push(frame(i)).then(
+        () => 'sent',
+        (e: unknown) => e,
+      );
+      const still = (ms: number) =>
+        Promise.race([push, new Promise((r) => setTimeout(() => r('pending'), ms))]);
+      if ((await still(200)) === 'pending' && (await still(500)) === 'pending') pending = push;
+    }
+    expect(pending).toBeDefined();
+    const started = Date.now();
+    await detector.close();
+    const settled = await Promise.race([pending, new Promise((r) => setTimeout(() => r('open'), 5000))]);
+    expect(settled).not.toBe('open');
+    expect(settled).not.toBe('sent');
+    // Long before the push's own 60 s deadline.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('a connection that dies under a push rejects it with ConnectionLostError', async () => {
     const { detector, c } = await connected(gen, 60_000);
     // Fill the kernel's buffers (the server reads nothing) until a push stays pending.

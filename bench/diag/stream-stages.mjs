@@ -9,8 +9,8 @@
 //     [--seconds=20] [--cpus=det,mid,viewer] [--node=/path/to/node] [--json=out.json]
 //     ["--mid-flags=NODE FLAGS"] ["--viewer-flags=NODE FLAGS"] (e.g. --cpu-prof for that child)
 //
-// --cpus: the CPU of each role (`-` = placed by the kernel), default 1,0,1 (what `pnpm bench --pin` does:
-// detector and viewer on one CPU, bridge/relay on the other). `bridge`: the library's C4 detector in this
+// --cpus: the CPU of each role (`-` = placed by the kernel), default 1,1,1 (what the target rows of
+// `pnpm bench --pin` do: all three on one CPU; 1,0,1 is their `-cross-cpu` layout). `bridge`: the library's C4 detector in this
 // process, PymodaqBridge and a gen D PymodaqServer viewer as plain-JS child processes
 // (bench/child/pymodaq-bridge-peer.mjs); `plain`: the three plain-net processes of bench/child/plain-relay.mjs;
 // `none`: the library's D detector here straight to the viewer process. --node: the Node binary of the
@@ -27,7 +27,7 @@ const mode = process.argv[2] ?? 'bridge';
 const opt = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const seconds = Number(opt('seconds', '20'));
-const [detCpu, midCpu, viewerCpu] = opt('cpus', '1,0,1').split(',');
+const [detCpu, midCpu, viewerCpu] = opt('cpus', '1,1,1').split(',');
 const childNode = opt('node', process.execPath);
 const stagesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stages-'));
 process.env.STAGES_DIR = stagesDir;

@@ -10,8 +10,8 @@
 //     ["--mid-flags=NODE FLAGS"] ["--viewer-flags=NODE FLAGS"] (e.g. --cpu-prof for that child)
 //
 // --cpus: the CPU of each role (`-` = placed by the kernel), default 1,1,1 (what the target rows of
-// `pnpm bench --pin` do: all three on one CPU; 1,0,1 is their `-cross-cpu` layout). `bridge`: the library's C4 detector in this
-// process, PymodaqBridge and a gen D PymodaqServer viewer as plain-JS child processes
+// `pnpm bench --pin` do: all three on one CPU; 1,0,1 is their `-cross-cpu` layout). `bridge`: the
+// library's C4 detector in this process, PymodaqBridge and a gen D PymodaqServer viewer as plain-JS child processes
 // (bench/child/pymodaq-bridge-peer.mjs); `plain`: the three plain-net processes of bench/child/plain-relay.mjs;
 // `none`: the library's D detector here straight to the viewer process. --node: the Node binary of the
 // child processes (e.g. Node 22). Needs the built packages.

@@ -685,6 +685,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       let took = false;
       try {
         for (let i = 0; i < MOVES_AT_HAND; i++) {
+          // Nothing more at hand (the usual end after one move): no gate to ask.
+          if (reader.buffered === 0) break;
           if (this.readGate(link) !== undefined) break;
           const command = p.positionReplyAtHand(reader, atHand);
           if (command === undefined) break;

@@ -756,7 +756,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   ): void {
     const now = Date.now();
     this.#lastActivity = now;
-    const position: Position = { value: read.value, units: read.units ?? this.#units };
+    // A lean position with its units (taken at hand) is used as it is; else only `{ value, units }`.
+    const position: Position =
+      read.units !== undefined && read.data === undefined
+        ? read
+        : { value: read.value, units: read.units ?? this.#units };
     if (read.units !== undefined && read.units !== '' && read.units !== this.#units) {
       this.#units = read.units;
       this.#snapshot = undefined;
@@ -831,6 +835,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     let took = false;
     try {
       for (let i = 0; i < REPLIES_AT_HAND; i++) {
+        // Nothing more at hand (the usual end after one reply): no gate to ask.
+        if (this.#reader.buffered === 0) break;
         // The consumer's gate holds here as in the read loop (a bridge whose server side cannot take more).
         if (readGate !== undefined && readGate(this) !== undefined) break;
         const command = profile.positionReplyAtHand(this.#reader, atHand);

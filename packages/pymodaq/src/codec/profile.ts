@@ -245,9 +245,14 @@ export class PymodaqProfile implements WireProfile {
     let command: string;
     const last = this.#lastReplyFrame;
     if (last !== undefined && startsWith(src, got, last)) {
-      // The same command frame as the last reply taken (a stream of moves): its command, not decoded again.
+      // The same command frame as the last reply taken (a stream of moves): its command, not decoded again,
+      // and not looked up again in the set of the caller that took it last.
       used = last.length;
       command = this.#lastReplyCommand;
+      if (out.positionAfter !== this.#lastReplyAfter) {
+        if (!out.positionAfter.has(command)) return undefined;
+        this.#lastReplyAfter = out.positionAfter;
+      }
     } else {
       const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
       if (length > this.#maxCommandFrame || 4 + length > got) return undefined;
@@ -257,12 +262,13 @@ export class PymodaqProfile implements WireProfile {
       } catch {
         return undefined;
       }
+      if (!out.positionAfter.has(command)) return undefined;
       if (used <= MAX_REMEMBERED_FRAME) {
         this.#lastReplyFrame = src.slice(0, used);
         this.#lastReplyCommand = command;
+        this.#lastReplyAfter = out.positionAfter;
       }
     }
-    if (!out.positionAfter.has(command)) return undefined;
     const position = this.#templates.match(src, used, true, got);
     if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
     out.position = position;
@@ -276,6 +282,8 @@ export class PymodaqProfile implements WireProfile {
    */
   #lastReplyFrame: Uint8Array | undefined;
   #lastReplyCommand = '';
+  /** A `positionAfter` set that held #lastReplyCommand (its lookup is not repeated). */
+  #lastReplyAfter: ReadonlySet<string> | undefined;
 
   /** @internal Largest command frame payload: the `maxBytes` of a command's readFrame. */
   get maxCommandFrame(): number {

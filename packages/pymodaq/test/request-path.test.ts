@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { ByteReader, concatBytes, TimeoutError } from '@labwire/framing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Generation, resolveProfile } from '../src/codec';
+import type { CommandAtHand } from '../src/codec/profile';
 import { PeerGoneError } from '../src/errors';
 import { PymodaqActuator } from '../src/index';
 import { closeAfterEach, nextEvent, RawClient, startServer } from './helpers';
@@ -179,7 +180,10 @@ describe.each(['A', 'B', 'C1', 'C4', 'D'] as const)(
       const reader = await fed(
         concatBytes(replies.map(([c, v]) => concatBytes([p.encodeCommand(c), p.encodePosition(v)]))),
       );
-      const out = { positionAfter: new Set(['move_done', 'position_is']), position: undefined };
+      const out: CommandAtHand = {
+        positionAfter: new Set(['move_done', 'position_is']),
+        position: undefined,
+      };
       const taken: [string | undefined, number | undefined][] = [];
       for (let i = 0; i < replies.length; i++) {
         taken.push([p.positionReplyAtHand(reader, out), out.position?.value]);
@@ -192,8 +196,8 @@ describe.each(['A', 'B', 'C1', 'C4', 'D'] as const)(
       const p = resolveProfile(gen);
       const one = concatBytes([p.encodeCommand('move_done'), p.encodePosition(1)]);
       const reader = await fed(concatBytes([one, one]));
-      const doneOnly = { positionAfter: new Set(['move_done']), position: undefined };
-      const queryOnly = { positionAfter: new Set(['position_is']), position: undefined };
+      const doneOnly: CommandAtHand = { positionAfter: new Set(['move_done']), position: undefined };
+      const queryOnly: CommandAtHand = { positionAfter: new Set(['position_is']), position: undefined };
       expect(p.positionReplyAtHand(reader, doneOnly)).toBe('move_done');
       // The same frame again, for a caller whose set does not hold it: nothing taken.
       expect(p.positionReplyAtHand(reader, queryOnly)).toBeUndefined();
@@ -209,7 +213,7 @@ describe.each(['A', 'B', 'C1', 'C4', 'D'] as const)(
       // Same length as move_done, one letter off: not a reply.
       const other = concatBytes([p.encodeCommand('move_dond'), p.encodePosition(2)]);
       const reader = await fed(concatBytes([done, other]));
-      const out = { positionAfter: new Set(['move_done']), position: undefined };
+      const out: CommandAtHand = { positionAfter: new Set(['move_done']), position: undefined };
       expect(p.positionReplyAtHand(reader, out)).toBe('move_done');
       expect(p.positionReplyAtHand(reader, out)).toBeUndefined();
       expect(reader.buffered).toBe(other.length);

@@ -410,7 +410,12 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
     if (chunks.length === 1 && options.signal === undefined) {
       // Nothing being written and the bytes fit under the high-water mark: written at once, so nothing can
       // be left to withdraw (no abort listener: adding one costs more than the write itself on Node 20).
-      if (tcp.trySend(chunks[0]!)) return SENT;
+      if (tcp.trySend(chunks[0]!)) {
+        // Written through to the kernel in this turn: bytes from the profile's encodeCommandPosition (a
+        // move_done) are free again, for the next message of the same command and units.
+        if (tcp.socket.writableLength === 0) this.profile.giveBack(chunks[0]!);
+        return SENT;
+      }
       return tcp.send(chunks[0]!, { signal: link.abort.signal, timeoutMs });
     }
     // One signal for the whole message: when a part fails, the parts still queued are withdrawn, so no
@@ -754,6 +759,8 @@ export abstract class PymodaqClientRole<Events extends PymodaqClientEvents & Rec
       let took = false;
       try {
         for (let i = 0; i < MOVES_AT_HAND; i++) {
+          // Nothing more at hand (the usual end after one move): no gate to ask.
+          if (reader.buffered === 0) break;
           if (this.readGate(link) !== undefined) break;
           const command = p.positionReplyAtHand(reader, atHand);
           if (command === undefined) break;

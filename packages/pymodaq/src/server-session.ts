@@ -11,9 +11,7 @@ import {
   ByteReader,
   ClosedError,
   coalesce,
-  DeadlineTimer,
   EofError,
-  type Expiring,
   LabwireError,
   LimitExceededError,
   type Logger,
@@ -180,8 +178,10 @@ export function releaseReceived(data: DataToExport, owns: (session: ServerSessio
 export const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A request waiting for its reply. */
-interface Waiter extends Expiring {
+interface Waiter {
   readonly kind: ReplyKind;
+  /** `Date.now()` milliseconds. */
+  readonly expiresAt: number;
   readonly operation: string;
   readonly timeoutMs: number;
   resolve(value: unknown): void;
@@ -211,10 +211,15 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
-  /** The deadlines of the waiting requests, on one timer. */
-  readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
-    this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
-  );
+  /**
+   * The deadlines of the waiting requests, on one timer armed for the earliest and kept for later ones:
+   * a request adds nothing when a timer is armed for an earlier time, and a settled request removes
+   * nothing (a waiting request is in #pending, which the timer looks through when it fires). A stream of
+   * moves arms it once per deadline period rather than once per move.
+   */
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When #deadlineTimer fires (Infinity: none armed). */
+  #deadlineAt = Number.POSITIVE_INFINITY;
   /** readCommandAtHand's position result, reused. */
   readonly #atHand: CommandAtHand = { positionAfter: POSITION_REPLIES, position: undefined };
   /** Messages waiting for their turn to be written (see send()). */
@@ -402,7 +407,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
       const chunks = given.length === 1 ? given : coalesce(given);
       if (chunks.length === 1 && chunks[0]!.length <= SEND_SLICE_BYTES) {
         this.#lastActivity = now ?? Date.now();
-        this.#socket.write(chunks[0]!);
+        const socket = this.#socket;
+        socket.write(chunks[0]!);
+        // Written through to the kernel in this turn: bytes from the profile's encodeCommandPosition (a
+        // move) are free again, for the next message of the same command and units.
+        if (socket.writableLength === 0) this.#config.profile.giveBack(chunks[0]!);
         return RESOLVED;
       }
       parts = chunks;
@@ -492,7 +501,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         waiter.onAbort = () => this.#abandon(waiter, new AbortedError(operation, signal.reason));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.#deadlines.add(waiter);
+      if (waiter.expiresAt < this.#deadlineAt) this.#armDeadline(waiter.expiresAt);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
       const sent = this.#send(parts, options, now);
@@ -569,12 +578,40 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         waiter.reject(error);
       }
     }
-    this.#deadlines.clear();
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#deadlineAt = Number.POSITIVE_INFINITY;
   }
+
+  #armDeadline(at: number): void {
+    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlineAt = at;
+    this.#deadlineTimer = setTimeout(
+      this.#deadlinePassed,
+      Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1),
+    );
+    this.#deadlineTimer.unref();
+  }
+
+  /** The deadline timer fired: the requests whose deadline passed give up; armed again for the next. */
+  readonly #deadlinePassed = (): void => {
+    this.#deadlineTimer = undefined;
+    this.#deadlineAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    const expired: Waiter[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const queue of [this.#pending.move_done, this.#pending.position_is, this.#pending.Done]) {
+      for (const waiter of queue) {
+        if (waiter.expiresAt <= now) expired.push(waiter);
+        else if (waiter.expiresAt < next) next = waiter.expiresAt;
+      }
+    }
+    for (const waiter of expired) this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs));
+    if (next < this.#deadlineAt && Number.isFinite(next)) this.#armDeadline(next);
+  };
 
   /** The waiter settled: its deadline and signal no longer concern it. */
   #unwatch(waiter: Waiter): void {
-    this.#deadlines.delete(waiter);
     if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
   }
 
@@ -719,7 +756,11 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   ): void {
     const now = Date.now();
     this.#lastActivity = now;
-    const position: Position = { value: read.value, units: read.units ?? this.#units };
+    // A lean position with its units (taken at hand) is used as it is; else only `{ value, units }`.
+    const position: Position =
+      read.units !== undefined && read.data === undefined
+        ? read
+        : { value: read.value, units: read.units ?? this.#units };
     if (read.units !== undefined && read.units !== '' && read.units !== this.#units) {
       this.#units = read.units;
       this.#snapshot = undefined;
@@ -794,6 +835,8 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
     let took = false;
     try {
       for (let i = 0; i < REPLIES_AT_HAND; i++) {
+        // Nothing more at hand (the usual end after one reply): no gate to ask.
+        if (this.#reader.buffered === 0) break;
         // The consumer's gate holds here as in the read loop (a bridge whose server side cannot take more).
         if (readGate !== undefined && readGate(this) !== undefined) break;
         const command = profile.positionReplyAtHand(this.#reader, atHand);

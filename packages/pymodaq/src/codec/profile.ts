@@ -44,6 +44,16 @@ const DESCRIPTIONS: Record<Generation, string> = {
 const ONE_FRAME: ReadPlan = { singleRead: true };
 /** What readCommandAtHand looks at: a command and a position (a gen D DataActuator frame is 265 bytes). */
 const PEEK_MESSAGE_BYTES = 1024;
+/** Command frames remembered by positionReplyAtHand at most this long (PyMoDAQ's commands are short). */
+const MAX_REMEMBERED_FRAME = 64;
+
+/** Whether `src[0, got)` starts with `prefix`. */
+function startsWith(src: Uint8Array, got: number, prefix: Uint8Array): boolean {
+  const n = prefix.length;
+  if (got < n) return false;
+  for (let i = 0; i < n; i++) if (src[i] !== prefix[i]) return false;
+  return true;
+}
 
 /** readCommandAtHand's second result: the position read with its command, if any. */
 export interface CommandAtHand {
@@ -231,22 +241,49 @@ export class PymodaqProfile implements WireProfile {
     // Looked at in scratch memory (no allocation per reply); nothing returned refers to it.
     const src = PEEK_SCRATCH;
     const got = reader.peekInto(src);
-    const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
-    if (length > this.#maxCommandFrame || 4 + length > got) return undefined;
-    const used = 4 + length;
+    let used: number;
     let command: string;
-    try {
-      command = this.#commandOf(src.subarray(4, used));
-    } catch {
-      return undefined;
+    const last = this.#lastReplyFrame;
+    if (last !== undefined && startsWith(src, got, last)) {
+      // The same command frame as the last reply taken (a stream of moves): its command, not decoded again,
+      // and not looked up again in the set of the caller that took it last.
+      used = last.length;
+      command = this.#lastReplyCommand;
+      if (out.positionAfter !== this.#lastReplyAfter) {
+        if (!out.positionAfter.has(command)) return undefined;
+        this.#lastReplyAfter = out.positionAfter;
+      }
+    } else {
+      const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
+      if (length > this.#maxCommandFrame || 4 + length > got) return undefined;
+      used = 4 + length;
+      try {
+        command = this.#commandOf(src.subarray(4, used));
+      } catch {
+        return undefined;
+      }
+      if (!out.positionAfter.has(command)) return undefined;
+      if (used <= MAX_REMEMBERED_FRAME) {
+        this.#lastReplyFrame = src.slice(0, used);
+        this.#lastReplyCommand = command;
+        this.#lastReplyAfter = out.positionAfter;
+      }
     }
-    if (!out.positionAfter.has(command)) return undefined;
     const position = this.#templates.match(src, used, true, got);
     if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
     out.position = position;
     out.timestamp = this.#templates.matchedTimestamp;
     return command;
   }
+
+  /**
+   * The command frame (length prefix included) positionReplyAtHand decoded last, and its command: the
+   * same bytes again are the same command (compared byte by byte, the frame is a few tens of bytes).
+   */
+  #lastReplyFrame: Uint8Array | undefined;
+  #lastReplyCommand = '';
+  /** A `positionAfter` set that held #lastReplyCommand (its lookup is not repeated). */
+  #lastReplyAfter: ReadonlySet<string> | undefined;
 
   /** @internal Largest command frame payload: the `maxBytes` of a command's readFrame. */
   get maxCommandFrame(): number {

@@ -427,7 +427,7 @@ export class OptoMmpClient implements AsyncDisposable {
     address: number,
     length: number,
     decode: (data: Uint8Array) => T,
-    options: OperationOptions = {},
+    options: OperationOptions = NO_OPTIONS,
   ): Promise<T> {
     return this.#readTyped('readBlockAs', address, length, options, decode);
   }
@@ -846,7 +846,7 @@ export class OptoMmpClient implements AsyncDisposable {
   readAnalogModule(
     module: number,
     channels = EPIC_CHANNELS,
-    options: OperationOptions = {},
+    options: OperationOptions = NO_OPTIONS,
   ): Promise<AnalogPoint[]> {
     // Not async (one promise and its turns less per call): a bad argument is a rejection all the same.
     try {
@@ -1178,6 +1178,9 @@ export class OptoMmpClient implements AsyncDisposable {
     }
   }
 }
+
+/** The options of a call that passes none (one shared object, never written: none per call). */
+const NO_OPTIONS: OperationOptions = Object.freeze({});
 
 /** Response data the caller keeps: a copy (the transport may reuse its memory). */
 function copy(data: Uint8Array): Uint8Array {

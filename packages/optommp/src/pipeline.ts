@@ -38,6 +38,8 @@ import { type ExchangeOptions, labelRequest } from './transport';
 
 /** The most requests in flight on one link (labels are 6 bits; half stay free for late replies). */
 export const MAX_WINDOW = 32;
+/** Settled once: its reactions are the pipeline's microtask turns. */
+const RESOLVED = Promise.resolve();
 /** Requests in a row that time out before the link is taken for half-open and replaced. */
 const MAX_CONSECUTIVE_TIMEOUTS = 3;
 
@@ -191,6 +193,16 @@ class Entry {
   }
 }
 
+/** The entry whose promise is being made (`#startOne`): `takeResolvers` gives it its resolving functions. */
+let forPromise: Entry | undefined;
+
+/** The executor of every single request's promise. */
+function takeResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  const entry = forPromise!;
+  entry.resolve = resolve as (value: unknown) => void;
+  entry.reject = reject;
+}
+
 /** A block for `readBlocksInto` (checked by the client: span, memory). */
 interface BlockSpan {
   readonly address: number;
@@ -321,19 +333,21 @@ export class Pipeline {
 
   /** Queues one request with its own promise. */
   #startOne<T>(entry: Entry, signal: AbortSignal | undefined, decode: (data: Uint8Array) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      entry.decode = decode;
-      entry.resolve = resolve as (value: unknown) => void;
-      entry.reject = reject;
-      if (signal !== undefined) {
-        entry.signal = signal;
-        entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
-      if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
-      this.#queue.push(entry);
-      this.#pump();
-    });
+    // One executor for every call (no closure per request): it hands the resolving functions to the
+    // entry set aside just before, synchronously, as the Promise constructor calls it.
+    forPromise = entry;
+    const promise = new Promise<T>(takeResolvers);
+    forPromise = undefined;
+    entry.decode = decode;
+    if (signal !== undefined) {
+      entry.signal = signal;
+      entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
+    this.#queue.push(entry);
+    this.#pump();
+    return promise;
   }
 
   /**
@@ -486,7 +500,9 @@ export class Pipeline {
     // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
     // replies that have arrived are all handled and their callers have asked again: one write then carries
     // every new request, instead of one write (and one wake-up of the device) per reply.
-    if (this.#active === 0) queueMicrotask(this.#pumpNow);
+    // (A resolved promise's reaction, not queueMicrotask: Node makes an AsyncResource and a bound
+    // function for every queueMicrotask call.)
+    if (this.#active === 0) void RESOLVED.then(this.#pumpNow);
     else this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
 
@@ -890,9 +906,21 @@ export class Pipeline {
     if (group !== undefined) {
       this.#settleInGroup(group, error);
     } else {
-      if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-      if (error === undefined) entry.resolve!(value);
-      else entry.reject!(error);
+      const resolve = entry.resolve!;
+      const reject = entry.reject!;
+      // A settled entry may stay referenced a while (the send-order list drops done entries lazily, a
+      // timed-out one keeps its label until its late reply): it lets go of its caller's promise (and the
+      // value that resolved it), decoder and signal now, so none of them outlives the call.
+      entry.resolve = undefined;
+      entry.reject = undefined;
+      entry.decode = undefined;
+      if (entry.onAbort !== undefined) {
+        entry.signal?.removeEventListener('abort', entry.onAbort);
+        entry.onAbort = undefined;
+        entry.signal = undefined;
+      }
+      if (error === undefined) resolve(value);
+      else reject(error);
     }
     this.#pump();
   }

@@ -2,6 +2,8 @@
 // go straight to the pipeline, without a budget or request object per call: the same labels, checks,
 // deadlines, aborts and errors as every other pipelined request, against the simulator on 127.0.0.1.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
 import { type OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
 import { vectorDeviceOptions } from '@labwire/optommp/simulator';
@@ -13,6 +15,12 @@ import { errorOf, pipelinedRigs } from './client-helpers';
 const { setup } = pipelinedRigs();
 
 const at = (i: number) => scratchPadInt32Address(i);
+
+/** V8's full garbage collection (exposed for this process: vitest does not start it with --expose-gc). */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 /** readUint32 of scratch-pad ints from…from+n−1, all at once. */
 function readAll(c: OptoMmpClient, n: number, from = 0) {
@@ -118,6 +126,24 @@ describe('one-packet reads on a pipelined link', () => {
     expect(await errorOf(c.readAnalogModule(2, 65))).toBeInstanceOf(RangeError);
     // None of them sent anything.
     expect(pipeline().stats.sent).toBe(sent);
+  });
+
+  it('a settled read lets go of its caller: nothing the pipeline keeps holds the value it delivered', async () => {
+    const gc = collectGarbage();
+    const { c, pipeline } = await setup({ maxBlockBytes: 4096 }, { maxBlockBytes: 4096 });
+    // The results of a few reads and of a decoder, held only weakly once the calls are done. The last
+    // requests stay in the pipeline's send-order list until later replies push them out.
+    const weak = await (async () => {
+      const modules = await Promise.all(Array.from({ length: 4 }, () => c.readAnalogModule(2)));
+      const decoded = await c.readBlockAs(at(1), 4, (data) => ({ first: data[3] }));
+      expect(decoded.first).toBe((1 * 7 + 1) & 0xff);
+      return [...modules, decoded].map((value) => new WeakRef(value));
+    })();
+    // A WeakRef keeps its target until the end of the job that made it.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(weak.map((w) => w.deref() === undefined)).toEqual([true, true, true, true, true]);
+    expect(pipeline().stats).toMatchObject({ sent: 5, answered: 5 });
   });
 
   it('a decoder that throws fails its own call only', async () => {

@@ -108,6 +108,8 @@ class Entry {
   declare readonly deadlineAt: number;
   /** A single request's decoder (undefined for a request of a group). */
   declare decode: ((data: Uint8Array) => unknown) | undefined;
+  /** Or one that reads the data where it lies, `bytes[from, to)`: no view of it per reply. */
+  declare decodeAt: DecodeAt<unknown> | undefined;
   declare resolve: ((value: unknown) => void) | undefined;
   declare reject: ((error: unknown) => void) | undefined;
   /** The batch this request belongs to, whose caller gets the data in its own memory. */
@@ -150,6 +152,7 @@ class Entry {
     this.timeoutMs = timeoutMs;
     this.deadlineAt = deadlineAt;
     this.decode = undefined;
+    this.decodeAt = undefined;
     this.resolve = undefined;
     this.reject = undefined;
     this.group = undefined;
@@ -192,6 +195,12 @@ class Entry {
     return this.expect;
   }
 }
+
+/**
+ * A decoder of a reply's data where it lies: `bytes[from, to)`, valid only while it runs.
+ * @internal
+ */
+export type DecodeAt<T> = (bytes: Uint8Array, from: number, to: number) => T;
 
 /** The entry whose promise is being made (`#startOne`): `takeResolvers` gives it its resolving functions. */
 let forPromise: Entry | undefined;
@@ -313,7 +322,8 @@ export class Pipeline {
     verifySourceId: boolean,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    decode: (data: Uint8Array) => T,
+    decode: ((data: Uint8Array) => T) | undefined,
+    decodeAt?: DecodeAt<T>,
   ): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError('request'));
     if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
@@ -328,11 +338,16 @@ export class Pipeline {
       timeoutMs,
       deadlineAt,
     );
+    entry.decodeAt = decodeAt;
     return this.#startOne(entry, signal, decode);
   }
 
   /** Queues one request with its own promise. */
-  #startOne<T>(entry: Entry, signal: AbortSignal | undefined, decode: (data: Uint8Array) => T): Promise<T> {
+  #startOne<T>(
+    entry: Entry,
+    signal: AbortSignal | undefined,
+    decode: ((data: Uint8Array) => T) | undefined,
+  ): Promise<T> {
     // One executor for every call (no closure per request): it hands the resolving functions to the
     // entry set aside just before, synchronously, as the Promise constructor calls it.
     forPromise = entry;
@@ -765,7 +780,7 @@ export class Pipeline {
       const from = at + (tcode === 7 ? BLOCK_HEADER_BYTES : MIN_PACKET_BYTES);
       const to = tcode === 2 ? from : at + length;
       at += length;
-      this.#deliver(entry, bytes.subarray(from, to));
+      this.#deliver(entry, bytes, from, to);
     }
     return at - from0;
   }
@@ -842,7 +857,7 @@ export class Pipeline {
       return;
     }
     this.#answered(entry);
-    if (error === undefined) this.#deliver(entry, data!);
+    if (error === undefined) this.#deliver(entry, data!, 0, data!.length);
     else this.#settle(entry, error);
   }
 
@@ -855,18 +870,22 @@ export class Pipeline {
     else this.#lastAnsweredSeq = entry.seq;
   }
 
-  /** A successful reply's data to its caller: into the caller's memory (a group) or through its decoder. */
-  #deliver(entry: Entry, data: Uint8Array): void {
+  /**
+   * A successful reply's data, `bytes[from, to)`, to its caller: into the caller's memory (a group) or
+   * through its decoder.
+   */
+  #deliver(entry: Entry, bytes: Uint8Array, from: number, to: number): void {
     const group = entry.group;
     if (group !== undefined) {
       // Straight into the caller's memory (unless its promise has already been rejected).
-      if (!group.failed) entry.into!.set(data, entry.at);
+      if (!group.failed) entry.into!.set(bytes.subarray(from, to), entry.at);
       this.#settle(entry, undefined);
       return;
     }
     let value: unknown;
     try {
-      value = entry.decode!(data);
+      const decodeAt = entry.decodeAt;
+      value = decodeAt !== undefined ? decodeAt(bytes, from, to) : entry.decode!(bytes.subarray(from, to));
     } catch (e) {
       this.#settle(entry, e);
       return;
@@ -914,6 +933,7 @@ export class Pipeline {
       entry.resolve = undefined;
       entry.reject = undefined;
       entry.decode = undefined;
+      entry.decodeAt = undefined;
       if (entry.onAbort !== undefined) {
         entry.signal?.removeEventListener('abort', entry.onAbort);
         entry.onAbort = undefined;

@@ -2,10 +2,12 @@
 // go straight to the pipeline, without a budget or request object per call: the same labels, checks,
 // deadlines, aborts and errors as every other pipelined request, against the simulator on 127.0.0.1.
 
+import net from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
-import { type OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { encodePacket } from '@labwire/optommp/codec';
 import { vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { describe, expect, it } from 'vitest';
 import { epicAnalogReadAddress, scratchPadInt32Address } from '../src/codec/addresses';
@@ -144,6 +146,68 @@ describe('one-packet reads on a pipelined link', () => {
     gc();
     expect(weak.map((w) => w.deref() === undefined)).toEqual([true, true, true, true, true]);
     expect(pipeline().stats).toMatchObject({ sent: 5, answered: 5 });
+  });
+
+  it('readAnalogModule replies cut anywhere by the stream: every module decoded from its own bytes', async () => {
+    // A plain server on 127.0.0.1 answering each read block request with a module whose value fields
+    // say which request it answers, written in 997-byte pieces (headers and channel blocks cut across
+    // reads): replies whole in a read, cut in their header and cut in their data all take their path.
+    const MODULE = 63 * 0x40 + 0x14;
+    const server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      let pending = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        pending = Buffer.concat([pending, chunk]);
+        const replies: Uint8Array[] = [];
+        while (pending.length >= 16) {
+          const request = pending.subarray(0, 16);
+          const tl = request[2]! >> 2;
+          const n = (request[12]! << 8) | request[13]!;
+          const ask = new DataView(request.buffer, request.byteOffset + 8, 4).getUint32(0, false);
+          const data = new Uint8Array(n);
+          const v = new DataView(data.buffer);
+          for (let c = 0; 0x40 * c + 0x14 <= n; c++) {
+            v.setFloat32(0x40 * c, ask % 1000, false);
+            v.setUint32(0x40 * c + 4, c, false);
+            v.setUint32(0x40 * c + 0x10, tl, false);
+          }
+          replies.push(encodePacket({ tcode: 7, tl, sourceId: 0, rcode: 0, extendedTcode: 0, data }));
+          pending = pending.subarray(16);
+        }
+        // One stream of reply bytes, written in pieces one turn apart.
+        const idle = out.length === 0;
+        out = Buffer.concat([out, ...replies]);
+        if (idle) send();
+      });
+      let out = Buffer.alloc(0);
+      const send = () => {
+        if (out.length === 0 || socket.destroyed) return;
+        socket.write(out.subarray(0, 997));
+        out = out.subarray(997);
+        setImmediate(send);
+      };
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const c = new OptoMmpClient({ host: '127.0.0.1', port, window: 8, maxBlockBytes: 4096, timeoutMs: 5000 });
+    try {
+      await c.connect();
+      const modules = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => c.readAnalogModule(1 + (i % 3))),
+      );
+      for (const [i, points] of modules.entries()) {
+        const ask = epicAnalogReadAddress(1 + (i % 3), 0) % 1000;
+        expect(points).toHaveLength(64);
+        for (const [ch, p] of points.entries()) {
+          expect(p).toMatchObject({ value: Math.fround(ask), counts: ch, min: 0, max: 0 });
+        }
+        // The label each reply carried: the request's own (1, 2, … in send order).
+        expect(points[63]!.quality).toBe((i + 1) & 63);
+      }
+    } finally {
+      await c.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a decoder that throws fails its own call only', async () => {

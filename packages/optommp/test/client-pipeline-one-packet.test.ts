@@ -149,10 +149,9 @@ describe('one-packet reads on a pipelined link', () => {
   });
 
   it('readAnalogModule replies cut anywhere by the stream: every module decoded from its own bytes', async () => {
-    // A plain server on 127.0.0.1 answering each read block request with a module whose value fields
-    // say which request it answers, written in 997-byte pieces (headers and channel blocks cut across
-    // reads): replies whole in a read, cut in their header and cut in their data all take their path.
-    const MODULE = 63 * 0x40 + 0x14;
+    // A plain server on 127.0.0.1 answering each read block request with a module whose fields say which
+    // request it answers, written in 997-byte pieces: every reply is cut across reads, some in their
+    // header, all in their data (whole replies at any place in a receive buffer: the tests above).
     const server = net.createServer((socket) => {
       socket.setNoDelay(true);
       let pending = Buffer.alloc(0);

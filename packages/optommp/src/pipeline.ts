@@ -521,6 +521,13 @@ export class Pipeline {
     else this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
 
+  /** Sends at once when the requests waiting fill every free slot of the window (nothing to wait for). */
+  readonly #pumpIfFull = (): void => {
+    if (this.#pumpScheduled && this.#active + this.#queue.length - this.#queueHead >= this.#window) {
+      this.#pumpNow();
+    }
+  };
+
   readonly #pumpNow = (): void => {
     this.#pumpScheduled = false;
     if (this.#pumpImmediate !== undefined) {
@@ -733,7 +740,12 @@ export class Pipeline {
         if (generation !== this.#generation || !this.#deliverAtHand(reader, generation)) return;
         // Requests already waiting for the window slots just freed leave now, from the receive callback,
         // as a plain Node client would send them (callers asking again join the next write).
-        if (this.#pumpScheduled && this.#queueHead < this.#queue.length) this.#pumpNow();
+        if (!this.#pumpScheduled) return;
+        if (this.#queueHead < this.#queue.length) this.#pumpNow();
+        // The callers just answered resume in the microtasks that follow this callback: once they have
+        // asked again (one turn each), a window they fill leaves in this same receive turn, with no turn
+        // of the event loop in between; otherwise it stays for the scheduled turn, which gathers more.
+        else void RESOLVED.then(this.#pumpIfFull);
       });
     });
   }

@@ -170,7 +170,19 @@ describe('one-packet reads on a pipelined link', () => {
             v.setUint32(0x40 * c + 4, c, false);
             v.setUint32(0x40 * c + 0x10, tl, false);
           }
-          replies.push(encodePacket({ tcode: 7, tl, sourceId: 0, rcode: 0, extendedTcode: 0, data }));
+          replies.push(
+            encodePacket({
+              tcode: 7,
+              destinationId: 0,
+              tl,
+              rt: 0,
+              pri: 0,
+              sourceId: 0,
+              rcode: 0,
+              extendedTcode: 0,
+              data,
+            }),
+          );
           pending = pending.subarray(16);
         }
         // One stream of reply bytes, written in pieces one turn apart.

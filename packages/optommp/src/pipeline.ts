@@ -258,6 +258,8 @@ export class Pipeline {
   #pumping = false;
   #pumpScheduled = false;
   #pumpImmediate: ReturnType<typeof setImmediate> | undefined;
+  /** In the receive callback, delivering replies: it schedules the pump itself when it is done. */
+  #delivering = false;
   /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
   #largestReply = 4096;
   readonly #stats: PipelineStats = {
@@ -518,14 +520,18 @@ export class Pipeline {
     // (A resolved promise's reaction, not queueMicrotask: Node makes an AsyncResource and a bound
     // function for every queueMicrotask call.)
     if (this.#active === 0) void RESOLVED.then(this.#pumpNow);
-    else this.#pumpImmediate = setImmediate(this.#pumpNow);
+    else if (!this.#delivering) this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
 
-  /** Sends at once when the requests waiting fill every free slot of the window (nothing to wait for). */
-  readonly #pumpIfFull = (): void => {
-    if (this.#pumpScheduled && this.#active + this.#queue.length - this.#queueHead >= this.#window) {
-      this.#pumpNow();
-    }
+  /**
+   * After a receive callback delivered replies, once their callers have resumed: sends at once when the
+   * requests waiting fill every free slot of the window (nothing to wait for), or else in the scheduled
+   * turn, which gathers the requests of callers that take longer to ask again.
+   */
+  readonly #pumpAfterCallers = (): void => {
+    if (!this.#pumpScheduled || this.#closed || this.#pumpImmediate !== undefined) return;
+    if (this.#active + this.#queue.length - this.#queueHead >= this.#window) this.#pumpNow();
+    else this.#pumpImmediate = setImmediate(this.#pumpNow);
   };
 
   readonly #pumpNow = (): void => {
@@ -737,15 +743,22 @@ export class Pipeline {
       reader.onArrival(() => {
         reader.onArrival(undefined);
         resolve();
-        if (generation !== this.#generation || !this.#deliverAtHand(reader, generation)) return;
+        if (generation !== this.#generation) return;
+        this.#delivering = true;
+        try {
+          this.#deliverAtHand(reader, generation);
+        } finally {
+          this.#delivering = false;
+        }
+        // A pump the deliveries asked for (or one scheduled before) and not under way yet.
+        if (!this.#pumpScheduled || this.#pumpImmediate !== undefined) return;
         // Requests already waiting for the window slots just freed leave now, from the receive callback,
-        // as a plain Node client would send them (callers asking again join the next write).
-        if (!this.#pumpScheduled) return;
+        // as a plain Node client would send them.
         if (this.#queueHead < this.#queue.length) this.#pumpNow();
         // The callers just answered resume in the microtasks that follow this callback: once they have
         // asked again (one turn each), a window they fill leaves in this same receive turn, with no turn
-        // of the event loop in between; otherwise it stays for the scheduled turn, which gathers more.
-        else void RESOLVED.then(this.#pumpIfFull);
+        // of the event loop in between; otherwise in the next turn, which gathers more.
+        else void RESOLVED.then(this.#pumpAfterCallers);
       });
     });
   }

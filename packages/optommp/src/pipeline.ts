@@ -749,18 +749,23 @@ export class Pipeline {
           this.#deliverAtHand(reader, generation);
         } finally {
           this.#delivering = false;
+          this.#pumpAfterDelivery();
         }
-        // A pump the deliveries asked for (or one scheduled before) and not under way yet.
-        if (!this.#pumpScheduled || this.#pumpImmediate !== undefined) return;
-        // Requests already waiting for the window slots just freed leave now, from the receive callback,
-        // as a plain Node client would send them.
-        if (this.#queueHead < this.#queue.length) this.#pumpNow();
-        // The callers just answered resume in the microtasks that follow this callback: once they have
-        // asked again (one turn each), a window they fill leaves in this same receive turn, with no turn
-        // of the event loop in between; otherwise in the next turn, which gathers more.
-        else void RESOLVED.then(this.#pumpAfterCallers);
       });
     });
+  }
+
+  /** Schedules the pump the receive callback's deliveries asked for (#pump left it to the callback). */
+  #pumpAfterDelivery(): void {
+    // A pump asked for and not under way yet (an idle link's microtask turn runs first and finds it done).
+    if (!this.#pumpScheduled || this.#pumpImmediate !== undefined) return;
+    // Requests already waiting for the window slots just freed leave now, from the receive callback,
+    // as a plain Node client would send them.
+    if (this.#queueHead < this.#queue.length) this.#pumpNow();
+    // The callers just answered resume in the microtasks that follow this callback: once they have
+    // asked again (one turn each), a window they fill leaves in this same receive turn, with no turn
+    // of the event loop in between; otherwise in the next turn, which gathers more.
+    else void RESOLVED.then(this.#pumpAfterCallers);
   }
 
   /**

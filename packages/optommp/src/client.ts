@@ -73,7 +73,7 @@ import {
   readU32,
   readU64,
 } from './codec/values';
-import type { Pipeline } from './pipeline';
+import type { DecodeAt, Pipeline } from './pipeline';
 import { type PipeliningProbe, type ProbeOptions, probePipelining } from './probe';
 import { TcpTransport } from './tcp-transport';
 import type { MmpTransport } from './transport';
@@ -331,6 +331,7 @@ export class OptoMmpClient implements AsyncDisposable {
     length: number,
     options: OperationOptions,
     decode: (data: Uint8Array) => T,
+    decodeAt?: DecodeAt<T>,
   ): Promise<T> {
     const timeoutMs = checkTimeout(options.timeoutMs, this.#timeoutMs);
     checkSpan(address, length);
@@ -344,7 +345,8 @@ export class OptoMmpClient implements AsyncDisposable {
       this.#verifySourceId,
       timeoutMs,
       signal,
-      decode,
+      decodeAt === undefined ? decode : undefined,
+      decodeAt,
     );
   }
 
@@ -427,7 +429,7 @@ export class OptoMmpClient implements AsyncDisposable {
     address: number,
     length: number,
     decode: (data: Uint8Array) => T,
-    options: OperationOptions = {},
+    options: OperationOptions = NO_OPTIONS,
   ): Promise<T> {
     return this.#readTyped('readBlockAs', address, length, options, decode);
   }
@@ -846,7 +848,7 @@ export class OptoMmpClient implements AsyncDisposable {
   readAnalogModule(
     module: number,
     channels = EPIC_CHANNELS,
-    options: OperationOptions = {},
+    options: OperationOptions = NO_OPTIONS,
   ): Promise<AnalogPoint[]> {
     // Not async (one promise and its turns less per call): a bad argument is a rejection all the same.
     try {
@@ -857,7 +859,17 @@ export class OptoMmpClient implements AsyncDisposable {
       const size = (channels - 1) * EPIC_CHANNEL_STRIDE + 0x14;
       const decode = channels === EPIC_CHANNELS ? analogModuleOf : analogChannelsOf(channels);
       if (this.#fastPipeline !== undefined && size <= this.#maxBlock) {
-        return this.#readOnePipelined(this.#fastPipeline, 'readAnalogModule', base, size, options, decode);
+        // A whole module is decoded where its reply lies in the receive buffer.
+        const at = channels === EPIC_CHANNELS ? analogModuleAt : undefined;
+        return this.#readOnePipelined(
+          this.#fastPipeline,
+          'readAnalogModule',
+          base,
+          size,
+          options,
+          decode,
+          at,
+        );
       }
       return this.#readAs(base, size, this.#readBudget('readAnalogModule', options, size), decode);
     } catch (error) {
@@ -1179,6 +1191,9 @@ export class OptoMmpClient implements AsyncDisposable {
   }
 }
 
+/** The options of a call that passes none (one shared object, never written: none per call). */
+const NO_OPTIONS: OperationOptions = Object.freeze({});
+
 /** Response data the caller keeps: a copy (the transport may reuse its memory). */
 function copy(data: Uint8Array): Uint8Array {
   return data.slice();
@@ -1194,14 +1209,23 @@ function ignore(): void {}
  * call. It holds on to the last such memory until another comes.
  */
 function analogChannelsOf(channels: number): (data: Uint8Array) => AnalogPoint[] {
+  const at = analogChannelsAt(channels);
+  return (data) => at(data, 0, data.length);
+}
+
+/**
+ * The same decoder for data where it lies, `bytes[from, to)` (a pipelined reply in the receive buffer:
+ * no view of it per call).
+ */
+function analogChannelsAt(channels: number): DecodeAt<AnalogPoint[]> {
   let memory: ArrayBufferLike | undefined;
   let view: DataView | undefined;
-  return (data) => {
-    if (data.buffer !== memory || view === undefined) {
-      memory = data.buffer;
+  return (bytes, from) => {
+    if (bytes.buffer !== memory || view === undefined) {
+      memory = bytes.buffer;
       view = new DataView(memory);
     }
-    const base = data.byteOffset;
+    const base = bytes.byteOffset + from;
     const out = new Array<AnalogPoint>(channels);
     for (let c = 0; c < channels; c++) out[c] = analogPointOf(view, base + c * EPIC_CHANNEL_STRIDE);
     return out;
@@ -1210,6 +1234,7 @@ function analogChannelsOf(channels: number): (data: Uint8Array) => AnalogPoint[]
 
 /** A whole module's channel blocks (made once: no decoder per call). */
 const analogModuleOf = analogChannelsOf(EPIC_CHANNELS);
+const analogModuleAt = analogChannelsAt(EPIC_CHANNELS);
 
 function analogPointOf(v: DataView, at: number): AnalogPoint {
   return {

@@ -38,6 +38,8 @@ import { type ExchangeOptions, labelRequest } from './transport';
 
 /** The most requests in flight on one link (labels are 6 bits; half stay free for late replies). */
 export const MAX_WINDOW = 32;
+/** Settled once: its reactions are the pipeline's microtask turns. */
+const RESOLVED = Promise.resolve();
 /** Requests in a row that time out before the link is taken for half-open and replaced. */
 const MAX_CONSECUTIVE_TIMEOUTS = 3;
 
@@ -106,6 +108,8 @@ class Entry {
   declare readonly deadlineAt: number;
   /** A single request's decoder (undefined for a request of a group). */
   declare decode: ((data: Uint8Array) => unknown) | undefined;
+  /** Or one that reads the data where it lies, `bytes[from, to)`: no view of it per reply. */
+  declare decodeAt: DecodeAt<unknown> | undefined;
   declare resolve: ((value: unknown) => void) | undefined;
   declare reject: ((error: unknown) => void) | undefined;
   /** The batch this request belongs to, whose caller gets the data in its own memory. */
@@ -148,6 +152,7 @@ class Entry {
     this.timeoutMs = timeoutMs;
     this.deadlineAt = deadlineAt;
     this.decode = undefined;
+    this.decodeAt = undefined;
     this.resolve = undefined;
     this.reject = undefined;
     this.group = undefined;
@@ -189,6 +194,22 @@ class Entry {
     };
     return this.expect;
   }
+}
+
+/**
+ * A decoder of a reply's data where it lies: `bytes[from, to)`, valid only while it runs.
+ * @internal
+ */
+export type DecodeAt<T> = (bytes: Uint8Array, from: number, to: number) => T;
+
+/** The entry whose promise is being made (`#startOne`): `takeResolvers` gives it its resolving functions. */
+let forPromise: Entry | undefined;
+
+/** The executor of every single request's promise. */
+function takeResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  const entry = forPromise!;
+  entry.resolve = resolve as (value: unknown) => void;
+  entry.reject = reject;
 }
 
 /** A block for `readBlocksInto` (checked by the client: span, memory). */
@@ -237,6 +258,8 @@ export class Pipeline {
   #pumping = false;
   #pumpScheduled = false;
   #pumpImmediate: ReturnType<typeof setImmediate> | undefined;
+  /** In the receive callback, delivering replies: it schedules the pump itself when it is done. */
+  #delivering = false;
   /** The largest reply any request sent so far expects, bytes: the read buffer's size. */
   #largestReply = 4096;
   readonly #stats: PipelineStats = {
@@ -301,7 +324,8 @@ export class Pipeline {
     verifySourceId: boolean,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-    decode: (data: Uint8Array) => T,
+    decode: ((data: Uint8Array) => T) | undefined,
+    decodeAt?: DecodeAt<T>,
   ): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError('request'));
     if (signal?.aborted) return Promise.reject(new AbortedError('request', signal.reason));
@@ -316,24 +340,31 @@ export class Pipeline {
       timeoutMs,
       deadlineAt,
     );
+    entry.decodeAt = decodeAt;
     return this.#startOne(entry, signal, decode);
   }
 
   /** Queues one request with its own promise. */
-  #startOne<T>(entry: Entry, signal: AbortSignal | undefined, decode: (data: Uint8Array) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      entry.decode = decode;
-      entry.resolve = resolve as (value: unknown) => void;
-      entry.reject = reject;
-      if (signal !== undefined) {
-        entry.signal = signal;
-        entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
-        signal.addEventListener('abort', entry.onAbort, { once: true });
-      }
-      if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
-      this.#queue.push(entry);
-      this.#pump();
-    });
+  #startOne<T>(
+    entry: Entry,
+    signal: AbortSignal | undefined,
+    decode: ((data: Uint8Array) => T) | undefined,
+  ): Promise<T> {
+    // One executor for every call (no closure per request): it hands the resolving functions to the
+    // entry set aside just before, synchronously, as the Promise constructor calls it.
+    forPromise = entry;
+    const promise = new Promise<T>(takeResolvers);
+    forPromise = undefined;
+    entry.decode = decode;
+    if (signal !== undefined) {
+      entry.signal = signal;
+      entry.onAbort = () => this.#end(entry, new AbortedError('request', signal.reason));
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    if (entry.deadlineAt < this.#watchdogAt) this.#armWatchdog(entry.deadlineAt);
+    this.#queue.push(entry);
+    this.#pump();
+    return promise;
   }
 
   /**
@@ -486,9 +517,22 @@ export class Pipeline {
     // An idle link sends at once (after this turn's synchronous calls). A busy one waits until the
     // replies that have arrived are all handled and their callers have asked again: one write then carries
     // every new request, instead of one write (and one wake-up of the device) per reply.
-    if (this.#active === 0) queueMicrotask(this.#pumpNow);
-    else this.#pumpImmediate = setImmediate(this.#pumpNow);
+    // (A resolved promise's reaction, not queueMicrotask: Node makes an AsyncResource and a bound
+    // function for every queueMicrotask call.)
+    if (this.#active === 0) void RESOLVED.then(this.#pumpNow);
+    else if (!this.#delivering) this.#pumpImmediate = setImmediate(this.#pumpNow);
   }
+
+  /**
+   * After a receive callback delivered replies, once their callers have resumed: sends at once when the
+   * requests waiting fill every free slot of the window (nothing to wait for), or else in the scheduled
+   * turn, which gathers the requests of callers that take longer to ask again.
+   */
+  readonly #pumpAfterCallers = (): void => {
+    if (!this.#pumpScheduled || this.#closed || this.#pumpImmediate !== undefined) return;
+    if (this.#active + this.#queue.length - this.#queueHead >= this.#window) this.#pumpNow();
+    else this.#pumpImmediate = setImmediate(this.#pumpNow);
+  };
 
   readonly #pumpNow = (): void => {
     this.#pumpScheduled = false;
@@ -699,12 +743,29 @@ export class Pipeline {
       reader.onArrival(() => {
         reader.onArrival(undefined);
         resolve();
-        if (generation !== this.#generation || !this.#deliverAtHand(reader, generation)) return;
-        // Requests already waiting for the window slots just freed leave now, from the receive callback,
-        // as a plain Node client would send them (callers asking again join the next write).
-        if (this.#pumpScheduled && this.#queueHead < this.#queue.length) this.#pumpNow();
+        if (generation !== this.#generation) return;
+        this.#delivering = true;
+        try {
+          this.#deliverAtHand(reader, generation);
+        } finally {
+          this.#delivering = false;
+          this.#pumpAfterDelivery();
+        }
       });
     });
+  }
+
+  /** Schedules the pump the receive callback's deliveries asked for (#pump left it to the callback). */
+  #pumpAfterDelivery(): void {
+    // A pump asked for and not under way yet (an idle link's microtask turn runs first and finds it done).
+    if (!this.#pumpScheduled || this.#pumpImmediate !== undefined) return;
+    // Requests already waiting for the window slots just freed leave now, from the receive callback,
+    // as a plain Node client would send them.
+    if (this.#queueHead < this.#queue.length) this.#pumpNow();
+    // The callers just answered resume in the microtasks that follow this callback: once they have
+    // asked again (one turn each), a window they fill leaves in this same receive turn, with no turn
+    // of the event loop in between; otherwise in the next turn, which gathers more.
+    else void RESOLVED.then(this.#pumpAfterCallers);
   }
 
   /**
@@ -749,7 +810,7 @@ export class Pipeline {
       const from = at + (tcode === 7 ? BLOCK_HEADER_BYTES : MIN_PACKET_BYTES);
       const to = tcode === 2 ? from : at + length;
       at += length;
-      this.#deliver(entry, bytes.subarray(from, to));
+      this.#deliver(entry, bytes, from, to);
     }
     return at - from0;
   }
@@ -826,7 +887,7 @@ export class Pipeline {
       return;
     }
     this.#answered(entry);
-    if (error === undefined) this.#deliver(entry, data!);
+    if (error === undefined) this.#deliver(entry, data!, 0, data!.length);
     else this.#settle(entry, error);
   }
 
@@ -839,18 +900,22 @@ export class Pipeline {
     else this.#lastAnsweredSeq = entry.seq;
   }
 
-  /** A successful reply's data to its caller: into the caller's memory (a group) or through its decoder. */
-  #deliver(entry: Entry, data: Uint8Array): void {
+  /**
+   * A successful reply's data, `bytes[from, to)`, to its caller: into the caller's memory (a group) or
+   * through its decoder.
+   */
+  #deliver(entry: Entry, bytes: Uint8Array, from: number, to: number): void {
     const group = entry.group;
     if (group !== undefined) {
       // Straight into the caller's memory (unless its promise has already been rejected).
-      if (!group.failed) entry.into!.set(data, entry.at);
+      if (!group.failed) entry.into!.set(bytes.subarray(from, to), entry.at);
       this.#settle(entry, undefined);
       return;
     }
     let value: unknown;
     try {
-      value = entry.decode!(data);
+      const decodeAt = entry.decodeAt;
+      value = decodeAt !== undefined ? decodeAt(bytes, from, to) : entry.decode!(bytes.subarray(from, to));
     } catch (e) {
       this.#settle(entry, e);
       return;
@@ -890,9 +955,22 @@ export class Pipeline {
     if (group !== undefined) {
       this.#settleInGroup(group, error);
     } else {
-      if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-      if (error === undefined) entry.resolve!(value);
-      else entry.reject!(error);
+      const resolve = entry.resolve!;
+      const reject = entry.reject!;
+      // A settled entry may stay referenced a while (the send-order list drops done entries lazily, a
+      // timed-out one keeps its label until its late reply): it lets go of its caller's promise (and the
+      // value that resolved it), decoder and signal now, so none of them outlives the call.
+      entry.resolve = undefined;
+      entry.reject = undefined;
+      entry.decode = undefined;
+      entry.decodeAt = undefined;
+      if (entry.onAbort !== undefined) {
+        entry.signal?.removeEventListener('abort', entry.onAbort);
+        entry.onAbort = undefined;
+        entry.signal = undefined;
+      }
+      if (error === undefined) resolve(value);
+      else reject(error);
     }
     this.#pump();
   }

@@ -2,8 +2,12 @@
 // go straight to the pipeline, without a budget or request object per call: the same labels, checks,
 // deadlines, aborts and errors as every other pipelined request, against the simulator on 127.0.0.1.
 
+import net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AbortedError, ClosedError, TimeoutError } from '@labwire/framing';
-import { type OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
+import { encodePacket } from '@labwire/optommp/codec';
 import { vectorDeviceOptions } from '@labwire/optommp/simulator';
 import { describe, expect, it } from 'vitest';
 import { epicAnalogReadAddress, scratchPadInt32Address } from '../src/codec/addresses';
@@ -13,6 +17,12 @@ import { errorOf, pipelinedRigs } from './client-helpers';
 const { setup } = pipelinedRigs();
 
 const at = (i: number) => scratchPadInt32Address(i);
+
+/** V8's full garbage collection (exposed for this process: vitest does not start it with --expose-gc). */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
 
 /** readUint32 of scratch-pad ints from…from+n−1, all at once. */
 function readAll(c: OptoMmpClient, n: number, from = 0) {
@@ -118,6 +128,97 @@ describe('one-packet reads on a pipelined link', () => {
     expect(await errorOf(c.readAnalogModule(2, 65))).toBeInstanceOf(RangeError);
     // None of them sent anything.
     expect(pipeline().stats.sent).toBe(sent);
+  });
+
+  it('a settled read lets go of its caller: nothing the pipeline keeps holds the value it delivered', async () => {
+    const gc = collectGarbage();
+    const { c, pipeline } = await setup({ maxBlockBytes: 4096 }, { maxBlockBytes: 4096 });
+    // The results of a few reads and of a decoder, held only weakly once the calls are done. The last
+    // requests stay in the pipeline's send-order list until later replies push them out.
+    const weak = await (async () => {
+      const modules = await Promise.all(Array.from({ length: 4 }, () => c.readAnalogModule(2)));
+      const decoded = await c.readBlockAs(at(1), 4, (data) => ({ first: data[3] }));
+      expect(decoded.first).toBe((1 * 7 + 1) & 0xff);
+      return [...modules, decoded].map((value) => new WeakRef(value));
+    })();
+    // A WeakRef keeps its target until the end of the job that made it.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(weak.map((w) => w.deref() === undefined)).toEqual([true, true, true, true, true]);
+    expect(pipeline().stats).toMatchObject({ sent: 5, answered: 5 });
+  });
+
+  it('readAnalogModule replies cut anywhere by the stream: every module decoded from its own bytes', async () => {
+    // A plain server on 127.0.0.1 answering each read block request with a module whose fields say which
+    // request it answers, written in 997-byte pieces: every reply is cut across reads, some in their
+    // header, all in their data (whole replies at any place in a receive buffer: the tests above).
+    const server = net.createServer((socket) => {
+      socket.setNoDelay(true);
+      let pending = Buffer.alloc(0);
+      socket.on('data', (chunk) => {
+        pending = Buffer.concat([pending, chunk]);
+        const replies: Uint8Array[] = [];
+        while (pending.length >= 16) {
+          const request = pending.subarray(0, 16);
+          const tl = request[2]! >> 2;
+          const n = (request[12]! << 8) | request[13]!;
+          const ask = new DataView(request.buffer, request.byteOffset + 8, 4).getUint32(0, false);
+          const data = new Uint8Array(n);
+          const v = new DataView(data.buffer);
+          for (let c = 0; 0x40 * c + 0x14 <= n; c++) {
+            v.setFloat32(0x40 * c, ask % 1000, false);
+            v.setUint32(0x40 * c + 4, c, false);
+            v.setUint32(0x40 * c + 0x10, tl, false);
+          }
+          replies.push(
+            encodePacket({
+              tcode: 7,
+              destinationId: 0,
+              tl,
+              rt: 0,
+              pri: 0,
+              sourceId: 0,
+              rcode: 0,
+              extendedTcode: 0,
+              data,
+            }),
+          );
+          pending = pending.subarray(16);
+        }
+        // One stream of reply bytes, written in pieces one turn apart.
+        const idle = out.length === 0;
+        out = Buffer.concat([out, ...replies]);
+        if (idle) send();
+      });
+      let out = Buffer.alloc(0);
+      const send = () => {
+        if (out.length === 0 || socket.destroyed) return;
+        socket.write(out.subarray(0, 997));
+        out = out.subarray(997);
+        setImmediate(send);
+      };
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const c = new OptoMmpClient({ host: '127.0.0.1', port, window: 8, maxBlockBytes: 4096, timeoutMs: 5000 });
+    try {
+      await c.connect();
+      const modules = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => c.readAnalogModule(1 + (i % 3))),
+      );
+      for (const [i, points] of modules.entries()) {
+        const ask = epicAnalogReadAddress(1 + (i % 3), 0) % 1000;
+        expect(points).toHaveLength(64);
+        for (const [ch, p] of points.entries()) {
+          expect(p).toMatchObject({ value: Math.fround(ask), counts: ch, min: 0, max: 0 });
+        }
+        // The label each reply carried: the request's own (1, 2, … in send order).
+        expect(points[63]!.quality).toBe((i + 1) & 63);
+      }
+    } finally {
+      await c.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a decoder that throws fails its own call only', async () => {

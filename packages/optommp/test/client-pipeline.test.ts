@@ -55,6 +55,30 @@ describe('pipelining', () => {
     expect(s.tcpServer!.stats.answered).toBe(480);
   });
 
+  it('callers that ask again as their replies come refill the window in one write, in one turn or in two', async () => {
+    const { c, pipeline } = await setup({}, { window: 16 });
+    // 16 callers reading in a loop: each asks again in the turn its answer resumes it, or one turn later.
+    for (const extraTurn of [false, true]) {
+      const before = pipeline().stats;
+      const seen: number[] = [];
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, k) => {
+          for (let round = 0; round < 20; round++) {
+            const i = k * 20 + round;
+            seen[i] = await c.getScratchPadIntegerArea(i);
+            if (extraTurn) await Promise.resolve();
+          }
+        }),
+      );
+      expect(seen).toEqual(Array.from({ length: 320 }, (_, i) => i * 7 + 1));
+      const after = pipeline().stats;
+      expect(after.sent - before.sent).toBe(320);
+      // Requests freed together leave together (one write per request would be 320).
+      expect(after.writes - before.writes).toBeLessThanOrEqual(320 / 4);
+      expect(after).toMatchObject({ desyncs: 0, lateReplies: 0 });
+    }
+  });
+
   it('rejects a window outside 1…32', () => {
     expect(() => new OptoMmpClient({ host: '127.0.0.1', window: 0 })).toThrow(RangeError);
     expect(() => new OptoMmpClient({ host: '127.0.0.1', window: 33 })).toThrow(RangeError);

@@ -57,6 +57,24 @@ async function connected(gen: Generation, timeoutMs = 10_000) {
   return { detector, c, p };
 }
 
+/**
+ * Pushes frames to a server that reads nothing until one stays pending, twice in a row (the kernel's
+ * buffers are full; a slow machine may take a while for a push that does go out): that push, settled to
+ * 'sent' or its error (wrapped: an async function would wait for it). At most 256 frames.
+ */
+async function pushUntilPending(detector: PymodaqDetector): Promise<{ push: Promise<unknown> } | undefined> {
+  for (let i = 0; i < 256; i++) {
+    const push = detector.push(frame(i)).then(
+      () => 'sent',
+      (e: unknown) => e,
+    );
+    const still = (ms: number) =>
+      Promise.race([push, new Promise((r) => setTimeout(() => r('pending'), ms))]);
+    if ((await still(200)) === 'pending' && (await still(500)) === 'pending') return { push };
+  }
+  return undefined;
+}
+
 describe.each(['C4', 'D'] as const)('generation %s: pushed frames', (gen) => {
   it('arrive whole and in call order, idle link or not, with commands between them', async () => {
     const { detector, c, p } = await connected(gen);
@@ -123,16 +141,7 @@ describe.each(['C4', 'D'] as const)('generation %s: pushed frames', (gen) => {
 
   it('close() settles a push that the server is not reading', async () => {
     const { detector } = await connected(gen, 60_000);
-    let pending: Promise<unknown> | undefined;
-    for (let i = 0; i < 256 && pending === undefined; i++) {
-      const push = detector.push(frame(i)).then(
-        () => 'sent',
-        (e: unknown) => e,
-      );
-      const still = (ms: number) =>
-        Promise.race([push, new Promise((r) => setTimeout(() => r('pending'), ms))]);
-      if ((await still(200)) === 'pending' && (await still(500)) === 'pending') pending = push;
-    }
+    const pending = (await pushUntilPending(detector))?.push;
     expect(pending).toBeDefined();
     const started = Date.now();
     await detector.close();
@@ -145,18 +154,7 @@ describe.each(['C4', 'D'] as const)('generation %s: pushed frames', (gen) => {
 
   it('a connection that dies under a push rejects it with ConnectionLostError', async () => {
     const { detector, c } = await connected(gen, 60_000);
-    // Fill the kernel's buffers (the server reads nothing) until a push stays pending.
-    let pending: Promise<unknown> | undefined;
-    for (let i = 0; i < 256 && pending === undefined; i++) {
-      const push = detector.push(frame(i)).then(
-        () => 'sent',
-        (e: unknown) => e,
-      );
-      const still = (ms: number) =>
-        Promise.race([push, new Promise((r) => setTimeout(() => r('pending'), ms))]);
-      // Pending twice in a row (a slow machine may take a while for a push that does go out).
-      if ((await still(200)) === 'pending' && (await still(500)) === 'pending') pending = push;
-    }
+    const pending = (await pushUntilPending(detector))?.push;
     expect(pending).toBeDefined();
     c.socket.destroy();
     const failure = await pending;

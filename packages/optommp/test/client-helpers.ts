@@ -1,11 +1,11 @@
 // Shared set-up for client tests: a simulator in the vector state on 127.0.0.1 and a client on it, with
 // every request the device sees recorded.
 
-import { toHex } from '@labwire/framing';
-import { OptoMmpClient, type TcpTransport } from '@labwire/optommp';
+import { TimeoutError, toHex } from '@labwire/framing';
+import { OptoMmpClient, PipelineDesyncError, type TcpTransport } from '@labwire/optommp';
 import { encodePacket } from '@labwire/optommp/codec';
 import { EpicSimulator, type EpicSimulatorOptions, vectorDeviceOptions } from '@labwire/optommp/simulator';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { OptoMmpClientOptions } from '../src/client-options';
 import { scratchPadInt32Address } from '../src/codec/addresses';
 import type { DecodedPacket } from '../src/codec/decode';
@@ -75,4 +75,16 @@ export function pipelinedRigs() {
     return { s, c, pipeline };
   };
   return { setup, cleanup };
+}
+
+/**
+ * Requests in flight on a link whose replies carried wrong labels: none was delivered a value (never
+ * another request's), each failed with PipelineDesyncError or, when it was sent after the desync, its
+ * TimeoutError.
+ */
+export function expectNoneDelivered(results: PromiseSettledResult<unknown>[]): void {
+  for (const r of results) {
+    if (r.status === 'fulfilled') throw new Error(`delivered ${String(r.value)} from a mislabelled reply`);
+    expect(PipelineDesyncError.isInstance(r.reason) || TimeoutError.isInstance(r.reason)).toBe(true);
+  }
 }

@@ -11,7 +11,9 @@ import {
   ByteReader,
   ClosedError,
   coalesce,
+  DeadlineTimer,
   EofError,
+  type Expiring,
   LabwireError,
   LimitExceededError,
   type Logger,
@@ -178,10 +180,8 @@ export function releaseReceived(data: DataToExport, owns: (session: ServerSessio
 export const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A request waiting for its reply. */
-interface Waiter {
+interface Waiter extends Expiring {
   readonly kind: ReplyKind;
-  /** `Date.now()` milliseconds. */
-  readonly expiresAt: number;
   readonly operation: string;
   readonly timeoutMs: number;
   resolve(value: unknown): void;
@@ -211,15 +211,10 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
   readonly #pending: Record<ReplyKind, Waiter[]> = { move_done: [], position_is: [], Done: [] };
   /** Expiry times of replies still owed for requests that timed out (they must not answer the next). */
   readonly #owed: Record<ReplyKind, number[]> = { move_done: [], position_is: [], Done: [] };
-  /**
-   * The deadlines of the waiting requests, on one timer armed for the earliest and kept for later ones:
-   * a request adds nothing when a timer is armed for an earlier time, and a settled request removes
-   * nothing (a waiting request is in #pending, which the timer looks through when it fires). A stream of
-   * moves arms it once per deadline period rather than once per move.
-   */
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When #deadlineTimer fires (Infinity: none armed). */
-  #deadlineAt = Number.POSITIVE_INFINITY;
+  /** The deadlines of the waiting requests, on one timer. */
+  readonly #deadlines = new DeadlineTimer<Waiter>((waiter) =>
+    this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs)),
+  );
   /** readCommandAtHand's position result, reused. */
   readonly #atHand: CommandAtHand = { positionAfter: POSITION_REPLIES, position: undefined };
   /** Messages waiting for their turn to be written (see send()). */
@@ -501,7 +496,7 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         waiter.onAbort = () => this.#abandon(waiter, new AbortedError(operation, signal.reason));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      if (waiter.expiresAt < this.#deadlineAt) this.#armDeadline(waiter.expiresAt);
+      this.#deadlines.add(waiter);
       // Registered before sending: the reply may arrive before send() resolves.
       queue.push(waiter);
       const sent = this.#send(parts, options, now);
@@ -578,40 +573,12 @@ export class ServerSession extends EventEmitter<SessionEvents> implements Pymoda
         waiter.reject(error);
       }
     }
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = undefined;
-    this.#deadlineAt = Number.POSITIVE_INFINITY;
+    this.#deadlines.clear();
   }
-
-  #armDeadline(at: number): void {
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
-    this.#deadlineAt = at;
-    this.#deadlineTimer = setTimeout(
-      this.#deadlinePassed,
-      Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1),
-    );
-    this.#deadlineTimer.unref();
-  }
-
-  /** The deadline timer fired: the requests whose deadline passed give up; armed again for the next. */
-  readonly #deadlinePassed = (): void => {
-    this.#deadlineTimer = undefined;
-    this.#deadlineAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    const expired: Waiter[] = [];
-    let next = Number.POSITIVE_INFINITY;
-    for (const queue of [this.#pending.move_done, this.#pending.position_is, this.#pending.Done]) {
-      for (const waiter of queue) {
-        if (waiter.expiresAt <= now) expired.push(waiter);
-        else if (waiter.expiresAt < next) next = waiter.expiresAt;
-      }
-    }
-    for (const waiter of expired) this.#abandon(waiter, new TimeoutError(waiter.operation, waiter.timeoutMs));
-    if (next < this.#deadlineAt && Number.isFinite(next)) this.#armDeadline(next);
-  };
 
   /** The waiter settled: its deadline and signal no longer concern it. */
   #unwatch(waiter: Waiter): void {
+    this.#deadlines.delete(waiter);
     if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
   }
 

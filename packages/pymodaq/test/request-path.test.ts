@@ -1,5 +1,5 @@
-// The per-message request/reply path: one lazily re-armed deadline timer per server session (a settled
-// request leaves its deadline behind, the timer looks at the waiting requests when it fires), move bytes
+// The per-message request/reply path: the request deadlines of a server session on one timer (framing's
+// DeadlineTimer, armed for the earliest; a settled request leaves the watch), move bytes
 // reused once written, and the command frame of the last reply taken at hand recognised by its bytes.
 
 import { PassThrough } from 'node:stream';
@@ -52,7 +52,7 @@ describe.each(GENS)('generation %s: request deadlines on one timer', (gen) => {
     raw.destroy();
   });
 
-  it('a settled request leaves its deadline behind without expiring a later one', async () => {
+  it("a settled request's deadline does not expire a later one", async () => {
     const { server, raw } = await rawActuator(gen);
     // Answered at once: the timer stays armed for this deadline (100 ms from now).
     const quick = server.moveAbs(1, { timeoutMs: 100 });

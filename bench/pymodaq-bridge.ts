@@ -52,7 +52,7 @@ import {
   NdArray,
   resolveProfile,
 } from '@labwire/pymodaq/codec';
-import { MiB, rawExchange, rawFrameStream } from './baselines';
+import { MiB, rawExchange, rawFrameStream, rawRelayExchange } from './baselines';
 import type { BenchCase } from './harness';
 
 const CLIENTS = 'C4';
@@ -739,6 +739,33 @@ function moveCase(placement: Placement): BenchCase {
   };
 }
 
+/**
+ * Beside `bridge-move-abs`: the same round trips through a plain byte relay in the same process
+ * (rawRelayExchange: no decoding, no translation, `onread` on every socket), against the same baseline.
+ * What any bridge could reach here, so the target row reads against its ceiling, not only against 1.
+ */
+function relayMoveCase(): BenchCase {
+  const sizes = moveSizes();
+  const exchange = {
+    request: sizes.requestBytes,
+    replyBytes: sizes.replyBytes,
+    count: MOVES,
+    serverReceive: 'onread' as const,
+  };
+  return {
+    name: 'pymodaq.bridge-move-abs-plain-relay',
+    metric: `the bridge-move-abs round trips (${sizes.requestBytes} B out / ${sizes.replyBytes} B back) through a plain Node byte relay in the same process (onread on every socket, each chunk copied out and written on, nothing decoded): the ceiling of any in-process bridge, ${MOVES} round trips`,
+    unit: 'round trips/s',
+    target: 0.4,
+    compare: 'ratio>=',
+    informational: true,
+    baselineName: `raw net round trips, ${sizes.requestBytes} B out / ${sizes.replyBytes} B back`,
+    baseline: () => rawExchange(exchange),
+    run: () => rawRelayExchange(exchange),
+    runs: 3,
+  };
+}
+
 function imageCase(placement: Placement): BenchCase {
   return {
     name: placement === 'process' ? 'pymodaq.bridge-image-32MiB' : 'pymodaq.bridge-image-32MiB-in-process',
@@ -890,6 +917,7 @@ export const bridgeCases: BenchCase[] = [
     noWarmup: true,
   },
   moveCase('in-process'),
+  relayMoveCase(),
   moveCase('process'),
   imageCase('process'),
   imageCase('in-process'),

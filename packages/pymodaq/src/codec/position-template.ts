@@ -6,9 +6,7 @@
 // used after its fields were found holding exactly what was written there, so its bytes are the general
 // encoder's.
 // Reading works the other way round: a position that arrives whole and matches the template of the units
-// last read (all but its fields) is taken without decoding; anything else is decoded the general way. It
-// is matched in the peek scratch (pull.ts), four bytes at a time through a DataView: a native compare
-// costs more per call (an API call and its checks) than the ~70 word compares of a gen D position.
+// last read (all but its fields) is taken without decoding; anything else is decoded the general way.
 
 import type { ByteReader } from '@labwire/framing';
 import { HOST_LITTLE_ENDIAN } from './dtype';
@@ -20,8 +18,8 @@ import { WireWriter } from './wire-writer';
 
 interface PositionTemplate {
   readonly bytes: Uint8Array;
-  /** `bytes` read as 32-bit words (see match()). */
-  readonly words: DataView;
+  /** `bytes` as a Buffer (one native compare per message, see match()). */
+  readonly view: Buffer;
   /** Where the DataActuator timestamp goes (-8 for a scalar position, which has none). */
   readonly timestampAt: number;
   readonly valueAt: number;
@@ -49,9 +47,6 @@ function getF64LE(bytes: Uint8Array, at: number): number {
   else for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = bytes[at + i]!;
   return F64[0]!;
 }
-
-/** The peek scratch, read as words and float64s at any offset (match()). */
-const SCRATCH = new DataView(PEEK_SCRATCH.buffer, PEEK_SCRATCH.byteOffset, PEEK_SCRATCH.byteLength);
 
 /** `to[at…at+8) = from[start…start+8)`. */
 function copy8(from: Uint8Array, start: number, to: Uint8Array, at: number): void {
@@ -90,7 +85,7 @@ export class PositionTemplates {
     if (n === 0 || n > PEEK_SCRATCH.length || reader.buffered < n || !readerIdle(reader)) return undefined;
     // Looked at in a scratch copy (no allocation); the result refers to none of its bytes.
     const got = reader.peekInto(PEEK_SCRATCH);
-    const position = this.match(0, lean, got);
+    const position = this.match(PEEK_SCRATCH, 0, lean, got);
     if (position === undefined) return undefined;
     const before = reader.buffered;
     const consuming = consumePeeked(reader, n);
@@ -132,32 +127,28 @@ export class PositionTemplates {
   #lastTemplate: PositionTemplate | undefined;
 
   /**
-   * The position at `PEEK_SCRATCH[at…]` when it matches the expected template (`expectedLength()` bytes),
-   * else undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no
-   * more). Only `PEEK_SCRATCH[0, end)` holds bytes (what the caller's peekInto copied); the result never
-   * refers to the scratch. Its field bytes are overwritten with the template's, so that one pass over the
-   * words checks all the rest.
+   * The position at `src[at…]` when it matches the expected template (`expectedLength()` bytes), else
+   * undefined. `lean`: only `{ value, units }`, without the DataActuator (for the roles, which use no more).
+   * Only `src[0, end)` holds bytes (a scratch buffer may be longer); the result never refers to `src`.
+   * `src` is the caller's copy of the bytes (a peek): its field bytes are overwritten with the template's,
+   * so that one native compare checks all the rest.
    */
-  match(at: number, lean: boolean, end: number): Position | undefined {
+  match(src: Uint8Array, at: number, lean: boolean, end = src.length): Position | undefined {
     const units = this.#expectedUnits;
     const template = this.#expected();
     if (template === undefined) return undefined;
-    const { bytes, words, timestampAt, valueAt } = template;
+    const { bytes, timestampAt, valueAt } = template;
     const n = bytes.length;
     if (end - at < n) return undefined;
-    const src = PEEK_SCRATCH;
     const scalar = this.#form === 'scalar';
     // The fields are read first, then replaced by the template's (a DataActuator's timestamp comes first,
     // docs/protocols/pymodaq.md §5.5, §6.1): everything else must equal the template.
-    const value = SCRATCH.getFloat64(at + valueAt, true);
-    const timestamp = scalar ? 0 : SCRATCH.getFloat64(at + timestampAt, true);
+    const value = getF64LE(src, at + valueAt);
+    const timestamp = scalar ? 0 : getF64LE(src, at + timestampAt);
     const valueBytes = lean || scalar ? undefined : src.slice(at + valueAt, at + valueAt + 8);
     copy8(bytes, valueAt, src, at + valueAt);
     if (!scalar) copy8(bytes, timestampAt, src, at + timestampAt);
-    let i = 0;
-    for (; i + 4 <= n; i += 4)
-      if (SCRATCH.getInt32(at + i, true) !== words.getInt32(i, true)) return undefined;
-    for (; i < n; i++) if (src[at + i] !== bytes[i]) return undefined;
+    if (template.view.compare(src, at, at + n, 0, n) !== 0) return undefined;
     this.#matchedTimestamp = scalar ? undefined : timestamp;
     if (scalar) return { value };
     const withUnits = this.#form === 'actuator-units';
@@ -274,7 +265,7 @@ export class PositionTemplates {
       }
       return {
         bytes,
-        words: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        view: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
         timestampAt,
         valueAt,
       };

@@ -42,6 +42,8 @@ const DESCRIPTIONS: Record<Generation, string> = {
 };
 
 const ONE_FRAME: ReadPlan = { singleRead: true };
+/** What readCommandAtHand looks at: a command and a position (a gen D DataActuator frame is 265 bytes). */
+const PEEK_MESSAGE_BYTES = 1024;
 /** Command frames remembered by positionReplyAtHand at most this long (PyMoDAQ's commands are short). */
 const MAX_REMEMBERED_FRAME = 64;
 
@@ -200,11 +202,10 @@ export class PymodaqProfile implements WireProfile {
   readCommandAtHand(reader: ByteReader, out?: CommandAtHand): string | undefined {
     if (out !== undefined) out.position = undefined;
     if (reader.buffered < 4 || !readerIdle(reader)) return undefined;
-    // What a small message needs (command and position), looked at in scratch memory without consuming.
-    const src = PEEK_SCRATCH;
-    const got = reader.peekInto(src);
+    // One copy of what a small message needs (command and position), looked at without consuming.
+    const src = reader.peek(PEEK_MESSAGE_BYTES);
     const length = ((src[0]! << 24) | (src[1]! << 16) | (src[2]! << 8) | src[3]!) >>> 0;
-    if (length > this.#maxCommandFrame || 4 + length > got) return undefined;
+    if (length > this.#maxCommandFrame || 4 + length > src.length) return undefined;
     let used = 4 + length;
     let command: string;
     try {
@@ -215,7 +216,7 @@ export class PymodaqProfile implements WireProfile {
       throw e;
     }
     if (out?.positionAfter.has(command)) {
-      const position = this.#templates.match(used, true, got);
+      const position = this.#templates.match(src, used, true);
       if (position !== undefined) {
         out.position = position;
         out.timestamp = this.#templates.matchedTimestamp;
@@ -268,7 +269,7 @@ export class PymodaqProfile implements WireProfile {
         this.#lastReplyAfter = out.positionAfter;
       }
     }
-    const position = this.#templates.match(used, true, got);
+    const position = this.#templates.match(src, used, true, got);
     if (position === undefined || !reader.discard(used + this.#templates.expectedLength())) return undefined;
     out.position = position;
     out.timestamp = this.#templates.matchedTimestamp;

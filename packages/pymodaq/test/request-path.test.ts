@@ -218,5 +218,29 @@ describe.each(['A', 'B', 'C1', 'C4', 'D'] as const)(
       expect(p.positionReplyAtHand(reader, out)).toBeUndefined();
       expect(reader.buffered).toBe(other.length);
     });
+
+    it('a reply whose position differs from the template in any byte but its fields is not taken', async () => {
+      const p = resolveProfile(gen);
+      const command = p.encodeCommand('move_done');
+      const position = (value: number, timestamp: number) =>
+        p.encodePosition(value, undefined, { timestamp });
+      const usual = position(1.5, 7);
+      // The field bytes (value, timestamp) are those that differ between positions; any bytes there match.
+      const others = [position(Math.PI, 1_700_000_000.123), position(-Math.E, -12_345.678)];
+      const out: CommandAtHand = { positionAfter: new Set(['move_done']), position: undefined };
+      let checked = 0;
+      for (let at = 0; at < usual.length; at++) {
+        if (others.some((o) => o[at] !== usual[at])) continue;
+        const changed = usual.slice();
+        changed[at] = changed[at]! ^ 0x40;
+        const reader = await fed(concatBytes([command, usual, command, changed]));
+        expect(p.positionReplyAtHand(reader, out)).toBe('move_done');
+        expect(out.position?.value).toBe(1.5);
+        expect(p.positionReplyAtHand(reader, out)).toBeUndefined();
+        expect(reader.buffered).toBe(command.length + changed.length);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(0);
+    });
   },
 );

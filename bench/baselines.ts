@@ -379,39 +379,35 @@ export async function rawExchange(
   return count / seconds;
 }
 
-/** How a raw relay hands on what it reads: see rawRelay. */
-export type RelayPath = 'onread-copy' | 'data';
-
 /**
  * A plain byte relay on 127.0.0.1, the fastest plain-Node way to do a bridge's job without the
  * translation: it accepts a client, connects to `upstreamPort` at once, and writes every chunk either
- * side reads to the other side, undecoded. With `path` 'onread-copy' both sockets read through `onread`
- * into a landing buffer of their own (the accepted one through receiveAccepted) and each chunk is copied
- * out before it is written (a write keeps a reference to its bytes until it went out, and the landing
- * buffer is reused by the next read); with 'data' each chunk is the fresh Buffer a 'data' event brings,
- * written as it is. Either side closing closes the other.
+ * side reads to the other side, undecoded. Both sockets read through `onread` into a landing buffer of
+ * their own (the accepted one through receiveAccepted), and each chunk is copied out before it is written
+ * (a write keeps a reference to its bytes until they went out, and the next read reuses the landing
+ * buffer). That is faster here than 'data' events, which need no copy (0.49 against 0.45 of rawExchange,
+ * 2026-12-03). Either side closing closes the other.
  */
-export function rawRelay(upstreamPort: number, path: RelayPath = 'onread-copy'): net.Server {
+export function rawRelay(upstreamPort: number): net.Server {
   return net.createServer({ noDelay: true }, (down) => {
     down.on('error', () => {});
-    const options: net.NetConnectOpts = { port: upstreamPort, host: '127.0.0.1', noDelay: true };
-    if (path === 'onread-copy') {
-      options.onread = {
+    // Writes before the connection is up wait in the socket: nothing read from `down` is lost.
+    const up = net.connect({
+      port: upstreamPort,
+      host: '127.0.0.1',
+      noDelay: true,
+      onread: {
         buffer: new Uint8Array(LANDING_BYTES),
         callback: (n: number, bytes: Uint8Array) => {
           down.write(Buffer.from(bytes.subarray(0, n)));
           return true;
         },
-      };
-    }
-    // Writes before the connection is up wait in the socket: nothing read from `down` is lost.
-    const up = net.connect(options);
+      },
+    });
     up.on('error', () => {});
-    if (path === 'data') up.on('data', (chunk: Buffer) => down.write(chunk));
     up.once('close', () => down.destroy());
     down.once('close', () => up.destroy());
-    if (path === 'data') down.on('data', (chunk: Buffer) => up.write(chunk));
-    else receiveAccepted(down, (bytes, n) => up.write(Buffer.from(bytes.subarray(0, n))), 'onread');
+    receiveAccepted(down, (bytes, n) => up.write(Buffer.from(bytes.subarray(0, n))), 'onread');
   });
 }
 
@@ -420,13 +416,10 @@ export function rawRelay(upstreamPort: number, path: RelayPath = 'onread-copy'):
  * what sequential round trips reach through a go-between that only copies bytes, the ceiling of any
  * bridge on this machine. The raw server reads through `onread`, as the case's accepting side does.
  */
-export async function rawRelayExchange(
-  options: ExchangeOptions,
-  path: RelayPath = 'onread-copy',
-): Promise<number> {
+export async function rawRelayExchange(options: ExchangeOptions): Promise<number> {
   const request = typeof options.request === 'number' ? options.request : options.request.length;
   const server = rawReplyServer(request, options.replyBytes, 'onread');
-  const relay = rawRelay(await listen(server), path);
+  const relay = rawRelay(await listen(server));
   try {
     return await rawExchange(options, { port: await listen(relay) });
   } finally {

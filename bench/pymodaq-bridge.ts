@@ -709,16 +709,26 @@ function rawPayload(): Uint8Array {
   return payload;
 }
 
-function moveSizes() {
-  const p = resolveProfile(SERVER);
+/** Bytes of a `move_abs` (server → client) and a `move_done` (client → server) in a generation. */
+export function moveSizes(protocol: string): { request: number; reply: number } {
+  const p = resolveProfile(protocol);
   return {
-    requestBytes: p.encodeCommand('move_abs').length + p.encodePosition(1.5, 'mm').length,
-    replyBytes: p.encodeCommand('move_done').length + p.encodePosition(1.5, 'mm').length,
+    request: p.encodeCommand('move_abs').length + p.encodePosition(1.5, 'mm').length,
+    reply: p.encodeCommand('move_done').length + p.encodePosition(1.5, 'mm').length,
+  };
+}
+
+/** The bridged move's exchange in raw bytes: the server's request and reply sizes, MOVES round trips. */
+function moveExchange() {
+  const { request, reply } = moveSizes(SERVER);
+  return {
+    exchange: { request, replyBytes: reply, count: MOVES, serverReceive: 'onread' as const },
+    baselineName: `raw net round trips, ${request} B out / ${reply} B back`,
   };
 }
 
 function moveCase(placement: Placement): BenchCase {
-  const sizes = moveSizes();
+  const { exchange, baselineName } = moveExchange();
   return {
     name: placement === 'in-process' ? 'pymodaq.bridge-move-abs' : 'pymodaq.bridge-move-abs-process',
     metric: `sequential move_abs through the bridge (${SERVER} server, ${CLIENTS} actuator; bridge ${placement === 'in-process' ? 'in-process' : 'a process of its own'}), ${MOVES} round trips`,
@@ -726,14 +736,8 @@ function moveCase(placement: Placement): BenchCase {
     target: 0.4,
     compare: 'ratio>=',
     informational: placement === 'process',
-    baselineName: `raw net round trips, ${sizes.requestBytes} B out / ${sizes.replyBytes} B back`,
-    baseline: () =>
-      rawExchange({
-        request: sizes.requestBytes,
-        replyBytes: sizes.replyBytes,
-        count: MOVES,
-        serverReceive: 'onread',
-      }),
+    baselineName,
+    baseline: () => rawExchange(exchange),
     run: () => bridgedMoves(placement),
     runs: 3,
   };
@@ -745,21 +749,15 @@ function moveCase(placement: Placement): BenchCase {
  * What any bridge could reach here, so the target row reads against its ceiling, not only against 1.
  */
 function relayMoveCase(): BenchCase {
-  const sizes = moveSizes();
-  const exchange = {
-    request: sizes.requestBytes,
-    replyBytes: sizes.replyBytes,
-    count: MOVES,
-    serverReceive: 'onread' as const,
-  };
+  const { exchange, baselineName } = moveExchange();
   return {
     name: 'pymodaq.bridge-move-abs-plain-relay',
-    metric: `the bridge-move-abs round trips (${sizes.requestBytes} B out / ${sizes.replyBytes} B back) through a plain Node byte relay in the same process (onread on every socket, each chunk copied out and written on, nothing decoded): the ceiling of any in-process bridge, ${MOVES} round trips`,
+    metric: `the bridge-move-abs round trips (${exchange.request} B out / ${exchange.replyBytes} B back) through a plain Node byte relay in the same process (onread on every socket, each chunk copied out and written on, nothing decoded): the ceiling of any in-process bridge, ${MOVES} round trips`,
     unit: 'round trips/s',
     target: 0.4,
     compare: 'ratio>=',
     informational: true,
-    baselineName: `raw net round trips, ${sizes.requestBytes} B out / ${sizes.replyBytes} B back`,
+    baselineName,
     baseline: () => rawExchange(exchange),
     run: () => rawRelayExchange(exchange),
     runs: 3,

@@ -17,11 +17,10 @@
 // This file doubles as the child process of the RSS case: `node … bench/cases/pymodaq.ts --rss-child`.
 
 import { PymodaqActuator, PymodaqServer } from '@labwire/pymodaq';
-import { resolveProfile } from '@labwire/pymodaq/codec';
 import { rawExchange } from '../baselines';
 import type { ImageStreamResult } from '../child/pymodaq-image';
 import { type BenchCase, rssSampler, runChild, type Sample } from '../harness';
-import { bridgeCases } from '../pymodaq-bridge';
+import { bridgeCases, moveSizes } from '../pymodaq-bridge';
 import { IMAGE_BYTES, image, libraryLink, PROTOCOL, SEMI_SPACE_MIB } from '../pymodaq-image';
 
 const MOVES = 10_000;
@@ -55,15 +54,6 @@ async function imageInChild(side: 'case' | 'baseline', env?: NodeJS.ProcessEnv):
     execArgv: [`--max-semi-space-size=${SEMI_SPACE_MIB}`],
   });
   return { value: r.mibs, seconds: r.seconds, cpu: r.cpu };
-}
-
-/** Bytes of a `move_abs` (server → client) and a `move_done` (client → server) in a generation. */
-function moveSizes(protocol: string): { request: number; reply: number } {
-  const p = resolveProfile(protocol);
-  return {
-    request: p.encodeCommand('move_abs').length + p.encodePosition(1.5, 'mm').length,
-    reply: p.encodeCommand('move_done').length + p.encodePosition(1.5, 'mm').length,
-  };
 }
 
 async function moveRoundTrips(protocol: string): Promise<number> {
